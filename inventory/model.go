@@ -1,0 +1,203 @@
+// Package inventory loads and validates the ntlmscan inventory: the Rapid
+// Recovery Cores, the agents they protect, the repository shares they use,
+// the hosts behind those shares and, optionally, the domain controllers of
+// each domain. It performs no network I/O.
+package inventory
+
+import "time"
+
+// Role is what a host is in the Rapid Recovery estate.
+type Role string
+
+const (
+	RoleCore             Role = "core"
+	RoleAgent            Role = "agent"
+	RoleRepositoryHost   Role = "repository-host"
+	RoleDomainController Role = "domain-controller"
+)
+
+// Inventory is a loaded, validated inventory file. Every reference is
+// resolved to a pointer; nothing dangles.
+type Inventory struct {
+	File         string
+	Credentials  map[string]*Credential
+	Domains      []*Domain
+	Hosts        []*Host // every host once, in file order
+	Cores        []*Core
+	Repositories []*Repository
+}
+
+// Host is one machine ntlmscan knows about.
+type Host struct {
+	Name    string // unique inventory name (case-insensitive)
+	Role    Role
+	Address string // where ntlmscan reaches its WinRM service (DNS name or IP)
+	FQDN    string // DNS name, e.g. agent01.corp.example ("" if unknown)
+	NetBIOS string // NetBIOS computer name, upper case ("" if unknown)
+	Domain  string // DNS domain it is joined to; "" = workgroup / not joined
+	Tags    []string
+	WinRM   WinRM // effective settings: defaults, then host overrides
+	// Scan is false for hosts that can only be described (NAS, Samba,
+	// appliances): ntlmscan takes their properties from Described.
+	Scan      bool
+	Described *Described
+	Line      int // line of the host's entry in File
+}
+
+// HasTag reports whether the host carries tag (case-insensitive).
+func (h *Host) HasTag(tag string) bool {
+	for _, t := range h.Tags {
+		if equalFold(t, tag) {
+			return true
+		}
+	}
+	return false
+}
+
+// Described holds what the admin states about a host that cannot be scanned.
+type Described struct {
+	Platform string // nas, samba, windows, other
+	// LmCompatibilityLevel the device enforces for its local accounts (nil = unknown).
+	LmCompatibilityLevel *int
+	// NTLMv1Only marks a legacy device that cannot do NTLMv2.
+	NTLMv1Only bool
+	// RequireSigning: the SMB server requires signing (nil = unknown).
+	RequireSigning *bool
+}
+
+// Transport names how ntlmscan authenticates to WinRM.
+type Transport string
+
+const (
+	// TransportNTLM is NTLM with MS-WSMV message encryption over HTTP (or
+	// inside TLS over HTTPS): Windows' default, AllowUnencrypted=false.
+	TransportNTLM Transport = "ntlm"
+	// TransportBasic is Basic authentication, accepted only over HTTPS.
+	TransportBasic Transport = "basic"
+	// TransportKerberos is reserved for the Kerberos issue.
+	TransportKerberos Transport = "kerberos"
+)
+
+// WinRM holds how to reach one host's WinRM service.
+type WinRM struct {
+	Transport Transport
+	Port      int  // 5985 (HTTP) or 5986 (HTTPS) unless set
+	HTTPS     bool // TLS; verified against CAFile or the system roots
+	CAFile    string
+	// InsecureSkipVerify disables certificate checks. Never a default; the
+	// scanner logs a warning for every host that uses it.
+	InsecureSkipVerify bool
+	TLSServerName      string
+	Timeout            time.Duration // per-host deadline for the whole collection
+	Credential         *Credential
+}
+
+// Credential is a reference to a secret, never the secret itself.
+type Credential struct {
+	Name          string
+	Username      string // DOMAIN\user, user@domain or user (local)
+	PasswordEnv   string // environment variable holding the password
+	PasswordFile  string // file whose first line is the password
+	KerberosCache string // reserved for Kerberos: ccache path
+	Line          int
+}
+
+// Domain is an Active Directory domain named in the inventory.
+type Domain struct {
+	Name        string // DNS name, e.g. corp.example
+	NetBIOS     string // e.g. CORP
+	Forest      string // forest root DNS name; "" = same as Name
+	Trusts      []string
+	Controllers []*Host
+	Line        int
+}
+
+// ForestRoot returns the forest the domain belongs to.
+func (d *Domain) ForestRoot() string {
+	if d.Forest != "" {
+		return d.Forest
+	}
+	return d.Name
+}
+
+// AccountKind says where an account lives.
+type AccountKind string
+
+const (
+	AccountDomain      AccountKind = "domain"
+	AccountLocal       AccountKind = "local"
+	AccountLocalSystem AccountKind = "localsystem" // presents the Core's computer account (CORE$)
+)
+
+// Account is the identity the Core presents toward an agent or a share.
+type Account struct {
+	Kind AccountKind
+	Name string // DOMAIN\user, HOST\user, or "LocalSystem"
+	// Domain is the DNS domain of a domain account (for LocalSystem: the
+	// Core's domain). Empty for local accounts.
+	Domain string
+	// ProtectedUsers: the admin states the account is in Protected Users.
+	ProtectedUsers bool
+}
+
+// Core is a Rapid Recovery Core server.
+type Core struct {
+	*Host
+	Account      Account // toward agents (the Core service's identity)
+	Agents       []*AgentLink
+	Repositories []*Repository
+	// ServiceNames are the Windows service names of the Core service to
+	// look up; defaults to the Rapid Recovery Core service.
+	ServiceNames []string
+}
+
+// AgentLink is one Core protecting one agent.
+type AgentLink struct {
+	Core     *Core
+	Agent    *Host
+	NameUsed string // exactly what the Core uses: FQDN, NetBIOS name or IP address
+	Port     int    // agent service port, 8006 unless stated
+	Line     int
+}
+
+// Repository is a share the Core uses (repository, archive, export target).
+type Repository struct {
+	Name    string
+	UNC     string // \\server\share[\path]
+	Server  string // server part of the UNC path, exactly as written
+	Host    *Host  // the host behind the share
+	Account Account
+	Cores   []*Core
+	Line    int
+}
+
+// DomainByName finds a domain by DNS or NetBIOS name (case-insensitive).
+func (inv *Inventory) DomainByName(name string) *Domain {
+	for _, d := range inv.Domains {
+		if equalFold(d.Name, name) || equalFold(d.NetBIOS, name) {
+			return d
+		}
+	}
+	return nil
+}
+
+// HostByName finds a host by inventory name (case-insensitive).
+func (inv *Inventory) HostByName(name string) *Host {
+	for _, h := range inv.Hosts {
+		if equalFold(h.Name, name) {
+			return h
+		}
+	}
+	return nil
+}
+
+// ScannedHosts returns the hosts ntlmscan collects over WinRM.
+func (inv *Inventory) ScannedHosts() []*Host {
+	var out []*Host
+	for _, h := range inv.Hosts {
+		if h.Scan {
+			out = append(out, h)
+		}
+	}
+	return out
+}

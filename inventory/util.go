@@ -1,0 +1,5 @@
+package inventory
+
+import "strings"
+
+func equalFold(a, b string) bool { return strings.EqualFold(a, b) }
