@@ -35,8 +35,11 @@ type Host struct {
 	FQDN    string // DNS name, e.g. agent01.corp.example ("" if unknown)
 	NetBIOS string // NetBIOS computer name, upper case ("" if unknown)
 	Domain  string // DNS domain it is joined to; "" = workgroup / not joined
-	Tags    []string
-	WinRM   WinRM // effective settings: defaults, then host overrides
+	// Workgroup is the workgroup name of a machine not joined to a domain
+	// (upper case; "" for domain members).
+	Workgroup string
+	Tags      []string
+	WinRM     WinRM // effective settings: defaults, then host overrides
 	// Scan is false for hosts that can only be described (NAS, Samba,
 	// appliances): ntlmscan takes their properties from Described.
 	Scan      bool
@@ -110,6 +113,9 @@ type Domain struct {
 	Trusts      []string
 	Controllers []*Host
 	Line        int
+	// Implicit marks a domain that is only named by a host's domain: and not
+	// listed under domains:, so its controllers and trusts are unknown.
+	Implicit bool
 }
 
 // ForestRoot returns the forest the domain belongs to.
@@ -158,6 +164,11 @@ type AgentLink struct {
 	NameUsed string // exactly what the Core uses: FQDN, NetBIOS name or IP address
 	Port     int    // agent service port, 8006 unless stated
 	Line     int
+	// Account is the identity the Core presents toward this agent: the
+	// link's own account if the inventory gives one, else the Core's.
+	Account Account
+	// AccountOverride is true when the link states its own account.
+	AccountOverride bool
 }
 
 // Repository is a share the Core uses (repository, archive, export target).
@@ -169,6 +180,8 @@ type Repository struct {
 	Account Account
 	Cores   []*Core
 	Line    int
+	// Kind is what the Core uses the share for: repository, archive or export.
+	Kind string
 }
 
 // DomainByName finds a domain by DNS or NetBIOS name (case-insensitive).

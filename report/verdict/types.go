@@ -152,3 +152,39 @@ func (m *Matrix) Counts() map[Verdict]int {
 	}
 	return out
 }
+
+// Reason.Role values: which part of the authentication the reason is about.
+const (
+	RoleClient  = "client"            // the Core (MSV1_0 client, SMB client)
+	RoleServer  = "server"            // the agent or share host
+	RoleDC      = "domain-controller" // a DC doing pass-through or account checks
+	RolePath    = "path"              // the path itself (name used, reachability)
+	RoleAccount = "account"           // the identity the Core presents
+	RoleOverlay = "overlay"           // a what-if change (host notes only)
+)
+
+// Path.Reachable values.
+const (
+	ReachYes     = "yes"
+	ReachNo      = "no"
+	ReachUnknown = "unknown"
+)
+
+// Reason.Setting values for reasons that are not about one registry value.
+const (
+	SettingReachability   = "reachability"         // the Core's TCP probe
+	SettingScan           = "scan"                 // the host could not be scanned
+	SettingNameUsed       = "name-used"            // how the Core names the target
+	SettingDomain         = "domain-membership"    // workgroup / domain of the target
+	SettingAccount        = "account"              // local vs domain account
+	SettingTrust          = "trust"                // forest / trust between account and target domain
+	SettingProtectedUsers = "Protected Users"      // group membership stated in the inventory
+	SettingDescribed      = "described-properties" // a described (unscanned) host such as a NAS
+	SettingService        = "service"              // the Core service
+	SettingIdentity       = "identity"             // scanned identity vs inventory
+)
+
+// PathID returns the stable identifier of a path: core|kind|target|nameUsed.
+func PathID(core string, kind Kind, target, nameUsed string) string {
+	return core + "|" + string(kind) + "|" + target + "|" + nameUsed
+}

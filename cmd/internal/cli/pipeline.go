@@ -1,0 +1,350 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ntlmscan/ntlmscan/cmd/internal/outdir"
+	"github.com/ntlmscan/ntlmscan/inventory"
+	"github.com/ntlmscan/ntlmscan/report"
+	"github.com/ntlmscan/ntlmscan/report/render"
+	"github.com/ntlmscan/ntlmscan/report/verdict"
+	"github.com/ntlmscan/ntlmscan/report/waiver"
+	"github.com/ntlmscan/ntlmscan/scanner"
+	"github.com/ntlmscan/ntlmscan/scanner/facts"
+)
+
+// scanOptions are the flags shared by `scan` and `demo`.
+type scanOptions struct {
+	Concurrency      int
+	HostTimeout      time.Duration
+	Deadline         time.Duration
+	OperationTimeout time.Duration
+	Retries          int
+
+	Format       string
+	Output       string // file for --format; "" or "-" = stdout
+	CSVFile      string
+	JSONFile     string
+	HTMLFile     string
+	MarkdownFile string
+	OutputDir    string
+	Keep         int
+	BaselinePath string
+	WaiversPath  string
+	FailOn       string
+	Strict       bool
+	AssumePath   string
+	Quiet        bool
+	NoColor      bool
+}
+
+func addScanFlags(cmd *cobra.Command, o *scanOptions) {
+	fl := cmd.Flags()
+	fl.IntVar(&o.Concurrency, "concurrency", scanner.DefaultConcurrency, "hosts collected at once")
+	fl.DurationVar(&o.HostTimeout, "host-timeout", scanner.DefaultHostTimeout, "deadline for one host, retries included (the inventory's winrm.timeout wins)")
+	fl.DurationVar(&o.Deadline, "timeout", 0, "deadline for the whole scan (0 = none); hosts not finished by then are reported, not lost")
+	fl.DurationVar(&o.OperationTimeout, "operation-timeout", scanner.DefaultOperationTimeout, "WS-Management OperationTimeout (one Receive long poll)")
+	fl.IntVar(&o.Retries, "retries", scanner.DefaultRetries, "extra attempts after a transient failure (never after refused credentials)")
+	fl.StringVarP(&o.Format, "format", "f", render.FormatTable, "output format: "+strings.Join(render.Formats(), ", "))
+	fl.StringVarP(&o.Output, "output", "o", "", "write the --format output to this file instead of stdout")
+	fl.StringVar(&o.CSVFile, "csv", "", "also write the path CSV (for change tickets) to this file")
+	fl.StringVar(&o.JSONFile, "json", "", "also write the JSON report (input of `report` and `diff`) to this file")
+	fl.StringVar(&o.HTMLFile, "html", "", "also write a self-contained HTML report to this file")
+	fl.StringVar(&o.MarkdownFile, "markdown", "", "also write a Markdown report to this file")
+	fl.StringVar(&o.OutputDir, "output-dir", "", "nightly mode: write timestamped JSON/CSV/HTML and latest.json here, under a lock")
+	fl.IntVar(&o.Keep, "keep", 30, "with --output-dir: keep the newest N runs (0 = all)")
+	fl.StringVar(&o.BaselinePath, "baseline", "", "earlier JSON report to compare with (default with --output-dir: its latest.json)")
+	fl.StringVar(&o.WaiversPath, "waivers", "", "waivers file: accepted risks with owner and expiry")
+	fl.StringVar(&o.FailOn, "fail-on", "blocked", "exit 2 when findings reach: "+strings.Join(report.FailOnValues(), ", "))
+	fl.BoolVar(&o.Strict, "strict", false, "Quest's advice: anything short of an explicit \"Allow all\" is at-risk")
+	fl.StringVar(&o.AssumePath, "assume", "", "what-if overlay of planned settings; every path shows its verdict before and after")
+	fl.BoolVarP(&o.Quiet, "quiet", "q", false, "no progress bar and no terminal report (files and exit code only)")
+	fl.BoolVar(&o.NoColor, "no-color", false, "never colour the terminal output (NO_COLOR is honoured too)")
+}
+
+// scanInputs is what a scan needs besides flags; `scan` loads it from
+// files, `demo` from the embedded example fleet.
+type scanInputs struct {
+	InventoryPath string
+	Inventory     *inventory.Inventory
+	Overlay       *inventory.Overlay
+	Password      func(*inventory.Credential) (string, error)
+}
+
+func (o *scanOptions) check() error {
+	if _, err := render.New(o.Format); err != nil {
+		return &FlagError{Err: fmt.Errorf("--format: %w", err)}
+	}
+	failOn, err := report.ParseFailOn(o.FailOn)
+	if err != nil {
+		return &FlagError{Err: fmt.Errorf("--fail-on: %w", err)}
+	}
+	o.FailOn = failOn
+	if o.Concurrency < 1 {
+		return FlagErrorf("--concurrency must be at least 1, got %d", o.Concurrency)
+	}
+	if o.Keep < 0 {
+		return FlagErrorf("--keep must not be negative, got %d", o.Keep)
+	}
+	if o.HostTimeout <= 0 {
+		return FlagErrorf("--host-timeout must be positive, got %s", o.HostTimeout)
+	}
+	return nil
+}
+
+// runScan collects, evaluates, reports and returns the exit status.
+func runScan(ctx context.Context, f *Factory, o *scanOptions, in scanInputs) error {
+	log := f.Logger()
+	now := f.Now().UTC()
+
+	var waivers *waiver.File
+	if o.WaiversPath != "" {
+		w, err := loadWaivers(o.WaiversPath)
+		if err != nil {
+			return WithCode(ExitError, err)
+		}
+		waivers = w
+	}
+
+	var dir *outdir.Dir
+	if o.OutputDir != "" {
+		d, err := outdir.Open(o.OutputDir)
+		if err != nil {
+			return WithCode(ExitError, err)
+		}
+		defer d.Close()
+		dir = d
+		if o.BaselinePath == "" {
+			if latest := filepath.Join(o.OutputDir, outdir.LatestName); fileExists(latest) {
+				o.BaselinePath = latest
+			}
+		}
+	}
+	var baseline *report.Report
+	if o.BaselinePath != "" {
+		b, err := loadReport(o.BaselinePath)
+		if err != nil {
+			return WithCode(ExitError, fmt.Errorf("baseline: %w", err))
+		}
+		baseline = b
+	}
+	if o.FailOn == "new" && baseline == nil {
+		log.Warn("--fail-on new without a baseline: every blocked path counts as new")
+	}
+
+	toScan := len(in.Inventory.ScannedHosts())
+	bar := newScanProgress(f, toScan, !o.Quiet && f.IO.IsStderrTTY())
+	results := scanner.Run(ctx, in.Inventory, scanner.Options{
+		Concurrency:      o.Concurrency,
+		HostTimeout:      o.HostTimeout,
+		Deadline:         o.Deadline,
+		OperationTimeout: o.OperationTimeout,
+		Retries:          o.Retries,
+		Logger:           log,
+		Password:         in.Password,
+		Progress: func(done, total int, r *facts.HostResult) {
+			bar.hostDone(!r.OK())
+		},
+	})
+	bar.stop()
+	interrupted := ctx.Err() != nil
+	if interrupted {
+		log.Warn("scan interrupted: reporting the hosts gathered so far; latest.json is left unchanged")
+	}
+
+	matrix := verdict.Evaluate(in.Inventory, results, in.Overlay, verdict.Options{Strict: o.Strict})
+	rep := &report.Report{
+		RunID:       newRunID(now),
+		GeneratedAt: now,
+		ToolVersion: f.Version,
+		Inventory:   in.InventoryPath,
+		Options:     report.Options{Strict: o.Strict, FailOn: o.FailOn},
+		Hosts:       results,
+		Matrix:      *matrix,
+	}
+	if in.Overlay != nil {
+		rep.Options.Overlay = in.Overlay.Name
+	}
+	if baseline != nil {
+		rep.Baseline = report.Compare(baseline, rep)
+	}
+	if waivers != nil {
+		waiver.Apply(rep, waivers, now)
+	}
+
+	if err := writeOutputs(f, o, rep, dir, interrupted); err != nil {
+		return WithCode(ExitError, err)
+	}
+	return SilentCode(exitStatus(rep, o.FailOn, interrupted))
+}
+
+// exitStatus maps a finished report to the documented exit codes.
+func exitStatus(rep *report.Report, failOn string, interrupted bool) int {
+	scanned, failed := 0, 0
+	for i := range rep.Hosts {
+		h := &rep.Hosts[i]
+		switch {
+		case h.OK():
+			scanned++
+		case h.Error != nil && h.Error.Class == facts.ErrNotScanned:
+			// Described-only hosts (NAS) are not failures.
+		default:
+			failed++
+		}
+	}
+	if scanned == 0 && failed > 0 {
+		return ExitError
+	}
+	code := ExitOK
+	if report.Findings(rep, failOn) > 0 {
+		code |= ExitFindings
+	}
+	if failed > 0 || interrupted {
+		code |= ExitHostsFailed
+	}
+	return code
+}
+
+func writeOutputs(f *Factory, o *scanOptions, rep *report.Report, dir *outdir.Dir, interrupted bool) error {
+	color := f.IO.IsStdoutTTY() && !o.NoColor && f.Getenv("NO_COLOR") == ""
+	width := f.IO.Width()
+	if !f.IO.IsStdoutTTY() {
+		width = 0
+	}
+	main, _ := render.New(o.Format)
+	switch {
+	case o.Output != "" && o.Output != "-":
+		if err := writeRendered(o.Output, o.Format, rep); err != nil {
+			return err
+		}
+	case !o.Quiet:
+		if err := main.Render(f.IO.Out, rep, render.Options{Color: color, Width: width}); err != nil {
+			return fmt.Errorf("write report: %w", err)
+		}
+	}
+	for _, extra := range []struct{ path, format string }{
+		{o.CSVFile, render.FormatCSV}, {o.JSONFile, render.FormatJSON},
+		{o.HTMLFile, render.FormatHTML}, {o.MarkdownFile, render.FormatMarkdown},
+	} {
+		if extra.path != "" {
+			if err := writeRendered(extra.path, extra.format, rep); err != nil {
+				return err
+			}
+		}
+	}
+	if dir == nil {
+		return nil
+	}
+	var jsonDoc []byte
+	for _, format := range []string{render.FormatJSON, render.FormatCSV, render.FormatHTML} {
+		data, err := renderBytes(format, rep)
+		if err != nil {
+			return err
+		}
+		if format == render.FormatJSON {
+			jsonDoc = data
+		}
+		ext := format
+		if interrupted {
+			ext = "partial." + format
+		}
+		if err := dir.WriteAtomic(outdir.RunName(rep.GeneratedAt, ext), data); err != nil {
+			return err
+		}
+	}
+	// An interrupted scan would make every unscanned path look "fixed" in
+	// tomorrow's comparison, so it never becomes the baseline.
+	if !interrupted {
+		if err := dir.WriteAtomic(outdir.LatestName, jsonDoc); err != nil {
+			return err
+		}
+	}
+	removed, err := dir.Prune(o.Keep)
+	if err != nil {
+		return err
+	}
+	if len(removed) > 0 {
+		f.Logger().Info("removed old runs", "dir", dir.Path, "files", len(removed))
+	}
+	return nil
+}
+
+func renderBytes(format string, rep *report.Report) ([]byte, error) {
+	r, err := render.New(format)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := r.Render(&buf, rep, render.Options{}); err != nil {
+		return nil, fmt.Errorf("render %s: %w", format, err)
+	}
+	return buf.Bytes(), nil
+}
+
+func writeRendered(path, format string, rep *report.Report) error {
+	data, err := renderBytes(format, rep)
+	if err != nil {
+		return err
+	}
+	return outdir.WriteFileAtomic(path, data)
+}
+
+func loadReport(path string) (*report.Report, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open report: %w", err)
+	}
+	defer fh.Close()
+	rep, err := report.Decode(fh)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return rep, nil
+}
+
+func loadWaivers(path string) (*waiver.File, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open waivers file: %w", err)
+	}
+	defer fh.Close()
+	return waiver.Parse(fh, path)
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// newRunID is sortable by time and unique across concurrent runs.
+func newRunID(now time.Time) string {
+	var b [3]byte
+	if _, err := io.ReadFull(rand.Reader, b[:]); err != nil {
+		return now.Format("20060102T150405Z")
+	}
+	return now.Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
+}
+
+// describeInventoryError prints every inventory problem with file:line.
+func describeInventoryError(err error) error {
+	if ve, ok := inventory.AsValidationError(err); ok {
+		return WithCode(ExitError, fmt.Errorf("inventory has problems:\n%s", ve.Error()))
+	}
+	var pathErr *os.PathError
+	if errors.As(err, &pathErr) {
+		return WithCode(ExitError, fmt.Errorf("read inventory: %w", err))
+	}
+	return WithCode(ExitError, err)
+}

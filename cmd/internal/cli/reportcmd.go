@@ -1,0 +1,105 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ntlmscan/ntlmscan/report"
+	"github.com/ntlmscan/ntlmscan/report/render"
+	"github.com/ntlmscan/ntlmscan/report/waiver"
+)
+
+func newReportCmd(f *Factory) *cobra.Command {
+	var format, output, waiversPath string
+	var noColor bool
+	cmd := &cobra.Command{
+		Use:   "report SCAN.json",
+		Short: "Re-render a saved JSON report as table, CSV, HTML, Markdown or JSON",
+		Long: `report reads a JSON report written by scan (--json, or --output-dir's files) and
+renders it again, without contacting any host. With --waivers it re-applies a
+(possibly updated) waivers file as of today.`,
+		Example: `  ntlmscan report /var/lib/ntlmscan/latest.json
+  ntlmscan report latest.json --format html -o estate.html
+  ntlmscan report latest.json --format csv > paths.csv`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r, err := render.New(format)
+			if err != nil {
+				return &FlagError{Err: fmt.Errorf("--format: %w", err)}
+			}
+			rep, err := loadReport(args[0])
+			if err != nil {
+				return WithCode(ExitError, err)
+			}
+			if waiversPath != "" {
+				w, err := loadWaivers(waiversPath)
+				if err != nil {
+					return WithCode(ExitError, err)
+				}
+				rep.Waivers = nil
+				waiver.Apply(rep, w, f.Now().UTC())
+			}
+			if output != "" && output != "-" {
+				return writeRendered(output, format, rep)
+			}
+			color := f.IO.IsStdoutTTY() && !noColor && f.Getenv("NO_COLOR") == ""
+			width := 0
+			if f.IO.IsStdoutTTY() {
+				width = f.IO.Width()
+			}
+			return r.Render(f.IO.Out, rep, render.Options{Color: color, Width: width})
+		},
+	}
+	cmd.Flags().StringVarP(&format, "format", "f", render.FormatTable, "output format: "+strings.Join(render.Formats(), ", "))
+	cmd.Flags().StringVarP(&output, "output", "o", "", "write to this file instead of stdout")
+	cmd.Flags().StringVar(&waiversPath, "waivers", "", "re-apply this waivers file as of today")
+	cmd.Flags().BoolVar(&noColor, "no-color", false, "never colour the output")
+	return cmd
+}
+
+func newDiffCmd(f *Factory) *cobra.Command {
+	var format string
+	var noColor bool
+	cmd := &cobra.Command{
+		Use:   "diff OLD.json NEW.json",
+		Short: "Show new, fixed and changed paths between two saved scans",
+		Long: `diff compares two JSON reports: paths newly blocked, paths fixed, verdicts that
+changed, paths added or removed. Exit code 2 when NEW has blocked paths that OLD
+did not (so a script can alert on drift), else 0.`,
+		Example: `  ntlmscan diff /var/lib/ntlmscan/ntlmscan-20261123T023000Z.json /var/lib/ntlmscan/latest.json
+  ntlmscan diff before.json after.json --format markdown`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r, err := render.NewDiff(format)
+			if err != nil {
+				return &FlagError{Err: fmt.Errorf("--format: %w", err)}
+			}
+			oldRep, err := loadReport(args[0])
+			if err != nil {
+				return WithCode(ExitError, err)
+			}
+			newRep, err := loadReport(args[1])
+			if err != nil {
+				return WithCode(ExitError, err)
+			}
+			cmp := report.Compare(oldRep, newRep)
+			color := f.IO.IsStdoutTTY() && !noColor && f.Getenv("NO_COLOR") == ""
+			width := 0
+			if f.IO.IsStdoutTTY() {
+				width = f.IO.Width()
+			}
+			if err := r.RenderDiff(f.IO.Out, cmp, render.Options{Color: color, Width: width}); err != nil {
+				return WithCode(ExitError, err)
+			}
+			if len(cmp.New) > 0 {
+				return SilentCode(ExitFindings)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&format, "format", "f", render.FormatTable, "output format: "+strings.Join(render.DiffFormats(), ", "))
+	cmd.Flags().BoolVar(&noColor, "no-color", false, "never colour the output")
+	return cmd
+}

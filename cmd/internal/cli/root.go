@@ -1,0 +1,159 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+
+	"github.com/ntlmscan/ntlmscan/cmd/internal/iostreams"
+)
+
+// Version is set at build time with -ldflags "-X .../cli.Version=v1.2.3".
+var Version = "dev"
+
+// Main runs ntlmscan with the process's arguments and streams and returns
+// the exit code.
+func Main() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	f := &Factory{IO: iostreams.System(), Now: time.Now, Version: Version, Getenv: os.Getenv}
+	return Run(ctx, f, os.Args[1:])
+}
+
+// Run executes one command line and returns its exit code.
+func Run(ctx context.Context, f *Factory, args []string) int {
+	root := NewRootCmd(f)
+	root.SetArgs(args)
+	root.SetIn(f.IO.In)
+	root.SetOut(f.IO.Out)
+	root.SetErr(f.IO.ErrOut)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	var ee *ExitErr
+	if errors.As(err, &ee) && ee.Silent {
+		return ee.Code
+	}
+	fmt.Fprintf(f.IO.ErrOut, "ntlmscan: %v\n", err)
+	var fe *FlagError
+	if errors.As(err, &fe) {
+		fmt.Fprintln(f.IO.ErrOut, "Run 'ntlmscan --help' for usage.")
+	}
+	return codeFor(err)
+}
+
+// NewRootCmd builds the command tree.
+func NewRootCmd(f *Factory) *cobra.Command {
+	var configFile, logLevel string
+	root := &cobra.Command{
+		Use:   "ntlmscan",
+		Short: "Find which NTLM restriction breaks Rapid Recovery, on which host, and how to fix it",
+		Long: `ntlmscan reads the effective NTLM and SMB settings of every Rapid Recovery Core, agent,
+repository host and domain controller over WinRM, measures reachability from each Core, and
+says for every Core->agent and Core->share path whether NTLM is needed, whether it will be
+blocked, by which setting on which host, and the exact change that fixes it.
+
+Settings come from flags, then NTLMSCAN_* environment variables (NTLMSCAN_CONCURRENCY,
+NTLMSCAN_HOST_TIMEOUT, ...), then the --config file, then defaults. Passwords are never
+flags: the inventory names an environment variable or a file for each credential.
+
+` + ExitCodeHelp,
+		Example: `  # See it work on the built-in simulated fleet (no Windows needed)
+  ntlmscan demo
+
+  # Check an inventory, then scan it
+  ntlmscan validate -i inventory.yaml
+  NTLMSCAN_PASSWORD_FILE=... ntlmscan scan -i inventory.yaml --csv paths.csv`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if err := applySettings(cmd, f, configFile); err != nil {
+				return err
+			}
+			return f.setLogLevel(logLevel)
+		},
+	}
+	root.PersistentFlags().StringVar(&configFile, "config", "", "settings file (YAML; keys are flag names, optionally under the command name); env NTLMSCAN_CONFIG")
+	root.PersistentFlags().StringVar(&logLevel, "log-level", "warn", "log level on stderr: debug, info, warn, error")
+	root.PersistentFlags().StringVar(&f.logFormat, "log-format", "text", "log format on stderr: text or json")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &FlagError{Err: err} })
+
+	root.AddCommand(
+		newScanCmd(f),
+		newDemoCmd(f),
+		newSimulateCmd(f),
+		newValidateCmd(f),
+		newReportCmd(f),
+		newDiffCmd(f),
+		newVersionCmd(f),
+	)
+	return root
+}
+
+// applySettings fills every flag the user did not set from NTLMSCAN_*
+// environment variables, then from the settings file, so flags win over the
+// environment, the environment over the file, and the file over defaults.
+func applySettings(cmd *cobra.Command, f *Factory, configFile string) error {
+	v := viper.New()
+	v.SetEnvPrefix("NTLMSCAN")
+	v.SetEnvKeyReplacer(strings.NewReplacer("-", "_", ".", "_"))
+	if configFile == "" {
+		configFile = f.Getenv("NTLMSCAN_CONFIG")
+	}
+	if configFile != "" {
+		v.SetConfigFile(configFile)
+		v.SetConfigType("yaml")
+		if err := v.ReadInConfig(); err != nil {
+			return WithCode(ExitError, fmt.Errorf("read settings file %s: %w", configFile, err))
+		}
+	}
+	var errs []error
+	cmd.Flags().VisitAll(func(fl *pflag.Flag) {
+		if fl.Changed || fl.Name == "config" || fl.Name == "help" {
+			return
+		}
+		env := "NTLMSCAN_" + strings.ToUpper(strings.NewReplacer("-", "_").Replace(fl.Name))
+		val, from := f.Getenv(env), env
+		if val == "" && configFile != "" {
+			for _, key := range []string{cmd.Name() + "." + fl.Name, fl.Name} {
+				if v.IsSet(key) {
+					val, from = settingString(v.Get(key)), configFile+": "+key
+					break
+				}
+			}
+		}
+		if val == "" {
+			return
+		}
+		if err := fl.Value.Set(val); err != nil {
+			errs = append(errs, fmt.Errorf("invalid value %q for --%s from %s: %v", val, fl.Name, from, err))
+		}
+	})
+	if len(errs) > 0 {
+		return &FlagError{Err: errors.Join(errs...)}
+	}
+	return nil
+}
+
+func settingString(v any) string {
+	switch x := v.(type) {
+	case []any:
+		parts := make([]string, len(x))
+		for i, p := range x {
+			parts[i] = fmt.Sprint(p)
+		}
+		return strings.Join(parts, ",")
+	default:
+		return fmt.Sprint(x)
+	}
+}

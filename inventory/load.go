@@ -1,0 +1,125 @@
+package inventory
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// Load reads and validates an inventory file. Problems in the file come
+// back together as a *ValidationError; a file that cannot be read gives a
+// wrapped *fs.PathError. Load never touches the network and never reads
+// secrets (see Credential.Resolve).
+func Load(path string) (*Inventory, error) {
+	data, err := readLimited(path)
+	if err != nil {
+		return nil, fmt.Errorf("read inventory: %w", err)
+	}
+	return Parse(data, path)
+}
+
+// Parse validates an inventory held in memory; filename is used in error
+// messages and to resolve relative ca_file / password_file paths. Every
+// problem in the file is reported at once in a *ValidationError, the only
+// error type Parse returns.
+func Parse(data []byte, filename string) (*Inventory, error) {
+	ps := newProblems(filename)
+	root := parseDocument(data, ps, "inventory")
+	if root == nil {
+		return nil, ps.err()
+	}
+	w := newWalker(ps)
+	fs := w.file(root)
+	if w.exhausted {
+		return nil, ps.err()
+	}
+	inv := resolve(w, fs, filename)
+	if err := ps.err(); err != nil {
+		return nil, err
+	}
+	return inv, nil
+}
+
+func readLimited(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	// One byte over the limit is enough for Parse to report the size.
+	return io.ReadAll(io.LimitReader(f, maxFileSize+1))
+}
+
+// Summary counts what an inventory holds; `ntlmscan validate` prints it.
+type Summary struct {
+	Cores             int
+	Agents            int
+	RepositoryHosts   int
+	DomainControllers int
+	Domains           int
+	Repositories      int
+	AgentPaths        int // Core -> agent links
+	SharePaths        int // Core -> share uses
+	Scanned           int // hosts collected over WinRM
+	Described         int // hosts that can only be described
+}
+
+// Paths is the number of Core->agent and Core->share paths.
+func (s Summary) Paths() int { return s.AgentPaths + s.SharePaths }
+
+// Summary counts the inventory's contents.
+func (inv *Inventory) Summary() Summary {
+	var s Summary
+	for _, h := range inv.Hosts {
+		switch h.Role {
+		case RoleCore:
+			s.Cores++
+		case RoleAgent:
+			s.Agents++
+		case RoleRepositoryHost:
+			s.RepositoryHosts++
+		case RoleDomainController:
+			s.DomainControllers++
+		}
+		if h.Scan {
+			s.Scanned++
+		} else {
+			s.Described++
+		}
+	}
+	s.Domains = len(inv.Domains)
+	s.Repositories = len(inv.Repositories)
+	for _, c := range inv.Cores {
+		s.AgentPaths += len(c.Agents)
+	}
+	for _, r := range inv.Repositories {
+		s.SharePaths += len(r.Cores)
+	}
+	return s
+}
+
+// String renders the summary as one line, e.g.
+// "2 cores, 7 agents, 2 repository hosts, 2 domain controllers (1 domain); 3 repositories; 11 paths (8 agent, 3 share); 12 hosts to scan, 1 described".
+func (s Summary) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s, %s, %s, %s (%s); %s; %s (%d agent, %d share); %s to scan",
+		plural(s.Cores, "core"), plural(s.Agents, "agent"), plural(s.RepositoryHosts, "repository host"),
+		plural(s.DomainControllers, "domain controller"), plural(s.Domains, "domain"),
+		plural(s.Repositories, "repository"), plural(s.Paths(), "path"), s.AgentPaths, s.SharePaths,
+		plural(s.Scanned, "host"))
+	if s.Described > 0 {
+		fmt.Fprintf(&b, ", %d described", s.Described)
+	}
+	return b.String()
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	if strings.HasSuffix(word, "y") {
+		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(word, "y"))
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}

@@ -1,0 +1,383 @@
+package inventory
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/ntlmscan/ntlmscan/scanner/facts"
+)
+
+// dwordValues lists the documented values of DWORD settings
+// (NTLM-RULES.md §1, §3). Settings not listed accept any 32-bit value
+// (NtlmMinClientSec/NtlmMinServerSec are bit masks).
+var dwordValues = map[string][]uint64{
+	facts.RestrictSendingNTLMTraffic:   {0, 1, 2},
+	facts.RestrictReceivingNTLMTraffic: {0, 1, 2},
+	facts.AuditReceivingNTLMTraffic:    {0, 1, 2},
+	facts.RestrictNTLMInDomain:         {0, 1, 3, 5, 7},
+	facts.AuditNTLMInDomain:            {0, 1, 3, 5, 7},
+	facts.LmCompatibilityLevel:         {0, 1, 2, 3, 4, 5},
+	facts.UseMachineID:                 {0, 1},
+	facts.AllowNullSessionFallback:     {0, 1},
+	facts.ForceGuest:                   {0, 1},
+	facts.TryIPSPN:                     {0, 1},
+	facts.SMBClientRequireSigning:      {0, 1},
+	facts.SMBClientEnableSigning:       {0, 1},
+	facts.SMBServerRequireSigning:      {0, 1},
+	facts.SMBServerEnableSigning:       {0, 1},
+	facts.SmbServerNameHardeningLevel:  {0, 1, 2},
+	facts.SMBBlockNTLM:                 {0, 1},
+}
+
+var (
+	overlayKeys = []string{"version", "name", "description", "changes"}
+	changeKeys  = []string{"description", "hosts", "tags", "roles", "set", "remove", "add", "delete"}
+	roleNames   = []string{string(RoleCore), string(RoleAgent), string(RoleRepositoryHost), string(RoleDomainController)}
+)
+
+// LoadOverlay reads a what-if file (--assume) and checks it against inv:
+// setting names, value types and that every selector picks at least one host.
+func LoadOverlay(path string, inv *Inventory) (*Overlay, error) {
+	data, err := readLimited(path)
+	if err != nil {
+		return nil, fmt.Errorf("read what-if file: %w", err)
+	}
+	return ParseOverlay(data, path, inv)
+}
+
+// ParseOverlay is LoadOverlay for a file held in memory. Like Parse it
+// reports every problem at once in a *ValidationError.
+func ParseOverlay(data []byte, filename string, inv *Inventory) (*Overlay, error) {
+	ps := newProblems(filename)
+	if inv == nil {
+		ps.add(0, "", "load the inventory first", "a what-if file can only be checked against an inventory")
+		return nil, ps.err()
+	}
+	root := parseDocument(data, ps, "what-if")
+	if root == nil {
+		return nil, ps.err()
+	}
+	w := newWalker(ps)
+	ov := &Overlay{File: filename, Name: strings.TrimSuffix(filepath.Base(filename), filepath.Ext(filename))}
+	m, ok := w.fields(root, "", overlayKeys...)
+	if ok {
+		if e, ok := m["version"]; ok {
+			w.version(e)
+		}
+		if e, ok := m["name"]; ok {
+			if s, ok := w.str(e.val, "name"); ok {
+				ov.Name = s
+			}
+		}
+		if e, ok := m["description"]; ok {
+			w.text(e.val, "description")
+		}
+		e, given := m["changes"]
+		if !given {
+			ps.add(root.Line, "", "add changes: with at least one entry, e.g. '- roles: [agent]' and 'set: {RestrictReceivingNTLMTraffic: 2}'", "the what-if file has no changes")
+		} else {
+			items, _ := w.sequence(e.val, "changes")
+			if len(items) == 0 && ps.empty() {
+				ps.add(e.line(), "changes", "add at least one change", "changes is empty")
+			}
+			oc := overlayChecker{w: w, inv: inv}
+			for i, item := range items {
+				ov.Changes = append(ov.Changes, oc.change(item, index("changes", i))...)
+			}
+		}
+	}
+	if err := ps.err(); err != nil {
+		return nil, err
+	}
+	return ov, nil
+}
+
+type overlayChecker struct {
+	w   *walker
+	inv *Inventory
+}
+
+func (oc overlayChecker) change(n *yaml.Node, field string) []OverlayChange {
+	w, ps := oc.w, oc.w.ps
+	r := w.resolve(n)
+	if r == nil {
+		return nil
+	}
+	before := len(ps.list)
+	m, ok := w.fields(r, field, changeKeys...)
+	if !ok {
+		return nil
+	}
+	keyProblems := len(ps.list) > before
+	if x, ok := m["description"]; ok {
+		w.text(x.val, join(field, "description"))
+	}
+	sel, selOK := oc.selector(m, field, r.Line)
+	var matched []*Host
+	if selOK {
+		for _, h := range oc.inv.Hosts {
+			if sel.Matches(h) {
+				matched = append(matched, h)
+			}
+		}
+		if len(matched) == 0 {
+			ps.add(r.Line, field, "hosts, tags and roles must all match (AND); check them against the inventory", "the selector matches no host in %s", oc.inv.File)
+		}
+	}
+
+	var out []OverlayChange
+	// One entry may add to and delete from the same list; anything else
+	// touching a setting twice is ambiguous.
+	type use struct {
+		line int
+		list bool
+	}
+	seen := map[string]use{}
+	add := func(c OverlayChange, f string) {
+		isList := c.Add != nil || c.Delete != nil
+		if prev, dup := seen[c.Setting]; dup && !(isList && prev.list) {
+			ps.add(c.Line, f, "split it into two changes, applied in order", "%s is already changed on line %d of this entry", c.Setting, prev.line)
+			return
+		}
+		seen[c.Setting] = use{line: c.Line, list: isList}
+		if selOK && len(matched) > 0 {
+			oc.checkScope(c, f, matched)
+		}
+		c.Select = sel
+		out = append(out, c)
+	}
+	actions := 0
+	if x, ok := m["set"]; ok {
+		actions++
+		es, _ := w.entries(x.val, join(field, "set"))
+		for _, e := range es {
+			f := join(join(field, "set"), e.name)
+			s := oc.setting(e, f)
+			if s == nil {
+				continue
+			}
+			c := OverlayChange{Setting: s.ID, Line: e.line()}
+			if v, ok := oc.value(s, e.val, f); ok {
+				c.Set = v
+				add(c, f)
+			}
+		}
+	}
+	if x, ok := m["remove"]; ok {
+		actions++
+		names, lines, _ := w.strList(x.val, join(field, "remove"))
+		for i, name := range names {
+			f := index(join(field, "remove"), i)
+			s := oc.settingByName(name, lines[i], f)
+			if s == nil {
+				continue
+			}
+			add(OverlayChange{Setting: s.ID, Remove: true, Line: lines[i]}, f)
+		}
+	}
+	for _, verb := range []string{"add", "delete"} {
+		x, ok := m[verb]
+		if !ok {
+			continue
+		}
+		actions++
+		es, _ := w.entries(x.val, join(field, verb))
+		for _, e := range es {
+			f := join(join(field, verb), e.name)
+			s := oc.setting(e, f)
+			if s == nil {
+				continue
+			}
+			if s.Type != facts.RegMultiSZ {
+				ps.add(e.line(), f, fmt.Sprintf("use set: {%s: N} for a number", s.ID), "%s is a number (%s); %s works only on lists", s.ID, s.Type, verb)
+				continue
+			}
+			entries, _, ok := w.strList(e.val, f)
+			if !ok {
+				continue
+			}
+			if len(entries) == 0 {
+				ps.add(e.line(), f, "give at least one entry, e.g. [agent07.corp.example]", "no entries to %s", verb)
+				continue
+			}
+			c := OverlayChange{Setting: s.ID, Line: e.line()}
+			if verb == "add" {
+				c.Add = entries
+			} else {
+				c.Delete = entries
+			}
+			add(c, f)
+		}
+	}
+	if actions == 0 && !keyProblems {
+		ps.add(r.Line, field, "add set:, remove:, add: or delete:", "the change does nothing")
+	}
+	return out
+}
+
+// selector decodes hosts/tags/roles and checks each name against the inventory.
+func (oc overlayChecker) selector(m map[string]entry, field string, line int) (Selector, bool) {
+	w, ps := oc.w, oc.w.ps
+	var sel Selector
+	ok := true
+	if x, given := m["hosts"]; given {
+		names, lines, good := w.strList(x.val, join(field, "hosts"))
+		ok = ok && good
+		var known []string
+		for _, h := range oc.inv.Hosts {
+			known = append(known, h.Name)
+		}
+		for i, n := range names {
+			if n == "*" {
+				sel.Hosts = append(sel.Hosts, "*")
+				continue
+			}
+			h := oc.inv.HostByName(n)
+			if h == nil {
+				ps.add(lines[i], index(join(field, "hosts"), i), refHintList(n, known, "hosts in the inventory", `or "*" for every host`), "unknown host %q", clip(n))
+				ok = false
+				continue
+			}
+			sel.Hosts = append(sel.Hosts, h.Name)
+		}
+	}
+	if x, given := m["tags"]; given {
+		tags, lines, good := w.strList(x.val, join(field, "tags"))
+		ok = ok && good
+		var known []string
+		for _, h := range oc.inv.Hosts {
+			for _, t := range h.Tags {
+				if !containsFold(known, t) {
+					known = append(known, t)
+				}
+			}
+		}
+		for i, t := range tags {
+			if !containsFold(known, t) {
+				ps.add(lines[i], index(join(field, "tags"), i), refHintList(t, known, "tags (and group names) in the inventory", ""), "no host carries the tag %q", clip(t))
+				ok = false
+				continue
+			}
+			sel.Tags = append(sel.Tags, t)
+		}
+	}
+	if x, given := m["roles"]; given {
+		roles, lines, good := w.strList(x.val, join(field, "roles"))
+		ok = ok && good
+		for i, r := range roles {
+			v := strings.ToLower(r)
+			if !slices.Contains(roleNames, v) {
+				ps.add(lines[i], index(join(field, "roles"), i), keyHintValues(strings.TrimSuffix(v, "s"), roleNames), "unknown role %q", clip(r))
+				ok = false
+				continue
+			}
+			sel.Roles = append(sel.Roles, Role(v))
+		}
+	}
+	if len(sel.Hosts) == 0 && len(sel.Tags) == 0 && len(sel.Roles) == 0 {
+		if ok {
+			ps.add(line, field, `say which hosts it applies to with hosts:, tags: or roles: (hosts: "*" for every host)`, "the change selects no hosts")
+		}
+		return sel, false
+	}
+	return sel, ok
+}
+
+func refHintList(got string, known []string, label, extra string) string {
+	if s := suggest(got, known); s != "" {
+		return "did you mean " + quote(s) + "?"
+	}
+	if len(known) > 8 {
+		known = append(known[:8:8], "...")
+	}
+	list := "none"
+	if len(known) > 0 {
+		list = strings.Join(known, ", ")
+	}
+	if extra != "" {
+		list += " " + extra
+	}
+	return label + ": " + list
+}
+
+func (oc overlayChecker) setting(e entry, field string) *facts.Setting {
+	return oc.settingByName(e.name, e.line(), field)
+}
+
+func (oc overlayChecker) settingByName(name string, line int, field string) *facts.Setting {
+	if s := facts.SettingByID(name); s != nil {
+		return s
+	}
+	ids := make([]string, len(facts.Settings))
+	for i, s := range facts.Settings {
+		ids[i] = s.ID
+	}
+	hint := "valid settings: " + strings.Join(ids, ", ")
+	if s := suggest(name, ids); s != "" {
+		hint = "did you mean " + quote(s) + "?"
+	}
+	oc.w.ps.add(line, field, hint, "unknown setting %q", clip(name))
+	return nil
+}
+
+// value decodes a set: value and checks it against the setting's type and
+// documented values.
+func (oc overlayChecker) value(s *facts.Setting, n *yaml.Node, field string) (*OverlayValue, bool) {
+	w, ps := oc.w, oc.w.ps
+	switch s.Type {
+	case facts.RegMultiSZ:
+		r := w.resolve(n)
+		if r != nil && r.Kind == yaml.ScalarNode && (r.ShortTag() == "!!int" || r.ShortTag() == "!!bool") {
+			ps.add(r.Line, field, fmt.Sprintf("write a list of server names, e.g. %s: [agent01.corp.example, AGENT01]", s.ID), "%s is a list (%s), not a number", s.ID, s.Type)
+			return nil, false
+		}
+		list, _, ok := w.strList(n, field)
+		if !ok {
+			return nil, false
+		}
+		if list == nil {
+			list = []string{}
+		}
+		return &OverlayValue{Strings: list}, true
+	default:
+		r := w.resolve(n)
+		if r != nil && r.Kind == yaml.SequenceNode {
+			ps.add(r.Line, field, "give one number", "%s is a number (%s), not a list", s.ID, s.Type)
+			return nil, false
+		}
+		v, ok := w.integer(n, field, 0, 0xFFFFFFFF)
+		if !ok {
+			return nil, false
+		}
+		u := uint64(v)
+		if allowed, known := dwordValues[s.ID]; known && !slices.Contains(allowed, u) {
+			vals := make([]string, len(allowed))
+			for i, a := range allowed {
+				vals[i] = strconv.FormatUint(a, 10)
+			}
+			ps.add(r.Line, field, "documented values: "+strings.Join(vals, ", "), "%d is not a valid value for %s", u, s.ID)
+			return nil, false
+		}
+		return &OverlayValue{DWORD: &u}, true
+	}
+}
+
+// checkScope rejects a domain-controller-only setting aimed only at
+// machines that are not domain controllers: the change would do nothing.
+func (oc overlayChecker) checkScope(c OverlayChange, field string, matched []*Host) {
+	s := facts.SettingByID(c.Setting)
+	if s == nil || !s.DCOnly {
+		return
+	}
+	for _, h := range matched {
+		if h.Role == RoleDomainController {
+			return
+		}
+	}
+	oc.w.ps.add(c.Line, field, "select domain controllers, e.g. roles: [domain-controller]", "%s is evaluated on domain controllers only, and the selector picks none", s.ID)
+}

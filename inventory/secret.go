@@ -1,0 +1,110 @@
+package inventory
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+)
+
+// redacted is what every printable form of a Secret shows.
+const redacted = "[redacted]"
+
+// maxPasswordFile bounds how much of a password file is read.
+const maxPasswordFile = 64 << 10
+
+// ErrNoSecret is returned (wrapped) when a credential's secret source is
+// missing or empty.
+var ErrNoSecret = errors.New("secret not available")
+
+// Secret holds a resolved password. It prints, logs and marshals as
+// "[redacted]"; only Reveal returns the value, so a secret cannot reach a
+// log line, an error message or a report by accident.
+//
+// The value sits behind a pointer so that even reflection-based printing of
+// a struct holding a Secret in an unexported field (where fmt cannot call
+// the methods below) shows an address, not the password.
+type Secret struct {
+	value *string
+}
+
+// NewSecret wraps a value (for tests and for callers that obtain secrets
+// elsewhere).
+func NewSecret(v string) Secret { return Secret{value: &v} }
+
+// Reveal returns the secret for the one place that needs it: the
+// authentication call.
+func (s Secret) Reveal() string {
+	if s.value == nil {
+		return ""
+	}
+	return *s.value
+}
+
+// IsZero reports whether the secret is empty.
+func (s Secret) IsZero() bool { return s.Reveal() == "" }
+
+func (Secret) String() string                { return redacted }
+func (Secret) GoString() string              { return redacted }
+func (Secret) MarshalJSON() ([]byte, error)  { return []byte(`"` + redacted + `"`), nil }
+func (Secret) MarshalText() ([]byte, error)  { return []byte(redacted), nil }
+func (Secret) MarshalYAML() (any, error)     { return redacted, nil }
+func (Secret) LogValue() slog.Value          { return slog.StringValue(redacted) }
+func (Secret) Format(f fmt.State, verb rune) { _, _ = io.WriteString(f, redacted) }
+func (s *Secret) UnmarshalJSON([]byte) error {
+	return errors.New("inventory.Secret cannot be unmarshalled")
+}
+func (s *Secret) UnmarshalText(_ []byte) error {
+	return errors.New("inventory.Secret cannot be unmarshalled")
+}
+
+// Resolve reads the credential's secret from its environment variable or
+// password file, at the moment the scanner needs it (never at load time).
+// Errors name the variable or file, never the secret.
+func (c *Credential) Resolve() (Secret, error) {
+	switch {
+	case c == nil:
+		return Secret{}, fmt.Errorf("no credential: %w", ErrNoSecret)
+	case c.PasswordEnv != "":
+		v, ok := os.LookupEnv(c.PasswordEnv)
+		if !ok {
+			return Secret{}, fmt.Errorf("credential %q: environment variable %s is not set (export it before running ntlmscan): %w", c.Name, c.PasswordEnv, ErrNoSecret)
+		}
+		if v == "" {
+			return Secret{}, fmt.Errorf("credential %q: environment variable %s is empty: %w", c.Name, c.PasswordEnv, ErrNoSecret)
+		}
+		return NewSecret(v), nil
+	case c.PasswordFile != "":
+		return readPasswordFile(c)
+	case c.KerberosCache != "":
+		return Secret{}, fmt.Errorf("credential %q: Kerberos caches are reserved for a later release; use password_env or password_file: %w", c.Name, ErrNoSecret)
+	}
+	return Secret{}, fmt.Errorf("credential %q has no password source: %w", c.Name, ErrNoSecret)
+}
+
+func readPasswordFile(c *Credential) (Secret, error) {
+	f, err := os.Open(c.PasswordFile)
+	if err != nil {
+		// *PathError names the file and the cause, never content.
+		return Secret{}, fmt.Errorf("credential %q: open password file: %w", c.Name, err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxPasswordFile+1))
+	if err != nil {
+		return Secret{}, fmt.Errorf("credential %q: read password file %s: %w", c.Name, c.PasswordFile, err)
+	}
+	if len(data) > maxPasswordFile {
+		return Secret{}, fmt.Errorf("credential %q: password file %s is larger than %d bytes; it should hold only the password", c.Name, c.PasswordFile, maxPasswordFile)
+	}
+	line, _, _ := bytes.Cut(data, []byte("\n"))
+	line = bytes.TrimSuffix(line, []byte("\r"))
+	line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf")) // Notepad's UTF-8 BOM
+	password := string(line)
+	clear(data)
+	if password == "" {
+		return Secret{}, fmt.Errorf("credential %q: the first line of password file %s is empty: %w", c.Name, c.PasswordFile, ErrNoSecret)
+	}
+	return NewSecret(password), nil
+}

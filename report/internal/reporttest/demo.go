@@ -1,0 +1,338 @@
+// Package reporttest builds scan reports for tests of report/...: the demo
+// fleet of /work/brief/DEMO-FLEET.md as Go values, with the verdicts the
+// fleet is designed to produce. The verdicts here are hand-written test data
+// (the engine is tested elsewhere); renderers and nightly-run functions only
+// need realistic input.
+package reporttest
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ntlmscan/ntlmscan/report"
+	"github.com/ntlmscan/ntlmscan/report/verdict"
+	"github.com/ntlmscan/ntlmscan/scanner/facts"
+)
+
+// Now is the fixed scan time of the demo report.
+func Now() time.Time { return time.Date(2026, 11, 24, 2, 0, 0, 0, time.UTC) }
+
+// BaselineTime is the scan time of DemoBaseline (the previous night).
+func BaselineTime() time.Time { return Now().Add(-24 * time.Hour) }
+
+// Demo returns the demo-fleet report without baseline or waivers.
+func Demo() *report.Report {
+	return &report.Report{
+		Kind:        report.Kind,
+		Schema:      report.SchemaVersion,
+		RunID:       "20261124T020000Z-7f3a",
+		GeneratedAt: Now(),
+		ToolVersion: "0.1.0-test",
+		Inventory:   "examples/inventory.yaml",
+		Options:     report.Options{FailOn: report.FailOnBlocked},
+		Hosts:       demoHosts(Now()),
+		Matrix:      verdict.Matrix{Paths: demoPaths(), HostNotes: demoHostNotes()},
+	}
+}
+
+// DemoBaseline returns the previous night's report: CORE02 -> NAS01 was
+// still ok (the WS2025 SMB client policy arrived today), CORE01 -> AGENT04
+// was blocked, and a path to a decommissioned agent still existed.
+func DemoBaseline() *report.Report {
+	r := Demo()
+	r.RunID = "20261123T020000Z-1c9e"
+	r.GeneratedAt = BaselineTime()
+	r.Hosts = demoHosts(BaselineTime())
+	for i := range r.Matrix.Paths {
+		p := &r.Matrix.Paths[i]
+		switch p.ID {
+		case "CORE02|share|NAS01|nas01":
+			p.Verdict = verdict.OK
+			p.Deciding = nil
+		case "CORE01|agent|AGENT04|agent04.corp.example":
+			p.Verdict = verdict.Blocked
+		}
+	}
+	r.Matrix.Paths = append(r.Matrix.Paths, verdict.Path{
+		ID: "CORE01|agent|AGENT09|127.0.0.39", Core: "CORE01", Target: "AGENT09", Kind: verdict.KindAgent,
+		NameUsed: "127.0.0.39", NameForm: verdict.NameIP, Port: 8006, Account: `CORP\svc-rapidrecovery`,
+		Reachable: "yes", Need: verdict.NeedRequired, NeedWhy: "target named by IP address",
+		Verdict: verdict.Blocked, Deciding: ptr(sendingDenyAll()), Reasons: []verdict.Reason{sendingDenyAll()},
+	})
+	// A baseline that itself had a baseline carries first-seen times.
+	r.Baseline = &report.Comparison{
+		BaselineRunID: "20261122T020000Z-0b11", BaselineGeneratedAt: BaselineTime().Add(-24 * time.Hour),
+		CurrentRunID: r.RunID, CurrentGeneratedAt: BaselineTime(),
+		History: []report.PathHistory{{
+			PathID:    "CORE01|agent|AGENT02|127.0.0.32",
+			FirstSeen: time.Date(2026, 10, 1, 2, 0, 0, 0, time.UTC),
+			LastSeen:  BaselineTime(),
+		}},
+	}
+	return r
+}
+
+// DemoFull returns the demo report compared with DemoBaseline and with the
+// waivers of examples/waivers.yaml applied (an active waiver for
+// CORE02 -> NAS01 and an expired one for CORE01 -> AGENT02), plus one unused
+// waiver. report/waiver tests check Applied against the real example file.
+func DemoFull() *report.Report {
+	r := Demo()
+	r.Waivers = &report.Waivers{
+		File: "examples/waivers.yaml",
+		Applied: []report.AppliedWaiver{
+			{
+				PathID: "CORE01|agent|AGENT02|127.0.0.32",
+				WaiverRef: report.WaiverRef{
+					Line: 14, Match: "core=CORE01 target=AGENT02 kind=agent", Owner: "j.doe@corp.example",
+					Reason: "AGENT02 re-registered by FQDN in CHG-2291", Expires: "2026-09-30",
+				},
+				Expired: true,
+			},
+			{
+				PathID: "CORE02|share|NAS01|nas01",
+				WaiverRef: report.WaiverRef{
+					Line: 7, Match: "CORE02|share|NAS01|nas01", Owner: "storage-team@corp.example",
+					Reason: "NAS01 is replaced by FS02 in CHG-2304; archive jobs to NAS01 are paused", Expires: "2027-12-31",
+				},
+			},
+		},
+		Unused: []report.WaiverRef{{
+			Line: 24, Match: "core=CORE03 target=AGENT08", Owner: "j.doe@corp.example",
+			Reason: "CORE03 decommissioned", Expires: "2027-03-31",
+		}},
+	}
+	r.Baseline = report.Compare(DemoBaseline(), r)
+	return r
+}
+
+func u64(v uint64) *uint64 { return &v }
+func boolp(v bool) *bool   { return &v }
+
+func host(name, addr string, at time.Time, id facts.Identity, reg ...facts.RegistryValue) facts.HostResult {
+	return facts.HostResult{
+		Host: name, Address: addr, StartedAt: at, Duration: 850 * time.Millisecond, Attempts: 1, RoundTrips: 6,
+		Facts: &facts.Response{Schema: facts.SchemaVersion, Identity: id, Registry: reg},
+	}
+}
+
+func member(netbios, caption string, build, role int) facts.Identity {
+	return facts.Identity{
+		NetBIOSName: netbios, DNSHostName: strings.ToLower(netbios), Domain: "corp.example", PartOfDomain: true,
+		DomainRole: role, OSCaption: caption, OSVersion: "10.0." + strconv.Itoa(build), OSBuild: build,
+	}
+}
+
+func dword(key, name string, v uint64) facts.RegistryValue {
+	return facts.RegistryValue{RegistryKey: facts.RegistryKey{Key: key, Name: name}, Present: true, Type: facts.RegDWORD, DWORD: u64(v)}
+}
+
+func multi(key, name string, v ...string) facts.RegistryValue {
+	return facts.RegistryValue{RegistryKey: facts.RegistryKey{Key: key, Name: name}, Present: true, Type: facts.RegMultiSZ, Strings: v}
+}
+
+func demoHosts(at time.Time) []facts.HostResult {
+	const ws2022, ws2019 = "Microsoft Windows Server 2022 Standard", "Microsoft Windows Server 2019 Standard"
+	core01 := host("CORE01", "127.0.0.21", at, member("CORE01", ws2022, 20348, facts.RoleMemberServer),
+		dword(facts.KeyMSV10, "RestrictSendingNTLMTraffic", 2),
+		multi(facts.KeyMSV10, "ClientAllowedNTLMServers", "agent01.corp.example", "AGENT01", "fs01.corp.example", "FS01",
+			"agent04.corp.example", "AGENT04", "127.0.0.35"),
+		dword(facts.KeyLsa, "LmCompatibilityLevel", 5))
+	core01.Facts.Services = []facts.Service{{Name: "RapidRecoveryCore", Present: true, State: "Running", StartMode: "Auto", LogonAs: `CORP\svc-rapidrecovery`}}
+	core02 := host("CORE02", "127.0.0.22", at, member("CORE02", "Microsoft Windows Server 2025 Standard", 26100, facts.RoleMemberServer),
+		dword(facts.KeyMSV10, "RestrictSendingNTLMTraffic", 1),
+		dword(facts.KeyLanmanWksPol, "BlockNTLM", 1),
+		multi(facts.KeyLanmanWksPol, "BlockNTLMServerExceptionList", "fs01.corp.example"))
+	core02.Facts.SMBClient = &facts.SMBClientConfig{Available: true, BlockNTLM: boolp(true)}
+	core02.Facts.Services = []facts.Service{{Name: "RapidRecoveryCore", Present: true, State: "Running", StartMode: "Auto", LogonAs: "LocalSystem"}}
+	core02.Facts.Probes = []facts.ProbeResult{{
+		Target: "agent06.corp.example", Addresses: []string{"127.0.0.36"},
+		Ports: []facts.PortResult{{Port: 8006, Open: false, Error: "timeout", ElapsedMS: 2000}, {Port: 445, Open: false, Error: "timeout", ElapsedMS: 2000}},
+	}}
+	agent05 := host("AGENT05", "127.0.0.35", at, facts.Identity{
+		NetBIOSName: "AGENT05", DNSHostName: "agent05", Domain: "DMZ", DomainRole: facts.RoleStandaloneServer,
+		OSCaption: ws2019, OSVersion: "10.0.17763", OSBuild: 17763,
+	}, dword(facts.KeyLsa, "LmCompatibilityLevel", 3))
+	return []facts.HostResult{
+		// Scanner order (completion order), deliberately not sorted.
+		core01, core02,
+		host("AGENT01", "127.0.0.31", at, member("AGENT01", ws2019, 17763, facts.RoleMemberServer)),
+		host("AGENT02", "127.0.0.32", at, member("AGENT02", ws2022, 20348, facts.RoleMemberServer)),
+		host("AGENT03", "127.0.0.33", at, member("AGENT03", ws2022, 20348, facts.RoleMemberServer),
+			dword(facts.KeyMSV10, "RestrictReceivingNTLMTraffic", 1)),
+		host("AGENT04", "127.0.0.34", at, member("AGENT04", "Microsoft Windows Server 2016 Standard", 14393, facts.RoleMemberServer)),
+		agent05,
+		host("AGENT06", "127.0.0.36", at, member("AGENT06", ws2022, 20348, facts.RoleMemberServer)),
+		{
+			Host: "AGENT07", Address: "127.0.0.37", StartedAt: at, Duration: 120 * time.Millisecond, Attempts: 1, RoundTrips: 1,
+			Error: &facts.HostError{
+				Class:   facts.ErrAuthMethod,
+				Message: "WinRM on 127.0.0.37:5985 offers only Kerberos; ntlmscan authenticates with NTLM (Negotiate)",
+				Hint:    "enable Negotiate on the WinRM service (winrm set winrm/config/service/auth @{Negotiate=\"true\"}) or scan it with Kerberos",
+			},
+		},
+		host("FS01", "127.0.0.41", at, member("FS01", ws2022, 20348, facts.RoleMemberServer),
+			dword(facts.KeyLanmanSrvPar, "RequireSecuritySignature", 1)),
+		{
+			Host: "NAS01", Address: "127.0.0.42", StartedAt: at,
+			Error: &facts.HostError{Class: facts.ErrNotScanned, Message: "described in the inventory (platform nas); not scanned"},
+		},
+		host("DC02", "127.0.0.12", at, member("DC02", ws2022, 20348, facts.RoleBackupDC),
+			dword(facts.KeyNetlogon, "RestrictNTLMInDomain", 1),
+			multi(facts.KeyNetlogon, "DCAllowedNTLMServers", "AGENT01", "AGENT02", "FS01")),
+		host("DC01", "127.0.0.11", at, member("DC01", ws2022, 20348, facts.RolePrimaryDC),
+			dword(facts.KeyNetlogon, "AuditNTLMInDomain", 7)),
+	}
+}
+
+func sendingDenyAll() verdict.Reason {
+	return verdict.Reason{
+		Host: "CORE01", Role: "client", Setting: "RestrictSendingNTLMTraffic",
+		GPOName:  "Network security: Restrict NTLM: Outgoing NTLM traffic to remote servers",
+		RawValue: "2", ValueLabel: "Deny all", Effect: verdict.EffectBlocks, Event: "4001 on CORE01",
+		Explanation: "CORE01 denies outgoing NTLM and 127.0.0.32 matches no entry of ClientAllowedNTLMServers",
+		Remediation: &verdict.Remediation{
+			Host: "CORE01", Setting: "ClientAllowedNTLMServers", Value: "127.0.0.32",
+			PowerShell: `$k='HKLM:\SYSTEM\CurrentControlSet\Control\Lsa\MSV1_0'; $v=@((Get-ItemProperty $k).ClientAllowedNTLMServers)+'127.0.0.32'; Set-ItemProperty $k ClientAllowedNTLMServers -Type MultiString -Value $v`,
+			GPOPath:    `Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options\Network security: Restrict NTLM: Add remote server exceptions for NTLM authentication`,
+			Note:       "better: register AGENT02 in the Core by its FQDN so Kerberos is used",
+		},
+	}
+}
+
+func needsIP(core, ip string) verdict.Reason {
+	return verdict.Reason{Host: core, Role: "path", Effect: verdict.EffectNeedsNTLM,
+		Explanation: "the Core names the agent by IP address " + ip + ": Windows does not try Kerberos (TryIPSPN absent)"}
+}
+
+func dc02Deny(target string) verdict.Reason {
+	return verdict.Reason{
+		Host: "DC02", Role: "domain-controller", Setting: "RestrictNTLMInDomain",
+		GPOName:  "Network security: Restrict NTLM: NTLM authentication in this domain",
+		RawValue: "1", ValueLabel: "Deny for domain accounts to domain servers", Effect: verdict.EffectBlocks,
+		Event:       "4004 on DC02",
+		Explanation: "DC02 denies NTLM pass-through for " + target + " (not in DCAllowedNTLMServers); DC01 allows it, so logons fail only when " + target + " uses DC02",
+		Remediation: &verdict.Remediation{
+			Host: "DC02", Setting: "DCAllowedNTLMServers", Value: target,
+			PowerShell: `$k='HKLM:\SYSTEM\CurrentControlSet\Services\Netlogon\Parameters'; $v=@((Get-ItemProperty $k).DCAllowedNTLMServers)+'` + target + `'; Set-ItemProperty $k DCAllowedNTLMServers -Type MultiString -Value $v`,
+			GPOPath:    `Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options\Network security: Restrict NTLM: Add server exceptions in this domain`,
+		},
+	}
+}
+
+func demoPaths() []verdict.Path {
+	const (
+		svcRR   = `CORP\svc-rapidrecovery`
+		core02s = `CORE02$ (LocalSystem)`
+	)
+	exceptionMatch := verdict.Reason{
+		Host: "CORE01", Role: "client", Setting: "ClientAllowedNTLMServers", RawValue: "[agent01.corp.example, AGENT01, …]",
+		Effect: verdict.EffectAllows, Explanation: "agent01.corp.example is on CORE01's outgoing exception list",
+	}
+	agent04AtRisk := dc02Deny("AGENT04")
+	agent04AtRisk.Effect = verdict.EffectRisk
+	agent04AtRisk.Explanation = "Kerberos expected (FQDN), but if Negotiate falls back to NTLM, DC02 denies pass-through for AGENT04; DC01 allows it"
+	agent05Risk := verdict.Reason{
+		Host: "CORE01", Role: "client", Setting: "ClientAllowedNTLMServers", RawValue: "127.0.0.35", ValueLabel: "exception",
+		Effect: verdict.EffectRisk, Unconfirmed: true,
+		Explanation: "the exception matches only by the literal IP 127.0.0.35; whether Windows matches IP entries is UNCONFIRMED (NTLM-RULES §2.4)",
+		Remediation: &verdict.Remediation{
+			Host: "CORE01", Setting: "ClientAllowedNTLMServers", Value: "AGENT05",
+			PowerShell: `$k='HKLM:\SYSTEM\CurrentControlSet\Control\Lsa\MSV1_0'; $v=@((Get-ItemProperty $k).ClientAllowedNTLMServers)+'AGENT05'; Set-ItemProperty $k ClientAllowedNTLMServers -Type MultiString -Value $v`,
+			Note:       "check event 8001/4001 TargetName on CORE01 to see the exact name Windows compares",
+		},
+	}
+	agent03Deny := verdict.Reason{
+		Host: "AGENT03", Role: "server", Setting: "RestrictReceivingNTLMTraffic",
+		GPOName:  "Network security: Restrict NTLM: Incoming NTLM traffic",
+		RawValue: "1", ValueLabel: "Deny all domain accounts", Effect: verdict.EffectBlocks, Event: "4002 on AGENT03",
+		Explanation: "AGENT03 refuses NTLM for domain accounts and CORE02 presents CORE02$, a domain account",
+		Remediation: &verdict.Remediation{
+			Host: "CORE02", Setting: "agent name in Rapid Recovery", Value: "agent03.corp.example",
+			PowerShell: "# re-add AGENT03 in the CORE02 console by its FQDN agent03.corp.example so Kerberos is used",
+			Note:       "alternatively set RestrictReceivingNTLMTraffic=0 on AGENT03 (weakens its hardening)",
+		},
+	}
+	nasBlock := verdict.Reason{
+		Host: "CORE02", Role: "client", Setting: "BlockNTLM",
+		GPOName:  "Block NTLM (LM, NTLM, NTLMv2)",
+		RawValue: "1", ValueLabel: "enabled", Effect: verdict.EffectBlocks,
+		Explanation: "CORE02's SMB client blocks NTLM and nas01 is not in BlockNTLMServerExceptionList",
+		Remediation: &verdict.Remediation{
+			Host: "CORE02", Setting: "BlockNTLMServerExceptionList", Value: "nas01",
+			PowerShell: `$k='HKLM:\SOFTWARE\Policies\Microsoft\Windows\LanmanWorkstation'; $v=@((Get-ItemProperty $k).BlockNTLMServerExceptionList)+'nas01'; Set-ItemProperty $k BlockNTLMServerExceptionList -Type MultiString -Value $v`,
+			GPOPath:    `Computer Configuration\Administrative Templates\Network\Lanman Workstation\Block NTLM Server Exception List`,
+		},
+	}
+	unreachable := verdict.Reason{
+		Host: "CORE02", Role: "path", Effect: verdict.EffectUnknown,
+		Explanation: "CORE02 could not connect to agent06.corp.example (127.0.0.36) on 8006: timeout",
+	}
+	unknown := verdict.Reason{
+		Host: "AGENT07", Role: "server", Effect: verdict.EffectUnknown,
+		Explanation: "AGENT07 could not be scanned (auth-method-not-enabled); its incoming NTLM settings are unknown",
+	}
+	kerberos := func(core, name string) verdict.Reason {
+		return verdict.Reason{Host: core, Role: "path", Effect: verdict.EffectInfo,
+			Explanation: name + " is a domain member named by FQDN: Kerberos expected; NTLM only if Negotiate falls back"}
+	}
+	sending := sendingDenyAll()
+	return []verdict.Path{
+		{ID: "CORE01|agent|AGENT01|agent01.corp.example", Core: "CORE01", Target: "AGENT01", Kind: verdict.KindAgent,
+			NameUsed: "agent01.corp.example", NameForm: verdict.NameFQDN, Port: 8006, Account: svcRR, Reachable: "yes",
+			Need: verdict.NeedFallback, NeedWhy: "FQDN of a domain member", Verdict: verdict.OK,
+			Reasons: []verdict.Reason{kerberos("CORE01", "agent01.corp.example"), exceptionMatch}},
+		{ID: "CORE01|agent|AGENT02|127.0.0.32", Core: "CORE01", Target: "AGENT02", Kind: verdict.KindAgent,
+			NameUsed: "127.0.0.32", NameForm: verdict.NameIP, Port: 8006, Account: svcRR, Reachable: "yes",
+			Need: verdict.NeedRequired, NeedWhy: "target named by IP address", Verdict: verdict.Blocked,
+			Deciding: &sending, Reasons: []verdict.Reason{needsIP("CORE01", "127.0.0.32"), sending}},
+		{ID: "CORE01|agent|AGENT04|agent04.corp.example", Core: "CORE01", Target: "AGENT04", Kind: verdict.KindAgent,
+			NameUsed: "agent04.corp.example", NameForm: verdict.NameFQDN, Port: 8006, Account: svcRR, Reachable: "yes",
+			Need: verdict.NeedFallback, NeedWhy: "FQDN of a domain member", Verdict: verdict.AtRisk,
+			Deciding: &agent04AtRisk, Reasons: []verdict.Reason{kerberos("CORE01", "agent04.corp.example"), agent04AtRisk}},
+		{ID: "CORE01|agent|AGENT05|127.0.0.35", Core: "CORE01", Target: "AGENT05", Kind: verdict.KindAgent,
+			NameUsed: "127.0.0.35", NameForm: verdict.NameIP, Port: 8006, Account: `AGENT05\rr-local`, Reachable: "yes",
+			Need: verdict.NeedRequired, NeedWhy: "workgroup host, local account, named by IP", Verdict: verdict.AtRisk,
+			Deciding: &agent05Risk, Reasons: []verdict.Reason{needsIP("CORE01", "127.0.0.35"), agent05Risk}},
+		{ID: "CORE01|share|FS01|fs01.corp.example", Core: "CORE01", Target: "FS01", Kind: verdict.KindShare,
+			Share: `\\fs01.corp.example\RRRepo`, NameUsed: "fs01.corp.example", NameForm: verdict.NameFQDN, Port: 445,
+			Account: svcRR, Reachable: "yes", Need: verdict.NeedFallback, NeedWhy: "FQDN of a domain member", Verdict: verdict.OK,
+			Reasons: []verdict.Reason{kerberos("CORE01", "fs01.corp.example")}},
+		{ID: "CORE02|agent|AGENT03|127.0.0.33", Core: "CORE02", Target: "AGENT03", Kind: verdict.KindAgent,
+			NameUsed: "127.0.0.33", NameForm: verdict.NameIP, Port: 8006, Account: core02s, Reachable: "yes",
+			Need: verdict.NeedRequired, NeedWhy: "target named by IP address", Verdict: verdict.Blocked,
+			Deciding: &agent03Deny, Reasons: []verdict.Reason{needsIP("CORE02", "127.0.0.33"), agent03Deny}},
+		{ID: "CORE02|agent|AGENT04|127.0.0.34", Core: "CORE02", Target: "AGENT04", Kind: verdict.KindAgent,
+			NameUsed: "127.0.0.34", NameForm: verdict.NameIP, Port: 8006, Account: core02s, Reachable: "yes",
+			Need: verdict.NeedRequired, NeedWhy: "target named by IP address", Verdict: verdict.Blocked,
+			Deciding: ptr(dc02Deny("AGENT04")), Reasons: []verdict.Reason{needsIP("CORE02", "127.0.0.34"), dc02Deny("AGENT04")}},
+		{ID: "CORE02|agent|AGENT06|agent06.corp.example", Core: "CORE02", Target: "AGENT06", Kind: verdict.KindAgent,
+			NameUsed: "agent06.corp.example", NameForm: verdict.NameFQDN, Port: 8006, Account: core02s, Reachable: "no",
+			Need: verdict.NeedFallback, NeedWhy: "FQDN of a domain member", Verdict: verdict.Unreachable,
+			Deciding: &unreachable, Reasons: []verdict.Reason{unreachable}},
+		{ID: "CORE02|agent|AGENT07|agent07.corp.example", Core: "CORE02", Target: "AGENT07", Kind: verdict.KindAgent,
+			NameUsed: "agent07.corp.example", NameForm: verdict.NameFQDN, Port: 8006, Account: core02s, Reachable: "yes",
+			Need: verdict.NeedFallback, NeedWhy: "FQDN of a domain member", Verdict: verdict.Unknown,
+			Deciding: &unknown, Reasons: []verdict.Reason{unknown}},
+		{ID: "CORE02|share|FS01|fs01.corp.example", Core: "CORE02", Target: "FS01", Kind: verdict.KindShare,
+			Share: `\\fs01.corp.example\RRRepo2`, NameUsed: "fs01.corp.example", NameForm: verdict.NameFQDN, Port: 445,
+			Account: core02s, Reachable: "yes", Need: verdict.NeedFallback, NeedWhy: "FQDN of a domain member", Verdict: verdict.OK,
+			Reasons: []verdict.Reason{kerberos("CORE02", "fs01.corp.example"), {Host: "CORE02", Role: "client", Setting: "BlockNTLMServerExceptionList",
+				RawValue: "[fs01.corp.example]", Effect: verdict.EffectAllows, Explanation: "fs01.corp.example is on CORE02's SMB NTLM exception list"}}},
+		{ID: "CORE02|share|NAS01|nas01", Core: "CORE02", Target: "NAS01", Kind: verdict.KindShare,
+			Share: `\\nas01\rr-archive`, NameUsed: "nas01", NameForm: verdict.NameNetBIOS, Port: 445, Account: `NAS01\rrbackup`,
+			Reachable: "yes", Need: verdict.NeedRequired, NeedWhy: "workgroup NAS with a local account", Verdict: verdict.Blocked,
+			Deciding: &nasBlock, Reasons: []verdict.Reason{{Host: "NAS01", Role: "path", Effect: verdict.EffectNeedsNTLM,
+				Explanation: "NAS01 is not in the domain: NTLM with its local account NAS01\\rrbackup"}, nasBlock}},
+	}
+}
+
+func demoHostNotes() []verdict.Reason {
+	return []verdict.Reason{{
+		Host: "CORE02", Role: "client", Effect: verdict.EffectInfo,
+		Explanation: "the RapidRecoveryCore service runs as LocalSystem: toward agents and shares without credentials it presents CORE02$",
+	}}
+}
+
+func ptr[T any](v T) *T { return &v }

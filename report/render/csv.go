@@ -1,0 +1,141 @@
+package render
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ntlmscan/ntlmscan/report"
+)
+
+// CSVColumns are the CSV header, in order. They are a stable interface for
+// change tickets and spreadsheets: add columns only at the end, never rename.
+func CSVColumns() []string {
+	return []string{
+		"run_id",                 // report run id
+		"generated_at",           // scan time, RFC 3339 UTC
+		"path_id",                // Core|kind|target|name, stable across runs
+		"core",                   // inventory name of the Core
+		"target",                 // inventory name of the agent or share host
+		"kind",                   // agent | share
+		"share",                  // UNC path (share paths)
+		"name_used",              // the name the Core uses for the target
+		"name_form",              // fqdn | netbios | ip | other
+		"port",                   // TCP port probed from the Core
+		"tcp_reachable",          // yes | no | unknown
+		"account",                // account the Core presents
+		"ntlm_needed",            // required | fallback-only | unknown
+		"ntlm_needed_why",        // why
+		"verdict",                // ok | at-risk | blocked | unreachable | unknown
+		"verdict_before_overlay", // verdict without the what-if overlay (only with --assume)
+		"waiver",                 // waived | expired | empty
+		"waiver_owner",           //
+		"waiver_expires",         // YYYY-MM-DD
+		"waiver_reason",          //
+		"new_since_baseline",     // yes | no | empty without a baseline
+		"deciding_host",          // host holding the deciding setting
+		"deciding_setting",       // registry value name
+		"deciding_value",         // raw value and label, e.g. "2 (Deny all)"
+		"deciding_event",         // event id logged where it is enforced
+		"reasons",                // every reason, " | " separated
+		"remediation",            // every remediation, " | " separated
+		"first_seen",             // RFC 3339 UTC; empty without a baseline
+		"last_seen",              // RFC 3339 UTC; empty without a baseline
+	}
+}
+
+// renderCSV writes one RFC 4180 row per path (CRLF line ends, as Excel
+// expects). Every cell is neutralised against spreadsheet formula injection.
+func renderCSV(w io.Writer, r *report.Report, _ Options) error {
+	v := newView(r)
+	cw := csv.NewWriter(w)
+	cw.UseCRLF = true
+	if err := cw.Write(CSVColumns()); err != nil {
+		return fmt.Errorf("write csv: %w", err)
+	}
+	generated := r.GeneratedAt.UTC().Format(time.RFC3339)
+	for _, rw := range v.Rows {
+		p := rw.P
+		var before string
+		if p.Before != nil {
+			before = string(p.Before.Verdict)
+		}
+		var waiver, owner, expires, why string
+		if rw.Waiver != nil {
+			waiver, owner, expires, why = "waived", rw.Waiver.Owner, rw.Waiver.Expires, rw.Waiver.Reason
+			if rw.Waiver.Expired {
+				waiver = "expired"
+			}
+		}
+		var isNew string
+		if r.Baseline != nil {
+			isNew = yesNo(rw.New)
+		}
+		var dHost, dSetting, dValue, dEvent string
+		if d := p.Deciding; d != nil {
+			dHost, dSetting, dEvent = d.Host, d.Setting, d.Event
+			dValue = strings.TrimSpace(d.RawValue + " " + parenthesised(d.ValueLabel))
+		}
+		reasons := make([]string, 0, len(p.Reasons))
+		for i := range p.Reasons {
+			reasons = append(reasons, reasonText(&p.Reasons[i]))
+		}
+		var fixes []string
+		for _, m := range remediations(p) {
+			fixes = append(fixes, remediationText(m))
+		}
+		var first, last string
+		if rw.History != nil {
+			first = rw.History.FirstSeen.UTC().Format(time.RFC3339)
+			last = rw.History.LastSeen.UTC().Format(time.RFC3339)
+		}
+		record := []string{
+			r.RunID, generated, p.ID, p.Core, p.Target, string(p.Kind), p.Share, p.NameUsed, string(p.NameForm),
+			strconv.Itoa(p.Port), p.Reachable, p.Account, string(p.Need), p.NeedWhy, string(p.Verdict), before,
+			waiver, owner, expires, why, isNew, dHost, dSetting, dValue, dEvent,
+			strings.Join(reasons, " | "), strings.Join(fixes, " | "), first, last,
+		}
+		for i := range record {
+			record[i] = csvCell(record[i])
+		}
+		if err := cw.Write(record); err != nil {
+			return fmt.Errorf("write csv: %w", err)
+		}
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return fmt.Errorf("write csv: %w", err)
+	}
+	return nil
+}
+
+func parenthesised(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "(" + s + ")"
+}
+
+// csvCell makes one cell safe: control characters are shown as escapes, and
+// a cell a spreadsheet would run as a formula (starting with = + - @, tab,
+// CR or LF, or their full-width forms) gets a leading single quote, the
+// OWASP-recommended neutralisation.
+func csvCell(s string) string {
+	s = clean(s)
+	if s == "" {
+		return s
+	}
+	switch s[0] {
+	case '=', '+', '-', '@', '\t', '\r', '\n':
+		return "'" + s
+	}
+	for _, fw := range []string{"＝", "＋", "－", "＠"} {
+		if strings.HasPrefix(s, fw) {
+			return "'" + s
+		}
+	}
+	return s
+}

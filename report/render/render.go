@@ -1,0 +1,69 @@
+// Package render turns a scan report into the formats ntlmscan writes: a
+// terminal table, CSV for change tickets, JSON, a self-contained HTML page
+// and Markdown. Renderers only present what the report says; they never
+// decide verdicts. Output is deterministic: the same report gives the same
+// bytes (no map iteration, no clock, fixed ordering).
+package render
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/ntlmscan/ntlmscan/report"
+)
+
+// Options are what the caller knows about the output stream.
+type Options struct {
+	// Color enables ANSI colours (the caller sets it when stdout is a TTY
+	// and NO_COLOR is unset). Only the table renderer uses it.
+	Color bool
+	// Width is the terminal width in columns; 0 means unlimited. The table
+	// renderer wraps long cells and splits the matrix grid to fit.
+	Width int
+}
+
+// Renderer writes a report in one format.
+type Renderer interface {
+	Render(w io.Writer, r *report.Report, opts Options) error
+}
+
+// RendererFunc adapts a function to Renderer.
+type RendererFunc func(w io.Writer, r *report.Report, opts Options) error
+
+// Render calls f.
+func (f RendererFunc) Render(w io.Writer, r *report.Report, opts Options) error { return f(w, r, opts) }
+
+// Format names for --format.
+const (
+	FormatTable    = "table"
+	FormatCSV      = "csv"
+	FormatJSON     = "json"
+	FormatHTML     = "html"
+	FormatMarkdown = "markdown"
+)
+
+// Formats lists the --format values of New, default first.
+func Formats() []string {
+	return []string{FormatTable, FormatCSV, FormatJSON, FormatHTML, FormatMarkdown}
+}
+
+// New returns the renderer for a --format value (case-insensitive; "md" is
+// accepted for markdown).
+func New(format string) (Renderer, error) {
+	switch strings.ToLower(strings.TrimSpace(format)) {
+	case FormatTable:
+		return RendererFunc(renderTable), nil
+	case FormatCSV:
+		return RendererFunc(renderCSV), nil
+	case FormatJSON:
+		return RendererFunc(renderJSON), nil
+	case FormatHTML:
+		return RendererFunc(renderHTML), nil
+	case FormatMarkdown, "md":
+		return RendererFunc(renderMarkdown), nil
+	}
+	return nil, fmt.Errorf("unknown format %q: want one of %s", format, strings.Join(Formats(), ", "))
+}
+
+func renderJSON(w io.Writer, r *report.Report, _ Options) error { return report.Encode(w, r) }

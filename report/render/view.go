@@ -1,0 +1,387 @@
+package render
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/ntlmscan/ntlmscan/report"
+	"github.com/ntlmscan/ntlmscan/report/verdict"
+	"github.com/ntlmscan/ntlmscan/scanner/facts"
+)
+
+// view is what every renderer shows, computed once from the report.
+type view struct {
+	R         *report.Report
+	Rows      []row
+	Grid      grid
+	Sum       summary
+	Failed    []facts.HostResult
+	Described []facts.HostResult
+}
+
+// row is one path with what the report says about it beyond the matrix.
+type row struct {
+	P       *verdict.Path
+	Waiver  *report.AppliedWaiver // nil when not waived
+	History *report.PathHistory   // nil without a baseline
+	New     bool                  // blocked now, not blocked in the baseline
+}
+
+type verdictCount struct {
+	Verdict verdict.Verdict
+	N       int
+}
+
+type summary struct {
+	Hosts, Scanned, Failed, Described int
+	Paths                             int
+	Counts                            []verdictCount // report.Verdicts() order
+	Waived, WaiverExpired             int
+	FailOn                            string
+	Findings                          int
+}
+
+// grid is the Cores x targets matrix; a cell holds the worst verdict of the
+// paths between one Core and one target host.
+type grid struct {
+	Cores   []string
+	Targets []string
+	Cells   [][]cell // [core][target]
+}
+
+type cell struct {
+	Paths   int
+	Verdict verdict.Verdict // worst; "" when there is no path
+	// Waived: every path with the worst verdict has an active waiver.
+	Waived bool
+}
+
+func newView(r *report.Report) *view {
+	v := &view{R: r, Failed: r.FailedHosts(), Described: r.DescribedHosts()}
+	waivers := r.WaiverIndex()
+	history := r.HistoryIndex()
+	isNew := r.NewIndex()
+	for i := range r.Matrix.Paths {
+		p := &r.Matrix.Paths[i]
+		rw := row{P: p, Waiver: waivers[p.ID], New: isNew[p.ID]}
+		if h, ok := history[p.ID]; ok {
+			rw.History = &h
+		}
+		v.Rows = append(v.Rows, rw)
+	}
+	v.Grid = newGrid(v.Rows)
+	v.Sum = newSummary(r, v)
+	return v
+}
+
+func newSummary(r *report.Report, v *view) summary {
+	s := summary{
+		Hosts: len(r.Hosts), Scanned: r.ScannedHosts(), Failed: len(v.Failed), Described: len(v.Described),
+		Paths: len(r.Matrix.Paths), FailOn: r.Options.FailOn,
+	}
+	if s.FailOn == "" {
+		s.FailOn = report.FailOnBlocked
+	}
+	s.Findings = report.Findings(r, s.FailOn)
+	counts := r.Matrix.Counts()
+	for _, vd := range report.Verdicts() {
+		s.Counts = append(s.Counts, verdictCount{vd, counts[vd]})
+	}
+	for _, rw := range v.Rows {
+		switch {
+		case rw.Waiver == nil:
+		case rw.Waiver.Expired:
+			s.WaiverExpired++
+		default:
+			s.Waived++
+		}
+	}
+	return s
+}
+
+func newGrid(rows []row) grid {
+	var g grid
+	targetKind := map[string]verdict.Kind{}
+	for _, rw := range rows {
+		if !slices.Contains(g.Cores, rw.P.Core) {
+			g.Cores = append(g.Cores, rw.P.Core)
+		}
+		if _, ok := targetKind[rw.P.Target]; !ok {
+			targetKind[rw.P.Target] = rw.P.Kind
+			g.Targets = append(g.Targets, rw.P.Target)
+		}
+	}
+	slices.SortFunc(g.Cores, compareFold)
+	// Agents first, then share hosts, each by name: the order admins scan.
+	slices.SortFunc(g.Targets, func(a, b string) int {
+		if ka, kb := targetKind[a] == verdict.KindShare, targetKind[b] == verdict.KindShare; ka != kb {
+			if ka {
+				return 1
+			}
+			return -1
+		}
+		return compareFold(a, b)
+	})
+	g.Cells = make([][]cell, len(g.Cores))
+	for i := range g.Cells {
+		g.Cells[i] = make([]cell, len(g.Targets))
+	}
+	for _, rw := range rows {
+		c := &g.Cells[slices.Index(g.Cores, rw.P.Core)][slices.Index(g.Targets, rw.P.Target)]
+		waived := rw.Waiver.Active()
+		switch {
+		case c.Paths == 0 || rw.P.Verdict.Severity() > c.Verdict.Severity():
+			c.Verdict, c.Waived = rw.P.Verdict, waived
+		case rw.P.Verdict == c.Verdict:
+			c.Waived = c.Waived && waived
+		}
+		c.Paths++
+	}
+	return g
+}
+
+func compareFold(a, b string) int {
+	if c := strings.Compare(strings.ToLower(a), strings.ToLower(b)); c != 0 {
+		return c
+	}
+	return strings.Compare(a, b)
+}
+
+// clean makes text from hosts, the inventory or remote replies safe to print:
+// control characters (terminal escapes, CR, NUL), Unicode bidi overrides
+// and invalid UTF-8 are shown as escapes instead of acting on the reader's
+// terminal or hiding text.
+func clean(s string) string {
+	ok := true
+	for _, r := range s {
+		if unsafeRune(r) {
+			ok = false
+			break
+		}
+	}
+	if ok && utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	for i, r := range s {
+		switch {
+		case r == utf8.RuneError && !validAt(s, i):
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case unsafeRune(r):
+			if r < 0x100 {
+				fmt.Fprintf(&b, `\x%02x`, r)
+			} else {
+				fmt.Fprintf(&b, `\u%04x`, r)
+			}
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// cleanBlock is clean for multi-line blocks (PowerShell): it keeps line
+// feeds and tabs.
+func cleanBlock(s string) string {
+	lines := strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n")
+	for i, l := range lines {
+		parts := strings.Split(l, "\t")
+		for j := range parts {
+			parts[j] = clean(parts[j])
+		}
+		lines[i] = strings.Join(parts, "\t")
+	}
+	return strings.Join(lines, "\n")
+}
+
+func validAt(s string, i int) bool {
+	r, size := utf8.DecodeRuneInString(s[i:])
+	return !(r == utf8.RuneError && size <= 1)
+}
+
+func unsafeRune(r rune) bool {
+	switch {
+	case r == utf8.RuneError:
+		return true
+	case unicode.IsControl(r): // C0, DEL, C1
+		return true
+	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f, r == 0x061c:
+		return true // bidi embeddings, overrides, isolates and marks
+	}
+	return false
+}
+
+// Text helpers shared by the text formats. They return raw text; each format
+// applies its own escaping.
+
+func nameUsedText(p *verdict.Path) string {
+	name := p.NameUsed
+	if p.Kind == verdict.KindShare && p.Share != "" {
+		name = p.Share
+	}
+	if p.NameForm != "" {
+		name += " (" + string(p.NameForm) + ")"
+	}
+	return name
+}
+
+// verdictMarks are the notes after a verdict: overlay change, waiver, new.
+func verdictMarks(rw row) []string {
+	var marks []string
+	if rw.P.Changed() {
+		marks = append(marks, "was "+string(rw.P.Before.Verdict))
+	}
+	switch {
+	case rw.Waiver == nil:
+	case rw.Waiver.Expired:
+		marks = append(marks, "waiver expired")
+	default:
+		marks = append(marks, "waived")
+	}
+	if rw.New {
+		marks = append(marks, "new")
+	}
+	return marks
+}
+
+func verdictText(rw row) string {
+	s := string(rw.P.Verdict)
+	if marks := verdictMarks(rw); len(marks) > 0 {
+		s += " (" + strings.Join(marks, ", ") + ")"
+	}
+	return s
+}
+
+// settingValue is "Setting=2 (Deny all)".
+func settingValue(r *verdict.Reason) string {
+	s := r.Setting
+	if r.RawValue != "" {
+		s += "=" + r.RawValue
+	}
+	if r.ValueLabel != "" {
+		s += " (" + r.ValueLabel + ")"
+	}
+	return s
+}
+
+// decidingText is the short form of the deciding reason: where and which
+// setting, or the explanation when no setting is involved.
+func decidingText(r *verdict.Reason) string {
+	if r == nil {
+		return "-"
+	}
+	if r.Setting == "" {
+		return r.Explanation
+	}
+	return r.Host + " " + settingValue(r)
+}
+
+// reasonText is one reason on one line.
+func reasonText(r *verdict.Reason) string {
+	var b strings.Builder
+	b.WriteString("[" + string(r.Effect) + "] " + r.Host)
+	if r.Setting != "" {
+		b.WriteString(" " + settingValue(r))
+	}
+	b.WriteString(": " + r.Explanation)
+	if r.Event != "" {
+		b.WriteString(" (event " + r.Event + ")")
+	}
+	if r.Unconfirmed {
+		b.WriteString(" [UNCONFIRMED]")
+	}
+	return b.String()
+}
+
+// remediationText is one remediation on one line.
+func remediationText(m *verdict.Remediation) string {
+	var b strings.Builder
+	b.WriteString("on " + m.Host + ": " + m.Setting)
+	if m.Value != "" {
+		b.WriteString(" <- " + m.Value)
+	}
+	if m.PowerShell != "" {
+		b.WriteString("; PowerShell: " + m.PowerShell)
+	}
+	if m.GPOPath != "" {
+		b.WriteString("; GPO: " + m.GPOPath)
+	}
+	if m.Note != "" {
+		b.WriteString("; " + m.Note)
+	}
+	return b.String()
+}
+
+// remediations lists a path's remediations, deciding reason first, without
+// repeats.
+func remediations(p *verdict.Path) []*verdict.Remediation {
+	var out []*verdict.Remediation
+	add := func(m *verdict.Remediation) {
+		if m == nil {
+			return
+		}
+		for _, have := range out {
+			if *have == *m {
+				return
+			}
+		}
+		out = append(out, m)
+	}
+	if p.Deciding != nil {
+		add(p.Deciding.Remediation)
+	}
+	for i := range p.Reasons {
+		add(p.Reasons[i].Remediation)
+	}
+	return out
+}
+
+func timeText(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format("2006-01-02 15:04 UTC")
+}
+
+func countsText(s summary) string {
+	parts := make([]string, 0, len(s.Counts))
+	for _, c := range s.Counts {
+		parts = append(parts, fmt.Sprintf("%d %s", c.N, c.Verdict))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// hostRow is a host that was not scanned, with its classified error.
+type hostRow struct{ Host, Address, Class, Message, Hint string }
+
+func hostRows(list []facts.HostResult) []hostRow {
+	out := make([]hostRow, 0, len(list))
+	for _, h := range list {
+		hr := hostRow{Host: h.Host, Address: h.Address}
+		if h.Error != nil {
+			hr.Class, hr.Message, hr.Hint = string(h.Error.Class), h.Error.Message, h.Error.Hint
+		}
+		out = append(out, hr)
+	}
+	return out
+}
+
+// legend explains the grid cells, one entry per verdict.
+func legend() []struct{ Verdict, Meaning string } {
+	return []struct{ Verdict, Meaning string }{
+		{string(verdict.OK), "NTLM not needed, or allowed everywhere it is checked"},
+		{string(verdict.AtRisk), "may be denied: only on fallback or on some DCs, an UNCONFIRMED rule, or strict mode"},
+		{string(verdict.Blocked), "NTLM is needed and a setting denies it"},
+		{string(verdict.Unreachable), "the Core could not reach the target over TCP"},
+		{string(verdict.Unknown), "a host the verdict needs could not be scanned"},
+	}
+}
+
+const (
+	legendNoPath = "no path between this Core and target"
+	legendWaived = "every path with this verdict is waived"
+)

@@ -1,0 +1,232 @@
+// Package report is the scan report document: what one ntlmscan run found
+// (host facts and errors, the verdict matrix, the baseline comparison and the
+// waivers applied), its versioned JSON form, and the pure functions nightly
+// runs need (Compare, Findings). It performs no file or network I/O; callers
+// hand it io.Readers and io.Writers.
+package report
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ntlmscan/ntlmscan/report/verdict"
+	"github.com/ntlmscan/ntlmscan/scanner/facts"
+)
+
+// Kind identifies a scan report document, so that `ntlmscan report` can tell
+// a report from a diff, an inventory or some other JSON file.
+const Kind = "ntlmscan.report"
+
+// SchemaVersion is the version of the report's JSON shape. Bump it whenever
+// the shape changes (including the embedded facts and verdict types): the
+// decoder refuses unknown fields and other versions.
+const SchemaVersion = 1
+
+// Report is everything one scan produced.
+type Report struct {
+	Kind   string `json:"kind"`
+	Schema int    `json:"schema"`
+	RunID  string `json:"runId"`
+	// GeneratedAt is the scan time (injected Now), always written in UTC.
+	GeneratedAt time.Time `json:"generatedAt"`
+	ToolVersion string    `json:"toolVersion"`
+	// Inventory is the inventory file the scan used, as given by the user.
+	Inventory string  `json:"inventory"`
+	Options   Options `json:"options"`
+	// Hosts holds one result per inventory host: facts or a classified error.
+	Hosts  []facts.HostResult `json:"hosts"`
+	Matrix verdict.Matrix     `json:"matrix"`
+	// Baseline is set when the scan was compared with an earlier report.
+	Baseline *Comparison `json:"baseline,omitempty"`
+	// Waivers is set when a waiver file was applied.
+	Waivers *Waivers `json:"waivers,omitempty"`
+}
+
+// Options records how the scan was asked to judge paths.
+type Options struct {
+	Strict  bool   `json:"strict"`
+	Overlay string `json:"overlay,omitempty"` // name of the what-if overlay, if any
+	FailOn  string `json:"failOn,omitempty"`  // a FailOn value
+}
+
+// Comparison is the outcome of Compare: how the current scan differs from a
+// baseline scan, and how long each path has been seen.
+type Comparison struct {
+	BaselineRunID       string    `json:"baselineRunId"`
+	BaselineGeneratedAt time.Time `json:"baselineGeneratedAt"`
+	CurrentRunID        string    `json:"currentRunId"`
+	CurrentGeneratedAt  time.Time `json:"currentGeneratedAt"`
+	// New lists paths blocked now that were not blocked, or did not exist,
+	// in the baseline.
+	New []PathChange `json:"new"`
+	// Fixed lists paths blocked in the baseline that are not blocked now or
+	// are gone.
+	Fixed []PathChange `json:"fixed"`
+	// Changed lists paths present in both scans whose verdict differs.
+	Changed []PathChange `json:"changed"`
+	// Added and Removed list paths present in only one of the two scans.
+	Added   []PathChange `json:"added"`
+	Removed []PathChange `json:"removed"`
+	// History has one entry per current path, in matrix order.
+	History []PathHistory `json:"history"`
+}
+
+// PathChange is one path that differs between baseline and current scan.
+type PathChange struct {
+	PathID   string       `json:"pathId"`
+	Core     string       `json:"core"`
+	Target   string       `json:"target"`
+	Kind     verdict.Kind `json:"kind"`
+	NameUsed string       `json:"nameUsed"`
+	// Before is the baseline verdict ("" when the path is new).
+	Before verdict.Verdict `json:"before,omitempty"`
+	// After is the current verdict ("" when the path is gone).
+	After verdict.Verdict `json:"after,omitempty"`
+	// Deciding is the current deciding reason (the baseline's for a path
+	// that is gone).
+	Deciding *verdict.Reason `json:"deciding,omitempty"`
+	// Waived: an active waiver covers the path in the current report.
+	Waived bool `json:"waived,omitempty"`
+}
+
+// PathHistory says since when a path has been seen.
+type PathHistory struct {
+	PathID    string    `json:"pathId"`
+	FirstSeen time.Time `json:"firstSeen"`
+	LastSeen  time.Time `json:"lastSeen"`
+}
+
+// Waivers records the waiver file applied to the report.
+type Waivers struct {
+	File string `json:"file"`
+	// Applied has one entry per waived path (active or expired), in matrix order.
+	Applied []AppliedWaiver `json:"applied"`
+	// Unused lists waivers that matched no path: stale entries to remove.
+	Unused []WaiverRef `json:"unused,omitempty"`
+}
+
+// WaiverRef describes one waiver as written in the waiver file.
+type WaiverRef struct {
+	Line   int    `json:"line"`
+	Match  string `json:"match"` // "CORE02|share|NAS01|nas01" or "core=CORE01 target=AGENT02 kind=agent"
+	Owner  string `json:"owner"`
+	Reason string `json:"reason"`
+	// Expires is a date (YYYY-MM-DD); the waiver holds through the end of
+	// that day, UTC.
+	Expires string `json:"expires"`
+}
+
+// AppliedWaiver is a waiver that matched one path.
+type AppliedWaiver struct {
+	PathID string `json:"pathId"`
+	WaiverRef
+	// Expired waivers no longer excuse the path: it counts toward --fail-on
+	// again and is reported as expired.
+	Expired bool `json:"expired"`
+}
+
+// Active reports whether the waiver still excuses its path.
+func (w *AppliedWaiver) Active() bool { return w != nil && !w.Expired }
+
+// WaiverFor returns the waiver applied to pathID, or nil.
+func (r *Report) WaiverFor(pathID string) *AppliedWaiver {
+	if r == nil || r.Waivers == nil {
+		return nil
+	}
+	for i := range r.Waivers.Applied {
+		if r.Waivers.Applied[i].PathID == pathID {
+			return &r.Waivers.Applied[i]
+		}
+	}
+	return nil
+}
+
+// WaiverIndex maps path IDs to their waiver, for renderers that look up
+// every path. Callers must not range over it while writing output.
+func (r *Report) WaiverIndex() map[string]*AppliedWaiver {
+	out := map[string]*AppliedWaiver{}
+	if r == nil || r.Waivers == nil {
+		return out
+	}
+	for i := range r.Waivers.Applied {
+		w := &r.Waivers.Applied[i]
+		if _, dup := out[w.PathID]; !dup {
+			out[w.PathID] = w
+		}
+	}
+	return out
+}
+
+// HistoryIndex maps path IDs to their first/last seen times (empty without
+// a baseline).
+func (r *Report) HistoryIndex() map[string]PathHistory {
+	out := map[string]PathHistory{}
+	if r == nil || r.Baseline == nil {
+		return out
+	}
+	for _, h := range r.Baseline.History {
+		out[h.PathID] = h
+	}
+	return out
+}
+
+// NewIndex reports which path IDs are new blocked paths versus the baseline.
+func (r *Report) NewIndex() map[string]bool {
+	out := map[string]bool{}
+	if r == nil || r.Baseline == nil {
+		return out
+	}
+	for _, c := range r.Baseline.New {
+		out[c.PathID] = true
+	}
+	return out
+}
+
+// FailedHosts returns the hosts that could not be scanned because something
+// went wrong, sorted by name. Hosts that are only described in the inventory
+// (error class not-scanned) are not failures; see DescribedHosts.
+func (r *Report) FailedHosts() []facts.HostResult {
+	return r.hostsWhere(func(h *facts.HostResult) bool {
+		return h.Error != nil && h.Error.Class != facts.ErrNotScanned
+	})
+}
+
+// DescribedHosts returns the hosts ntlmscan did not scan on purpose
+// (described only, such as a NAS), sorted by name.
+func (r *Report) DescribedHosts() []facts.HostResult {
+	return r.hostsWhere(func(h *facts.HostResult) bool {
+		return h.Error != nil && h.Error.Class == facts.ErrNotScanned
+	})
+}
+
+// ScannedHosts returns the number of hosts whose facts were collected.
+func (r *Report) ScannedHosts() int {
+	n := 0
+	for i := range r.Hosts {
+		if r.Hosts[i].OK() {
+			n++
+		}
+	}
+	return n
+}
+
+func (r *Report) hostsWhere(keep func(*facts.HostResult) bool) []facts.HostResult {
+	var out []facts.HostResult
+	for i := range r.Hosts {
+		if keep(&r.Hosts[i]) {
+			out = append(out, r.Hosts[i])
+		}
+	}
+	slices.SortStableFunc(out, func(a, b facts.HostResult) int { return compareFold(a.Host, b.Host) })
+	return out
+}
+
+// compareFold orders names case-insensitively, then byte-wise so that the
+// order is total and output stays deterministic.
+func compareFold(a, b string) int {
+	if c := strings.Compare(strings.ToLower(a), strings.ToLower(b)); c != 0 {
+		return c
+	}
+	return strings.Compare(a, b)
+}

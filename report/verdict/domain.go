@@ -1,0 +1,245 @@
+package verdict
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/ntlmscan/ntlmscan/scanner/facts"
+)
+
+// dcRule is what one RestrictNTLMInDomain value does to this logon.
+type dcRule int
+
+const (
+	ruleNone        dcRule = iota // does not apply to this logon
+	ruleBlocks                    // denies it unless the server is excepted
+	ruleUnconfirmed               // undocumented or UNCONFIRMED behaviour
+)
+
+// dcCheck says which DC-side check is evaluated.
+type dcCheck struct {
+	resource bool // DC of the target's domain (pass-through, #7); else DC of the account's domain (#8)
+	same     bool // account and target in the same domain
+	selfDC   bool // the target is itself a DC and validates its own logons
+	domain   string
+}
+
+// ruleFor maps a RestrictNTLMInDomain (or AuditNTLMInDomain) value to its
+// effect on this logon (NTLM-RULES.md §2.3). For a same-domain domain
+// account every documented non-zero value denies. A DC of the target's
+// domain denies another domain's account for "Deny for domain servers" (5)
+// and "Deny all" (7); a DC of the account's domain denies for "Deny for
+// domain accounts" (3) and "Deny all" (7). Values outside {0,1,3,5,7} are
+// undocumented (the bitmask reading is INFERENCE, UNCONFIRMED).
+func ruleFor(c dcCheck, n uint64) (dcRule, string) {
+	documented := n == 1 || n == 3 || n == 5 || n == 7
+	switch {
+	case n == 0:
+		return ruleNone, ""
+	case !documented:
+		return ruleUnconfirmed, fmt.Sprintf("value %d is undocumented (documented: 0, 1, 3, 5, 7); reading it as a bitmask is INFERENCE, UNCONFIRMED", n)
+	case c.same:
+		return ruleBlocks, ""
+	case c.resource && (n == 5 || n == 7):
+		return ruleBlocks, ""
+	case c.resource:
+		return ruleNone, fmt.Sprintf("value %d concerns accounts of %s, and this account is from another domain", n, c.domain)
+	case n == 3 || n == 7:
+		return ruleBlocks, ""
+	}
+	return ruleNone, fmt.Sprintf("value %d concerns servers of %s, and the target is in another domain", n, c.domain)
+}
+
+// checkPassThrough: check #7, RestrictNTLMInDomain and DCAllowedNTLMServers
+// on every DC of the target's domain (each DC applies its own value; the
+// one serving the target's secure channel decides).
+func (pe *pathEval) checkPassThrough() {
+	if !pe.domainAccount() || pe.tgtDom == "" {
+		return // local accounts and workgroup targets involve no DC
+	}
+	c := dcCheck{resource: true, same: strings.EqualFold(pe.acctDom, pe.tgtDom), domain: pe.tgtDom}
+	var dcs []*hostView
+	if !pe.tv.described() && pe.tv.isDC() {
+		c.selfDC = true
+		dcs = []*hostView{pe.tv}
+	} else {
+		dcs = pe.e.controllers(pe.tgtDom)
+	}
+	if len(dcs) == 0 {
+		pe.notVerified(pe.tgtDom, "Netlogon pass-through (RestrictNTLMInDomain with DCAllowedNTLMServers on the DC serving "+pe.tv.name()+"'s secure channel)")
+		return
+	}
+	pe.evalDCs(dcs, c)
+}
+
+// checkAccountDomain: check #8, the account-domain DCs when the account's
+// domain differs from the target's.
+func (pe *pathEval) checkAccountDomain() {
+	if !pe.domainAccount() || pe.tgtDom == "" || strings.EqualFold(pe.acctDom, pe.tgtDom) {
+		return
+	}
+	inv := pe.e.inv
+	da, ds := inv.DomainByName(pe.acctDom), inv.DomainByName(pe.tgtDom)
+	if da != nil && ds != nil && !strings.EqualFold(da.ForestRoot(), ds.ForestRoot()) && !trusts(inv, da, ds) {
+		return // no trust: the target validates locally, no DC of the account's domain is asked
+	}
+	dcs := pe.e.controllers(pe.acctDom)
+	if len(dcs) == 0 {
+		pe.notVerified(pe.acctDom, "the account-domain check (RestrictNTLMInDomain \"Deny for domain accounts\" on the DCs of "+pe.acctDom+")")
+		return
+	}
+	pe.evalDCs(dcs, dcCheck{resource: false, domain: pe.acctDom})
+}
+
+func (pe *pathEval) notVerified(domain, what string) {
+	s := settingByID(facts.RestrictNTLMInDomain)
+	pe.add(Reason{
+		Host: domain, Role: RoleDC, Setting: s.Name, GPOName: s.GPOName,
+		RawValue: "not verified", ValueLabel: "no domain controller in the inventory", Effect: EffectRisk,
+		Explanation: fmt.Sprintf("No domain controller of %s is in the inventory, so %s is not verified. Add the DCs of %s to the inventory so ntlmscan reads their RestrictNTLMInDomain and DCAllowedNTLMServers.",
+			domain, what, domain),
+	})
+}
+
+func (pe *pathEval) dcCandidates() []candidate {
+	out := []candidate{{name: pe.tv.netbios(), form: NameNetBIOS, primary: true}}
+	for _, f := range pe.tv.fqdns() {
+		out = append(out, candidate{name: f, form: NameFQDN})
+	}
+	return out
+}
+
+func (pe *pathEval) evalDCs(dcs []*hostView, c dcCheck) {
+	nb := pe.tv.netbios()
+	var blocking []int
+	var clear []string // scanned DCs that let this logon through
+	for _, dc := range dcs {
+		v := dc.get(facts.RestrictNTLMInDomain)
+		if !v.known {
+			pe.unknownValue(dc, RoleDC, v, "NTLM pass-through on "+dc.name())
+			continue
+		}
+		n := v.num(0)
+		rule, why := ruleFor(c, n)
+		switch rule {
+		case ruleNone:
+			if n != 0 {
+				pe.add(pe.settingReason(dc, RoleDC, v, EffectInfo,
+					fmt.Sprintf("%s restricts NTLM in %s, but %s.", dc.name(), c.domain, why)))
+			}
+			pe.strictRisk(dc, RoleDC, v)
+			clear = append(clear, dc.name())
+			pe.domainAudit(dc, c)
+			continue
+		case ruleUnconfirmed:
+			r := pe.settingReason(dc, RoleDC, v, EffectRisk,
+				fmt.Sprintf("%s restricts NTLM in %s: %s, so whether it denies this logon is unknown.", dc.name(), c.domain, why))
+			r.Unconfirmed = true
+			pe.add(r)
+			continue
+		}
+		lv := dc.get(facts.DCAllowedNTLMServers)
+		if !lv.known {
+			pe.unknownValue(dc, RoleDC, lv, "whether "+nb+" is excepted on "+dc.name())
+			continue
+		}
+		m := matchList(dcList, lv.list, pe.dcCandidates())
+		switch {
+		case m == nil:
+			r := pe.settingReason(dc, RoleDC, v, EffectBlocks, pe.dcBlockText(dc, c, lv))
+			r.Event = "4004 on " + dc.name()
+			if c.selfDC {
+				r.Event = "4003/8003 or 4004/8004 on " + dc.name() + " (UNCONFIRMED which)"
+			}
+			r.Remediation = pe.dcExceptionFix(dc, c, lv.list)
+			if pe.tv.described() {
+				r.Effect, r.Unconfirmed = EffectRisk, true
+				r.Explanation += " For a NAS joined to the domain this DC check applies with its machine name, UNCONFIRMED for specific NAS vendors."
+			}
+			blocking = append(blocking, pe.add(r))
+		case m.confirmed && c.resource:
+			pe.add(pe.settingReason(dc, RoleDC, lv, EffectAllows,
+				fmt.Sprintf("%s restricts NTLM in %s (%s), but %s is excepted by entry %q.", dc.name(), c.domain, Label(v.setting.ID, v.raw), m.name, m.entry)))
+			pe.strictRisk(dc, RoleDC, v)
+			clear = append(clear, dc.name())
+			pe.domainAudit(dc, c)
+		case m.confirmed:
+			r := pe.settingReason(dc, RoleDC, lv, EffectRisk,
+				fmt.Sprintf("%s denies NTLM for accounts of %s (%s); %s is listed (entry %q), but whether DCAllowedNTLMServers applies to the account-domain check is UNCONFIRMED (the documentation says it does, MS-APDS names no exception list).",
+					dc.name(), c.domain, Label(v.setting.ID, v.raw), m.name, m.entry))
+			r.Unconfirmed = true
+			r.Event = "4004 on " + dc.name() + " if it is not honoured"
+			pe.add(r)
+		default:
+			r := pe.settingReason(dc, RoleDC, lv, EffectRisk,
+				fmt.Sprintf("%s restricts NTLM in %s (%s); entry %q matches %s, but %s.", dc.name(), c.domain, Label(v.setting.ID, v.raw), m.entry, m.name, strings.Join(m.caveats, "; ")))
+			r.Unconfirmed = true
+			r.Event = "4004 on " + dc.name() + " if it does not match"
+			r.Remediation = pe.dcExceptionFix(dc, c, lv.list)
+			pe.add(r)
+		}
+	}
+	if len(blocking) > 0 && len(clear) > 0 {
+		pe.markIntermittent(blocking, dcs, clear, c)
+	}
+}
+
+func (pe *pathEval) dcBlockText(dc *hostView, c dcCheck, lv value) string {
+	list := Raw(facts.DCAllowedNTLMServers, lv.raw)
+	nb := pe.tv.netbios()
+	switch {
+	case c.selfDC:
+		return fmt.Sprintf("%s is itself a domain controller and restricts NTLM in %s; DCAllowedNTLMServers %s does not list %s.", dc.name(), c.domain, list, nb)
+	case c.resource:
+		return fmt.Sprintf("%s denies NTLM pass-through in %s and DCAllowedNTLMServers %s does not list %s, the NetBIOS name %s passes through as.", dc.name(), c.domain, list, nb, pe.tv.name())
+	}
+	return fmt.Sprintf("%s, a DC of the account's domain %s, denies NTLM for its domain accounts; DCAllowedNTLMServers %s does not list %s (and whether the list applies to this check is UNCONFIRMED).", dc.name(), c.domain, list, nb)
+}
+
+// markIntermittent explains a block by some but not all DCs: the result
+// depends on the DC that serves the request, and is still a block.
+func (pe *pathEval) markIntermittent(blocking []int, dcs []*hostView, clear []string, c dcCheck) {
+	which := "which DC serves " + pe.tv.name() + "'s Netlogon secure channel (nltest /sc_query:" + c.domain + " on " + pe.tv.name() + ")"
+	if !c.resource {
+		which = "which DC of " + c.domain + " handles the forwarded logon"
+	}
+	verb := "does"
+	if len(clear) > 1 {
+		verb = "do"
+	}
+	for _, i := range blocking {
+		r := &pe.p.Reasons[i]
+		r.Explanation += fmt.Sprintf(" %s is one of %d domain controllers of %s; %s %s not block this logon. The result depends on %s, so failures are intermittent and move when that DC changes; counted as blocking.",
+			r.Host, len(dcs), c.domain, strings.Join(clear, ", "), verb, which)
+	}
+}
+
+func (pe *pathEval) dcExceptionFix(dc *hostView, c dcCheck, existing []string) *Remediation {
+	s := settingByID(facts.DCAllowedNTLMServers)
+	nb := pe.tv.netbios()
+	all, added := appendMissing(existing, []string{nb})
+	note := fmt.Sprintf("DCAllowedNTLMServers takes NetBIOS names. Add %s in the GPO that sets \"Restrict NTLM: NTLM authentication in this domain\" for the Domain Controllers OU (often the Default Domain Controllers Policy), so every DC of %s carries the same list; a local change on %s is overwritten at the next policy refresh.",
+		nb, c.domain, dc.name())
+	if !c.resource {
+		note += fmt.Sprintf(" Whether this list is honoured for the account-domain check is UNCONFIRMED; alternatively use an account from %s.", pe.tgtDom)
+	}
+	return &Remediation{
+		Host: dc.name(), Setting: s.Name, Value: strings.Join(added, ", "),
+		PowerShell: psSetMultiString(s, all, false), GPOPath: gpoPath(s), Note: note,
+	}
+}
+
+// domainAudit notes AuditNTLMInDomain when it would log this logon.
+func (pe *pathEval) domainAudit(dc *hostView, c dcCheck) {
+	a := dc.get(facts.AuditNTLMInDomain)
+	if !a.known || !a.present || a.n == 0 {
+		return
+	}
+	if rule, _ := ruleFor(c, a.n); rule != ruleBlocks {
+		return
+	}
+	r := pe.settingReason(dc, RoleDC, a, EffectAudit,
+		fmt.Sprintf("%s audits NTLM in %s: this logon is logged, not blocked.", dc.name(), c.domain))
+	r.Event = "8004 on " + dc.name()
+	pe.add(r)
+}

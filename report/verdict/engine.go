@@ -1,0 +1,300 @@
+package verdict
+
+import (
+	"cmp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/ntlmscan/ntlmscan/inventory"
+	"github.com/ntlmscan/ntlmscan/scanner/facts"
+)
+
+const (
+	defaultAgentPort = 8006
+	smbPort          = 445
+	// smbBlockNTLMBuild is the first OS build whose SMB client can block
+	// NTLM (Windows 11 24H2 / Windows Server 2025).
+	smbBlockNTLMBuild = 26100
+	// ntlmV1RemovedBuild: "NTLMv1 is removed starting in Windows 11,
+	// version 24H2 and Windows Server 2025" (UNCONFIRMED at the primary).
+	ntlmV1RemovedBuild = 26100
+)
+
+// Evaluate builds the path matrix: one path per Core->agent link and per
+// Core->repository share, each with whether it needs NTLM, its verdict and
+// every reason behind it. Results are matched to inventory hosts by
+// HostResult.Host (case-insensitive). With an overlay, the facts are
+// evaluated twice, as collected and with the overlay applied to copies, and
+// each path's Before holds the first outcome. Evaluate does no I/O and never
+// modifies its arguments.
+func Evaluate(inv *inventory.Inventory, results []facts.HostResult, overlay *inventory.Overlay, opts Options) *Matrix {
+	m := &Matrix{}
+	if inv == nil {
+		return m
+	}
+	before := newEngine(inv, results, opts)
+	paths, notes := before.evaluate()
+	if overlay == nil {
+		m.Paths, m.HostNotes = paths, notes
+		return m
+	}
+	after := newEngine(inv, results, opts)
+	overlayNotes := after.applyOverlay(overlay)
+	afterPaths, afterNotes := after.evaluate()
+	byID := make(map[string]*Path, len(paths))
+	for i := range paths {
+		byID[paths[i].ID] = &paths[i]
+	}
+	for i := range afterPaths {
+		if b := byID[afterPaths[i].ID]; b != nil {
+			afterPaths[i].Before = &PathBefore{Verdict: b.Verdict, Deciding: b.Deciding}
+		}
+	}
+	m.Paths = afterPaths
+	m.HostNotes = sortNotes(append(afterNotes, overlayNotes...))
+	m.Overlay = overlay.Name
+	return m
+}
+
+type engine struct {
+	inv     *inventory.Inventory
+	opts    Options
+	results map[string]*facts.HostResult // by lower-case inventory name
+	views   map[*inventory.Host]*hostView
+}
+
+func newEngine(inv *inventory.Inventory, results []facts.HostResult, opts Options) *engine {
+	e := &engine{inv: inv, opts: opts, results: map[string]*facts.HostResult{}, views: map[*inventory.Host]*hostView{}}
+	for i := range results {
+		r := &results[i]
+		k := lower(r.Host)
+		// The first result with facts wins; otherwise the first result.
+		if prev, ok := e.results[k]; ok && (prev.OK() || !r.OK()) {
+			continue
+		}
+		e.results[k] = r
+	}
+	return e
+}
+
+// view returns the engine's view of h, creating it on first use.
+func (e *engine) view(h *inventory.Host) *hostView {
+	if hv, ok := e.views[h]; ok {
+		return hv
+	}
+	hv := newHostView(h, e.results[lower(h.Name)])
+	e.views[h] = hv
+	return hv
+}
+
+// evaluate computes every path and the host notes.
+func (e *engine) evaluate() ([]Path, []Reason) {
+	var paths []Path
+	for _, core := range e.inv.Cores {
+		if core == nil || core.Host == nil {
+			continue
+		}
+		for _, link := range core.Agents {
+			if link == nil {
+				continue
+			}
+			target := link.Agent
+			if target == nil {
+				target = &inventory.Host{Name: link.NameUsed, Role: inventory.RoleAgent, Scan: true}
+			}
+			port := link.Port
+			if port == 0 {
+				port = defaultAgentPort
+			}
+			acct := link.Account
+			if acct.Kind == "" && acct.Name == "" {
+				acct = core.Account
+			}
+			paths = append(paths, e.evalPath(core, KindAgent, target, link.NameUsed, port, "", normaliseAccount(acct)))
+		}
+		for _, repo := range e.coreRepositories(core) {
+			server := repo.Server
+			if server == "" {
+				server = uncServer(repo.UNC)
+			}
+			target := repo.Host
+			if target == nil {
+				target = &inventory.Host{Name: server, Role: inventory.RoleRepositoryHost, Scan: true}
+			}
+			acct := repo.Account
+			if acct.Kind == "" && acct.Name == "" {
+				acct = core.Account
+			}
+			paths = append(paths, e.evalPath(core, KindShare, target, server, smbPort, repo.UNC, normaliseAccount(acct)))
+		}
+	}
+	assignIDs(paths)
+	sortPaths(paths)
+	return paths, e.hostNotes()
+}
+
+// coreRepositories lists the Core's shares: its own list, then any
+// repository that names the Core but is missing from that list.
+func (e *engine) coreRepositories(core *inventory.Core) []*inventory.Repository {
+	var out []*inventory.Repository
+	add := func(r *inventory.Repository) {
+		if r != nil && !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	for _, r := range core.Repositories {
+		add(r)
+	}
+	for _, r := range e.inv.Repositories {
+		if r != nil && slices.Contains(r.Cores, core) {
+			add(r)
+		}
+	}
+	return out
+}
+
+func uncServer(unc string) string {
+	s := strings.TrimLeft(unc, `\/`)
+	if i := strings.IndexAny(s, `\/`); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}
+
+// normaliseAccount fills Kind for accounts the loader left untyped.
+func normaliseAccount(a inventory.Account) inventory.Account {
+	if a.Kind != "" {
+		return a
+	}
+	switch n := strings.ToLower(a.Name); {
+	case n == "localsystem" || n == `nt authority\system` || n == `.\localsystem` || n == "system":
+		a.Kind = inventory.AccountLocalSystem
+	case strings.HasPrefix(n, `.\`):
+		a.Kind = inventory.AccountLocal
+	default:
+		a.Kind = inventory.AccountDomain
+	}
+	return a
+}
+
+// Verdict precedence, worst first: unreachable > blocked > unknown >
+// at-risk > ok. Unreachable wins because nothing else matters while the
+// Core cannot reach the target at all. A confirmed block is a certain
+// failure, so it outranks incomplete knowledge. Unknown outranks at-risk
+// because an unscanned host may hide a block. Among at-risk reasons a block
+// on a fallback-only path outranks a mere risk, so Deciding names the
+// setting that would block once Kerberos fails. Every reason stays listed.
+const (
+	rankOK = iota
+	rankRisk
+	rankFallbackBlock
+	rankUnknown
+	rankBlocked
+	rankUnreachable
+)
+
+func reasonRank(r *Reason, need Need) int {
+	switch r.Effect {
+	case EffectBlocks:
+		if need == NeedRequired {
+			return rankBlocked
+		}
+		return rankFallbackBlock
+	case EffectUnknown:
+		return rankUnknown
+	case EffectRisk:
+		return rankRisk
+	}
+	return rankOK
+}
+
+func rankVerdict(rank int) Verdict {
+	switch rank {
+	case rankUnreachable:
+		return Unreachable
+	case rankBlocked:
+		return Blocked
+	case rankUnknown:
+		return Unknown
+	case rankRisk, rankFallbackBlock:
+		return AtRisk
+	}
+	return OK
+}
+
+// decide sets Verdict and Deciding (the first reason, in check order, with
+// the highest rank).
+func decide(p *Path, unreachable int) {
+	best, at := rankOK, -1
+	if unreachable >= 0 {
+		best, at = rankUnreachable, unreachable
+	} else {
+		for i := range p.Reasons {
+			if r := reasonRank(&p.Reasons[i], p.Need); r > best {
+				best, at = r, i
+			}
+		}
+	}
+	p.Verdict = rankVerdict(best)
+	if at >= 0 {
+		d := p.Reasons[at]
+		if d.Remediation != nil {
+			rem := *d.Remediation
+			d.Remediation = &rem
+		}
+		p.Deciding = &d
+	}
+}
+
+// assignIDs gives every path its stable ID. Two shares of one Core on the
+// same server under the same name would collide; those IDs get the UNC path
+// appended, and any remaining duplicate a counter.
+func assignIDs(paths []Path) {
+	count := map[string]int{}
+	for i := range paths {
+		p := &paths[i]
+		p.ID = PathID(p.Core, p.Kind, p.Target, p.NameUsed)
+		count[p.ID]++
+	}
+	seen := map[string]int{}
+	for i := range paths {
+		p := &paths[i]
+		if count[p.ID] > 1 && p.Share != "" {
+			p.ID += "|" + p.Share
+		}
+		seen[p.ID]++
+		if n := seen[p.ID]; n > 1 {
+			p.ID += "#" + strconv.Itoa(n)
+		}
+	}
+}
+
+func sortPaths(paths []Path) {
+	slices.SortStableFunc(paths, func(a, b Path) int {
+		return cmp.Or(
+			foldCompare(a.Core, b.Core),
+			cmp.Compare(a.Kind, b.Kind),
+			foldCompare(a.Target, b.Target),
+			foldCompare(a.NameUsed, b.NameUsed),
+			foldCompare(a.Share, b.Share),
+			cmp.Compare(a.ID, b.ID),
+		)
+	})
+}
+
+// foldCompare orders case-insensitively, then by exact bytes so the order
+// is total.
+func foldCompare(a, b string) int {
+	return cmp.Or(cmp.Compare(strings.ToLower(a), strings.ToLower(b)), cmp.Compare(a, b))
+}
+
+// sortNotes orders host notes and drops exact duplicates.
+func sortNotes(notes []Reason) []Reason {
+	slices.SortStableFunc(notes, func(a, b Reason) int {
+		return cmp.Or(foldCompare(a.Host, b.Host), cmp.Compare(a.Setting, b.Setting), cmp.Compare(a.Explanation, b.Explanation))
+	})
+	return slices.CompactFunc(notes, func(a, b Reason) bool {
+		return a.Host == b.Host && a.Setting == b.Setting && a.Explanation == b.Explanation && a.Effect == b.Effect
+	})
+}

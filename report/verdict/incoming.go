@@ -1,0 +1,145 @@
+package verdict
+
+import (
+	"fmt"
+
+	"github.com/ntlmscan/ntlmscan/inventory"
+	"github.com/ntlmscan/ntlmscan/scanner/facts"
+)
+
+// checkIncoming: check #5, the target's "Restrict NTLM: Incoming NTLM
+// traffic" (NTLM-RULES.md §1, §2.1, §2.2): 2 denies every account, 1 denies
+// domain accounts and still allows local ones.
+func (pe *pathEval) checkIncoming() {
+	tv := pe.tv
+	if tv.described() {
+		pe.checkDescribed()
+		return
+	}
+	v := tv.get(facts.RestrictReceivingNTLMTraffic)
+	if !v.known {
+		pe.unknownValue(tv, RoleServer, v, "the incoming NTLM restriction")
+		return
+	}
+	target := tv.name()
+	domainAcct := pe.acct.Kind != inventory.AccountLocal
+	blocking := false
+	switch n := v.num(0); {
+	case !v.present || n == 0:
+		pe.strictRisk(tv, RoleServer, v)
+	case n == 1 && domainAcct:
+		blocking = true
+		r := pe.settingReason(tv, RoleServer, v, EffectBlocks,
+			fmt.Sprintf("%s denies incoming NTLM for domain accounts, and %s is a domain account.", target, pe.p.Account))
+		r.Event = "4002 on " + target
+		r.Remediation = pe.incomingFix(1)
+		pe.add(r)
+	case n == 1:
+		pe.add(pe.settingReason(tv, RoleServer, v, EffectAllows,
+			fmt.Sprintf("%s denies incoming NTLM for domain accounts only; local account %s is still allowed.", target, pe.acct.Name)))
+		pe.strictRisk(tv, RoleServer, v)
+	case n == 2:
+		blocking = true
+		r := pe.settingReason(tv, RoleServer, v, EffectBlocks,
+			fmt.Sprintf("%s denies incoming NTLM for all accounts, domain and local.", target))
+		r.Event = "4002 on " + target
+		r.Remediation = pe.incomingFix(2)
+		pe.add(r)
+	default:
+		r := pe.settingReason(tv, RoleServer, v, EffectRisk,
+			fmt.Sprintf("%s has an undocumented RestrictReceivingNTLMTraffic value %d; how Windows treats it is UNCONFIRMED.", target, n))
+		r.Unconfirmed = true
+		pe.add(r)
+	}
+	if blocking {
+		return
+	}
+	// Auditing logs what "Deny" would block; it never blocks (§1).
+	a := tv.get(facts.AuditReceivingNTLMTraffic)
+	if a.known && a.present && (a.n == 2 || a.n == 1 && domainAcct) {
+		r := pe.settingReason(tv, RoleServer, a, EffectAudit,
+			fmt.Sprintf("%s audits incoming NTLM: this logon is logged, not blocked.", target))
+		r.Event = "8002 on " + target
+		pe.add(r)
+	}
+}
+
+func (pe *pathEval) incomingFix(n uint64) *Remediation {
+	s := settingByID(facts.RestrictReceivingNTLMTraffic)
+	note := "Incoming NTLM has no exception list: the value applies to every client of " + pe.tv.name() + "."
+	if n == 1 {
+		note += " Alternatives: let the Core use a local account of " + pe.tv.name() + " (value 1 still allows local accounts)"
+		if pe.p.NameForm == NameIP && pe.tgtDom != "" {
+			note += ", or name it by FQDN so Kerberos is used and NTLM is only a fallback"
+		}
+		note += "."
+	}
+	note += " If a GPO sets it, change it there; a local change is overwritten at the next policy refresh."
+	return &Remediation{
+		Host: pe.tv.name(), Setting: s.Name, Value: "0 (Allow all)",
+		PowerShell: psSetDWORD(s, 0, false), GPOPath: gpoPath(s), Note: note,
+	}
+}
+
+// checkDescribed notes that a described host (NAS, Samba) is judged from
+// the inventory; a described Windows host has unknown Windows settings.
+func (pe *pathEval) checkDescribed() {
+	tv := pe.tv
+	if tv.windowsDescribed() {
+		pe.hostUnknown(tv, RoleServer)
+		return
+	}
+	platform := "nas"
+	if d := tv.host.Described; d != nil && d.Platform != "" {
+		platform = d.Platform
+	}
+	pe.add(Reason{
+		Host: tv.name(), Role: RoleServer, Setting: SettingDescribed, RawValue: "platform " + platform,
+		ValueLabel: "described, not scanned", Effect: EffectInfo,
+		Explanation: fmt.Sprintf("%s is described in the inventory (platform %s), not scanned: the vendor's own NTLM settings are not read; ntlmscan uses the described LM level, NTLMv1-only flag and signing requirement where a check needs them.", tv.name(), platform),
+	})
+}
+
+// checkForceGuest: "Network access: Sharing and security model for local
+// accounts" = Guest only makes a local account authenticate as Guest, so
+// access fails (§3.8).
+func (pe *pathEval) checkForceGuest() {
+	tv := pe.tv
+	if pe.acct.Kind != inventory.AccountLocal || tv.described() {
+		return
+	}
+	v := tv.get(facts.ForceGuest)
+	if !v.known {
+		pe.unknownValue(tv, RoleServer, v, "the sharing model for local accounts")
+		return
+	}
+	if !v.present || v.n != 1 {
+		return
+	}
+	s := v.setting
+	r := pe.settingReason(tv, RoleServer, v, EffectBlocks,
+		fmt.Sprintf("%s uses the Guest-only model: local account %s authenticates as Guest, so access fails; Quest requires \"Classic\". Guest sessions are also refused wherever SMB signing is required.", tv.name(), pe.acct.Name))
+	r.Remediation = &Remediation{
+		Host: tv.name(), Setting: s.Name, Value: "0 (Classic - local users authenticate as themselves)",
+		PowerShell: psSetDWORD(s, 0, false), GPOPath: gpoPath(s),
+	}
+	pe.add(r)
+}
+
+// checkServerNameHardening: SmbServerNameHardeningLevel=2 may reject NTLM
+// sessions whose target name is an IP or alias (§3.8, INFERENCE and
+// UNCONFIRMED detail). Only share paths to scanned Windows hosts.
+func (pe *pathEval) checkServerNameHardening() {
+	tv := pe.tv
+	if pe.p.Kind != KindShare || tv.described() || (pe.p.NameForm != NameIP && pe.p.NameForm != NameOther) {
+		return
+	}
+	v := tv.get(facts.SmbServerNameHardeningLevel)
+	if !v.known || !v.present || v.n != 2 {
+		return // an UNCONFIRMED detail: an unknown value adds no uncertainty of its own
+	}
+	r := pe.settingReason(tv, RoleServer, v, EffectRisk,
+		fmt.Sprintf("%s requires an SPN target name from SMB clients; the Core uses %q, which may not match its SPNs, so NTLM sessions may be rejected (INFERENCE, UNCONFIRMED detail).", tv.name(), pe.p.NameUsed))
+	r.Unconfirmed = true
+	pe.add(r)
+}

@@ -1,0 +1,175 @@
+package verdict
+
+import (
+	"fmt"
+
+	"github.com/ntlmscan/ntlmscan/inventory"
+	"github.com/ntlmscan/ntlmscan/scanner/facts"
+)
+
+// defaultLmCompat is the effective LmCompatibilityLevel when the value is
+// absent on servers and DCs: "Send NTLMv2 response only" (§3.1).
+const defaultLmCompat = 3
+
+// checkNTLMLevels: checks #3, #4, #6 and #11, LmCompatibilityLevel and
+// NtlmMin*Sec mismatches between the Core and the authority that validates
+// the account (NTLM-RULES.md §3.1, §3.2). The mismatch rules are INFERENCE
+// from the §3.1 table; each reason says so.
+func (pe *pathEval) checkNTLMLevels() {
+	cv := pe.cv
+	if !cv.scanned && !cv.assumed[lower(facts.LmCompatibilityLevel)] {
+		return // the Core's unknown reason covers it
+	}
+	cl := cv.get(facts.LmCompatibilityLevel)
+	if !cl.known {
+		pe.unknownValue(cv, RoleClient, cl, "which NTLM version the Core sends")
+		return
+	}
+	level := cl.num(defaultLmCompat)
+	core := cv.name()
+	if level <= 2 && cv.build() >= ntlmV1RemovedBuild {
+		r := pe.settingReason(cv, RoleClient, cl, EffectRisk,
+			fmt.Sprintf("%s sends only LM/NTLMv1 responses (level %d), but NTLMv1 is removed starting with Windows 11 24H2 / Windows Server 2025 (build %d here; UNCONFIRMED at the primary source), so its NTLM logons may fail.", core, level, cv.build()))
+		r.Unconfirmed = true
+		r.Event = "4013 on " + core
+		r.Remediation = pe.lmCompatFix()
+		pe.add(r)
+	}
+
+	tv := pe.tv
+	switch {
+	case tv.described() && !tv.windowsDescribed() && (pe.acct.Kind == inventory.AccountLocal || pe.tgtDom == ""):
+		pe.describedLevels(cl, level)
+	case pe.domainAccount() && pe.tgtDom != "":
+		if level <= 2 {
+			pe.authorityDCLevels(cl, level)
+		}
+	case !tv.described() && level <= 2:
+		// A local account: the target is the authority. That a non-DC
+		// enforces its own level for local accounts is UNCONFIRMED (§3.1).
+		sl := tv.get(facts.LmCompatibilityLevel)
+		if !sl.known {
+			pe.unknownValue(tv, RoleServer, sl, "whether "+tv.name()+" refuses the Core's NTLMv1 response")
+			break
+		}
+		if sl.num(defaultLmCompat) >= 5 {
+			r := pe.settingReason(tv, RoleServer, sl, EffectRisk,
+				fmt.Sprintf("%s sends no NTLMv2 (level %d) and %s refuses LM and NTLM (level 5) for its accounts; that a non-DC server enforces its level for local accounts is UNCONFIRMED (INFERENCE from §3.1).", core, level, tv.name()))
+			r.Unconfirmed = true
+			r.Remediation = pe.lmCompatFix()
+			pe.add(r)
+		}
+	}
+	pe.checkMinSec(level)
+}
+
+// authorityDCLevels: a Core at level 0-2 sends no NTLMv2, which a DC at
+// level 5 refuses (INFERENCE from §3.1).
+func (pe *pathEval) authorityDCLevels(cl value, level uint64) {
+	dcs := pe.e.controllers(pe.acctDom)
+	if !pe.tv.described() && pe.tv.isDC() && pe.tgtDom == pe.acctDom {
+		dcs = []*hostView{pe.tv}
+	}
+	var blocking []int
+	var clear []string
+	for _, dc := range dcs {
+		dl := dc.get(facts.LmCompatibilityLevel)
+		if !dl.known {
+			pe.unknownValue(dc, RoleDC, dl, "whether "+dc.name()+" refuses NTLMv1")
+			continue
+		}
+		if dl.num(defaultLmCompat) < 5 {
+			clear = append(clear, dc.name())
+			continue
+		}
+		r := pe.settingReason(dc, RoleDC, dl, EffectBlocks,
+			fmt.Sprintf("%s sends no NTLMv2 response (LmCompatibilityLevel %d) and %s, which validates %s, refuses LM and NTLM (level 5) (INFERENCE from §3.1).",
+				pe.cv.name(), level, dc.name(), pe.p.Account))
+		r.Event = "4013 on " + pe.cv.name() + " (UNCONFIRMED which event the DC logs)"
+		r.Remediation = pe.lmCompatFix()
+		blocking = append(blocking, pe.add(r))
+	}
+	if len(blocking) > 0 && len(clear) > 0 {
+		pe.markIntermittent(blocking, dcs, clear, dcCheck{resource: false, domain: pe.acctDom})
+	}
+}
+
+// describedLevels: a NAS validates its own local accounts with the level
+// and NTLM versions the inventory describes.
+func (pe *pathEval) describedLevels(cl value, level uint64) {
+	tv := pe.tv
+	d := tv.host.Described
+	if d == nil {
+		d = &inventory.Described{}
+	}
+	base := Reason{Host: tv.name(), Role: RoleServer, Setting: SettingDescribed}
+	if d.NTLMv1Only && level >= 3 {
+		r := base
+		r.RawValue, r.ValueLabel, r.Effect = "ntlmv1Only: true", "speaks only LM/NTLMv1", EffectBlocks
+		r.Explanation = fmt.Sprintf("%s sends only NTLMv2 (LmCompatibilityLevel %s) and %s speaks only LM/NTLMv1 (per the inventory), so authentication fails (INFERENCE from §3.1).",
+			pe.cv.name(), Raw(facts.LmCompatibilityLevel, cl.raw), tv.name())
+		r.Event = "4013 on " + pe.cv.name() + " (UNCONFIRMED)"
+		r.Remediation = &Remediation{
+			Host: tv.name(), Setting: "NTLMv2 support (vendor setting)", Value: "enable NTLMv2 / SMB2+ authentication",
+			Note: fmt.Sprintf("Enable NTLMv2 on %s or replace it. Lowering LmCompatibilityLevel on %s to 2 would send NTLMv1 to every server and is impossible on Windows 11 24H2 / Server 2025; not recommended.", tv.name(), pe.cv.name()),
+		}
+		pe.add(r)
+	}
+	if level > 2 {
+		return
+	}
+	switch {
+	case d.LmCompatibilityLevel == nil:
+		r := base
+		r.RawValue, r.ValueLabel, r.Effect = "lmCompatibilityLevel: not described", "unknown", EffectUnknown
+		r.Explanation = fmt.Sprintf("%s sends no NTLMv2 (level %d) and the LM level %s accepts is not described in the inventory, so whether it refuses the Core's response is unknown.", pe.cv.name(), level, tv.name())
+		pe.add(r)
+	case *d.LmCompatibilityLevel >= 5:
+		r := base
+		r.RawValue, r.ValueLabel, r.Effect = fmt.Sprintf("lmCompatibilityLevel: %d", *d.LmCompatibilityLevel), "refuses LM and NTLM", EffectBlocks
+		r.Explanation = fmt.Sprintf("%s sends no NTLMv2 (level %d) and %s refuses LM and NTLM (level %d, per the inventory) (INFERENCE from §3.1).", pe.cv.name(), level, tv.name(), *d.LmCompatibilityLevel)
+		r.Remediation = pe.lmCompatFix()
+		pe.add(r)
+	}
+}
+
+// checkMinSec: "Require NTLMv2 session security" on either side conflicts
+// with a Core at level 0, which never negotiates it ([S17]: "may
+// conflict", so a risk); an NTLMv1-only device is not expected to
+// negotiate it either (INFERENCE).
+func (pe *pathEval) checkMinSec(level uint64) {
+	cv, tv := pe.cv, pe.tv
+	mc := cv.get(facts.NtlmMinClientSec)
+	v1Only := tv.described() && tv.host.Described != nil && tv.host.Described.NTLMv1Only
+	if mc.known && mc.num(defaultMinSec)&bitNTLMv2Sess != 0 && (level == 0 || v1Only) {
+		peer := "LmCompatibilityLevel 0 on " + cv.name() + " never negotiates it"
+		if level != 0 {
+			peer = tv.name() + " speaks only LM/NTLMv1 (per the inventory) and is not expected to negotiate it"
+		}
+		r := pe.settingReason(cv, RoleClient, mc, EffectRisk,
+			fmt.Sprintf("%s requires NTLMv2 session security, but %s: the session may be refused (INFERENCE; [S17] says it \"may conflict\").", cv.name(), peer))
+		r.Unconfirmed = true
+		r.Event = "4010 on " + cv.name()
+		pe.add(r)
+	}
+	if level != 0 || tv.described() {
+		return
+	}
+	ms := tv.get(facts.NtlmMinServerSec)
+	if ms.known && ms.num(defaultMinSec)&bitNTLMv2Sess != 0 {
+		r := pe.settingReason(tv, RoleServer, ms, EffectRisk,
+			fmt.Sprintf("%s requires NTLMv2 session security, but LmCompatibilityLevel 0 on %s never negotiates it: the session may be refused (INFERENCE; [S17] says it \"may conflict\").", tv.name(), cv.name()))
+		r.Unconfirmed = true
+		r.Event = "4011 on " + tv.name()
+		pe.add(r)
+	}
+}
+
+func (pe *pathEval) lmCompatFix() *Remediation {
+	s := settingByID(facts.LmCompatibilityLevel)
+	return &Remediation{
+		Host: pe.cv.name(), Setting: s.Name, Value: "3 (Send NTLMv2 response only)",
+		PowerShell: psSetDWORD(s, 3, false), GPOPath: gpoPath(s),
+		Note: "3 is the minimum that sends NTLMv2; 5 (also refuse LM & NTLM) is the security baseline. If a GPO sets it, change it there.",
+	}
+}

@@ -1,0 +1,166 @@
+package verdict
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/ntlmscan/ntlmscan/inventory"
+	"github.com/ntlmscan/ntlmscan/scanner/facts"
+)
+
+// decideNeed sets Need and NeedWhy (NTLM-RULES.md §4): NTLM is required for
+// an IP name without TryIPSPN, a workgroup or NAS target, a local account,
+// or an account from another forest without a trust; otherwise Kerberos is
+// expected and NTLM is only a fallback.
+func (pe *pathEval) decideNeed() {
+	var required, fallback, unknown []string
+	need := func(r Reason, short string, into *[]string) {
+		r.Effect = EffectNeedsNTLM
+		pe.add(r)
+		*into = append(*into, short)
+	}
+	name := pe.p.NameUsed
+
+	if pe.p.NameForm == NameIP {
+		tv := pe.cv.get(facts.TryIPSPN)
+		switch {
+		case !tv.known:
+			r := settingReason(pe.cv.name(), RoleClient, tv, EffectNeedsNTLM,
+				fmt.Sprintf("The Core names the target by IP address %s. Windows does not try Kerberos for IP addresses unless TryIPSPN=1 on %s and an IP SPN is registered; TryIPSPN on %s is unknown (%s).",
+					name, pe.cv.name(), pe.cv.name(), tv.why))
+			need(r, "target named by IP address (TryIPSPN unknown)", &unknown)
+		case tv.num(0) == 1:
+			r := settingReason(pe.cv.name(), RoleClient, tv, EffectNeedsNTLM,
+				fmt.Sprintf("The Core names the target by IP address %s, and TryIPSPN=1 on %s lets Kerberos be tried for it, but only if an SPN such as HOST/%s is registered for %s, which ntlmscan cannot check (UNCONFIRMED). Verify with: setspn -Q HOST/%s.",
+					name, pe.cv.name(), name, pe.tv.netbios(), name))
+			r.Unconfirmed = true
+			need(r, "target named by IP address; TryIPSPN=1 makes NTLM fallback-only if an IP SPN exists (UNCONFIRMED)", &fallback)
+		default:
+			r := Reason{
+				Host: pe.cv.name(), Role: RolePath, Setting: SettingNameUsed, RawValue: name, ValueLabel: "IP address",
+				Explanation: fmt.Sprintf("The Core names the target by IP address %s: Windows does not attempt Kerberos for IP addresses (TryIPSPN is not enabled on %s), so NTLM is used.",
+					name, pe.cv.name()),
+			}
+			need(r, "target named by IP address", &required)
+		}
+	}
+
+	if pe.tgtDom == "" {
+		what := "not joined to a domain (workgroup)"
+		if pe.tv.described() {
+			what = "a NAS/appliance not joined to a domain"
+			if d := pe.tv.host.Described; d != nil && d.Platform != "" {
+				what = "a " + d.Platform + " not joined to a domain"
+			}
+		}
+		r := Reason{
+			Host: pe.tv.name(), Role: RoleServer, Setting: SettingDomain, RawValue: "workgroup", ValueLabel: "not domain-joined",
+			Explanation: fmt.Sprintf("%s is %s: Windows authentication to it must use NTLM.", pe.tv.name(), what),
+		}
+		need(r, "workgroup or NAS target", &required)
+	}
+
+	switch {
+	case pe.acct.Kind == inventory.AccountLocal:
+		r := Reason{
+			Host: pe.tv.name(), Role: RoleAccount, Setting: SettingAccount, RawValue: pe.acct.Name, ValueLabel: "local account",
+			Explanation: fmt.Sprintf("%s is a local account: the target checks it against its own account database with NTLM; no DC is involved.", pe.acct.Name),
+		}
+		need(r, "local account", &required)
+	case pe.acctDom == "":
+		r := Reason{
+			Host: pe.core.Host.Name, Role: RoleAccount, Setting: SettingAccount, RawValue: pe.p.Account, ValueLabel: "domain unknown",
+			Explanation: fmt.Sprintf("The domain of account %s is unknown, so ntlmscan cannot tell whether Kerberos can be used.", pe.p.Account),
+		}
+		need(r, "account domain unknown", &unknown)
+	case pe.tgtDom != "":
+		pe.needCrossDomain(need, &required, &fallback, &unknown)
+	}
+
+	if pe.p.NameForm == NameOther && len(required) == 0 {
+		r := Reason{
+			Host: pe.cv.name(), Role: RolePath, Setting: SettingNameUsed, RawValue: name, ValueLabel: "alias or unknown name",
+			Explanation: fmt.Sprintf("The Core uses %q, which is neither the FQDN nor the NetBIOS name ntlmscan knows for %s: if it is a CNAME or alias without an SPN, Kerberos fails and Negotiate falls back to NTLM (UNCONFIRMED per cause).", name, pe.tv.name()),
+		}
+		need(r, "alias name (NTLM fallback likely if it has no SPN)", &fallback)
+	}
+
+	switch {
+	case len(required) > 0:
+		pe.p.Need, pe.p.NeedWhy = NeedRequired, strings.Join(required, "; ")
+	case len(unknown) > 0:
+		pe.p.Need, pe.p.NeedWhy = NeedUnknown, strings.Join(unknown, "; ")
+	default:
+		pe.p.Need = NeedFallback
+		why := "Kerberos expected (domain member named by " + string(pe.p.NameForm) + "); NTLM only if Negotiate falls back"
+		if len(fallback) > 0 {
+			why = strings.Join(fallback, "; ")
+		}
+		pe.p.NeedWhy = why
+	}
+}
+
+// needCrossDomain handles a domain account toward a domain-joined target in
+// another domain: same forest or a trust keeps Kerberos possible; another
+// forest without a trust in the inventory means NTLM.
+func (pe *pathEval) needCrossDomain(need func(Reason, string, *[]string), required, fallback, unknown *[]string) {
+	a, s := pe.acctDom, pe.tgtDom
+	if strings.EqualFold(a, s) {
+		return
+	}
+	inv := pe.e.inv
+	da, ds := inv.DomainByName(a), inv.DomainByName(s)
+	base := Reason{Host: pe.tv.name(), Role: RoleAccount, Setting: SettingTrust}
+	switch {
+	case da == nil || ds == nil:
+		missing := a
+		if da != nil {
+			missing = s
+		}
+		r := base
+		r.RawValue, r.ValueLabel = a+" -> "+s, "domain not in inventory"
+		r.Explanation = fmt.Sprintf("Domain %s is not described in the inventory, so whether %s and %s share a forest or a trust is unknown.", missing, a, s)
+		need(r, "account and target domains differ; forest and trusts unknown", unknown)
+	case strings.EqualFold(da.ForestRoot(), ds.ForestRoot()):
+		// Same forest: Kerberos works across its domains.
+	case trusts(inv, da, ds):
+		r := base
+		r.RawValue, r.ValueLabel = a+" -> "+s, "trusted, other forest"
+		r.Explanation = fmt.Sprintf("Account domain %s and target domain %s are in different forests with a trust in the inventory: Kerberos can work across a forest trust; across an external trust Negotiate falls back to NTLM (UNCONFIRMED per cause).", a, s)
+		need(r, "cross-forest with trust", fallback)
+	default:
+		r := base
+		r.RawValue, r.ValueLabel = a+" -> "+s, "other forest, no trust"
+		r.Explanation = fmt.Sprintf("Account domain %s is not in target domain %s's forest and the inventory lists no trust: Kerberos cannot be used, so NTLM is.", a, s)
+		need(r, "cross-forest without trust", required)
+		untrusted := base
+		untrusted.Effect = EffectRisk
+		untrusted.RawValue, untrusted.ValueLabel = a, "untrusted domain"
+		untrusted.Explanation = fmt.Sprintf("%s does not trust %s (per the inventory): it validates the logon against its local account database instead, so it succeeds only if a local account with the same name and password exists.", pe.tv.name(), a)
+		pe.add(untrusted)
+	}
+}
+
+// trusts reports a trust in either direction between two domains or their
+// forests, as stated in the inventory.
+func trusts(inv *inventory.Inventory, a, b *inventory.Domain) bool {
+	names := func(d *inventory.Domain) []string { return []string{d.Name, d.NetBIOS, d.ForestRoot()} }
+	lists := func(d *inventory.Domain) []string {
+		out := append([]string(nil), d.Trusts...)
+		if root := inv.DomainByName(d.ForestRoot()); root != nil && root != d {
+			out = append(out, root.Trusts...)
+		}
+		return out
+	}
+	for _, t := range lists(a) {
+		if containsFold(names(b), t) {
+			return true
+		}
+	}
+	for _, t := range lists(b) {
+		if containsFold(names(a), t) {
+			return true
+		}
+	}
+	return false
+}

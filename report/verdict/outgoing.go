@@ -1,0 +1,169 @@
+package verdict
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/ntlmscan/ntlmscan/scanner/facts"
+)
+
+// checkOutgoing: check #1, the Core's "Restrict NTLM: Outgoing NTLM traffic
+// to remote servers" and its exception list (NTLM-RULES.md §1, §2.1, §2.4).
+func (pe *pathEval) checkOutgoing() {
+	cv := pe.cv
+	v := cv.get(facts.RestrictSendingNTLMTraffic)
+	if !v.known {
+		pe.unknownValue(cv, RoleClient, v, "the outgoing NTLM restriction")
+		return
+	}
+	core := cv.name()
+	switch n := v.num(0); {
+	case !v.present || n == 0:
+		pe.strictRisk(cv, RoleClient, v)
+	case n == 1:
+		if pe.e.opts.Strict {
+			pe.strictRisk(cv, RoleClient, v)
+			return
+		}
+		r := pe.settingReason(cv, RoleClient, v, EffectAudit,
+			fmt.Sprintf("%s audits outgoing NTLM: the request to %s is logged, not blocked.", core, pe.p.NameUsed))
+		r.Event = "8001 on " + core
+		pe.add(r)
+	case n == 2:
+		pe.checkClientExceptions(v)
+	default:
+		r := pe.settingReason(cv, RoleClient, v, EffectRisk,
+			fmt.Sprintf("%s has an undocumented RestrictSendingNTLMTraffic value %d; how Windows treats it is UNCONFIRMED.", core, n))
+		r.Unconfirmed = true
+		pe.add(r)
+	}
+}
+
+func (pe *pathEval) checkClientExceptions(sending value) {
+	cv := pe.cv
+	core := cv.name()
+	lv := cv.get(facts.ClientAllowedNTLMServers)
+	if !lv.known {
+		pe.unknownValue(cv, RoleClient, lv, "whether "+pe.p.NameUsed+" is an exception to Deny all")
+		return
+	}
+	cands := pe.candidates()
+	m := matchList(clientList, lv.list, cands)
+	switch {
+	case m == nil:
+		r := pe.settingReason(cv, RoleClient, sending, EffectBlocks,
+			fmt.Sprintf("%s denies outgoing NTLM and ClientAllowedNTLMServers %s has no entry matching %s (names tried: %s): the client refuses before sending NTLM.",
+				core, Raw(facts.ClientAllowedNTLMServers, lv.raw), pe.p.NameUsed, candidateNames(cands)))
+		r.Event = "4001 on " + core
+		r.Remediation = pe.clientExceptionFix(lv.list, nil)
+		pe.add(r)
+	case m.confirmed:
+		r := pe.settingReason(cv, RoleClient, lv, EffectAllows,
+			fmt.Sprintf("%s denies outgoing NTLM, but exception entry %q matches %s, the name the Core uses.", core, m.entry, m.name))
+		pe.add(r)
+		if pe.e.opts.Strict {
+			pe.strictRisk(cv, RoleClient, sending)
+		}
+	default:
+		r := pe.settingReason(cv, RoleClient, lv, EffectRisk,
+			fmt.Sprintf("%s denies outgoing NTLM; exception entry %q matches %s, but %s. Event 4001 (blocked) or 8001 on %s shows in TargetName the exact name Windows compared.",
+				core, m.entry, m.name, strings.Join(m.caveats, "; "), core))
+		r.Unconfirmed = true
+		r.Event = "4001 on " + core + " if it does not match"
+		r.Remediation = pe.clientExceptionFix(lv.list, m)
+		pe.add(r)
+	}
+}
+
+// clientExceptionFix adds the target's FQDN and NetBIOS name (both naming
+// formats, as the documentation asks), and the IP address only when the
+// Core uses one.
+func (pe *pathEval) clientExceptionFix(existing []string, unconfirmed *exceptionMatch) *Remediation {
+	s := settingByID(facts.ClientAllowedNTLMServers)
+	core, target := pe.cv.name(), pe.tv.name()
+	want := append([]string(nil), pe.tv.fqdns()...)
+	want = append(want, pe.tv.netbios())
+	if pe.p.NameForm != NameIP && pe.p.NameForm != NameFQDN && pe.p.NameForm != NameNetBIOS {
+		want = append(want, pe.p.NameUsed)
+	}
+	if pe.p.NameForm == NameIP {
+		want = append(want, pe.p.NameUsed)
+	}
+	all, added := appendMissing(existing, uniqueExact(want...))
+	if len(added) == 0 {
+		// Every documented form is listed already; only the name the Core
+		// uses keeps the match UNCONFIRMED.
+		return &Remediation{
+			Host: core, Setting: "name the Core uses for " + target, Value: firstOr(pe.tv.fqdns(), pe.tv.netbios()),
+			Note: fmt.Sprintf("ClientAllowedNTLMServers on %s already lists %s; re-register %s in the Rapid Recovery Core by that name instead of %s so the exception matches a documented form. Event 8001/4001 on %s shows in TargetName the exact name Windows compares.",
+				core, strings.Join(uniqueExact(want...), ", "), target, pe.p.NameUsed, core),
+		}
+	}
+	var note []string
+	if pe.p.NameForm == NameIP {
+		if pe.tgtDom != "" {
+			note = append(note, fmt.Sprintf("Better: let %s use %s instead of %s, so Kerberos is used and NTLM is only a fallback; or register an IP SPN (setspn -s HOST/%s %s) and set TryIPSPN=1 on %s.",
+				core, firstOr(pe.tv.fqdns(), pe.tv.netbios()), pe.p.NameUsed, pe.p.NameUsed, pe.tv.netbios(), core))
+		} else {
+			note = append(note, fmt.Sprintf("%s is not domain-joined, so NTLM stays required; let %s use %s's DNS name so the exception matches a documented name form.",
+				target, core, target))
+		}
+		note = append(note, fmt.Sprintf("The IP entry %s is added only as a fallback: whether IP-address entries match is UNCONFIRMED.", pe.p.NameUsed))
+	}
+	if unconfirmed != nil {
+		note = append(note, fmt.Sprintf("The existing entry %q matches only in an UNCONFIRMED way; the entries above use the documented FQDN and NetBIOS forms.", unconfirmed.entry))
+	}
+	note = append(note, "If a GPO sets this list, add the entries there: a local change is overwritten at the next policy refresh.",
+		"Event 8001/4001 on "+core+" shows in TargetName the exact name Windows compares.")
+	return &Remediation{
+		Host: core, Setting: s.Name, Value: strings.Join(added, ", "),
+		PowerShell: psSetMultiString(s, all, false),
+		GPOPath:    gpoPath(s),
+		Note:       strings.Join(note, " "),
+	}
+}
+
+func firstOr(list []string, def string) string {
+	if len(list) > 0 {
+		return list[0]
+	}
+	return def
+}
+
+func candidateNames(cands []candidate) string {
+	names := make([]string, len(cands))
+	for i, c := range cands {
+		names[i] = c.name
+	}
+	return strings.Join(names, ", ")
+}
+
+// strictRisk implements Options.Strict: Quest observed NTLM denied unless
+// the Restrict NTLM policies were explicitly "Allow all" (KB 4033596, §6.4),
+// so an absent, audit or deny-with-exception value is at-risk.
+func (pe *pathEval) strictRisk(hv *hostView, role string, v value) {
+	if !pe.e.opts.Strict {
+		return
+	}
+	n := v.num(0)
+	if v.present && n == 0 {
+		return
+	}
+	allow := map[string]string{
+		lower(facts.RestrictSendingNTLMTraffic):   "Allow all",
+		lower(facts.RestrictReceivingNTLMTraffic): "Allow all",
+		lower(facts.RestrictNTLMInDomain):         "Disable",
+	}[lower(v.setting.ID)]
+	r := pe.settingReason(hv, role, v, EffectRisk,
+		fmt.Sprintf("Strict mode: %s on %s is %q, not an explicit %q. Quest KB 4033596 observed NTLM denied unless these policies were explicitly set to allow (tattooed or local values, §6.4).",
+			v.setting.Name, hv.name(), Label(v.setting.ID, v.raw), allow))
+	if !v.present || n == 1 && lower(v.setting.ID) == lower(facts.RestrictSendingNTLMTraffic) {
+		r.Remediation = &Remediation{
+			Host: hv.name(), Setting: v.setting.Name, Value: "0 (" + allow + ")",
+			PowerShell: psSetDWORD(v.setting, 0, false),
+			GPOPath:    gpoPath(v.setting),
+			Note:       "Set it explicitly to \"" + allow + "\" in the GPO that applies to " + hv.name() + "; a local value is overwritten by a GPO that defines the setting.",
+		}
+	}
+	pe.add(r)
+}

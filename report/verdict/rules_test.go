@@ -1,0 +1,460 @@
+package verdict
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/ntlmscan/ntlmscan/inventory"
+	"github.com/ntlmscan/ntlmscan/scanner/facts"
+)
+
+// Path IDs of the base lab.
+const (
+	pA1  = "CORE01|agent|AGENT01|agent01.corp.example" // FQDN: Kerberos expected
+	pA2  = "CORE01|agent|AGENT02|10.0.0.32"            // IP: NTLM required
+	pA3  = "CORE01|agent|AGENT03|AGENT03"              // NetBIOS name
+	pWG  = "CORE01|agent|WG01|wg01"                    // workgroup, local account
+	pFS  = "CORE01|share|FS01|fs01.corp.example"       // share by FQDN
+	pNAS = "CORE01|share|NAS01|nas01"                  // NAS share, local account
+)
+
+// addDomain adds a domain with one scanned DC.
+func (l *lab) addDomain(name, netbios, forest, dc string, trusts ...string) *inventory.Domain {
+	d := &inventory.Domain{Name: name, NetBIOS: netbios, Forest: forest, Trusts: trusts}
+	l.inv.Domains = append(l.inv.Domains, d)
+	if dc != "" {
+		d.Controllers = append(d.Controllers, l.addHost(dc, inventory.RoleDomainController, name))
+	}
+	return d
+}
+
+// addForeignAgent adds agent name in domain, linked from CORE01 by nameUsed.
+func (l *lab) addForeignAgent(name, domain, nameUsed string) {
+	l.addAgent(l.core("CORE01"), l.addHost(name, inventory.RoleAgent, domain), nameUsed)
+}
+
+func boolPtr(b bool) *bool { return &b }
+
+type ruleCase struct {
+	name string
+	rule string // the NTLM-RULES.md row it covers
+	opts Options
+	mut  func(l *lab)
+	path string
+	want Verdict
+	need Need // checked when set
+	// The deciding reason: host and setting ("" host = no deciding reason).
+	host, setting string
+	unconfirmed   bool // the deciding reason must be Unconfirmed
+	check         func(t *testing.T, p *Path, m *Matrix)
+}
+
+func ruleCases() []ruleCase {
+	deny := func(l *lab) { l.set("CORE01", facts.RestrictSendingNTLMTraffic, 2) }
+	denyWith := func(entries ...string) func(*lab) {
+		return func(l *lab) { deny(l); l.set("CORE01", facts.ClientAllowedNTLMServers, entries) }
+	}
+	smbBlock := func(entries ...string) func(*lab) {
+		return func(l *lab) {
+			l.build("CORE01", ws2025Build)
+			l.set("CORE01", facts.SMBBlockNTLM, 1)
+			l.smbCmdlet("CORE01", boolPtr(true))
+			if entries != nil {
+				l.set("CORE01", facts.SMBBlockNTLMServerExceptionList, entries)
+			}
+		}
+	}
+	dc := func(host string, v int, exceptions ...string) func(*lab) {
+		return func(l *lab) {
+			l.set(host, facts.RestrictNTLMInDomain, v)
+			if exceptions != nil {
+				l.set(host, facts.DCAllowedNTLMServers, exceptions)
+			}
+		}
+	}
+	both := func(fs ...func(*lab)) func(*lab) {
+		return func(l *lab) {
+			for _, f := range fs {
+				f(l)
+			}
+		}
+	}
+	explains := func(sub string) func(*testing.T, *Path, *Matrix) {
+		return func(t *testing.T, p *Path, _ *Matrix) {
+			if !strings.Contains(p.Deciding.Explanation, sub) {
+				t.Errorf("deciding explanation lacks %q:\n%s", sub, p.Deciding.Explanation)
+			}
+		}
+	}
+	reason := func(host, setting string, eff Effect) func(*testing.T, *Path, *Matrix) {
+		return func(t *testing.T, p *Path, _ *Matrix) {
+			if !hasReason(p, host, setting, eff) {
+				t.Errorf("no %s reason %s/%s", eff, host, setting)
+			}
+		}
+	}
+	const send, exc = "RestrictSendingNTLMTraffic", "ClientAllowedNTLMServers"
+	const recv, rid, dca = "RestrictReceivingNTLMTraffic", "RestrictNTLMInDomain", "DCAllowedNTLMServers"
+
+	return []ruleCase{
+		// §4: does the path need NTLM?
+		{name: "fqdn is Kerberos expected", rule: "§4", path: pA1, want: OK, need: NeedFallback},
+		{name: "netbios is Kerberos expected", rule: "§4", path: pA3, want: OK, need: NeedFallback},
+		{name: "ip requires NTLM", rule: "§4 IP", path: pA2, want: OK, need: NeedRequired,
+			check: reason("CORE01", SettingNameUsed, EffectNeedsNTLM)},
+		{name: "workgroup requires NTLM", rule: "§4 workgroup", path: pWG, want: OK, need: NeedRequired,
+			check: reason("WG01", SettingDomain, EffectNeedsNTLM)},
+		{name: "nas requires NTLM", rule: "§4 NAS", path: pNAS, want: OK, need: NeedRequired},
+		{name: "local account on a domain member requires NTLM", rule: "§4 local account", path: pA1, need: NeedRequired, want: OK,
+			mut: func(l *lab) {
+				l.core("CORE01").Agents[0].Account = inventory.Account{Kind: inventory.AccountLocal, Name: `AGENT01\rr`}
+			},
+			check: reason("AGENT01", SettingAccount, EffectNeedsNTLM)},
+		{name: "TryIPSPN makes an IP fallback-only, UNCONFIRMED", rule: "§4 TryIPSPN", path: pA2, want: OK, need: NeedFallback,
+			mut: func(l *lab) { l.set("CORE01", facts.TryIPSPN, 1) },
+			check: func(t *testing.T, p *Path, _ *Matrix) {
+				for _, r := range p.Reasons {
+					if r.Setting == "TryIPSPN" && r.Unconfirmed && r.Effect == EffectNeedsNTLM {
+						return
+					}
+				}
+				t.Error("no UNCONFIRMED TryIPSPN need reason")
+			}},
+		{name: "TryIPSPN with Deny all is at-risk, not blocked", rule: "§4 TryIPSPN + §2.1#1", path: pA2, want: AtRisk, need: NeedFallback,
+			mut: both(deny, func(l *lab) { l.set("CORE01", facts.TryIPSPN, 1) }), host: "CORE01", setting: send},
+		{name: "alias name is fallback-only", rule: "§4 CNAME", path: "CORE01|agent|AGENT01|backup.corp.example", want: OK, need: NeedFallback,
+			mut: func(l *lab) { l.addAgent(l.core("CORE01"), l.host("AGENT01"), "backup.corp.example") },
+			check: func(t *testing.T, p *Path, _ *Matrix) {
+				if p.NameForm != NameOther {
+					t.Errorf("name form = %s", p.NameForm)
+				}
+			}},
+		{name: "other forest without trust requires NTLM and validates locally", rule: "§4 cross-forest, §2.2 untrusted", path: "CORE01|agent|XF01|xf01.other.example",
+			want: AtRisk, need: NeedRequired, host: "XF01", setting: SettingTrust,
+			mut: func(l *lab) {
+				l.addDomain("other.example", "OTHER", "", "ODC01")
+				l.addForeignAgent("XF01", "other.example", "xf01.other.example")
+			}},
+		{name: "other forest with trust is fallback-only", rule: "§4 cross-forest trust", path: "CORE01|agent|XF01|xf01.other.example",
+			want: OK, need: NeedFallback,
+			mut: func(l *lab) {
+				l.addDomain("other.example", "OTHER", "", "ODC01", "corp.example")
+				l.addForeignAgent("XF01", "other.example", "xf01.other.example")
+			}},
+		{name: "domain missing from inventory: need unknown, DCs not verified", rule: "§4, §2.2", path: "CORE01|agent|XF01|xf01.lost.example",
+			want: AtRisk, need: NeedUnknown, host: "lost.example", setting: rid,
+			mut: func(l *lab) { l.addForeignAgent("XF01", "lost.example", "xf01.lost.example") }},
+
+		// §2.1 #1: outgoing restriction on the Core.
+		{name: "outgoing allow all (explicit 0)", rule: "§2.1#1 0", path: pA2, want: OK,
+			mut: func(l *lab) { l.set("CORE01", facts.RestrictSendingNTLMTraffic, 0) }},
+		{name: "outgoing audit is ok with a note", rule: "§2.1#1 audit", path: pA2, want: OK,
+			mut:   func(l *lab) { l.set("CORE01", facts.RestrictSendingNTLMTraffic, 1) },
+			check: reason("CORE01", send, EffectAudit)},
+		{name: "outgoing deny blocks an IP path", rule: "§2.1#1 deny", path: pA2, want: Blocked, host: "CORE01", setting: send, mut: deny,
+			check: func(t *testing.T, p *Path, _ *Matrix) {
+				if p.Deciding.Event != "4001 on CORE01" || p.Deciding.Remediation == nil {
+					t.Errorf("event %q remediation %v", p.Deciding.Event, p.Deciding.Remediation)
+				}
+			}},
+		{name: "outgoing deny on a fallback path is at-risk", rule: "§2.1#1 deny, §4 fallback", path: pA1, want: AtRisk, host: "CORE01", setting: send, mut: deny,
+			check: explains("works while Kerberos works")},
+		{name: "exception by FQDN used", rule: "§2.4 FQDN", path: pA1, want: OK, mut: denyWith("agent01.corp.example"),
+			check: reason("CORE01", exc, EffectAllows)},
+		{name: "exception by NetBIOS name used", rule: "§2.4 NetBIOS", path: pA3, want: OK, mut: denyWith("AGENT03")},
+		{name: "exception lists only the other name form", rule: "§2.4 name forms", path: pA1, want: AtRisk, host: "CORE01", setting: exc, unconfirmed: true,
+			mut: denyWith("AGENT01")},
+		{name: "exception matches only the literal IP", rule: "§2.4 IP UNCONFIRMED", path: pA2, want: AtRisk, host: "CORE01", setting: exc, unconfirmed: true,
+			mut: denyWith("10.0.0.32")},
+		{name: "wildcard over an IP", rule: "§2.4 wildcard IP", path: pA2, want: AtRisk, host: "CORE01", setting: exc, unconfirmed: true,
+			mut: denyWith("10.0.0.*")},
+		{name: "IP path with FQDN and NetBIOS exceptions only", rule: "§2.4 name used", path: pA2, want: AtRisk, host: "CORE01", setting: exc, unconfirmed: true,
+			mut: denyWith("agent02.corp.example", "AGENT02")},
+		{name: "leading wildcard over a name", rule: "§2.4 wildcard", path: pA1, want: OK, mut: denyWith("*.corp.example")},
+		{name: "trailing wildcard over a name", rule: "§2.4 wildcard", path: pA1, want: OK, mut: denyWith("agent*")},
+		{name: "wildcard in the middle", rule: "§2.4 wildcard", path: pA1, want: OK, mut: denyWith("agent01.*.example")},
+		{name: "two wildcards are UNCONFIRMED", rule: "§2.4 single *", path: pA1, want: AtRisk, host: "CORE01", setting: exc, unconfirmed: true,
+			mut: denyWith("*agent*.corp.example")},
+		{name: "case-only match is UNCONFIRMED", rule: "§2.4 case", path: pA1, want: AtRisk, host: "CORE01", setting: exc, unconfirmed: true,
+			mut: denyWith("AGENT01.CORP.EXAMPLE")},
+		{name: "SPN-form entry is UNCONFIRMED", rule: "§2.4 SPN form", path: pA1, want: AtRisk, host: "CORE01", setting: exc, unconfirmed: true,
+			mut: denyWith("HTTP/agent01.corp.example")},
+		{name: "non-matching exception blocks", rule: "§2.4", path: pA2, want: Blocked, host: "CORE01", setting: send, mut: denyWith("agent01.corp.example", "AGENT01")},
+		{name: "undocumented outgoing value", rule: "§1", path: pA2, want: AtRisk, host: "CORE01", setting: send, unconfirmed: true,
+			mut: func(l *lab) { l.set("CORE01", facts.RestrictSendingNTLMTraffic, 3) }},
+		{name: "unreadable exception list", rule: "§6.1", path: pA2, want: Unknown, host: "CORE01", setting: exc,
+			mut: func(l *lab) { deny(l); l.setError("CORE01", facts.ClientAllowedNTLMServers, "access denied") }},
+
+		// §2.1 #2 / §3.3: SMB client BlockNTLM.
+		{name: "SMB BlockNTLM blocks a NAS share", rule: "§3.3", path: pNAS, want: Blocked, host: "CORE01", setting: "BlockNTLM", mut: smbBlock()},
+		{name: "SMB BlockNTLM with NAS exception", rule: "§3.3 exception", path: pNAS, want: OK, mut: smbBlock("nas01"),
+			check: reason("CORE01", "BlockNTLMServerExceptionList", EffectAllows)},
+		{name: "SMB BlockNTLM with IP exception for an IP UNC", rule: "§3.3 IP exception", path: "CORE01|share|NAS01|10.0.0.42", want: OK,
+			mut: both(smbBlock("10.0.0.42"), func(l *lab) {
+				l.addRepo(l.core("CORE01"), l.host("NAS01"), `\\10.0.0.42\archive`, inventory.Account{Kind: inventory.AccountLocal, Name: `NAS01\rr`})
+			})},
+		{name: "SMB BlockNTLM exception case-only", rule: "§3.3 case", path: pNAS, want: AtRisk, host: "CORE01", setting: "BlockNTLM", unconfirmed: true, mut: smbBlock("NAS01")},
+		{name: "SMB BlockNTLM exception wildcard", rule: "§3.3 wildcard", path: pNAS, want: AtRisk, host: "CORE01", setting: "BlockNTLM", unconfirmed: true, mut: smbBlock("nas*")},
+		{name: "SMB BlockNTLM on a Kerberos share without exception", rule: "§3.3 fallback", path: pFS, want: AtRisk, host: "CORE01", setting: "BlockNTLM", mut: smbBlock()},
+		{name: "SMB BlockNTLM with FQDN exception", rule: "§3.3", path: pFS, want: OK, mut: smbBlock("fs01.corp.example")},
+		{name: "SMB BlockNTLM does not touch agent paths", rule: "§3.3 scope", path: pA2, want: OK, mut: smbBlock()},
+		{name: "SMB BlockNTLM before build 26100 has no effect", rule: "§3.3 OS", path: pNAS, want: OK,
+			mut:   func(l *lab) { l.set("CORE01", facts.SMBBlockNTLM, 1) },
+			check: reason("CORE01", "BlockNTLM", EffectInfo)},
+		{name: "SMB BlockNTLM from the cmdlet only", rule: "§3.3 cmdlet", path: pNAS, want: Blocked, host: "CORE01", setting: "BlockNTLM",
+			mut: func(l *lab) { l.build("CORE01", ws2025Build); l.smbCmdlet("CORE01", boolPtr(true)) },
+			check: func(t *testing.T, p *Path, _ *Matrix) {
+				if !strings.Contains(p.Deciding.GPOName, "SmbClientConfiguration") {
+					t.Errorf("GPOName = %q", p.Deciding.GPOName)
+				}
+			}},
+		{name: "SMB policy and cmdlet disagree", rule: "§3.3 UNCONFIRMED persistence", path: pNAS, want: AtRisk, host: "CORE01", setting: "BlockNTLM", unconfirmed: true,
+			mut: func(l *lab) {
+				l.build("CORE01", ws2025Build)
+				l.set("CORE01", facts.SMBBlockNTLM, 1)
+				l.smbCmdlet("CORE01", boolPtr(false))
+			}},
+		{name: "SMB cmdlet output missing on 26100", rule: "§3.3", path: pNAS, want: Unknown, host: "CORE01", setting: "BlockNTLM",
+			mut: func(l *lab) { l.build("CORE01", ws2025Build); l.facts("CORE01").SMBClient = nil }},
+
+		// §2.1 #5: incoming on the target.
+		{name: "incoming deny all accounts on a fallback path", rule: "§2.1#5 2", path: pA1, want: AtRisk, host: "AGENT01", setting: recv,
+			mut: func(l *lab) { l.set("AGENT01", facts.RestrictReceivingNTLMTraffic, 2) }},
+		{name: "incoming deny all accounts on an IP path", rule: "§2.1#5 2", path: pA2, want: Blocked, host: "AGENT02", setting: recv,
+			mut: func(l *lab) { l.set("AGENT02", facts.RestrictReceivingNTLMTraffic, 2) }},
+		{name: "incoming deny domain accounts blocks a domain account", rule: "§2.1#5 1, §2.2", path: pA2, want: Blocked, host: "AGENT02", setting: recv,
+			mut: func(l *lab) { l.set("AGENT02", facts.RestrictReceivingNTLMTraffic, 1) }},
+		{name: "incoming deny domain accounts allows a local account", rule: "§2.2 local", path: pWG, want: OK,
+			mut:   func(l *lab) { l.set("WG01", facts.RestrictReceivingNTLMTraffic, 1) },
+			check: reason("WG01", recv, EffectAllows)},
+		{name: "incoming deny all blocks a local account", rule: "§2.2 local", path: pWG, want: Blocked, host: "WG01", setting: recv,
+			mut: func(l *lab) { l.set("WG01", facts.RestrictReceivingNTLMTraffic, 2) }},
+		{name: "incoming deny domain accounts blocks LocalSystem (CORE$)", rule: "§3.7", path: pA2, want: Blocked, host: "AGENT02", setting: recv,
+			mut: func(l *lab) {
+				l.core("CORE01").Account = inventory.Account{Kind: inventory.AccountLocalSystem, Name: "LocalSystem", Domain: "corp.example"}
+				l.set("AGENT02", facts.RestrictReceivingNTLMTraffic, 1)
+			}},
+		{name: "incoming audit is ok with a note", rule: "§1 audit incoming", path: pA2, want: OK,
+			mut:   func(l *lab) { l.set("AGENT02", facts.AuditReceivingNTLMTraffic, 2) },
+			check: reason("AGENT02", "AuditReceivingNTLMTraffic", EffectAudit)},
+
+		// §2.3: RestrictNTLMInDomain on the DCs of the target's domain.
+		{name: "one of two DCs restricting blocks, intermittently", rule: "§2.3 1, §6.4.5", path: pA2, want: Blocked, host: "DC02", setting: rid,
+			mut: dc("DC02", 1), check: explains("intermittent")},
+		{name: "both DCs restricting", rule: "§2.3", path: pA2, want: Blocked, host: "DC01", setting: rid,
+			mut: both(dc("DC01", 1), dc("DC02", 1)),
+			check: func(t *testing.T, p *Path, _ *Matrix) {
+				if strings.Contains(p.Deciding.Explanation, "intermittent") {
+					t.Error("every DC blocks: not intermittent")
+				}
+			}},
+		{name: "deny for domain accounts (3)", rule: "§2.3 3", path: pA2, want: Blocked, host: "DC02", setting: rid, mut: dc("DC02", 3)},
+		{name: "deny for domain servers (5)", rule: "§2.3 5", path: pA2, want: Blocked, host: "DC02", setting: rid, mut: dc("DC02", 5)},
+		{name: "deny all (7)", rule: "§2.3 7", path: pA2, want: Blocked, host: "DC02", setting: rid, mut: dc("DC02", 7)},
+		{name: "disable (0)", rule: "§2.3 0", path: pA2, want: OK, mut: dc("DC02", 0)},
+		{name: "undocumented domain value", rule: "§2.3 bitmask UNCONFIRMED", path: pA2, want: AtRisk, host: "DC02", setting: rid, unconfirmed: true, mut: dc("DC02", 2)},
+		{name: "DC exception by NetBIOS name", rule: "§2.4 DC list", path: pA2, want: OK, mut: dc("DC02", 1, "AGENT02"),
+			check: reason("DC02", dca, EffectAllows)},
+		{name: "DC exception with a wildcard", rule: "§2.4 DC wildcard", path: pA2, want: OK, mut: dc("DC02", 7, "AGENT0*")},
+		{name: "DC exception differs in case", rule: "§2.4 DC case", path: pA2, want: AtRisk, host: "DC02", setting: dca, unconfirmed: true, mut: dc("DC02", 1, "agent02")},
+		{name: "DC exception by FQDN", rule: "§2.4 DC NetBIOS format", path: pA2, want: AtRisk, host: "DC02", setting: dca, unconfirmed: true,
+			mut: dc("DC02", 1, "agent02.corp.example")},
+		{name: "DC exception for another server", rule: "§2.3", path: pA2, want: Blocked, host: "DC02", setting: rid, mut: dc("DC02", 1, "AGENT01", "FS01")},
+		{name: "DC restriction on a fallback path", rule: "§2.3, §4", path: pA1, want: AtRisk, host: "DC02", setting: rid, mut: dc("DC02", 1)},
+		{name: "DC restriction does not touch local accounts", rule: "§2.2 local", path: pWG, want: OK, mut: dc("DC02", 7)},
+		{name: "DC restriction does not touch a workgroup NAS", rule: "§2.2 NAS", path: pNAS, want: OK, mut: dc("DC02", 7)},
+		{name: "DC audit is ok with a note", rule: "§2.3 audit", path: pA2, want: OK,
+			mut: func(l *lab) { l.set("DC01", facts.AuditNTLMInDomain, 7) }, check: reason("DC01", "AuditNTLMInDomain", EffectAudit)},
+		{name: "unscanned DC is not verified", rule: "§2.2 every DC", path: pA2, want: Unknown, host: "DC02", setting: SettingScan,
+			mut: func(l *lab) { l.unscan("DC02") }},
+		{name: "unscanned DC and a blocking DC", rule: "§2.2", path: pA2, want: Blocked, host: "DC01", setting: rid,
+			mut: both(func(l *lab) { l.unscan("DC02") }, dc("DC01", 1))},
+		{name: "no DC in the inventory", rule: "§2.2 not verified", path: pA2, want: AtRisk, host: "corp.example", setting: rid,
+			mut: func(l *lab) {
+				l.inv.Domains[0].Controllers = nil
+				var hosts []*inventory.Host
+				for _, h := range l.inv.Hosts {
+					if h.Role != inventory.RoleDomainController {
+						hosts = append(hosts, h)
+					}
+				}
+				l.inv.Hosts = hosts
+			}},
+		{name: "resource DC value 1 ignores another domain's account", rule: "§2.3 1 cross-domain", path: "CORE01|agent|XA01|10.1.0.5", want: OK,
+			mut: both(func(l *lab) {
+				l.addDomain("child.corp.example", "CHILD", "corp.example", "CDC01")
+				l.addForeignAgent("XA01", "child.corp.example", "10.1.0.5")
+			}, dc("CDC01", 1)), check: reason("CDC01", rid, EffectInfo)},
+		{name: "resource DC deny for domain servers blocks another domain's account", rule: "§2.3 5 cross-domain", path: "CORE01|agent|XA01|10.1.0.5",
+			want: Blocked, host: "CDC01", setting: rid,
+			mut: both(func(l *lab) {
+				l.addDomain("child.corp.example", "CHILD", "corp.example", "CDC01")
+				l.addForeignAgent("XA01", "child.corp.example", "10.1.0.5")
+			}, dc("CDC01", 5))},
+		{name: "account-domain DC deny for domain accounts", rule: "§2.1#8, §2.3 3", path: "CORE01|agent|XA01|10.1.0.5",
+			want: Blocked, host: "DC01", setting: rid,
+			mut: both(func(l *lab) {
+				l.addDomain("child.corp.example", "CHILD", "corp.example", "CDC01")
+				l.addForeignAgent("XA01", "child.corp.example", "10.1.0.5")
+			}, dc("DC01", 3))},
+		{name: "account-domain DC value 1 ignores servers of another domain", rule: "§2.3 1", path: "CORE01|agent|XA01|10.1.0.5", want: OK,
+			mut: both(func(l *lab) {
+				l.addDomain("child.corp.example", "CHILD", "corp.example", "CDC01")
+				l.addForeignAgent("XA01", "child.corp.example", "10.1.0.5")
+			}, dc("DC01", 1))},
+		{name: "account-domain exception is UNCONFIRMED", rule: "§2.3 exception cross-domain", path: "CORE01|agent|XA01|10.1.0.5",
+			want: AtRisk, host: "DC01", setting: dca, unconfirmed: true,
+			mut: both(func(l *lab) {
+				l.addDomain("child.corp.example", "CHILD", "corp.example", "CDC01")
+				l.addForeignAgent("XA01", "child.corp.example", "10.1.0.5")
+			}, dc("DC01", 3, "XA01"), dc("DC02", 3, "XA01"))},
+
+		// §3.1 / §3.2: LM level and minimum session security.
+		{name: "client level 2 against a DC at 5", rule: "§3.1 0-2 vs 5", path: pA2, want: Blocked, host: "DC01", setting: "LmCompatibilityLevel",
+			mut: func(l *lab) { l.set("CORE01", facts.LmCompatibilityLevel, 2); l.set("DC01", facts.LmCompatibilityLevel, 5) },
+			check: explains("intermittent")},
+		{name: "client level 1 against a DC at 4", rule: "§3.1 0-1 vs 4", path: pA2, want: OK,
+			mut: func(l *lab) {
+				l.set("CORE01", facts.LmCompatibilityLevel, 1)
+				l.set("DC01", facts.LmCompatibilityLevel, 4)
+				l.set("DC02", facts.LmCompatibilityLevel, 4)
+			}},
+		{name: "client level 2 on build 26100 (NTLMv1 removed)", rule: "§3.1 NTLMv1 removal", path: pA2, want: AtRisk, host: "CORE01", setting: "LmCompatibilityLevel", unconfirmed: true,
+			mut: func(l *lab) { l.build("CORE01", ws2025Build); l.set("CORE01", facts.LmCompatibilityLevel, 2) }},
+		{name: "NTLMv2 client against an NTLMv1-only NAS", rule: "§3.1 >=3 vs v1-only", path: pNAS, want: Blocked, host: "NAS01", setting: SettingDescribed,
+			mut: func(l *lab) { l.host("NAS01").Described.NTLMv1Only = true }},
+		{name: "client level 2 against an undescribed NAS level", rule: "§2.2 NAS unknown property", path: pNAS, want: Unknown, host: "NAS01", setting: SettingDescribed,
+			mut: func(l *lab) { l.set("CORE01", facts.LmCompatibilityLevel, 2) }},
+		{name: "client level 2 against a NAS at 5", rule: "§3.1 0-2 vs 5 (NAS)", path: pNAS, want: Blocked, host: "NAS01", setting: SettingDescribed,
+			mut: func(l *lab) { l.set("CORE01", facts.LmCompatibilityLevel, 2); five := 5; l.host("NAS01").Described.LmCompatibilityLevel = &five }},
+		{name: "client level 2 against a local account on a server at 5", rule: "§3.1 local UNCONFIRMED", path: pWG, want: AtRisk, host: "WG01", setting: "LmCompatibilityLevel", unconfirmed: true,
+			mut: func(l *lab) { l.set("CORE01", facts.LmCompatibilityLevel, 2); l.set("WG01", facts.LmCompatibilityLevel, 5) }},
+		{name: "client level 0 requiring NTLMv2 session security", rule: "§3.2", path: pA2, want: AtRisk, host: "CORE01", setting: "NTLMMinClientSec", unconfirmed: true,
+			mut: func(l *lab) { l.set("CORE01", facts.LmCompatibilityLevel, 0); l.set("CORE01", facts.NtlmMinClientSec, 0x20080000) }},
+		{name: "server requiring NTLMv2 session security from a level 0 client", rule: "§3.2", path: pA2, want: AtRisk, host: "AGENT02", setting: "NTLMMinServerSec", unconfirmed: true,
+			mut: func(l *lab) { l.set("CORE01", facts.LmCompatibilityLevel, 0); l.set("AGENT02", facts.NtlmMinServerSec, 0x20080000) }},
+		{name: "NTLMv2 session security between modern hosts", rule: "§3.2", path: pA2, want: OK,
+			mut: func(l *lab) {
+				l.set("CORE01", facts.NtlmMinClientSec, 0x20080000)
+				l.set("AGENT02", facts.NtlmMinServerSec, 0x20080000)
+			}},
+
+		// §3.5, §3.7, §3.8: identity.
+		{name: "Protected Users blocks NTLM", rule: "§3.5", path: pA2, want: Blocked, host: "corp.example", setting: SettingProtectedUsers,
+			mut: func(l *lab) { l.core("CORE01").Account.ProtectedUsers = true },
+			check: func(t *testing.T, _ *Path, m *Matrix) {
+				for _, n := range m.HostNotes {
+					if n.Host == "CORE01" && n.Setting == SettingProtectedUsers {
+						return
+					}
+				}
+				t.Error("no Protected Users host note on CORE01")
+			}},
+		{name: "Protected Users on a Kerberos path is at-risk", rule: "§3.5, §4", path: pA1, want: AtRisk, host: "corp.example", setting: SettingProtectedUsers,
+			mut: func(l *lab) { l.core("CORE01").Account.ProtectedUsers = true }},
+		{name: "UseMachineId=0 with LocalSystem", rule: "§3.7", path: pA2, want: Blocked, host: "CORE01", setting: "UseMachineId",
+			mut: func(l *lab) {
+				l.core("CORE01").Account = inventory.Account{Kind: inventory.AccountLocalSystem, Name: "LocalSystem", Domain: "corp.example"}
+				l.set("CORE01", facts.UseMachineID, 0)
+			}},
+		{name: "UseMachineId=0 with a domain account", rule: "§3.7", path: pA2, want: OK,
+			mut: func(l *lab) { l.set("CORE01", facts.UseMachineID, 0) }},
+		{name: "ForceGuest with a local account", rule: "§3.8", path: pWG, want: Blocked, host: "WG01", setting: "ForceGuest",
+			mut: func(l *lab) { l.set("WG01", facts.ForceGuest, 1) }},
+		{name: "ForceGuest with a domain account", rule: "§3.8", path: pA2, want: OK,
+			mut: func(l *lab) { l.set("AGENT02", facts.ForceGuest, 1) }},
+
+		// Reachability and unscanned hosts.
+		{name: "closed port is unreachable", rule: "reach", path: pA2, want: Unreachable, host: "CORE01", setting: SettingReachability,
+			mut: func(l *lab) { l.probe("CORE01", "10.0.0.32", 8006, false, "timeout") }},
+		{name: "unreachable outranks blocked", rule: "precedence", path: pA2, want: Unreachable, host: "CORE01", setting: SettingReachability,
+			mut: both(deny, func(l *lab) { l.probe("CORE01", "10.0.0.32", 8006, false, "refused") }),
+			check: reason("CORE01", send, EffectBlocks)},
+		{name: "dns failure is unreachable", rule: "reach", path: pFS, want: Unreachable, host: "CORE01", setting: SettingReachability,
+			mut: func(l *lab) { l.dnsFail("CORE01", "fs01.corp.example", "no such host") }},
+		{name: "share probe uses port 445", rule: "reach", path: pFS, want: Unreachable, host: "CORE01", setting: SettingReachability,
+			mut: func(l *lab) { l.probe("CORE01", "fs01.corp.example", 445, false, "refused") }},
+		{name: "unscanned target is unknown", rule: "unknown", path: pA1, want: Unknown, host: "AGENT01", setting: SettingScan,
+			mut: func(l *lab) { l.unscan("AGENT01") }},
+		{name: "blocked outranks unknown", rule: "precedence", path: pA2, want: Blocked, host: "CORE01", setting: send,
+			mut: both(deny, func(l *lab) { l.unscan("AGENT02") })},
+		{name: "unknown outranks at-risk", rule: "precedence", path: pA1, want: Unknown, host: "AGENT01", setting: SettingScan,
+			mut: both(deny, func(l *lab) { l.unscan("AGENT01") })},
+		{name: "unscanned Core is unknown", rule: "unknown", path: pA2, want: Unknown, host: "CORE01", setting: SettingScan,
+			mut: func(l *lab) { l.unscan("CORE01") },
+			check: func(t *testing.T, p *Path, _ *Matrix) {
+				if p.Reachable != ReachUnknown {
+					t.Errorf("reachable = %s", p.Reachable)
+				}
+			}},
+		{name: "described Windows host is unknown", rule: "unknown", path: pNAS, want: Unknown, host: "NAS01", setting: SettingScan,
+			mut: func(l *lab) { l.host("NAS01").Described.Platform = "windows" }},
+
+		// Strict mode (Quest KB 4033596).
+		{name: "strict: absent values are at-risk", rule: "§6.4 strict", opts: Options{Strict: true}, path: pA2, want: AtRisk, host: "CORE01", setting: send},
+		{name: "strict: audit is at-risk", rule: "§6.4 strict", opts: Options{Strict: true}, path: pA2, want: AtRisk, host: "CORE01", setting: send,
+			mut: func(l *lab) { l.set("CORE01", facts.RestrictSendingNTLMTraffic, 1) }},
+		{name: "strict: explicit allow everywhere is ok", rule: "§6.4 strict", opts: Options{Strict: true}, path: pA2, want: OK,
+			mut: func(l *lab) {
+				l.set("CORE01", facts.RestrictSendingNTLMTraffic, 0)
+				l.set("AGENT02", facts.RestrictReceivingNTLMTraffic, 0)
+				l.set("DC01", facts.RestrictNTLMInDomain, 0)
+				l.set("DC02", facts.RestrictNTLMInDomain, 0)
+			}},
+		{name: "strict: absent incoming on the target", rule: "§6.4 strict", opts: Options{Strict: true}, path: pA2, want: AtRisk, host: "AGENT02", setting: recv,
+			mut: func(l *lab) {
+				l.set("CORE01", facts.RestrictSendingNTLMTraffic, 0)
+				l.set("DC01", facts.RestrictNTLMInDomain, 0)
+				l.set("DC02", facts.RestrictNTLMInDomain, 0)
+			}},
+		{name: "strict: deny with a matching exception", rule: "§6.4 strict", opts: Options{Strict: true}, path: pA1, want: AtRisk, host: "CORE01", setting: send,
+			mut: denyWith("agent01.corp.example")},
+		{name: "strict does not soften a block", rule: "§6.4 strict", opts: Options{Strict: true}, path: pA2, want: Blocked, host: "CORE01", setting: send, mut: deny},
+	}
+}
+
+func TestRules(t *testing.T) {
+	t.Parallel()
+	for _, tc := range ruleCases() {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			l := newLab(t)
+			if tc.mut != nil {
+				tc.mut(l)
+			}
+			m := l.eval(tc.opts)
+			p := findPath(t, m, tc.path)
+			if p.Verdict != tc.want {
+				t.Fatalf("verdict = %s, want %s\n%s", p.Verdict, tc.want, dumpPath(p))
+			}
+			if tc.need != "" && p.Need != tc.need {
+				t.Errorf("need = %s (%s), want %s", p.Need, p.NeedWhy, tc.need)
+			}
+			switch {
+			case tc.host == "" && p.Deciding != nil:
+				t.Errorf("deciding = %s/%s, want none\n%s", p.Deciding.Host, p.Deciding.Setting, dumpPath(p))
+			case tc.host != "" && p.Deciding == nil:
+				t.Fatalf("no deciding reason, want %s/%s\n%s", tc.host, tc.setting, dumpPath(p))
+			case tc.host != "" && (p.Deciding.Host != tc.host || p.Deciding.Setting != tc.setting):
+				t.Fatalf("deciding = %s/%s, want %s/%s\n%s", p.Deciding.Host, p.Deciding.Setting, tc.host, tc.setting, dumpPath(p))
+			}
+			if tc.unconfirmed && !p.Deciding.Unconfirmed {
+				t.Errorf("deciding reason is not marked Unconfirmed\n%s", dumpPath(p))
+			}
+			if p.Verdict == OK && p.Deciding != nil {
+				t.Errorf("ok path has a deciding reason")
+			}
+			for _, r := range p.Reasons {
+				if r.Unconfirmed && r.Effect != EffectRisk && r.Effect != EffectNeedsNTLM && r.Effect != EffectBlocks {
+					t.Errorf("UNCONFIRMED reason with effect %s: %s", r.Effect, r.Explanation)
+				}
+				if r.Effect == EffectBlocks && p.Verdict == OK {
+					t.Errorf("ok path with a blocking reason: %s", r.Explanation)
+				}
+			}
+			if tc.check != nil {
+				tc.check(t, p, m)
+			}
+		})
+	}
+}

@@ -1,0 +1,295 @@
+package scanner
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"strings"
+	"syscall"
+
+	mzwinrm "github.com/masterzen/winrm"
+
+	"github.com/ntlmscan/ntlmscan/scanner/collect"
+	"github.com/ntlmscan/ntlmscan/scanner/facts"
+	"github.com/ntlmscan/ntlmscan/scanner/winrm"
+)
+
+// failure is one attempt's error with what classification needs to know.
+type failure struct {
+	err        error
+	method     string // "ntlm", "basic"
+	username   string
+	hostTO     string // per-host timeout, for messages
+	addr       string // host:port
+	scanCtxErr error  // the scan's context state after the attempt
+	hostCtxErr error  // the host's context state after the attempt
+}
+
+// classify maps an attempt's error to something an admin can act on. Raw
+// library strings never stand alone: each message says what failed in
+// words, and the hint what to do.
+func classify(f failure) *facts.HostError {
+	err := f.err
+	he := func(c facts.ErrorClass, msg, hint string) *facts.HostError {
+		return &facts.HostError{Class: c, Message: clean(msg), Hint: hint}
+	}
+
+	// The scan or the host ran out of time, or the user stopped the scan:
+	// that is the reason, whatever error the interrupted step produced.
+	switch {
+	case errors.Is(f.scanCtxErr, context.Canceled):
+		return he(facts.ErrCanceled, "the scan was canceled while this host was being collected", "run the scan again to collect this host")
+	case errors.Is(f.scanCtxErr, context.DeadlineExceeded):
+		return he(facts.ErrTimeout, "the scan's overall deadline passed while this host was being collected",
+			"raise the scan deadline, or scan fewer hosts at once")
+	case f.hostCtxErr != nil:
+		return he(facts.ErrTimeout, fmt.Sprintf("no complete answer within the per-host timeout (%s)", f.hostTO),
+			"the host or its WinRM service is hung or very slow; check it, or raise the host's timeout in the inventory")
+	}
+
+	var (
+		credErr   *credError
+		limitErr  *winrm.OutputLimitError
+		connErr   *winrm.ConnectError
+		authErr   *winrm.AuthError
+		insecure  *winrm.InsecureError
+		fault     *winrm.FaultError
+		httpErr   *winrm.HTTPError
+		protoErr  *winrm.ProtocolError
+		exchErr   *winrm.ExchangeError
+		scriptErr *collect.ScriptError
+		malformed *collect.MalformedError
+		schemaErr *facts.SchemaError
+		xmlErr    *xml.SyntaxError
+		cmdErr    *mzwinrm.ExecuteCommandError
+	)
+	switch {
+	case errors.As(err, &credErr):
+		return he(facts.ErrCredentials, credErr.msg, credErr.hint)
+	case errors.As(err, &limitErr):
+		return he(facts.ErrMalformedOutput, fmt.Sprintf("the collector printed more than %d bytes on stdout; ntlmscan stopped it", limitErr.Limit),
+			"something on the host writes to the console (a profile, a banner, a wrapper); find it, or raise the output cap")
+	case errors.As(err, &connErr):
+		return classifyConnect(connErr, f.addr)
+	case errors.As(err, &authErr):
+		return classifyAuth(authErr, f.username)
+	case errors.As(err, &insecure):
+		return he(facts.ErrEncryptionNeeded, insecure.Reason,
+			"ntlmscan never sends WinRM messages unprotected: use NTLM (sealed) over HTTP, or HTTPS")
+	case errors.As(err, &fault):
+		if fault.Quota() {
+			return he(facts.ErrQuota, "the WinRM service refused a new shell or operation: "+faultText(fault),
+				"the scanning account has too many WinRM shells or operations open on this host (stale shells live for the shell idle timeout, 2h by default); "+
+					"close them (Restart-Service WinRM) or raise MaxShellsPerUser / MaxConcurrentOperationsPerUser")
+		}
+		if fault.TimedOut() {
+			return he(facts.ErrTimeout, "the WinRM service reported an operation timeout during "+fault.Action, "the host is slow; raise the host's timeout")
+		}
+		return he(facts.ErrWinRMService, fmt.Sprintf("the WinRM service answered %s with a fault: %s", fault.Action, faultText(fault)),
+			"check the Microsoft-Windows-WinRM/Operational event log on the host")
+	case errors.As(err, &httpErr):
+		msg := fmt.Sprintf("the WinRM service answered %s with HTTP %d", httpErr.Action, httpErr.Status)
+		if httpErr.Snippet == "" {
+			msg += " and an empty body"
+		} else {
+			msg += ": " + httpErr.Snippet
+		}
+		return he(facts.ErrWinRMService, msg,
+			"check the Microsoft-Windows-WinRM/Operational event log on the host (an HTTP 500 with an empty body is also how Windows refuses a message it considers unencrypted)")
+	case errors.As(err, &protoErr):
+		return he(facts.ErrMalformedOutput, "garbled WinRM reply: "+protoErr.Error(),
+			"is something other than the Windows WinRM service (a proxy, another product) listening on this port?")
+	case errors.As(err, &scriptErr):
+		return he(facts.ErrRemoteScript, fmt.Sprintf("the collector failed on the host (exit code %d): %s", scriptErr.ExitCode, orNone(scriptErr.Stderr)),
+			"run powershell.exe on the host as the scanning account to see whether PowerShell starts (execution policy, constrained language mode, AppLocker)")
+	case errors.As(err, &schemaErr):
+		return he(facts.ErrSchemaMismatch, schemaErr.Error(),
+			"the collector that ran is not the one this ntlmscan sent; use one ntlmscan version, and check nothing on the host rewrites commands")
+	case errors.As(err, &malformed):
+		return he(facts.ErrMalformedOutput, malformed.Error(),
+			"something on the host altered the collector's output; run the scan with --log-level debug and check the host's PowerShell profile")
+	case errors.As(err, &xmlErr), errors.As(err, &cmdErr):
+		return he(facts.ErrMalformedOutput, "garbled WinRM reply: "+err.Error(),
+			"is something other than the Windows WinRM service (a proxy, another product) listening on this port?")
+	case errors.As(err, &exchErr):
+		if exchErr.Timeout() {
+			return he(facts.ErrTimeout, fmt.Sprintf("no answer to %s in time", exchErr.Action),
+				"the host or its WinRM service is slow or hung; check it, or raise the host's timeout")
+		}
+		return he(facts.ErrUnreachableTCP, fmt.Sprintf("the connection to %s was lost during %s (%s)", f.addr, exchErr.Action, netReason(exchErr.Err)),
+			"the host may be rebooting, its WinRM service restarting, or a firewall or proxy dropping the connection")
+	case errors.Is(err, collect.ErrRequest):
+		return he(facts.ErrInternal, err.Error(), "report this as an ntlmscan bug")
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) && ue.Timeout() {
+		return he(facts.ErrTimeout, "no answer from the WinRM service in time", "the host or its WinRM service is slow or hung; check it")
+	}
+	return he(facts.ErrInternal, "unexpected failure: "+err.Error(), "report this as an ntlmscan bug, with the debug log of the scan")
+}
+
+func classifyConnect(e *winrm.ConnectError, addr string) *facts.HostError {
+	var dnsErr *net.DNSError
+	if errors.As(e.Err, &dnsErr) {
+		return &facts.HostError{Class: facts.ErrUnreachableDNS,
+			Message: clean(fmt.Sprintf("cannot resolve %q: %s", dnsErr.Name, dnsErr.Err)),
+			Hint:    "check the host's address in the inventory and this machine's DNS"}
+	}
+	if e.Stage == "tls" {
+		var (
+			verr   *tls.CertificateVerificationError
+			unk    x509.UnknownAuthorityError
+			name   x509.HostnameError
+			inval  x509.CertificateInvalidError
+			reason string
+		)
+		switch {
+		case errors.As(e.Err, &unk):
+			reason = "its certificate is signed by an authority this machine does not trust"
+		case errors.As(e.Err, &name):
+			reason = "its certificate does not name " + name.Host
+		case errors.As(e.Err, &inval):
+			reason = "its certificate is invalid (" + clean(inval.Error()) + ")"
+		case errors.As(e.Err, &verr):
+			reason = "its certificate does not verify (" + clean(verr.Err.Error()) + ")"
+		default:
+			return &facts.HostError{Class: facts.ErrTLSTrust,
+				Message: clean(fmt.Sprintf("TLS handshake with %s failed: %v", addr, e.Err)),
+				Hint:    "is this port an HTTPS WinRM listener? Check the port and https setting in the inventory"}
+		}
+		return &facts.HostError{Class: facts.ErrTLSTrust,
+			Message: fmt.Sprintf("TLS: the WinRM service at %s is not trusted: %s", addr, reason),
+			Hint:    "give the inventory the issuing CA (ca_file) or the certificate's name (tls_server_name); skip verification only for a lab"}
+	}
+	return &facts.HostError{Class: facts.ErrUnreachableTCP,
+		Message: clean(fmt.Sprintf("cannot connect to WinRM at %s: %s", addr, netReason(e.Err))),
+		Hint:    "check that the host is up, that WinRM listens on this port (winrm quickconfig) and that no firewall blocks it"}
+}
+
+func classifyAuth(e *winrm.AuthError, username string) *facts.HostError {
+	offered := "nothing"
+	if len(e.Offered) > 0 {
+		offered = strings.Join(e.Offered, ", ")
+	}
+	switch e.Reason {
+	case winrm.AuthMethodNotOffered:
+		if e.Method == "basic" {
+			return &facts.HostError{Class: facts.ErrAuthMethod,
+				Message: "the WinRM service does not accept Basic authentication (it offers " + offered + ")",
+				Hint:    "use the ntlm transport, or enable Basic on the WinRM service (HTTPS only)"}
+		}
+		return &facts.HostError{Class: facts.ErrAuthMethod,
+			Message: "the WinRM service does not offer Negotiate (NTLM) authentication; it offers " + offered,
+			Hint:    `enable Negotiate on the host (winrm set winrm/config/service/auth @{Negotiate="true"}); ntlmscan cannot use Kerberos yet`}
+	case winrm.AuthBadChallenge:
+		return &facts.HostError{Class: facts.ErrAuthMethod,
+			Message: clean("the WinRM service's NTLM challenge is unusable: " + e.Detail),
+			Hint:    "is something other than the Windows WinRM service (a proxy, another product) listening on this port?"}
+	}
+	if e.Method == "basic" {
+		return &facts.HostError{Class: facts.ErrAuthCredentials,
+			Message: fmt.Sprintf("Basic logon refused for %s (HTTP %d)", username, e.Status),
+			Hint:    "check the user name and password; Windows accepts Basic only for local accounts"}
+	}
+	return &facts.HostError{Class: facts.ErrAuthCredentials,
+		Message: fmt.Sprintf("NTLM logon refused for %s (HTTP %d)", username, e.Status),
+		Hint: "either the password is wrong (or the account is locked or disabled), or the host's incoming NTLM policy refuses the logon " +
+			"(Network security: Restrict NTLM: Incoming NTLM traffic; event 4002 in Microsoft-Windows-NTLM/Operational on the host); one 401 cannot tell which"}
+}
+
+// policyRefusal rewrites an NTLM 401 once the same domain credential is
+// known to have authenticated elsewhere in this scan.
+func policyRefusal(username string, others int) *facts.HostError {
+	return &facts.HostError{Class: facts.ErrAuthNTLMPolicy,
+		Message: fmt.Sprintf("NTLM logon refused for %s (HTTP 401), although the same domain credential authenticated on %d other host(s) in this scan: "+
+			"most likely this host's incoming NTLM policy refuses it (Network security: Restrict NTLM: Incoming NTLM traffic = Deny all domain accounts or Deny all accounts)",
+			username, others),
+		Hint: "check event 4002 in Applications and Services Logs > Microsoft > Windows > NTLM > Operational on the host; " +
+			"scan it with a local account, or add an exception for the scanning account (the password can also be wrong for this host only if the account is locked out there)"}
+}
+
+// transient reports failures worth another attempt: a lost connection or a
+// timeout of one step. Refused credentials, policy, quota and bad output
+// never are.
+func transient(err error) bool {
+	var (
+		exchErr *winrm.ExchangeError
+		connErr *winrm.ConnectError
+		ue      *url.Error
+	)
+	switch {
+	case errors.As(err, &exchErr):
+		return true // reset, EOF or a step deadline
+	case errors.As(err, &connErr):
+		if connErr.Stage != "dial" {
+			return false
+		}
+		var ne net.Error
+		if errors.As(connErr.Err, &ne) && ne.Timeout() {
+			return true
+		}
+		return errors.Is(connErr.Err, syscall.ECONNRESET)
+	case errors.As(err, &ue):
+		return ue.Timeout()
+	}
+	return false
+}
+
+// netReason says in words what a network error was.
+func netReason(err error) string {
+	var ne net.Error
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused: nothing listens on that port"
+	case errors.Is(err, syscall.ECONNRESET):
+		return "connection reset by the host"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "the host closed the connection"
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return "no route to the host"
+	case errors.As(err, &ne) && ne.Timeout():
+		return "timed out"
+	}
+	return clean(err.Error())
+}
+
+func faultText(f *winrm.FaultError) string {
+	text := f.Message
+	if text == "" {
+		text = f.Reason
+	}
+	if f.WSManCode != "" {
+		text += " (code " + f.WSManCode + ")"
+	}
+	return text
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "no error text"
+	}
+	return s
+}
+
+// clean bounds a message and strips control characters.
+func clean(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	var b strings.Builder
+	for _, r := range s {
+		if b.Len() > 600 {
+			b.WriteString("…")
+			break
+		}
+		if r < 0x20 || r == 0x7f {
+			r = '?'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}

@@ -1,0 +1,244 @@
+# NTLMSCAN-COLLECTOR schema 1
+#
+# ntlmscan's collector (Windows PowerShell 5.1). It is read-only: it reads
+# registry values, WMI/CIM classes and services, asks the SMB client for its
+# configuration and opens TCP connections to the targets it is given, then
+# prints one JSON document between two marker lines on stdout.
+#
+# Input: the only argument is the JSON request (scanner/facts.Request), decoded
+# by the bootstrap from stdin. Everything that comes from the inventory (service
+# names, probe targets, ports) is data in that request; none of it is ever part
+# of this script's text, and nothing here turns it into code or into a WQL/WMI
+# filter. Output: scanner/facts.Response. Keep both shapes in step with
+# scanner/facts and bump the schema on the first line when they change.
+param([Parameter(Mandatory = $true)][string]$RequestJson)
+
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+$SchemaVersion = 1
+$BeginMarker = '<<<NTLMSCAN-FACTS-BEGIN>>>'
+$EndMarker = '<<<NTLMSCAN-FACTS-END>>>'
+
+$request = ConvertFrom-Json -InputObject $RequestJson
+if ($request.schema -ne $SchemaVersion) {
+    throw "ntlmscan collector speaks schema $SchemaVersion, the request is schema $($request.schema)"
+}
+
+# Steps that fail are recorded and the rest still runs.
+$stepErrors = [System.Collections.Generic.List[object]]::new()
+function Add-StepError([string]$Step, $Problem) {
+    $stepErrors.Add([ordered]@{ step = $Step; message = [string]$Problem })
+}
+
+# CIM first; WMI (DCOM) where the WinRM CIM provider is unavailable.
+function Get-WmiClass([string]$ClassName) {
+    try { return Get-CimInstance -ClassName $ClassName -ErrorAction Stop }
+    catch { return Get-WmiObject -Class $ClassName -ErrorAction Stop }
+}
+
+# --- identity ---------------------------------------------------------------
+$identity = [ordered]@{
+    netbiosName = [string]$env:COMPUTERNAME; dnsHostName = ''; domain = ''; partOfDomain = $false
+    domainRole = 0; osCaption = ''; osVersion = ''; osBuild = 0
+}
+try {
+    $cs = Get-WmiClass 'Win32_ComputerSystem'
+    $identity.netbiosName = [string]$cs.Name
+    $identity.dnsHostName = [string]$cs.DNSHostName
+    $identity.domain = [string]$cs.Domain          # the workgroup name when not joined
+    $identity.partOfDomain = [bool]$cs.PartOfDomain
+    $identity.domainRole = [int]$cs.DomainRole
+} catch { Add-StepError 'identity' $_ }
+try {
+    $os = Get-WmiClass 'Win32_OperatingSystem'
+    $identity.osCaption = ([string]$os.Caption).Trim()
+    $identity.osVersion = [string]$os.Version
+    $identity.osBuild = [int]$os.BuildNumber
+} catch { Add-StepError 'os' $_ }
+
+# --- registry ---------------------------------------------------------------
+# Reads through RegistryKey to get the value kind, and to tell an absent value
+# ("Not defined") from one that exists; a value that cannot be read keeps its
+# error and counts as unknown, never as absent.
+function Read-RegistryValue([string]$Key, [string]$Name) {
+    $entry = [ordered]@{ key = $Key; name = $Name; present = $false }
+    try {
+        if ($Key -match '^(HKLM|HKEY_LOCAL_MACHINE)\\(.+)$') { $path = $Matches[2] }
+        else { throw "only HKLM keys can be read: $Key" }
+        $sub = [Microsoft.Win32.Registry]::LocalMachine.OpenSubKey($path, $false)
+        if ($null -eq $sub) { return $entry }
+        try {
+            if (@($sub.GetValueNames()) -notcontains $Name) { return $entry }
+            $kind = $sub.GetValueKind($Name)
+            $data = $sub.GetValue($Name, $null, [Microsoft.Win32.RegistryValueOptions]::DoNotExpandEnvironmentNames)
+            $entry.present = $true
+            switch ($kind.ToString()) {
+                'DWord' {
+                    $entry.type = 'REG_DWORD'
+                    $entry.dword = [uint64][BitConverter]::ToUInt32([BitConverter]::GetBytes([int32]$data), 0)
+                }
+                'QWord' {
+                    $entry.type = 'REG_QWORD'
+                    $entry.dword = [BitConverter]::ToUInt64([BitConverter]::GetBytes([int64]$data), 0)
+                }
+                'String' { $entry.type = 'REG_SZ'; $entry.string = [string]$data }
+                'ExpandString' { $entry.type = 'REG_EXPAND_SZ'; $entry.string = [string]$data }
+                'MultiString' { $entry.type = 'REG_MULTI_SZ'; $entry.strings = @([string[]]$data) }
+                'Binary' { $entry.type = 'REG_BINARY'; $entry.string = [Convert]::ToBase64String([byte[]]$data) }
+                default { $entry.type = 'REG_' + $kind.ToString().ToUpperInvariant() }
+            }
+        } finally { $sub.Close() }
+    } catch {
+        $entry.present = $false
+        $entry.error = [string]$_.Exception.Message
+    }
+    return $entry
+}
+$registry = [System.Collections.Generic.List[object]]::new()
+foreach ($item in @($request.registry)) {
+    if ($null -eq $item) { continue }
+    $registry.Add((Read-RegistryValue ([string]$item.key) ([string]$item.name)))
+}
+
+# --- services ---------------------------------------------------------------
+# Exact, case-insensitive name match over the full list (no wildcards, no WQL
+# filter built from request data). Win32_Service gives the logon account;
+# Get-Service is the fallback without it.
+$services = [System.Collections.Generic.List[object]]::new()
+$wanted = @($request.services | Where-Object { $null -ne $_ })
+if ($wanted.Count -gt 0) {
+    $all = $null; $fromWmi = $true
+    try { $all = @(Get-WmiClass 'Win32_Service') }
+    catch {
+        Add-StepError 'services.wmi' $_
+        $fromWmi = $false
+        try { $all = @(Get-Service -ErrorAction Stop) } catch { Add-StepError 'services' $_ }
+    }
+    foreach ($name in $wanted) {
+        $svc = [ordered]@{ name = [string]$name; present = $false }
+        $found = @($all | Where-Object { $null -ne $_ -and [string]$_.Name -eq [string]$name }) | Select-Object -First 1
+        if ($null -ne $found) {
+            $svc.present = $true
+            $svc.displayName = [string]$found.DisplayName
+            if ($fromWmi) {
+                $svc.state = [string]$found.State
+                $svc.startMode = [string]$found.StartMode
+                $svc.logonAs = [string]$found.StartName
+            } else {
+                $svc.state = [string]$found.Status
+            }
+        }
+        $services.Add($svc)
+    }
+}
+
+# --- SMB client configuration -----------------------------------------------
+$smbClient = $null
+if ($request.smbClientConfig) {
+    $smbClient = [ordered]@{ available = $false }
+    if (Get-Command -Name 'Get-SmbClientConfiguration' -ErrorAction SilentlyContinue) {
+        try {
+            $cfg = Get-SmbClientConfiguration -ErrorAction Stop
+            $smbClient.available = $true
+            # BlockNTLM exists only on Windows 11 24H2 / Server 2025 and later.
+            if ($cfg.PSObject.Properties['BlockNTLM']) { $smbClient.blockNTLM = [bool]$cfg.BlockNTLM }
+            if ($cfg.PSObject.Properties['RequireSecuritySignature']) { $smbClient.requireSecuritySignature = [bool]$cfg.RequireSecuritySignature }
+            if ($cfg.PSObject.Properties['EnableSecuritySignature']) { $smbClient.enableSecuritySignature = [bool]$cfg.EnableSecuritySignature }
+        } catch { $smbClient.error = [string]$_.Exception.Message }
+    }
+}
+
+# --- reachability probes ----------------------------------------------------
+# All DNS lookups start at once, then all TCP connects start at once, each
+# phase bounded by one deadline, so N probes cost about two timeouts in total.
+function Get-SocketErrorText($Problem) {
+    $e = $Problem
+    while ($null -ne $e -and -not ($e -is [System.Net.Sockets.SocketException])) { $e = $e.InnerException }
+    if ($null -eq $e) { return [string]$Problem.Message }
+    switch ($e.SocketErrorCode.ToString()) {
+        'ConnectionRefused' { return 'refused' }
+        'TimedOut' { return 'timeout' }
+        'HostUnreachable' { return 'unreachable' }
+        'NetworkUnreachable' { return 'unreachable' }
+        default { return [string]$e.Message }
+    }
+}
+$probeResults = [System.Collections.Generic.List[object]]::new()
+$probeList = @($request.probes | Where-Object { $null -ne $_ })
+if ($probeList.Count -gt 0) {
+    $timeoutMs = 3000
+    if ($request.probeTimeoutMs -gt 0) { $timeoutMs = [int]$request.probeTimeoutMs }
+    $work = [System.Collections.Generic.List[object]]::new()
+    foreach ($p in $probeList) {
+        $result = [ordered]@{ target = [string]$p.target; addresses = @(); ports = [System.Collections.Generic.List[object]]::new() }
+        $job = @{ result = $result; lookup = $null; address = $null; ports = @($p.ports) }
+        try { $job.lookup = [System.Net.Dns]::BeginGetHostAddresses([string]$p.target, $null, $null) }
+        catch { $result.dnsError = Get-SocketErrorText $_.Exception }
+        $work.Add($job)
+        $probeResults.Add($result)
+    }
+    $dnsDeadline = [DateTime]::UtcNow.AddMilliseconds($timeoutMs)
+    foreach ($job in $work) {
+        if ($null -eq $job.lookup) { continue }
+        $left = [int][Math]::Max(0, ($dnsDeadline - [DateTime]::UtcNow).TotalMilliseconds)
+        if (-not $job.lookup.AsyncWaitHandle.WaitOne($left)) { $job.result.dnsError = 'timeout'; continue }
+        try {
+            $addrs = @([System.Net.Dns]::EndGetHostAddresses($job.lookup))
+            $job.result.addresses = @($addrs | ForEach-Object { $_.IPAddressToString })
+            $v4 = @($addrs | Where-Object { $_.AddressFamily -eq [System.Net.Sockets.AddressFamily]::InterNetwork })
+            if ($v4.Count -gt 0) { $job.address = $v4[0] } elseif ($addrs.Count -gt 0) { $job.address = $addrs[0] }
+            else { $job.result.dnsError = 'no address' }
+        } catch { $job.result.dnsError = Get-SocketErrorText $_.Exception }
+    }
+    $attempts = [System.Collections.Generic.List[object]]::new()
+    $clock = [System.Diagnostics.Stopwatch]::StartNew()
+    foreach ($job in $work) {
+        foreach ($port in $job.ports) {
+            $pr = [ordered]@{ port = [int]$port; open = $false; elapsedMs = 0 }
+            $job.result.ports.Add($pr)
+            if ($null -eq $job.address) { $pr.error = 'dns'; continue }
+            try {
+                $client = [System.Net.Sockets.TcpClient]::new($job.address.AddressFamily)
+                $async = $client.BeginConnect($job.address, [int]$port, $null, $null)
+                $attempts.Add(@{ port = $pr; client = $client; async = $async; started = $clock.ElapsedMilliseconds })
+            } catch { $pr.error = Get-SocketErrorText $_.Exception }
+        }
+    }
+    # Poll rather than WaitAny: the console thread is STA and WaitAny takes at
+    # most 64 handles.
+    while ($attempts.Count -gt 0) {
+        $still = [System.Collections.Generic.List[object]]::new()
+        foreach ($a in $attempts) {
+            $waited = $clock.ElapsedMilliseconds - $a.started
+            if ($a.async.IsCompleted) {
+                $a.port.elapsedMs = [int]$waited
+                try { $a.client.EndConnect($a.async); $a.port.open = $true }
+                catch { $a.port.error = Get-SocketErrorText $_.Exception }
+                $a.client.Close()
+            } elseif ($waited -ge $timeoutMs) {
+                $a.port.elapsedMs = [int]$waited
+                $a.port.error = 'timeout'
+                $a.client.Close()
+            } else { $still.Add($a) }
+        }
+        $attempts = $still
+        if ($attempts.Count -gt 0) { Start-Sleep -Milliseconds 10 }
+    }
+    foreach ($job in $work) { $job.result.ports = $job.result.ports.ToArray() }
+}
+
+# --- answer -----------------------------------------------------------------
+$response = [ordered]@{
+    schema = $SchemaVersion
+    identity = $identity
+    registry = $registry.ToArray()
+    services = $services.ToArray()
+    probes = $probeResults.ToArray()
+    errors = $stepErrors.ToArray()
+}
+if ($null -ne $smbClient) { $response.smbClient = $smbClient }
+$json = ConvertTo-Json -InputObject $response -Depth 6 -Compress
+# Escape everything outside ASCII so the console code page cannot garble it.
+$json = [regex]::Replace($json, '[^\x00-\x7F]', { param($m) '\u{0:x4}' -f [int][char]$m.Value })
+[Console]::Out.Write("`r`n" + $BeginMarker + "`r`n" + $json + "`r`n" + $EndMarker + "`r`n")
+[Console]::Out.Flush()

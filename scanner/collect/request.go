@@ -1,0 +1,96 @@
+// Package collect is what ntlmscan asks a Windows host and how it reads the
+// answer: the fixed collector script (collect.ps1, embedded), the per-host
+// request built from the inventory, the command line and stdin that carry
+// both to the host, and the strict parsing of what the host prints
+// (/work/brief/COLLECTION.md).
+package collect
+
+import (
+	"strings"
+
+	"github.com/ntlmscan/ntlmscan/inventory"
+	"github.com/ntlmscan/ntlmscan/scanner/facts"
+)
+
+// Defaults for what the inventory leaves open.
+const (
+	DefaultCoreService  = "RapidRecoveryCore"
+	DefaultAgentPort    = 8006
+	SMBPort             = 445
+	DefaultProbeTimeout = 3000 // ms per TCP connect or DNS lookup on the Core
+)
+
+// BuildRequest returns what to ask host h: every setting of the catalogue
+// (facts.Settings) and the SMB client configuration on every host; on a Core
+// also its service and reachability probes toward its agents and shares.
+func BuildRequest(inv *inventory.Inventory, h *inventory.Host) facts.Request {
+	req := facts.Request{
+		Schema:          facts.SchemaVersion,
+		Registry:        registryKeys(),
+		SMBClientConfig: true,
+	}
+	if core := coreFor(inv, h); core != nil {
+		req.Services = serviceNames(core)
+		req.Probes = probes(core)
+		if len(req.Probes) > 0 {
+			req.ProbeTimeoutMS = DefaultProbeTimeout
+		}
+	}
+	return req
+}
+
+// registryKeys lists the catalogue's values in catalogue order, once each.
+func registryKeys() []facts.RegistryKey {
+	keys := make([]facts.RegistryKey, 0, len(facts.Settings))
+	seen := map[string]bool{}
+	for i := range facts.Settings {
+		k := facts.Settings[i].RegistryKey()
+		id := strings.ToLower(k.String())
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		keys = append(keys, k)
+	}
+	return keys
+}
+
+// coreFor returns the Core whose host is h, or nil.
+func coreFor(inv *inventory.Inventory, h *inventory.Host) *inventory.Core {
+	if inv == nil || h == nil {
+		return nil
+	}
+	for _, c := range inv.Cores {
+		if c != nil && c.Host != nil && (c.Host == h || strings.EqualFold(c.Host.Name, h.Name)) {
+			return c
+		}
+	}
+	return nil
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+func containsFold(list []string, s string) bool {
+	for _, v := range list {
+		if strings.EqualFold(v, s) {
+			return true
+		}
+	}
+	return false
+}
+
+func containsInt(list []int, n int) bool {
+	for _, v := range list {
+		if v == n {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,124 @@
+package scanner
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/ntlmscan/ntlmscan/inventory"
+)
+
+// credError is a credential that cannot be used; its text names the
+// reference (variable, file), never the secret.
+type credError struct{ msg, hint string }
+
+func (e *credError) Error() string { return e.msg }
+
+// ErrKerberosUnsupported is returned for Kerberos-only credentials and the
+// kerberos transport until Kerberos support exists.
+var ErrKerberosUnsupported = errors.New("Kerberos authentication is not supported yet")
+
+// passwords resolves and caches each credential's password once per scan.
+type passwords struct {
+	resolve func(*inventory.Credential) (string, error)
+	mu      sync.Mutex
+	cache   map[*inventory.Credential]pwResult
+}
+
+type pwResult struct {
+	pw  string
+	err error
+}
+
+func newPasswords(resolve func(*inventory.Credential) (string, error)) *passwords {
+	if resolve == nil {
+		resolve = DefaultPassword
+	}
+	return &passwords{resolve: resolve, cache: map[*inventory.Credential]pwResult{}}
+}
+
+func (p *passwords) get(c *inventory.Credential) (string, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if r, ok := p.cache[c]; ok {
+		return r.pw, r.err
+	}
+	pw, err := p.resolve(c)
+	if err == nil && pw == "" {
+		err = fmt.Errorf("credential %q resolved to an empty password", c.Name)
+	}
+	p.cache[c] = pwResult{pw, err}
+	return pw, err
+}
+
+// maxPasswordFile bounds how much of a password file is read.
+const maxPasswordFile = 64 << 10
+
+// DefaultPassword reads a credential's password from its environment
+// variable or, failing that, the first line of its password file. A
+// credential with only a Kerberos cache gets ErrKerberosUnsupported.
+func DefaultPassword(c *inventory.Credential) (string, error) {
+	if c == nil {
+		return "", errors.New("no credential")
+	}
+	if c.PasswordEnv != "" {
+		if v, ok := os.LookupEnv(c.PasswordEnv); ok && v != "" {
+			return v, nil
+		}
+		if c.PasswordFile == "" {
+			return "", fmt.Errorf("credential %q: environment variable %s is not set or empty", c.Name, c.PasswordEnv)
+		}
+	}
+	if c.PasswordFile != "" {
+		f, err := os.Open(c.PasswordFile)
+		if err != nil {
+			return "", fmt.Errorf("credential %q: password file: %w", c.Name, err)
+		}
+		defer f.Close()
+		line, err := bufio.NewReader(io.LimitReader(f, maxPasswordFile)).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return "", fmt.Errorf("credential %q: password file %s: %w", c.Name, c.PasswordFile, err)
+		}
+		line = strings.TrimRight(line, "\r\n")
+		if line == "" {
+			return "", fmt.Errorf("credential %q: password file %s has an empty first line", c.Name, c.PasswordFile)
+		}
+		return line, nil
+	}
+	if c.KerberosCache != "" {
+		return "", fmt.Errorf("credential %q: %w (it names only a Kerberos cache)", c.Name, ErrKerberosUnsupported)
+	}
+	return "", fmt.Errorf("credential %q has no password source (password_env or password_file)", c.Name)
+}
+
+// isDomainAccount tells whether username is an account of an Active
+// Directory domain (as opposed to a local account of host h). Only domain
+// accounts let one host's success say something about another's 401.
+func isDomainAccount(inv *inventory.Inventory, h *inventory.Host, username string) bool {
+	var dom string
+	if d, _, ok := strings.Cut(username, `\`); ok {
+		dom = d
+	} else if _, d, ok := strings.Cut(username, "@"); ok {
+		dom = d
+	}
+	if dom == "" || dom == "." {
+		return false
+	}
+	if h != nil && (strings.EqualFold(dom, h.Name) || strings.EqualFold(dom, h.NetBIOS) ||
+		strings.EqualFold(dom, firstLabel(h.FQDN))) {
+		return false
+	}
+	if inv != nil && len(inv.Domains) > 0 {
+		return inv.DomainByName(dom) != nil || inv.DomainByName(firstLabel(dom)) != nil
+	}
+	return true
+}
+
+func firstLabel(name string) string {
+	l, _, _ := strings.Cut(name, ".")
+	return l
+}

@@ -1,0 +1,432 @@
+// Package scanner collects every inventory host's effective NTLM and SMB
+// facts concurrently over WinRM: one collector command per host, run through
+// masterzen/winrm with ntlmscan's own transport (scanner/winrm), the request
+// built and the answer parsed by scanner/collect. Each host ends with facts
+// or with a classified error an admin can act on; one bad host never
+// disturbs the others, and cancelling keeps what was gathered.
+package scanner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/ntlmscan/ntlmscan/inventory"
+	"github.com/ntlmscan/ntlmscan/scanner/collect"
+	"github.com/ntlmscan/ntlmscan/scanner/facts"
+	"github.com/ntlmscan/ntlmscan/scanner/winrm"
+)
+
+// Defaults for Options left zero.
+const (
+	DefaultConcurrency      = 32
+	DefaultHostTimeout      = 60 * time.Second
+	DefaultOperationTimeout = 20 * time.Second
+	DefaultRetries          = 2
+	DefaultMaxOutputBytes   = 4 << 20
+	defaultHTTPPort         = 5985
+	defaultHTTPSPort        = 5986
+)
+
+// Options tune a scan. The zero value is usable.
+type Options struct {
+	// Concurrency is how many hosts are collected at once (default 32).
+	Concurrency int
+	// HostTimeout bounds one host, retries included, when the inventory
+	// sets no timeout for it (default 60s). A hung host costs at most this.
+	HostTimeout time.Duration
+	// Deadline bounds the whole scan (0: none). Hosts not started by then
+	// end as canceled; hosts in progress end as timeouts.
+	Deadline time.Duration
+	// Retries is how many more attempts a host gets after a transient
+	// failure (connection lost, a step timing out), with backoff. 0 means
+	// the default (2); negative means none. Refused credentials, policy,
+	// quota and bad output are never retried.
+	Retries int
+	// Logger receives the scan's logs, scoped with host=. Default: discard.
+	Logger *slog.Logger
+	// Progress, if set, is called once per scanned host when it is done,
+	// serially, with the number of hosts done so far and the number to scan.
+	// The result passed is preliminary for NTLM refusals, which Run
+	// reclassifies once every host is done (see Run).
+	Progress func(done, total int, r *facts.HostResult)
+	// Password resolves a credential reference to its secret (default:
+	// DefaultPassword: environment variable, then password file). The demo
+	// uses it to supply lab passwords without environment variables.
+	Password func(*inventory.Credential) (string, error)
+	// OperationTimeout is the WS-Management OperationTimeout: how long one
+	// Receive long-polls (default 20s, and at most half the host timeout).
+	OperationTimeout time.Duration
+	// MaxOutputBytes caps the collector's stdout (default 4 MiB); a host
+	// printing more is stopped and reported as malformed output.
+	MaxOutputBytes int64
+	// Dial replaces the TCP dialer (tests; e.g. a resolver that fails).
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+func (o *Options) defaults() {
+	if o.Concurrency <= 0 {
+		o.Concurrency = DefaultConcurrency
+	}
+	if o.HostTimeout <= 0 {
+		o.HostTimeout = DefaultHostTimeout
+	}
+	if o.Retries == 0 {
+		o.Retries = DefaultRetries
+	} else if o.Retries < 0 {
+		o.Retries = 0
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.OperationTimeout <= 0 {
+		o.OperationTimeout = DefaultOperationTimeout
+	}
+	if o.MaxOutputBytes <= 0 {
+		o.MaxOutputBytes = DefaultMaxOutputBytes
+	}
+}
+
+// Run scans inv and returns one result per inventory host, in inventory
+// order.
+//
+//   - Hosts with Scan=false (described only: NAS, Samba, appliances) are
+//     never contacted; their result carries facts.ErrNotScanned.
+//   - When ctx is cancelled (Ctrl-C) or the Deadline passes, no new host is
+//     started; results gathered so far are kept, hosts in progress end as
+//     canceled or timeout, hosts never started as canceled.
+//   - An NTLM 401 for a domain credential that authenticated on another host
+//     of this scan is reported as likely NTLM policy (auth-refused-ntlm-
+//     policy); otherwise as credentials-or-policy (auth-refused-credentials).
+//     This needs every host's outcome, so it is settled after the last host
+//     and Progress may have shown the preliminary class.
+func Run(ctx context.Context, inv *inventory.Inventory, opts Options) []facts.HostResult {
+	opts.defaults()
+	if inv == nil {
+		return nil
+	}
+	scanCtx := ctx
+	if opts.Deadline > 0 {
+		var cancel context.CancelFunc
+		scanCtx, cancel = context.WithTimeout(ctx, opts.Deadline)
+		defer cancel()
+	}
+	s := &scan{
+		inv:       inv,
+		opts:      opts,
+		log:       opts.Logger,
+		passwords: newPasswords(opts.Password),
+		authOK:    map[*inventory.Credential]int{},
+		caFiles:   map[string]caFile{},
+	}
+	results := make([]facts.HostResult, len(inv.Hosts))
+	started := make([]bool, len(inv.Hosts))
+	total := 0
+	for i, h := range inv.Hosts {
+		results[i] = facts.HostResult{Host: h.Name, Address: h.Address}
+		if !h.Scan {
+			results[i].Error = notScanned(h)
+			started[i] = true
+			continue
+		}
+		total++
+	}
+
+	var (
+		g        errgroup.Group
+		progress sync.Mutex
+		done     int
+	)
+	g.SetLimit(opts.Concurrency)
+	for i, h := range inv.Hosts {
+		if !h.Scan {
+			continue
+		}
+		if scanCtx.Err() != nil {
+			break
+		}
+		g.Go(func() error {
+			if scanCtx.Err() != nil {
+				return nil // stopped before this host started
+			}
+			started[i] = true
+			results[i] = s.host(scanCtx, h)
+			progress.Lock()
+			done++
+			if opts.Progress != nil {
+				r := results[i]
+				opts.Progress(done, total, &r)
+			}
+			progress.Unlock()
+			return nil
+		})
+	}
+	_ = g.Wait()
+
+	for i, h := range inv.Hosts {
+		if started[i] {
+			continue
+		}
+		msg := "not scanned: the scan was canceled before this host was started"
+		if errors.Is(scanCtx.Err(), context.DeadlineExceeded) {
+			msg = "not scanned: the scan deadline passed before this host was started"
+		}
+		results[i] = facts.HostResult{Host: h.Name, Address: h.Address,
+			Error: &facts.HostError{Class: facts.ErrCanceled, Message: msg, Hint: "run the scan again, with a longer deadline or more concurrency"}}
+	}
+	s.settleRefusals(results)
+	return results
+}
+
+func notScanned(h *inventory.Host) *facts.HostError {
+	what := "described in the inventory"
+	if h.Described != nil && h.Described.Platform != "" {
+		what += " (platform " + h.Described.Platform + ")"
+	}
+	return &facts.HostError{Class: facts.ErrNotScanned, Message: what + "; not contacted",
+		Hint: "its properties come from the inventory's description"}
+}
+
+// scan is the state one Run shares between its workers.
+type scan struct {
+	inv       *inventory.Inventory
+	opts      Options
+	log       *slog.Logger
+	passwords *passwords
+
+	mu       sync.Mutex
+	authOK   map[*inventory.Credential]int // hosts each credential authenticated on
+	refusals []refusal                     // NTLM 401s to settle after the scan
+	caFiles  map[string]caFile
+}
+
+type refusal struct {
+	host     string
+	cred     *inventory.Credential
+	username string
+}
+
+type caFile struct {
+	pem []byte
+	err error
+}
+
+// settleRefusals reclassifies NTLM 401s of domain credentials that worked
+// elsewhere (see Run).
+func (s *scan) settleRefusals(results []facts.HostResult) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range s.refusals {
+		n := s.authOK[r.cred]
+		if n == 0 {
+			continue
+		}
+		for i := range results {
+			if results[i].Host == r.host && results[i].Error != nil && results[i].Error.Class == facts.ErrAuthCredentials {
+				results[i].Error = policyRefusal(r.username, n)
+			}
+		}
+	}
+}
+
+// host collects one host within its timeout, retrying transient failures.
+func (s *scan) host(scanCtx context.Context, h *inventory.Host) facts.HostResult {
+	start := time.Now()
+	res := facts.HostResult{Host: h.Name, Address: h.Address, StartedAt: start}
+	log := s.log.With("host", h.Name)
+	timeout := h.WinRM.Timeout
+	if timeout <= 0 {
+		timeout = s.opts.HostTimeout
+	}
+	hostCtx, cancel := context.WithTimeout(scanCtx, timeout)
+	defer cancel()
+
+	prep, err := s.prepare(h, log)
+	if err != nil {
+		res.Error = classify(failure{err: err})
+		res.Duration = time.Since(start)
+		log.Warn("host not collected", "class", res.Error.Class, "error", res.Error.Message)
+		return res
+	}
+	hostAuthed := false
+	for attempt := 1; ; attempt++ {
+		res.Attempts = attempt
+		resp, stats, authenticated, err := s.attempt(hostCtx, h, prep, timeout, log)
+		res.RoundTrips += stats.RoundTrips
+		if authenticated && !hostAuthed {
+			hostAuthed = true
+			s.mu.Lock()
+			s.authOK[prep.cred]++
+			s.mu.Unlock()
+		}
+		if err == nil {
+			res.Facts = resp
+			res.Error = nil
+			break
+		}
+		f := failure{err: err, method: prep.auth.Method(), username: prep.username, hostTO: timeout.String(),
+			addr: prep.addr, scanCtxErr: scanCtx.Err(), hostCtxErr: hostCtx.Err()}
+		res.Error = classify(f)
+		if f.scanCtxErr != nil || f.hostCtxErr != nil || attempt > s.opts.Retries || !transient(err) {
+			var ae *winrm.AuthError
+			if errors.As(err, &ae) && ae.Reason == winrm.AuthRejected && ae.Method == "ntlm" &&
+				isDomainAccount(s.inv, h, prep.username) {
+				s.mu.Lock()
+				s.refusals = append(s.refusals, refusal{host: h.Name, cred: prep.cred, username: prep.username})
+				s.mu.Unlock()
+			}
+			break
+		}
+		delay := backoff(attempt)
+		log.Info("transient failure, retrying", "attempt", attempt, "class", res.Error.Class, "error", res.Error.Message, "retry_in", delay)
+		select {
+		case <-time.After(delay):
+		case <-hostCtx.Done():
+		}
+	}
+	res.Duration = time.Since(start)
+	if res.Error != nil {
+		log.Warn("host not collected", "class", res.Error.Class, "error", res.Error.Message, "attempts", res.Attempts, "roundtrips", res.RoundTrips)
+	} else {
+		log.Info("host collected", "ms", res.Duration.Milliseconds(), "attempts", res.Attempts, "roundtrips", res.RoundTrips)
+	}
+	return res
+}
+
+// backoff is 250ms, 500ms, 1s … (capped at 4s) with ±25% jitter.
+func backoff(attempt int) time.Duration {
+	d := 250 * time.Millisecond << min(attempt-1, 4)
+	return d*3/4 + time.Duration(rand.Int64N(int64(d/2)+1))
+}
+
+// prepared is everything about a host that needs no network.
+type prepared struct {
+	endpoint winrm.Endpoint
+	addr     string
+	auth     winrm.Authenticator
+	cred     *inventory.Credential
+	username string
+	request  facts.Request
+	stdin    []byte
+}
+
+func (s *scan) prepare(h *inventory.Host, log *slog.Logger) (*prepared, error) {
+	w := h.WinRM
+	p := &prepared{cred: w.Credential}
+	if w.Credential == nil {
+		return nil, &credError{msg: "no credential is configured for this host", hint: "give the host (or its group, or the defaults) a credential in the inventory"}
+	}
+	p.username = w.Credential.Username
+	switch w.Transport {
+	case inventory.TransportKerberos:
+		return nil, &credError{msg: "transport kerberos: " + ErrKerberosUnsupported.Error(), hint: "use transport ntlm for now"}
+	case inventory.TransportBasic:
+		if !w.HTTPS {
+			return nil, &winrm.InsecureError{Reason: "Basic authentication over plain HTTP would send the password in clear"}
+		}
+	}
+	pw, err := s.passwords.get(w.Credential)
+	if err != nil {
+		hint := "set the environment variable or password file the inventory names for this credential"
+		if errors.Is(err, ErrKerberosUnsupported) {
+			hint = "give the credential a password_env or password_file until Kerberos is supported"
+		}
+		return nil, &credError{msg: err.Error(), hint: hint}
+	}
+	if w.Transport == inventory.TransportBasic {
+		p.auth = winrm.NewBasic(p.username, pw)
+	} else {
+		p.auth = winrm.NewNTLM(p.username, pw)
+	}
+
+	host := h.Address
+	if host == "" {
+		host = firstNonEmpty(h.FQDN, h.Name)
+	}
+	port := w.Port
+	if port == 0 {
+		port = defaultHTTPPort
+		if w.HTTPS {
+			port = defaultHTTPSPort
+		}
+	}
+	p.addr = net.JoinHostPort(host, strconv.Itoa(port))
+	p.endpoint = winrm.Endpoint{Host: host, Port: port, HTTPS: w.HTTPS, TLSServerName: w.TLSServerName, InsecureSkipVerify: w.InsecureSkipVerify}
+	if w.HTTPS {
+		if w.InsecureSkipVerify {
+			log.Warn("TLS certificate verification is DISABLED for this host (inventory insecure_skip_verify); its identity is not checked")
+		}
+		if w.CAFile != "" {
+			pem, err := s.readCA(w.CAFile)
+			if err != nil {
+				return nil, &credError{msg: err.Error(), hint: "fix the host's ca_file in the inventory"}
+			}
+			p.endpoint.CACert = pem
+		}
+	}
+	p.request = collect.BuildRequest(s.inv, h)
+	p.stdin, err = collect.Stdin(p.request)
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func (s *scan) readCA(path string) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := s.caFiles[path]; ok {
+		return c.pem, c.err
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		err = fmt.Errorf("CA file: %w", err)
+	}
+	s.caFiles[path] = caFile{data, err}
+	return data, err
+}
+
+// attempt runs the collector once on a fresh session.
+func (s *scan) attempt(ctx context.Context, h *inventory.Host, p *prepared, hostTimeout time.Duration, log *slog.Logger) (*facts.Response, winrm.Stats, bool, error) {
+	opTimeout := min(s.opts.OperationTimeout, hostTimeout/2)
+	opTimeout = max(opTimeout, time.Second)
+	cfg := winrm.Config{
+		Auth:            p.auth,
+		Logger:          log,
+		Dial:            s.opts.Dial,
+		ResponseTimeout: opTimeout + opTimeout/2 + 5*time.Second,
+	}
+	sess, err := winrm.NewSession(ctx, p.endpoint, cfg, opTimeout)
+	if err != nil {
+		return nil, winrm.Stats{}, false, err
+	}
+	defer sess.Close()
+	out, err := sess.Run(ctx, collect.CommandLine(), p.stdin, s.opts.MaxOutputBytes)
+	stats, authed := sess.Transport().Stats(), sess.Transport().Authenticated()
+	if err != nil {
+		return nil, stats, authed, err
+	}
+	if out.StderrTruncated {
+		log.Debug("collector stderr was truncated")
+	}
+	resp, err := collect.Parse(p.request, out.Stdout, out.Stderr, out.ExitCode)
+	return resp, stats, authed, err
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}

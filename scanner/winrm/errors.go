@@ -1,0 +1,161 @@
+package winrm
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// The transport reports failures as the typed errors below so that the
+// scanner can classify them with errors.As instead of matching library
+// strings. None of them ever carries a password or a token.
+
+// ConnectError is a failure to open a connection: name resolution, TCP
+// connect or the TLS handshake.
+type ConnectError struct {
+	Addr  string // host:port
+	Stage string // "dial" or "tls"
+	Err   error
+}
+
+func (e *ConnectError) Error() string {
+	return fmt.Sprintf("connect to %s (%s): %v", e.Addr, e.Stage, e.Err)
+}
+
+func (e *ConnectError) Unwrap() error { return e.Err }
+
+// AuthReason says why authentication did not succeed.
+type AuthReason string
+
+const (
+	// AuthRejected: the host answered the final authentication leg (or the
+	// Basic credentials) with 401: wrong credentials, or a policy on the
+	// host refused the logon. One 401 cannot tell which.
+	AuthRejected AuthReason = "rejected"
+	// AuthMethodNotOffered: the host's 401 does not offer the method ntlmscan
+	// uses (e.g. only Kerberos, Negotiate switched off).
+	AuthMethodNotOffered AuthReason = "method-not-offered"
+	// AuthBadChallenge: the host offered the method but answered the
+	// NEGOTIATE with something that is not an NTLM CHALLENGE.
+	AuthBadChallenge AuthReason = "bad-challenge"
+)
+
+// AuthError reports that the host refused to authenticate ntlmscan.
+type AuthError struct {
+	Method  string // "ntlm", "basic"
+	Reason  AuthReason
+	Status  int      // HTTP status of the refusal
+	Offered []string // authentication schemes in the host's WWW-Authenticate
+	Detail  string   // extra words, never a secret
+}
+
+func (e *AuthError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s authentication %s (HTTP %d", e.Method, e.Reason, e.Status)
+	if len(e.Offered) > 0 {
+		fmt.Fprintf(&b, ", host offers %s", strings.Join(e.Offered, ", "))
+	} else {
+		b.WriteString(", host offers no scheme")
+	}
+	b.WriteString(")")
+	if e.Detail != "" {
+		b.WriteString(": " + e.Detail)
+	}
+	return b.String()
+}
+
+// InsecureError reports that ntlmscan refused to continue because a message
+// would have travelled, or did travel, without protection (fail closed).
+type InsecureError struct {
+	Reason string
+}
+
+func (e *InsecureError) Error() string { return "refusing unprotected WinRM traffic: " + e.Reason }
+
+// HTTPError is an HTTP answer the transport did not expect and that carries
+// no WS-Management fault.
+type HTTPError struct {
+	Action      string // WS-Management operation (Create, Receive, …)
+	Status      int
+	ContentType string
+	Snippet     string // start of the body, printable characters only
+}
+
+func (e *HTTPError) Error() string {
+	s := fmt.Sprintf("%s: unexpected HTTP %d", e.Action, e.Status)
+	if e.ContentType != "" {
+		s += " (" + e.ContentType + ")"
+	}
+	if e.Snippet == "" {
+		s += " with an empty body"
+	} else {
+		s += ": " + e.Snippet
+	}
+	return s
+}
+
+// ProtocolError is a garbled or hostile reply: bad HTTP, bad framing, a
+// sealed message that fails its signature, an oversized body.
+type ProtocolError struct {
+	Action string
+	Err    error
+}
+
+func (e *ProtocolError) Error() string { return fmt.Sprintf("%s: garbled reply: %v", e.Action, e.Err) }
+
+func (e *ProtocolError) Unwrap() error { return e.Err }
+
+// ExchangeError is an I/O failure while sending a request or reading its
+// answer on an established connection (reset, EOF, deadline). Sent tells
+// whether the request reached the connection; the message text keeps the
+// underlying "EOF" so that masterzen ends the command (exit code 16001)
+// instead of looping.
+type ExchangeError struct {
+	Action string
+	Sent   bool
+	Err    error
+}
+
+func (e *ExchangeError) Error() string {
+	stage := "send request"
+	if e.Sent {
+		stage = "read response"
+	}
+	return fmt.Sprintf("%s: %s: %v", e.Action, stage, e.Err)
+}
+
+func (e *ExchangeError) Unwrap() error { return e.Err }
+
+// ErrClosed is returned by Post after Close.
+var ErrClosed = errors.New("winrm transport closed")
+
+// OutputLimitError reports a command whose output exceeded the cap.
+type OutputLimitError struct {
+	Stream string
+	Limit  int64
+}
+
+func (e *OutputLimitError) Error() string {
+	return fmt.Sprintf("command %s exceeded %d bytes; the command was stopped", e.Stream, e.Limit)
+}
+
+// sanitizeSnippet keeps the first n printable characters of a body for an
+// error message, so hostile bytes never reach a terminal.
+func sanitizeSnippet(body []byte, n int) string {
+	var b strings.Builder
+	for _, r := range string(body) {
+		if b.Len() >= n {
+			b.WriteString("…")
+			break
+		}
+		switch {
+		case r == '\n' || r == '\r' || r == '\t':
+			b.WriteByte(' ')
+		case r < 0x20 || r == 0x7f || r == '\uFFFD':
+			b.WriteByte('?')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return strings.TrimSpace(b.String())
+}

@@ -1,0 +1,147 @@
+package winrm
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"mime"
+	"strconv"
+	"strings"
+)
+
+// MS-WSMV 2.2.9.1.1.2 message framing for NTLM-sealed bodies
+// (WINRM-PROTOCOL.md §2.5):
+//
+//	--Encrypted Boundary\r\n
+//	\tContent-Type: application/HTTP-SPNEGO-session-encrypted\r\n
+//	\tOriginalContent: type=application/soap+xml;charset=UTF-8;Length=<N>\r\n
+//	--Encrypted Boundary\r\n
+//	\tContent-Type: application/octet-stream\r\n
+//	<uint32 LE signature length = 16><signature><N sealed bytes>--Encrypted Boundary--\r\n
+const (
+	spnegoProtocol     = "application/HTTP-SPNEGO-session-encrypted"
+	encryptedBoundary  = "Encrypted Boundary"
+	encryptedMediaType = "multipart/encrypted"
+	// EncryptedContentType is the request Content-Type of a sealed message.
+	EncryptedContentType = encryptedMediaType + `;protocol="` + spnegoProtocol + `";boundary="` + encryptedBoundary + `"`
+	soapContentType      = "application/soap+xml;charset=UTF-8"
+	ntlmSignatureLen     = 16
+)
+
+// frameSealed builds a multipart/encrypted body around one sealed message.
+func frameSealed(signature, sealed []byte) []byte {
+	var b bytes.Buffer
+	b.Grow(len(sealed) + 300)
+	b.WriteString("--" + encryptedBoundary + "\r\n")
+	b.WriteString("\tContent-Type: " + spnegoProtocol + "\r\n")
+	b.WriteString("\tOriginalContent: type=" + soapContentType + ";Length=" + strconv.Itoa(len(sealed)) + "\r\n")
+	b.WriteString("--" + encryptedBoundary + "\r\n")
+	b.WriteString("\tContent-Type: application/octet-stream\r\n")
+	var n [4]byte
+	binary.LittleEndian.PutUint32(n[:], uint32(len(signature)))
+	b.Write(n[:])
+	b.Write(signature)
+	b.Write(sealed)
+	b.WriteString("--" + encryptedBoundary + "--\r\n")
+	return b.Bytes()
+}
+
+// sealedPart is one signature plus sealed payload from a response.
+type sealedPart struct {
+	Signature []byte
+	Sealed    []byte
+}
+
+// isEncryptedContentType reports whether a response Content-Type announces
+// an HTTP-SPNEGO-session-encrypted body, and returns its boundary.
+func isEncryptedContentType(ct string) (boundary string, ok bool) {
+	media, params, err := mime.ParseMediaType(ct)
+	if err != nil || media != encryptedMediaType {
+		return "", false
+	}
+	if !strings.EqualFold(params["protocol"], spnegoProtocol) {
+		return "", false
+	}
+	b := params["boundary"]
+	if b == "" {
+		b = encryptedBoundary
+	}
+	return b, true
+}
+
+// parseSealed splits a multipart/encrypted body into its parts. It relies on
+// the declared Length to find the end of the sealed bytes rather than on
+// searching for the boundary, which could occur inside ciphertext.
+func parseSealed(body []byte, boundary string) ([]sealedPart, error) {
+	delim := []byte("--" + boundary + "\r\n")
+	closing := []byte("--" + boundary + "--")
+	var parts []sealedPart
+	rest := body
+	for {
+		if !bytes.HasPrefix(rest, delim) {
+			if len(parts) > 0 && bytes.HasPrefix(rest, closing) {
+				tail := bytes.TrimSpace(rest[len(closing):])
+				if len(tail) != 0 {
+					return nil, errors.New("data after the closing boundary")
+				}
+				return parts, nil
+			}
+			return nil, errors.New("missing MIME boundary")
+		}
+		rest = rest[len(delim):]
+		end := bytes.Index(rest, delim)
+		if end < 0 {
+			return nil, errors.New("missing second MIME boundary")
+		}
+		header := rest[:end]
+		rest = rest[end+len(delim):]
+		length, err := originalLength(header)
+		if err != nil {
+			return nil, err
+		}
+		const octet = "\tContent-Type: application/octet-stream\r\n"
+		if !bytes.HasPrefix(rest, []byte(octet)) {
+			return nil, errors.New("payload part lacks its octet-stream header")
+		}
+		rest = rest[len(octet):]
+		if len(rest) < 4 {
+			return nil, errors.New("payload shorter than its signature length")
+		}
+		sigLen := binary.LittleEndian.Uint32(rest[:4])
+		if sigLen != ntlmSignatureLen {
+			return nil, fmt.Errorf("signature length %d, want %d", sigLen, ntlmSignatureLen)
+		}
+		rest = rest[4:]
+		if uint64(len(rest)) < uint64(sigLen)+uint64(length) {
+			return nil, fmt.Errorf("payload shorter than its declared length %d", length)
+		}
+		p := sealedPart{Signature: rest[:sigLen], Sealed: rest[sigLen : int(sigLen)+length]}
+		parts = append(parts, p)
+		rest = rest[int(sigLen)+length:]
+	}
+}
+
+// originalLength reads Length=N from the part header and checks the protocol.
+func originalLength(header []byte) (int, error) {
+	h := string(header)
+	if !strings.Contains(h, spnegoProtocol) {
+		return 0, errors.New("part header does not announce " + spnegoProtocol)
+	}
+	i := strings.Index(h, "Length=")
+	if i < 0 {
+		return 0, errors.New("part header has no Length")
+	}
+	digits := h[i+len("Length="):]
+	j := 0
+	for j < len(digits) && digits[j] >= '0' && digits[j] <= '9' {
+		j++
+	}
+	if j == 0 || j > 9 {
+		return 0, errors.New("part header has a bad Length")
+	}
+	if strings.TrimSpace(digits[j:]) != "" && !strings.HasPrefix(digits[j:], ";") {
+		return 0, errors.New("part header has a bad Length")
+	}
+	return strconv.Atoi(digits[:j])
+}

@@ -1,0 +1,130 @@
+package winrmtest
+
+import (
+	"sync"
+	"time"
+)
+
+// AuthStep says what authentication an HTTP request carried.
+type AuthStep string
+
+const (
+	// AuthAnonymous: no credentials on a connection that is not
+	// authenticated (answered 401).
+	AuthAnonymous AuthStep = "anonymous"
+	// AuthNTLMNegotiate: Authorization: Negotiate <NTLM NEGOTIATE>; one
+	// per NTLM handshake, so counting these counts handshakes.
+	AuthNTLMNegotiate AuthStep = "ntlm-negotiate"
+	// AuthNTLMAuthenticate: the final NTLM leg (Status 401 if refused).
+	AuthNTLMAuthenticate AuthStep = "ntlm-authenticate"
+	// AuthConnection: no Authorization header on a connection an earlier
+	// NTLM handshake authenticated (sealed or plaintext, see Call.Sealed).
+	AuthConnection AuthStep = "connection"
+	// AuthBasic: Authorization: Basic.
+	AuthBasic AuthStep = "basic"
+	// AuthOther: Kerberos/SPNEGO tokens or unknown schemes (always refused).
+	AuthOther AuthStep = "other"
+)
+
+// Call is one HTTP request a simulated host answered.
+type Call struct {
+	Seq    uint64    // order of completion across the server, from 1
+	Time   time.Time // when the request arrived
+	Host   string    // NetBIOS name
+	ConnID uint64    // TCP connection (unique per server)
+	TLS    bool
+	Auth   AuthStep
+	// User is DOMAIN\user the request ran as ("" if unauthenticated).
+	User string
+	// AuthError says why a logon was refused (wrong password, NTLM
+	// policy, ...); never contains secrets.
+	AuthError string
+	// Sealed: the SOAP body was MS-WSMV encrypted (multipart/encrypted).
+	Sealed bool
+	// Action is the WS-Man operation: Create, Command, Receive, Send,
+	// Signal, Delete, another action URI, or "" for requests without a
+	// SOAP message (auth legs, rejected requests).
+	Action    string
+	ShellID   string
+	CommandID string
+	// CommandLine is the command of a Command request (truncated to 512 chars).
+	CommandLine string
+	Status      int    // HTTP status sent (0 if the connection was dropped)
+	Fault       string // WSManFault code, or a simulator fault name (e.g. "dropped")
+	// RequestBytes / ResponseBytes are the HTTP body sizes.
+	RequestBytes, ResponseBytes int
+	Duration                    time.Duration
+}
+
+// callLog keeps the most recent calls, bounded so a long-running simulate
+// does not grow without limit.
+type callLog struct {
+	mu      sync.Mutex
+	max     int
+	seq     uint64
+	calls   []Call
+	dropped uint64
+}
+
+func (l *callLog) add(c Call) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.seq++
+	c.Seq = l.seq
+	if l.max > 0 && len(l.calls) >= l.max {
+		// Drop the oldest half at once so trimming stays amortised O(1).
+		n := len(l.calls) / 2
+		l.dropped += uint64(n)
+		l.calls = append(l.calls[:0], l.calls[n:]...)
+	}
+	l.calls = append(l.calls, c)
+}
+
+func (l *callLog) snapshot() []Call {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]Call(nil), l.calls...)
+}
+
+func (l *callLog) reset() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.calls = nil
+}
+
+// Calls returns the recorded requests in completion order (the most recent
+// ones if more than the WithMaxCalls limit were made).
+func (s *Server) Calls() []Call { return s.calls.snapshot() }
+
+// CallsFor returns the recorded requests of one host (NetBIOS name).
+func (s *Server) CallsFor(host string) []Call {
+	var out []Call
+	for _, c := range s.calls.snapshot() {
+		if equalFoldASCII(c.Host, host) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// ResetCalls forgets the recorded requests.
+func (s *Server) ResetCalls() { s.calls.reset() }
+
+func equalFoldASCII(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'a' <= x && x <= 'z' {
+			x -= 'a' - 'A'
+		}
+		if 'a' <= y && y <= 'z' {
+			y -= 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,262 @@
+package winrmtest
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Namespace URIs. Requests are parsed by URI, never by prefix: masterzen,
+// pywinrm and pypsrp all use different prefixes.
+const (
+	nsSOAP      = "http://www.w3.org/2003/05/soap-envelope"
+	nsAddr      = "http://schemas.xmlsoap.org/ws/2004/08/addressing"
+	nsWSMan     = "http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd"
+	nsWSMV      = "http://schemas.microsoft.com/wbem/wsman/1/wsman.xsd"
+	nsShell     = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell"
+	nsTransfer  = "http://schemas.xmlsoap.org/ws/2004/09/transfer"
+	nsEventing  = "http://schemas.xmlsoap.org/ws/2004/08/eventing"
+	nsEnum      = "http://schemas.xmlsoap.org/ws/2004/09/enumeration"
+	nsWSManF    = "http://schemas.microsoft.com/wbem/wsman/1/wsmanfault"
+	anonymousTo = "http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous"
+	shellURI    = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/cmd"
+)
+
+// WS-Man actions of the remote shell protocol.
+const (
+	actionCreate   = nsTransfer + "/Create"
+	actionDelete   = nsTransfer + "/Delete"
+	actionCommand  = nsShell + "/Command"
+	actionReceive  = nsShell + "/Receive"
+	actionSend     = nsShell + "/Send"
+	actionSignal   = nsShell + "/Signal"
+	actionFault    = "http://schemas.dmtf.org/wbem/wsman/1/wsman/fault"
+	stateDone      = nsShell + "/CommandState/Done"
+	stateRunning   = nsShell + "/CommandState/Running"
+	signalTerminte = nsShell + "/signal/terminate"
+)
+
+// shortAction names an action for Calls (Create, Command, ...).
+func shortAction(a string) string {
+	switch a {
+	case actionCreate:
+		return "Create"
+	case actionDelete:
+		return "Delete"
+	case actionCommand:
+		return "Command"
+	case actionReceive:
+		return "Receive"
+	case actionSend:
+		return "Send"
+	case actionSignal:
+		return "Signal"
+	}
+	return a
+}
+
+// envelope is a parsed WS-Man request: what the simulator acts on.
+type envelope struct {
+	Action           string
+	MessageID        string
+	To               string
+	ResourceURI      string
+	MaxEnvelopeSize  int           // 0 if absent
+	OperationTimeout time.Duration // 0 if absent
+	ShellID          string
+	HasShellSelector bool
+	Options          map[string]string // option names upper-cased
+
+	Shell       *xmlShell
+	CommandLine *xmlCommandLine
+	Receive     *xmlReceive
+	Send        *xmlSend
+	Signal      *xmlSignal
+}
+
+type xmlEnvelope struct {
+	XMLName xml.Name  `xml:"http://www.w3.org/2003/05/soap-envelope Envelope"`
+	Header  xmlHeader `xml:"http://www.w3.org/2003/05/soap-envelope Header"`
+	Body    xmlBody   `xml:"http://www.w3.org/2003/05/soap-envelope Body"`
+}
+
+type xmlHeader struct {
+	To               string        `xml:"http://schemas.xmlsoap.org/ws/2004/08/addressing To"`
+	Action           string        `xml:"http://schemas.xmlsoap.org/ws/2004/08/addressing Action"`
+	MessageID        string        `xml:"http://schemas.xmlsoap.org/ws/2004/08/addressing MessageID"`
+	ResourceURI      string        `xml:"http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd ResourceURI"`
+	MaxEnvelopeSize  string        `xml:"http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd MaxEnvelopeSize"`
+	OperationTimeout string        `xml:"http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd OperationTimeout"`
+	SelectorSet      *xmlSelectors `xml:"http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd SelectorSet"`
+	OptionSet        *xmlOptions   `xml:"http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd OptionSet"`
+}
+
+type xmlSelectors struct {
+	Selectors []xmlNamed `xml:"http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd Selector"`
+}
+
+type xmlOptions struct {
+	Options []xmlNamed `xml:"http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd Option"`
+}
+
+type xmlNamed struct {
+	Name  string `xml:"Name,attr"`
+	Value string `xml:",chardata"`
+}
+
+type xmlBody struct {
+	Shell       *xmlShell       `xml:"http://schemas.microsoft.com/wbem/wsman/1/windows/shell Shell"`
+	CommandLine *xmlCommandLine `xml:"http://schemas.microsoft.com/wbem/wsman/1/windows/shell CommandLine"`
+	Receive     *xmlReceive     `xml:"http://schemas.microsoft.com/wbem/wsman/1/windows/shell Receive"`
+	Send        *xmlSend        `xml:"http://schemas.microsoft.com/wbem/wsman/1/windows/shell Send"`
+	Signal      *xmlSignal      `xml:"http://schemas.microsoft.com/wbem/wsman/1/windows/shell Signal"`
+}
+
+type xmlShell struct {
+	InputStreams  string `xml:"http://schemas.microsoft.com/wbem/wsman/1/windows/shell InputStreams"`
+	OutputStreams string `xml:"http://schemas.microsoft.com/wbem/wsman/1/windows/shell OutputStreams"`
+}
+
+type xmlCommandLine struct {
+	Command   string   `xml:"http://schemas.microsoft.com/wbem/wsman/1/windows/shell Command"`
+	Arguments []string `xml:"http://schemas.microsoft.com/wbem/wsman/1/windows/shell Arguments"`
+}
+
+type xmlReceive struct {
+	DesiredStream struct {
+		CommandID string `xml:"CommandId,attr"`
+		Streams   string `xml:",chardata"`
+	} `xml:"http://schemas.microsoft.com/wbem/wsman/1/windows/shell DesiredStream"`
+}
+
+type xmlSend struct {
+	Streams []xmlStream `xml:"http://schemas.microsoft.com/wbem/wsman/1/windows/shell Stream"`
+}
+
+type xmlStream struct {
+	Name      string `xml:"Name,attr"`
+	CommandID string `xml:"CommandId,attr"`
+	End       string `xml:"End,attr"`
+	Data      string `xml:",chardata"`
+}
+
+type xmlSignal struct {
+	CommandID string `xml:"CommandId,attr"`
+	Code      string `xml:"http://schemas.microsoft.com/wbem/wsman/1/windows/shell Code"`
+}
+
+// errEnvelope marks a request that is not a usable SOAP envelope.
+var errEnvelope = errors.New("not a WS-Management SOAP envelope")
+
+// parseEnvelope decodes a WS-Man request. It never panics; anything that
+// is not a SOAP 1.2 envelope with an Action is an errEnvelope error.
+func parseEnvelope(data []byte) (*envelope, error) {
+	var x xmlEnvelope
+	dec := xml.NewDecoder(bytes.NewReader(data))
+	// Windows accepts only UTF-8 (and UTF-16 with a BOM); refuse other charsets.
+	dec.CharsetReader = func(charset string, input io.Reader) (io.Reader, error) {
+		if strings.EqualFold(charset, "utf-8") || strings.EqualFold(charset, "utf8") {
+			return input, nil
+		}
+		return nil, fmt.Errorf("charset %q is not supported", charset)
+	}
+	if err := dec.Decode(&x); err != nil {
+		return nil, fmt.Errorf("%w: %v", errEnvelope, err)
+	}
+	env := &envelope{
+		Action:      strings.TrimSpace(x.Header.Action),
+		MessageID:   strings.TrimSpace(x.Header.MessageID),
+		To:          strings.TrimSpace(x.Header.To),
+		ResourceURI: strings.TrimSpace(x.Header.ResourceURI),
+		Shell:       x.Body.Shell,
+		CommandLine: x.Body.CommandLine,
+		Receive:     x.Body.Receive,
+		Send:        x.Body.Send,
+		Signal:      x.Body.Signal,
+		Options:     map[string]string{},
+	}
+	if env.Action == "" {
+		return nil, fmt.Errorf("%w: no a:Action header", errEnvelope)
+	}
+	if s := strings.TrimSpace(x.Header.MaxEnvelopeSize); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("%w: MaxEnvelopeSize %q is not a positive number", errEnvelope, s)
+		}
+		env.MaxEnvelopeSize = n
+	}
+	if s := strings.TrimSpace(x.Header.OperationTimeout); s != "" {
+		d, err := parseXSDuration(s)
+		if err != nil {
+			return nil, fmt.Errorf("%w: OperationTimeout: %v", errEnvelope, err)
+		}
+		env.OperationTimeout = d
+	}
+	if x.Header.SelectorSet != nil {
+		for _, s := range x.Header.SelectorSet.Selectors {
+			if strings.EqualFold(s.Name, "ShellId") {
+				env.ShellID = strings.TrimSpace(s.Value)
+				env.HasShellSelector = true
+			}
+		}
+	}
+	if x.Header.OptionSet != nil {
+		for _, o := range x.Header.OptionSet.Options {
+			env.Options[strings.ToUpper(o.Name)] = strings.TrimSpace(o.Value)
+		}
+	}
+	return env, nil
+}
+
+// parseXSDuration parses the xs:duration forms WS-Man clients send:
+// PT60S, PT1.5S, PT30M, P0DT0H0M20S, PT1H.
+func parseXSDuration(s string) (time.Duration, error) {
+	orig := s
+	if !strings.HasPrefix(s, "P") {
+		return 0, fmt.Errorf("%q is not an xs:duration", orig)
+	}
+	s = s[1:]
+	var total float64
+	inTime := false
+	for s != "" {
+		if s[0] == 'T' {
+			inTime = true
+			s = s[1:]
+			continue
+		}
+		i := 0
+		for i < len(s) && (s[i] >= '0' && s[i] <= '9' || s[i] == '.') {
+			i++
+		}
+		if i == 0 || i == len(s) {
+			return 0, fmt.Errorf("%q is not an xs:duration", orig)
+		}
+		v, err := strconv.ParseFloat(s[:i], 64)
+		if err != nil {
+			return 0, fmt.Errorf("%q is not an xs:duration", orig)
+		}
+		unit := s[i]
+		s = s[i+1:]
+		switch {
+		case unit == 'D' && !inTime:
+			total += v * 86400
+		case unit == 'H' && inTime:
+			total += v * 3600
+		case unit == 'M' && inTime:
+			total += v * 60
+		case unit == 'S' && inTime:
+			total += v
+		default:
+			return 0, fmt.Errorf("%q: unsupported unit %q", orig, unit)
+		}
+	}
+	if total > 365*86400 {
+		return 0, fmt.Errorf("%q is too long", orig)
+	}
+	return time.Duration(total * float64(time.Second)), nil
+}

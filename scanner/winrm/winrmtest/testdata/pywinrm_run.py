@@ -1,0 +1,96 @@
+# Runs commands through pywinrm (Debian python3-winrm 0.3.0) with NTLM and
+# message encryption, as an independent client for the simulator tests.
+# Usage: pywinrm_run.py URL USER COMMAND...   (password on stdin)
+# Prints one JSON object per command: {"cmd", "stdout", "stderr", "status"}.
+import hashlib
+import json
+import struct
+import sys
+
+
+def _md4(data):
+    """Pure-Python MD4 (RFC 1320), for OpenSSL 3 builds without the legacy provider."""
+    def f(x, y, z): return (x & y) | (~x & z)
+    def g(x, y, z): return (x & y) | (x & z) | (y & z)
+    def h(x, y, z): return x ^ y ^ z
+    def rol(v, s): v &= 0xFFFFFFFF; return ((v << s) | (v >> (32 - s))) & 0xFFFFFFFF
+    msg = bytearray(data)
+    bit_len = (8 * len(msg)) & 0xFFFFFFFFFFFFFFFF
+    msg.append(0x80)
+    while len(msg) % 64 != 56:
+        msg.append(0)
+    msg += struct.pack("<Q", bit_len)
+    a, b, c, d = 0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476
+    for off in range(0, len(msg), 64):
+        x = struct.unpack("<16I", bytes(msg[off:off + 64]))
+        aa, bb, cc, dd = a, b, c, d
+        for i in range(16):
+            k, s = i, (3, 7, 11, 19)[i % 4]
+            if i % 4 == 0: a = rol(a + f(b, c, d) + x[k], s)
+            elif i % 4 == 1: d = rol(d + f(a, b, c) + x[k], s)
+            elif i % 4 == 2: c = rol(c + f(d, a, b) + x[k], s)
+            else: b = rol(b + f(c, d, a) + x[k], s)
+        for i in range(16):
+            k, s = (i % 4) * 4 + i // 4, (3, 5, 9, 13)[i % 4]
+            if i % 4 == 0: a = rol(a + g(b, c, d) + x[k] + 0x5A827999, s)
+            elif i % 4 == 1: d = rol(d + g(a, b, c) + x[k] + 0x5A827999, s)
+            elif i % 4 == 2: c = rol(c + g(d, a, b) + x[k] + 0x5A827999, s)
+            else: b = rol(b + g(c, d, a) + x[k] + 0x5A827999, s)
+        order = (0, 8, 4, 12, 2, 10, 6, 14, 1, 9, 5, 13, 3, 11, 7, 15)
+        for i in range(16):
+            k, s = order[i], (3, 9, 11, 15)[i % 4]
+            if i % 4 == 0: a = rol(a + h(b, c, d) + x[k] + 0x6ED9EBA1, s)
+            elif i % 4 == 1: d = rol(d + h(a, b, c) + x[k] + 0x6ED9EBA1, s)
+            elif i % 4 == 2: c = rol(c + h(d, a, b) + x[k] + 0x6ED9EBA1, s)
+            else: b = rol(b + h(c, d, a) + x[k] + 0x6ED9EBA1, s)
+        a, b, c, d = [(v + w) & 0xFFFFFFFF for v, w in ((a, aa), (b, bb), (c, cc), (d, dd))]
+    return struct.pack("<4I", a, b, c, d)
+
+
+class _MD4:
+    def __init__(self, data=b""):
+        self._data = bytes(data)
+
+    def update(self, data):
+        self._data += bytes(data)
+
+    def digest(self):
+        return _md4(self._data)
+
+    def hexdigest(self):
+        return self.digest().hex()
+
+
+try:
+    hashlib.new("md4", b"")
+except ValueError:
+    _new = hashlib.new
+
+    def _patched_new(name, data=b"", **kw):
+        if name.lower() == "md4":
+            return _MD4(data)
+        return _new(name, data, **kw)
+
+    hashlib.new = _patched_new
+
+assert _md4(b"abc").hex() == "a448017aaf21d8525fc10ae87aa6729d"
+
+import winrm  # noqa: E402  (after the MD4 shim)
+
+
+def main():
+    url, user, commands = sys.argv[1], sys.argv[2], sys.argv[3:]
+    password = sys.stdin.readline().rstrip("\n")
+    session = winrm.Session(url, auth=(user, password), transport="ntlm",
+                            message_encryption="always")
+    for cmd in commands:
+        r = session.run_cmd(cmd)
+        print(json.dumps({"cmd": cmd,
+                          "stdout": r.std_out.decode("utf-8", "replace"),
+                          "stderr": r.std_err.decode("utf-8", "replace"),
+                          "status": r.status_code}))
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
