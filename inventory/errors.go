@@ -83,6 +83,9 @@ type problems struct {
 }
 
 func newProblems(file string) *problems {
+	if file == "" {
+		file = "<input>" // Parse called without a file name
+	}
 	return &problems{file: file, seen: map[string]bool{}}
 }
 

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/net/html"
+
 	"github.com/ntlmscan/ntlmscan/report"
 	"github.com/ntlmscan/ntlmscan/report/internal/reporttest"
 	"github.com/ntlmscan/ntlmscan/report/render"
@@ -151,6 +153,7 @@ func TestHTMLEscaping(t *testing.T) {
 	if !strings.Contains(out, "&lt;script&gt;alert(&#34;pwned&#34;)&lt;/script&gt;") {
 		t.Error("escaped script tag not found")
 	}
+	checkInertHTML(t, out)
 	// Self-contained: nothing loads from elsewhere.
 	for _, ext := range []string{"<link", "src=", "url(", "@import", "http://", "https://"} {
 		if strings.Contains(render1Clean(t), ext) {
@@ -159,6 +162,31 @@ func TestHTMLEscaping(t *testing.T) {
 	}
 	if !strings.Contains(out, `Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'"`) {
 		t.Error("CSP missing")
+	}
+}
+
+// checkInertHTML parses the page as a browser would and fails on anything
+// active or external: script-capable elements, event handlers, links and
+// sources.
+func checkInertHTML(t *testing.T, page string) {
+	t.Helper()
+	z := html.NewTokenizer(strings.NewReader(page))
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			return
+		case html.StartTagToken, html.SelfClosingTagToken:
+			tok := z.Token()
+			switch tok.Data {
+			case "script", "img", "iframe", "object", "embed", "link", "a", "form", "svg", "base":
+				t.Errorf("HTML has a <%s> element", tok.Data)
+			}
+			for _, a := range tok.Attr {
+				if strings.HasPrefix(a.Key, "on") || a.Key == "src" || a.Key == "href" || a.Key == "style" {
+					t.Errorf("HTML element <%s> has attribute %s=%q", tok.Data, a.Key, a.Val)
+				}
+			}
+		}
 	}
 }
 

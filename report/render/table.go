@@ -129,7 +129,7 @@ func renderTable(w io.Writer, r *report.Report, opts Options) error {
 
 	s := v.Sum
 	out.printf("\n%s\n", pt.heading("SUMMARY"))
-	out.printf("Hosts: %d in the report, %d scanned, %d failed, %d described only (not scanned)\n",
+	out.printf("Hosts: %d in the inventory, %d scanned, %d failed, %d described only (not scanned)\n",
 		s.Hosts, s.Scanned, s.Failed, s.Described)
 	counts := make([]string, 0, len(s.Counts))
 	for _, c := range s.Counts {

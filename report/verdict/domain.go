@@ -54,8 +54,8 @@ func ruleFor(c dcCheck, n uint64) (dcRule, string) {
 // on every DC of the target's domain (each DC applies its own value; the
 // one serving the target's secure channel decides).
 func (pe *pathEval) checkPassThrough() {
-	if !pe.domainAccount() || pe.tgtDom == "" {
-		return // local accounts and workgroup targets involve no DC
+	if !pe.domainAccount() || pe.tgtDom == "" || pe.untrustedForeign() {
+		return // local accounts, workgroup targets and untrusted domains involve no DC
 	}
 	c := dcCheck{resource: true, same: strings.EqualFold(pe.acctDom, pe.tgtDom), domain: pe.tgtDom}
 	var dcs []*hostView
@@ -78,9 +78,7 @@ func (pe *pathEval) checkAccountDomain() {
 	if !pe.domainAccount() || pe.tgtDom == "" || strings.EqualFold(pe.acctDom, pe.tgtDom) {
 		return
 	}
-	inv := pe.e.inv
-	da, ds := inv.DomainByName(pe.acctDom), inv.DomainByName(pe.tgtDom)
-	if da != nil && ds != nil && !strings.EqualFold(da.ForestRoot(), ds.ForestRoot()) && !trusts(inv, da, ds) {
+	if pe.untrustedForeign() {
 		return // no trust: the target validates locally, no DC of the account's domain is asked
 	}
 	dcs := pe.e.controllers(pe.acctDom)
@@ -89,6 +87,18 @@ func (pe *pathEval) checkAccountDomain() {
 		return
 	}
 	pe.evalDCs(dcs, dcCheck{resource: false, domain: pe.acctDom})
+}
+
+// untrustedForeign reports a domain account from another forest with no
+// trust in the inventory: the target validates it against its local
+// account database and asks no DC (§2.2).
+func (pe *pathEval) untrustedForeign() bool {
+	if !pe.domainAccount() || pe.tgtDom == "" || strings.EqualFold(pe.acctDom, pe.tgtDom) {
+		return false
+	}
+	inv := pe.e.inv
+	da, ds := inv.DomainByName(pe.acctDom), inv.DomainByName(pe.tgtDom)
+	return da != nil && ds != nil && !strings.EqualFold(da.ForestRoot(), ds.ForestRoot()) && !trusts(inv, da, ds)
 }
 
 func (pe *pathEval) notVerified(domain, what string) {

@@ -40,7 +40,7 @@ func (pe *pathEval) checkNTLMLevels() {
 	switch {
 	case tv.described() && !tv.windowsDescribed() && (pe.acct.Kind == inventory.AccountLocal || pe.tgtDom == ""):
 		pe.describedLevels(cl, level)
-	case pe.domainAccount() && pe.tgtDom != "":
+	case pe.domainAccount() && pe.tgtDom != "" && !pe.untrustedForeign():
 		if level <= 2 {
 			pe.authorityDCLevels(cl, level)
 		}

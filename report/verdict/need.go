@@ -49,8 +49,13 @@ func (pe *pathEval) decideNeed() {
 		what := "not joined to a domain (workgroup)"
 		if pe.tv.described() {
 			what = "a NAS/appliance not joined to a domain"
-			if d := pe.tv.host.Described; d != nil && d.Platform != "" {
-				what = "a " + d.Platform + " not joined to a domain"
+			if d := pe.tv.host.Described; d != nil {
+				switch strings.ToLower(d.Platform) {
+				case "nas":
+					what = "a NAS not joined to a domain"
+				case "samba":
+					what = "a Samba server not joined to a domain"
+				}
 			}
 		}
 		r := Reason{

@@ -2,6 +2,7 @@ package verdict
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/ntlmscan/ntlmscan/scanner/facts"
@@ -108,10 +109,13 @@ func (pe *pathEval) clientExceptionFix(existing []string, unconfirmed *exception
 			note = append(note, fmt.Sprintf("%s is not domain-joined, so NTLM stays required; let %s use %s's DNS name so the exception matches a documented name form.",
 				target, core, target))
 		}
-		note = append(note, fmt.Sprintf("The IP entry %s is added only as a fallback: whether IP-address entries match is UNCONFIRMED.", pe.p.NameUsed))
+		if slices.Contains(added, pe.p.NameUsed) {
+			note = append(note, fmt.Sprintf("The IP entry %s is added only as a fallback: whether IP-address entries match is UNCONFIRMED.", pe.p.NameUsed))
+		}
 	}
 	if unconfirmed != nil {
-		note = append(note, fmt.Sprintf("The existing entry %q matches only in an UNCONFIRMED way; the entries above use the documented FQDN and NetBIOS forms.", unconfirmed.entry))
+		note = append(note, fmt.Sprintf("The existing entry %q matches only in an UNCONFIRMED way (%s); the added entries use the documented FQDN and NetBIOS forms.",
+			unconfirmed.entry, strings.Join(unconfirmed.caveats, "; ")))
 	}
 	note = append(note, "If a GPO sets this list, add the entries there: a local change is overwritten at the next policy refresh.",
 		"Event 8001/4001 on "+core+" shows in TargetName the exact name Windows compares.")

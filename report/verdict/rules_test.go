@@ -309,9 +309,57 @@ func ruleCases() []ruleCase {
 				l.addForeignAgent("XA01", "child.corp.example", "10.1.0.5")
 			}, dc("DC01", 3, "XA01"), dc("DC02", 3, "XA01"))},
 
+		{name: "untrusted foreign account asks no DC", rule: "§2.2 untrusted", path: "CORE01|agent|XF01|10.2.0.5",
+			want: AtRisk, need: NeedRequired, host: "XF01", setting: SettingTrust,
+			mut: both(func(l *lab) {
+				l.addDomain("other.example", "OTHER", "", "ODC01")
+				l.addForeignAgent("XF01", "other.example", "10.2.0.5")
+			}, dc("ODC01", 7), dc("DC01", 7)),
+			check: func(t *testing.T, p *Path, _ *Matrix) {
+				for _, r := range p.Reasons {
+					if r.Role == RoleDC {
+						t.Errorf("DC reason on an untrusted path: %s", r.Explanation)
+					}
+				}
+			}},
+		{name: "agent on a DC: the DC validates its own logons", rule: "§2.2 S is a DC", path: "CORE01|agent|DC01|10.0.0.11", want: OK,
+			mut: both(func(l *lab) { l.addAgent(l.core("CORE01"), l.host("DC01"), "10.0.0.11") }, dc("DC02", 7))},
+		{name: "agent on a restricting DC", rule: "§2.2 S is a DC", path: "CORE01|agent|DC01|10.0.0.11", want: Blocked, host: "DC01", setting: rid,
+			mut: both(func(l *lab) { l.addAgent(l.core("CORE01"), l.host("DC01"), "10.0.0.11") }, dc("DC01", 1)),
+			check: func(t *testing.T, p *Path, _ *Matrix) {
+				if !strings.Contains(p.Deciding.Event, "UNCONFIRMED") {
+					t.Errorf("event %q should say which event is UNCONFIRMED", p.Deciding.Event)
+				}
+			}},
+		{name: "domain-joined NAS behind a restricting DC is UNCONFIRMED", rule: "§2.2 NAS joined to AD", path: "CORE01|share|NAS02|nas02.corp.example",
+			want: AtRisk, host: "DC02", setting: rid, unconfirmed: true,
+			mut: both(func(l *lab) {
+				nas := l.addDescribed("NAS02", "corp.example", &inventory.Described{Platform: "samba"})
+				nas.FQDN = "nas02.corp.example"
+				l.addRepo(l.core("CORE01"), nas, `\\nas02.corp.example\share`, inventory.Account{Kind: inventory.AccountDomain, Name: `CORP\svc-rr`, Domain: "corp.example"})
+			}, dc("DC02", 1))},
+
+		{name: "account domain from DOMAIN\\user", rule: "§2.2", path: pA2, want: Blocked, host: "DC02", setting: rid,
+			mut: both(func(l *lab) { l.core("CORE01").Account = inventory.Account{Name: `CORP\svc-rr`} }, dc("DC02", 1))},
+		{name: "account domain from user@domain", rule: "§2.2", path: pA2, want: Blocked, host: "DC02", setting: rid,
+			mut: both(func(l *lab) {
+				l.core("CORE01").Account = inventory.Account{Kind: inventory.AccountDomain, Name: "svc-rr@corp.example"}
+			}, dc("DC02", 1))},
+		{name: "SPN target name hardening with an IP share name", rule: "§3.8 SmbServerNameHardeningLevel", path: "CORE01|share|FS01|10.0.0.41",
+			want: AtRisk, host: "FS01", setting: "SmbServerNameHardeningLevel", unconfirmed: true,
+			mut: func(l *lab) {
+				l.addRepo(l.core("CORE01"), l.host("FS01"), `\\10.0.0.41\Repo`, inventory.Account{Kind: inventory.AccountDomain, Name: `CORP\svc-rr`, Domain: "corp.example"})
+				l.set("FS01", facts.SmbServerNameHardeningLevel, 2)
+			}},
+		{name: "SPN target name hardening with the FQDN", rule: "§3.8", path: pFS, want: OK,
+			mut: func(l *lab) { l.set("FS01", facts.SmbServerNameHardeningLevel, 2) }},
+
 		// §3.1 / §3.2: LM level and minimum session security.
 		{name: "client level 2 against a DC at 5", rule: "§3.1 0-2 vs 5", path: pA2, want: Blocked, host: "DC01", setting: "LmCompatibilityLevel",
-			mut: func(l *lab) { l.set("CORE01", facts.LmCompatibilityLevel, 2); l.set("DC01", facts.LmCompatibilityLevel, 5) },
+			mut: func(l *lab) {
+				l.set("CORE01", facts.LmCompatibilityLevel, 2)
+				l.set("DC01", facts.LmCompatibilityLevel, 5)
+			},
 			check: explains("intermittent")},
 		{name: "client level 1 against a DC at 4", rule: "§3.1 0-1 vs 4", path: pA2, want: OK,
 			mut: func(l *lab) {
@@ -326,13 +374,26 @@ func ruleCases() []ruleCase {
 		{name: "client level 2 against an undescribed NAS level", rule: "§2.2 NAS unknown property", path: pNAS, want: Unknown, host: "NAS01", setting: SettingDescribed,
 			mut: func(l *lab) { l.set("CORE01", facts.LmCompatibilityLevel, 2) }},
 		{name: "client level 2 against a NAS at 5", rule: "§3.1 0-2 vs 5 (NAS)", path: pNAS, want: Blocked, host: "NAS01", setting: SettingDescribed,
-			mut: func(l *lab) { l.set("CORE01", facts.LmCompatibilityLevel, 2); five := 5; l.host("NAS01").Described.LmCompatibilityLevel = &five }},
+			mut: func(l *lab) {
+				l.set("CORE01", facts.LmCompatibilityLevel, 2)
+				five := 5
+				l.host("NAS01").Described.LmCompatibilityLevel = &five
+			}},
 		{name: "client level 2 against a local account on a server at 5", rule: "§3.1 local UNCONFIRMED", path: pWG, want: AtRisk, host: "WG01", setting: "LmCompatibilityLevel", unconfirmed: true,
-			mut: func(l *lab) { l.set("CORE01", facts.LmCompatibilityLevel, 2); l.set("WG01", facts.LmCompatibilityLevel, 5) }},
+			mut: func(l *lab) {
+				l.set("CORE01", facts.LmCompatibilityLevel, 2)
+				l.set("WG01", facts.LmCompatibilityLevel, 5)
+			}},
 		{name: "client level 0 requiring NTLMv2 session security", rule: "§3.2", path: pA2, want: AtRisk, host: "CORE01", setting: "NTLMMinClientSec", unconfirmed: true,
-			mut: func(l *lab) { l.set("CORE01", facts.LmCompatibilityLevel, 0); l.set("CORE01", facts.NtlmMinClientSec, 0x20080000) }},
+			mut: func(l *lab) {
+				l.set("CORE01", facts.LmCompatibilityLevel, 0)
+				l.set("CORE01", facts.NtlmMinClientSec, 0x20080000)
+			}},
 		{name: "server requiring NTLMv2 session security from a level 0 client", rule: "§3.2", path: pA2, want: AtRisk, host: "AGENT02", setting: "NTLMMinServerSec", unconfirmed: true,
-			mut: func(l *lab) { l.set("CORE01", facts.LmCompatibilityLevel, 0); l.set("AGENT02", facts.NtlmMinServerSec, 0x20080000) }},
+			mut: func(l *lab) {
+				l.set("CORE01", facts.LmCompatibilityLevel, 0)
+				l.set("AGENT02", facts.NtlmMinServerSec, 0x20080000)
+			}},
 		{name: "NTLMv2 session security between modern hosts", rule: "§3.2", path: pA2, want: OK,
 			mut: func(l *lab) {
 				l.set("CORE01", facts.NtlmMinClientSec, 0x20080000)
@@ -368,7 +429,7 @@ func ruleCases() []ruleCase {
 		{name: "closed port is unreachable", rule: "reach", path: pA2, want: Unreachable, host: "CORE01", setting: SettingReachability,
 			mut: func(l *lab) { l.probe("CORE01", "10.0.0.32", 8006, false, "timeout") }},
 		{name: "unreachable outranks blocked", rule: "precedence", path: pA2, want: Unreachable, host: "CORE01", setting: SettingReachability,
-			mut: both(deny, func(l *lab) { l.probe("CORE01", "10.0.0.32", 8006, false, "refused") }),
+			mut:   both(deny, func(l *lab) { l.probe("CORE01", "10.0.0.32", 8006, false, "refused") }),
 			check: reason("CORE01", send, EffectBlocks)},
 		{name: "dns failure is unreachable", rule: "reach", path: pFS, want: Unreachable, host: "CORE01", setting: SettingReachability,
 			mut: func(l *lab) { l.dnsFail("CORE01", "fs01.corp.example", "no such host") }},

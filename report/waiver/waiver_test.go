@@ -60,29 +60,43 @@ func TestParseEmpty(t *testing.T) {
 
 func TestParseInvalid(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		file  string
+	type problem struct {
 		line  int
 		field string
 		msg   string
+	}
+	tests := []struct {
+		file string
+		want []problem
 	}{
-		{"invalid-unknown-key.yaml", 5, "waivers[0].expiry", "unknown key"},
-		{"invalid-missing-owner.yaml", 7, "waivers[1].owner", "missing"},
-		{"invalid-bad-date.yaml", 5, "waivers[0].expires", `"31/12/2027" is not a date; write it as YYYY-MM-DD`},
-		{"invalid-bad-path-id.yaml", 2, "waivers[0].path", "not a path id"},
-		{"invalid-path-and-core.yaml", 2, "waivers[0].path", "either path or core/target/kind"},
-		{"invalid-no-selector.yaml", 2, "waivers[0]", "say which path is waived"},
-		{"invalid-bad-kind.yaml", 4, "waivers[0].kind", `"smb" is not a path kind`},
-		{"invalid-duplicate-waiver.yaml", 6, "waivers[1]", "again (first at line 2)"},
-		{"invalid-duplicate-key.yaml", 4, "waivers[0].owner", "appears twice"},
-		{"invalid-syntax.yaml", 4, "", "invalid YAML: did not find expected '-' indicator (in the block that starts at line 1)"},
-		{"invalid-unclosed-quote.yaml", 3, "", "invalid YAML"},
-		{"invalid-not-a-list.yaml", 2, "waivers", "want a list of waivers"},
-		{"invalid-top-level-key.yaml", 1, "version", "unknown key"},
-		{"invalid-empty-reason.yaml", 4, "waivers[0].reason", "non-empty value"},
-		{"invalid-alias.yaml", 7, "waivers[1]", "aliases are not supported"},
-		{"invalid-two-documents.yaml", 2, "", "second YAML document"},
-		{"invalid-list-value.yaml", 3, "waivers[0].owner", "got a list"},
+		{"invalid-unknown-key.yaml", []problem{
+			{2, "waivers[0].expires", "missing"},
+			{5, "waivers[0].expiry", "unknown key"},
+		}},
+		{"invalid-missing-owner.yaml", []problem{{7, "waivers[1].owner", "missing"}}},
+		{"invalid-bad-date.yaml", []problem{{5, "waivers[0].expires", `"31/12/2027" is not a date; write it as YYYY-MM-DD`}}},
+		{"invalid-bad-path-id.yaml", []problem{{2, "waivers[0].path", "not a path id"}}},
+		{"invalid-path-and-core.yaml", []problem{{2, "waivers[0].path", "either path or core/target/kind"}}},
+		{"invalid-no-selector.yaml", []problem{{2, "waivers[0]", "say which path is waived"}}},
+		{"invalid-bad-kind.yaml", []problem{{4, "waivers[0].kind", `"smb" is not a path kind`}}},
+		{"invalid-duplicate-waiver.yaml", []problem{{6, "waivers", "again (first at line 2)"}}},
+		{"invalid-duplicate-key.yaml", []problem{{4, "waivers[0].owner", "appears twice"}}},
+		{"invalid-syntax.yaml", []problem{{4, "", "invalid YAML: did not find expected '-' indicator (in the block that starts at line 1)"}}},
+		{"invalid-unclosed-quote.yaml", []problem{{3, "", "invalid YAML"}}},
+		{"invalid-not-a-list.yaml", []problem{{2, "waivers", "want a list of waivers"}}},
+		{"invalid-top-level-key.yaml", []problem{{1, "version", "unknown key"}}},
+		{"invalid-empty-reason.yaml", []problem{{4, "waivers[0].reason", "non-empty value"}}},
+		{"invalid-alias.yaml", []problem{{7, "waivers[1]", "aliases are not supported"}}},
+		{"invalid-two-documents.yaml", []problem{{2, "", "second YAML document"}}},
+		{"invalid-list-value.yaml", []problem{{3, "waivers[0].owner", "got a list"}}},
+		{"invalid-many.yaml", []problem{
+			{2, "waivers[0]", "say which path is waived"},
+			{2, "waivers[0].owner", "missing"},
+			{4, "waivers[0].expires", "not a date"},
+			{7, "waivers[1].kind", "not a path kind"},
+			{10, "waivers[1].expires", "not a date"},
+			{11, "waivers[2]", "want a mapping"},
+		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
@@ -96,12 +110,19 @@ func TestParseInvalid(t *testing.T) {
 			if !errors.As(err, &ve) {
 				t.Fatalf("error %T %v is not a *ValidationError", err, err)
 			}
-			if ve.File != path || ve.Line != tc.line || ve.Field != tc.field || !strings.Contains(ve.Msg, tc.msg) {
-				t.Errorf("got %s\n(file %q line %d field %q)\nwant line %d field %q message containing %q",
-					err, ve.File, ve.Line, ve.Field, tc.line, tc.field, tc.msg)
+			if len(ve.Problems) != len(tc.want) {
+				t.Fatalf("got %d problems, want %d:\n%v", len(ve.Problems), len(tc.want), err)
 			}
-			if !strings.HasPrefix(err.Error(), path+":") {
-				t.Errorf("error %q does not start with the file name", err)
+			for i, want := range tc.want {
+				got := ve.Problems[i]
+				if got.File != path || got.Line != want.line || got.Field != want.field || !strings.Contains(got.Message, want.msg) {
+					t.Errorf("problem %d: got %s\nwant line %d field %q message containing %q", i, got, want.line, want.field, want.msg)
+				}
+			}
+			for _, line := range strings.Split(err.Error(), "\n") {
+				if !strings.HasPrefix(line, path+":") {
+					t.Errorf("error line %q does not start with the file name", line)
+				}
 			}
 		})
 	}
@@ -286,8 +307,8 @@ func FuzzParse(f *testing.F) {
 		file, err := waiver.Parse(strings.NewReader(string(data)), "fuzz.yaml")
 		if err != nil {
 			var ve *waiver.ValidationError
-			if !errors.As(err, &ve) {
-				t.Fatalf("error %T is not a *ValidationError: %v", err, err)
+			if !errors.As(err, &ve) || len(ve.Problems) == 0 {
+				t.Fatalf("error %T is not a *ValidationError with problems: %v", err, err)
 			}
 			return
 		}

@@ -60,7 +60,7 @@ func TestParseFaultRejectsNonFaults(t *testing.T) {
 		"",
 		"<html>500</html>",
 		`<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body><rsp:ReceiveResponse xmlns:rsp="x"/></s:Body></s:Envelope>`,
-		`<Envelope><Body><Fault/></Body></Envelope>`, // wrong namespace
+		`<Envelope><Body><Fault/></Body></Envelope>`,                                      // wrong namespace
 		`<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body><s:Fault>`, // truncated
 	} {
 		if f, ok := ParseFault([]byte(doc)); ok {

@@ -105,8 +105,8 @@ type Output struct {
 // read and dropped (PowerShell progress noise can be long).
 const stderrCap = 256 << 10
 
-// Run runs one command in a new shell, feeds it stdin, and collects its
-// output. stdout beyond maxStdout stops the command (Signal terminate) and
+// Run runs one command in a new shell, feeds it stdin (nil: none; empty:
+// just end-of-input), and collects its output. stdout beyond maxStdout stops the command (Signal terminate) and
 // fails with *OutputLimitError: the cap holds while reading, nothing past it
 // is buffered. It is masterzen's RunWithContextWithInput with that cap and
 // with errors kept typed.
@@ -140,6 +140,9 @@ func (s *Session) Run(ctx context.Context, command string, stdin []byte, maxStdo
 	}()
 	go func() {
 		defer wg.Done()
+		if stdin == nil {
+			return // no input: like masterzen, send no Send at all
+		}
 		if len(stdin) > 0 {
 			if _, err := cmd.Stdin.Write(stdin); err != nil {
 				sendEr = err
@@ -178,9 +181,10 @@ func (s *Session) Run(ctx context.Context, command string, stdin []byte, maxStdo
 
 // capWriter keeps at most limit bytes and then discards the rest while
 // still draining the pipe (masterzen's output pipes block the Receive loop
-// until read).
+// until read). The buffer is a named field, not embedded: an embedded
+// bytes.Buffer would make io.Copy use its ReadFrom and bypass the cap.
 type capWriter struct {
-	bytes.Buffer
+	buf        bytes.Buffer
 	limit      int64
 	overflow   bool
 	onOverflow func()
@@ -190,10 +194,10 @@ func (w *capWriter) Write(p []byte) (int, error) {
 	if w.overflow {
 		return len(p), nil
 	}
-	room := w.limit - int64(w.Len())
+	room := w.limit - int64(w.buf.Len())
 	if int64(len(p)) > room {
 		if room > 0 {
-			w.Buffer.Write(p[:room])
+			w.buf.Write(p[:room])
 		}
 		w.overflow = true
 		if w.onOverflow != nil {
@@ -201,5 +205,8 @@ func (w *capWriter) Write(p []byte) (int, error) {
 		}
 		return len(p), nil
 	}
-	return w.Buffer.Write(p)
+	return w.buf.Write(p)
 }
+
+// Bytes returns what was kept.
+func (w *capWriter) Bytes() []byte { return w.buf.Bytes() }

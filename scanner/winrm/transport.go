@@ -13,6 +13,7 @@
 package winrm
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -28,6 +29,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ChrisTrenkamp/goxpath/tree/xmltree"
 	mzwinrm "github.com/masterzen/winrm"
 	"github.com/masterzen/winrm/soap"
 )
@@ -147,8 +149,10 @@ func (t *Transport) Transport(ep *mzwinrm.Endpoint) error {
 	if t.cfg.TLSConfig != nil {
 		cfg = t.cfg.TLSConfig.Clone()
 	}
+	// Verify against the name (or IP address) we dial unless the
+	// inventory names the certificate's subject.
 	cfg.ServerName = ep.TLSServerName
-	if cfg.ServerName == "" && net.ParseIP(ep.Host) == nil {
+	if cfg.ServerName == "" {
 		cfg.ServerName = ep.Host
 	}
 	if len(ep.CACert) > 0 {
@@ -278,6 +282,9 @@ func (t *Transport) post(action string, soapMsg []byte) ([]byte, error) {
 		if resp.Status == http.StatusOK {
 			if len(body) == 0 {
 				return nil, &ProtocolError{Action: action, Err: errors.New("empty answer")}
+			}
+			if err := wellFormed(body); err != nil {
+				return nil, &ProtocolError{Action: action, Err: err}
 			}
 			return body, nil
 		}
@@ -418,6 +425,22 @@ func soapAction(msg string) string {
 		i += 1 + next
 	}
 	return "request"
+}
+
+// wellFormed parses a reply with the very parser masterzen uses. masterzen
+// ignores that parser's error in its Receive loop and then dereferences
+// the nil document (a panic in a goroutine of its own, which nothing can
+// recover), so a garbled reply must never reach it.
+func wellFormed(body []byte) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("unparsable XML (%v)", r)
+		}
+	}()
+	if _, err := xmltree.ParseXML(bytes.NewReader(body)); err != nil {
+		return fmt.Errorf("not well-formed XML: %w", err)
+	}
+	return nil
 }
 
 func certPool(pemData []byte) (*x509.CertPool, error) {

@@ -1,0 +1,522 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/csv"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/ntlmscan/ntlmscan/cmd/internal/iostreams"
+	"github.com/ntlmscan/ntlmscan/cmd/internal/outdir"
+	"github.com/ntlmscan/ntlmscan/examples"
+	"github.com/ntlmscan/ntlmscan/report"
+	"github.com/ntlmscan/ntlmscan/report/render"
+	"github.com/ntlmscan/ntlmscan/report/verdict"
+	"github.com/ntlmscan/ntlmscan/scanner/winrm/winrmtest"
+)
+
+// Lab passwords of the demo fleet (examples/lab.yaml); lab-only values.
+const (
+	demoScanPassword  = "Lab-Only-Passw0rd!"
+	demoLocalPassword = "Lab-Only-Local1!"
+)
+
+var fixedNow = time.Date(2026, 11, 24, 2, 30, 0, 0, time.UTC)
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// run executes one ntlmscan command line with buffered streams.
+func run(t *testing.T, env map[string]string, args ...string) result {
+	t.Helper()
+	io, _, out, errOut := iostreams.Test()
+	f := &Factory{IO: io, Now: func() time.Time { return fixedNow }, Version: "test",
+		Getenv: func(k string) string { return env[k] }}
+	code := Run(context.Background(), f, args)
+	return result{code, out.String(), errOut.String()}
+}
+
+// demoFleet starts the demo lab on ephemeral ports and writes the demo
+// inventory, pointed at those ports, into a temporary directory. The real
+// scan path (inventory file, environment credentials, masterzen transport)
+// runs against it, as it would against Windows.
+func demoFleet(t *testing.T) (invPath string, srv *winrmtest.Server) {
+	t.Helper()
+	lab, err := winrmtest.ParseLab(examples.DemoLab, "lab.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err = winrmtest.NewServer(lab, winrmtest.WithEphemeralPorts(), winrmtest.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+
+	var doc yaml.Node
+	if err := yaml.Unmarshal(examples.DemoInventory, &doc); err != nil {
+		t.Fatal(err)
+	}
+	root := doc.Content[0]
+	setPort := func(name string, host *yaml.Node) {
+		ep, ok := srv.Host(name)
+		if !ok || ep.HTTPPort == 0 {
+			return
+		}
+		winrm := mapValue(host, "winrm")
+		if winrm == nil {
+			winrm = &yaml.Node{Kind: yaml.MappingNode}
+			host.Content = append(host.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "winrm"}, winrm)
+		}
+		if p := mapValue(winrm, "port"); p != nil {
+			p.Value = itoa(ep.HTTPPort)
+			return
+		}
+		winrm.Content = append(winrm.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "port"}, &yaml.Node{Kind: yaml.ScalarNode, Value: itoa(ep.HTTPPort)})
+	}
+	eachHost := func(section *yaml.Node) {
+		if section == nil {
+			return
+		}
+		for i := 0; i+1 < len(section.Content); i += 2 {
+			setPort(section.Content[i].Value, section.Content[i+1])
+		}
+	}
+	for _, key := range []string{"cores", "agents", "repository_hosts"} {
+		eachHost(mapValue(root, key))
+	}
+	if domains := mapValue(root, "domains"); domains != nil {
+		for i := 1; i < len(domains.Content); i += 2 {
+			eachHost(mapValue(domains.Content[i], "controllers"))
+		}
+	}
+	data, err := yaml.Marshal(&doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	invPath = filepath.Join(t.TempDir(), "inventory.yaml")
+	if err := os.WriteFile(invPath, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("NTLMSCAN_PASSWORD", demoScanPassword)
+	t.Setenv("NTLMSCAN_AGENT03_PASSWORD", demoLocalPassword)
+	t.Setenv("NTLMSCAN_AGENT05_PASSWORD", demoLocalPassword)
+	return invPath, srv
+}
+
+func mapValue(m *yaml.Node, key string) *yaml.Node {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
+func itoa(n int) string {
+	var b [20]byte
+	i := len(b)
+	for {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+		if n == 0 {
+			return string(b[i:])
+		}
+	}
+}
+
+func TestDemoShowsEveryVerdict(t *testing.T) {
+	r := run(t, nil, "demo", "--no-color")
+	if r.code != ExitOK {
+		t.Fatalf("demo exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	for _, v := range []string{"ok", "at-risk", "blocked", "unreachable", "unknown"} {
+		if !strings.Contains(r.stdout, " "+v+" ") {
+			t.Errorf("demo output lacks a %q path:\n%s", v, r.stdout)
+		}
+	}
+	if !strings.Contains(r.stdout, "MATRIX") {
+		t.Errorf("demo output lacks the matrix grid")
+	}
+}
+
+func TestDemoWhatIfShowsChangedVerdicts(t *testing.T) {
+	r := run(t, nil, "demo", "--what-if", "--format", "json", "--quiet=false")
+	if r.code != ExitOK {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	rep, err := report.Decode(strings.NewReader(r.stdout))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Options.Overlay == "" {
+		t.Fatal("overlay name not recorded")
+	}
+	changed := 0
+	for _, p := range rep.Matrix.Paths {
+		if p.Changed() {
+			changed++
+		}
+	}
+	if changed == 0 {
+		t.Fatal("the what-if overlay changed no verdict")
+	}
+}
+
+func TestScanExitCodesAndFiles(t *testing.T) {
+	invPath, _ := demoFleet(t)
+	dir := t.TempDir()
+	csvPath, jsonPath := filepath.Join(dir, "paths.csv"), filepath.Join(dir, "scan.json")
+	htmlPath, mdPath := filepath.Join(dir, "scan.html"), filepath.Join(dir, "scan.md")
+
+	r := run(t, nil, "scan", "-i", invPath, "--quiet", "--csv", csvPath, "--json", jsonPath, "--html", htmlPath, "--markdown", mdPath)
+	// Blocked paths (2) and AGENT07, which offers only Kerberos (4).
+	if r.code != ExitBoth {
+		t.Fatalf("scan exit %d, want %d; stderr:\n%s", r.code, ExitBoth, r.stderr)
+	}
+	if r.stdout != "" {
+		t.Errorf("--quiet printed a report: %q", r.stdout)
+	}
+	for _, p := range []string{csvPath, jsonPath, htmlPath, mdPath} {
+		if fi, err := os.Stat(p); err != nil || fi.Size() == 0 {
+			t.Errorf("%s not written: %v", p, err)
+		}
+	}
+
+	// CSV: documented header, one row per path.
+	fh, err := os.Open(csvPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(fh).ReadAll()
+	fh.Close()
+	if err != nil {
+		t.Fatalf("CSV is not RFC 4180: %v", err)
+	}
+	if strings.Join(rows[0], ",") != strings.Join(render.CSVColumns(), ",") {
+		t.Errorf("CSV header %v, want %v", rows[0], render.CSVColumns())
+	}
+	rep, err := loadReport(jsonPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows)-1 != len(rep.Matrix.Paths) {
+		t.Errorf("CSV has %d rows, report %d paths", len(rows)-1, len(rep.Matrix.Paths))
+	}
+
+	// The JSON report re-renders to the same CSV.
+	again := run(t, nil, "report", jsonPath, "--format", "csv")
+	if again.code != 0 {
+		t.Fatalf("report exit %d: %s", again.code, again.stderr)
+	}
+	orig, _ := os.ReadFile(csvPath)
+	if again.stdout != string(orig) {
+		t.Errorf("CSV from `report scan.json` differs from the scan's CSV")
+	}
+
+	tests := []struct {
+		name string
+		args []string
+		want int
+	}{
+		{"at-risk findings", []string{"--fail-on", "at-risk"}, ExitBoth},
+		{"unknown fail-on", []string{"--fail-on", "sometimes"}, ExitError},
+		{"bad format", []string{"--format", "xml"}, ExitError},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := run(t, nil, append([]string{"scan", "-i", invPath, "--quiet"}, tc.args...)...)
+			if r.code != tc.want {
+				t.Fatalf("exit %d, want %d; stderr: %s", r.code, tc.want, r.stderr)
+			}
+		})
+	}
+}
+
+func TestScanNothingScannedIsExit1(t *testing.T) {
+	invPath, _ := demoFleet(t)
+	t.Setenv("NTLMSCAN_PASSWORD", "wrong-password")
+	t.Setenv("NTLMSCAN_AGENT03_PASSWORD", "wrong-password")
+	t.Setenv("NTLMSCAN_AGENT05_PASSWORD", "wrong-password")
+	r := run(t, nil, "scan", "-i", invPath, "--quiet", "--retries", "-1")
+	if r.code != ExitError {
+		t.Fatalf("exit %d, want %d (nothing could be scanned); stderr:\n%s", r.code, ExitError, r.stderr)
+	}
+	if strings.Contains(r.stderr+r.stdout, "wrong-password") {
+		t.Fatal("the password appeared in the output")
+	}
+}
+
+func TestSecretsNeverInOutput(t *testing.T) {
+	invPath, _ := demoFleet(t)
+	dir := t.TempDir()
+	r := run(t, nil, "scan", "-i", invPath, "--log-level", "debug", "--json", filepath.Join(dir, "s.json"),
+		"--csv", filepath.Join(dir, "s.csv"), "--html", filepath.Join(dir, "s.html"), "--no-color")
+	all := r.stdout + r.stderr
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		data, _ := os.ReadFile(filepath.Join(dir, e.Name()))
+		all += string(data)
+	}
+	for _, secret := range []string{demoScanPassword, demoLocalPassword} {
+		if strings.Contains(all, secret) {
+			t.Fatalf("secret %q leaked into the output", secret)
+		}
+	}
+}
+
+func TestNightlyOutputDirBaselineAndLock(t *testing.T) {
+	invPath, _ := demoFleet(t)
+	dir := filepath.Join(t.TempDir(), "runs")
+
+	first := run(t, nil, "scan", "-i", invPath, "--quiet", "--output-dir", dir, "--fail-on", "new")
+	if first.code != ExitBoth {
+		t.Fatalf("first run exit %d: %s", first.code, first.stderr)
+	}
+	for _, ext := range []string{"json", "csv", "html"} {
+		if _, err := os.Stat(filepath.Join(dir, outdir.RunName(fixedNow, ext))); err != nil {
+			t.Errorf("run file %s missing: %v", ext, err)
+		}
+	}
+	latest, err := loadReport(filepath.Join(dir, outdir.LatestName))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The second run compares with latest.json: nothing is new, so
+	// --fail-on new leaves only the unscanned host (4).
+	second := run(t, nil, "scan", "-i", invPath, "--quiet", "--output-dir", dir, "--fail-on", "new")
+	if second.code != ExitHostsFailed {
+		t.Fatalf("second run exit %d, want %d: %s", second.code, ExitHostsFailed, second.stderr)
+	}
+	now, err := loadReport(filepath.Join(dir, outdir.LatestName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if now.Baseline == nil || now.Baseline.BaselineRunID != latest.RunID {
+		t.Fatalf("second run did not use the first as baseline: %+v", now.Baseline)
+	}
+	if len(now.Baseline.New) != 0 {
+		t.Errorf("identical scans report new blocked paths: %v", now.Baseline.New)
+	}
+
+	// A run that holds the lock keeps a second one out.
+	held, err := outdir.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	locked := run(t, nil, "scan", "-i", invPath, "--quiet", "--output-dir", dir)
+	if locked.code != ExitError || !strings.Contains(locked.stderr, "locked") {
+		t.Fatalf("scan under a held lock: exit %d, stderr %q", locked.code, locked.stderr)
+	}
+}
+
+func TestDiffReportsNewBlockedPaths(t *testing.T) {
+	invPath, _ := demoFleet(t)
+	dir := t.TempDir()
+	before, after := filepath.Join(dir, "before.json"), filepath.Join(dir, "after.json")
+	assume := filepath.Join(dir, "assume.yaml")
+	if err := os.WriteFile(assume, examples.DemoOverlay, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := run(t, nil, "scan", "-i", invPath, "--quiet", "--json", before); r.code == ExitError {
+		t.Fatal(r.stderr)
+	}
+	if r := run(t, nil, "scan", "-i", invPath, "--quiet", "--json", after, "--assume", assume); r.code == ExitError {
+		t.Fatal(r.stderr)
+	}
+	same := run(t, nil, "diff", before, before)
+	if same.code != ExitOK {
+		t.Fatalf("diff of a scan with itself: exit %d: %s%s", same.code, same.stdout, same.stderr)
+	}
+	d := run(t, nil, "diff", before, after, "--format", "json")
+	if d.code != ExitFindings {
+		t.Fatalf("diff with new blocked paths: exit %d, want %d: %s", d.code, ExitFindings, d.stderr)
+	}
+	if !strings.Contains(d.stdout, "AGENT05") {
+		t.Errorf("diff does not name the newly blocked AGENT05 path:\n%s", d.stdout)
+	}
+}
+
+func TestWaiversActiveAndExpired(t *testing.T) {
+	invPath, _ := demoFleet(t)
+	dir := t.TempDir()
+	scanJSON := filepath.Join(dir, "scan.json")
+	if r := run(t, nil, "scan", "-i", invPath, "--quiet", "--json", scanJSON); r.code == ExitError {
+		t.Fatal(r.stderr)
+	}
+	rep, err := loadReport(scanJSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var blocked []string
+	for _, p := range rep.Matrix.Paths {
+		if p.Verdict == verdict.Blocked {
+			blocked = append(blocked, p.ID)
+		}
+	}
+	if len(blocked) < 2 {
+		t.Fatalf("demo fleet has %d blocked paths, want at least 2", len(blocked))
+	}
+	write := func(name, expires string) string {
+		var b strings.Builder
+		b.WriteString("waivers:\n")
+		for _, id := range blocked {
+			b.WriteString("  - path: \"" + id + "\"\n    owner: backup-team\n    reason: accepted until the agent is re-added by name\n    expires: " + expires + "\n")
+		}
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(b.String()), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	active := write("active.yaml", "2027-06-30")
+	expired := write("expired.yaml", "2026-01-31")
+
+	r := run(t, nil, "scan", "-i", invPath, "--quiet", "--waivers", active)
+	if r.code != ExitHostsFailed {
+		t.Fatalf("every blocked path waived: exit %d, want %d: %s", r.code, ExitHostsFailed, r.stderr)
+	}
+	r = run(t, nil, "scan", "-i", invPath, "--quiet", "--waivers", expired)
+	if r.code != ExitBoth {
+		t.Fatalf("expired waivers must count again: exit %d, want %d: %s", r.code, ExitBoth, r.stderr)
+	}
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("waivers:\n  - path: x\n    owner: a\n"), 0o600)
+	r = run(t, nil, "scan", "-i", invPath, "--quiet", "--waivers", bad)
+	if r.code != ExitError || !strings.Contains(r.stderr, "bad.yaml:") {
+		t.Fatalf("bad waivers file: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "inventory.yaml")
+	os.WriteFile(good, examples.DemoInventory, 0o600)
+	r := run(t, nil, "validate", "-i", good)
+	if r.code != ExitOK || !strings.Contains(r.stdout, "valid") {
+		t.Fatalf("valid inventory: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+
+	broken := strings.Replace(string(examples.DemoInventory), "    fqdn: core01.corp.example\n", "    fqdn: core01.corp.example\n    colour: blue\n", 1)
+	broken = strings.Replace(broken, "      - agent: AGENT01\n", "      - agent: AGENT99\n", 1)
+	broken = strings.Replace(broken, "    address: 127.0.0.34\n", "    address: 127.0.0.300\n", 1)
+	bad := filepath.Join(dir, "broken.yaml")
+	os.WriteFile(bad, []byte(broken), 0o600)
+	r = run(t, nil, "validate", "-i", bad)
+	if r.code != ExitError {
+		t.Fatalf("broken inventory: exit %d", r.code)
+	}
+	for _, want := range []string{"colour", "AGENT99", "127.0.0.300"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("validate does not report %q; stderr:\n%s", want, r.stderr)
+		}
+	}
+	if n := strings.Count(r.stderr, "broken.yaml:"); n < 3 {
+		t.Errorf("want every problem with file:line at once, got %d:\n%s", n, r.stderr)
+	}
+}
+
+func TestSettingsLayering(t *testing.T) {
+	dir := t.TempDir()
+	inv := filepath.Join(dir, "inventory.yaml")
+	os.WriteFile(inv, examples.DemoInventory, 0o600)
+	cfg := filepath.Join(dir, "ntlmscan.yaml")
+	os.WriteFile(cfg, []byte("scan:\n  concurrency: 0\n"), 0o600)
+
+	// The settings file gives an invalid concurrency: the error names it.
+	r := run(t, nil, "scan", "-i", inv, "--config", cfg)
+	if r.code != ExitError || !strings.Contains(r.stderr, "concurrency") {
+		t.Fatalf("config file value not applied: exit %d, %q", r.code, r.stderr)
+	}
+	// The environment beats the file; a malformed value names its source.
+	r = run(t, map[string]string{"NTLMSCAN_CONCURRENCY": "many"}, "scan", "-i", inv, "--config", cfg)
+	if r.code != ExitError || !strings.Contains(r.stderr, "NTLMSCAN_CONCURRENCY") {
+		t.Fatalf("environment not applied over the file: exit %d, %q", r.code, r.stderr)
+	}
+	// A flag beats both.
+	r = run(t, map[string]string{"NTLMSCAN_FORMAT": "xml"}, "report", "--format", "json", filepath.Join(dir, "missing.json"))
+	if strings.Contains(r.stderr, "xml") {
+		t.Fatalf("environment overrode an explicit flag: %q", r.stderr)
+	}
+}
+
+func TestSimulateServesUntilInterrupted(t *testing.T) {
+	dir := t.TempDir()
+	lab := filepath.Join(dir, "lab.yaml")
+	os.WriteFile(lab, examples.DemoLab, 0o600)
+	caFile := filepath.Join(dir, "ca.pem")
+
+	pr, pw := io.Pipe()
+	streams, _, _, errOut := iostreams.Test()
+	streams.Out = pw
+	f := &Factory{IO: streams, Now: time.Now, Version: "test", Getenv: func(string) string { return "" }}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var wg sync.WaitGroup
+	var code int
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		code = Run(ctx, f, []string{"simulate", "--lab", lab, "--ephemeral-ports", "--ca-out", caFile})
+		pw.Close()
+	}()
+	sc := bufio.NewScanner(pr)
+	var lines []string
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+		if sc.Text() == "ready" {
+			break
+		}
+	}
+	cancel()
+	go io.Copy(io.Discard, pr)
+	wg.Wait()
+	if code != 0 {
+		t.Fatalf("simulate exit %d: %s", code, errOut.String())
+	}
+	if len(lines) < 2 || lines[len(lines)-1] != "ready" {
+		t.Fatalf("simulate output %q, want host lines then ready", lines)
+	}
+	if !strings.HasPrefix(lines[0], "AGENT01 http://127.0.0.31:") {
+		t.Errorf("first host line %q", lines[0])
+	}
+	if pem, err := os.ReadFile(caFile); err != nil || !bytes.Contains(pem, []byte("BEGIN CERTIFICATE")) {
+		t.Errorf("CA not written: %v", err)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	r := run(t, nil, "version")
+	if r.code != 0 || !strings.Contains(r.stdout, "ntlmscan test") || !strings.Contains(r.stdout, "report schema") {
+		t.Fatalf("version: %d %q", r.code, r.stdout)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{{"scan"}, {"frobnicate"}, {"scan", "--no-such-flag"}, {"report"}} {
+		r := run(t, nil, args...)
+		if r.code != ExitError {
+			t.Errorf("%v: exit %d, want %d", args, r.code, ExitError)
+		}
+		if r.stderr == "" {
+			t.Errorf("%v: no error message", args)
+		}
+	}
+}
