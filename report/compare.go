@@ -19,7 +19,7 @@ import (
 // seen at the baseline's GeneratedAt; a path the baseline did not have is
 // first seen now. LastSeen is always current.GeneratedAt. A nil baseline
 // compares against an empty scan: every path is added and every blocked path
-// is new.
+// is new. current must not be nil.
 func Compare(baseline, current *Report) *Comparison {
 	now := current.GeneratedAt.UTC()
 	c := &Comparison{

@@ -129,19 +129,6 @@ type AppliedWaiver struct {
 // Active reports whether the waiver still excuses its path.
 func (w *AppliedWaiver) Active() bool { return w != nil && !w.Expired }
 
-// WaiverFor returns the waiver applied to pathID, or nil.
-func (r *Report) WaiverFor(pathID string) *AppliedWaiver {
-	if r == nil || r.Waivers == nil {
-		return nil
-	}
-	for i := range r.Waivers.Applied {
-		if r.Waivers.Applied[i].PathID == pathID {
-			return &r.Waivers.Applied[i]
-		}
-	}
-	return nil
-}
-
 // WaiverIndex maps path IDs to their waiver, for renderers that look up
 // every path. Callers must not range over it while writing output.
 func (r *Report) WaiverIndex() map[string]*AppliedWaiver {

@@ -103,7 +103,7 @@ func classify(f failure) *facts.HostError {
 		return he(facts.ErrWinRMService, msg,
 			"check the Microsoft-Windows-WinRM/Operational event log on the host (an HTTP 500 with an empty body is also how Windows refuses a message it considers unencrypted)")
 	case errors.As(err, &protoErr):
-		return he(facts.ErrMalformedOutput, "garbled WinRM reply: "+protoErr.Error(),
+		return he(facts.ErrMalformedOutput, fmt.Sprintf("garbled WinRM reply to %s: %v", protoErr.Action, protoErr.Err),
 			"is something other than the Windows WinRM service (a proxy, another product) listening on this port?")
 	case errors.As(err, &scriptErr):
 		return he(facts.ErrRemoteScript, fmt.Sprintf("the collector failed on the host (exit code %d): %s", scriptErr.ExitCode, orNone(scriptErr.Stderr)),
@@ -113,7 +113,7 @@ func classify(f failure) *facts.HostError {
 			"the collector that ran is not the one this ntlmscan sent; use one ntlmscan version, and check nothing on the host rewrites commands")
 	case errors.As(err, &malformed):
 		return he(facts.ErrMalformedOutput, malformed.Error(),
-			"something on the host altered the collector's output; run the scan with --log-level debug and check the host's PowerShell profile")
+			"something on the host altered the collector's output: check the host's PowerShell profiles and anything that wraps powershell.exe")
 	case errors.As(err, &xmlErr), errors.As(err, &cmdErr):
 		return he(facts.ErrMalformedOutput, "garbled WinRM reply: "+err.Error(),
 			"is something other than the Windows WinRM service (a proxy, another product) listening on this port?")
@@ -210,8 +210,8 @@ func policyRefusal(username string, others int) *facts.HostError {
 		Message: fmt.Sprintf("NTLM logon refused for %s (HTTP 401), although the same domain credential authenticated on %d other host(s) in this scan: "+
 			"most likely this host's incoming NTLM policy refuses it (Network security: Restrict NTLM: Incoming NTLM traffic = Deny all domain accounts or Deny all accounts)",
 			username, others),
-		Hint: "check event 4002 in Applications and Services Logs > Microsoft > Windows > NTLM > Operational on the host; " +
-			"scan it with a local account, or add an exception for the scanning account (the password can also be wrong for this host only if the account is locked out there)"}
+		Hint: "check event 4002 in Applications and Services Logs > Microsoft > Windows > NTLM > Operational on the host, " +
+			"then scan it with a local account or relax the policy; if there is no such event, look for a lockout or logon restriction of the account"}
 }
 
 // transient reports failures worth another attempt: a lost connection or a

@@ -1,7 +1,6 @@
 package scanner
 
 import (
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -110,11 +109,4 @@ func labPasswords(c *inventory.Credential) (string, error) {
 		return localPass, nil
 	}
 	return DefaultPassword(c)
-}
-
-func requireIntegration(t *testing.T) {
-	t.Helper()
-	if os.Getenv("NTLMSCAN_SKIP_SIM") != "" {
-		t.Skip("simulator tests disabled by NTLMSCAN_SKIP_SIM")
-	}
 }

@@ -123,7 +123,7 @@ func TestDemoFleet(t *testing.T) {
 	}
 
 	agent02 := findPath(t, m, "CORE01|agent|AGENT02|127.0.0.32")
-	rem := agent02.Deciding.Remediation
+	rem := mustDeciding(t, agent02).Remediation
 	wantPS := `Set-ItemProperty -Path 'HKLM:\SYSTEM\CurrentControlSet\Control\Lsa\MSV1_0' -Name ClientAllowedNTLMServers -Type MultiString -Value @('agent01.corp.example','AGENT01','fs01.corp.example','FS01','agent04.corp.example','AGENT04','127.0.0.35','agent02.corp.example','AGENT02','127.0.0.32')`
 	if rem == nil || rem.Host != "CORE01" || rem.PowerShell != wantPS || rem.Value != "agent02.corp.example, AGENT02, 127.0.0.32" {
 		t.Errorf("remediation = %+v", rem)
@@ -142,11 +142,11 @@ func TestDemoFleet(t *testing.T) {
 	}
 
 	agent05 := findPath(t, m, "CORE01|agent|AGENT05|127.0.0.35")
-	if !agent05.Deciding.Unconfirmed || !strings.Contains(agent05.Deciding.Explanation, "127.0.0.35") {
+	if !mustDeciding(t, agent05).Unconfirmed || !strings.Contains(agent05.Deciding.Explanation, "127.0.0.35") {
 		t.Errorf("AGENT05 deciding = %+v", agent05.Deciding)
 	}
 	core02agent04 := findPath(t, m, "CORE02|agent|AGENT04|127.0.0.34")
-	if !strings.Contains(core02agent04.Deciding.Explanation, "intermittent") {
+	if !strings.Contains(mustDeciding(t, core02agent04).Explanation, "intermittent") {
 		t.Errorf("CORE02->AGENT04 should explain the one-of-two-DCs case: %s", core02agent04.Deciding.Explanation)
 	}
 	dcFix := core02agent04.Deciding.Remediation
@@ -155,7 +155,7 @@ func TestDemoFleet(t *testing.T) {
 		t.Errorf("DC02 remediation = %+v", dcFix)
 	}
 	nas := findPath(t, m, "CORE02|share|NAS01|nas01")
-	if nas.Deciding.Remediation == nil || !strings.Contains(nas.Deciding.Remediation.PowerShell, `@('fs01.corp.example','nas01','NAS01')`) {
+	if mustDeciding(t, nas).Remediation == nil || !strings.Contains(nas.Deciding.Remediation.PowerShell, `@('fs01.corp.example','nas01','NAS01')`) {
 		t.Errorf("NAS remediation = %+v", nas.Deciding.Remediation)
 	}
 	if !hasReason(findPath(t, m, "CORE01|agent|AGENT01|agent01.corp.example"), "DC01", "AuditNTLMInDomain", EffectAudit) {
@@ -188,7 +188,7 @@ func TestDemoFleetStrict(t *testing.T) {
 		}
 	}
 	p := findPath(t, m, "CORE01|agent|AGENT01|agent01.corp.example")
-	if p.Verdict != AtRisk || p.Deciding.Host != "CORE01" || p.Deciding.Setting != "RestrictSendingNTLMTraffic" {
+	if p.Verdict != AtRisk || mustDeciding(t, p).Host != "CORE01" || p.Deciding.Setting != "RestrictSendingNTLMTraffic" {
 		t.Errorf("strict CORE01->AGENT01 = %s %+v", p.Verdict, p.Deciding)
 	}
 }
@@ -247,7 +247,7 @@ func TestDemoOverlay(t *testing.T) {
 		}
 	}
 	p := findPath(t, m, "CORE01|agent|AGENT02|127.0.0.32")
-	if p.Before.Deciding == nil || p.Before.Deciding.Host != "CORE01" {
+	if p.Before == nil || p.Before.Deciding == nil || p.Before.Deciding.Host != "CORE01" {
 		t.Errorf("before deciding = %+v", p.Before.Deciding)
 	}
 	found := false
@@ -259,7 +259,7 @@ func TestDemoOverlay(t *testing.T) {
 	if !found {
 		t.Errorf("the what-if IP exception should be an UNCONFIRMED risk\n%s", dumpPath(p))
 	}
-	if a7 := findPath(t, m, "CORE02|agent|AGENT07|agent07.corp.example"); !strings.Contains(a7.Deciding.Explanation, "assumed by the overlay") {
+	if a7 := findPath(t, m, "CORE02|agent|AGENT07|agent07.corp.example"); !strings.Contains(mustDeciding(t, a7).Explanation, "assumed by the overlay") {
 		t.Errorf("AGENT07's deciding reason should say its value is assumed: %s", a7.Deciding.Explanation)
 	}
 	synthetic := false
@@ -271,6 +271,14 @@ func TestDemoOverlay(t *testing.T) {
 	if !synthetic {
 		t.Error("no host note stating the synthetic-value assumption for AGENT07")
 	}
+}
+
+func mustDeciding(t *testing.T, p *Path) *Reason {
+	t.Helper()
+	if p.Deciding == nil {
+		t.Fatalf("%s has no deciding reason\n%s", p.ID, dumpPath(p))
+	}
+	return p.Deciding
 }
 
 func deepCopyResults(in []facts.HostResult) []facts.HostResult {

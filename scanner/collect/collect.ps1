@@ -103,7 +103,9 @@ foreach ($item in @($request.registry)) {
 # --- services ---------------------------------------------------------------
 # Exact, case-insensitive name match over the full list (no wildcards, no WQL
 # filter built from request data). Win32_Service gives the logon account;
-# Get-Service is the fallback without it.
+# Get-Service is the fallback without it. If neither can list services, the
+# services read as not present and Errors says why: the reader must treat
+# them as unknown.
 $services = [System.Collections.Generic.List[object]]::new()
 $wanted = @($request.services | Where-Object { $null -ne $_ })
 if ($wanted.Count -gt 0) {

@@ -1,6 +1,7 @@
 package winrm
 
 import (
+	"encoding/base64"
 	"net/http"
 	"reflect"
 	"testing"
@@ -78,4 +79,40 @@ func TestISODuration(t *testing.T) {
 			t.Errorf("%s: %s, want %s", d, got, want)
 		}
 	}
+}
+
+// scriptedExchanger answers the handshake legs from a list.
+type scriptedExchanger struct{ answers []*Response }
+
+func (s *scriptedExchanger) Exchange(http.Header, []byte) (*Response, error) {
+	if len(s.answers) == 0 {
+		return &Response{Status: 500, Header: http.Header{}}, nil
+	}
+	r := s.answers[0]
+	s.answers = s.answers[1:]
+	return r, nil
+}
+
+func challengeAnswer(token []byte) *Response {
+	h := http.Header{}
+	h.Set("WWW-Authenticate", "Negotiate "+base64.StdEncoding.EncodeToString(token))
+	return &Response{Status: 401, Header: h}
+}
+
+// FuzzNTLMChallenge: whatever CHALLENGE a host sends, the handshake ends in
+// an error or a sealing context, never a panic.
+func FuzzNTLMChallenge(f *testing.F) {
+	f.Add(fakeChallenge(sealFlags))
+	f.Add(fakeChallenge(0))
+	f.Add([]byte("NTLMSSP\x00\x02\x00\x00\x00"))
+	f.Add(append(fakeChallenge(sealFlags)[:40], 0xff, 0xff, 0xff, 0x7f, 0, 0, 0, 0))
+	f.Fuzz(func(t *testing.T, token []byte) {
+		x := &scriptedExchanger{answers: []*Response{challengeAnswer(token), {Status: 200, Header: http.Header{}}}}
+		prot, err := NewNTLM(`CORP\u`, "p").Authenticate(x, false)
+		if err == nil {
+			if _, ok := prot.(*ntlmSealer); !ok {
+				t.Fatalf("no sealing context over HTTP: %T", prot)
+			}
+		}
+	})
 }

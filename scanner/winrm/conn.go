@@ -22,6 +22,9 @@ type conn struct {
 	bw        *bufio.Writer
 	protector Protector
 	broken    bool // the host closed it or an exchange failed: never reuse
+
+	watchDone chan struct{} // set while idle (see watch)
+	watchErr  error
 }
 
 // dialConn opens a connection; ctx bounds the dial and the TLS handshake.
@@ -54,21 +57,31 @@ func (t *Transport) dialConn(ctx context.Context) (*conn, error) {
 	return &conn{nc: nc, br: bufio.NewReaderSize(nc, 32<<10), bw: bufio.NewWriterSize(nc, 32<<10)}, nil
 }
 
-// alive reports whether an idle connection can carry another request: the
-// host may have closed it while it sat in the pool. A read with a 1ms deadline
-// sees the EOF (or stray bytes) without blocking.
-func (c *conn) alive() bool {
-	if c.broken {
-		return false
+// watch runs while the connection sits idle in the pool: a blocked read
+// notices at once when the host closes it (or sends stray bytes), as
+// net/http's persistConn read loop does, without costing the next request
+// a timed probe.
+func (c *conn) watch() {
+	c.watchDone = make(chan struct{})
+	go func() {
+		defer close(c.watchDone)
+		_, c.watchErr = c.br.Peek(1)
+	}()
+}
+
+// unwatch stops the idle watch and reports whether the connection can carry
+// another request: only an interrupted read (a timeout) means nothing
+// happened while it was idle.
+func (c *conn) unwatch() bool {
+	if c.watchDone == nil {
+		return !c.broken
 	}
-	if c.br.Buffered() > 0 {
-		return false
-	}
-	_ = c.nc.SetReadDeadline(time.Now().Add(time.Millisecond))
-	_, err := c.br.Peek(1)
+	_ = c.nc.SetReadDeadline(time.Unix(1, 0)) // wakes the blocked Peek
+	<-c.watchDone
+	c.watchDone = nil
 	_ = c.nc.SetReadDeadline(time.Time{})
 	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
+	return !c.broken && c.br.Buffered() == 0 && errors.As(c.watchErr, &ne) && ne.Timeout()
 }
 
 func (c *conn) close() { _ = c.nc.Close() }

@@ -339,3 +339,38 @@ func TestMalformedXML(t *testing.T) {
 		})
 	}
 }
+
+// TestRedialAfterIdleClose: the host closes idle keep-alive connections
+// (HTTP.sys does after 120s); the next message goes out on a new
+// connection with a new handshake, its sequence numbers starting over.
+func TestRedialAfterIdleClose(t *testing.T) {
+	srv := startLab(t)
+	ctx := context.Background()
+	sess := newSession(t, ctx, endpoint(t, srv, "IDLE", false), winrm.NewNTLM(domainUser, domainPass), 5*time.Second)
+	for i := range 2 {
+		if i > 0 {
+			time.Sleep(400 * time.Millisecond) // let the host drop the idle connection
+		}
+		out, err := sess.Run(ctx, "echo again", nil, 1<<20)
+		if err != nil || strings.TrimSpace(string(out.Stdout)) != "again" {
+			t.Fatalf("command %d: %v", i, err)
+		}
+	}
+	negotiates := map[uint64]int{}
+	for _, c := range srv.CallsFor("IDLE") {
+		if c.Auth == winrmtest.AuthNTLMNegotiate {
+			negotiates[c.ConnID]++
+		}
+		if c.Status == 401 && c.Auth != winrmtest.AuthNTLMNegotiate {
+			t.Errorf("a message hit a closed context: %+v", c)
+		}
+	}
+	if len(negotiates) < 2 {
+		t.Fatalf("handshakes per connection %v: the second command should have needed a new connection", negotiates)
+	}
+	for conn, n := range negotiates {
+		if n != 1 {
+			t.Errorf("connection %d: %d handshakes", conn, n)
+		}
+	}
+}

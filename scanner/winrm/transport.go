@@ -334,7 +334,7 @@ func (t *Transport) acquire() (c *conn, fresh bool, err error) {
 		if idle == nil {
 			break
 		}
-		if idle.alive() {
+		if idle.unwatch() {
 			return idle, false, nil
 		}
 		t.forget(idle)
@@ -385,6 +385,7 @@ func (t *Transport) release(c *conn, reusable bool) {
 	if reusable && !c.broken {
 		t.mu.Lock()
 		if !t.done {
+			c.watch()
 			t.idle = append(t.idle, c)
 			t.mu.Unlock()
 			<-t.sem

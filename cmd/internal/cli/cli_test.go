@@ -253,7 +253,7 @@ func TestScanNothingScannedIsExit1(t *testing.T) {
 	t.Setenv("NTLMSCAN_PASSWORD", "wrong-password")
 	t.Setenv("NTLMSCAN_AGENT03_PASSWORD", "wrong-password")
 	t.Setenv("NTLMSCAN_AGENT05_PASSWORD", "wrong-password")
-	r := run(t, nil, "scan", "-i", invPath, "--quiet", "--retries", "-1")
+	r := run(t, nil, "scan", "-i", invPath, "--quiet", "--retries", "0")
 	if r.code != ExitError {
 		t.Fatalf("exit %d, want %d (nothing could be scanned); stderr:\n%s", r.code, ExitError, r.stderr)
 	}

@@ -95,6 +95,9 @@ func (o *scanOptions) check() error {
 	if o.Concurrency < 1 {
 		return FlagErrorf("--concurrency must be at least 1, got %d", o.Concurrency)
 	}
+	if o.Retries < 0 {
+		return FlagErrorf("--retries must not be negative, got %d", o.Retries)
+	}
 	if o.Keep < 0 {
 		return FlagErrorf("--keep must not be negative, got %d", o.Keep)
 	}
@@ -144,6 +147,11 @@ func runScan(ctx context.Context, f *Factory, o *scanOptions, in scanInputs) err
 		log.Warn("--fail-on new without a baseline: every blocked path counts as new")
 	}
 
+	// The scanner reads 0 as "default"; on the command line 0 means none.
+	retries := o.Retries
+	if retries == 0 {
+		retries = -1
+	}
 	toScan := len(in.Inventory.ScannedHosts())
 	bar := newScanProgress(f, toScan, !o.Quiet && f.IO.IsStderrTTY())
 	results := scanner.Run(ctx, in.Inventory, scanner.Options{
@@ -151,7 +159,7 @@ func runScan(ctx context.Context, f *Factory, o *scanOptions, in scanInputs) err
 		HostTimeout:      o.HostTimeout,
 		Deadline:         o.Deadline,
 		OperationTimeout: o.OperationTimeout,
-		Retries:          o.Retries,
+		Retries:          retries,
 		Logger:           log,
 		Password:         in.Password,
 		Progress: func(done, total int, r *facts.HostResult) {

@@ -336,3 +336,23 @@ func demoHostNotes() []verdict.Reason {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// Small returns a two-path report with a baseline and waivers: a compact
+// fuzz seed that still reaches every section of every renderer.
+func Small() *report.Report {
+	full := DemoFull()
+	r := Demo()
+	r.Hosts = []facts.HostResult{r.Hosts[0], r.Hosts[8]} // CORE01 and the failed AGENT07
+	keep := map[string]bool{"CORE01|agent|AGENT02|127.0.0.32": true, "CORE02|share|NAS01|nas01": true}
+	var paths []verdict.Path
+	for _, p := range r.Matrix.Paths {
+		if keep[p.ID] {
+			paths = append(paths, p)
+		}
+	}
+	r.Matrix.Paths = paths
+	r.Waivers = full.Waivers
+	r.Baseline = report.Compare(DemoBaseline(), r)
+	r.Baseline.History = r.Baseline.History[:1]
+	return r
+}

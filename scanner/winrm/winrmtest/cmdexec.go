@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf16"
 )
 
@@ -13,6 +14,24 @@ import (
 type execResult struct {
 	stdout, stderr string
 	exit           int
+	// phases is output printed later (after Start-Sleep in a script).
+	phases []execPhase
+}
+
+// execPhase is output that appears delay after the previous output.
+type execPhase struct {
+	delay          time.Duration
+	stdout, stderr string
+}
+
+// flatten drops the timing of phases (for compound cmd lines).
+func (r execResult) flatten() execResult {
+	for _, p := range r.phases {
+		r.stdout += p.stdout
+		r.stderr += p.stderr
+	}
+	r.phases = nil
+	return r
 }
 
 // executor runs command lines the way the host would: through cmd.exe
@@ -109,12 +128,13 @@ func (x *executor) cmd(line string) (execResult, func([]byte) execResult) {
 			continue
 		}
 		res, onStdin, stop := x.builtin(text, exit)
+		if len(segs) == 1 && toOut == "out" && toErr == "err" {
+			return res, onStdin
+		}
 		if onStdin != nil {
-			if len(segs) == 1 {
-				return execResult{}, onStdin
-			}
 			res = onStdin(nil) // stdin of a compound line is not the client's
 		}
+		res = res.flatten()
 		for _, o := range []struct{ s, to string }{{res.stdout, toOut}, {res.stderr, toErr}} {
 			switch o.to {
 			case "out":
@@ -184,10 +204,11 @@ func (x *executor) builtin(text string, lastExit int) (res execResult, onStdin f
 	case "ver":
 		return execResult{stdout: fmt.Sprintf("\r\nMicrosoft Windows [Version %s.0]\r\n", x.hs.h.osVersion())}, nil, false
 	case "cmd":
-		args := strings.TrimSpace(rest)
+		// Trailing spaces belong to the command: "cmd /c echo out && ..." prints "out ".
+		args := strings.TrimLeft(rest, " \t")
 		for strings.HasPrefix(args, "/") {
 			flag, after := firstToken(args)
-			args = strings.TrimSpace(after)
+			args = strings.TrimLeft(after, " \t")
 			if f := strings.ToLower(flag); f == "/c" || f == "/k" {
 				break
 			}
@@ -366,11 +387,24 @@ var psStatementSep = regexp.MustCompile(`[;\r\n]+`)
 
 // runPS interprets the few statements the simulator knows; anything else is
 // CommandNotFound, as PowerShell would report for a missing command.
+// Start-Sleep splits the output into phases released over time.
 func (x *executor) runPS(script string, _ []byte) execResult {
 	h := x.hs.h
+	var res execResult
 	var out strings.Builder
 	var errs []string
-	exit := 0
+	var total time.Duration
+	flush := func() {
+		stderr := x.psErrors(errs)
+		if len(res.phases) == 0 {
+			res.stdout, res.stderr = out.String(), stderr
+		} else {
+			p := &res.phases[len(res.phases)-1]
+			p.stdout, p.stderr = out.String(), stderr
+		}
+		out.Reset()
+		errs = nil
+	}
 	for _, st := range psStatementSep.Split(script, -1) {
 		st = strings.TrimSpace(st)
 		lower := strings.ToLower(st)
@@ -378,22 +412,35 @@ func (x *executor) runPS(script string, _ []byte) execResult {
 		case st == "" || strings.HasPrefix(st, "#"):
 		case strings.HasPrefix(st, "$") && strings.Contains(st, "=") && !strings.Contains(st, "=="):
 			// assignment: no output
-		case lower == "hostname" || lower == "hostname.exe" || lower == "$env:computername" ||
-			lower == "[environment]::machinename" || lower == "[system.environment]::machinename":
-			out.WriteString(h.Name + "\r\n")
+		case lower == "hostname" || lower == "hostname.exe":
+			out.WriteString(h.Name + "\r\n") // a native program: CRLF
 		case lower == "whoami" || lower == "whoami.exe":
 			out.WriteString(x.acct.whoami() + "\r\n")
+		case lower == "$env:computername" || lower == "[environment]::machinename" || lower == "[system.environment]::machinename":
+			out.WriteString(h.Name + "\r\n")
 		case lower == "$env:username":
 			out.WriteString(x.acct.user.Name + "\r\n")
 		case lower == "$env:userdomain":
 			out.WriteString(x.acct.netbiosDomain() + "\r\n")
 		case strings.HasPrefix(lower, "exit"):
 			if n, err := strconv.Atoi(strings.TrimSpace(st[4:])); err == nil {
-				exit = n
+				res.exit = n
 			}
-			return x.psResult(out.String(), errs, exit)
+			flush()
+			return res
 		case strings.HasPrefix(lower, "start-sleep"):
-		case strings.HasPrefix(lower, "write-output ") || strings.HasPrefix(lower, "write-host ") || strings.HasPrefix(lower, "echo "):
+			d := parseStartSleep(st)
+			if total+d > maxScriptSleep {
+				d = maxScriptSleep - total
+			}
+			total += d
+			flush()
+			res.phases = append(res.phases, execPhase{delay: d})
+		case strings.HasPrefix(lower, "write-host "):
+			// The console host ends Write-Host lines with LF (pypsrp recordings).
+			_, arg := firstToken(st)
+			out.WriteString(unquotePS(strings.TrimSpace(arg)) + "\n")
+		case strings.HasPrefix(lower, "write-output ") || strings.HasPrefix(lower, "echo "):
 			_, arg := firstToken(st)
 			out.WriteString(unquotePS(strings.TrimSpace(arg)) + "\r\n")
 		case (strings.HasPrefix(st, "'") && strings.HasSuffix(st, "'") || strings.HasPrefix(st, `"`) && strings.HasSuffix(st, `"`)) && len(st) >= 2:
@@ -401,10 +448,34 @@ func (x *executor) runPS(script string, _ []byte) execResult {
 		default:
 			cmd, _ := firstToken(st)
 			errs = append(errs, psNotRecognized(cmd, st))
-			exit = 1
+			res.exit = 1
 		}
 	}
-	return x.psResult(out.String(), errs, exit)
+	flush()
+	return res
+}
+
+// maxScriptSleep bounds Start-Sleep in simulated scripts.
+const maxScriptSleep = time.Hour
+
+// parseStartSleep reads Start-Sleep N, -Seconds N, -s N, -Milliseconds N, -m N.
+func parseStartSleep(st string) time.Duration {
+	f := strings.Fields(st)[1:]
+	unit := time.Second
+	for _, a := range f {
+		la := strings.ToLower(a)
+		switch {
+		case strings.HasPrefix(la, "-m"):
+			unit = time.Millisecond
+		case strings.HasPrefix(la, "-s"):
+			unit = time.Second
+		default:
+			if v, err := strconv.ParseFloat(a, 64); err == nil && v > 0 {
+				return time.Duration(v * float64(unit))
+			}
+		}
+	}
+	return 0
 }
 
 func unquotePS(s string) string {
@@ -440,20 +511,22 @@ func (x *executor) psFail(msg string, exit int) execResult {
 	return execResult{stderr: msg + "\r\n", exit: exit}
 }
 
-// psResult puts PowerShell errors on stderr, as plain text or as CLIXML
-// (what newer hosts emit for powershell -EncodedCommand).
+// psResult puts PowerShell errors on stderr.
 func (x *executor) psResult(stdout string, errs []string, exit int) execResult {
-	res := execResult{stdout: stdout, exit: exit}
+	return execResult{stdout: stdout, stderr: x.psErrors(errs), exit: exit}
+}
+
+// psErrors renders PowerShell errors as plain text or as CLIXML (what newer
+// hosts emit for powershell -EncodedCommand).
+func (x *executor) psErrors(errs []string) string {
 	if len(errs) == 0 {
-		return res
+		return ""
 	}
 	text := strings.Join(errs, "")
 	if x.faults.CLIXMLErrors {
-		res.stderr = clixml(text)
-	} else {
-		res.stderr = text
+		return clixml(text)
 	}
-	return res
+	return text
 }
 
 // clixml wraps error text the way PowerShell serialises its error stream.

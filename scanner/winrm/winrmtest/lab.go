@@ -287,29 +287,20 @@ var yamlTypeSuffix = regexp.MustCompile(` in type [\w.*\[\]]+`)
 func yamlError(file string, err error) error {
 	var te *yaml.TypeError
 	if errors.As(err, &te) {
-		msgs := make([]string, 0, len(te.Errors))
-		line := 0
+		var errs []*LabError
 		for _, m := range te.Errors {
 			m = yamlTypeSuffix.ReplaceAllString(m, "")
-			if n, rest, ok := splitYAMLLine(m); ok {
-				if line == 0 {
-					line = n
-				}
-				m = fmt.Sprintf("line %d: %s", n, rest)
-			}
-			msgs = append(msgs, m)
+			n, rest, _ := splitYAMLLine(m)
+			errs = append(errs, &LabError{File: file, Line: n, Msg: rest})
 		}
-		if len(msgs) == 1 && line > 0 {
-			_, rest, _ := splitYAMLLine(yamlTypeSuffix.ReplaceAllString(te.Errors[0], ""))
-			return &LabError{File: file, Line: line, Msg: rest}
+		if len(errs) == 1 {
+			return errs[0]
 		}
-		return &LabError{File: file, Line: line, Msg: strings.Join(msgs, "; ")}
+		return &LabErrors{Errs: errs}
 	}
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	if n, rest, ok := splitYAMLLine(msg); ok {
-		return &LabError{File: file, Line: n, Msg: rest}
-	}
-	return &LabError{File: file, Msg: msg}
+	n, rest, _ := splitYAMLLine(msg)
+	return &LabError{File: file, Line: n, Msg: rest}
 }
 
 func splitYAMLLine(m string) (int, string, bool) {

@@ -43,6 +43,7 @@ type shell struct {
 type outChunk struct {
 	stream string
 	data   []byte
+	at     time.Time // when the process prints it
 }
 
 // command is one process in a shell. Output is computed when the process
@@ -54,7 +55,7 @@ type command struct {
 	stdin      []byte
 	stdinDone  bool
 	finished   bool
-	readyAt    time.Time
+	doneAt     time.Time // when the process exits (its last output is printed)
 	hang       bool
 	pending    []outChunk
 	exitCode   int
@@ -278,25 +279,51 @@ func (hs *hostServer) command(rq *request, env *envelope, acct account, faults *
 		`<rsp:CommandResponse><rsp:CommandId>`+c.id+`</rsp:CommandId></rsp:CommandResponse>`)
 }
 
-// finish stores a command's output. Caller holds hs.mu.
+// finish stores a command's output, timed from now: RemoteRuntime delays
+// everything, script phases (Start-Sleep) spread it out. Caller holds hs.mu.
 func (hs *hostServer) finish(c *command, res execResult, faults *Faults, codepage int) {
 	if c.terminated || c.finished {
 		return
 	}
 	c.finished = true
-	c.readyAt = time.Now().Add(faults.RemoteRuntime)
+	at := time.Now().Add(faults.RemoteRuntime)
 	c.hang = faults.Hang
 	c.exitCode = res.exit
+	add := func(stream, text string) {
+		if text != "" {
+			c.pending = append(c.pending, outChunk{stream, encodeOutput(text, codepage), at})
+		}
+	}
 	if faults.OversizedOutput > 0 {
-		c.pending = append(c.pending, outChunk{"stdout", noise(faults.OversizedOutput)})
+		c.pending = append(c.pending, outChunk{"stdout", noise(faults.OversizedOutput), at})
 	}
-	if res.stdout != "" {
-		c.pending = append(c.pending, outChunk{"stdout", encodeOutput(res.stdout, codepage)})
+	add("stdout", res.stdout)
+	add("stderr", res.stderr)
+	for _, p := range res.phases {
+		at = at.Add(p.delay)
+		add("stdout", p.stdout)
+		add("stderr", p.stderr)
 	}
-	if res.stderr != "" {
-		c.pending = append(c.pending, outChunk{"stderr", encodeOutput(res.stderr, codepage)})
-	}
+	c.doneAt = at
 	c.changed()
+}
+
+// available reports whether a Receive has something to return now, and
+// otherwise when it will.
+func (c *command) available(now time.Time) (bool, time.Time) {
+	if !c.finished || c.hang {
+		return false, time.Time{}
+	}
+	if len(c.pending) > 0 {
+		if !now.Before(c.pending[0].at) {
+			return true, time.Time{}
+		}
+		return false, c.pending[0].at
+	}
+	if !now.Before(c.doneAt) {
+		return true, time.Time{}
+	}
+	return false, c.doneAt
 }
 
 // noise is n bytes of printable lines, as a chatty script would print.
@@ -357,14 +384,15 @@ func (hs *hostServer) receive(rq *request, env *envelope, acct account, faults *
 			return result{drop: true}
 		}
 		now := time.Now()
-		if c.finished && !c.hang && !now.Before(c.readyAt) {
-			body := hs.takeOutput(env, c, maxEnv)
+		ready, next := c.available(now)
+		if ready {
+			body := hs.takeOutput(env, c, maxEnv, now)
 			hs.mu.Unlock()
 			return result{status: http.StatusOK, body: body}
 		}
 		wait := deadline.Sub(now)
-		if c.finished && !c.hang {
-			wait = min(wait, c.readyAt.Sub(now))
+		if !next.IsZero() {
+			wait = min(wait, next.Sub(now))
 		}
 		wake := c.notify
 		hs.mu.Unlock()
@@ -401,14 +429,14 @@ func (hs *hostServer) envelopeLimit(env *envelope) int {
 // takeOutput builds a ReceiveResponse that fits in maxEnv bytes: as much
 // pending output as fits, then End markers and Done once all is out.
 // Caller holds hs.mu.
-func (hs *hostServer) takeOutput(env *envelope, c *command, maxEnv int) []byte {
+func (hs *hostServer) takeOutput(env *envelope, c *command, maxEnv int, now time.Time) []byte {
 	w := hs.startEnvelope(nsReceive, nsShell+"/ReceiveResponse", env)
 	w.raw(`<rsp:ReceiveResponse>`)
 	const (
 		tailReserve  = 700 // End streams, CommandState Done, closing tags
 		elemOverhead = 120 // <rsp:Stream Name="stdout" CommandId="...">...</rsp:Stream>
 	)
-	for len(c.pending) > 0 {
+	for len(c.pending) > 0 && !now.Before(c.pending[0].at) {
 		avail := maxEnv - w.len() - tailReserve - elemOverhead
 		n := min(avail/4*3, maxStreamChunk, len(c.pending[0].data))
 		if n <= 0 {
@@ -423,7 +451,7 @@ func (hs *hostServer) takeOutput(env *envelope, c *command, maxEnv int) []byte {
 			c.pending = c.pending[1:]
 		}
 	}
-	if len(c.pending) == 0 {
+	if len(c.pending) == 0 && !now.Before(c.doneAt) {
 		if !c.doneSent {
 			w.raw(`<rsp:Stream Name="stdout" CommandId="` + c.id + `" End="true"></rsp:Stream>`)
 			w.raw(`<rsp:Stream Name="stderr" CommandId="` + c.id + `" End="true"></rsp:Stream>`)

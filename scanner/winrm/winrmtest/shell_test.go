@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -165,6 +166,8 @@ func TestQuotaFaults(t *testing.T) {
 			if err != nil {
 				t.Fatalf("command %d: %v", i, err)
 			}
+			go io.Copy(io.Discard, cmd.Stdout) // masterzen's pipes block until read
+			go io.Copy(io.Discard, cmd.Stderr)
 			cmd.Wait()
 		}
 		_, err = sh.ExecuteWithContext(context.Background(), "hostname")

@@ -150,8 +150,10 @@ func (v *validator) hosts() {
 			v.errorf(h.Line, "%s: name must be a NetBIOS computer name (1-15 characters, no dots, spaces or \\/:*?\"<>|)", where)
 		}
 		h.Name = strings.ToUpper(h.Name)
+		dupName := false
 		if prev, dup := names[h.Name]; dup && h.Name != "" {
 			v.errorf(h.Line, "%s: duplicate host name (first defined at line %d)", where, prev.Line)
+			dupName = true
 		} else {
 			names[h.Name] = h
 		}
@@ -168,7 +170,7 @@ func (v *validator) hosts() {
 		if h.FQDN != "" && !dnsNameRE.MatchString(h.FQDN) {
 			v.errorf(h.Line, "%s: fqdn %q is not a valid DNS name", where, h.FQDN)
 		}
-		if prev, dup := fqdns[h.FQDN]; dup && h.FQDN != "" {
+		if prev, dup := fqdns[h.FQDN]; dup && h.FQDN != "" && !dupName {
 			v.errorf(h.Line, "%s: fqdn %q is already used by host %s (line %d)", where, h.FQDN, prev.Name, prev.Line)
 		} else {
 			fqdns[h.FQDN] = h

@@ -1,0 +1,172 @@
+package winrmtest
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/masterzen/winrm"
+	"gopkg.in/yaml.v3"
+)
+
+// envelopeSeeds are real requests: pypsrp's recorded ones and masterzen's own.
+func envelopeSeeds(f *testing.F) []string {
+	files, _ := filepath.Glob("testdata/windows-wsman/*.yml")
+	var seeds []string
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		var rec recording
+		if err := yaml.Unmarshal(data, &rec); err != nil {
+			f.Fatal(err)
+		}
+		for _, m := range rec.Messages {
+			seeds = append(seeds, m.Request)
+		}
+	}
+	params := winrm.DefaultParameters
+	url := "http://127.0.0.1:5985/wsman"
+	for _, m := range []interface{ String() string }{
+		winrm.NewOpenShellRequest(url, params),
+		winrm.NewExecuteCommandRequest(url, "SHELL", "hostname", []string{"a", "b"}, params),
+		winrm.NewGetOutputRequest(url, "SHELL", "CMD", "stdout stderr", params),
+		winrm.NewSendInputRequest(url, "SHELL", "CMD", []byte("input"), true, params),
+		winrm.NewSignalRequest(url, "SHELL", "CMD", params),
+		winrm.NewDeleteShellRequest(url, "SHELL", params),
+	} {
+		seeds = append(seeds, m.String())
+	}
+	return seeds
+}
+
+// FuzzEnvelope: the SOAP request parser never panics, and what it accepts
+// has an action.
+func FuzzEnvelope(f *testing.F) {
+	for _, s := range envelopeSeeds(f) {
+		f.Add([]byte(s))
+	}
+	f.Add([]byte(`<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Header/><s:Body/></s:Envelope>`))
+	f.Add([]byte(`<?xml version="1.0" encoding="iso-8859-1"?><x/>`))
+	f.Add([]byte("\x00\xff<"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		env, err := parseEnvelope(data)
+		if err != nil {
+			return
+		}
+		if env.Action == "" || env.Options == nil {
+			t.Fatalf("accepted envelope without action/options: %+v", env)
+		}
+		if env.OperationTimeout < 0 || env.MaxEnvelopeSize < 0 {
+			t.Fatalf("negative limits: %+v", env)
+		}
+	})
+}
+
+func TestEnvelopeParsesClients(t *testing.T) {
+	seeds := envelopeSeedsT(t)
+	for _, s := range seeds {
+		env, err := parseEnvelope([]byte(s))
+		if err != nil {
+			t.Errorf("%v\n%.300s", err, s)
+			continue
+		}
+		if env.ResourceURI != shellURI {
+			t.Errorf("ResourceURI %q", env.ResourceURI)
+		}
+		switch env.Action {
+		case actionCommand:
+			if env.CommandLine == nil || env.CommandLine.Command == "" {
+				t.Errorf("Command without command line: %.300s", s)
+			}
+		case actionReceive:
+			if env.Receive == nil || env.Receive.DesiredStream.CommandID == "" {
+				t.Errorf("Receive without CommandId: %.300s", s)
+			}
+		case actionCreate:
+		default:
+			if !env.HasShellSelector {
+				t.Errorf("%s without ShellId selector", env.Action)
+			}
+		}
+	}
+}
+
+func envelopeSeedsT(t *testing.T) []string {
+	var seeds []string
+	files, _ := filepath.Glob("testdata/windows-wsman/*.yml")
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rec recording
+		if err := yaml.Unmarshal(data, &rec); err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range rec.Messages {
+			seeds = append(seeds, m.Request)
+		}
+	}
+	if len(seeds) == 0 {
+		t.Fatal("no seeds")
+	}
+	return seeds
+}
+
+func TestParseXSDuration(t *testing.T) {
+	tests := []struct {
+		in   string
+		want string
+		ok   bool
+	}{
+		{"PT60S", "1m0s", true},
+		{"PT0.5S", "500ms", true},
+		{"PT30M", "30m0s", true},
+		{"P0DT0H0M20S", "20s", true},
+		{"PT1H", "1h0m0s", true},
+		{"P1D", "24h0m0s", true},
+		{"60", "", false},
+		{"PT", "0s", true},
+		{"PTS", "", false},
+		{"PT5X", "", false},
+		{"P400D", "", false},
+	}
+	for _, tc := range tests {
+		d, err := parseXSDuration(tc.in)
+		if (err == nil) != tc.ok || (tc.ok && d.String() != tc.want) {
+			t.Errorf("parseXSDuration(%q) = %v, %v; want %s ok=%v", tc.in, d, err, tc.want, tc.ok)
+		}
+	}
+}
+
+// FuzzCommandLine: the cmd.exe / powershell.exe emulation never panics.
+func FuzzCommandLine(f *testing.F) {
+	for _, s := range []string{
+		"hostname", "echo out && echo err>&2 && exit 1", `cmd /c "echo x"`, "echo.", "echo", "^&", `"unterminated`,
+		winrm.Powershell("hostname; Start-Sleep -m 10; Write-Host 'x'"), "powershell -EncodedCommand !!", "powershell -e",
+		"powershell -Command -", "exit /b", "a || b & c && d", "%COMPUTERNAME%%", "whoami /all",
+	} {
+		f.Add(s)
+	}
+	lab := &Lab{Domains: []*Domain{{Name: "lab.example", Users: []User{{Name: "u", Password: "p"}}}},
+		Hosts: []*Host{{Name: "FUZZ", Address: "127.0.0.1", Domain: "lab.example", OS: OS{Build: 20348}}}}
+	if err := lab.Validate(); err != nil {
+		f.Fatal(err)
+	}
+	h := lab.Hosts[0]
+	hs := &hostServer{h: h, srv: &Server{lab: lab}}
+	acct, _ := h.resolveAccount("u", "LAB")
+	f.Fuzz(func(t *testing.T, line string) {
+		for _, skip := range []bool{false, true} {
+			x := &executor{hs: hs, acct: acct, faults: &Faults{}}
+			res, onStdin := x.start(line, skip)
+			if onStdin != nil {
+				res = onStdin([]byte(line))
+			}
+			_ = strings.ToValidUTF8(res.stdout+res.stderr, "")
+		}
+	})
+}
