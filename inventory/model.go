@@ -4,7 +4,10 @@
 // each domain. It performs no network I/O.
 package inventory
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Role is what a host is in the Rapid Recovery estate.
 type Role string
@@ -213,4 +216,17 @@ func (inv *Inventory) ScannedHosts() []*Host {
 		}
 	}
 	return out
+}
+
+// ServerName is the server part of the UNC path: Server as the loader set
+// it, or parsed from UNC for a Repository built without the loader.
+func (r *Repository) ServerName() string {
+	if r.Server != "" {
+		return r.Server
+	}
+	s := strings.TrimLeft(r.UNC, `\/`)
+	if i := strings.IndexAny(s, `\/`); i >= 0 {
+		s = s[:i]
+	}
+	return s
 }

@@ -114,10 +114,7 @@ func (e *engine) evaluate() ([]Path, []Reason) {
 			paths = append(paths, e.evalPath(core, KindAgent, target, link.NameUsed, port, "", normaliseAccount(acct)))
 		}
 		for _, repo := range e.coreRepositories(core) {
-			server := repo.Server
-			if server == "" {
-				server = uncServer(repo.UNC)
-			}
+			server := repo.ServerName()
 			target := repo.Host
 			if target == nil {
 				target = &inventory.Host{Name: server, Role: inventory.RoleRepositoryHost, Scan: true}
@@ -152,14 +149,6 @@ func (e *engine) coreRepositories(core *inventory.Core) []*inventory.Repository 
 		}
 	}
 	return out
-}
-
-func uncServer(unc string) string {
-	s := strings.TrimLeft(unc, `\/`)
-	if i := strings.IndexAny(s, `\/`); i >= 0 {
-		s = s[:i]
-	}
-	return s
 }
 
 // normaliseAccount fills Kind for accounts the loader left untyped.

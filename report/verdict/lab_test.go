@@ -113,10 +113,10 @@ func (l *lab) addAgent(core *inventory.Core, h *inventory.Host, nameUsed string)
 }
 
 func (l *lab) addRepo(core *inventory.Core, h *inventory.Host, unc string, acct inventory.Account) *inventory.Repository {
-	r := &inventory.Repository{Name: h.Name, UNC: unc, Server: uncServer(unc), Host: h, Account: acct, Cores: []*inventory.Core{core}}
+	r := &inventory.Repository{Name: h.Name, UNC: unc, Host: h, Account: acct, Cores: []*inventory.Core{core}}
 	core.Repositories = append(core.Repositories, r)
 	l.inv.Repositories = append(l.inv.Repositories, r)
-	l.probe(core.Host.Name, r.Server, 445, true, "")
+	l.probe(core.Host.Name, r.ServerName(), 445, true, "")
 	return r
 }
 

@@ -53,20 +53,8 @@ func probes(c *inventory.Core) []facts.Probe {
 		if r == nil {
 			continue
 		}
-		server := r.Server
-		if server == "" {
-			server = uncServer(r.UNC)
-		}
+		server := r.ServerName()
 		add(server, SMBPort)
 	}
 	return out
-}
-
-// uncServer returns "server" from \\server\share\path.
-func uncServer(unc string) string {
-	s := strings.TrimLeft(unc, `\/`)
-	if i := strings.IndexAny(s, `\/`); i >= 0 {
-		s = s[:i]
-	}
-	return s
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	ntlmssp "github.com/Azure/go-ntlmssp"
+	"github.com/masterzen/winrm"
 )
 
 // rawPost sends one POST to a host's /wsman with the given Authorization.
@@ -117,6 +118,48 @@ func TestUnauthorizedHeaders(t *testing.T) {
 			t.Error("AuthError leaks the password")
 		}
 	})
+}
+
+// TestBlankPostOnAuthenticatedConnection: after a successful handshake the
+// connection is authenticated (a request without Authorization is served),
+// but a blank POST on it is re-challenged, which masterzen's Encryption
+// relies on to start every message with a fresh NTLM context (§2.5).
+func TestBlankPostOnAuthenticatedConnection(t *testing.T) {
+	srv := startTestLab(t)
+	ep, _ := srv.Host("PLAIN1")
+	c := singleConnClient(t)
+	neg, _ := ntlmssp.NewNegotiateMessage("LAB", "")
+	resp := rawPost(t, c, ep.HTTPURL, "Negotiate "+base64.StdEncoding.EncodeToString(neg), "")
+	challenge, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(resp.Header.Get("Www-Authenticate"), "Negotiate "))
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth, err := ntlmssp.ProcessChallenge(challenge, "scanner", domPass, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp = rawPost(t, c, ep.HTTPURL, "Negotiate "+base64.StdEncoding.EncodeToString(auth), "")
+	if resp.StatusCode != 200 || resp.ContentLength != 0 || resp.Header.Get("Content-Type") != "" || resp.Close {
+		t.Fatalf("final leg with empty body: %d, length %d, type %q, close %v", resp.StatusCode, resp.ContentLength, resp.Header.Get("Content-Type"), resp.Close)
+	}
+	// A SOAP message without Authorization on the same connection is served.
+	create := winrm.NewOpenShellRequest(ep.HTTPURL, winrm.DefaultParameters).String()
+	resp = rawPost(t, c, ep.HTTPURL, "", create)
+	if resp.StatusCode != 200 {
+		t.Fatalf("Create on the authenticated connection: %d", resp.StatusCode)
+	}
+	// A blank POST is challenged again.
+	resp = rawPost(t, c, ep.HTTPURL, "", "")
+	if resp.StatusCode != 401 || !slices.Equal(resp.Header.Values("Www-Authenticate"), []string{"Negotiate", "Kerberos", `Basic realm="WSMAN"`}) {
+		t.Errorf("blank POST: %d %q", resp.StatusCode, resp.Header.Values("Www-Authenticate"))
+	}
+	calls := srv.CallsFor("PLAIN1")
+	conn := calls[0].ConnID
+	for _, call := range calls {
+		if call.ConnID != conn {
+			t.Errorf("call on connection %d, want all on %d", call.ConnID, conn)
+		}
+	}
 }
 
 // TestAuthRefused runs real masterzen clients into every way Windows says no.

@@ -29,16 +29,15 @@ const (
 
 // WS-Man actions of the remote shell protocol.
 const (
-	actionCreate   = nsTransfer + "/Create"
-	actionDelete   = nsTransfer + "/Delete"
-	actionCommand  = nsShell + "/Command"
-	actionReceive  = nsShell + "/Receive"
-	actionSend     = nsShell + "/Send"
-	actionSignal   = nsShell + "/Signal"
-	actionFault    = "http://schemas.dmtf.org/wbem/wsman/1/wsman/fault"
-	stateDone      = nsShell + "/CommandState/Done"
-	stateRunning   = nsShell + "/CommandState/Running"
-	signalTerminte = nsShell + "/signal/terminate"
+	actionCreate  = nsTransfer + "/Create"
+	actionDelete  = nsTransfer + "/Delete"
+	actionCommand = nsShell + "/Command"
+	actionReceive = nsShell + "/Receive"
+	actionSend    = nsShell + "/Send"
+	actionSignal  = nsShell + "/Signal"
+	actionFault   = "http://schemas.dmtf.org/wbem/wsman/1/wsman/fault"
+	stateDone     = nsShell + "/CommandState/Done"
+	stateRunning  = nsShell + "/CommandState/Running"
 )
 
 // shortAction names an action for Calls (Create, Command, ...).

@@ -170,6 +170,28 @@ func TestLoadLabFileErrors(t *testing.T) {
 	}
 }
 
+// TestNTLMEventsStored: operational events are kept in the model as written.
+func TestNTLMEventsStored(t *testing.T) {
+	lab, err := ParseLab([]byte(`
+hosts:
+  - name: A
+    address: 127.0.0.1
+    os: {build: 20348}
+    ntlmEvents:
+      - id: 4001
+        time: 2026-03-01T10:00:00Z
+        fields: {TargetName: 'cifs/127.0.0.32', ProcessName: 'Core.Service.exe'}
+`), "events.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := lab.Hosts[0].NTLMEvents
+	want := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	if len(ev) != 1 || ev[0].ID != 4001 || !ev[0].Time.Equal(want) || ev[0].Fields["TargetName"] != "cifs/127.0.0.32" {
+		t.Errorf("events %+v", ev)
+	}
+}
+
 // TestValidateProgrammaticLab: a Lab built in code gets the same defaults.
 func TestValidateProgrammaticLab(t *testing.T) {
 	lab := &Lab{Hosts: []*Host{{Name: "web1", Address: "127.0.0.9", OS: OS{Build: 17763},

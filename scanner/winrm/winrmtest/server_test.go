@@ -1,13 +1,16 @@
 package winrmtest
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -242,5 +245,48 @@ func TestCallsRecordRoundTrips(t *testing.T) {
 		if all[i].Seq <= all[i-1].Seq {
 			t.Fatal("calls out of order")
 		}
+	}
+}
+
+// TestRun: what `ntlmscan simulate` prints, and that it serves until ctx ends.
+func TestRun(t *testing.T) {
+	lab := newLab(t, `
+hosts:
+  - {name: B1, address: 127.0.0.1, os: {build: 20348}, winrm: {https: true}}
+  - {name: A1, address: 127.0.0.2, os: {build: 20348}}
+  - {name: C1, address: 127.0.0.3, winrm: {http: false}}
+`)
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	errc := make(chan error, 1)
+	go func() { errc <- Run(ctx, lab, pw, WithEphemeralPorts()); pw.Close() }()
+	sc := bufio.NewScanner(pr)
+	var lines []string
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+		if sc.Text() == "ready" {
+			break
+		}
+	}
+	if len(lines) != 4 || lines[3] != "ready" {
+		t.Fatalf("output %q", lines)
+	}
+	re := regexp.MustCompile(`^A1 http://` + regexp.QuoteMeta(lab.Hosts[1].Address) + `:\d+/wsman$`)
+	if !re.MatchString(lines[0]) || !strings.HasPrefix(lines[1], "B1 http://") || !strings.Contains(lines[1], " https://") || lines[2] != "C1 (no WinRM listener)" {
+		t.Errorf("output %q", lines)
+	}
+	url := strings.Fields(lines[0])[1]
+	resp, err := http.Post(url, soapContentType, nil)
+	if err != nil {
+		t.Fatalf("server not serving: %v", err)
+	}
+	resp.Body.Close()
+	cancel()
+	go io.Copy(io.Discard, pr)
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := http.Post(url, soapContentType, nil); err == nil {
+		t.Error("still serving after ctx ended")
 	}
 }

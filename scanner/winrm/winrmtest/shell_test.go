@@ -193,6 +193,31 @@ func TestQuotaFaults(t *testing.T) {
 	})
 }
 
+// TestUnknownShell: a shell id the host does not know (or that belongs to
+// another user) gets the InvalidSelectors fault.
+func TestUnknownShell(t *testing.T) {
+	srv := startLab(t, newLab(t, quotaLab))
+	c := newClient(t, srv, "QUOTA1", trNTLM, false, domUser, domPass, "")
+	other := newClient(t, srv, "QUOTA1", trNTLM, false, `LAB\other`, "Other-Passw0rd!", "")
+	mine, err := c.CreateShell()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mine.Close()
+	calls := srv.CallsFor("QUOTA1")
+	mineID := calls[len(calls)-1].ShellID
+	for _, id := range []string{"01234567-89AB-CDEF-0123-456789ABCDEF", mineID} {
+		_, err := other.NewShell(id).ExecuteWithContext(context.Background(), "hostname")
+		if err == nil {
+			t.Errorf("shell %s: command accepted", id)
+		}
+		calls := srv.CallsFor("QUOTA1")
+		if last := calls[len(calls)-1]; last.Action != "Command" || last.Fault != faultCodeInvalidSelectors {
+			t.Errorf("shell %s: last call %+v, want the InvalidSelectors fault", id, last)
+		}
+	}
+}
+
 // TestCommandLineLimits: cmd.exe refuses lines over 8191 characters with a
 // message and exit code 1; CreateProcess refuses lines over 32767 with a fault.
 func TestCommandLineLimits(t *testing.T) {

@@ -1,0 +1,38 @@
+// Package winrmtest serves simulated Windows hosts over real WinRM
+// (WS-Management over HTTP/HTTPS), the way net/http/httptest serves a
+// handler: load a lab, start a Server, point clients at its endpoints,
+// trust its CA for HTTPS, and Close it.
+//
+//	lab, err := winrmtest.LoadLab("examples/lab.yaml")
+//	srv, err := winrmtest.NewServer(lab, winrmtest.WithEphemeralPorts())
+//	defer srv.Close()
+//	ep, _ := srv.Host("CORE01") // ep.HTTPURL = "http://127.0.0.21:40123/wsman"
+//
+// Every lab host listens on its own loopback address (127.x.y.z) and
+// answers as Windows does (WINRM-PROTOCOL.md):
+//
+//   - the WinRS shell protocol: Create, Command, Receive (a long poll that
+//     answers the TimedOut fault 2150858793 after OperationTimeout), Send,
+//     Signal and Delete, with Windows' namespaces, header order, fault
+//     catalogue, per-user quotas and output split under the client's
+//     MaxEnvelopeSize;
+//   - authentication: NTLM bound to the TCP connection (via the internal
+//     ntlmserver package), MS-WSMV message encryption for clients that seal
+//     (masterzen Encryption("ntlm"), pywinrm), Basic for local accounts where
+//     enabled, Windows' exact 401 header sets, and the host's own
+//     "Restrict NTLM: Incoming NTLM traffic" policy;
+//   - commands answered from the lab: hostname, whoami, echo, exit, ver and
+//     cmd /c through a small cmd.exe emulation (8191-character limit
+//     included), powershell.exe -EncodedCommand for a few statements, and
+//     ntlmscan's collection request (COLLECTION.md) computed from the host's
+//     registry, services, SMB client configuration and the lab network.
+//
+// Faults (latency, remote runtime, hangs, dropped connections, empty 500s,
+// malformed XML, oversized output, quota faults, script failures, schema
+// version) are lab settings and can be changed on a running server with
+// SetFaults. Calls records every request (action, auth step, user,
+// connection) so tests can count round trips and NTLM handshakes.
+//
+// The lab YAML is described in the README ("The simulator lab file") and
+// by the Lab type; examples/lab.yaml is the demo fleet.
+package winrmtest
