@@ -7,6 +7,8 @@ import (
 	"bytes"
 	"io"
 	"os"
+
+	"golang.org/x/term"
 )
 
 // IOStreams are a command's standard streams.
@@ -25,7 +27,7 @@ func System() *IOStreams {
 	return &IOStreams{
 		In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr,
 		stdoutTTY: isTerminal(os.Stdout), stderrTTY: isTerminal(os.Stderr),
-		width: terminalWidth(),
+		width: terminalWidth(os.Stdout),
 	}
 }
 
@@ -53,14 +55,13 @@ func (s *IOStreams) Width() int {
 }
 
 func isTerminal(f *os.File) bool {
-	fi, err := f.Stat()
-	if err != nil {
-		return false
-	}
-	return fi.Mode()&os.ModeCharDevice != 0 && os.Getenv("TERM") != "dumb"
+	return term.IsTerminal(int(f.Fd())) && os.Getenv("TERM") != "dumb"
 }
 
-func terminalWidth() int {
+func terminalWidth(f *os.File) int {
+	if w, _, err := term.GetSize(int(f.Fd())); err == nil && w >= 40 {
+		return w
+	}
 	// COLUMNS is set by most shells; without it a conservative default keeps
 	// tables readable in pagers and logs.
 	if c := os.Getenv("COLUMNS"); c != "" {
