@@ -227,11 +227,11 @@ func (w *walker) domainOrWorkgroup(m map[string]entry, field string) (domain, wo
 	domain = w.optStr(m, field, "domain")
 	workgroup = w.optStr(m, field, "workgroup")
 	if domain.set && workgroup.set {
-		w.ps.add(workgroup.line, workgroup.field, "a machine is either joined to a domain or in a workgroup; keep one", "domain and workgroup are both set")
+		w.ps.Add(workgroup.line, workgroup.field, "a machine is either joined to a domain or in a workgroup; keep one", "domain and workgroup are both set")
 	}
 	if workgroup.set {
 		if r := checkNetBIOS(workgroup.v); r != "" {
-			w.ps.add(workgroup.line, workgroup.field, "give the workgroup name, e.g. WORKGROUP", "workgroup %q %s", clip(workgroup.v), r)
+			w.ps.Add(workgroup.line, workgroup.field, "give the workgroup name, e.g. WORKGROUP", "workgroup %q %s", clip(workgroup.v), r)
 			workgroup.set = false
 		} else {
 			workgroup.v = strings.ToUpper(workgroup.v)
@@ -272,13 +272,13 @@ func (w *walker) winrm(e entry, field string) winrmSpec {
 		case TransportNTLM, TransportBasic:
 			ws.transport = opt[Transport]{v: Transport(v), set: true, line: t.line, field: t.field}
 		case TransportKerberos, "kerberos-reserved", "negotiate-kerberos":
-			w.ps.add(t.line, t.field, "use transport: ntlm (Negotiate/NTLM, accepted by every Windows WinRM listener by default)", "transport kerberos is reserved and not implemented yet")
+			w.ps.Add(t.line, t.field, "use transport: ntlm (Negotiate/NTLM, accepted by every Windows WinRM listener by default)", "transport kerberos is reserved and not implemented yet")
 		default:
 			hint := "valid transports: ntlm, basic"
 			if s := suggest(v, transports); s != "" && s != string(TransportKerberos) {
 				hint = "did you mean " + quote(s) + "?"
 			}
-			w.ps.add(t.line, t.field, hint, "unknown transport %q", clip(t.v))
+			w.ps.Add(t.line, t.field, hint, "unknown transport %q", clip(t.v))
 		}
 	}
 	ws.port = w.optInt(m, field, "port", 1, 65535)
@@ -288,7 +288,7 @@ func (w *walker) winrm(e entry, field string) winrmSpec {
 	ws.tlsServerName = w.optStr(m, field, "tls_server_name")
 	if ws.tlsServerName.set {
 		if r := checkDNSName(ws.tlsServerName.v); r != "" {
-			w.ps.add(ws.tlsServerName.line, ws.tlsServerName.field, "give the DNS name in the server certificate", "%q %s", clip(ws.tlsServerName.v), r)
+			w.ps.Add(ws.tlsServerName.line, ws.tlsServerName.field, "give the DNS name in the server certificate", "%q %s", clip(ws.tlsServerName.v), r)
 			ws.tlsServerName.set = false
 		}
 	}
@@ -296,9 +296,9 @@ func (w *walker) winrm(e entry, field string) winrmSpec {
 		d, err := time.ParseDuration(t.v)
 		switch {
 		case err != nil:
-			w.ps.add(t.line, t.field, "write a duration such as 60s, 2m or 1m30s", "invalid duration %q", clip(t.v))
+			w.ps.Add(t.line, t.field, "write a duration such as 60s, 2m or 1m30s", "invalid duration %q", clip(t.v))
 		case d <= 0 || d > time.Hour:
-			w.ps.add(t.line, t.field, "use a duration between 1s and 1h", "timeout %s is out of range", d)
+			w.ps.Add(t.line, t.field, "use a duration between 1s and 1h", "timeout %s is out of range", d)
 		default:
 			ws.timeout = opt[time.Duration]{v: d, set: true, line: t.line, field: t.field}
 		}
@@ -307,7 +307,7 @@ func (w *walker) winrm(e entry, field string) winrmSpec {
 	// Options that exclude each other within one block; combinations across
 	// defaults, groups and hosts are checked on the effective settings.
 	if ws.caFile.set && ws.insecure.set && ws.insecure.v {
-		w.ps.add(ws.insecure.line, ws.insecure.field, "keep ca_file and remove insecure_skip_verify", "insecure_skip_verify and ca_file exclude each other")
+		w.ps.Add(ws.insecure.line, ws.insecure.field, "keep ca_file and remove insecure_skip_verify", "insecure_skip_verify and ca_file exclude each other")
 	}
 	return ws
 }
@@ -320,7 +320,7 @@ func (w *walker) credentials(n *yaml.Node, field string) []credSpec {
 	for _, e := range es {
 		f := join(field, e.name)
 		if !identRE.MatchString(e.name) {
-			w.ps.add(e.line(), f, "use letters, digits, '.', '_' and '-'", "invalid credential name %q", clip(e.name))
+			w.ps.Add(e.line(), f, "use letters, digits, '.', '_' and '-'", "invalid credential name %q", clip(e.name))
 			continue
 		}
 		c := credSpec{name: e.name, line: e.line(), field: f}
@@ -350,7 +350,7 @@ func (w *walker) domains(n *yaml.Node, field string) []*domainSpec {
 	for _, e := range es {
 		f := join(field, e.name)
 		if r := checkDNSName(e.name); r != "" {
-			w.ps.add(e.line(), f, "key each domain by its DNS name, e.g. corp.example, and give the NetBIOS name as netbios: CORP", "domain name %q %s", clip(e.name), r)
+			w.ps.Add(e.line(), f, "key each domain by its DNS name, e.g. corp.example, and give the NetBIOS name as netbios: CORP", "domain name %q %s", clip(e.name), r)
 			continue
 		}
 		d := &domainSpec{name: strings.ToLower(e.name), line: e.line(), field: f}
@@ -361,7 +361,7 @@ func (w *walker) domains(n *yaml.Node, field string) []*domainSpec {
 		d.netbios = w.optStr(m, f, "netbios")
 		if d.netbios.set {
 			if r := checkNetBIOS(d.netbios.v); r != "" {
-				w.ps.add(d.netbios.line, d.netbios.field, "give the pre-Windows 2000 domain name, e.g. CORP", "NetBIOS domain name %q %s", clip(d.netbios.v), r)
+				w.ps.Add(d.netbios.line, d.netbios.field, "give the pre-Windows 2000 domain name, e.g. CORP", "NetBIOS domain name %q %s", clip(d.netbios.v), r)
 				d.netbios.set = false
 			} else {
 				d.netbios.v = strings.ToUpper(d.netbios.v)
@@ -370,7 +370,7 @@ func (w *walker) domains(n *yaml.Node, field string) []*domainSpec {
 		d.forest = w.optStr(m, f, "forest")
 		if d.forest.set {
 			if r := checkDNSName(d.forest.v); r != "" {
-				w.ps.add(d.forest.line, d.forest.field, "give the forest root domain's DNS name", "forest %q %s", clip(d.forest.v), r)
+				w.ps.Add(d.forest.line, d.forest.field, "give the forest root domain's DNS name", "forest %q %s", clip(d.forest.v), r)
 				d.forest.set = false
 			} else {
 				d.forest.v = strings.ToLower(d.forest.v)
@@ -396,7 +396,7 @@ func (w *walker) groups(n *yaml.Node, field string) []*groupSpec {
 	for _, e := range es {
 		f := join(field, e.name)
 		if !identRE.MatchString(e.name) {
-			w.ps.add(e.line(), f, "use letters, digits, '.', '_' and '-'", "invalid group name %q", clip(e.name))
+			w.ps.Add(e.line(), f, "use letters, digits, '.', '_' and '-'", "invalid group name %q", clip(e.name))
 			continue
 		}
 		g := &groupSpec{name: e.name, line: e.line(), field: f}
@@ -422,7 +422,7 @@ func (w *walker) tagList(m map[string]entry, field string) []opt[string] {
 	out := tags[:0]
 	for _, t := range tags {
 		if !identRE.MatchString(t.v) {
-			w.ps.add(t.line, t.field, "use letters, digits, '.', '_' and '-'", "invalid tag %q", clip(t.v))
+			w.ps.Add(t.line, t.field, "use letters, digits, '.', '_' and '-'", "invalid tag %q", clip(t.v))
 			continue
 		}
 		out = append(out, t)
@@ -448,7 +448,7 @@ func (w *walker) hosts(n *yaml.Node, field string, role Role) []*hostSpec {
 	for _, e := range es {
 		f := join(field, e.name)
 		if !identRE.MatchString(e.name) {
-			w.ps.add(e.line(), f, "use the computer name (letters, digits, '-', '_', '.'), e.g. AGENT01 or agent01.corp.example", "invalid host name %q", clip(e.name))
+			w.ps.Add(e.line(), f, "use the computer name (letters, digits, '-', '_', '.'), e.g. AGENT01 or agent01.corp.example", "invalid host name %q", clip(e.name))
 			continue
 		}
 		if h := w.host(e, f, role); h != nil {
@@ -476,7 +476,7 @@ func (w *walker) host(e entry, field string, role Role) *hostSpec {
 	h.address = w.optStr(m, field, "address")
 	if h.address.set {
 		if r, hint := checkHostName(h.address.v); r != "" {
-			w.ps.add(h.address.line, h.address.field, hint, "address %q %s", clip(h.address.v), r)
+			w.ps.Add(h.address.line, h.address.field, hint, "address %q %s", clip(h.address.v), r)
 			h.address.set = false
 		}
 	}
@@ -490,7 +490,7 @@ func (w *walker) host(e entry, field string, role Role) *hostSpec {
 			r = "is an IP address"
 		}
 		if r != "" {
-			w.ps.add(h.fqdn.line, h.fqdn.field, "give the full DNS name, e.g. agent01.corp.example, or leave fqdn out for a workgroup machine", "fqdn %q %s", clip(h.fqdn.v), r)
+			w.ps.Add(h.fqdn.line, h.fqdn.field, "give the full DNS name, e.g. agent01.corp.example, or leave fqdn out for a workgroup machine", "fqdn %q %s", clip(h.fqdn.v), r)
 			h.fqdn.set = false
 		} else {
 			h.fqdn.v = strings.ToLower(h.fqdn.v)
@@ -499,7 +499,7 @@ func (w *walker) host(e entry, field string, role Role) *hostSpec {
 	h.netbios = w.optStr(m, field, "netbios")
 	if h.netbios.set {
 		if r := checkNetBIOS(h.netbios.v); r != "" {
-			w.ps.add(h.netbios.line, h.netbios.field, "give the computer name as shown by hostname.exe (at most 15 characters)", "NetBIOS name %q %s", clip(h.netbios.v), r)
+			w.ps.Add(h.netbios.line, h.netbios.field, "give the computer name as shown by hostname.exe (at most 15 characters)", "NetBIOS name %q %s", clip(h.netbios.v), r)
 			h.netbios.set = false
 		} else {
 			h.netbios.v = strings.ToUpper(h.netbios.v)
@@ -540,7 +540,7 @@ func (w *walker) host(e entry, field string, role Role) *hostSpec {
 		names, _, _ := w.strList(x.val, join(field, "service_names"))
 		h.serviceNames = names
 		if len(names) == 0 {
-			w.ps.add(x.line(), join(field, "service_names"), "remove the key to use the default RapidRecoveryCore", "is empty")
+			w.ps.Add(x.line(), join(field, "service_names"), "remove the key to use the default RapidRecoveryCore", "is empty")
 		}
 	}
 	return h
@@ -557,13 +557,13 @@ func (w *walker) described(e entry, field string) *describedSpec {
 	if p := w.optStr(m, field, "platform"); p.set {
 		v := strings.ToLower(p.v)
 		if !containsFold(platforms, v) {
-			w.ps.add(p.line, p.field, keyHintValues(v, platforms), "unknown platform %q", clip(p.v))
+			w.ps.Add(p.line, p.field, keyHintValues(v, platforms), "unknown platform %q", clip(p.v))
 		} else {
 			p.v = v
 			d.platform = p
 		}
 	} else if _, given := m["platform"]; !given && !badKeys {
-		w.ps.add(e.line(), field, "add platform: nas, samba, windows or other", "a described host needs a platform")
+		w.ps.Add(e.line(), field, "add platform: nas, samba, windows or other", "a described host needs a platform")
 	}
 	d.lm = w.optInt(m, field, "lm_compatibility_level", 0, 5)
 	d.v1only = w.optBool(m, field, "ntlmv1_only")
@@ -590,7 +590,7 @@ func (w *walker) account(e entry, field string) opt[accountSpec] {
 		n := w.optStr(m, field, "name")
 		if !n.set {
 			if _, given := m["name"]; !given && w.unknownKeys == before {
-				w.ps.add(e.line(), field, `add name: DOMAIN\user, HOST\user or LocalSystem`, "account needs a name")
+				w.ps.Add(e.line(), field, `add name: DOMAIN\user, HOST\user or LocalSystem`, "account needs a name")
 			}
 			return o
 		}
@@ -614,7 +614,7 @@ func (w *walker) link(n *yaml.Node, field string) *linkSpec {
 		return nil
 	}
 	if r.Kind == yaml.ScalarNode && !isNull(r) {
-		w.ps.add(r.Line, field, "write '- {agent: "+clip(r.Value)+", name: <the name the Core uses: FQDN, NetBIOS name or IP>}'", "an agent entry needs agent: and name:")
+		w.ps.Add(r.Line, field, "write '- {agent: "+clip(r.Value)+", name: <the name the Core uses: FQDN, NetBIOS name or IP>}'", "an agent entry needs agent: and name:")
 		return nil
 	}
 	l := &linkSpec{line: r.Line, field: field}
@@ -634,14 +634,14 @@ func (w *walker) link(n *yaml.Node, field string) *linkSpec {
 		w.text(x.val, join(field, "description"))
 	}
 	if _, given := m["agent"]; !given && !badKeys {
-		w.ps.add(l.line, field, "add agent: NAME (an entry under agents:)", "agent entry has no agent:")
+		w.ps.Add(l.line, field, "add agent: NAME (an entry under agents:)", "agent entry has no agent:")
 	}
 	if _, given := m["name"]; !given && !badKeys {
-		w.ps.add(l.line, field, "add name: with exactly what the Core uses for this agent (its FQDN, NetBIOS name or IP address, as shown in the Core console)", "agent entry has no name:")
+		w.ps.Add(l.line, field, "add name: with exactly what the Core uses for this agent (its FQDN, NetBIOS name or IP address, as shown in the Core console)", "agent entry has no name:")
 	}
 	if l.name.set {
 		if r, hint := checkHostName(l.name.v); r != "" {
-			w.ps.add(l.name.line, l.name.field, hint, "name %q %s", clip(l.name.v), r)
+			w.ps.Add(l.name.line, l.name.field, hint, "name %q %s", clip(l.name.v), r)
 			l.name.set = false
 		}
 	}
@@ -654,7 +654,7 @@ func (w *walker) repos(n *yaml.Node, field string) []*repoSpec {
 	for _, e := range es {
 		f := join(field, e.name)
 		if hasControl(e.name) || strings.TrimSpace(e.name) == "" || len(e.name) > 128 {
-			w.ps.add(e.line(), f, "use the repository's name as shown in the Core console", "invalid repository name %q", clip(e.name))
+			w.ps.Add(e.line(), f, "use the repository's name as shown in the Core console", "invalid repository name %q", clip(e.name))
 			continue
 		}
 		rs := &repoSpec{name: e.name, line: e.line(), field: f}
@@ -666,18 +666,18 @@ func (w *walker) repos(n *yaml.Node, field string) []*repoSpec {
 		badKeys := w.unknownKeys > before
 		rs.unc = w.optStr(m, f, "unc")
 		if _, given := m["unc"]; !given && !badKeys {
-			w.ps.add(e.line(), f, `add unc: \\server\share`, "repository has no unc:")
+			w.ps.Add(e.line(), f, `add unc: \\server\share`, "repository has no unc:")
 		}
 		rs.host = w.optStr(m, f, "host")
 		if x, ok := m["account"]; ok {
 			rs.account = w.account(x, join(f, "account"))
 		} else if !badKeys {
-			w.ps.add(e.line(), f, `add account: with the credential the Core uses for the share (DOMAIN\user, HOST\user for a local account on the share host, or LocalSystem)`, "repository has no account:")
+			w.ps.Add(e.line(), f, `add account: with the credential the Core uses for the share (DOMAIN\user, HOST\user for a local account on the share host, or LocalSystem)`, "repository has no account:")
 		}
 		if k := w.optStr(m, f, "kind"); k.set {
 			v := strings.ToLower(k.v)
 			if !containsFold(repoKinds, v) {
-				w.ps.add(k.line, k.field, keyHintValues(v, repoKinds), "unknown kind %q", clip(k.v))
+				w.ps.Add(k.line, k.field, keyHintValues(v, repoKinds), "unknown kind %q", clip(k.v))
 			} else {
 				k.v = v
 				rs.kind = k
@@ -714,7 +714,7 @@ func (w *walker) version(e entry) opt[int64] {
 		return opt[int64]{}
 	}
 	if r.ShortTag() != "!!int" || r.Value != "1" {
-		w.ps.add(e.line(), "version", "this ntlmscan reads version: 1 files; upgrade ntlmscan or remove the key", "unsupported version %s", quote(r.Value))
+		w.ps.Add(e.line(), "version", "this ntlmscan reads version: 1 files; upgrade ntlmscan or remove the key", "unsupported version %s", quote(r.Value))
 		return opt[int64]{}
 	}
 	return opt[int64]{v: 1, set: true, line: e.line(), field: "version"}

@@ -27,15 +27,15 @@ func Parse(data []byte, filename string) (*Inventory, error) {
 	ps := newProblems(filename)
 	root := parseDocument(data, ps, "inventory")
 	if root == nil {
-		return nil, ps.err()
+		return nil, ps.Err()
 	}
 	w := newWalker(ps)
 	fs := w.file(root)
 	if w.exhausted {
-		return nil, ps.err()
+		return nil, ps.Err()
 	}
 	inv := resolve(w, fs, filename)
-	if err := ps.err(); err != nil {
+	if err := ps.Err(); err != nil {
 		return nil, err
 	}
 	return inv, nil

@@ -1,17 +1,15 @@
 package inventory
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/ntlmscan/ntlmscan/inventory/yamlcheck"
 )
 
 // maxFileSize bounds what Parse accepts; a real estate of thousands of
@@ -26,7 +24,7 @@ const nodeBudget = 1_000_000
 // (KnownFields) stops at the first problem; walking the nodes lets us report
 // every problem in one run, each with its line.
 type walker struct {
-	ps        *problems
+	ps        *yamlcheck.Collector
 	budget    int
 	exhausted bool
 	// unknownKeys counts rejected keys; a "missing X" error right after a
@@ -34,7 +32,7 @@ type walker struct {
 	unknownKeys int
 }
 
-func newWalker(ps *problems) *walker { return &walker{ps: ps, budget: nodeBudget} }
+func newWalker(ps *yamlcheck.Collector) *walker { return &walker{ps: ps, budget: nodeBudget} }
 
 // entry is one key: value pair of a mapping.
 type entry struct {
@@ -47,68 +45,38 @@ func (e entry) line() int { return e.key.Line }
 
 // parseDocument decodes data into a single YAML document node. It reports
 // syntax errors with their line and returns nil if there is nothing usable.
-func parseDocument(data []byte, ps *problems, what string) (root *yaml.Node) {
+func parseDocument(data []byte, ps *yamlcheck.Collector, what string) (root *yaml.Node) {
 	if len(data) > maxFileSize {
-		ps.add(0, "", "split the file or remove unrelated content", "file is %d bytes, more than the %d bytes allowed", len(data), maxFileSize)
+		ps.Add(0, "", "split the file or remove unrelated content", "file is %d bytes, more than the %d bytes allowed", len(data), maxFileSize)
 		return nil
 	}
 	defer func() {
 		// yaml.v3 is mature but this input is untrusted; never let a parser
 		// bug take the whole tool down.
 		if r := recover(); r != nil {
-			ps.add(0, "", "check the file is valid YAML", "the YAML parser failed: %v", r)
+			ps.Add(0, "", "check the file is valid YAML", "the YAML parser failed: %v", r)
 			root = nil
 		}
 	}()
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			ps.add(0, "", "start from the example in examples/", "the %s file is empty", what)
-			return nil
-		}
-		addYAMLError(ps, err)
+	const emptyHint = "start from the example in examples/"
+	root, extra, syntax := yamlcheck.Parse(data)
+	if syntax != nil {
+		ps.Add(syntax.Line, "", "fix the YAML syntax; indent with spaces, not tabs, and quote values that start with special characters", "invalid YAML: %s", syntax.Message)
+	}
+	if extra != nil {
+		ps.Add(extra.Line, "", "remove the '---' separator and everything after it, or merge the documents", "the file holds more than one YAML document")
+	}
+	switch {
+	case root == nil && syntax == nil: // no document at all, or only comments
+		ps.Add(0, "", emptyHint, "the %s file is empty", what)
 		return nil
-	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); err == nil {
-		ps.add(extra.Line, "", "remove the '---' separator and everything after it, or merge the documents", "the file holds more than one YAML document")
-	} else if !errors.Is(err, io.EOF) {
-		addYAMLError(ps, err)
-	}
-	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
-		ps.add(0, "", "start from the example in examples/", "the %s file is empty", what)
+	case root == nil: // the syntax error above stopped the first document
 		return nil
-	}
-	root = doc.Content[0]
-	if root.Kind == yaml.ScalarNode && root.ShortTag() == "!!null" {
-		ps.add(root.Line, "", "start from the example in examples/", "the %s file is empty", what)
+	case root.Kind == yaml.ScalarNode && root.ShortTag() == "!!null":
+		ps.Add(root.Line, "", emptyHint, "the %s file is empty", what)
 		return nil
 	}
 	return root
-}
-
-var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
-func addYAMLError(ps *problems, err error) {
-	var te *yaml.TypeError
-	if errors.As(err, &te) {
-		for _, msg := range te.Errors {
-			addYAMLMessage(ps, msg)
-		}
-		return
-	}
-	addYAMLMessage(ps, err.Error())
-}
-
-func addYAMLMessage(ps *problems, msg string) {
-	const hint = "fix the YAML syntax; indent with spaces, not tabs, and quote values that start with special characters"
-	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
-		n, _ := strconv.Atoi(m[1])
-		ps.add(n, "", hint, "invalid YAML: %s", m[2])
-		return
-	}
-	ps.add(0, "", hint, "invalid YAML: %s", strings.TrimPrefix(msg, "yaml: "))
 }
 
 // resolve follows aliases and charges the node budget.
@@ -125,7 +93,7 @@ func (w *walker) resolve(n *yaml.Node) *yaml.Node {
 	w.budget--
 	if w.budget < 0 {
 		w.exhausted = true
-		w.ps.add(n.Line, "", "do not nest YAML aliases that expand to huge trees", "the file expands to more than %d YAML nodes", nodeBudget)
+		w.ps.Add(n.Line, "", "do not nest YAML aliases that expand to huge trees", "the file expands to more than %d YAML nodes", nodeBudget)
 		return nil
 	}
 	return n
@@ -152,7 +120,7 @@ func (w *walker) entries(n *yaml.Node, field string) ([]entry, bool) {
 		if field == "" {
 			what = "the file must be"
 		}
-		w.ps.add(n.Line, field, "write it as indented key: value lines", "%s a mapping (key: value pairs), not %s", what, describeNode(n))
+		w.ps.Add(n.Line, field, "write it as indented key: value lines", "%s a mapping (key: value pairs), not %s", what, describeNode(n))
 		return nil, false
 	}
 	var own, merged []entry
@@ -168,11 +136,11 @@ func (w *walker) entries(n *yaml.Node, field string) ([]entry, bool) {
 			continue
 		}
 		if kr.Kind != yaml.ScalarNode || isNull(kr) {
-			w.ps.add(k.Line, field, "keys must be plain names", "invalid key (%s)", describeNode(kr))
+			w.ps.Add(k.Line, field, "keys must be plain names", "invalid key (%s)", describeNode(kr))
 			continue
 		}
 		if prev, dup := seen[kr.Value]; dup {
-			w.ps.add(k.Line, join(field, kr.Value), "remove one of them or merge them", "duplicate key %q (first defined on line %d)", kr.Value, prev)
+			w.ps.Add(k.Line, join(field, kr.Value), "remove one of them or merge them", "duplicate key %q (first defined on line %d)", kr.Value, prev)
 			continue
 		}
 		seen[kr.Value] = k.Line
@@ -211,7 +179,7 @@ func (w *walker) mergeEntries(v *yaml.Node, field string) []entry {
 		}
 		return out
 	}
-	w.ps.add(v.Line, field, "use '<<: *anchor' with an anchored mapping", "merge key '<<' needs a mapping or a list of mappings")
+	w.ps.Add(v.Line, field, "use '<<: *anchor' with an anchored mapping", "merge key '<<' needs a mapping or a list of mappings")
 	return nil
 }
 
@@ -234,12 +202,12 @@ func (w *walker) fields(n *yaml.Node, field string, keys ...string) (map[string]
 		}
 		w.unknownKeys++
 		if slices.Contains(secretKeys, strings.ToLower(e.name)) {
-			w.ps.add(e.line(), join(field, e.name),
+			w.ps.Add(e.line(), join(field, e.name),
 				"never put secrets in the inventory: use password_env: VARIABLE or password_file: /path/to/file in a credential",
 				"key %q is not allowed", e.name)
 			continue
 		}
-		w.ps.add(e.line(), join(field, e.name), keyHint(e.name, keys), "unknown key %q", e.name)
+		w.ps.Add(e.line(), join(field, e.name), keyHint(e.name, keys), "unknown key %q", e.name)
 	}
 	return out, true
 }
@@ -342,11 +310,11 @@ func (w *walker) scalar(n *yaml.Node, field, want string) *yaml.Node {
 		return nil
 	}
 	if isNull(r) {
-		w.ps.add(r.Line, field, "give a value or remove the key", "needs a value (%s)", want)
+		w.ps.Add(r.Line, field, "give a value or remove the key", "needs a value (%s)", want)
 		return nil
 	}
 	if r.Kind != yaml.ScalarNode {
-		w.ps.add(r.Line, field, "give a single value", "must be %s, not %s", want, describeNode(r))
+		w.ps.Add(r.Line, field, "give a single value", "must be %s, not %s", want, describeNode(r))
 		return nil
 	}
 	return r
@@ -360,15 +328,15 @@ func (w *walker) str(n *yaml.Node, field string) (string, bool) {
 		return "", false
 	}
 	if r.ShortTag() == "!!bool" {
-		w.ps.add(r.Line, field, "quote it if you really mean the text", "must be text, not true/false")
+		w.ps.Add(r.Line, field, "quote it if you really mean the text", "must be text, not true/false")
 		return "", false
 	}
 	if hasControl(r.Value) {
-		w.ps.add(r.Line, field, "remove line breaks, tabs and other control characters", "contains control characters")
+		w.ps.Add(r.Line, field, "remove line breaks, tabs and other control characters", "contains control characters")
 		return "", false
 	}
 	if strings.TrimSpace(r.Value) == "" {
-		w.ps.add(r.Line, field, "give a value or remove the key", "is empty")
+		w.ps.Add(r.Line, field, "give a value or remove the key", "is empty")
 		return "", false
 	}
 	return r.Value, true
@@ -398,12 +366,12 @@ func (w *walker) integer(n *yaml.Node, field string, lo, hi int64) (int64, bool)
 		if _, err := strconv.ParseInt(r.Value, 0, 64); err == nil {
 			hint = "remove the quotes"
 		}
-		w.ps.add(r.Line, field, hint, "must be a whole number, not %s", describeNode(r))
+		w.ps.Add(r.Line, field, hint, "must be a whole number, not %s", describeNode(r))
 		return 0, false
 	}
 	v, err := strconv.ParseInt(r.Value, 0, 64)
 	if err != nil || v < lo || v > hi {
-		w.ps.add(r.Line, field, fmt.Sprintf("use a value between %d and %d", lo, hi), "%s is out of range", r.Value)
+		w.ps.Add(r.Line, field, fmt.Sprintf("use a value between %d and %d", lo, hi), "%s is out of range", r.Value)
 		return 0, false
 	}
 	return v, true
@@ -417,7 +385,7 @@ func (w *walker) boolean(n *yaml.Node, field string) (bool, bool) {
 		return false, false
 	}
 	if r.ShortTag() != "!!bool" {
-		w.ps.add(r.Line, field, "write true or false", "must be true or false, not %q", clip(r.Value))
+		w.ps.Add(r.Line, field, "write true or false", "must be true or false, not %q", clip(r.Value))
 		return false, false
 	}
 	return strings.EqualFold(r.Value, "true"), true
@@ -440,7 +408,7 @@ func (w *walker) strList(n *yaml.Node, field string) ([]string, []int, bool) {
 		return []string{s}, []int{r.Line}, true
 	}
 	if r.Kind != yaml.SequenceNode {
-		w.ps.add(r.Line, field, "write a list: [a, b] or one '- item' per line", "must be a list, not %s", describeNode(r))
+		w.ps.Add(r.Line, field, "write a list: [a, b] or one '- item' per line", "must be a list, not %s", describeNode(r))
 		return nil, nil, false
 	}
 	var vals []string
@@ -468,7 +436,7 @@ func (w *walker) sequence(n *yaml.Node, field string) ([]*yaml.Node, bool) {
 		return nil, true
 	}
 	if r.Kind != yaml.SequenceNode {
-		w.ps.add(r.Line, field, "write one '- item' per line", "must be a list, not %s", describeNode(r))
+		w.ps.Add(r.Line, field, "write one '- item' per line", "must be a list, not %s", describeNode(r))
 		return nil, false
 	}
 	return r.Content, true

@@ -55,12 +55,12 @@ func LoadOverlay(path string, inv *Inventory) (*Overlay, error) {
 func ParseOverlay(data []byte, filename string, inv *Inventory) (*Overlay, error) {
 	ps := newProblems(filename)
 	if inv == nil {
-		ps.add(0, "", "load the inventory first", "a what-if file can only be checked against an inventory")
-		return nil, ps.err()
+		ps.Add(0, "", "load the inventory first", "a what-if file can only be checked against an inventory")
+		return nil, ps.Err()
 	}
 	root := parseDocument(data, ps, "what-if")
 	if root == nil {
-		return nil, ps.err()
+		return nil, ps.Err()
 	}
 	w := newWalker(ps)
 	ov := &Overlay{File: filename, Name: strings.TrimSuffix(filepath.Base(filename), filepath.Ext(filename))}
@@ -79,11 +79,11 @@ func ParseOverlay(data []byte, filename string, inv *Inventory) (*Overlay, error
 		}
 		e, given := m["changes"]
 		if !given {
-			ps.add(root.Line, "", "add changes: with at least one entry, e.g. '- roles: [agent]' and 'set: {RestrictReceivingNTLMTraffic: 2}'", "the what-if file has no changes")
+			ps.Add(root.Line, "", "add changes: with at least one entry, e.g. '- roles: [agent]' and 'set: {RestrictReceivingNTLMTraffic: 2}'", "the what-if file has no changes")
 		} else {
 			items, _ := w.sequence(e.val, "changes")
-			if len(items) == 0 && ps.empty() {
-				ps.add(e.line(), "changes", "add at least one change", "changes is empty")
+			if len(items) == 0 && ps.Len() == 0 {
+				ps.Add(e.line(), "changes", "add at least one change", "changes is empty")
 			}
 			oc := overlayChecker{w: w, inv: inv}
 			for i, item := range items {
@@ -91,7 +91,7 @@ func ParseOverlay(data []byte, filename string, inv *Inventory) (*Overlay, error
 			}
 		}
 	}
-	if err := ps.err(); err != nil {
+	if err := ps.Err(); err != nil {
 		return nil, err
 	}
 	return ov, nil
@@ -108,12 +108,12 @@ func (oc overlayChecker) change(n *yaml.Node, field string) []OverlayChange {
 	if r == nil {
 		return nil
 	}
-	before := len(ps.list)
+	before := ps.Len()
 	m, ok := w.fields(r, field, changeKeys...)
 	if !ok {
 		return nil
 	}
-	keyProblems := len(ps.list) > before
+	keyProblems := ps.Len() > before
 	if x, ok := m["description"]; ok {
 		w.text(x.val, join(field, "description"))
 	}
@@ -126,7 +126,7 @@ func (oc overlayChecker) change(n *yaml.Node, field string) []OverlayChange {
 			}
 		}
 		if len(matched) == 0 {
-			ps.add(r.Line, field, "hosts, tags and roles must all match (AND); check them against the inventory", "the selector matches no host in %s", oc.inv.File)
+			ps.Add(r.Line, field, "hosts, tags and roles must all match (AND); check them against the inventory", "the selector matches no host in %s", oc.inv.File)
 		}
 	}
 
@@ -141,7 +141,7 @@ func (oc overlayChecker) change(n *yaml.Node, field string) []OverlayChange {
 	add := func(c OverlayChange, f string) {
 		isList := c.Add != nil || c.Delete != nil
 		if prev, dup := seen[c.Setting]; dup && !(isList && prev.list) {
-			ps.add(c.Line, f, "split it into two changes, applied in order", "%s is already changed on line %d of this entry", c.Setting, prev.line)
+			ps.Add(c.Line, f, "split it into two changes, applied in order", "%s is already changed on line %d of this entry", c.Setting, prev.line)
 			return
 		}
 		seen[c.Setting] = use{line: c.Line, list: isList}
@@ -194,7 +194,7 @@ func (oc overlayChecker) change(n *yaml.Node, field string) []OverlayChange {
 				continue
 			}
 			if s.Type != facts.RegMultiSZ {
-				ps.add(e.line(), f, fmt.Sprintf("use set: {%s: N} for a number", s.ID), "%s is a number (%s); %s works only on lists", s.ID, s.Type, verb)
+				ps.Add(e.line(), f, fmt.Sprintf("use set: {%s: N} for a number", s.ID), "%s is a number (%s); %s works only on lists", s.ID, s.Type, verb)
 				continue
 			}
 			entries, _, ok := w.strList(e.val, f)
@@ -202,7 +202,7 @@ func (oc overlayChecker) change(n *yaml.Node, field string) []OverlayChange {
 				continue
 			}
 			if len(entries) == 0 {
-				ps.add(e.line(), f, "give at least one entry, e.g. [agent07.corp.example]", "no entries to %s", verb)
+				ps.Add(e.line(), f, "give at least one entry, e.g. [agent07.corp.example]", "no entries to %s", verb)
 				continue
 			}
 			c := OverlayChange{Setting: s.ID, Line: e.line()}
@@ -215,7 +215,7 @@ func (oc overlayChecker) change(n *yaml.Node, field string) []OverlayChange {
 		}
 	}
 	if actions == 0 && !keyProblems {
-		ps.add(r.Line, field, "add set:, remove:, add: or delete:", "the change does nothing")
+		ps.Add(r.Line, field, "add set:, remove:, add: or delete:", "the change does nothing")
 	}
 	return out
 }
@@ -239,7 +239,7 @@ func (oc overlayChecker) selector(m map[string]entry, field string, line int) (S
 			}
 			h := oc.inv.HostByName(n)
 			if h == nil {
-				ps.add(lines[i], index(join(field, "hosts"), i), refHintList(n, known, "hosts in the inventory", `or "*" for every host`), "unknown host %q", clip(n))
+				ps.Add(lines[i], index(join(field, "hosts"), i), refHintList(n, known, "hosts in the inventory", `or "*" for every host`), "unknown host %q", clip(n))
 				ok = false
 				continue
 			}
@@ -259,7 +259,7 @@ func (oc overlayChecker) selector(m map[string]entry, field string, line int) (S
 		}
 		for i, t := range tags {
 			if !containsFold(known, t) {
-				ps.add(lines[i], index(join(field, "tags"), i), refHintList(t, known, "tags (and group names) in the inventory", ""), "no host carries the tag %q", clip(t))
+				ps.Add(lines[i], index(join(field, "tags"), i), refHintList(t, known, "tags (and group names) in the inventory", ""), "no host carries the tag %q", clip(t))
 				ok = false
 				continue
 			}
@@ -272,7 +272,7 @@ func (oc overlayChecker) selector(m map[string]entry, field string, line int) (S
 		for i, r := range roles {
 			v := strings.ToLower(r)
 			if !slices.Contains(roleNames, v) {
-				ps.add(lines[i], index(join(field, "roles"), i), keyHintValues(strings.TrimSuffix(v, "s"), roleNames), "unknown role %q", clip(r))
+				ps.Add(lines[i], index(join(field, "roles"), i), keyHintValues(strings.TrimSuffix(v, "s"), roleNames), "unknown role %q", clip(r))
 				ok = false
 				continue
 			}
@@ -281,7 +281,7 @@ func (oc overlayChecker) selector(m map[string]entry, field string, line int) (S
 	}
 	if len(sel.Hosts) == 0 && len(sel.Tags) == 0 && len(sel.Roles) == 0 {
 		if ok {
-			ps.add(line, field, `say which hosts it applies to with hosts:, tags: or roles: (hosts: "*" for every host)`, "the change selects no hosts")
+			ps.Add(line, field, `say which hosts it applies to with hosts:, tags: or roles: (hosts: "*" for every host)`, "the change selects no hosts")
 		}
 		return sel, false
 	}
@@ -321,7 +321,7 @@ func (oc overlayChecker) settingByName(name string, line int, field string) *fac
 	if s := suggest(name, ids); s != "" {
 		hint = "did you mean " + quote(s) + "?"
 	}
-	oc.w.ps.add(line, field, hint, "unknown setting %q", clip(name))
+	oc.w.ps.Add(line, field, hint, "unknown setting %q", clip(name))
 	return nil
 }
 
@@ -333,7 +333,7 @@ func (oc overlayChecker) value(s *facts.Setting, n *yaml.Node, field string) (*O
 	case facts.RegMultiSZ:
 		r := w.resolve(n)
 		if r != nil && r.Kind == yaml.ScalarNode && (r.ShortTag() == "!!int" || r.ShortTag() == "!!bool") {
-			ps.add(r.Line, field, fmt.Sprintf("write a list of server names, e.g. %s: [agent01.corp.example, AGENT01]", s.ID), "%s is a list (%s), not a number", s.ID, s.Type)
+			ps.Add(r.Line, field, fmt.Sprintf("write a list of server names, e.g. %s: [agent01.corp.example, AGENT01]", s.ID), "%s is a list (%s), not a number", s.ID, s.Type)
 			return nil, false
 		}
 		list, _, ok := w.strList(n, field)
@@ -347,7 +347,7 @@ func (oc overlayChecker) value(s *facts.Setting, n *yaml.Node, field string) (*O
 	default:
 		r := w.resolve(n)
 		if r != nil && r.Kind == yaml.SequenceNode {
-			ps.add(r.Line, field, "give one number", "%s is a number (%s), not a list", s.ID, s.Type)
+			ps.Add(r.Line, field, "give one number", "%s is a number (%s), not a list", s.ID, s.Type)
 			return nil, false
 		}
 		v, ok := w.integer(n, field, 0, 0xFFFFFFFF)
@@ -360,7 +360,7 @@ func (oc overlayChecker) value(s *facts.Setting, n *yaml.Node, field string) (*O
 			for i, a := range allowed {
 				vals[i] = strconv.FormatUint(a, 10)
 			}
-			ps.add(r.Line, field, "documented values: "+strings.Join(vals, ", "), "%d is not a valid value for %s", u, s.ID)
+			ps.Add(r.Line, field, "documented values: "+strings.Join(vals, ", "), "%d is not a valid value for %s", u, s.ID)
 			return nil, false
 		}
 		return &OverlayValue{DWORD: &u}, true
@@ -379,5 +379,5 @@ func (oc overlayChecker) checkScope(c OverlayChange, field string, matched []*Ho
 			return
 		}
 	}
-	oc.w.ps.add(c.Line, field, "select domain controllers, e.g. roles: [domain-controller]", "%s is evaluated on domain controllers only, and the selector picks none", s.ID)
+	oc.w.ps.Add(c.Line, field, "select domain controllers, e.g. roles: [domain-controller]", "%s is evaluated on domain controllers only, and the selector picks none", s.ID)
 }

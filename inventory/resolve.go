@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/ntlmscan/ntlmscan/inventory/yamlcheck"
 )
 
 // Defaults applied when the file does not say otherwise.
@@ -22,7 +24,7 @@ const (
 // resolver applies defaults and checks every reference across the file.
 type resolver struct {
 	w       *walker
-	ps      *problems
+	ps      *yamlcheck.Collector
 	fs      *fileSpec
 	inv     *Inventory
 	baseDir string
@@ -72,7 +74,7 @@ func (r *resolver) credentials() {
 	for _, c := range r.fs.credentials {
 		key := strings.ToLower(c.name)
 		if prev, dup := r.credLines[key]; dup {
-			r.ps.add(c.line, c.field, "rename one of them", "duplicate credential %q (first defined on line %d)", c.name, prev)
+			r.ps.Add(c.line, c.field, "rename one of them", "duplicate credential %q (first defined on line %d)", c.name, prev)
 			continue
 		}
 		r.credLines[key] = c.line
@@ -80,17 +82,17 @@ func (r *resolver) credentials() {
 		switch {
 		case c.username.set:
 			if reason := checkUsername(c.username.v); reason != "" {
-				r.ps.add(c.username.line, c.username.field, `write DOMAIN\user, user@dns.domain, or HOST\user for a local account`, "username %s %s", quote(c.username.v), reason)
+				r.ps.Add(c.username.line, c.username.field, `write DOMAIN\user, user@dns.domain, or HOST\user for a local account`, "username %s %s", quote(c.username.v), reason)
 			}
 			cred.Username = c.username.v
 		case c.username.line == 0 && !c.kerberosCch.set && !c.badKeys:
-			r.ps.add(c.line, c.field, `add username: DOMAIN\user`, "credential has no username")
+			r.ps.Add(c.line, c.field, `add username: DOMAIN\user`, "credential has no username")
 		}
 		sources := 0
 		if c.passwordEnv.set {
 			sources++
 			if !envVarRE.MatchString(c.passwordEnv.v) {
-				r.ps.add(c.passwordEnv.line, c.passwordEnv.field, "give the name of an environment variable (letters, digits, '_'), not its value", "invalid environment variable name")
+				r.ps.Add(c.passwordEnv.line, c.passwordEnv.field, "give the name of an environment variable (letters, digits, '_'), not its value", "invalid environment variable name")
 			} else {
 				cred.PasswordEnv = c.passwordEnv.v
 			}
@@ -108,9 +110,9 @@ func (r *resolver) credentials() {
 		}
 		switch {
 		case sources == 0 && c.passwordEnv.line == 0 && c.passwordFile.line == 0 && c.kerberosCch.line == 0 && !c.badKeys:
-			r.ps.add(c.line, c.field, "add password_env: VARIABLE or password_file: /path/to/file (the file's first line is the password)", "credential has no password source")
+			r.ps.Add(c.line, c.field, "add password_env: VARIABLE or password_file: /path/to/file (the file's first line is the password)", "credential has no password source")
 		case sources > 1:
-			r.ps.add(c.line, c.field, "keep exactly one of password_env, password_file and kerberos_cache", "credential has more than one password source")
+			r.ps.Add(c.line, c.field, "keep exactly one of password_env, password_file and kerberos_cache", "credential has more than one password source")
 		}
 		r.inv.Credentials[c.name] = cred
 	}
@@ -140,14 +142,14 @@ func (r *resolver) domains() {
 	netbios := map[string]int{}
 	for _, ds := range r.fs.domains {
 		if prev, dup := seen[ds.name]; dup {
-			r.ps.add(ds.line, ds.field, "merge the two entries", "duplicate domain %q (first defined on line %d)", ds.name, prev)
+			r.ps.Add(ds.line, ds.field, "merge the two entries", "duplicate domain %q (first defined on line %d)", ds.name, prev)
 			continue
 		}
 		seen[ds.name] = ds.line
 		d := &Domain{Name: ds.name, Forest: ds.forest.v, Line: ds.line}
 		if ds.netbios.set {
 			if prev, dup := netbios[ds.netbios.v]; dup {
-				r.ps.add(ds.netbios.line, ds.netbios.field, "every domain has its own NetBIOS name", "NetBIOS domain name %s is already used on line %d", ds.netbios.v, prev)
+				r.ps.Add(ds.netbios.line, ds.netbios.field, "every domain has its own NetBIOS name", "NetBIOS domain name %s is already used on line %d", ds.netbios.v, prev)
 			} else {
 				netbios[ds.netbios.v] = ds.netbios.line
 				d.NetBIOS = ds.netbios.v
@@ -174,7 +176,7 @@ func (r *resolver) groupsIndex() {
 	for _, g := range r.fs.groups {
 		key := strings.ToLower(g.name)
 		if prev, dup := r.groups[key]; dup {
-			r.ps.add(g.line, g.field, "rename one of them", "duplicate group %q (first defined on line %d)", g.name, prev.line)
+			r.ps.Add(g.line, g.field, "rename one of them", "duplicate group %q (first defined on line %d)", g.name, prev.line)
 			continue
 		}
 		r.groups[key] = g
@@ -185,7 +187,7 @@ func (r *resolver) groupsIndex() {
 func (r *resolver) winrmRefs() {
 	check := func(ws winrmSpec) {
 		if ws.credential.set && r.credential(ws.credential.v) == nil {
-			r.ps.add(ws.credential.line, ws.credential.field, r.refHint(ws.credential.v, r.credentialNames(), "credentials"), "unknown credential %q", clip(ws.credential.v))
+			r.ps.Add(ws.credential.line, ws.credential.field, r.refHint(ws.credential.v, r.credentialNames(), "credentials"), "unknown credential %q", clip(ws.credential.v))
 		}
 	}
 	check(r.fs.defaults.winrm)
@@ -234,7 +236,7 @@ func (r *resolver) hosts() {
 	for _, hs := range r.allHostSpecs() {
 		key := strings.ToLower(hs.name)
 		if prev, dup := r.byName[key]; dup {
-			r.ps.add(hs.line, hs.field, "every host appears once; a machine has one role in the inventory", "host %q is already defined on line %d (as %s)", hs.name, prev.Line, prev.Role)
+			r.ps.Add(hs.line, hs.field, "every host appears once; a machine has one role in the inventory", "host %q is already defined on line %d (as %s)", hs.name, prev.Line, prev.Role)
 			continue
 		}
 		h := r.host(hs, dcDomain[hs])
@@ -263,7 +265,7 @@ func (r *resolver) host(hs *hostSpec, dcDomain *Domain) *Host {
 	for _, g := range hs.groups {
 		gs, ok := r.groups[strings.ToLower(g.v)]
 		if !ok {
-			r.ps.add(g.line, g.field, r.refHint(g.v, r.groupNames(), "groups"), "unknown group %q", clip(g.v))
+			r.ps.Add(g.line, g.field, r.refHint(g.v, r.groupNames(), "groups"), "unknown group %q", clip(g.v))
 			continue
 		}
 		groups = append(groups, gs)
@@ -304,13 +306,13 @@ func (r *resolver) host(hs *hostSpec, dcDomain *Domain) *Host {
 	case h.FQDN != "":
 		h.Address = h.FQDN
 	case h.Scan && !hs.badKeys:
-		r.ps.add(hs.line, hs.field, "add address: with an IP address or DNS name ntlmscan can reach", "no address and no FQDN to reach %s at", hs.name)
+		r.ps.Add(hs.line, hs.field, "add address: with an IP address or DNS name ntlmscan can reach", "no address and no FQDN to reach %s at", hs.name)
 	}
 
 	if hs.described != nil {
 		h.Described = r.described(hs)
 		if hs.winrm.line != 0 {
-			r.ps.add(hs.winrm.line, join(hs.field, "winrm"), "remove winrm:, or remove described: to scan the host", "a described host is not scanned, so winrm settings do not apply")
+			r.ps.Add(hs.winrm.line, join(hs.field, "winrm"), "remove winrm:, or remove described: to scan the host", "a described host is not scanned, so winrm settings do not apply")
 		}
 		return h
 	}
@@ -342,7 +344,7 @@ func (r *resolver) membership(h *Host, hs *hostSpec, groups []*groupSpec, dcDoma
 			return
 		}
 		if hs.described != nil {
-			r.ps.add(hs.line, hs.field, "add domain: corp.example if the device is joined to the domain, or workgroup: WORKGROUP if not", "say whether the described host %s is joined to a domain", hs.name)
+			r.ps.Add(hs.line, hs.field, "add domain: corp.example if the device is joined to the domain, or workgroup: WORKGROUP if not", "say whether the described host %s is joined to a domain", hs.name)
 			return
 		}
 		for i := len(groups) - 1; i >= 0; i-- {
@@ -355,7 +357,7 @@ func (r *resolver) membership(h *Host, hs *hostSpec, groups []*groupSpec, dcDoma
 			domain, workgroup = r.fs.defaults.domain, r.fs.defaults.workgroup
 		}
 		if !domain.set && !workgroup.set {
-			r.ps.add(hs.line, hs.field, "add domain: corp.example (or defaults.domain for all hosts) or workgroup: NAME for a machine outside the domain", "say whether %s is joined to a domain", hs.name)
+			r.ps.Add(hs.line, hs.field, "add domain: corp.example (or defaults.domain for all hosts) or workgroup: NAME for a machine outside the domain", "say whether %s is joined to a domain", hs.name)
 			return
 		}
 	}
@@ -376,14 +378,14 @@ func (r *resolver) domainName(o opt[string]) string {
 		return d.Name
 	}
 	if len(r.declared) > 0 {
-		r.ps.add(o.line, o.field, fmt.Sprintf("list it under domains: (e.g. %s: {netbios: ...}) or fix the spelling", strings.ToLower(clip(o.v))), "domain %q is not listed under domains:", clip(o.v))
+		r.ps.Add(o.line, o.field, fmt.Sprintf("list it under domains: (e.g. %s: {netbios: ...}) or fix the spelling", strings.ToLower(clip(o.v))), "domain %q is not listed under domains:", clip(o.v))
 		return ""
 	}
 	if reason := checkDNSName(o.v); reason != "" || !strings.Contains(o.v, ".") {
 		if reason == "" {
 			reason = "is not a DNS domain name"
 		}
-		r.ps.add(o.line, o.field, "give the domain's DNS name, e.g. corp.example, or list the domain with its netbios: under domains:", "domain %q %s", clip(o.v), reason)
+		r.ps.Add(o.line, o.field, "give the domain's DNS name, e.g. corp.example, or list the domain with its netbios: under domains:", "domain %q %s", clip(o.v), reason)
 		return ""
 	}
 	name := strings.ToLower(o.v)
@@ -405,7 +407,7 @@ func (r *resolver) described(hs *hostSpec) *Described {
 		d.RequireSigning = &v
 	}
 	if ds.v1only.set && ds.v1only.v && ds.lm.set && ds.lm.v >= 3 {
-		r.ps.add(ds.v1only.line, ds.v1only.field, "a device limited to NTLMv1 cannot enforce level 3 or higher; fix one of the two", "ntlmv1_only contradicts lm_compatibility_level %d", ds.lm.v)
+		r.ps.Add(ds.v1only.line, ds.v1only.field, "a device limited to NTLMv1 cannot enforce level 3 or higher; fix one of the two", "ntlmv1_only contradicts lm_compatibility_level %d", ds.lm.v)
 	}
 	return d
 }
@@ -446,28 +448,28 @@ func (r *resolver) effectiveWinRM(h *Host, hs *hostSpec, groups []*groupSpec) Wi
 			{set: eff.tlsServerName.set, line: eff.tlsServerName.line, field: eff.tlsServerName.field},
 			{set: eff.insecure.set && eff.insecure.v, line: eff.insecure.line, field: eff.insecure.field}} {
 			if o.set {
-				r.ps.add(o.line, o.field, "set https: true, or remove it", "applies only to HTTPS, and https is not enabled")
+				r.ps.Add(o.line, o.field, "set https: true, or remove it", "applies only to HTTPS, and https is not enabled")
 			}
 		}
 	}
 	if w.HTTPS && w.InsecureSkipVerify && w.CAFile != "" {
-		r.ps.add(eff.insecure.line, eff.insecure.field, "keep ca_file and remove insecure_skip_verify", "insecure_skip_verify and ca_file exclude each other")
+		r.ps.Add(eff.insecure.line, eff.insecure.field, "keep ca_file and remove insecure_skip_verify", "insecure_skip_verify and ca_file exclude each other")
 	}
 	if w.Transport == TransportBasic && !w.HTTPS {
-		r.ps.add(eff.transport.line, eff.transport.field, "set https: true or use transport: ntlm", "transport basic would send the password in clear text over HTTP")
+		r.ps.Add(eff.transport.line, eff.transport.field, "set https: true or use transport: ntlm", "transport basic would send the password in clear text over HTTP")
 	}
 	if eff.credential.set {
 		w.Credential = r.credential(eff.credential.v)
 	}
 	switch c := w.Credential; {
 	case c == nil && !eff.credential.set && !hs.badKeys:
-		r.ps.add(hs.line, hs.field, "set defaults.winrm.credential, or winrm.credential on the host or one of its groups", "no WinRM credential for %s", h.Name)
+		r.ps.Add(hs.line, hs.field, "set defaults.winrm.credential, or winrm.credential on the host or one of its groups", "no WinRM credential for %s", h.Name)
 	case c == nil:
 		// unknown name, reported where it is written
 	case c.KerberosCache != "" && c.PasswordEnv == "" && c.PasswordFile == "":
-		r.ps.add(eff.credential.line, eff.credential.field, "give the credential password_env or password_file; Kerberos is reserved", "credential %q has only a Kerberos cache, which transport %s cannot use", c.Name, w.Transport)
+		r.ps.Add(eff.credential.line, eff.credential.field, "give the credential password_env or password_file; Kerberos is reserved", "credential %q has only a Kerberos cache, which transport %s cannot use", c.Name, w.Transport)
 	case w.Transport == TransportBasic && !isLocalUsername(c.Username, h):
-		r.ps.add(eff.transport.line, eff.transport.field, "WinRM Basic authentication accepts local accounts only; use transport: ntlm for domain accounts", "transport basic cannot use the domain account %s of credential %q", quote(c.Username), c.Name)
+		r.ps.Add(eff.transport.line, eff.transport.field, "WinRM Basic authentication accepts local accounts only; use transport: ntlm for domain accounts", "transport basic cannot use the domain account %s of credential %q", quote(c.Username), c.Name)
 	}
 	return w
 }
@@ -497,7 +499,7 @@ func (r *resolver) uniqueIdentities() {
 		if h.FQDN != "" {
 			if prev, dup := fqdns[h.FQDN]; dup {
 				dupFQDN = true
-				r.ps.add(h.Line, join(r.specOf[h].field, "fqdn"), "each machine appears once; check for a copy-paste error", "%s has the same FQDN %s as %s (line %d)", h.Name, h.FQDN, prev.Name, prev.Line)
+				r.ps.Add(h.Line, join(r.specOf[h].field, "fqdn"), "each machine appears once; check for a copy-paste error", "%s has the same FQDN %s as %s (line %d)", h.Name, h.FQDN, prev.Name, prev.Line)
 			} else {
 				fqdns[h.FQDN] = h
 			}
@@ -505,7 +507,7 @@ func (r *resolver) uniqueIdentities() {
 		if h.NetBIOS != "" && !dupFQDN {
 			key := strings.ToUpper(h.NetBIOS) + "|" + h.Domain + "|" + h.Workgroup
 			if prev, dup := netbios[key]; dup {
-				r.ps.add(h.Line, join(r.specOf[h].field, "netbios"), "each machine appears once; set netbios: if the name is derived wrongly", "%s has the same NetBIOS name %s as %s (line %d)", h.Name, h.NetBIOS, prev.Name, prev.Line)
+				r.ps.Add(h.Line, join(r.specOf[h].field, "netbios"), "each machine appears once; set netbios: if the name is derived wrongly", "%s has the same NetBIOS name %s as %s (line %d)", h.Name, h.NetBIOS, prev.Name, prev.Line)
 			} else {
 				netbios[key] = h
 			}
@@ -513,7 +515,7 @@ func (r *resolver) uniqueIdentities() {
 		if h.Scan && h.Address != "" {
 			key := fmt.Sprintf("%s|%d", strings.ToLower(h.Address), h.WinRM.Port)
 			if prev, dup := endpoints[key]; dup {
-				r.ps.add(h.Line, join(r.specOf[h].field, "address"), "each machine appears once; check for a copy-paste error", "%s has the same WinRM address %s:%d as %s (line %d)", h.Name, h.Address, h.WinRM.Port, prev.Name, prev.Line)
+				r.ps.Add(h.Line, join(r.specOf[h].field, "address"), "each machine appears once; check for a copy-paste error", "%s has the same WinRM address %s:%d as %s (line %d)", h.Name, h.Address, h.WinRM.Port, prev.Name, prev.Line)
 			} else {
 				endpoints[key] = h
 			}
@@ -523,7 +525,7 @@ func (r *resolver) uniqueIdentities() {
 
 func (r *resolver) cores() {
 	if len(r.fs.cores) == 0 && !r.fs.broken {
-		r.ps.add(r.fs.coresLine, "cores", "add at least one Rapid Recovery Core under cores:", "the inventory has no cores")
+		r.ps.Add(r.fs.coresLine, "cores", "add at least one Rapid Recovery Core under cores:", "the inventory has no cores")
 	}
 	for _, cs := range r.fs.cores {
 		h := r.byName[strings.ToLower(cs.name)]
@@ -537,7 +539,7 @@ func (r *resolver) cores() {
 		if cs.account.set {
 			core.Account, _ = r.account(cs.account, h, core)
 		} else if cs.account.line == 0 && !cs.badKeys {
-			r.ps.add(cs.line, cs.field, `add account: with the identity the Rapid Recovery Core service runs as (DOMAIN\user, or LocalSystem)`, "core has no account")
+			r.ps.Add(cs.line, cs.field, `add account: with the identity the Rapid Recovery Core service runs as (DOMAIN\user, or LocalSystem)`, "core has no account")
 		}
 		r.links(core, cs)
 		r.repositories(core, cs)
@@ -562,14 +564,14 @@ func (r *resolver) links(core *Core, cs *hostSpec) {
 		agent := r.byName[strings.ToLower(ls.agent.v)]
 		switch {
 		case agent == nil:
-			r.ps.add(ls.agent.line, ls.agent.field, r.refHint(ls.agent.v, r.agentNames(), "agents"), "unknown agent %q", clip(ls.agent.v))
+			r.ps.Add(ls.agent.line, ls.agent.field, r.refHint(ls.agent.v, r.agentNames(), "agents"), "unknown agent %q", clip(ls.agent.v))
 			continue
 		case agent.Role != RoleAgent:
-			r.ps.add(ls.agent.line, ls.agent.field, "list the machine under agents: to protect it", "%s is defined as a %s, not an agent", agent.Name, agent.Role)
+			r.ps.Add(ls.agent.line, ls.agent.field, "list the machine under agents: to protect it", "%s is defined as a %s, not an agent", agent.Name, agent.Role)
 			continue
 		}
 		if prev, dup := seen[agent]; dup {
-			r.ps.add(ls.line, ls.field, "remove one of the entries", "%s already protects %s (line %d)", core.Name, agent.Name, prev)
+			r.ps.Add(ls.line, ls.field, "remove one of the entries", "%s already protects %s (line %d)", core.Name, agent.Name, prev)
 			continue
 		}
 		seen[agent] = ls.line
@@ -598,7 +600,7 @@ func (r *resolver) checkNameBelongs(name opt[string], target *Host) {
 	}
 	for _, other := range r.inv.Hosts {
 		if other != target && other.KnownBy(name.v) {
-			r.ps.add(name.line, name.field, "check this entry's agent/host and name", "%s is a name of %s, not of %s", quote(name.v), other.Name, target.Name)
+			r.ps.Add(name.line, name.field, "check this entry's agent/host and name", "%s is a name of %s, not of %s", quote(name.v), other.Name, target.Name)
 			return
 		}
 	}
@@ -612,13 +614,13 @@ func (r *resolver) repositories(core *Core, cs *hostSpec) {
 		if rs.unc.set {
 			srv, _, reason, hint := parseUNC(rs.unc.v)
 			if reason != "" {
-				r.ps.add(rs.unc.line, rs.unc.field, hint, "UNC path %s %s", quote(rs.unc.v), reason)
+				r.ps.Add(rs.unc.line, rs.unc.field, hint, "UNC path %s %s", quote(rs.unc.v), reason)
 			} else {
 				server = srv
 				repo.UNC, repo.Server = rs.unc.v, srv
 				key := strings.ToLower(rs.unc.v)
 				if prev, dup := seenUNC[key]; dup {
-					r.ps.add(rs.unc.line, rs.unc.field, "remove one of the entries", "%s already uses %s (line %d)", core.Name, rs.unc.v, prev)
+					r.ps.Add(rs.unc.line, rs.unc.field, "remove one of the entries", "%s already uses %s (line %d)", core.Name, rs.unc.v, prev)
 				} else {
 					seenUNC[key] = rs.unc.line
 				}
@@ -632,7 +634,7 @@ func (r *resolver) repositories(core *Core, cs *hostSpec) {
 				for _, h := range r.inv.Hosts {
 					names = append(names, h.Name)
 				}
-				r.ps.add(rs.host.line, rs.host.field, r.refHint(rs.host.v, names, "repository_hosts"), "unknown host %q", clip(rs.host.v))
+				r.ps.Add(rs.host.line, rs.host.field, r.refHint(rs.host.v, names, "repository_hosts"), "unknown host %q", clip(rs.host.v))
 			} else if server != "" {
 				r.checkNameBelongs(opt[string]{v: server, set: true, line: rs.unc.line, field: rs.unc.field}, repo.Host)
 			}
@@ -649,9 +651,9 @@ func (r *resolver) repositories(core *Core, cs *hostSpec) {
 			case 1:
 				repo.Host = matches[0]
 			case 0:
-				r.ps.add(rs.line, rs.field, "add host: NAME naming the machine under repository_hosts: that serves the share", "cannot tell which host serves %s", server)
+				r.ps.Add(rs.line, rs.field, "add host: NAME naming the machine under repository_hosts: that serves the share", "cannot tell which host serves %s", server)
 			default:
-				r.ps.add(rs.line, rs.field, "add host: NAME to say which one serves the share", "%s names more than one host (%s, %s)", server, matches[0].Name, matches[1].Name)
+				r.ps.Add(rs.line, rs.field, "add host: NAME to say which one serves the share", "%s names more than one host (%s, %s)", server, matches[0].Name, matches[1].Name)
 			}
 		}
 		if rs.account.set {
@@ -672,16 +674,16 @@ func (r *resolver) account(o opt[accountSpec], target *Host, core *Core) (Accoun
 	if isLocalSystem(raw) {
 		acc.Kind, acc.Name, acc.Domain = AccountLocalSystem, "LocalSystem", core.Domain
 		if o.v.protected {
-			r.ps.add(o.line, o.field, "remove protected_users; LocalSystem presents the computer account", "protected_users does not apply to LocalSystem")
+			r.ps.Add(o.line, o.field, "remove protected_users; LocalSystem presents the computer account", "protected_users does not apply to LocalSystem")
 		}
 		return acc, true
 	}
 	if prefix, _, ok := strings.Cut(raw, `\`); ok && equalFold(prefix, "NT AUTHORITY") {
-		r.ps.add(o.line, o.field, "the Rapid Recovery Core service runs as LocalSystem or a named account; "+forms, "account %s is not supported", quote(raw))
+		r.ps.Add(o.line, o.field, "the Rapid Recovery Core service runs as LocalSystem or a named account; "+forms, "account %s is not supported", quote(raw))
 		return acc, false
 	}
 	if reason := checkUsername(raw); reason != "" {
-		r.ps.add(o.line, o.field, forms, "account %s %s", quote(raw), reason)
+		r.ps.Add(o.line, o.field, forms, "account %s %s", quote(raw), reason)
 		return acc, false
 	}
 	if _, suffix, ok := strings.Cut(raw, "@"); ok {
@@ -694,7 +696,7 @@ func (r *resolver) account(o opt[accountSpec], target *Host, core *Core) (Accoun
 	}
 	prefix, user, ok := strings.Cut(raw, `\`)
 	if !ok {
-		r.ps.add(o.line, o.field, forms, "account %s does not say where it lives", quote(raw))
+		r.ps.Add(o.line, o.field, forms, "account %s does not say where it lives", quote(raw))
 		return acc, false
 	}
 	switch {
@@ -704,7 +706,7 @@ func (r *resolver) account(o opt[accountSpec], target *Host, core *Core) (Accoun
 			acc.Name = target.NetBIOS + `\` + user
 		}
 		if o.v.protected {
-			r.ps.add(o.line, o.field, "remove protected_users; Protected Users is a domain group", "protected_users does not apply to the local account %s", quote(raw))
+			r.ps.Add(o.line, o.field, "remove protected_users; Protected Users is a domain group", "protected_users does not apply to the local account %s", quote(raw))
 		}
 		return acc, true
 	}
@@ -716,7 +718,7 @@ func (r *resolver) account(o opt[accountSpec], target *Host, core *Core) (Accoun
 	if target != nil {
 		where = target.Name
 	}
-	r.ps.add(o.line, o.field,
+	r.ps.Add(o.line, o.field,
 		fmt.Sprintf(`list the domain under domains: with netbios: %s, write the account as user@dns.domain, or write %s\user for a local account on %s`, strings.ToUpper(clip(prefix)), where, where),
 		"account %s: %s is neither a listed domain nor the computer name of %s", quote(raw), quote(prefix), where)
 	return acc, false
@@ -769,15 +771,15 @@ func (r *resolver) trusts() {
 	for _, ds := range r.fs.domains {
 		for _, t := range ds.trusts {
 			if reason := checkDNSName(t.v); reason != "" {
-				r.ps.add(t.line, t.field, "give the trusted domain's DNS name", "trust %q %s", clip(t.v), reason)
+				r.ps.Add(t.line, t.field, "give the trusted domain's DNS name", "trust %q %s", clip(t.v), reason)
 				continue
 			}
 			if equalFold(t.v, ds.name) {
-				r.ps.add(t.line, t.field, "remove it", "a domain does not need to trust itself")
+				r.ps.Add(t.line, t.field, "remove it", "a domain does not need to trust itself")
 				continue
 			}
 			if r.declaredDomain(t.v) == nil {
-				r.ps.add(t.line, t.field, fmt.Sprintf("list it under domains: (an empty entry '%s: {}' is enough)", strings.ToLower(clip(t.v))), "trusted domain %q is not listed under domains:", clip(t.v))
+				r.ps.Add(t.line, t.field, fmt.Sprintf("list it under domains: (an empty entry '%s: {}' is enough)", strings.ToLower(clip(t.v))), "trusted domain %q is not listed under domains:", clip(t.v))
 			}
 		}
 	}

@@ -1,19 +1,15 @@
 package waiver
 
 import (
-	"bytes"
-	"cmp"
-	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/ntlmscan/ntlmscan/inventory/yamlcheck"
 	"github.com/ntlmscan/ntlmscan/report/verdict"
 )
 
@@ -24,59 +20,20 @@ const MaxFileBytes = 4 << 20
 // hostile file cannot produce megabytes of output.
 const maxProblems = 100
 
-// Problem is one thing wrong in a waiver file.
-type Problem struct {
-	File    string
-	Line    int    // 1-based; 0 when the problem is not on one line
-	Field   string // e.g. waivers[2].expires; "" for syntax errors
-	Message string
-}
-
-// Error renders "file:line: field: message", like inventory problems.
-func (p Problem) Error() string {
-	var b strings.Builder
-	b.WriteString(p.File)
-	if p.Line > 0 {
-		b.WriteString(":" + strconv.Itoa(p.Line))
-	}
-	b.WriteString(": ")
-	if p.Field != "" {
-		b.WriteString(p.Field + ": ")
-	}
-	b.WriteString(p.Message)
-	return b.String()
-}
+// Problem is one thing wrong in a waiver file, rendered
+// "file:line: field: message" like inventory problems. Waiver problems carry
+// no Hint: their messages say what to write.
+type Problem = yamlcheck.Problem
 
 // ValidationError lists every problem found in a waiver file, by line.
 // Parse returns no other error type.
-type ValidationError struct {
-	File     string
-	Problems []Problem
-}
-
-// Error prints one problem per line.
-func (e *ValidationError) Error() string {
-	lines := make([]string, len(e.Problems))
-	for i, p := range e.Problems {
-		lines[i] = p.Error()
-	}
-	return strings.Join(lines, "\n")
-}
-
-// Unwrap exposes the problems to errors.As.
-func (e *ValidationError) Unwrap() []error {
-	out := make([]error, len(e.Problems))
-	for i, p := range e.Problems {
-		out[i] = p
-	}
-	return out
-}
+type ValidationError = yamlcheck.ValidationError
 
 // Parse reads a waiver file strictly and reports every problem it finds
 // (a YAML syntax error stops it at the first). name is used in errors and
 // recorded in the report. Every error is a *ValidationError.
 func Parse(r io.Reader, name string) (*File, error) {
-	p := &parser{file: name}
+	p := &parser{yamlcheck.Collector{File: name, Limit: maxProblems}}
 	data, err := io.ReadAll(io.LimitReader(r, MaxFileBytes+1))
 	switch {
 	case err != nil:
@@ -84,103 +41,46 @@ func Parse(r io.Reader, name string) (*File, error) {
 	case len(data) > MaxFileBytes:
 		p.add(0, "", "the file is larger than %d MiB; a waiver file lists a few dozen entries", MaxFileBytes>>20)
 	}
-	if err := p.err(); err != nil {
+	if err := p.Err(); err != nil {
 		return nil, err
 	}
 	f := &File{Name: name}
 	if root := p.document(data); root != nil {
 		p.top(root, f)
 	}
-	if err := p.err(); err != nil {
+	if err := p.Err(); err != nil {
 		return nil, err
 	}
 	return f, nil
 }
 
-type parser struct {
-	file     string
-	problems []Problem
-}
+type parser struct{ yamlcheck.Collector }
 
 func (p *parser) add(line int, field, format string, args ...any) {
-	p.problems = append(p.problems, Problem{File: p.file, Line: line, Field: field, Message: fmt.Sprintf(format, args...)})
+	p.Add(line, field, "", format, args...)
 }
-
-func (p *parser) err() error {
-	if len(p.problems) == 0 {
-		return nil
-	}
-	probs := slices.Clone(p.problems)
-	slices.SortStableFunc(probs, func(a, b Problem) int { return cmp.Compare(a.Line, b.Line) })
-	if len(probs) > maxProblems {
-		more := len(probs) - maxProblems
-		probs = append(probs[:maxProblems], Problem{File: p.file, Message: fmt.Sprintf("%d more problems not shown", more)})
-	}
-	return &ValidationError{File: p.file, Problems: probs}
-}
-
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 // document parses exactly one YAML document and returns its root node: nil
 // for an empty file, or after a syntax error (recorded).
 func (p *parser) document(data []byte) *yaml.Node {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if !errors.Is(err, io.EOF) {
-			p.syntaxError(data, err)
-		}
+	root, extra, syntax := yamlcheck.Parse(data)
+	switch {
+	case syntax != nil:
+		p.syntaxError(data, syntax)
+		return nil
+	case extra != nil:
+		p.add(extra.Line, "", "a second YAML document (---): put all waivers in one list")
 		return nil
 	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		if err != nil {
-			p.syntaxError(data, err)
-		} else {
-			p.add(extra.Line, "", "a second YAML document (---): put all waivers in one list")
-		}
-		return nil
-	}
-	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
-		return nil
-	}
-	return doc.Content[0]
+	return root
 }
 
-func (p *parser) syntaxError(data []byte, err error) {
-	msg := err.Error()
-	m := yamlLine.FindStringSubmatch(msg)
-	if m == nil {
-		p.add(0, "", "invalid YAML: %s", strings.TrimPrefix(msg, "yaml: "))
+func (p *parser) syntaxError(data []byte, e *yamlcheck.SyntaxError) {
+	if at := yamlcheck.OffendingLine(data, e.Line); at != e.Line {
+		p.add(at, "", "invalid YAML: %s (in the block that starts at line %d)", e.Message, e.Line)
 		return
 	}
-	line, _ := strconv.Atoi(m[1])
-	if at := problemLine(data, line); at != line {
-		p.add(at, "", "invalid YAML: %s (in the block that starts at line %d)", m[2], line)
-		return
-	}
-	p.add(line, "", "invalid YAML: %s", m[2])
-}
-
-// maxRefineLines bounds the re-parsing problemLine does.
-const maxRefineLines = 2000
-
-// problemLine finds the line a YAML syntax error is really on. yaml.v3
-// reports the line where the enclosing block starts (a bad indent on line 9
-// is reported at line 1), which sends admins to the wrong place. The first
-// prefix of the file that no longer parses ends at the offending line.
-func problemLine(data []byte, reported int) int {
-	lines := bytes.SplitAfter(data, []byte("\n"))
-	if len(lines) > maxRefineLines || reported < 1 {
-		return reported
-	}
-	for k := reported; k <= len(lines); k++ {
-		var n yaml.Node
-		if err := yaml.Unmarshal(bytes.Join(lines[:k], nil), &n); err != nil {
-			return k
-		}
-	}
-	return reported
+	p.add(e.Line, "", "invalid YAML: %s", e.Message)
 }
 
 func (p *parser) top(root *yaml.Node, f *File) {
@@ -235,7 +135,7 @@ func (p *parser) entry(n *yaml.Node, at string) (w Waiver, ok bool) {
 		p.add(n.Line, at, "want a mapping with path (or core and target), owner, reason and expires, got %s", kindName(n))
 		return w, false
 	}
-	before := len(p.problems)
+	before := p.Len()
 	vals := map[string]*yaml.Node{} // nil value: given but unusable (reported)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		key, val := n.Content[i], n.Content[i+1]
@@ -301,7 +201,7 @@ func (p *parser) entry(n *yaml.Node, at string) (w Waiver, ok bool) {
 		}
 		w.Expires = t.UTC()
 	}
-	return w, len(p.problems) == before
+	return w, p.Len() == before
 }
 
 // checkPathID checks the core|kind|target|name shape of a Path.ID.
