@@ -1,6 +1,8 @@
 # NTLMSCAN-COLLECTOR schema 1
 #
-# ntlmscan's collector (Windows PowerShell 5.1). It is read-only: it reads
+# ntlmscan's collector, for Windows PowerShell 3.0 and later (Windows Server
+# 2012 R2 ships 4.0, so objects are made with New-Object, never with PowerShell
+# 5 syntax). It is read-only: it reads
 # registry values, WMI/CIM classes and services, asks the SMB client for its
 # configuration and opens TCP connections to the targets it is given, then
 # prints one JSON document between two marker lines on stdout.
@@ -16,6 +18,9 @@ param([Parameter(Mandatory = $true)][string]$RequestJson)
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
 $SchemaVersion = 1
+# Windows PowerShell's extended type data for System.Array makes ConvertTo-Json
+# write some arrays as {"value":[...],"Count":n}; without it arrays stay arrays.
+Remove-TypeData -TypeName System.Array -ErrorAction SilentlyContinue
 $BeginMarker = '<<<NTLMSCAN-FACTS-BEGIN>>>'
 $EndMarker = '<<<NTLMSCAN-FACTS-END>>>'
 
@@ -25,7 +30,7 @@ if ($request.schema -ne $SchemaVersion) {
 }
 
 # Steps that fail are recorded and the rest still runs.
-$stepErrors = [System.Collections.Generic.List[object]]::new()
+$stepErrors = (New-Object 'System.Collections.Generic.List[object]')
 function Add-StepError([string]$Step, $Problem) {
     $stepErrors.Add([ordered]@{ step = $Step; message = [string]$Problem })
 }
@@ -94,7 +99,7 @@ function Read-RegistryValue([string]$Key, [string]$Name) {
     }
     return $entry
 }
-$registry = [System.Collections.Generic.List[object]]::new()
+$registry = (New-Object 'System.Collections.Generic.List[object]')
 foreach ($item in @($request.registry)) {
     if ($null -eq $item) { continue }
     $registry.Add((Read-RegistryValue ([string]$item.key) ([string]$item.name)))
@@ -106,7 +111,7 @@ foreach ($item in @($request.registry)) {
 # Get-Service is the fallback without it. If neither can list services, the
 # services read as not present and Errors says why: the reader must treat
 # them as unknown.
-$services = [System.Collections.Generic.List[object]]::new()
+$services = (New-Object 'System.Collections.Generic.List[object]')
 $wanted = @($request.services | Where-Object { $null -ne $_ })
 if ($wanted.Count -gt 0) {
     $all = $null; $fromWmi = $true
@@ -165,14 +170,14 @@ function Get-SocketErrorText($Problem) {
         default { return [string]$e.Message }
     }
 }
-$probeResults = [System.Collections.Generic.List[object]]::new()
+$probeResults = (New-Object 'System.Collections.Generic.List[object]')
 $probeList = @($request.probes | Where-Object { $null -ne $_ })
 if ($probeList.Count -gt 0) {
     $timeoutMs = 3000
     if ($request.probeTimeoutMs -gt 0) { $timeoutMs = [int]$request.probeTimeoutMs }
-    $work = [System.Collections.Generic.List[object]]::new()
+    $work = (New-Object 'System.Collections.Generic.List[object]')
     foreach ($p in $probeList) {
-        $result = [ordered]@{ target = [string]$p.target; addresses = @(); ports = [System.Collections.Generic.List[object]]::new() }
+        $result = [ordered]@{ target = [string]$p.target; addresses = @(); ports = (New-Object 'System.Collections.Generic.List[object]') }
         $job = @{ result = $result; lookup = $null; address = $null; ports = @($p.ports) }
         try { $job.lookup = [System.Net.Dns]::BeginGetHostAddresses([string]$p.target, $null, $null) }
         catch { $result.dnsError = Get-SocketErrorText $_.Exception }
@@ -192,7 +197,7 @@ if ($probeList.Count -gt 0) {
             else { $job.result.dnsError = 'no address' }
         } catch { $job.result.dnsError = Get-SocketErrorText $_.Exception }
     }
-    $attempts = [System.Collections.Generic.List[object]]::new()
+    $attempts = (New-Object 'System.Collections.Generic.List[object]')
     $clock = [System.Diagnostics.Stopwatch]::StartNew()
     foreach ($job in $work) {
         foreach ($port in $job.ports) {
@@ -200,7 +205,7 @@ if ($probeList.Count -gt 0) {
             $job.result.ports.Add($pr)
             if ($null -eq $job.address) { $pr.error = 'dns'; continue }
             try {
-                $client = [System.Net.Sockets.TcpClient]::new($job.address.AddressFamily)
+                $client = New-Object -TypeName System.Net.Sockets.TcpClient -ArgumentList @($job.address.AddressFamily)
                 $async = $client.BeginConnect($job.address, [int]$port, $null, $null)
                 $attempts.Add(@{ port = $pr; client = $client; async = $async; started = $clock.ElapsedMilliseconds })
             } catch { $pr.error = Get-SocketErrorText $_.Exception }
@@ -209,7 +214,7 @@ if ($probeList.Count -gt 0) {
     # Poll rather than WaitAny: the console thread is STA and WaitAny takes at
     # most 64 handles.
     while ($attempts.Count -gt 0) {
-        $still = [System.Collections.Generic.List[object]]::new()
+        $still = (New-Object 'System.Collections.Generic.List[object]')
         foreach ($a in $attempts) {
             $waited = $clock.ElapsedMilliseconds - $a.started
             if ($a.async.IsCompleted) {
