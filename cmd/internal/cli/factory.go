@@ -4,6 +4,7 @@
 package cli
 
 import (
+	"io"
 	"log/slog"
 	"strings"
 	"time"
@@ -24,12 +25,14 @@ type Factory struct {
 }
 
 // Logger returns the logger writing to stderr at the configured level.
-func (f *Factory) Logger() *slog.Logger {
+func (f *Factory) Logger() *slog.Logger { return f.loggerTo(f.IO.ErrOut) }
+
+func (f *Factory) loggerTo(w io.Writer) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: &f.logLevel}
 	if f.logFormat == "json" {
-		return slog.New(slog.NewJSONHandler(f.IO.ErrOut, opts))
+		return slog.New(slog.NewJSONHandler(w, opts))
 	}
-	return slog.New(slog.NewTextHandler(f.IO.ErrOut, opts))
+	return slog.New(slog.NewTextHandler(w, opts))
 }
 
 func (f *Factory) setLogLevel(level string) error {

@@ -154,19 +154,30 @@ func runScan(ctx context.Context, f *Factory, o *scanOptions, in scanInputs) err
 	}
 	toScan := len(in.Inventory.ScannedHosts())
 	bar := newScanProgress(f, toScan, !o.Quiet && f.IO.IsStderrTTY())
+	// Log lines written while the bar redraws would tear it apart: hold them
+	// back and print them once the bar is gone.
+	scanLog := log
+	var held *lockedBuffer
+	if bar != nil {
+		held = &lockedBuffer{}
+		scanLog = f.loggerTo(held)
+	}
 	results := scanner.Run(ctx, in.Inventory, scanner.Options{
 		Concurrency:      o.Concurrency,
 		HostTimeout:      o.HostTimeout,
 		Deadline:         o.Deadline,
 		OperationTimeout: o.OperationTimeout,
 		Retries:          retries,
-		Logger:           log,
+		Logger:           scanLog,
 		Password:         in.Password,
 		Progress: func(done, total int, r *facts.HostResult) {
 			bar.hostDone(!r.OK())
 		},
 	})
 	bar.stop()
+	if held != nil {
+		held.WriteTo(f.IO.ErrOut)
+	}
 	interrupted := ctx.Err() != nil
 	if interrupted {
 		log.Warn("scan interrupted: reporting the hosts gathered so far; latest.json is left unchanged")

@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"sync"
 	"time"
 
@@ -67,4 +69,23 @@ func (p *scanProgress) stop() {
 	time.Sleep(150 * time.Millisecond)
 	p.pw.Stop()
 	<-p.done
+}
+
+// lockedBuffer collects log lines from the scanner's goroutines.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// WriteTo copies what was collected to w.
+func (b *lockedBuffer) WriteTo(w io.Writer) (int64, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.WriteTo(w)
 }

@@ -25,6 +25,12 @@ var Version = "dev"
 func Main() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// The first Ctrl-C stops new work and lets the scan report what it has;
+	// restoring the default handler makes a second one end the process.
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	f := &Factory{IO: iostreams.System(), Now: time.Now, Version: Version, Getenv: os.Getenv}
 	return Run(ctx, f, os.Args[1:])
 }
