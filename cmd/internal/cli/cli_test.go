@@ -520,3 +520,69 @@ func TestUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+// Ctrl-C mid-scan: the hosts gathered so far are reported, the run's files
+// are marked partial, latest.json (tomorrow's baseline) is left alone, and
+// the exit code says hosts were not scanned.
+func TestInterruptedScanKeepsResultsButNotBaseline(t *testing.T) {
+	invPath, srv := demoFleet(t)
+	if err := srv.SetFaults("AGENT01", winrmtest.Faults{Hang: true}); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "runs")
+	streams, _, _, errOut := iostreams.Test()
+	f := &Factory{IO: streams, Now: func() time.Time { return fixedNow }, Version: "test", Getenv: func(string) string { return "" }}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan int, 1)
+	go func() {
+		done <- Run(ctx, f, []string{"scan", "-i", invPath, "--quiet", "--output-dir", dir, "--concurrency", "4"})
+	}()
+	// Interrupt once the hanging host is running its command: every other
+	// host is then finished or in progress.
+	deadline := time.Now().Add(30 * time.Second)
+	for !hostRanCommand(srv, "AGENT01") {
+		if time.Now().After(deadline) {
+			t.Fatal("AGENT01 never received its command")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	var code int
+	select {
+	case code = <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("scan did not stop after Ctrl-C")
+	}
+	if code != ExitBoth && code != ExitHostsFailed {
+		t.Fatalf("interrupted scan exit %d, want %d or %d; stderr:\n%s", code, ExitHostsFailed, ExitBoth, errOut.String())
+	}
+	if fileExists(filepath.Join(dir, outdir.LatestName)) {
+		t.Fatal("an interrupted scan replaced latest.json")
+	}
+	rep, err := loadReport(filepath.Join(dir, outdir.RunName(fixedNow, "partial.json")))
+	if err != nil {
+		t.Fatalf("partial run file: %v", err)
+	}
+	var collected, canceled int
+	for _, h := range rep.Hosts {
+		switch {
+		case h.OK():
+			collected++
+		case h.Error != nil && h.Host == "AGENT01":
+			canceled++
+		}
+	}
+	if collected == 0 || canceled != 1 {
+		t.Fatalf("partial report: %d hosts collected, AGENT01 failed=%d; want results kept and AGENT01 reported", collected, canceled)
+	}
+}
+
+func hostRanCommand(srv *winrmtest.Server, host string) bool {
+	for _, c := range srv.CallsFor(host) {
+		if c.Action == "Command" {
+			return true
+		}
+	}
+	return false
+}
