@@ -44,7 +44,7 @@ type fleet struct {
 	local  map[string]*inventory.Credential
 }
 
-func newFleet(t *testing.T, srv *winrmtest.Server, names ...string) *fleet {
+func newFleet(t testing.TB, srv *winrmtest.Server, names ...string) *fleet {
 	t.Helper()
 	f := &fleet{
 		inv: &inventory.Inventory{

@@ -8,6 +8,7 @@ package scanner
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -290,8 +291,18 @@ func (s *scan) host(scanCtx context.Context, h *inventory.Host) facts.HostResult
 		log.Info("transient failure, retrying", "attempt", attempt, "class", res.Error.Class, "error", res.Error.Message, "retry_in", delay)
 		select {
 		case <-time.After(delay):
+			continue
 		case <-hostCtx.Done():
 		}
+		// Out of time while waiting to retry: no further attempt was made.
+		// A stopped or expired scan says so (as for hosts in progress); the
+		// host's own deadline keeps the real failure, which is what the
+		// admin can act on.
+		if err := scanCtx.Err(); err != nil {
+			f.scanCtxErr = err
+			res.Error = classify(f)
+		}
+		break
 	}
 	res.Duration = time.Since(start)
 	if res.Error != nil {
@@ -390,6 +401,8 @@ func (s *scan) readCA(path string) ([]byte, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		err = fmt.Errorf("CA file: %w", err)
+	} else if !x509.NewCertPool().AppendCertsFromPEM(data) {
+		err = fmt.Errorf("CA file %s holds no PEM certificate", path)
 	}
 	s.caFiles[path] = caFile{data, err}
 	return data, err

@@ -97,7 +97,7 @@ func TestPSQuote(t *testing.T) {
 	if got != want {
 		t.Errorf("psSetMultiString = %s", got)
 	}
-	if !strings.HasPrefix(psSetDWORD(facts.SettingByID(facts.SMBBlockNTLM), 0, true), "New-Item -Path 'HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows\\LanmanWorkstation' -Force | Out-Null; Set-ItemProperty") {
-		t.Error("policy key is not created first")
+	if !strings.HasPrefix(psSetDWORD(facts.SettingByID(facts.SMBBlockNTLM), 0, true), "if (-not (Test-Path -Path 'HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows\\LanmanWorkstation')) { New-Item -Path 'HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows\\LanmanWorkstation' -Force | Out-Null }; Set-ItemProperty") {
+		t.Error("policy key is not created first, or only when missing")
 	}
 }

@@ -77,19 +77,14 @@ func (pe *pathEval) checkClientExceptions(sending value) {
 }
 
 // clientExceptionFix adds the target's FQDN and NetBIOS name (both naming
-// formats, as the documentation asks), and the IP address only when the
-// Core uses one.
+// formats, as the documentation asks), and the name the Core uses exactly
+// as it spells it: an IP address or alias, or an FQDN / NetBIOS name that
+// differs in letter case (case-insensitive matching is UNCONFIRMED, §2.4).
 func (pe *pathEval) clientExceptionFix(existing []string, unconfirmed *exceptionMatch) *Remediation {
 	s := settingByID(facts.ClientAllowedNTLMServers)
 	core, target := pe.cv.name(), pe.tv.name()
 	want := append([]string(nil), pe.tv.fqdns()...)
-	want = append(want, pe.tv.netbios())
-	if pe.p.NameForm != NameIP && pe.p.NameForm != NameFQDN && pe.p.NameForm != NameNetBIOS {
-		want = append(want, pe.p.NameUsed)
-	}
-	if pe.p.NameForm == NameIP {
-		want = append(want, pe.p.NameUsed)
-	}
+	want = append(want, pe.tv.netbios(), pe.p.NameUsed)
 	all, added := appendMissing(existing, uniqueExact(want...))
 	if len(added) == 0 {
 		// Every documented form is listed already; only the name the Core

@@ -52,8 +52,11 @@ func (e *engine) evalPath(core *inventory.Core, kind Kind, target *inventory.Hos
 	pe.checkServerNameHardening()
 	pe.checkPassThrough()
 	pe.checkAccountDomain()
-	pe.checkNTLMLevels()
+	// Protected Users (#9) before the LM level (#11): the DC refuses a
+	// member with STATUS_ACCOUNT_RESTRICTION before it validates the
+	// response (MS-APDS §3.1.5).
 	pe.checkProtectedUsers()
+	pe.checkNTLMLevels()
 	pe.checkUseMachineID()
 
 	pe.markFallbackBlocks()

@@ -49,7 +49,7 @@ func psSetMultiString(s *facts.Setting, values []string, createKey bool) string 
 	line := "Set-ItemProperty -Path " + PSQuote(psRegPath(s.Key)) + " -Name " + s.Name +
 		" -Type MultiString -Value " + psArray(values)
 	if createKey {
-		line = "New-Item -Path " + PSQuote(psRegPath(s.Key)) + " -Force | Out-Null; " + line
+		line = psEnsureKey(s.Key) + line
 	}
 	return line
 }
@@ -59,9 +59,17 @@ func psSetDWORD(s *facts.Setting, v uint64, createKey bool) string {
 	line := "Set-ItemProperty -Path " + PSQuote(psRegPath(s.Key)) + " -Name " + s.Name +
 		" -Type DWord -Value " + strconv.FormatUint(v, 10)
 	if createKey {
-		line = "New-Item -Path " + PSQuote(psRegPath(s.Key)) + " -Force | Out-Null; " + line
+		line = psEnsureKey(s.Key) + line
 	}
 	return line
+}
+
+// psEnsureKey creates a registry key only when it is missing: on the
+// registry provider, New-Item -Force on an existing key deletes the key
+// and every value in it before recreating it empty.
+func psEnsureKey(key string) string {
+	p := PSQuote(psRegPath(key))
+	return "if (-not (Test-Path -Path " + p + ")) { New-Item -Path " + p + " -Force | Out-Null }; "
 }
 
 // gpoPath is the full Group Policy editor path of a setting.

@@ -17,7 +17,18 @@ func (pe *pathEval) checkSMBClient() {
 	cv := pe.cv
 	core := cv.name()
 	pol := cv.get(facts.SMBBlockNTLM)
-	if b := cv.build(); b < smbBlockNTLMBuild {
+	b := cv.build()
+	if b == 0 && !cv.smbCmdletHasBlockNTLM() {
+		// The OS build was not reported and the cmdlet does not show the
+		// feature: whether this SMB client can block NTLM is unknown, so a
+		// set policy value is not evidence of "no effect".
+		if pol.known && pol.present && pol.n != 0 {
+			pe.add(pe.settingReason(cv, RoleClient, pol, EffectUnknown,
+				fmt.Sprintf("BlockNTLM is set on %s, but its OS build was not reported, so whether its SMB client blocks NTLM (Windows 11 24H2 / Windows Server 2025, build %d and later) is unknown.", core, smbBlockNTLMBuild)))
+		}
+		return
+	}
+	if b != 0 && b < smbBlockNTLMBuild {
 		if pol.known && pol.present && pol.n != 0 {
 			pe.add(pe.settingReason(cv, RoleClient, pol, EffectInfo,
 				fmt.Sprintf("BlockNTLM is set on %s, but its OS (build %d) predates the SMB client NTLM block (Windows 11 24H2 / Windows Server 2025, build %d), so it has no effect.", core, b, smbBlockNTLMBuild)))

@@ -186,6 +186,16 @@ func (hv *hostView) smbCmdletBlockNTLM() (block, known bool) {
 	return *c.BlockNTLM, true
 }
 
+// smbCmdletHasBlockNTLM reports that Get-SmbClientConfiguration returned a
+// BlockNTLM property, which only SMB clients that can block NTLM have.
+func (hv *hostView) smbCmdletHasBlockNTLM() bool {
+	if !hv.scanned || hv.resp.SMBClient == nil {
+		return false
+	}
+	c := hv.resp.SMBClient
+	return c.Error == "" && c.Available && c.BlockNTLM != nil
+}
+
 func isIPAddress(name string) bool {
 	name = strings.TrimSuffix(strings.TrimPrefix(name, "["), "]")
 	_, err := netip.ParseAddr(name)

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"syscall"
 	"time"
 )
 
@@ -18,6 +19,7 @@ import (
 // its authentication established. It is used by one message at a time.
 type conn struct {
 	nc        net.Conn
+	budget    *budgetReader // between nc and br: bounds what one reply may take
 	br        *bufio.Reader
 	bw        *bufio.Writer
 	protector Protector
@@ -54,7 +56,43 @@ func (t *Transport) dialConn(ctx context.Context) (*conn, error) {
 		}
 		nc = tc
 	}
-	return &conn{nc: nc, br: bufio.NewReaderSize(nc, 32<<10), bw: bufio.NewWriterSize(nc, 32<<10)}, nil
+	budget := &budgetReader{r: nc}
+	return &conn{nc: nc, budget: budget, br: bufio.NewReaderSize(budget, 32<<10), bw: bufio.NewWriterSize(nc, 32<<10)}, nil
+}
+
+// maxHeaderBytes bounds the status line and headers of one reply (Windows
+// sends well under 2 KiB; an NTLM challenge is a few hundred bytes).
+const maxHeaderBytes = 1 << 20
+
+// errReplyTooLarge is what budgetReader returns once a reply has used up
+// its budget.
+var errReplyTooLarge = errors.New("reply exceeds its size bound")
+
+// budgetReader bounds the bytes read from the connection per phase of a
+// reply. http.ReadResponse has no limit on header or chunked-trailer size
+// (net/http's client applies MaxResponseHeaderBytes itself), so without it a
+// host could make the scanner buffer an endless header until the deadline.
+type budgetReader struct {
+	r         io.Reader
+	left      int64
+	exhausted bool
+}
+
+func (b *budgetReader) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		b.exhausted = true
+		return 0, errReplyTooLarge
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.r.Read(p)
+	b.left -= int64(n)
+	return n, err
+}
+
+func (b *budgetReader) reset(n int64) {
+	b.left, b.exhausted = n, false
 }
 
 // watch runs while the connection sits idle in the pool: a blocked read
@@ -62,6 +100,7 @@ func (t *Transport) dialConn(ctx context.Context) (*conn, error) {
 // net/http's persistConn read loop does, without costing the next request
 // a timed probe.
 func (c *conn) watch() {
+	c.budget.reset(1 << 10) // stray bytes while idle make the connection unusable anyway
 	c.watchDone = make(chan struct{})
 	go func() {
 		defer close(c.watchDone)
@@ -123,17 +162,21 @@ func (t *Transport) exchange(ctx context.Context, c *conn, action string, header
 		return nil, t.ioError(ctx, action, false, err)
 	}
 	_ = c.nc.SetReadDeadline(readBy)
+	c.budget.reset(maxHeaderBytes)
 	resp, err := http.ReadResponse(c.br, req)
 	if err != nil {
 		c.broken = true
-		return nil, t.ioError(ctx, action, true, err)
+		return nil, t.readError(ctx, c, action, err, fmt.Sprintf("reply headers exceed %d bytes", maxHeaderBytes))
 	}
+	// The body's wire size: the data cap plus room for chunk framing; the
+	// cap on decoded data below gives the precise error for plain bodies.
+	c.budget.reset(t.cfg.MaxBodyBytes + t.cfg.MaxBodyBytes/2 + 64<<10)
 	data, err := io.ReadAll(io.LimitReader(resp.Body, t.cfg.MaxBodyBytes+1))
 	_ = resp.Body.Close()
 	_ = c.nc.SetReadDeadline(time.Time{})
 	if err != nil {
 		c.broken = true
-		return nil, t.ioError(ctx, action, true, err)
+		return nil, t.readError(ctx, c, action, err, fmt.Sprintf("response body exceeds %d bytes", t.cfg.MaxBodyBytes))
 	}
 	if int64(len(data)) > t.cfg.MaxBodyBytes {
 		c.broken = true
@@ -163,6 +206,33 @@ func (t *Transport) ioError(ctx context.Context, action string, sent bool, err e
 		return &url.Error{Op: "Post", URL: t.url.String(), Err: xe}
 	}
 	return xe
+}
+
+// readError maps a failure to read a reply. A reply over its size bound or
+// one that is not HTTP (a malformed status line, header or chunk) is a
+// garbled reply, not a lost connection: retrying it would get the same
+// answer, and an admin needs to hear "something else answers on this port".
+func (t *Transport) readError(ctx context.Context, c *conn, action string, err error, overBudget string) error {
+	if ctx.Err() == nil {
+		if c.budget.exhausted {
+			return &ProtocolError{Action: action, Err: errors.New(overBudget)}
+		}
+		if !isIOError(err) {
+			return &ProtocolError{Action: action, Err: fmt.Errorf("not a valid HTTP reply: %w", err)}
+		}
+	}
+	return t.ioError(ctx, action, true, err)
+}
+
+// isIOError tells connection failures (EOF, reset, deadline, TLS alerts,
+// which crypto/tls reports as *net.OpError) from HTTP parse errors.
+func isIOError(err error) bool {
+	var (
+		ne    net.Error
+		errno syscall.Errno
+	)
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) ||
+		errors.As(err, &ne) || errors.As(err, &errno)
 }
 
 // Timeout reports an exchange deadline (so *url.Error.Timeout works).

@@ -17,8 +17,10 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/xml"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -32,6 +34,7 @@ import (
 	"github.com/ChrisTrenkamp/goxpath/tree/xmltree"
 	mzwinrm "github.com/masterzen/winrm"
 	"github.com/masterzen/winrm/soap"
+	"golang.org/x/net/html/charset"
 )
 
 // Config configures a Transport for one host.
@@ -438,10 +441,74 @@ func wellFormed(body []byte) (err error) {
 			err = fmt.Errorf("unparsable XML (%v)", r)
 		}
 	}()
+	if err := xmlShape(body); err != nil {
+		return err
+	}
 	if _, err := xmltree.ParseXML(bytes.NewReader(body)); err != nil {
 		return fmt.Errorf("not well-formed XML: %w", err)
 	}
 	return nil
+}
+
+// Bounds on a reply's XML shape. masterzen's parser (goxpath xmltree)
+// rebuilds the in-scope namespaces from the root for every element, and its
+// XPath queries walk every node, so its cost grows with elements × depth ×
+// namespaces in scope: a 1 MiB reply nested 200,000 deep, or declaring
+// hundreds of namespaces, keeps a worker busy for hours, and no deadline
+// interrupts CPU work. Windows replies are about ten levels deep with a
+// dozen namespaces, and a Receive within the MaxEnvelopeSize we announce
+// holds under 2,000 elements (some 50,000 work units). The bounds keep the
+// worst case to a fraction of a second.
+const (
+	maxXMLDepth    = 64
+	maxXMLElements = 20000
+	maxXMLWork     = 1 << 20 // Σ over elements of depth × (namespaces in scope + 1)
+)
+
+// xmlShape checks those bounds in one cheap streaming pass.
+func xmlShape(body []byte) error {
+	dec := xml.NewDecoder(bytes.NewReader(body))
+	dec.CharsetReader = charset.NewReaderLabel // as xmltree does
+	var (
+		nsDecls  []int // namespace declarations per open element
+		inScope  int
+		elements int
+		work     int64
+	)
+	for {
+		tok, err := dec.RawToken()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return fmt.Errorf("not well-formed XML: %w", err)
+		}
+		switch el := tok.(type) {
+		case xml.StartElement:
+			n := 0
+			for _, a := range el.Attr {
+				if a.Name.Space == "xmlns" || a.Name.Space == "" && a.Name.Local == "xmlns" {
+					n++
+				}
+			}
+			nsDecls = append(nsDecls, n)
+			inScope += n
+			if len(nsDecls) > maxXMLDepth {
+				return fmt.Errorf("XML nested deeper than %d elements", maxXMLDepth)
+			}
+			if elements++; elements > maxXMLElements {
+				return fmt.Errorf("XML with more than %d elements", maxXMLElements)
+			}
+			if work += int64(len(nsDecls)) * int64(inScope+1); work > maxXMLWork {
+				return errors.New("XML too complex (too many elements or namespace declarations)")
+			}
+		case xml.EndElement:
+			if len(nsDecls) > 0 {
+				inScope -= nsDecls[len(nsDecls)-1]
+				nsDecls = nsDecls[:len(nsDecls)-1]
+			}
+		}
+	}
 }
 
 func certPool(pemData []byte) (*x509.CertPool, error) {
