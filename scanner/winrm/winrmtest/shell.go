@@ -156,6 +156,21 @@ func (hs *hostServer) lookupShell(env *envelope, acct account) (*shell, *wsmanFa
 	return sh, nil
 }
 
+// lookupCommand finds the caller's shell and a live command in it. Caller
+// holds hs.mu.
+func (hs *hostServer) lookupCommand(env *envelope, acct account, cmdID string) (*shell, *command, *wsmanFault) {
+	sh, f := hs.lookupShell(env, acct)
+	if f != nil {
+		return nil, nil, f
+	}
+	c := sh.commands[cmdID]
+	if c == nil || c.terminated {
+		f := faultBadCommandID()
+		return nil, nil, &f
+	}
+	return sh, c, nil
+}
+
 func (hs *hostServer) userOperations(owner string) (shells, ops int) {
 	for _, sh := range hs.shells {
 		if sh.owner == owner {
@@ -369,15 +384,10 @@ func (hs *hostServer) receive(rq *request, env *envelope, acct account, faults *
 
 	for first := true; ; first = false {
 		hs.mu.Lock()
-		sh, f := hs.lookupShell(env, acct)
+		_, c, f := hs.lookupCommand(env, acct, cmdID)
 		if f != nil {
 			hs.mu.Unlock()
 			return hs.fault(rq, env, *f)
-		}
-		c := sh.commands[cmdID]
-		if c == nil || c.terminated {
-			hs.mu.Unlock()
-			return hs.fault(rq, env, faultBadCommandID())
 		}
 		if first && faults.DropMidReceive {
 			hs.mu.Unlock()
@@ -483,15 +493,10 @@ func (hs *hostServer) send(rq *request, env *envelope, acct account) result {
 		end := strings.EqualFold(st.End, "true")
 
 		hs.mu.Lock()
-		sh, f := hs.lookupShell(env, acct)
+		sh, c, f := hs.lookupCommand(env, acct, cmdID)
 		if f != nil {
 			hs.mu.Unlock()
 			return hs.fault(rq, env, *f)
-		}
-		c := sh.commands[cmdID]
-		if c == nil || c.terminated {
-			hs.mu.Unlock()
-			return hs.fault(rq, env, faultBadCommandID())
 		}
 		if c.onStdin == nil || c.stdinDone {
 			// The process does not read stdin (or closed it): input is discarded.
