@@ -315,6 +315,19 @@ func TestNightlyOutputDirBaselineAndLock(t *testing.T) {
 		t.Errorf("identical scans report new blocked paths: %v", now.Baseline.New)
 	}
 
+	// A latest.json this ntlmscan cannot read (say, from another version)
+	// must not stop the nightly job: the run goes ahead without a baseline.
+	if err := os.WriteFile(filepath.Join(dir, outdir.LatestName), []byte(`{"kind":"ntlmscan.report","schema":99}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	third := run(t, nil, "scan", "-i", invPath, "--quiet", "--output-dir", dir)
+	if third.code != ExitBoth || !strings.Contains(third.stderr, "not usable as the baseline") {
+		t.Fatalf("unreadable latest.json: exit %d, stderr %q", third.code, third.stderr)
+	}
+	if _, err := loadReport(filepath.Join(dir, outdir.LatestName)); err != nil {
+		t.Fatalf("latest.json not replaced by a readable report: %v", err)
+	}
+
 	// A run that holds the lock keeps a second one out.
 	held, err := outdir.Open(dir)
 	if err != nil {

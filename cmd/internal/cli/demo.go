@@ -57,12 +57,11 @@ shown; pass --fail-on to get scan's exit codes.`,
 			if err != nil {
 				return describeInventoryError(err)
 			}
-			caFile, cleanup, err := pointAtSimulator(inv, srv)
+			cleanup, err := pointAtSimulator(inv, srv)
 			if err != nil {
 				return WithCode(ExitError, err)
 			}
 			defer cleanup()
-			_ = caFile
 			in := scanInputs{InventoryPath: demoInventoryName, Inventory: inv, Password: labPasswords(srv)}
 			switch {
 			case o.AssumePath != "":
@@ -101,16 +100,16 @@ shown; pass --fail-on to get scan's exit codes.`,
 
 // pointAtSimulator rewrites every scanned host's WinRM port to the simulator's
 // ephemeral port and trusts the simulator's CA for HTTPS hosts.
-func pointAtSimulator(inv *inventory.Inventory, srv *winrmtest.Server) (string, func(), error) {
+func pointAtSimulator(inv *inventory.Inventory, srv *winrmtest.Server) (func(), error) {
 	dir, err := os.MkdirTemp("", "ntlmscan-demo-")
 	if err != nil {
-		return "", func() {}, fmt.Errorf("temporary directory for the demo CA: %w", err)
+		return func() {}, fmt.Errorf("temporary directory for the demo CA: %w", err)
 	}
 	cleanup := func() { os.RemoveAll(dir) }
 	caFile := filepath.Join(dir, "demo-ca.pem")
 	if err := os.WriteFile(caFile, srv.CACertPEM(), 0o600); err != nil {
 		cleanup()
-		return "", func() {}, fmt.Errorf("write the demo CA: %w", err)
+		return func() {}, fmt.Errorf("write the demo CA: %w", err)
 	}
 	for _, h := range inv.Hosts {
 		if !h.Scan {
@@ -122,7 +121,7 @@ func pointAtSimulator(inv *inventory.Inventory, srv *winrmtest.Server) (string, 
 		}
 		if !ok {
 			cleanup()
-			return "", func() {}, fmt.Errorf("demo inventory host %s is not in the built-in lab", h.Name)
+			return func() {}, fmt.Errorf("demo inventory host %s is not in the built-in lab", h.Name)
 		}
 		h.Address = ep.Address
 		if h.WinRM.HTTPS {
@@ -132,7 +131,7 @@ func pointAtSimulator(inv *inventory.Inventory, srv *winrmtest.Server) (string, 
 			h.WinRM.Port = ep.HTTPPort
 		}
 	}
-	return caFile, cleanup, nil
+	return cleanup, nil
 }
 
 // labPasswords answers the scanner's credential lookups from the lab, so the

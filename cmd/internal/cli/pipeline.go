@@ -122,6 +122,7 @@ func runScan(ctx context.Context, f *Factory, o *scanOptions, in scanInputs) err
 	}
 
 	var dir *outdir.Dir
+	var baseline *report.Report
 	if o.OutputDir != "" {
 		d, err := outdir.Open(o.OutputDir)
 		if err != nil {
@@ -130,12 +131,18 @@ func runScan(ctx context.Context, f *Factory, o *scanOptions, in scanInputs) err
 		defer d.Close()
 		dir = d
 		if o.BaselinePath == "" {
+			// An unreadable latest.json (a run from an older ntlmscan, a
+			// disk error) must not stop every night's run from now on: the
+			// scan goes ahead without a comparison and writes a new one.
 			if latest := filepath.Join(o.OutputDir, outdir.LatestName); fileExists(latest) {
-				o.BaselinePath = latest
+				if b, err := loadReport(latest); err != nil {
+					log.Warn("previous latest.json is not usable as the baseline; comparing with nothing this time", "error", err)
+				} else {
+					baseline = b
+				}
 			}
 		}
 	}
-	var baseline *report.Report
 	if o.BaselinePath != "" {
 		b, err := loadReport(o.BaselinePath)
 		if err != nil {
