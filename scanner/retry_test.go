@@ -28,8 +28,16 @@ func TestRetryStopsAtHostDeadline(t *testing.T) {
 				creates++
 			}
 		}
-		if r.Attempts != creates {
+		// An attempt that ended with the dropped connection had created its
+		// shell, so a phantom attempt (counted, never made) shows as one
+		// attempt too many. An attempt the deadline cut short may have ended
+		// before its Create, in connect or logon (a loaded machine), so
+		// there one attempt without a shell is real.
+		switch {
+		case r.Error != nil && r.Error.Class == facts.ErrUnreachableTCP && r.Attempts != creates:
 			t.Errorf("%s: %d attempts reported, %d made (shells created)", r.Host, r.Attempts, creates)
+		case r.Attempts != creates && r.Attempts != creates+1:
+			t.Errorf("%s: %d attempts reported, %d shells created", r.Host, r.Attempts, creates)
 		}
 		if r.Error == nil || r.Error.Class != facts.ErrUnreachableTCP && r.Error.Class != facts.ErrTimeout {
 			t.Errorf("%s: %+v", r.Host, r.Error)

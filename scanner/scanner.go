@@ -152,11 +152,11 @@ func Run(ctx context.Context, inv *inventory.Inventory, opts Options) []facts.Ho
 		if !h.Scan {
 			continue
 		}
-		if scanCtx.Err() != nil {
+		if expired(scanCtx) != nil {
 			break
 		}
 		g.Go(func() error {
-			if scanCtx.Err() != nil {
+			if expired(scanCtx) != nil {
 				return nil // stopped before this host started
 			}
 			started[i] = true
@@ -178,7 +178,7 @@ func Run(ctx context.Context, inv *inventory.Inventory, opts Options) []facts.Ho
 			continue
 		}
 		msg := "not scanned: the scan was canceled before this host was started"
-		if errors.Is(scanCtx.Err(), context.DeadlineExceeded) {
+		if errors.Is(expired(scanCtx), context.DeadlineExceeded) {
 			msg = "not scanned: the scan deadline passed before this host was started"
 		}
 		results[i] = facts.HostResult{Host: h.Name, Address: h.Address,
@@ -240,6 +240,20 @@ func (s *scan) settleRefusals(results []facts.HostResult) {
 }
 
 // host collects one host within its timeout, retrying transient failures.
+// expired is ctx.Err(), but also reports a deadline that has passed before
+// the context's timer fired: network deadlines derive from the same instant,
+// so a step can fail with its own timeout a moment before ctx.Err() turns
+// non-nil, and the cause is still the deadline.
+func expired(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if dl, ok := ctx.Deadline(); ok && !time.Now().Before(dl) {
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
 func (s *scan) host(scanCtx context.Context, h *inventory.Host) facts.HostResult {
 	start := time.Now()
 	res := facts.HostResult{Host: h.Name, Address: h.Address, StartedAt: start}
@@ -275,7 +289,7 @@ func (s *scan) host(scanCtx context.Context, h *inventory.Host) facts.HostResult
 			break
 		}
 		f := failure{err: err, method: prep.auth.Method(), username: prep.username, hostTO: timeout.String(),
-			addr: prep.addr, scanCtxErr: scanCtx.Err(), hostCtxErr: hostCtx.Err()}
+			addr: prep.addr, scanCtxErr: expired(scanCtx), hostCtxErr: expired(hostCtx)}
 		res.Error = classify(f)
 		if f.scanCtxErr != nil || f.hostCtxErr != nil || attempt > s.opts.Retries || !transient(err) {
 			var ae *winrm.AuthError
@@ -298,7 +312,7 @@ func (s *scan) host(scanCtx context.Context, h *inventory.Host) facts.HostResult
 		// A stopped or expired scan says so (as for hosts in progress); the
 		// host's own deadline keeps the real failure, which is what the
 		// admin can act on.
-		if err := scanCtx.Err(); err != nil {
+		if err := expired(scanCtx); err != nil {
 			f.scanCtxErr = err
 			res.Error = classify(f)
 		}
