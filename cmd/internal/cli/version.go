@@ -15,7 +15,11 @@ func newVersionCmd(f *Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the ntlmscan version and the schema versions it speaks",
-		Args:  cobra.NoArgs,
+		Long: `version prints the ntlmscan version, the Go version and platform it was built
+with, the collector schema it sends to hosts and the report schema it writes
+(a report from another schema is refused by report and diff).`,
+		Example: `  ntlmscan version`,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			version := f.Version
 			if bi, ok := debug.ReadBuildInfo(); ok && version == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
