@@ -599,3 +599,149 @@ func hostRanCommand(srv *winrmtest.Server, host string) bool {
 	}
 	return false
 }
+
+// Every flag can come from NTLMSCAN_*; demo's own defaults must not hide
+// them (host-timeout) and its exit code must honour a --fail-on given there.
+func TestDemoTakesSettingsFromEnvironment(t *testing.T) {
+	tests := []struct {
+		name       string
+		env        map[string]string
+		want       int
+		wantStderr string
+	}{
+		{"host-timeout", map[string]string{"NTLMSCAN_HOST_TIMEOUT": "soon"}, ExitError, "NTLMSCAN_HOST_TIMEOUT"},
+		{"fail-on", map[string]string{"NTLMSCAN_FAIL_ON": "at-risk"}, ExitBoth, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := run(t, tc.env, "demo", "--quiet")
+			if r.code != tc.want || !strings.Contains(r.stderr, tc.wantStderr) {
+				t.Fatalf("exit %d, want %d with %q; stderr:\n%s", r.code, tc.want, tc.wantStderr, r.stderr)
+			}
+		})
+	}
+}
+
+// With a baseline and waivers, the changes since the baseline say which are
+// waived, in the scan's report and after `report --waivers`.
+func TestBaselineChangesShowWaivers(t *testing.T) {
+	invPath, _ := demoFleet(t)
+	dir := t.TempDir()
+	first := filepath.Join(dir, "first.json")
+	if r := run(t, nil, "scan", "-i", invPath, "--quiet", "--json", first); r.code == ExitError {
+		t.Fatal(r.stderr)
+	}
+	rep, err := loadReport(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var waivers strings.Builder
+	waivers.WriteString("waivers:\n")
+	for _, p := range rep.Matrix.Paths {
+		if p.Verdict == verdict.Blocked {
+			waivers.WriteString("  - path: \"" + p.ID + "\"\n    owner: backup-team\n    reason: accepted\n    expires: 2027-06-30\n")
+		}
+	}
+	waiversPath := filepath.Join(dir, "waivers.yaml")
+	expiredPath := filepath.Join(dir, "expired.yaml")
+	os.WriteFile(waiversPath, []byte(waivers.String()), 0o600)
+	os.WriteFile(expiredPath, []byte(strings.ReplaceAll(waivers.String(), "2027-06-30", "2026-01-31")), 0o600)
+	// A baseline without paths: every blocked path is new.
+	rep.Matrix.Paths = nil
+	var buf bytes.Buffer
+	if err := report.Encode(&buf, rep); err != nil {
+		t.Fatal(err)
+	}
+	empty := filepath.Join(dir, "empty.json")
+	os.WriteFile(empty, buf.Bytes(), 0o600)
+
+	tonight := filepath.Join(dir, "tonight.json")
+	r := run(t, nil, "scan", "-i", invPath, "--quiet", "--baseline", empty, "--waivers", waiversPath, "--fail-on", "new", "--json", tonight)
+	if r.code != ExitHostsFailed {
+		t.Fatalf("all new blocked paths waived: exit %d, want %d: %s", r.code, ExitHostsFailed, r.stderr)
+	}
+	got, err := loadReport(tonight)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkWaived := func(what string, c *report.Comparison, want bool) {
+		t.Helper()
+		if c == nil || len(c.New) == 0 {
+			t.Fatalf("%s: no new blocked paths: %+v", what, c)
+		}
+		for _, ch := range c.New {
+			if ch.Waived != want {
+				t.Errorf("%s: new path %s waived=%v, want %v", what, ch.PathID, ch.Waived, want)
+			}
+		}
+	}
+	checkWaived("scan", got.Baseline, true)
+
+	re := run(t, nil, "report", tonight, "--waivers", expiredPath, "--format", "json")
+	if re.code != ExitOK {
+		t.Fatalf("report exit %d: %s", re.code, re.stderr)
+	}
+	again, err := report.Decode(strings.NewReader(re.stdout))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkWaived("report --waivers (expired)", again.Baseline, false)
+
+	plain := filepath.Join(dir, "plain.json")
+	if r := run(t, nil, "scan", "-i", invPath, "--quiet", "--baseline", empty, "--json", plain); r.code == ExitError {
+		t.Fatal(r.stderr)
+	}
+	re = run(t, nil, "report", plain, "--waivers", waiversPath, "--format", "json")
+	if re.code != ExitOK {
+		t.Fatalf("report exit %d: %s", re.code, re.stderr)
+	}
+	if again, err = report.Decode(strings.NewReader(re.stdout)); err != nil {
+		t.Fatal(err)
+	}
+	checkWaived("report --waivers (active)", again.Baseline, true)
+}
+
+// One output that cannot be written does not cost the others, least of all
+// the nightly run files.
+func TestUnwritableOutputKeepsTheOthers(t *testing.T) {
+	invPath, _ := demoFleet(t)
+	dir := t.TempDir()
+	jsonPath, runs := filepath.Join(dir, "scan.json"), filepath.Join(dir, "runs")
+	r := run(t, nil, "scan", "-i", invPath, "--quiet", "--csv", filepath.Join(dir, "no-such-dir", "paths.csv"),
+		"--json", jsonPath, "--output-dir", runs)
+	if r.code != ExitError || !strings.Contains(r.stderr, "paths.csv") {
+		t.Fatalf("exit %d, want %d naming paths.csv; stderr:\n%s", r.code, ExitError, r.stderr)
+	}
+	for _, p := range []string{jsonPath, filepath.Join(runs, outdir.LatestName), filepath.Join(runs, outdir.RunName(fixedNow, "csv"))} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s not written after another output failed: %v", p, err)
+		}
+	}
+}
+
+// A --timeout that leaves hosts unstarted makes an incomplete run: it is
+// reported and written as partial, but never replaces latest.json.
+func TestDeadlineRunNeverBecomesBaseline(t *testing.T) {
+	invPath, srv := demoFleet(t)
+	if err := srv.SetFaults("AGENT01", winrmtest.Faults{Hang: true}); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "runs")
+	r := run(t, nil, "scan", "-i", invPath, "--quiet", "--output-dir", dir, "--concurrency", "1", "--timeout", "2s", "--host-timeout", "30s")
+	if r.code&ExitHostsFailed == 0 {
+		t.Fatalf("exit %d, want the hosts-not-scanned bit; stderr:\n%s", r.code, r.stderr)
+	}
+	if fileExists(filepath.Join(dir, outdir.LatestName)) {
+		t.Fatal("a run cut short by --timeout replaced latest.json")
+	}
+	if !fileExists(filepath.Join(dir, outdir.RunName(fixedNow, "partial.json"))) {
+		t.Fatal("the incomplete run's report was not written")
+	}
+}
+
+func TestDemoWhatIfAndAssumeExclude(t *testing.T) {
+	r := run(t, nil, "demo", "--what-if", "--assume", "x.yaml")
+	if r.code != ExitError || !strings.Contains(r.stderr, "what-if") {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+}

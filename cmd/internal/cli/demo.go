@@ -78,7 +78,13 @@ shown; pass --fail-on to get scan's exit codes.`,
 				in.Overlay = ov
 			}
 			if !o.Quiet {
-				fmt.Fprintf(f.IO.ErrOut, "Simulated fleet: %d WinRM hosts on loopback (127.0.0.x, ephemeral ports); scanning over NTLM with message encryption...\n", len(srv.Hosts()))
+				winrmHosts := 0
+				for _, ep := range srv.Hosts() {
+					if ep.HTTPURL != "" || ep.HTTPSURL != "" {
+						winrmHosts++
+					}
+				}
+				fmt.Fprintf(f.IO.ErrOut, "Simulated fleet: %d hosts (%d with WinRM) on loopback (127.0.0.x, ephemeral ports); scanning over NTLM with message encryption...\n", len(srv.Hosts()), winrmHosts)
 			}
 			err = runScan(cmd.Context(), f, &o, in)
 			if !cmd.Flags().Changed("fail-on") {
@@ -91,10 +97,14 @@ shown; pass --fail-on to get scan's exit codes.`,
 	}
 	addScanFlags(cmd, &o)
 	cmd.Flags().BoolVar(&whatIf, "what-if", false, "apply the built-in what-if overlay (examples/assume.yaml)")
+	cmd.MarkFlagsMutuallyExclusive("what-if", "assume")
 	// The simulated hosts answer at once; a short default keeps the demo fast
 	// even if something on this machine is slow.
-	_ = cmd.Flags().Set("host-timeout", "20s")
-	cmd.Flags().Lookup("host-timeout").DefValue = "20s"
+	// Value.Set, not Flags().Set: the latter marks the flag as given on the
+	// command line, and NTLMSCAN_HOST_TIMEOUT or --config would be ignored.
+	hostTimeout := cmd.Flags().Lookup("host-timeout")
+	_ = hostTimeout.Value.Set("20s")
+	hostTimeout.DefValue = "20s"
 	return cmd
 }
 

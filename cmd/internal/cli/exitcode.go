@@ -19,8 +19,8 @@ const (
 const ExitCodeHelp = `Exit codes:
   0  clean: every host scanned, no finding at or above --fail-on
   1  usage or configuration error, or nothing could be scanned
-  2  findings at or above --fail-on (blocked by default; at-risk and new selectable)
-  4  some hosts could not be scanned
+  2  findings at or above --fail-on (blocked by default; at-risk, new and none selectable)
+  4  some hosts could not be scanned, or the scan was interrupted
   6  both 2 and 4`
 
 // ExitError carries an exit code through cobra's error return. Silent

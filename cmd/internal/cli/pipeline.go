@@ -185,9 +185,12 @@ func runScan(ctx context.Context, f *Factory, o *scanOptions, in scanInputs) err
 	if held != nil {
 		held.WriteTo(f.IO.ErrOut)
 	}
-	interrupted := ctx.Err() != nil
+	// Ctrl-C, or a --timeout that left hosts unstarted: their paths would
+	// read as unknown, and tomorrow's comparison would call blocked paths
+	// "fixed". Such a run is reported but never becomes the baseline.
+	interrupted := ctx.Err() != nil || anyNotStarted(results)
 	if interrupted {
-		log.Warn("scan interrupted: reporting the hosts gathered so far; latest.json is left unchanged")
+		log.Warn("scan incomplete (interrupted or out of time): reporting the hosts gathered so far; latest.json is left unchanged")
 	}
 
 	matrix := verdict.Evaluate(in.Inventory, results, in.Overlay, verdict.Options{Strict: o.Strict})
@@ -203,17 +206,28 @@ func runScan(ctx context.Context, f *Factory, o *scanOptions, in scanInputs) err
 	if in.Overlay != nil {
 		rep.Options.Overlay = in.Overlay.Name
 	}
-	if baseline != nil {
-		rep.Baseline = report.Compare(baseline, rep)
-	}
+	// Waivers first: Compare marks the changes an active waiver covers.
 	if waivers != nil {
 		waiver.Apply(rep, waivers, now)
+	}
+	if baseline != nil {
+		rep.Baseline = report.Compare(baseline, rep)
 	}
 
 	if err := writeOutputs(f, o, rep, dir, interrupted); err != nil {
 		return WithCode(ExitError, err)
 	}
 	return SilentCode(exitStatus(rep, o.FailOn, interrupted))
+}
+
+// anyNotStarted reports hosts the scan never started (Ctrl-C or --timeout).
+func anyNotStarted(results []facts.HostResult) bool {
+	for i := range results {
+		if e := results[i].Error; e != nil && e.Class == facts.ErrCanceled {
+			return true
+		}
+	}
+	return false
 }
 
 // exitStatus maps a finished report to the documented exit codes.
@@ -249,15 +263,19 @@ func writeOutputs(f *Factory, o *scanOptions, rep *report.Report, dir *outdir.Di
 	if !f.IO.IsStdoutTTY() {
 		width = 0
 	}
+	// One unwritable output (a mistyped --csv directory) must not cost the
+	// others, least of all the --output-dir run files: every output is
+	// attempted and the errors are reported together.
+	var errs []error
 	main, _ := render.New(o.Format)
 	switch {
 	case o.Output != "" && o.Output != "-":
 		if err := writeRendered(o.Output, o.Format, rep); err != nil {
-			return err
+			errs = append(errs, err)
 		}
 	case !o.Quiet:
 		if err := main.Render(f.IO.Out, rep, render.Options{Color: color, Width: width}); err != nil {
-			return fmt.Errorf("write report: %w", err)
+			errs = append(errs, fmt.Errorf("write report: %w", err))
 		}
 	}
 	for _, extra := range []struct{ path, format string }{
@@ -266,13 +284,19 @@ func writeOutputs(f *Factory, o *scanOptions, rep *report.Report, dir *outdir.Di
 	} {
 		if extra.path != "" {
 			if err := writeRendered(extra.path, extra.format, rep); err != nil {
-				return err
+				errs = append(errs, err)
 			}
 		}
 	}
-	if dir == nil {
-		return nil
+	if dir != nil {
+		errs = append(errs, writeRunFiles(f, o, rep, dir, interrupted))
 	}
+	return errors.Join(errs...)
+}
+
+// writeRunFiles writes the --output-dir files of one run, replaces
+// latest.json after a complete run and prunes old runs.
+func writeRunFiles(f *Factory, o *scanOptions, rep *report.Report, dir *outdir.Dir, interrupted bool) error {
 	var jsonDoc []byte
 	for _, format := range []string{render.FormatJSON, render.FormatCSV, render.FormatHTML} {
 		data, err := renderBytes(format, rep)

@@ -40,6 +40,7 @@ renders it again, without contacting any host. With --waivers it re-applies a
 				}
 				rep.Waivers = nil
 				waiver.Apply(rep, w, f.Now().UTC())
+				markWaivedChanges(rep.Baseline, rep)
 			}
 			if output != "" && output != "-" {
 				return writeRendered(output, format, rep)
@@ -102,4 +103,19 @@ did not (so a script can alert on drift), else 0.`,
 	cmd.Flags().StringVarP(&format, "format", "f", render.FormatTable, "output format: "+strings.Join(render.DiffFormats(), ", "))
 	cmd.Flags().BoolVar(&noColor, "no-color", false, "never colour the output")
 	return cmd
+}
+
+// markWaivedChanges recomputes which baseline changes an active waiver
+// covers, after the waivers were re-applied: the saved flags reflect the
+// waivers file of the original scan.
+func markWaivedChanges(c *report.Comparison, rep *report.Report) {
+	if c == nil {
+		return
+	}
+	waivers := rep.WaiverIndex()
+	for _, list := range [][]report.PathChange{c.New, c.Fixed, c.Changed, c.Added, c.Removed} {
+		for i := range list {
+			list[i].Waived = list[i].After != "" && waivers[list[i].PathID].Active()
+		}
+	}
 }

@@ -79,7 +79,7 @@ flags: the inventory names an environment variable or a file for each credential
 
   # Check an inventory, then scan it
   ntlmscan validate -i inventory.yaml
-  NTLMSCAN_PASSWORD_FILE=... ntlmscan scan -i inventory.yaml --csv paths.csv`,
+  NTLMSCAN_PASSWORD='...' ntlmscan scan -i inventory.yaml --csv paths.csv`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
@@ -143,7 +143,11 @@ func applySettings(cmd *cobra.Command, f *Factory, configFile string) error {
 		}
 		if err := fl.Value.Set(val); err != nil {
 			errs = append(errs, fmt.Errorf("invalid value %q for --%s from %s: %v", val, fl.Name, from, err))
+			return
 		}
+		// A value from the environment or the settings file is the user's
+		// choice as much as a flag is (demo's exit code asks Changed).
+		fl.Changed = true
 	})
 	if len(errs) > 0 {
 		return &FlagError{Err: errors.Join(errs...)}

@@ -112,8 +112,18 @@ func WriteFileAtomic(path string, data []byte) (err error) {
 	return nil
 }
 
+// runExts are the files one run writes (an interrupted run marks them
+// partial); Prune removes nothing else, so files that merely share the
+// prefix (a wrapper's ntlmscan-<time>.log, another tool's output) survive.
+var runExts = map[string]bool{
+	"json": true, "csv": true, "html": true,
+	"partial.json": true, "partial.csv": true, "partial.html": true,
+}
+
 // Prune keeps the newest keep runs (a run is every file sharing one
-// timestamp) and removes older ones. keep <= 0 keeps everything.
+// timestamp) and removes older ones. keep <= 0 keeps everything. The newest
+// complete run (the one latest.json holds) is always kept, so a string of
+// interrupted runs cannot leave only partial files behind.
 func (d *Dir) Prune(keep int) ([]string, error) {
 	if keep <= 0 {
 		return nil, nil
@@ -123,27 +133,41 @@ func (d *Dir) Prune(keep int) ([]string, error) {
 		return nil, fmt.Errorf("list %s: %w", d.Path, err)
 	}
 	runs := map[string][]string{}
+	complete := map[string]bool{}
 	for _, e := range entries {
 		name := e.Name()
-		if e.IsDir() || !strings.HasPrefix(name, RunPrefix) {
+		if !e.Type().IsRegular() || !strings.HasPrefix(name, RunPrefix) {
 			continue
 		}
-		stamp, _, ok := strings.Cut(strings.TrimPrefix(name, RunPrefix), ".")
-		if !ok {
+		stamp, ext, ok := strings.Cut(strings.TrimPrefix(name, RunPrefix), ".")
+		if !ok || !runExts[ext] {
 			continue
 		}
 		if _, err := time.Parse("20060102T150405Z", stamp); err != nil {
 			continue
 		}
 		runs[stamp] = append(runs[stamp], name)
+		if !strings.HasPrefix(ext, "partial.") {
+			complete[stamp] = true
+		}
 	}
 	stamps := make([]string, 0, len(runs))
 	for s := range runs {
 		stamps = append(stamps, s)
 	}
 	sort.Sort(sort.Reverse(sort.StringSlice(stamps)))
+	newestComplete := ""
+	for _, s := range stamps {
+		if complete[s] {
+			newestComplete = s
+			break
+		}
+	}
 	var removed []string
 	for _, s := range stamps[min(keep, len(stamps)):] {
+		if s == newestComplete {
+			continue
+		}
 		names := runs[s]
 		sort.Strings(names)
 		for _, n := range names {

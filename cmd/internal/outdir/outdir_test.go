@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 )
@@ -111,5 +112,63 @@ func TestPruneKeepsNewestRuns(t *testing.T) {
 		if names[i] != want[i] {
 			t.Fatalf("left %v, want %v", names, want)
 		}
+	}
+}
+
+// Retention removes only the files ntlmscan writes for a run, and never the
+// newest complete run, whatever interrupted runs came after it.
+func TestPruneSparesForeignFilesAndNewestCompleteRun(t *testing.T) {
+	day := func(i int) time.Time { return time.Date(2026, 11, 1+i, 2, 0, 0, 0, time.UTC) }
+	tests := []struct {
+		name  string
+		files []string
+		keep  int
+		want  []string // left besides the lock
+	}{
+		{
+			name: "foreign files sharing the prefix",
+			files: []string{RunName(day(0), "json"), RunName(day(0), "log"), RunName(day(0), "json.sig"),
+				RunName(day(1), "json"), RunName(day(1), "csv")},
+			keep: 1,
+			want: []string{RunName(day(0), "json.sig"), RunName(day(0), "log"), RunName(day(1), "csv"), RunName(day(1), "json")},
+		},
+		{
+			name: "interrupted runs after the last complete one",
+			files: []string{RunName(day(0), "json"), RunName(day(1), "json"), RunName(day(1), "html"),
+				RunName(day(2), "partial.json"), RunName(day(3), "partial.json")},
+			keep: 1,
+			want: []string{RunName(day(1), "html"), RunName(day(1), "json"), RunName(day(3), "partial.json")},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			d, err := Open(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Close()
+			for _, n := range tc.files {
+				if err := d.WriteAtomic(n, []byte("x")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := d.Prune(tc.keep); err != nil {
+				t.Fatal(err)
+			}
+			entries, _ := os.ReadDir(dir)
+			var names []string
+			for _, e := range entries {
+				if e.Name() != lockName {
+					names = append(names, e.Name())
+				}
+			}
+			sort.Strings(names)
+			want := append([]string(nil), tc.want...)
+			sort.Strings(want)
+			if strings.Join(names, " ") != strings.Join(want, " ") {
+				t.Fatalf("left %v, want %v", names, want)
+			}
+		})
 	}
 }
