@@ -146,20 +146,8 @@ func TestLoadBadConfigs(t *testing.T) {
 			if inv != nil {
 				t.Errorf("Load returned an inventory together with an error")
 			}
-			got := problemLines(t, err)
-			want := make([]string, len(tc.want))
-			for i, w := range tc.want {
-				want[i] = path + w
-			}
-			if strings.Join(got, "\n") != strings.Join(want, "\n") {
-				t.Errorf("problems:\n got: %s\nwant: %s", strings.Join(got, "\n      "), strings.Join(want, "\n      "))
-			}
+			checkProblems(t, err, path, tc.want)
 			ve, _ := AsValidationError(err)
-			for _, p := range ve.Problems {
-				if p.Hint == "" {
-					t.Errorf("problem without a hint: %s", p.Error())
-				}
-			}
 			// Error() is what `ntlmscan validate` prints: one problem per line.
 			if lines := strings.Split(err.Error(), "\n"); len(lines) != len(ve.Problems) {
 				t.Errorf("Error() has %d lines for %d problems", len(lines), len(ve.Problems))
@@ -513,6 +501,26 @@ func BenchmarkParse1000Agents(b *testing.B) {
 	for b.Loop() {
 		if _, err := Parse(data, "large.yaml"); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// checkProblems compares a file's problems with want (each prefixed with the
+// file's path) and requires a hint on every one.
+func checkProblems(t *testing.T, err error, path string, want []string) {
+	t.Helper()
+	got := problemLines(t, err)
+	full := make([]string, len(want))
+	for i, w := range want {
+		full[i] = path + w
+	}
+	if strings.Join(got, "\n") != strings.Join(full, "\n") {
+		t.Errorf("problems:\n got: %s\nwant: %s", strings.Join(got, "\n      "), strings.Join(full, "\n      "))
+	}
+	ve, _ := AsValidationError(err)
+	for _, p := range ve.Problems {
+		if p.Hint == "" {
+			t.Errorf("problem without a hint: %s", p.Error())
 		}
 	}
 }

@@ -108,20 +108,7 @@ func TestLoadBadOverlays(t *testing.T) {
 			if err == nil || ov != nil {
 				t.Fatalf("LoadOverlay(%s) = %v, %v; want only errors", path, ov, err)
 			}
-			got := problemLines(t, err)
-			want := make([]string, len(tc.want))
-			for i, w := range tc.want {
-				want[i] = path + w
-			}
-			if strings.Join(got, "\n") != strings.Join(want, "\n") {
-				t.Errorf("problems:\n got: %s\nwant: %s", strings.Join(got, "\n      "), strings.Join(want, "\n      "))
-			}
-			ve, _ := AsValidationError(err)
-			for _, p := range ve.Problems {
-				if p.Hint == "" {
-					t.Errorf("problem without a hint: %s", p.Error())
-				}
-			}
+			checkProblems(t, err, path, tc.want)
 		})
 	}
 	files, _ := filepath.Glob(filepath.Join("testdata", "overlay-invalid-*.yaml"))
