@@ -104,6 +104,12 @@ type Config struct {
 	LookupPassword func(user, domain string) (password string, ok bool)
 	Now            func() time.Time // nil = time.Now (FILETIME timestamp AV pair)
 	Rand           io.Reader        // nil = crypto/rand (server challenge)
+	// ChannelBindings is the server's gss_channel_bindings_struct for the
+	// TLS channel (GSSChannelBindings(TLSServerEndPoint(cert))); nil when
+	// the connection is not TLS. CBTLevel says how a client's binding is
+	// judged against it (see cbt.go).
+	ChannelBindings []byte
+	CBTLevel        CBTLevel
 }
 
 // MessageType returns 1, 2 or 3 for a message with the NTLMSSP\0 signature,
@@ -418,8 +424,16 @@ func (h *Handshake) Authenticate(msg []byte) (*Session, error) {
 		}
 	}
 
+	// Only the password holder could have written the AV pairs (they are
+	// under NTProofStr), so the binding is judged after the credential.
+	binding, err := h.cfg.checkBindings(blob[28:])
+	if err != nil {
+		return nil, err
+	}
+
 	s := newSession(flags, exported, roleServer)
 	s.user, s.domain, s.workstation = user, domain, workstation
+	s.binding = binding
 	return s, nil
 }
 

@@ -34,6 +34,7 @@ type Session struct {
 	in, out               *rc4.Cipher
 	inSeq, outSeq         uint32
 	broken                bool // an incoming message failed verification
+	binding               BindingResult
 }
 
 func newSession(flags uint32, esk []byte, r role) *Session {
@@ -64,6 +65,9 @@ func (s *Session) Domain() string { return s.domain }
 
 // Workstation returns Workstation as sent in AUTHENTICATE.
 func (s *Session) Workstation() string { return s.workstation }
+
+// ChannelBinding says how the logon's channel binding was judged.
+func (s *Session) ChannelBinding() BindingResult { return s.binding }
 
 // Flags returns the negotiated flags: the CHALLENGE flags minus any
 // session-security bit the client dropped in AUTHENTICATE.
