@@ -39,6 +39,10 @@ type Call struct {
 	// AuthError says why a logon was refused (wrong password, NTLM
 	// policy, ...); never contains secrets.
 	AuthError string
+	// ChannelBinding is how the host judged the tls-server-end-point
+	// binding of a successful NTLM logon over HTTPS: "matched", "absent"
+	// (accepted by CbtHardeningLevel=Relaxed) or "ignored" ("" on other calls).
+	ChannelBinding string
 	// Sealed: the SOAP body was MS-WSMV encrypted (multipart/encrypted).
 	Sealed bool
 	// Action is the WS-Man operation: Create, Command, Receive, Send,

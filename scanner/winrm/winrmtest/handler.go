@@ -209,6 +209,12 @@ func (rq *request) ntlm(scheme, token string, body []byte) {
 		rq.call.Auth = AuthNTLMNegotiate
 		matched := new(account)
 		cfg := rq.hs.ntlmConfig(matched)
+		if err := rq.bindNTLM(cfg); err != nil {
+			rq.hs.srv.log.Error("ntlm", "err", err)
+			rq.call.AuthError = err.Error()
+			rq.unauthorized()
+			return
+		}
 		hsk := ntlmserver.NewHandshake(cfg)
 		challenge, err := hsk.Negotiate(raw)
 		if err != nil {
@@ -250,6 +256,7 @@ func (rq *request) ntlm(scheme, token string, body []byte) {
 		rq.cs.session, rq.cs.acct = sess, acct
 		rq.cs.mu.Unlock()
 		rq.call.User = acct.String()
+		rq.call.ChannelBinding = string(sess.ChannelBinding())
 		if len(body) == 0 {
 			rq.status(http.StatusOK)
 			return
@@ -270,6 +277,8 @@ func authErrorText(err error) string {
 		return "NTLMv1 response refused"
 	case errors.Is(err, ntlmserver.ErrMalformed):
 		return "malformed NTLM message"
+	case errors.Is(err, ntlmserver.ErrChannelBindings):
+		return strings.TrimPrefix(err.Error(), "ntlmserver: ")
 	}
 	return "NTLM authentication failed"
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ntlmscan/ntlmscan/scanner/facts"
+	"github.com/ntlmscan/ntlmscan/scanner/winrm/winrmtest/internal/ntlmserver"
 	"gopkg.in/yaml.v3"
 )
 
@@ -104,6 +105,18 @@ type WinRM struct {
 	// OperationTimeoutSkew shifts when an empty Receive answers TimedOut
 	// relative to the client's OperationTimeout (negative: earlier).
 	OperationTimeoutSkew time.Duration `yaml:"operationTimeoutSkew"`
+	// CbtHardeningLevel is Service\Auth\CbtHardeningLevel: how an NTLM
+	// logon over HTTPS must carry the tls-server-end-point channel binding.
+	// none ignores it, relaxed (the default) refuses a wrong one, strict
+	// also refuses a logon without one.
+	CbtHardeningLevel string `yaml:"cbtHardeningLevel"`
+	// TLSInterceptingProxy puts a TLS-inspecting proxy in front of the
+	// HTTPS listener: clients see the proxy's certificate (issued by the
+	// lab CA, so it verifies), while the host binds logons to its own, so
+	// every channel binding a client computes mismatches.
+	TLSInterceptingProxy bool `yaml:"tlsInterceptingProxy"`
+
+	cbtLevel ntlmserver.CBTLevel // parsed by Validate
 }
 
 // RegistryEntry is one registry value by full path, e.g.

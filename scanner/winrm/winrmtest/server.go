@@ -81,6 +81,10 @@ type hostServer struct {
 	https    []*http.Server
 	cert     lazyCert
 
+	proxyCert   lazyCert // tlsInterceptingProxy: what clients see instead
+	bindingOnce sync.Once
+	binding     bindingState
+
 	conns sync.Map // net.Conn -> *connState, for ConnState bookkeeping
 
 	mu     sync.Mutex
@@ -214,10 +218,8 @@ func (hs *hostServer) newHTTPServer(isTLS bool) *http.Server {
 	}
 	if isTLS {
 		srv.TLSConfig = &tls.Config{
-			MinVersion: tls.VersionTLS12,
-			GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
-				return hs.cert.get(hs.srv.ca, hs.h)
-			},
+			MinVersion:     tls.VersionTLS12,
+			GetCertificate: hs.servedCertificate,
 		}
 	}
 	return srv

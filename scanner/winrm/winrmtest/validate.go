@@ -339,6 +339,7 @@ func (v *validator) winrm(h *Host, where string) {
 	if w.IdleTimeout < 0 || w.ShellIdleTimeout < 0 {
 		v.errorf(h.Line, "%s: winrm timeouts must be positive", where)
 	}
+	v.channelBinding(h, where)
 }
 
 func (v *validator) registry(h *Host, where string) {
