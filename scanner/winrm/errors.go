@@ -47,6 +47,9 @@ type AuthError struct {
 	Status  int      // HTTP status of the refusal
 	Offered []string // authentication schemes in the host's WWW-Authenticate
 	Detail  string   // extra words, never a secret
+	// TLS describes the channel binding of an NTLM logon refused over
+	// HTTPS (nil otherwise).
+	TLS *TLSBinding
 }
 
 func (e *AuthError) Error() string {
@@ -60,6 +63,9 @@ func (e *AuthError) Error() string {
 	b.WriteString(")")
 	if e.Detail != "" {
 		b.WriteString(": " + e.Detail)
+	}
+	if e.TLS != nil {
+		b.WriteString(" [" + e.TLS.String() + "]")
 	}
 	return b.String()
 }

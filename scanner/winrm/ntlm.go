@@ -114,7 +114,20 @@ func (a *NTLMAuth) Authenticate(x Exchanger, secure bool) (Protector, error) {
 		return nil, &AuthError{Method: a.Method(), Reason: AuthBadChallenge, Status: resp.Status, Offered: offeredSchemes(offered),
 			Detail: "the host closed the connection after its challenge (NTLM is bound to the connection)"}
 	}
-	authenticate, err := guard(func() ([]byte, error) { return client.Authenticate(challengeMsg, nil) })
+	// Inside TLS, bind the logon to the certificate we verified, as
+	// CbtHardeningLevel=Strict hosts demand (see cbt.go).
+	var (
+		bindings *ntlmssp.ChannelBindings
+		tlsInfo  *TLSBinding
+	)
+	if secure {
+		var appData []byte
+		appData, tlsInfo = tlsBinding(x)
+		if appData != nil {
+			bindings = &ntlmssp.ChannelBindings{ApplicationData: appData}
+		}
+	}
+	authenticate, err := guard(func() ([]byte, error) { return client.Authenticate(challengeMsg, bindings) })
 	if err != nil {
 		return nil, &AuthError{Method: a.Method(), Reason: AuthBadChallenge, Status: resp.Status, Offered: offeredSchemes(offered),
 			Detail: "cannot answer the host's challenge: " + err.Error()}
@@ -126,7 +139,8 @@ func (a *NTLMAuth) Authenticate(x Exchanger, secure bool) (Protector, error) {
 	switch resp.Status {
 	case http.StatusOK:
 	case http.StatusUnauthorized:
-		return nil, &AuthError{Method: a.Method(), Reason: AuthRejected, Status: resp.Status, Offered: offeredSchemes(parseWWWAuthenticate(resp.Header))}
+		return nil, &AuthError{Method: a.Method(), Reason: AuthRejected, Status: resp.Status, Offered: offeredSchemes(parseWWWAuthenticate(resp.Header)),
+			TLS: tlsInfo}
 	default:
 		return nil, &HTTPError{Action: "authenticate", Status: resp.Status, ContentType: resp.Header.Get("Content-Type"), Snippet: sanitizeSnippet(resp.Body, 120)}
 	}
