@@ -78,6 +78,9 @@ func classify(f failure) *facts.HostError {
 	case errors.As(err, &connErr):
 		return classifyConnect(connErr, f.addr)
 	case errors.As(err, &authErr):
+		if he := channelBindingRefusal(authErr, f.username); he != nil {
+			return he
+		}
 		return classifyAuth(authErr, f.username)
 	case errors.As(err, &insecure):
 		return he(facts.ErrEncryptionNeeded, insecure.Reason,

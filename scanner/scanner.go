@@ -214,6 +214,7 @@ type refusal struct {
 	host     string
 	cred     *inventory.Credential
 	username string
+	tls      *winrm.TLSBinding // over HTTPS: the channel binding sent
 }
 
 type caFile struct {
@@ -233,7 +234,7 @@ func (s *scan) settleRefusals(results []facts.HostResult) {
 		}
 		for i := range results {
 			if results[i].Host == r.host && results[i].Error != nil && results[i].Error.Class == facts.ErrAuthCredentials {
-				results[i].Error = policyRefusal(r.username, n)
+				results[i].Error = settledRefusal(r.username, n, r.tls)
 			}
 		}
 	}
@@ -296,7 +297,7 @@ func (s *scan) host(scanCtx context.Context, h *inventory.Host) facts.HostResult
 			if errors.As(err, &ae) && ae.Reason == winrm.AuthRejected && ae.Method == "ntlm" &&
 				isDomainAccount(s.inv, h, prep.username) {
 				s.mu.Lock()
-				s.refusals = append(s.refusals, refusal{host: h.Name, cred: prep.cred, username: prep.username})
+				s.refusals = append(s.refusals, refusal{host: h.Name, cred: prep.cred, username: prep.username, tls: ae.TLS})
 				s.mu.Unlock()
 			}
 			break

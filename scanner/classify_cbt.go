@@ -1,0 +1,51 @@
+package scanner
+
+import (
+	"fmt"
+
+	"github.com/ntlmscan/ntlmscan/scanner/facts"
+	"github.com/ntlmscan/ntlmscan/scanner/winrm"
+)
+
+// cbtHint is what to check when a channel binding is the likely cause.
+const cbtHint = "channel binding refused: TLS inspection proxy in the way, or client without channel binding; check CbtHardeningLevel " +
+	"(winrm get winrm/config/service/auth) and that the certificate thumbprint ntlmscan saw is the HTTPS listener's CertificateThumbprint " +
+	"(winrm enumerate winrm/config/listener); exempt the WinRM hosts from TLS inspection"
+
+// channelBindingRefusal classifies an NTLM 401 over HTTPS, or returns nil
+// for the other 401s. ntlmscan binds every NTLM logon over HTTPS to the
+// certificate it verified, so a host (Strict or Relaxed) refuses it only if
+// the binding cannot match — something between us re-encrypts — or, as
+// over HTTP, for the credential or the NTLM policy. One 401 cannot tell
+// these apart; without a binding at all, Strict is the likely cause.
+func channelBindingRefusal(e *winrm.AuthError, username string) *facts.HostError {
+	if e.Method != "ntlm" || e.Reason != winrm.AuthRejected || e.TLS == nil {
+		return nil
+	}
+	if !e.TLS.BindingSent {
+		return &facts.HostError{Class: facts.ErrAuthChannelBinding,
+			Message: clean(fmt.Sprintf("NTLM logon over HTTPS refused for %s (HTTP %d); ntlmscan could not bind it to the TLS channel (%s), "+
+				"and a host with CbtHardeningLevel=Strict refuses logons without channel binding", username, e.Status, e.TLS.NoBinding)),
+			Hint: cbtHint + "; give the listener a certificate signed with RSA or ECDSA, or check the password"}
+	}
+	return &facts.HostError{Class: facts.ErrAuthCredentials,
+		Message: clean(fmt.Sprintf("NTLM logon over HTTPS refused for %s (HTTP %d); the logon was bound to the certificate ntlmscan saw (thumbprint %s)",
+			username, e.Status, e.TLS.Thumbprint)),
+		Hint: "either the password is wrong (or the account is locked or disabled), the host's incoming NTLM policy refuses the logon " +
+			"(event 4002 in Microsoft-Windows-NTLM/Operational), or a TLS-inspecting proxy re-encrypts the connection so the channel binding cannot match " +
+			"(compare the thumbprint with the listener's CertificateThumbprint: winrm enumerate winrm/config/listener); one 401 cannot tell which"}
+}
+
+// settledRefusal reclassifies an NTLM 401 once the same domain credential
+// authenticated on others hosts in this scan: over HTTPS the channel
+// binding is then the cause to check first, over HTTP the NTLM policy.
+func settledRefusal(username string, others int, tb *winrm.TLSBinding) *facts.HostError {
+	if tb == nil {
+		return policyRefusal(username, others)
+	}
+	return &facts.HostError{Class: facts.ErrAuthChannelBinding,
+		Message: clean(fmt.Sprintf("NTLM logon over HTTPS refused for %s (HTTP 401), although the same domain credential authenticated on %d other host(s) in this scan: "+
+			"the channel binding did not match the host's certificate (ntlmscan saw thumbprint %s), or the host's incoming NTLM policy refuses the logon",
+			username, others, tb.Thumbprint)),
+		Hint: cbtHint + "; if the thumbprint is the listener's, look for event 4002 (Network security: Restrict NTLM: Incoming NTLM traffic) on the host"}
+}
