@@ -19,8 +19,10 @@
 //   - authentication: NTLM bound to the TCP connection (via the internal
 //     ntlmserver package), MS-WSMV message encryption for clients that seal
 //     (masterzen Encryption("ntlm"), pywinrm), Basic for local accounts where
-//     enabled, Windows' exact 401 header sets, and the host's own
-//     "Restrict NTLM: Incoming NTLM traffic" policy;
+//     enabled, Windows' exact 401 header sets, the host's own
+//     "Restrict NTLM: Incoming NTLM traffic" policy, and over HTTPS the
+//     tls-server-end-point channel binding per CbtHardeningLevel (with an
+//     optional TLS-inspecting proxy in front);
 //   - commands answered from the lab: hostname, whoami, echo, exit, ver and
 //     cmd /c through a small cmd.exe emulation (8191-character limit
 //     included), powershell.exe -EncodedCommand for a few statements, and
