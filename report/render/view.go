@@ -325,7 +325,7 @@ func remediations(p *verdict.Path) []*verdict.Remediation {
 			return
 		}
 		for _, have := range out {
-			if *have == *m {
+			if have.Host == m.Host && have.Setting == m.Setting && have.Value == m.Value && have.PowerShell == m.PowerShell && have.Note == m.Note {
 				return
 			}
 		}

@@ -72,7 +72,7 @@ func (pe *pathEval) checkUseMachineID() {
 			cv.name(), netbiosOfHost(pe.core.Host), nullText))
 	r.Remediation = &Remediation{
 		Host: cv.name(), Setting: s.Name, Value: "1 (Enabled)",
-		PowerShell: psSetDWORD(s, 1, false), GPOPath: gpoPath(s),
+		PowerShell: psSetDWORD(s, 1, false), GPOPath: gpoPath(s), SettingID: s.ID, Set: u64(1),
 		Note: "Or run the Core service as a domain service account.",
 	}
 	pe.add(r)

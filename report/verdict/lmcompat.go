@@ -89,7 +89,7 @@ func (pe *pathEval) authorityDCLevels(cl value, level uint64) {
 		r.Remediation = pe.lmCompatFix()
 		blocking = append(blocking, pe.add(r))
 	}
-	if len(blocking) > 0 && len(clear) > 0 {
+	if len(blocking) > 0 && len(blocking) < len(dcs) {
 		pe.markIntermittent(blocking, dcs, clear, dcCheck{resource: false, domain: pe.acctDom})
 	}
 }
@@ -169,7 +169,7 @@ func (pe *pathEval) lmCompatFix() *Remediation {
 	s := settingByID(facts.LmCompatibilityLevel)
 	return &Remediation{
 		Host: pe.cv.name(), Setting: s.Name, Value: "3 (Send NTLMv2 response only)",
-		PowerShell: psSetDWORD(s, 3, false), GPOPath: gpoPath(s),
+		PowerShell: psSetDWORD(s, 3, false), GPOPath: gpoPath(s), SettingID: s.ID, Set: u64(3),
 		Note: "3 is the minimum that sends NTLMv2; 5 (also refuse LM & NTLM) is the security baseline. If a GPO sets it, change it there.",
 	}
 }

@@ -55,6 +55,12 @@ func (hv *hostView) notScannedWhy() string {
 	return "no facts collected"
 }
 
+// refusedNTLMByPolicy reports a host ntlmscan could not scan because it
+// refused the NTLM logon by policy.
+func (hv *hostView) refusedNTLMByPolicy() bool {
+	return !hv.scanned && hv.result != nil && hv.result.Error != nil && hv.result.Error.Class == facts.ErrAuthNTLMPolicy
+}
+
 // identityKnown reports whether the scan returned a usable identity.
 func (hv *hostView) identityKnown() bool {
 	return hv.scanned && (hv.resp.Identity.DNSHostName != "" || hv.resp.Identity.NetBIOSName != "" || hv.resp.Identity.Domain != "")
