@@ -263,8 +263,8 @@ func (pe *pathEval) dcExceptionFix(dc *hostView, c dcCheck, existing []string) *
 	s := settingByID(facts.DCAllowedNTLMServers)
 	nb := pe.tv.netbios()
 	added := missing(existing, []string{nb})
-	note := fmt.Sprintf("DCAllowedNTLMServers takes NetBIOS names: add the exact name %s passes through as (%s). Add it in the GPO that sets \"Restrict NTLM: NTLM authentication in this domain\" for the Domain Controllers OU (often the Default Domain Controllers Policy), so every DC of %s carries the same list; a local change on %s is overwritten at the next policy refresh.",
-		pe.tv.name(), nb, c.domain, dc.name())
+	note := fmt.Sprintf("DCAllowedNTLMServers takes NetBIOS names: add the exact name each server passes through as, its NetBIOS computer name. Add them in the GPO that sets \"Restrict NTLM: NTLM authentication in this domain\" for the Domain Controllers OU (often the Default Domain Controllers Policy), so every DC of %s carries the same list; a local change on %s is overwritten at the next policy refresh.",
+		c.domain, dc.name())
 	if !c.resource {
 		note += fmt.Sprintf(" Whether this list is honoured for the account-domain check is UNCONFIRMED; alternatively use an account from %s.", pe.tgtDom)
 	}
