@@ -94,6 +94,8 @@ func verdictClass(v verdict.Verdict) string {
 	switch v {
 	case verdict.OK, verdict.AtRisk, verdict.Blocked, verdict.Unreachable, verdict.Unknown:
 		return "v-" + string(v)
+	case verdict.BlockedSuspected:
+		return "v-blocked"
 	}
 	return "v-none"
 }
@@ -158,7 +160,7 @@ func newHTMLView(r *report.Report) *htmlView {
 	hv.Legend = append(hv.Legend, htmlLegend{"-", "v-none", legendNoPath}, htmlLegend{"verdict*", "", legendWaived})
 
 	for _, rw := range v.Rows {
-		hv.Paths = append(hv.Paths, newHTMLPath(rw))
+		hv.Paths = append(hv.Paths, newHTMLPath(v, rw))
 	}
 	if c := r.Baseline; c != nil {
 		hb := &htmlBaseline{
@@ -203,7 +205,7 @@ func newHTMLView(r *report.Report) *htmlView {
 	return hv
 }
 
-func newHTMLPath(rw row) htmlPath {
+func newHTMLPath(v *view, rw row) htmlPath {
 	p := rw.P
 	hp := htmlPath{
 		ID: clean(p.ID), Core: clean(p.Core), Target: clean(p.Target), Kind: clean(string(p.Kind)),
@@ -229,6 +231,9 @@ func newHTMLPath(rw row) htmlPath {
 			text += " " + settingValue(rs)
 		}
 		text += ": " + rs.Explanation
+		if pv := v.listPreview(rs); pv != "" {
+			text += " " + rs.Setting + " on " + rs.Host + ": " + pv + "."
+		}
 		if rs.Event != "" {
 			text += " (event " + rs.Event + ")"
 		}
