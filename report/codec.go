@@ -3,12 +3,12 @@ package report
 import (
 	"bufio"
 	"bytes"
-	"slices"
-	"strconv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strconv"
 
 	"github.com/ntlmscan/ntlmscan/report/verdict"
 )

@@ -343,10 +343,10 @@ func demoPlan() []verdict.Change {
 			ID: "DC02|DCAllowedNTLMServers", Kind: verdict.ChangeList, Host: "DC02", Setting: "DCAllowedNTLMServers",
 			SettingID: "DCAllowedNTLMServers", Key: netlogon, Type: facts.RegMultiSZ,
 			Add: []string{"AGENT04", "AGENT03"}, Current: 3, Final: []string{"AGENT01", "AGENT02", "FS01", "AGENT04", "AGENT03"},
-			Value: "add AGENT04, AGENT03 (final list: 5 entries)",
+			Value:      "add AGENT04, AGENT03 (final list: 5 entries)",
 			PowerShell: `$k = 'HKLM:\SYSTEM\CurrentControlSet\Services\Netlogon\Parameters'; $l = @((Get-ItemProperty -Path $k -ErrorAction SilentlyContinue).DCAllowedNTLMServers | Where-Object { $_ }); foreach ($e in @('AGENT04','AGENT03')) { if ($l -notcontains $e) { $l += $e } }; Set-ItemProperty -Path $k -Name DCAllowedNTLMServers -Type MultiString -Value ([string[]]$l)`,
-			GPOPath: `Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options\Network security: Restrict NTLM: Add server exceptions in this domain`,
-			Paths:   []string{"CORE01|agent|AGENT04|agent04.corp.example", "CORE02|agent|AGENT04|127.0.0.34"},
+			GPOPath:    `Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options\Network security: Restrict NTLM: Add server exceptions in this domain`,
+			Paths:      []string{"CORE01|agent|AGENT04|agent04.corp.example", "CORE02|agent|AGENT04|127.0.0.34"},
 		},
 	}
 }
