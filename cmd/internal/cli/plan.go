@@ -1,8 +1,8 @@
 package cli
 
 import (
-	"bytes"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -83,11 +83,7 @@ func planRun(o *planOptions) error {
 		rep.Matrix.Plan = keep
 	}
 	if o.Output != "" && o.Output != "-" {
-		var buf bytes.Buffer
-		if err := render.RenderPlan(&buf, rep, o.Format); err != nil {
-			return WithCode(ExitError, err)
-		}
-		if err := outdir.WriteFileAtomic(o.Output, buf.Bytes()); err != nil {
+		if err := outdir.WriteFileAtomicFunc(o.Output, func(w io.Writer) error { return render.RenderPlan(w, rep, o.Format) }); err != nil {
 			return WithCode(ExitError, err)
 		}
 		return nil
