@@ -116,8 +116,10 @@ func newSummary(r *report.Report, v *view) summary {
 func newGrid(rows []row) grid {
 	var g grid
 	targetKind := map[string]verdict.Kind{}
+	seenCore := map[string]bool{}
 	for _, rw := range rows {
-		if !slices.Contains(g.Cores, rw.P.Core) {
+		if !seenCore[rw.P.Core] {
+			seenCore[rw.P.Core] = true
 			g.Cores = append(g.Cores, rw.P.Core)
 		}
 		if _, ok := targetKind[rw.P.Target]; !ok {
@@ -140,8 +142,16 @@ func newGrid(rows []row) grid {
 	for i := range g.Cells {
 		g.Cells[i] = make([]cell, len(g.Targets))
 	}
+	coreAt := make(map[string]int, len(g.Cores))
+	for i, c := range g.Cores {
+		coreAt[c] = i
+	}
+	targetAt := make(map[string]int, len(g.Targets))
+	for i, t := range g.Targets {
+		targetAt[t] = i
+	}
 	for _, rw := range rows {
-		c := &g.Cells[slices.Index(g.Cores, rw.P.Core)][slices.Index(g.Targets, rw.P.Target)]
+		c := &g.Cells[coreAt[rw.P.Core]][targetAt[rw.P.Target]]
 		waived := rw.Waiver.Active()
 		switch {
 		case c.Paths == 0 || rw.P.Verdict.Severity() > c.Verdict.Severity():

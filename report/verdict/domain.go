@@ -175,7 +175,7 @@ func (pe *pathEval) evalDCs(dcs []*hostView, c dcCheck) {
 			pe.unknownValue(dc, RoleDC, lv, "whether "+nb+" is excepted on "+dc.name())
 			continue
 		}
-		m := matchList(dcList, lv.list, pe.dcCandidates())
+		m := matchIndex(dcList, lv.idx, pe.dcCandidates())
 		switch {
 		case m == nil || m.otherName:
 			r := pe.settingReason(dc, RoleDC, v, EffectBlocks, pe.dcBlockText(dc, c, lv))
@@ -188,7 +188,7 @@ func (pe *pathEval) evalDCs(dcs []*hostView, c dcCheck) {
 			if c.selfDC {
 				r.Event = "4003/8003 or 4004/8004 on " + dc.name() + " (UNCONFIRMED which)"
 			}
-			r.Remediation = pe.dcExceptionFix(dc, c, lv.list)
+			r.Remediation = pe.dcExceptionFix(dc, c, lv.idx)
 			if pe.tv.described() {
 				r.Effect, r.Unconfirmed = EffectRisk, true
 				r.Explanation += " For a NAS joined to the domain this DC check applies with its machine name, UNCONFIRMED for specific NAS vendors."
@@ -212,7 +212,7 @@ func (pe *pathEval) evalDCs(dcs []*hostView, c dcCheck) {
 				fmt.Sprintf("%s restricts NTLM in %s (%s); entry %q matches %s, but %s.", dc.name(), c.domain, Label(v.setting.ID, v.raw), m.entry, m.name, strings.Join(m.caveats, "; ")))
 			r.Unconfirmed = true
 			r.Event = "4004 on " + dc.name() + " if it does not match"
-			r.Remediation = pe.dcExceptionFix(dc, c, lv.list)
+			r.Remediation = pe.dcExceptionFix(dc, c, lv.idx)
 			pe.add(r)
 		}
 	}
@@ -259,7 +259,7 @@ func (pe *pathEval) markIntermittent(blocking []int, dcs []*hostView, clear []st
 	}
 }
 
-func (pe *pathEval) dcExceptionFix(dc *hostView, c dcCheck, existing []string) *Remediation {
+func (pe *pathEval) dcExceptionFix(dc *hostView, c dcCheck, existing *listIndex) *Remediation {
 	s := settingByID(facts.DCAllowedNTLMServers)
 	nb := pe.tv.netbios()
 	added := missing(existing, []string{nb})

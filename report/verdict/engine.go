@@ -68,6 +68,7 @@ type engine struct {
 	// coverage counts, per domain without DCs in the inventory, the path
 	// checks that could not be made.
 	coverage map[string]*Coverage
+	dcs      map[string][]*hostView // controllers by lower-case domain
 }
 
 // noteCoverage records one path check skipped for lack of DCs of domain.

@@ -90,40 +90,93 @@ type exceptionMatch struct {
 	otherName bool
 }
 
-// matchList returns the best matching entry: a confirmed match on the
-// compared name, else an UNCONFIRMED one, else a match on another name form
-// (otherName), in list order within each class; nil when nothing matches.
-// Entries compare case-insensitively with '*' as a glob over any run of
-// characters (the literal name is what Windows compares; NetBIOS and DNS
-// names are case-insensitive).
-func matchList(kind listKind, entries []string, cands []candidate) *exceptionMatch {
-	var caveated, other *exceptionMatch
-	for _, entry := range entries {
-		if strings.TrimSpace(entry) == "" {
+// listIndex is one exception list prepared for matching: entries without
+// a wildcard or a service-class slash are looked up by their lower-case
+// form, the others are matched one by one. A list of thousands of entries
+// is then checked per path in time proportional to the few pattern
+// entries, not to the list.
+type listIndex struct {
+	entries  []string
+	exact    map[string]int // lower-case entry -> first index
+	patterns []int          // entries with '*' or '/'
+}
+
+func newListIndex(entries []string) *listIndex {
+	idx := &listIndex{entries: entries, exact: make(map[string]int, len(entries))}
+	for i, e := range entries {
+		if strings.TrimSpace(e) == "" {
 			continue
 		}
+		if strings.ContainsAny(e, "*/") {
+			idx.patterns = append(idx.patterns, i)
+			continue
+		}
+		k := strings.ToLower(e)
+		if _, dup := idx.exact[k]; !dup {
+			idx.exact[k] = i
+		}
+	}
+	return idx
+}
+
+// has reports whether the list holds name (case-insensitive, literally).
+func (idx *listIndex) has(name string) bool {
+	if idx == nil {
+		return false
+	}
+	_, ok := idx.exact[strings.ToLower(name)]
+	return ok
+}
+
+// matchList is matchIndex over a plain list.
+func matchList(kind listKind, entries []string, cands []candidate) *exceptionMatch {
+	return matchIndex(kind, newListIndex(entries), cands)
+}
+
+// matchIndex returns the best matching entry: a confirmed match on the
+// compared name, else an UNCONFIRMED one, else a match on another name form
+// (otherName), the first in list order within each class; nil when
+// nothing matches. Entries compare case-insensitively with '*' as a glob
+// over any run of characters (the literal name is what Windows compares;
+// NetBIOS and DNS names are case-insensitive).
+func matchIndex(kind listKind, idx *listIndex, cands []candidate) *exceptionMatch {
+	if idx == nil {
+		return nil
+	}
+	var best *exceptionMatch
+	bestClass, bestAt := 3, -1
+	consider := func(at int, c candidate) {
+		m := matchOne(kind, idx.entries[at], c)
+		if m == nil {
+			return
+		}
+		class := 1
+		switch {
+		case m.otherName:
+			class = 2
+		case m.confirmed:
+			class = 0
+		}
+		if class < bestClass || class == bestClass && at < bestAt {
+			best, bestClass, bestAt = m, class, at
+		}
+	}
+	for _, c := range cands {
+		if c.name == "" {
+			continue
+		}
+		if at, ok := idx.exact[strings.ToLower(c.name)]; ok {
+			consider(at, c)
+		}
+	}
+	for _, at := range idx.patterns {
 		for _, c := range cands {
-			if c.name == "" {
-				continue
-			}
-			m := matchOne(kind, entry, c)
-			switch {
-			case m == nil:
-			case m.otherName:
-				if other == nil {
-					other = m
-				}
-			case m.confirmed:
-				return m
-			case caveated == nil:
-				caveated = m
+			if c.name != "" {
+				consider(at, c)
 			}
 		}
 	}
-	if caveated != nil {
-		return caveated
-	}
-	return other
+	return best
 }
 
 func matchOne(kind listKind, entry string, c candidate) *exceptionMatch {

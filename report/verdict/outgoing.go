@@ -48,14 +48,14 @@ func (pe *pathEval) checkClientExceptions(sending value) {
 		return
 	}
 	cands := pe.candidates()
-	m := matchList(clientList, lv.list, cands)
+	m := matchIndex(clientList, lv.idx, cands)
 	switch {
 	case m == nil:
 		r := pe.settingReason(cv, RoleClient, sending, EffectBlocks,
 			fmt.Sprintf("%s denies outgoing NTLM and its ClientAllowedNTLMServers (%s) has no entry matching %s, the name the Core uses (other names tried: %s): the client refuses before sending NTLM.",
 				core, Label(facts.ClientAllowedNTLMServers, lv.raw), pe.p.NameUsed, candidateNames(cands[1:])))
 		r.Event = "4001 on " + core
-		r.Remediation = pe.clientExceptionFix(lv.list, nil)
+		r.Remediation = pe.clientExceptionFix(lv.idx, nil)
 		pe.add(r)
 	case m.otherName:
 		r := pe.settingReason(cv, RoleClient, lv, EffectBlocks,
@@ -63,7 +63,7 @@ func (pe *pathEval) checkClientExceptions(sending value) {
 				core, otherNameText("ClientAllowedNTLMServers on "+core, m, pe.p.NameUsed, string(pe.p.NameForm), "the client"), core))
 		r.ValueLabel = "listed under another name"
 		r.Event = "4001 on " + core
-		r.Remediation = pe.clientExceptionFix(lv.list, nil)
+		r.Remediation = pe.clientExceptionFix(lv.idx, nil)
 		pe.add(r)
 	case m.confirmed:
 		r := pe.settingReason(cv, RoleClient, lv, EffectAllows,
@@ -78,7 +78,7 @@ func (pe *pathEval) checkClientExceptions(sending value) {
 				core, m.entry, m.name, strings.Join(m.caveats, "; "), core))
 		r.Unconfirmed = true
 		r.Event = "4001 on " + core + " if it does not match"
-		r.Remediation = pe.clientExceptionFix(lv.list, m)
+		r.Remediation = pe.clientExceptionFix(lv.idx, m)
 		pe.add(r)
 	}
 }
@@ -88,7 +88,7 @@ func (pe *pathEval) checkClientExceptions(sending value) {
 // server "in both naming formats"). For an IP address, whose exemption is
 // UNCONFIRMED, the fix is to address the agent by name: the Core is asked
 // to re-register it under its DNS name, and both name forms are listed.
-func (pe *pathEval) clientExceptionFix(existing []string, unconfirmed *exceptionMatch) *Remediation {
+func (pe *pathEval) clientExceptionFix(existing *listIndex, unconfirmed *exceptionMatch) *Remediation {
 	s := settingByID(facts.ClientAllowedNTLMServers)
 	core, target := pe.cv.name(), pe.tv.name()
 	want := []string{pe.p.NameUsed}

@@ -334,9 +334,22 @@ func (e *engine) accountDomain(a inventory.Account, core *inventory.Core) string
 	return ""
 }
 
-// controllers are the inventory DCs of a domain, sorted by name. For a
-// target that is itself a DC, the DC validates its own logons.
+// controllers are the inventory DCs of a domain, sorted by name, computed
+// once per domain (every path of the domain asks). For a target that is
+// itself a DC, the DC validates its own logons.
 func (e *engine) controllers(domain string) []*hostView {
+	if dcs, ok := e.dcs[lower(domain)]; ok {
+		return dcs
+	}
+	if e.dcs == nil {
+		e.dcs = map[string][]*hostView{}
+	}
+	dcs := e.findControllers(domain)
+	e.dcs[lower(domain)] = dcs
+	return dcs
+}
+
+func (e *engine) findControllers(domain string) []*hostView {
 	var out []*hostView
 	seen := map[*inventory.Host]bool{}
 	add := func(h *inventory.Host) {

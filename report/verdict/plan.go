@@ -17,6 +17,9 @@ import (
 func buildPlan(e *engine, paths []Path) []Change {
 	byKey := map[string]*Change{}
 	var order []*Change
+	// have holds, per list change, the lower-case entries the final list
+	// has so far (the host's list, then every addition).
+	have := map[*Change]map[string]bool{}
 	get := func(key string, init func() *Change) *Change {
 		if c := byKey[key]; c != nil {
 			return c
@@ -36,7 +39,20 @@ func buildPlan(e *engine, paths []Path) []Change {
 			var ids []string
 			if len(rem.Add) > 0 {
 				c := get(lower(rem.Host)+"|"+lower(rem.SettingID), func() *Change { return e.listChange(rem) })
-				c.Add = append(c.Add, missing(append(c.Final[:c.Current:c.Current], c.Add...), rem.Add)...)
+				set := have[c]
+				if set == nil {
+					set = make(map[string]bool, len(c.Final))
+					for _, f := range c.Final {
+						set[lower(f)] = true
+					}
+					have[c] = set
+				}
+				for _, a := range rem.Add {
+					if k := lower(a); a != "" && !set[k] {
+						set[k] = true
+						c.Add = append(c.Add, a)
+					}
+				}
 				ids = append(ids, c.addPath(p.ID, rem.Note))
 			}
 			if rem.Rename != nil {

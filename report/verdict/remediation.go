@@ -82,21 +82,18 @@ func psEnsureKey(key string) string {
 // gpoPath is the full Group Policy editor path of a setting.
 func gpoPath(s *facts.Setting) string { return s.GPOPath + `\` + s.GPOName }
 
-// missing returns the entries of want that list does not hold (compared
-// case-insensitively, as the exception lists and PowerShell's -notcontains
-// do), without duplicates, in want's order.
-func missing(list, want []string) []string {
-	have := make(map[string]bool, len(list)+len(want))
-	for _, l := range list {
-		have[strings.ToLower(l)] = true
-	}
+// missing returns the entries of want that the list does not hold
+// (compared case-insensitively, as the exception lists and PowerShell's
+// -notcontains do), without duplicates, in want's order.
+func missing(have *listIndex, want []string) []string {
+	seen := map[string]bool{}
 	var out []string
 	for _, w := range want {
 		k := strings.ToLower(w)
-		if w == "" || have[k] {
+		if w == "" || seen[k] || have.has(w) {
 			continue
 		}
-		have[k] = true
+		seen[k] = true
 		out = append(out, w)
 	}
 	return out

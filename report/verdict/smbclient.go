@@ -77,7 +77,7 @@ func (pe *pathEval) checkSMBClient() {
 		return
 	}
 	cands := pe.candidates()
-	m := matchList(smbList, lv.list, cands)
+	m := matchIndex(smbList, lv.idx, cands)
 	if m != nil && m.confirmed {
 		pe.add(pe.settingReason(cv, RoleClient, lv, EffectAllows,
 			fmt.Sprintf("%s's SMB client blocks NTLM, but exception entry %q matches %s, the server name of %s.", core, m.entry, m.name, pe.p.Share)))
@@ -88,7 +88,7 @@ func (pe *pathEval) checkSMBClient() {
 	r.Explanation = fmt.Sprintf("%s's SMB client blocks NTLM (%s) and its BlockNTLMServerExceptionList (%s) has no entry matching %s, the server name in the UNC path (other names tried: %s).",
 		core, r.ValueLabel, Label(facts.SMBBlockNTLMServerExceptionList, lv.raw), pe.p.NameUsed, candidateNames(cands[1:]))
 	r.Event = "UNCONFIRMED which event " + core + " logs"
-	r.Remediation = pe.smbExceptionFix(lv.list)
+	r.Remediation = pe.smbExceptionFix(lv.idx)
 	switch {
 	case m != nil && m.otherName:
 		r.Explanation = fmt.Sprintf("%s's SMB client blocks NTLM (%s). %s",
@@ -119,7 +119,7 @@ func (pe *pathEval) smbBlockReason(pol value, fromCmdlet, cmdBlock bool) Reason 
 
 // smbExceptionFix adds the exact UNC server name (what the SMB client
 // compares, INFERENCE) plus the FQDN and NetBIOS name.
-func (pe *pathEval) smbExceptionFix(existing []string) *Remediation {
+func (pe *pathEval) smbExceptionFix(existing *listIndex) *Remediation {
 	s := settingByID(facts.SMBBlockNTLMServerExceptionList)
 	core := pe.cv.name()
 	want := append([]string{pe.p.NameUsed}, pe.tv.fqdns()...)

@@ -19,6 +19,7 @@ type hostView struct {
 	copied  bool            // resp is our own deep copy
 	assumed map[string]bool // lower-case setting IDs an overlay put on an unscanned host
 	changed map[string]bool // lower-case setting IDs an overlay changed
+	lists   map[string]*listIndex
 }
 
 func newHostView(h *inventory.Host, r *facts.HostResult) *hostView {
@@ -122,7 +123,8 @@ type value struct {
 	present bool
 	n       uint64 // REG_DWORD value when present
 	list    []string
-	why     string // why the value is unknown
+	idx     *listIndex // list prepared for matching (lists only)
+	why     string     // why the value is unknown
 	whatIf  bool   // changed by the overlay
 	assumed bool   // put by the overlay on a host that was not scanned
 }
@@ -171,9 +173,24 @@ func (hv *hostView) get(id string) value {
 		v.n = n
 	} else {
 		v.list, _ = rv.List()
+		v.idx = hv.index(key, v.list)
 	}
 	v.known, v.present = true, true
 	return v
+}
+
+// index returns the list prepared for matching, built once per host and
+// setting (the list is the same for every path that reads it).
+func (hv *hostView) index(key string, list []string) *listIndex {
+	if idx, ok := hv.lists[key]; ok && len(idx.entries) == len(list) && (len(list) == 0 || &idx.entries[0] == &list[0]) {
+		return idx
+	}
+	if hv.lists == nil {
+		hv.lists = map[string]*listIndex{}
+	}
+	idx := newListIndex(list)
+	hv.lists[key] = idx
+	return idx
 }
 
 // smbCmdletBlockNTLM is Get-SmbClientConfiguration's BlockNTLM: known is
