@@ -23,7 +23,7 @@ func newDemo(t testing.TB) *lab {
 	l.set("DC01", facts.AuditNTLMInDomain, 7)
 	dc02 := l.addHost("DC02", inventory.RoleDomainController, "corp.example")
 	l.set("DC02", facts.RestrictNTLMInDomain, 1)
-	l.set("DC02", facts.DCAllowedNTLMServers, []string{"AGENT01", "AGENT02", "FS01"})
+	l.set("DC02", facts.DCAllowedNTLMServers, []string{"AGENT01", "AGENT02", "AGENT06", "FS01"})
 	corp.Controllers = []*inventory.Host{dc01, dc02}
 
 	svc := inventory.Account{Kind: inventory.AccountDomain, Name: `CORP\svc-rapidrecovery`, Domain: "corp.example"}
@@ -92,7 +92,7 @@ var demoDesign = []designed{
 	{"CORE01|share|FS01|fs01.corp.example", OK, NeedFallback, "", ""},
 	{"CORE02|agent|AGENT03|127.0.0.33", Blocked, NeedRequired, "AGENT03", "RestrictReceivingNTLMTraffic"},
 	{"CORE02|agent|AGENT04|127.0.0.34", AtRisk, NeedRequired, "DC02", "RestrictNTLMInDomain"},
-	{"CORE02|agent|AGENT06|agent06.corp.example", AtRisk, NeedFallback, "DC02", "RestrictNTLMInDomain"},
+	{"CORE02|agent|AGENT06|agent06.corp.example", Unreachable, NeedFallback, "CORE02", SettingReachability},
 	{"CORE02|agent|AGENT07|agent07.corp.example", Unknown, NeedFallback, "AGENT07", SettingScan},
 	{"CORE02|share|FS01|fs01.corp.example", OK, NeedFallback, "", ""},
 	{"CORE02|share|NAS01|nas01", Blocked, NeedRequired, "CORE02", "BlockNTLM"},

@@ -58,13 +58,13 @@ func TestPlanOneChangePerHostAndSetting(t *testing.T) {
 	if dc02 == nil {
 		t.Fatalf("no DC02 list change in %+v", m.Plan)
 	}
-	// AGENT04 (twice), AGENT03, AGENT06 and AGENT07 all need DC02's list
-	// (in path order): one change with every entry, merged with the three
-	// DC02 already has.
-	if want := []string{"AGENT01", "AGENT02", "FS01", "AGENT04", "AGENT03", "AGENT06", "AGENT07"}; !slices.Equal(dc02.Final, want) {
+	// AGENT04 (twice), AGENT03 and AGENT07 all need DC02's list (in path
+	// order): one change with every entry, merged with the four DC02
+	// already has.
+	if want := []string{"AGENT01", "AGENT02", "AGENT06", "FS01", "AGENT04", "AGENT03", "AGENT07"}; !slices.Equal(dc02.Final, want) {
 		t.Errorf("DC02 final list = %v, want %v", dc02.Final, want)
 	}
-	if dc02.Current != 3 || !slices.Equal(dc02.Add, []string{"AGENT04", "AGENT03", "AGENT06", "AGENT07"}) || len(dc02.Paths) != 5 || len(dc02.Notes) != 1 {
+	if dc02.Current != 4 || !slices.Equal(dc02.Add, []string{"AGENT04", "AGENT03", "AGENT07"}) || len(dc02.Paths) != 4 || len(dc02.Notes) != 1 {
 		t.Errorf("DC02 change = %+v", dc02)
 	}
 	if add, ok := psAddedEntries(dc02.PowerShell); !ok || !slices.Equal(add, dc02.Add) {

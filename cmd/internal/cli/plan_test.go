@@ -271,3 +271,40 @@ func labFleet(t *testing.T, lab *winrmtest.Lab, invYAML []byte) (string, *winrmt
 	t.Setenv("NTLMSCAN_AGENT05_PASSWORD", demoLocalPassword)
 	return invPath, srv
 }
+
+// A host that starts refusing NTLM by policy overnight cannot be scanned
+// with the domain account any more. Its NTLM paths are blocked-suspected:
+// a finding for --fail-on blocked and a new path in diff, not a silent
+// unknown.
+func TestNTLMRefusedByPolicyIsANewFinding(t *testing.T) {
+	lastNight := demoReport(t)
+
+	lab, err := winrmtest.ParseLab(examples.DemoLab, "lab.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	setLabValue(lab.HostByName("AGENT04"), `HKLM\SYSTEM\CurrentControlSet\Control\Lsa\MSV1_0\RestrictReceivingNTLMTraffic`, "REG_DWORD", 1)
+	invPath, _ := labFleet(t, lab, examples.DemoInventory)
+	tonight := filepath.Join(t.TempDir(), "tonight.json")
+	r := run(t, nil, "scan", "-i", invPath, "--quiet", "--json", tonight, "--fail-on", "blocked")
+	if r.code&ExitFindings == 0 {
+		t.Fatalf("scan exit %d: no findings; stderr:\n%s", r.code, r.stderr)
+	}
+	rep, err := loadReport(tonight)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var suspected *verdict.Path
+	for i := range rep.Matrix.Paths {
+		if p := &rep.Matrix.Paths[i]; p.ID == "CORE02|agent|AGENT04|127.0.0.34" {
+			suspected = p
+		}
+	}
+	if suspected == nil || suspected.Verdict != verdict.BlockedSuspected {
+		t.Fatalf("CORE02 -> AGENT04 = %+v, want blocked-suspected", suspected)
+	}
+	d := run(t, nil, "diff", lastNight, tonight)
+	if d.code != ExitFindings || !strings.Contains(d.stdout, "AGENT04") {
+		t.Errorf("diff exit %d, want %d with AGENT04 as new:\n%s", d.code, ExitFindings, d.stdout)
+	}
+}
