@@ -125,8 +125,8 @@ type value struct {
 	list    []string
 	idx     *listIndex // list prepared for matching (lists only)
 	why     string     // why the value is unknown
-	whatIf  bool   // changed by the overlay
-	assumed bool   // put by the overlay on a host that was not scanned
+	whatIf  bool       // changed by the overlay
+	assumed bool       // put by the overlay on a host that was not scanned
 }
 
 // num is the DWORD value, or def when absent.
