@@ -48,3 +48,17 @@ func TestLongListsAreCappedWithACount(t *testing.T) {
 		}
 	}
 }
+
+// A coverage gap (a domain without DCs in the inventory) is in the summary
+// of every text format.
+func TestCoverageInSummary(t *testing.T) {
+	t.Parallel()
+	r := reporttest.Demo()
+	r.Matrix.Coverage = []verdict.Coverage{{Domain: "branch.example", Paths: 3,
+		Note: "Pass-through on DCs of branch.example not checked: add them to the inventory (domains: branch.example: controllers:)."}}
+	for _, format := range []string{render.FormatTable, render.FormatMarkdown, render.FormatHTML} {
+		if out := string(render1(t, format, r, render.Options{})); !strings.Contains(out, "Pass-through on DCs of branch.example not checked: add them") {
+			t.Errorf("%s lacks the coverage note", format)
+		}
+	}
+}

@@ -30,6 +30,14 @@ type htmlView struct {
 	Notes    []string
 	Failed   []hostRow
 	Describe []hostRow
+	Coverage []string
+	Plan     []htmlPlanChange
+}
+
+// htmlPlanChange is one change-plan entry, cleaned and with long lists capped.
+type htmlPlanChange struct {
+	Host, Setting, Kind, Value, Final, GPOPath, Paths, PowerShell string
+	Notes                                                         []string
 }
 
 type htmlCard struct {
@@ -201,6 +209,21 @@ func newHTMLView(r *report.Report) *htmlView {
 	}
 	for i := range r.Matrix.HostNotes {
 		hv.Notes = append(hv.Notes, clean(reasonText(&r.Matrix.HostNotes[i])))
+	}
+	for _, c := range r.Matrix.Coverage {
+		hv.Coverage = append(hv.Coverage, clean(c.Note))
+	}
+	for i := range r.Matrix.Plan {
+		c := &r.Matrix.Plan[i]
+		hc := htmlPlanChange{Host: clean(c.Host), Setting: clean(c.Setting), Kind: clean(string(c.Kind)), Value: clean(c.Value),
+			GPOPath: clean(c.GPOPath), Paths: clean(capList(c.Paths, maxPlanPreview)), PowerShell: cleanBlock(c.PowerShell)}
+		if c.Kind == verdict.ChangeList {
+			hc.Final = clean(fmt.Sprintf("(%d entries) %s", len(c.Final), capList(c.Final, maxPlanPreview)))
+		}
+		for _, n := range c.Notes {
+			hc.Notes = append(hc.Notes, clean(n))
+		}
+		hv.Plan = append(hv.Plan, hc)
 	}
 	return hv
 }
