@@ -308,3 +308,17 @@ func TestNTLMRefusedByPolicyIsANewFinding(t *testing.T) {
 		t.Errorf("diff exit %d, want %d with AGENT04 as new:\n%s", d.code, ExitFindings, d.stdout)
 	}
 }
+
+// Last night's report from the previous ntlmscan (schema 1) still renders
+// and compares, with a warning that says what migrating it means.
+func TestReportAndDiffMigrateSchema1(t *testing.T) {
+	old := filepath.Join("..", "..", "..", "report", "testdata", "demo-report-schema1.json")
+	r := run(t, nil, "report", old, "--format", "csv")
+	if r.code != ExitOK || !strings.Contains(r.stderr, "warning") || !strings.Contains(r.stderr, "schema 1") || !strings.Contains(r.stdout, "CORE01") {
+		t.Fatalf("report exit %d\nstderr: %s", r.code, r.stderr)
+	}
+	d := run(t, nil, "diff", old, old)
+	if d.code != ExitOK || strings.Count(d.stderr, "schema 1") != 2 {
+		t.Errorf("diff exit %d\nstderr: %s", d.code, d.stderr)
+	}
+}
