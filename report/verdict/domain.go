@@ -268,6 +268,9 @@ func (pe *pathEval) dcExceptionFix(dc *hostView, c dcCheck, existing *listIndex)
 	if !c.resource {
 		note += fmt.Sprintf(" Whether this list is honoured for the account-domain check is UNCONFIRMED; alternatively use an account from %s.", pe.tgtDom)
 	}
+	if !pe.tv.netbiosReported() {
+		note += fmt.Sprintf(" %s was not scanned, so its NetBIOS name %s is taken from the inventory (which derives it from the FQDN when not given): confirm it on the host (hostname, or nltest /sc_query on it) before adding it.", pe.tv.name(), nb)
+	}
 	r := &Remediation{
 		Host: dc.name(), Setting: s.Name, SettingID: s.ID, Value: strings.Join(added, ", "), Add: added,
 		GPOPath: gpoPath(s), Note: note,

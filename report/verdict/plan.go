@@ -158,8 +158,19 @@ func (c *Change) addPath(id, note string) string {
 	return c.ID
 }
 
+// noteOnce adds a note unless the change has it; a note that extends one
+// it has (the same advice plus a path-specific sentence) adds only the
+// extension.
 func (c *Change) noteOnce(n string) {
-	if !slices.Contains(c.Notes, n) {
+	for _, have := range c.Notes {
+		switch {
+		case strings.HasPrefix(have, n):
+			return
+		case strings.HasPrefix(n, have):
+			n = strings.TrimSpace(n[len(have):])
+		}
+	}
+	if n != "" && !slices.Contains(c.Notes, n) {
 		c.Notes = append(c.Notes, n)
 	}
 }

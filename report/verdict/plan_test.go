@@ -64,7 +64,7 @@ func TestPlanOneChangePerHostAndSetting(t *testing.T) {
 	if want := []string{"AGENT01", "AGENT02", "AGENT06", "FS01", "AGENT04", "AGENT03", "AGENT07"}; !slices.Equal(dc02.Final, want) {
 		t.Errorf("DC02 final list = %v, want %v", dc02.Final, want)
 	}
-	if dc02.Current != 4 || !slices.Equal(dc02.Add, []string{"AGENT04", "AGENT03", "AGENT07"}) || len(dc02.Paths) != 4 || len(dc02.Notes) != 1 {
+	if dc02.Current != 4 || !slices.Equal(dc02.Add, []string{"AGENT04", "AGENT03", "AGENT07"}) || len(dc02.Paths) != 4 || len(dc02.Notes) != 2 || !strings.Contains(dc02.Notes[1], "AGENT07 was not scanned") {
 		t.Errorf("DC02 change = %+v", dc02)
 	}
 	if add, ok := psAddedEntries(dc02.PowerShell); !ok || !slices.Equal(add, dc02.Add) {

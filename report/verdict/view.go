@@ -101,6 +101,13 @@ func (hv *hostView) netbios() string {
 	return strings.ToUpper(base)
 }
 
+// netbiosReported reports whether the NetBIOS name comes from the host
+// itself (scanned identity) rather than from the inventory, whose loader
+// derives it from the FQDN's first label when it is not given.
+func (hv *hostView) netbiosReported() bool {
+	return hv.identityKnown() && hv.resp.Identity.NetBIOSName != ""
+}
+
 // fqdns are the DNS names the host is known by (inventory, then scanned).
 func (hv *hostView) fqdns() []string {
 	var out []string
