@@ -236,7 +236,7 @@ func demoPaths() []verdict.Path {
 	agent05Risk := verdict.Reason{
 		Host: "CORE01", Role: "client", Setting: "ClientAllowedNTLMServers", RawValue: "127.0.0.35", ValueLabel: "exception",
 		Effect: verdict.EffectRisk, Unconfirmed: true,
-		Explanation: "the exception matches only by the literal IP 127.0.0.35; whether Windows matches IP entries is UNCONFIRMED (NTLM-RULES §2.4)",
+		Explanation: "the exception matches only by the literal IP 127.0.0.35; whether Windows matches IP entries is UNCONFIRMED (Microsoft documents FQDN and NetBIOS names)",
 		Remediation: &verdict.Remediation{
 			Host: "CORE01", Setting: "ClientAllowedNTLMServers", Value: "AGENT05",
 			PowerShell: `$k='HKLM:\SYSTEM\CurrentControlSet\Control\Lsa\MSV1_0'; $v=@((Get-ItemProperty $k).ClientAllowedNTLMServers)+'AGENT05'; Set-ItemProperty $k ClientAllowedNTLMServers -Type MultiString -Value $v`,
