@@ -149,6 +149,9 @@ func runScan(ctx context.Context, f *Factory, o *scanOptions, in scanInputs) err
 		}
 		baseline = b
 	}
+	if note := baseline.MigrationNote(); note != "" {
+		log.Warn("baseline from an older ntlmscan", "note", note)
+	}
 	if o.FailOn == "new" && baseline == nil {
 		log.Warn("--fail-on new without a baseline: every blocked path counts as new")
 	}
