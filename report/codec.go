@@ -1,11 +1,14 @@
 package report
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strconv"
 
 	"github.com/ntlmscan/ntlmscan/report/verdict"
 )
@@ -15,16 +18,140 @@ import (
 const MaxDocumentBytes = 256 << 20
 
 // Encode writes r as indented JSON with the current Kind and SchemaVersion
-// and its timestamps in UTC. r itself is not modified.
+// and its timestamps in UTC. r itself is not modified. The document is
+// streamed: hosts and paths are encoded one at a time, so writing a
+// report never holds a second, indented copy of it in memory (the layout is
+// the same as indenting the whole document).
 func Encode(w io.Writer, r *Report) error {
 	if r == nil {
 		return errors.New("encode report: nil report")
 	}
-	doc := *r
-	doc.Kind = Kind
-	doc.Schema = SchemaVersion
-	doc.GeneratedAt = r.GeneratedAt.UTC()
-	return encodeJSON(w, &doc)
+	bw := bufio.NewWriterSize(w, 64<<10)
+	s := &streamer{w: bw}
+	s.raw("{\n")
+	s.field("  ", "kind", Kind, false)
+	s.field("  ", "schema", SchemaVersion, false)
+	s.field("  ", "runId", r.RunID, false)
+	s.field("  ", "generatedAt", r.GeneratedAt.UTC(), false)
+	s.field("  ", "toolVersion", r.ToolVersion, false)
+	s.field("  ", "inventory", r.Inventory, false)
+	s.field("  ", "options", r.Options, false)
+	streamArray(s, "  ", "hosts", r.Hosts)
+	s.raw(",\n  \"matrix\": {\n")
+	streamArray(s, "    ", "paths", r.Matrix.Paths)
+	rest := matrixRest{HostNotes: r.Matrix.HostNotes, Overlay: r.Matrix.Overlay, Coverage: r.Matrix.Coverage, Plan: r.Matrix.Plan}
+	s.inner("    ", rest)
+	s.raw("\n  }")
+	if r.Baseline != nil {
+		s.raw(",\n")
+		s.field("  ", "baseline", r.Baseline, true)
+	}
+	if r.Waivers != nil {
+		s.raw(",\n")
+		s.field("  ", "waivers", r.Waivers, true)
+	}
+	s.raw("\n}\n")
+	if s.err != nil {
+		return fmt.Errorf("encode report: %w", s.err)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("encode report: %w", err)
+	}
+	return nil
+}
+
+// matrixRest is verdict.Matrix without its paths (streamed separately);
+// the tags must match verdict.Matrix.
+type matrixRest struct {
+	HostNotes []verdict.Reason   `json:"hostNotes,omitempty"`
+	Overlay   string             `json:"overlay,omitempty"`
+	Coverage  []verdict.Coverage `json:"coverage,omitempty"`
+	Plan      []verdict.Change   `json:"plan,omitempty"`
+}
+
+// streamer writes one JSON document piece by piece and keeps the first
+// error. Each value is encoded into a reused buffer at its indentation.
+type streamer struct {
+	w   *bufio.Writer
+	buf bytes.Buffer
+	err error
+}
+
+func (s *streamer) raw(t string) {
+	if s.err == nil {
+		_, s.err = s.w.WriteString(t)
+	}
+}
+
+// value writes v indented as if it sat at indent in the whole document.
+func (s *streamer) value(indent string, v any) {
+	if s.err != nil {
+		return
+	}
+	s.buf.Reset()
+	enc := json.NewEncoder(&s.buf)
+	enc.SetIndent(indent, "  ")
+	// Reasons read "A -> B"; the document is never embedded in HTML.
+	enc.SetEscapeHTML(false)
+	if s.err = enc.Encode(v); s.err != nil {
+		return
+	}
+	_, s.err = s.w.Write(bytes.TrimSuffix(s.buf.Bytes(), []byte("\n")))
+}
+
+// field writes "name": value; a field that is not the last gets a comma.
+func (s *streamer) field(indent, name string, v any, last bool) {
+	s.raw(indent + strconv.Quote(name) + ": ")
+	s.value(indent, v)
+	if !last {
+		s.raw(",\n")
+	}
+}
+
+// inner writes the fields of v's JSON object (without its braces) after a
+// preceding field, or nothing when v encodes as {}.
+func (s *streamer) inner(indent string, v any) {
+	if s.err != nil {
+		return
+	}
+	s.buf.Reset()
+	enc := json.NewEncoder(&s.buf)
+	enc.SetIndent(indent[:len(indent)-2], "  ")
+	enc.SetEscapeHTML(false)
+	if s.err = enc.Encode(v); s.err != nil {
+		return
+	}
+	body := bytes.TrimSpace(s.buf.Bytes())
+	body = bytes.TrimSpace(body[1 : len(body)-1])
+	if len(body) == 0 {
+		return
+	}
+	s.raw(",\n" + indent)
+	_, s.err = s.w.Write(body)
+}
+
+// streamArray writes "name": [ ... ] one element at a time (null for a nil
+// slice, as encoding/json does).
+func streamArray[T any](s *streamer, indent, name string, list []T) {
+	s.raw(indent + strconv.Quote(name) + ": ")
+	switch {
+	case list == nil:
+		s.raw("null")
+		return
+	case len(list) == 0:
+		s.raw("[]")
+		return
+	}
+	s.raw("[\n")
+	for i := range list {
+		s.raw(indent + "  ")
+		s.value(indent+"  ", &list[i])
+		if i < len(list)-1 {
+			s.raw(",")
+		}
+		s.raw("\n")
+	}
+	s.raw(indent + "]")
 }
 
 func encodeJSON(w io.Writer, v any) error {
@@ -49,12 +176,21 @@ func decode(r io.Reader, limit int) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkHeader(data, Kind, SchemaVersion); err != nil {
+	schema, err := readHeader(data, Kind)
+	if err != nil {
 		return nil, err
+	}
+	if schema < oldestReadableSchema || schema > SchemaVersion {
+		return nil, &SchemaError{Kind: Kind, Got: schema, Want: SchemaVersion}
 	}
 	var rep Report
 	if err := decodeStrict(data, &rep); err != nil {
 		return nil, err
+	}
+	if schema < SchemaVersion {
+		// Every later schema only added fields: the older document decodes
+		// as is, and the caller is told it was migrated.
+		rep.MigratedFrom, rep.Schema = schema, SchemaVersion
 	}
 	if err := validate(&rep); err != nil {
 		return nil, err
@@ -94,9 +230,9 @@ func readLimited(r io.Reader, limit int) ([]byte, error) {
 	return data, nil
 }
 
-// checkHeader looks at kind and schema before the strict decode, so that a
+// readHeader looks at kind and schema before the strict decode, so that a
 // newer report gets a version error instead of "unknown field".
-func checkHeader(data []byte, wantKind string, wantSchema int) error {
+func readHeader(data []byte, wantKind string) (int, error) {
 	var head struct {
 		Kind   string `json:"kind"`
 		Schema *int   `json:"schema"`
@@ -105,22 +241,19 @@ func checkHeader(data []byte, wantKind string, wantSchema int) error {
 	if err := json.NewDecoder(bytes.NewReader(data)).Decode(&head); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		if !errors.As(err, &typeErr) {
-			return jsonError(data, err)
+			return 0, jsonError(data, err)
 		}
 	}
 	if head.Kind != wantKind {
 		if head.Kind == "" {
-			return fmt.Errorf("%w: no \"kind\": %q (write one with `ntlmscan scan --format json`)", ErrNotReport, wantKind)
+			return 0, fmt.Errorf("%w: no \"kind\": %q (write one with `ntlmscan scan --format json`)", ErrNotReport, wantKind)
 		}
-		return fmt.Errorf("%w: kind is %q, want %q", ErrNotReport, head.Kind, wantKind)
+		return 0, fmt.Errorf("%w: kind is %q, want %q", ErrNotReport, head.Kind, wantKind)
 	}
 	if head.Schema == nil {
-		return fmt.Errorf("%w: no \"schema\" version", ErrNotReport)
+		return 0, fmt.Errorf("%w: no \"schema\" version", ErrNotReport)
 	}
-	if *head.Schema != wantSchema {
-		return &SchemaError{Kind: wantKind, Got: *head.Schema, Want: wantSchema}
-	}
-	return nil
+	return *head.Schema, nil
 }
 
 func decodeStrict(data []byte, v any) error {
@@ -176,9 +309,12 @@ func validate(r *Report) error {
 	return nil
 }
 
-// Verdicts lists every verdict from best to worst, the order reports use.
+// Verdicts lists every verdict from best to worst, the order reports use:
+// verdict.Order reversed, so there is one ranking.
 func Verdicts() []verdict.Verdict {
-	return []verdict.Verdict{verdict.OK, verdict.Unknown, verdict.AtRisk, verdict.Unreachable, verdict.Blocked}
+	out := verdict.Order()
+	slices.Reverse(out)
+	return out
 }
 
 func knownVerdict(v verdict.Verdict) bool {

@@ -2,6 +2,7 @@ package report_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"flag"
 	"os"
@@ -63,7 +64,7 @@ func TestEncodeSetsVersionAndUTC(t *testing.T) {
 	if r.Kind != "" || r.Schema != 0 {
 		t.Error("Encode modified its argument")
 	}
-	for _, want := range []string{`"kind": "ntlmscan.report"`, `"schema": 1`, `"generatedAt": "2026-11-24T02:00:00Z"`} {
+	for _, want := range []string{`"kind": "ntlmscan.report"`, `"schema": 2`, `"generatedAt": "2026-11-24T02:00:00Z"`} {
 		if !bytes.Contains(data, []byte(want)) {
 			t.Errorf("encoded report lacks %s", want)
 		}
@@ -99,13 +100,13 @@ func TestDecodeRefuses(t *testing.T) {
 		wantIs  error
 		schema  *report.SchemaError
 	}{
-		{name: "future schema", input: strings.Replace(valid, `"schema": 1`, `"schema": 7`, 1),
-			wantErr: "schema 7 is newer than this ntlmscan understands (schema 1): upgrade ntlmscan",
-			schema:  &report.SchemaError{Kind: report.Kind, Got: 7, Want: 1}},
-		{name: "future schema with new fields", input: `{"kind":"ntlmscan.report","schema":2,"shinyNewField":true}`,
-			wantErr: "upgrade ntlmscan", schema: &report.SchemaError{Kind: report.Kind, Got: 2, Want: 1}},
+		{name: "future schema", input: strings.Replace(valid, `"schema": 2`, `"schema": 7`, 1),
+			wantErr: "schema 7 is newer than this ntlmscan understands (schema 2): upgrade ntlmscan",
+			schema:  &report.SchemaError{Kind: report.Kind, Got: 7, Want: 2}},
+		{name: "future schema with new fields", input: `{"kind":"ntlmscan.report","schema":3,"shinyNewField":true}`,
+			wantErr: "upgrade ntlmscan", schema: &report.SchemaError{Kind: report.Kind, Got: 3, Want: 2}},
 		{name: "old schema", input: `{"kind":"ntlmscan.report","schema":0}`,
-			wantErr: "schema 0 is not supported", schema: &report.SchemaError{Kind: report.Kind, Got: 0, Want: 1}},
+			wantErr: "schema 0 is not supported", schema: &report.SchemaError{Kind: report.Kind, Got: 0, Want: 2}},
 		{name: "no schema", input: `{"kind":"ntlmscan.report"}`, wantErr: `no "schema"`, wantIs: report.ErrNotReport},
 		{name: "not a report", input: `{"hosts":[]}`, wantErr: "ntlmscan scan --format json", wantIs: report.ErrNotReport},
 		{name: "a diff", input: `{"kind":"ntlmscan.diff","schema":1}`, wantErr: `kind is "ntlmscan.diff"`, wantIs: report.ErrNotReport},
@@ -176,4 +177,57 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("encoding is not stable:\n%s\n----\n%s", first.Bytes(), second.Bytes())
 		}
 	})
+}
+
+// The streamed encoder writes exactly the document that indenting the
+// whole report at once would, without building that copy.
+func TestEncodeStreamsTheIndentedDocument(t *testing.T) {
+	t.Parallel()
+	for name, r := range map[string]*report.Report{"demo": reporttest.Demo(), "full": reporttest.DemoFull(), "empty": {}} {
+		doc := *r
+		doc.Kind, doc.Schema, doc.GeneratedAt = report.Kind, report.SchemaVersion, r.GeneratedAt.UTC()
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(&doc); err != nil {
+			t.Fatal(err)
+		}
+		if got := encode(t, r); !bytes.Equal(got, want.Bytes()) {
+			t.Errorf("%s: streamed JSON differs from the indented document:\n%s", name, firstDiff(got, want.Bytes()))
+		}
+	}
+}
+
+func firstDiff(a, b []byte) string {
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
+	}
+	from := max(0, i-80)
+	return "got:  " + string(a[from:min(len(a), i+80)]) + "\nwant: " + string(b[from:min(len(b), i+80)])
+}
+
+// A schema 1 report (an older ntlmscan, e.g. last night's baseline) is
+// read and marked as migrated, so report and diff keep working and say so.
+func TestDecodeMigratesSchema1(t *testing.T) {
+	t.Parallel()
+	f, err := os.Open(filepath.Join("testdata", "demo-report-schema1.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := report.Decode(f)
+	if err != nil {
+		t.Fatalf("schema 1 report refused: %v", err)
+	}
+	if r.MigratedFrom != 1 || r.Schema != report.SchemaVersion || len(r.Matrix.Paths) == 0 {
+		t.Errorf("migrated from %d, schema %d, %d paths", r.MigratedFrom, r.Schema, len(r.Matrix.Paths))
+	}
+	if note := r.MigrationNote(); !strings.Contains(note, "schema 1") || !strings.Contains(note, "re-run the scan") {
+		t.Errorf("migration note = %q", note)
+	}
+	if (&report.Report{}).MigrationNote() != "" {
+		t.Error("a current report has a migration note")
+	}
 }

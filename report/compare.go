@@ -73,8 +73,8 @@ func Compare(baseline, current *Report) *Comparison {
 		if b != nil {
 			change.Before = b.Verdict
 		}
-		nowBlocked := p.Verdict == verdict.Blocked
-		wasBlocked := b != nil && b.Verdict == verdict.Blocked
+		nowBlocked := p.Verdict.Blocking()
+		wasBlocked := b != nil && b.Verdict.Blocking()
 		switch {
 		case nowBlocked && !wasBlocked:
 			c.New = append(c.New, change)
@@ -99,7 +99,7 @@ func Compare(baseline, current *Report) *Comparison {
 				Before: b.Verdict, Deciding: b.Deciding,
 			}
 			c.Removed = append(c.Removed, gone)
-			if b.Verdict == verdict.Blocked {
+			if b.Verdict.Blocking() {
 				c.Fixed = append(c.Fixed, gone)
 			}
 		}

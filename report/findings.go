@@ -36,8 +36,8 @@ func ParseFailOn(s string) (string, error) {
 
 // Findings counts the paths that make a run fail under failOn:
 //
-//   - blocked (default, also ""): verdict blocked;
-//   - at-risk: verdict blocked or at-risk;
+//   - blocked (default, also ""): verdict blocked or blocked-suspected;
+//   - at-risk: those and at-risk;
 //   - new: blocked paths listed as new in r.Baseline (without a baseline,
 //     every blocked path is new, as against an empty baseline);
 //   - none: nothing.
@@ -79,8 +79,8 @@ func Findings(r *Report, failOn string) (n int) {
 func countsAsFinding(v verdict.Verdict, mode string) bool {
 	switch mode {
 	case FailOnAtRisk:
-		return v == verdict.Blocked || v == verdict.AtRisk
-	default: // blocked, new
-		return v == verdict.Blocked
+		return v.Blocking() || v == verdict.AtRisk
+	default: // blocked, new: blocked-suspected counts as blocked
+		return v.Blocking()
 	}
 }

@@ -1,10 +1,12 @@
 package report_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/ntlmscan/ntlmscan/report"
 	"github.com/ntlmscan/ntlmscan/report/internal/reporttest"
+	"github.com/ntlmscan/ntlmscan/report/verdict"
 )
 
 func TestFindings(t *testing.T) {
@@ -65,5 +67,46 @@ func TestParseFailOn(t *testing.T) {
 	}
 	if _, err := report.ParseFailOn("warn"); err == nil {
 		t.Error("ParseFailOn(warn) accepted")
+	}
+}
+
+// blocked-suspected counts as blocked for every --fail-on mode that counts
+// blocked paths, and diff lists a path that becomes blocked-suspected as
+// new (and one that was blocked and is now suspected as merely changed).
+func TestBlockedSuspectedCountsAsBlocked(t *testing.T) {
+	t.Parallel()
+	base := reporttest.Demo()
+	cur := reporttest.Demo()
+	var okID, blockedID string
+	for i := range cur.Matrix.Paths {
+		p := &cur.Matrix.Paths[i]
+		switch {
+		case okID == "" && p.Verdict == verdict.OK:
+			okID, p.Verdict = p.ID, verdict.BlockedSuspected
+		case blockedID == "" && p.Verdict == verdict.Blocked:
+			blockedID, p.Verdict = p.ID, verdict.BlockedSuspected
+		}
+	}
+	for mode, want := range map[string]int{"blocked": report.Findings(base, "blocked") + 1, "at-risk": report.Findings(base, "at-risk") + 1} {
+		if got := report.Findings(cur, mode); got != want {
+			t.Errorf("--fail-on %s: %d findings, want %d", mode, got, want)
+		}
+	}
+	c := report.Compare(base, cur)
+	if len(c.New) != 1 || c.New[0].PathID != okID || c.New[0].After != verdict.BlockedSuspected {
+		t.Errorf("new = %+v, want only %s", c.New, okID)
+	}
+	if len(c.Fixed) != 0 {
+		t.Errorf("blocked -> blocked-suspected counted as fixed: %+v", c.Fixed)
+	}
+	changed := false
+	for _, ch := range c.Changed {
+		changed = changed || ch.PathID == blockedID
+	}
+	if !changed {
+		t.Errorf("%s not listed as changed", blockedID)
+	}
+	if _, err := report.Decode(strings.NewReader(string(encode(t, cur)))); err != nil {
+		t.Errorf("a report with blocked-suspected does not decode: %v", err)
 	}
 }

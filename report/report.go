@@ -6,6 +6,7 @@
 package report
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -21,7 +22,16 @@ const Kind = "ntlmscan.report"
 // SchemaVersion is the version of the report's JSON shape. Bump it whenever
 // the shape changes (including the embedded facts and verdict types): the
 // decoder refuses unknown fields and other versions.
-const SchemaVersion = 1
+//
+// Schema 2 (issue 9/10): verdict blocked-suspected, reasons that reference
+// list values in the host facts (valueInFacts) instead of copying them,
+// structured remediations (add, set, rename, change), matrix coverage and
+// plan. A schema 1 document is a subset of it and is read (migrated), with
+// MigratedFrom set so callers can say so.
+const SchemaVersion = 2
+
+// oldestReadableSchema is the oldest schema Decode migrates.
+const oldestReadableSchema = 1
 
 // Report is everything one scan produced.
 type Report struct {
@@ -41,6 +51,18 @@ type Report struct {
 	Baseline *Comparison `json:"baseline,omitempty"`
 	// Waivers is set when a waiver file was applied.
 	Waivers *Waivers `json:"waivers,omitempty"`
+	// MigratedFrom is the schema of the document Decode read when it was
+	// older than SchemaVersion (0 otherwise). Never written.
+	MigratedFrom int `json:"-"`
+}
+
+// MigrationNote says what reading an older report means, for a warning.
+func (r *Report) MigrationNote() string {
+	if r == nil || r.MigratedFrom == 0 {
+		return ""
+	}
+	return fmt.Sprintf("report schema %d (an older ntlmscan) read as schema %d: it has no change plan, and its verdicts follow the older rules (e.g. unreachable ranked above blocked, one of several DCs counted as blocked); re-run the scan for a current report",
+		r.MigratedFrom, SchemaVersion)
 }
 
 // Options records how the scan was asked to judge paths.

@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -44,6 +45,7 @@ func CSVColumns() []string {
 		"remediation",            // every remediation, " | " separated
 		"first_seen",             // RFC 3339 UTC; empty without a baseline
 		"last_seen",              // RFC 3339 UTC; empty without a baseline
+		"plan_changes",           // ids of the change-plan entries that fix this path, " | " separated
 	}
 }
 
@@ -81,11 +83,17 @@ func renderCSV(w io.Writer, r *report.Report, _ Options) error {
 		}
 		reasons := make([]string, 0, len(p.Reasons))
 		for i := range p.Reasons {
-			reasons = append(reasons, reasonText(&p.Reasons[i]))
+			reasons = append(reasons, v.reasonText(&p.Reasons[i]))
 		}
 		var fixes []string
 		for _, m := range remediations(p) {
 			fixes = append(fixes, remediationText(m))
+		}
+		var plan []string
+		for _, m := range remediations(p) {
+			if m.Change != "" && !slices.Contains(plan, m.Change) {
+				plan = append(plan, m.Change)
+			}
 		}
 		var first, last string
 		if rw.History != nil {
@@ -96,7 +104,7 @@ func renderCSV(w io.Writer, r *report.Report, _ Options) error {
 			r.RunID, generated, p.ID, p.Core, p.Target, string(p.Kind), p.Share, p.NameUsed, string(p.NameForm),
 			strconv.Itoa(p.Port), p.Reachable, p.Account, string(p.Need), p.NeedWhy, string(p.Verdict), before,
 			waiver, owner, expires, why, isNew, dHost, dSetting, dValue, dEvent,
-			strings.Join(reasons, " | "), strings.Join(fixes, " | "), first, last,
+			strings.Join(reasons, " | "), strings.Join(fixes, " | "), first, last, strings.Join(plan, " | "),
 		}
 		for i := range record {
 			record[i] = csvCell(record[i])

@@ -30,6 +30,14 @@ type htmlView struct {
 	Notes    []string
 	Failed   []hostRow
 	Describe []hostRow
+	Coverage []string
+	Plan     []htmlPlanChange
+}
+
+// htmlPlanChange is one change-plan entry, cleaned and with long lists capped.
+type htmlPlanChange struct {
+	Host, Setting, Kind, Value, Final, GPOPath, Paths, PowerShell string
+	Notes                                                         []string
 }
 
 type htmlCard struct {
@@ -94,6 +102,8 @@ func verdictClass(v verdict.Verdict) string {
 	switch v {
 	case verdict.OK, verdict.AtRisk, verdict.Blocked, verdict.Unreachable, verdict.Unknown:
 		return "v-" + string(v)
+	case verdict.BlockedSuspected:
+		return "v-blocked"
 	}
 	return "v-none"
 }
@@ -158,7 +168,7 @@ func newHTMLView(r *report.Report) *htmlView {
 	hv.Legend = append(hv.Legend, htmlLegend{"-", "v-none", legendNoPath}, htmlLegend{"verdict*", "", legendWaived})
 
 	for _, rw := range v.Rows {
-		hv.Paths = append(hv.Paths, newHTMLPath(rw))
+		hv.Paths = append(hv.Paths, newHTMLPath(v, rw))
 	}
 	if c := r.Baseline; c != nil {
 		hb := &htmlBaseline{
@@ -200,10 +210,25 @@ func newHTMLView(r *report.Report) *htmlView {
 	for i := range r.Matrix.HostNotes {
 		hv.Notes = append(hv.Notes, clean(reasonText(&r.Matrix.HostNotes[i])))
 	}
+	for _, c := range r.Matrix.Coverage {
+		hv.Coverage = append(hv.Coverage, clean(c.Note))
+	}
+	for i := range r.Matrix.Plan {
+		c := &r.Matrix.Plan[i]
+		hc := htmlPlanChange{Host: clean(c.Host), Setting: clean(c.Setting), Kind: clean(string(c.Kind)), Value: clean(c.Value),
+			GPOPath: clean(c.GPOPath), Paths: clean(capList(c.Paths, maxPlanPreview)), PowerShell: cleanBlock(c.PowerShell)}
+		if c.Kind == verdict.ChangeList {
+			hc.Final = clean(fmt.Sprintf("(%d entries) %s", len(c.Final), capList(c.Final, maxPlanPreview)))
+		}
+		for _, n := range c.Notes {
+			hc.Notes = append(hc.Notes, clean(n))
+		}
+		hv.Plan = append(hv.Plan, hc)
+	}
 	return hv
 }
 
-func newHTMLPath(rw row) htmlPath {
+func newHTMLPath(v *view, rw row) htmlPath {
 	p := rw.P
 	hp := htmlPath{
 		ID: clean(p.ID), Core: clean(p.Core), Target: clean(p.Target), Kind: clean(string(p.Kind)),
@@ -229,6 +254,9 @@ func newHTMLPath(rw row) htmlPath {
 			text += " " + settingValue(rs)
 		}
 		text += ": " + rs.Explanation
+		if pv := v.listPreview(rs); pv != "" {
+			text += " " + rs.Setting + " on " + rs.Host + ": " + pv + "."
+		}
 		if rs.Event != "" {
 			text += " (event " + rs.Event + ")"
 		}

@@ -81,8 +81,8 @@ func longestRun(s string, c byte) int {
 
 func mdVerdict(v verdict.Verdict) string {
 	switch v {
-	case verdict.Blocked:
-		return "**blocked**"
+	case verdict.Blocked, verdict.BlockedSuspected:
+		return "**" + string(v) + "**"
 	case verdict.AtRisk:
 		return "*at-risk*"
 	}
@@ -109,7 +109,11 @@ func renderMarkdown(w io.Writer, r *report.Report, _ Options) error {
 	if c := r.Baseline; c != nil {
 		m.printf("- Since baseline %s: %d new blocked, %d fixed, %d changed\n", mdText(c.BaselineRunID), len(c.New), len(c.Fixed), len(c.Changed))
 	}
-	m.printf("- **Findings (--fail-on %s): %d**\n\n", mdText(s.FailOn), s.Findings)
+	m.printf("- **Findings (--fail-on %s): %d**\n", mdText(s.FailOn), s.Findings)
+	for _, c := range r.Matrix.Coverage {
+		m.printf("- Coverage: %s\n", mdText(c.Note))
+	}
+	m.printf("\n")
 
 	m.printf("## Matrix\n\nWorst verdict per Core (rows) and target (columns).\n\n")
 	m.printf("| Core |")
@@ -173,7 +177,7 @@ func renderMarkdown(w io.Writer, r *report.Report, _ Options) error {
 			m.printf("- First seen %s, last seen %s\n", timeText(rw.History.FirstSeen), timeText(rw.History.LastSeen))
 		}
 		for i := range p.Reasons {
-			m.printf("- %s\n", mdText(reasonText(&p.Reasons[i])))
+			m.printf("- %s\n", mdText(v.reasonText(&p.Reasons[i])))
 		}
 		for _, fix := range remediations(p) {
 			m.printf("\n**Fix on %s:** %s ← %s", mdText(fix.Host), mdCode(fix.Setting), mdCode(fix.Value))
@@ -190,6 +194,30 @@ func renderMarkdown(w io.Writer, r *report.Report, _ Options) error {
 			}
 		}
 		m.printf("\n")
+	}
+
+	if plan := r.Matrix.Plan; len(plan) > 0 {
+		m.printf("## Change plan\n\nOne change per host and setting, merged over every path that needs it. List changes only add missing entries, so the lines can run in any order.\n\n")
+		for i := range plan {
+			c := &plan[i]
+			m.printf("### %s: %s (%s)\n\n", mdText(c.Host), mdCode(c.Setting), mdText(string(c.Kind)))
+			m.printf("- Change: %s\n", mdText(c.Value))
+			if c.Kind == verdict.ChangeList {
+				m.printf("- Final list (%d entries): %s\n", len(c.Final), mdText(capList(c.Final, maxPlanPreview)))
+			}
+			if c.GPOPath != "" {
+				m.printf("- GPO: %s\n", mdText(c.GPOPath))
+			}
+			m.printf("- Fixes: %s\n", mdText(capList(c.Paths, maxPlanPreview)))
+			for _, n := range c.Notes {
+				m.printf("- %s\n", mdText(n))
+			}
+			if ps := cleanBlock(c.PowerShell); ps != "" {
+				fence := mdFence(ps)
+				m.printf("\n%spowershell\n%s\n%s\n", fence, ps, fence)
+			}
+			m.printf("\n")
+		}
 	}
 
 	if notes := r.Matrix.HostNotes; len(notes) > 0 {

@@ -32,7 +32,7 @@ func (p painter) verdict(v verdict.Verdict) string {
 		return p.paint(string(v), text.FgGreen)
 	case verdict.AtRisk:
 		return p.paint(string(v), text.FgYellow)
-	case verdict.Blocked:
+	case verdict.Blocked, verdict.BlockedSuspected:
 		return p.paint(string(v), text.FgRed, text.Bold)
 	case verdict.Unreachable:
 		return p.paint(string(v), text.FgMagenta)
@@ -102,9 +102,9 @@ func renderTable(w io.Writer, r *report.Report, opts Options) error {
 	}
 	out.printf("Legend:\n")
 	for _, l := range legend() {
-		out.printf("  %s %s\n", padRight(pt.verdict(verdict.Verdict(l.Verdict)), 12), l.Meaning)
+		out.printf("  %s %s\n", padRight(pt.verdict(verdict.Verdict(l.Verdict)), 18), l.Meaning)
 	}
-	out.printf("  %s %s\n  %s %s\n", padRight("-", 12), legendNoPath, padRight("<verdict>*", 12), legendWaived)
+	out.printf("  %s %s\n  %s %s\n", padRight("-", 18), legendNoPath, padRight("<verdict>*", 18), legendWaived)
 
 	if c := r.Baseline; c != nil {
 		out.printf("\n%s\n", pt.heading(fmt.Sprintf("CHANGES SINCE BASELINE %s (%s)", clean(c.BaselineRunID), timeText(c.BaselineGeneratedAt))))
@@ -140,6 +140,12 @@ func renderTable(w io.Writer, r *report.Report, opts Options) error {
 		out.printf("Waivers: %d active, %d expired, %d unused\n", s.Waived, s.WaiverExpired, len(r.Waivers.Unused))
 	}
 	out.printf("Findings (--fail-on %s): %d\n", clean(s.FailOn), s.Findings)
+	for _, c := range r.Matrix.Coverage {
+		out.printf("Coverage: %s\n", clean(c.Note))
+	}
+	if n := len(r.Matrix.Plan); n > 0 {
+		out.printf("Change plan: %d changes (`ntlmscan plan REPORT.json` lists them; so do the Markdown and JSON reports)\n", n)
+	}
 
 	if len(v.Failed) > 0 {
 		out.printf("\n%s\n", pt.heading("FAILED HOSTS"))
@@ -243,11 +249,19 @@ func gridChunks(g grid, width int) [][]int {
 	for _, c := range g.Cores {
 		first = max(first, text.RuneWidthWithoutEscSequences(clean(c)))
 	}
+	// The widest cell a column can hold: "unreachable*" unless the grid
+	// shows a longer verdict.
+	cellWidth := len(verdict.Unreachable) + len("*")
+	for _, row := range g.Cells {
+		for _, c := range row {
+			cellWidth = max(cellWidth, len(c.Verdict)+len("*"))
+		}
+	}
 	var chunks [][]int
 	var cur []int
 	used := first
 	for i, t := range g.Targets {
-		colWidth := columnGap + max(len(verdict.Unreachable)+len("*"), text.RuneWidthWithoutEscSequences(clean(t)))
+		colWidth := columnGap + max(cellWidth, text.RuneWidthWithoutEscSequences(clean(t)))
 		if len(cur) > 0 && used+colWidth > width {
 			chunks = append(chunks, cur)
 			cur, used = nil, first

@@ -21,6 +21,10 @@ type view struct {
 	Sum       summary
 	Failed    []facts.HostResult
 	Described []facts.HostResult
+	// hostFacts indexes the report's host facts by lower-case host name,
+	// for reasons whose list value stays in the facts (ValueInFacts).
+	hostFacts map[string]*facts.Response
+	previews  map[string]string // host|setting -> capped list text
 }
 
 // row is one path with what the report says about it beyond the matrix.
@@ -61,7 +65,13 @@ type cell struct {
 }
 
 func newView(r *report.Report) *view {
-	v := &view{R: r, Failed: r.FailedHosts(), Described: r.DescribedHosts()}
+	v := &view{R: r, Failed: r.FailedHosts(), Described: r.DescribedHosts(),
+		hostFacts: make(map[string]*facts.Response, len(r.Hosts)), previews: map[string]string{}}
+	for i := range r.Hosts {
+		if h := &r.Hosts[i]; h.Facts != nil {
+			v.hostFacts[strings.ToLower(h.Host)] = h.Facts
+		}
+	}
 	waivers := r.WaiverIndex()
 	history := r.HistoryIndex()
 	isNew := r.NewIndex()
@@ -106,8 +116,10 @@ func newSummary(r *report.Report, v *view) summary {
 func newGrid(rows []row) grid {
 	var g grid
 	targetKind := map[string]verdict.Kind{}
+	seenCore := map[string]bool{}
 	for _, rw := range rows {
-		if !slices.Contains(g.Cores, rw.P.Core) {
+		if !seenCore[rw.P.Core] {
+			seenCore[rw.P.Core] = true
 			g.Cores = append(g.Cores, rw.P.Core)
 		}
 		if _, ok := targetKind[rw.P.Target]; !ok {
@@ -130,8 +142,16 @@ func newGrid(rows []row) grid {
 	for i := range g.Cells {
 		g.Cells[i] = make([]cell, len(g.Targets))
 	}
+	coreAt := make(map[string]int, len(g.Cores))
+	for i, c := range g.Cores {
+		coreAt[c] = i
+	}
+	targetAt := make(map[string]int, len(g.Targets))
+	for i, t := range g.Targets {
+		targetAt[t] = i
+	}
 	for _, rw := range rows {
-		c := &g.Cells[slices.Index(g.Cores, rw.P.Core)][slices.Index(g.Targets, rw.P.Target)]
+		c := &g.Cells[coreAt[rw.P.Core]][targetAt[rw.P.Target]]
 		waived := rw.Waiver.Active()
 		switch {
 		case c.Paths == 0 || rw.P.Verdict.Severity() > c.Verdict.Severity():
@@ -297,6 +317,69 @@ func reasonText(r *verdict.Reason) string {
 	return b.String()
 }
 
+// maxListPreview caps how many entries of a host's list a reason shows:
+// lists can hold thousands of entries, and every path citing one would
+// otherwise repeat all of them.
+const maxListPreview = 10
+
+// maxPlanPreview caps the final lists and path lists a plan entry shows in
+// text formats; the JSON report and `ntlmscan plan --format json` hold
+// them whole.
+const maxPlanPreview = 50
+
+// listPreview shows the entries of a list a reason refers to (from the
+// host's facts), capped with a count: "a, b, c … and 4,980 more".
+func (v *view) listPreview(r *verdict.Reason) string {
+	if !r.ValueInFacts {
+		return ""
+	}
+	key := strings.ToLower(r.Host + "|" + r.Setting)
+	if s, ok := v.previews[key]; ok {
+		return s
+	}
+	var text string
+	if resp := v.hostFacts[strings.ToLower(r.Host)]; resp != nil {
+		for _, s := range facts.Settings {
+			if s.Name == r.Setting {
+				if rv := s.Lookup(resp); rv != nil {
+					list, _ := rv.List()
+					text = capList(list, maxListPreview)
+				}
+				break
+			}
+		}
+	}
+	v.previews[key] = text
+	return text
+}
+
+// capList joins at most n entries and counts the rest.
+func capList(list []string, n int) string {
+	if len(list) <= n {
+		return strings.Join(list, ", ")
+	}
+	return strings.Join(list[:n], ", ") + " … and " + thousands(len(list)-n) + " more"
+}
+
+// thousands writes n with comma thousands separators (4,980).
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// reasonText is reasonText plus the capped entries of a list the reason
+// refers to.
+func (v *view) reasonText(r *verdict.Reason) string {
+	t := reasonText(r)
+	if p := v.listPreview(r); p != "" {
+		t += " " + r.Setting + " on " + r.Host + ": " + p + "."
+	}
+	return t
+}
+
 // remediationText is one remediation on one line.
 func remediationText(m *verdict.Remediation) string {
 	var b strings.Builder
@@ -313,6 +396,9 @@ func remediationText(m *verdict.Remediation) string {
 	if m.Note != "" {
 		b.WriteString("; " + m.Note)
 	}
+	if m.Change != "" {
+		b.WriteString(" (change plan: " + m.Change + ")")
+	}
 	return b.String()
 }
 
@@ -325,7 +411,7 @@ func remediations(p *verdict.Path) []*verdict.Remediation {
 			return
 		}
 		for _, have := range out {
-			if *have == *m {
+			if have.Host == m.Host && have.Setting == m.Setting && have.Value == m.Value && have.PowerShell == m.PowerShell && have.Note == m.Note {
 				return
 			}
 		}
@@ -370,15 +456,33 @@ func hostRows(list []facts.HostResult) []hostRow {
 	return out
 }
 
-// legend explains the grid cells, one entry per verdict.
+// legend explains the grid cells, one entry per verdict, worst first in
+// the engine's order (verdict.Order).
 func legend() []struct{ Verdict, Meaning string } {
-	return []struct{ Verdict, Meaning string }{
-		{string(verdict.OK), "NTLM not needed, or allowed everywhere it is checked"},
-		{string(verdict.AtRisk), "may be denied: only on fallback or on some DCs, an UNCONFIRMED rule, or strict mode"},
-		{string(verdict.Blocked), "NTLM is needed and a setting denies it"},
-		{string(verdict.Unreachable), "the Core could not reach the target over TCP"},
-		{string(verdict.Unknown), "a host the verdict needs could not be scanned"},
+	var out []struct{ Verdict, Meaning string }
+	for _, v := range verdict.Order() {
+		out = append(out, struct{ Verdict, Meaning string }{string(v), VerdictMeaning(v)})
 	}
+	return out
+}
+
+// VerdictMeaning is the one-line legend of a verdict.
+func VerdictMeaning(v verdict.Verdict) string {
+	switch v {
+	case verdict.Blocked:
+		return "NTLM is needed and a setting that was read denies it"
+	case verdict.BlockedSuspected:
+		return "the target refused ntlmscan's own NTLM logon by policy: very likely blocked (counted as blocked)"
+	case verdict.Unknown:
+		return "a host or value the verdict needs could not be read; it may hide a block"
+	case verdict.AtRisk:
+		return "may be denied: only on Negotiate fallback, on some of several DCs, an UNCONFIRMED rule, or strict mode"
+	case verdict.Unreachable:
+		return "every NTLM check passed, but the Core could not reach the target over TCP"
+	case verdict.OK:
+		return "NTLM not needed, or allowed everywhere it is checked"
+	}
+	return ""
 }
 
 const (

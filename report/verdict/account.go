@@ -68,11 +68,11 @@ func (pe *pathEval) checkUseMachineID() {
 	}
 	s := v.setting
 	r := pe.settingReason(cv, RoleClient, v, EffectBlocks,
-		fmt.Sprintf("The Core service on %s runs as LocalSystem and UseMachineId=0: when Negotiate uses NTLM it authenticates anonymously instead of as %s$, which the target cannot authorise and which cannot sign where SMB signing is required (INFERENCE from §3.7, §3.4).%s",
+		fmt.Sprintf("The Core service on %s runs as LocalSystem and UseMachineId=0: when Negotiate uses NTLM it authenticates anonymously instead of as %s$, which the target cannot authorise and which cannot sign where SMB signing is required (INFERENCE from Microsoft, \"Network security: Allow Local System to use computer identity for NTLM\" and \"Overview of SMB signing\").%s",
 			cv.name(), netbiosOfHost(pe.core.Host), nullText))
 	r.Remediation = &Remediation{
 		Host: cv.name(), Setting: s.Name, Value: "1 (Enabled)",
-		PowerShell: psSetDWORD(s, 1, false), GPOPath: gpoPath(s),
+		PowerShell: psSetDWORD(s, 1, false), GPOPath: gpoPath(s), SettingID: s.ID, Set: u64(1),
 		Note: "Or run the Core service as a domain service account.",
 	}
 	pe.add(r)

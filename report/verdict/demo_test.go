@@ -2,6 +2,7 @@ package verdict
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -22,7 +23,7 @@ func newDemo(t testing.TB) *lab {
 	l.set("DC01", facts.AuditNTLMInDomain, 7)
 	dc02 := l.addHost("DC02", inventory.RoleDomainController, "corp.example")
 	l.set("DC02", facts.RestrictNTLMInDomain, 1)
-	l.set("DC02", facts.DCAllowedNTLMServers, []string{"AGENT01", "AGENT02", "FS01"})
+	l.set("DC02", facts.DCAllowedNTLMServers, []string{"AGENT01", "AGENT02", "AGENT06", "FS01"})
 	corp.Controllers = []*inventory.Host{dc01, dc02}
 
 	svc := inventory.Account{Kind: inventory.AccountDomain, Name: `CORP\svc-rapidrecovery`, Domain: "corp.example"}
@@ -90,7 +91,7 @@ var demoDesign = []designed{
 	{"CORE01|agent|AGENT05|127.0.0.35", AtRisk, NeedRequired, "CORE01", "ClientAllowedNTLMServers"},
 	{"CORE01|share|FS01|fs01.corp.example", OK, NeedFallback, "", ""},
 	{"CORE02|agent|AGENT03|127.0.0.33", Blocked, NeedRequired, "AGENT03", "RestrictReceivingNTLMTraffic"},
-	{"CORE02|agent|AGENT04|127.0.0.34", Blocked, NeedRequired, "DC02", "RestrictNTLMInDomain"},
+	{"CORE02|agent|AGENT04|127.0.0.34", AtRisk, NeedRequired, "DC02", "RestrictNTLMInDomain"},
 	{"CORE02|agent|AGENT06|agent06.corp.example", Unreachable, NeedFallback, "CORE02", SettingReachability},
 	{"CORE02|agent|AGENT07|agent07.corp.example", Unknown, NeedFallback, "AGENT07", SettingScan},
 	{"CORE02|share|FS01|fs01.corp.example", OK, NeedFallback, "", ""},
@@ -124,11 +125,12 @@ func TestDemoFleet(t *testing.T) {
 
 	agent02 := findPath(t, m, "CORE01|agent|AGENT02|127.0.0.32")
 	rem := mustDeciding(t, agent02).Remediation
-	wantPS := `Set-ItemProperty -Path 'HKLM:\SYSTEM\CurrentControlSet\Control\Lsa\MSV1_0' -Name ClientAllowedNTLMServers -Type MultiString -Value @('agent01.corp.example','AGENT01','fs01.corp.example','FS01','agent04.corp.example','AGENT04','127.0.0.35','agent02.corp.example','AGENT02','127.0.0.32')`
-	if rem == nil || rem.Host != "CORE01" || rem.PowerShell != wantPS || rem.Value != "agent02.corp.example, AGENT02, 127.0.0.32" {
+	wantPS := `$k = 'HKLM:\SYSTEM\CurrentControlSet\Control\Lsa\MSV1_0'; $l = @((Get-ItemProperty -Path $k -ErrorAction SilentlyContinue).ClientAllowedNTLMServers | Where-Object { $_ }); foreach ($e in @('127.0.0.32','agent02.corp.example','AGENT02')) { if ($l -notcontains $e) { $l += $e } }; Set-ItemProperty -Path $k -Name ClientAllowedNTLMServers -Type MultiString -Value ([string[]]$l)`
+	if rem == nil || rem.Host != "CORE01" || rem.PowerShell != wantPS || rem.Value != "127.0.0.32, agent02.corp.example, AGENT02" ||
+		rem.Rename == nil || *rem.Rename != (Rename{Core: "CORE01", Target: "AGENT02", From: "127.0.0.32", To: "agent02.corp.example"}) {
 		t.Errorf("remediation = %+v", rem)
 	} else {
-		for _, sub := range []string{"UNCONFIRMED", "setspn -s HOST/127.0.0.32 AGENT02", "TryIPSPN=1", "instead of 127.0.0.32"} {
+		for _, sub := range []string{"UNCONFIRMED", "setspn -s HOST/127.0.0.32 AGENT02", "TryIPSPN=1", "instead of 127.0.0.32", "Address the agent by name, and list both name forms"} {
 			if !strings.Contains(rem.Note, sub) {
 				t.Errorf("remediation note lacks %q: %s", sub, rem.Note)
 			}
@@ -150,12 +152,12 @@ func TestDemoFleet(t *testing.T) {
 		t.Errorf("CORE02->AGENT04 should explain the one-of-two-DCs case: %s", core02agent04.Deciding.Explanation)
 	}
 	dcFix := core02agent04.Deciding.Remediation
-	if dcFix == nil || dcFix.Host != "DC02" ||
-		dcFix.PowerShell != `Set-ItemProperty -Path 'HKLM:\SYSTEM\CurrentControlSet\Services\Netlogon\Parameters' -Name DCAllowedNTLMServers -Type MultiString -Value @('AGENT01','AGENT02','FS01','AGENT04')` {
+	if dcFix == nil || dcFix.Host != "DC02" || !slices.Equal(dcFix.Add, []string{"AGENT04"}) || dcFix.Change != "DC02|DCAllowedNTLMServers" ||
+		!strings.Contains(dcFix.PowerShell, `foreach ($e in @('AGENT04'))`) {
 		t.Errorf("DC02 remediation = %+v", dcFix)
 	}
 	nas := findPath(t, m, "CORE02|share|NAS01|nas01")
-	if mustDeciding(t, nas).Remediation == nil || !strings.Contains(nas.Deciding.Remediation.PowerShell, `@('fs01.corp.example','nas01','NAS01')`) {
+	if mustDeciding(t, nas).Remediation == nil || !strings.Contains(nas.Deciding.Remediation.PowerShell, `foreach ($e in @('nas01'))`) {
 		t.Errorf("NAS remediation = %+v", nas.Deciding.Remediation)
 	}
 	if !hasReason(findPath(t, m, "CORE01|agent|AGENT01|agent01.corp.example"), "DC01", "AuditNTLMInDomain", EffectAudit) {

@@ -101,22 +101,44 @@ func (pe *pathEval) untrustedForeign() bool {
 	return da != nil && ds != nil && !strings.EqualFold(da.ForestRoot(), ds.ForestRoot()) && !trusts(inv, da, ds)
 }
 
+// notVerified records a coverage gap: the inventory has no DC of domain,
+// so a DC-side check was not made. The path's verdict stays with the hosts
+// that were checked (an ok path stays ok, so a nightly --fail-on at-risk
+// is not drowned in coverage gaps); --strict makes the gap at-risk. The
+// gap is also listed once per domain in Matrix.Coverage.
 func (pe *pathEval) notVerified(domain, what string) {
 	s := settingByID(facts.RestrictNTLMInDomain)
+	effect := EffectNotChecked
+	if pe.e.opts.Strict {
+		effect = EffectRisk
+	}
 	pe.add(Reason{
 		Host: domain, Role: RoleDC, Setting: s.Name, GPOName: s.GPOName,
-		RawValue: "not verified", ValueLabel: "no domain controller in the inventory", Effect: EffectRisk,
-		Explanation: fmt.Sprintf("No domain controller of %s is in the inventory, so %s is not verified. Add the DCs of %s to the inventory so ntlmscan reads their RestrictNTLMInDomain and DCAllowedNTLMServers.",
-			domain, what, domain),
+		RawValue: "not checked", ValueLabel: "no domain controller in the inventory", Effect: effect,
+		Explanation: fmt.Sprintf("No domain controller of %s is in the inventory, so %s is not checked; the verdict rests on the hosts that were. %s",
+			domain, what, coverageText(domain)),
 	})
+	pe.e.noteCoverage(domain)
 }
 
+// coverageText is the one-line coverage note for a domain without DCs in
+// the inventory.
+func coverageText(domain string) string {
+	return "Pass-through on DCs of " + domain + " not checked: add them to the inventory (domains: " + domain + ": controllers:)."
+}
+
+// dcCandidates: a DC compares the NTLM server's name, its Netlogon
+// secure-channel name, which is the target's NetBIOS name; every other form
+// only explains a miss.
 func (pe *pathEval) dcCandidates() []candidate {
 	out := []candidate{{name: pe.tv.netbios(), form: NameNetBIOS, primary: true}}
-	for _, f := range pe.tv.fqdns() {
-		out = append(out, candidate{name: f, form: NameFQDN})
+	out = pe.otherNames(out)
+	for _, c := range out {
+		if strings.EqualFold(c.name, pe.p.NameUsed) {
+			return out
+		}
 	}
-	return out
+	return append(out, candidate{name: pe.p.NameUsed, form: pe.p.NameForm})
 }
 
 func (pe *pathEval) evalDCs(dcs []*hostView, c dcCheck) {
@@ -153,15 +175,20 @@ func (pe *pathEval) evalDCs(dcs []*hostView, c dcCheck) {
 			pe.unknownValue(dc, RoleDC, lv, "whether "+nb+" is excepted on "+dc.name())
 			continue
 		}
-		m := matchList(dcList, lv.list, pe.dcCandidates())
+		m := matchIndex(dcList, lv.idx, pe.dcCandidates())
 		switch {
-		case m == nil:
+		case m == nil || m.otherName:
 			r := pe.settingReason(dc, RoleDC, v, EffectBlocks, pe.dcBlockText(dc, c, lv))
+			if m != nil {
+				r = pe.settingReason(dc, RoleDC, lv, EffectBlocks, fmt.Sprintf("%s restricts NTLM in %s (%s). %s Event 4004 on %s shows the secure channel name it compared.",
+					dc.name(), c.domain, Label(v.setting.ID, v.raw), otherNameText("DCAllowedNTLMServers on "+dc.name(), m, pe.tv.netbios(), string(NameNetBIOS), "the DC"), dc.name()))
+				r.ValueLabel = "listed under another name"
+			}
 			r.Event = "4004 on " + dc.name()
 			if c.selfDC {
 				r.Event = "4003/8003 or 4004/8004 on " + dc.name() + " (UNCONFIRMED which)"
 			}
-			r.Remediation = pe.dcExceptionFix(dc, c, lv.list)
+			r.Remediation = pe.dcExceptionFix(dc, c, lv.idx)
 			if pe.tv.described() {
 				r.Effect, r.Unconfirmed = EffectRisk, true
 				r.Explanation += " For a NAS joined to the domain this DC check applies with its machine name, UNCONFIRMED for specific NAS vendors."
@@ -185,17 +212,17 @@ func (pe *pathEval) evalDCs(dcs []*hostView, c dcCheck) {
 				fmt.Sprintf("%s restricts NTLM in %s (%s); entry %q matches %s, but %s.", dc.name(), c.domain, Label(v.setting.ID, v.raw), m.entry, m.name, strings.Join(m.caveats, "; ")))
 			r.Unconfirmed = true
 			r.Event = "4004 on " + dc.name() + " if it does not match"
-			r.Remediation = pe.dcExceptionFix(dc, c, lv.list)
+			r.Remediation = pe.dcExceptionFix(dc, c, lv.idx)
 			pe.add(r)
 		}
 	}
-	if len(blocking) > 0 && len(clear) > 0 {
+	if len(blocking) > 0 && len(blocking) < len(dcs) {
 		pe.markIntermittent(blocking, dcs, clear, c)
 	}
 }
 
 func (pe *pathEval) dcBlockText(dc *hostView, c dcCheck, lv value) string {
-	list := Raw(facts.DCAllowedNTLMServers, lv.raw)
+	list := "(" + Label(facts.DCAllowedNTLMServers, lv.raw) + ")"
 	nb := pe.tv.netbios()
 	switch {
 	case c.selfDC:
@@ -206,37 +233,52 @@ func (pe *pathEval) dcBlockText(dc *hostView, c dcCheck, lv value) string {
 	return fmt.Sprintf("%s, a DC of the account's domain %s, denies NTLM for its domain accounts; DCAllowedNTLMServers %s does not list %s (and whether the list applies to this check is UNCONFIRMED).", dc.name(), c.domain, list, nb)
 }
 
-// markIntermittent explains a block by some but not all DCs: the result
-// depends on the DC that serves the request, and is still a block.
+// markIntermittent turns a block by some but not all DCs into a risk: the
+// result depends on the DC that serves the request (each DC applies its
+// own value), so failures are intermittent. Only when every DC of the
+// domain blocks is the path blocked.
 func (pe *pathEval) markIntermittent(blocking []int, dcs []*hostView, clear []string, c dcCheck) {
 	which := "which DC serves " + pe.tv.name() + "'s Netlogon secure channel (nltest /sc_query:" + c.domain + " on " + pe.tv.name() + ")"
 	if !c.resource {
 		which = "which DC of " + c.domain + " handles the forwarded logon"
 	}
-	verb := "does"
-	if len(clear) > 1 {
-		verb = "do"
+	others := "the other domain controllers could not all be checked"
+	switch {
+	case len(clear) == 1:
+		others = clear[0] + " does not block this logon"
+	case len(clear) > 1:
+		others = strings.Join(clear, ", ") + " do not block this logon"
 	}
 	for _, i := range blocking {
 		r := &pe.p.Reasons[i]
-		r.Explanation += fmt.Sprintf(" %s is one of %d domain controllers of %s; %s %s not block this logon. The result depends on %s, so failures are intermittent and move when that DC changes; counted as blocking.",
-			r.Host, len(dcs), c.domain, strings.Join(clear, ", "), verb, which)
+		if r.Effect == EffectBlocks {
+			r.Effect = EffectRisk
+		}
+		r.Explanation += fmt.Sprintf(" %s is one of %d domain controllers of %s; %s. The result depends on %s, so failures are intermittent and move when that DC changes: at-risk, blocked only when every DC blocks.",
+			r.Host, len(dcs), c.domain, others, which)
 	}
 }
 
-func (pe *pathEval) dcExceptionFix(dc *hostView, c dcCheck, existing []string) *Remediation {
+func (pe *pathEval) dcExceptionFix(dc *hostView, c dcCheck, existing *listIndex) *Remediation {
 	s := settingByID(facts.DCAllowedNTLMServers)
 	nb := pe.tv.netbios()
-	all, added := appendMissing(existing, []string{nb})
-	note := fmt.Sprintf("DCAllowedNTLMServers takes NetBIOS names. Add %s in the GPO that sets \"Restrict NTLM: NTLM authentication in this domain\" for the Domain Controllers OU (often the Default Domain Controllers Policy), so every DC of %s carries the same list; a local change on %s is overwritten at the next policy refresh.",
-		nb, c.domain, dc.name())
+	added := missing(existing, []string{nb})
+	note := fmt.Sprintf("DCAllowedNTLMServers takes NetBIOS names: add the exact name each server passes through as, its NetBIOS computer name. Add them in the GPO that sets \"Restrict NTLM: NTLM authentication in this domain\" for the Domain Controllers OU (often the Default Domain Controllers Policy), so every DC of %s carries the same list; a local change on %s is overwritten at the next policy refresh.",
+		c.domain, dc.name())
 	if !c.resource {
 		note += fmt.Sprintf(" Whether this list is honoured for the account-domain check is UNCONFIRMED; alternatively use an account from %s.", pe.tgtDom)
 	}
-	return &Remediation{
-		Host: dc.name(), Setting: s.Name, Value: strings.Join(added, ", "),
-		PowerShell: psSetMultiString(s, all, false), GPOPath: gpoPath(s), Note: note,
+	if !pe.tv.netbiosReported() {
+		note += fmt.Sprintf(" %s was not scanned, so its NetBIOS name %s is taken from the inventory (which derives it from the FQDN when not given): confirm it on the host (hostname, or nltest /sc_query on it) before adding it.", pe.tv.name(), nb)
 	}
+	r := &Remediation{
+		Host: dc.name(), Setting: s.Name, SettingID: s.ID, Value: strings.Join(added, ", "), Add: added,
+		GPOPath: gpoPath(s), Note: note,
+	}
+	if len(added) > 0 {
+		r.PowerShell = psAddMultiString(s, added, false)
+	}
+	return r
 }
 
 // domainAudit notes AuditNTLMInDomain when it would log this logon.

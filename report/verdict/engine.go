@@ -36,7 +36,8 @@ func Evaluate(inv *inventory.Inventory, results []facts.HostResult, overlay *inv
 	before := newEngine(inv, results, opts)
 	paths, notes := before.evaluate()
 	if overlay == nil {
-		m.Paths, m.HostNotes = paths, notes
+		m.Paths, m.HostNotes, m.Coverage = paths, notes, before.coverageList()
+		m.Plan = buildPlan(before, m.Paths)
 		return m
 	}
 	after := newEngine(inv, results, opts)
@@ -53,6 +54,8 @@ func Evaluate(inv *inventory.Inventory, results []facts.HostResult, overlay *inv
 	}
 	m.Paths = afterPaths
 	m.HostNotes = sortNotes(append(afterNotes, overlayNotes...))
+	m.Coverage = after.coverageList()
+	m.Plan = buildPlan(after, m.Paths)
 	m.Overlay = overlay.Name
 	return m
 }
@@ -62,6 +65,36 @@ type engine struct {
 	opts    Options
 	results map[string]*facts.HostResult // by lower-case inventory name
 	views   map[*inventory.Host]*hostView
+	// coverage counts, per domain without DCs in the inventory, the path
+	// checks that could not be made.
+	coverage map[string]*Coverage
+	dcs      map[string][]*hostView // controllers by lower-case domain
+}
+
+// noteCoverage records one path check skipped for lack of DCs of domain.
+func (e *engine) noteCoverage(domain string) {
+	if e.coverage == nil {
+		e.coverage = map[string]*Coverage{}
+	}
+	c := e.coverage[lower(domain)]
+	if c == nil {
+		c = &Coverage{Domain: domain, Note: coverageText(domain)}
+		e.coverage[lower(domain)] = c
+	}
+	c.Paths++
+}
+
+// coverageList is the coverage gaps sorted by domain.
+func (e *engine) coverageList() []Coverage {
+	out := make([]Coverage, 0, len(e.coverage))
+	for _, c := range e.coverage {
+		out = append(out, *c)
+	}
+	slices.SortFunc(out, func(a, b Coverage) int { return foldCompare(a.Domain, b.Domain) })
+	if len(out) == 0 {
+		return nil
+	}
+	return out
 }
 
 func newEngine(inv *inventory.Inventory, results []facts.HostResult, opts Options) *engine {
@@ -167,20 +200,23 @@ func normaliseAccount(a inventory.Account) inventory.Account {
 	return a
 }
 
-// Verdict precedence, worst first: unreachable > blocked > unknown >
-// at-risk > ok. Unreachable wins because nothing else matters while the
-// Core cannot reach the target at all. A confirmed block is a certain
-// failure, so it outranks incomplete knowledge. Unknown outranks at-risk
-// because an unscanned host may hide a block. Among at-risk reasons a block
-// on a fallback-only path outranks a mere risk, so Deciding names the
-// setting that would block once Kerberos fails. Every reason stays listed.
+// Reason ranks. The verdict of a path is the worst verdict any of its
+// reasons asks for, in the one order Order() defines: blocked >
+// blocked-suspected > unknown > at-risk > unreachable > ok. A block that
+// was read outranks incomplete knowledge; unknown outranks at-risk because
+// an unscanned host may hide a block; a failed TCP probe only decides when
+// every NTLM check passed (the settings still need fixing once the network
+// is). Among at-risk reasons a block on a fallback-only path outranks a
+// mere risk, so Deciding names the setting that would block once Kerberos
+// fails. Every reason stays listed.
 const (
 	rankOK = iota
+	rankUnreachable
 	rankRisk
 	rankFallbackBlock
 	rankUnknown
+	rankSuspected
 	rankBlocked
-	rankUnreachable
 )
 
 func reasonRank(r *Reason, need Need) int {
@@ -188,6 +224,11 @@ func reasonRank(r *Reason, need Need) int {
 	case EffectBlocks:
 		if need == NeedRequired {
 			return rankBlocked
+		}
+		return rankFallbackBlock
+	case EffectSuspected:
+		if need == NeedRequired {
+			return rankSuspected
 		}
 		return rankFallbackBlock
 	case EffectUnknown:
@@ -200,29 +241,32 @@ func reasonRank(r *Reason, need Need) int {
 
 func rankVerdict(rank int) Verdict {
 	switch rank {
-	case rankUnreachable:
-		return Unreachable
 	case rankBlocked:
 		return Blocked
+	case rankSuspected:
+		return BlockedSuspected
 	case rankUnknown:
 		return Unknown
 	case rankRisk, rankFallbackBlock:
 		return AtRisk
+	case rankUnreachable:
+		return Unreachable
 	}
 	return OK
 }
 
 // decide sets Verdict and Deciding (the first reason, in check order, with
-// the highest rank).
+// the highest rank). unreachable is the index of the failed reachability
+// reason, or -1.
 func decide(p *Path, unreachable int) {
 	best, at := rankOK, -1
-	if unreachable >= 0 {
-		best, at = rankUnreachable, unreachable
-	} else {
-		for i := range p.Reasons {
-			if r := reasonRank(&p.Reasons[i], p.Need); r > best {
-				best, at = r, i
-			}
+	for i := range p.Reasons {
+		r := reasonRank(&p.Reasons[i], p.Need)
+		if i == unreachable {
+			r = rankUnreachable
+		}
+		if r > best {
+			best, at = r, i
 		}
 	}
 	p.Verdict = rankVerdict(best)

@@ -17,6 +17,10 @@ func (pe *pathEval) checkIncoming() {
 		return
 	}
 	v := tv.get(facts.RestrictReceivingNTLMTraffic)
+	if !v.known && tv.refusedNTLMByPolicy() {
+		pe.suspectedIncoming(v)
+		return
+	}
 	if !v.known {
 		pe.unknownValue(tv, RoleServer, v, "the incoming NTLM restriction")
 		return
@@ -64,6 +68,31 @@ func (pe *pathEval) checkIncoming() {
 	}
 }
 
+// suspectedIncoming: the target refused ntlmscan's own NTLM logon by
+// policy (RestrictReceivingNTLMTraffic, event 4002), so the Core's NTLM
+// logon is very likely refused too. The value itself could not be read,
+// so the path is blocked-suspected rather than blocked, and never silently
+// unknown: a host that starts refusing NTLM overnight is a new finding.
+func (pe *pathEval) suspectedIncoming(v value) {
+	tv := pe.tv
+	s := settingByID(facts.RestrictReceivingNTLMTraffic)
+	r := Reason{
+		Host: tv.name(), Role: RoleServer, Setting: s.Name, GPOName: s.GPOName,
+		RawValue: "not readable", ValueLabel: "NTLM logon refused by policy during the scan", Effect: EffectSuspected,
+		Event: "4002 on " + tv.name(),
+		Explanation: fmt.Sprintf("%s refused ntlmscan's NTLM logon by policy (%s), so it most likely denies incoming NTLM (RestrictReceivingNTLMTraffic) and refuses %s from the Core as well. The value could not be read; scan %s with a local account or Kerberos to confirm.",
+			tv.name(), tv.notScannedWhy(), pe.p.Account, tv.name()),
+	}
+	if pe.acct.Kind == inventory.AccountLocal {
+		r.Explanation += fmt.Sprintf(" %s is a local account: it is still allowed if the value is 1 (Deny all domain accounts), and refused if it is 2.", pe.acct.Name)
+	}
+	fix := pe.incomingFix(2)
+	fix.Note = "Confirm the value on " + tv.name() + " first (Get-ItemProperty -Path 'HKLM:\\SYSTEM\\CurrentControlSet\\Control\\Lsa\\MSV1_0' -Name RestrictReceivingNTLMTraffic; event 4002). " + fix.Note
+	r.Remediation = fix
+	pe.add(r)
+	pe.hostUnknown(tv, RoleServer)
+}
+
 func (pe *pathEval) incomingFix(n uint64) *Remediation {
 	s := settingByID(facts.RestrictReceivingNTLMTraffic)
 	note := "Incoming NTLM has no exception list: the value applies to every client of " + pe.tv.name() + "."
@@ -77,7 +106,7 @@ func (pe *pathEval) incomingFix(n uint64) *Remediation {
 	note += " If a GPO sets it, change it there; a local change is overwritten at the next policy refresh."
 	return &Remediation{
 		Host: pe.tv.name(), Setting: s.Name, Value: "0 (Allow all)",
-		PowerShell: psSetDWORD(s, 0, false), GPOPath: gpoPath(s), Note: note,
+		PowerShell: psSetDWORD(s, 0, false), GPOPath: gpoPath(s), Note: note, SettingID: s.ID, Set: u64(0),
 	}
 }
 
@@ -121,7 +150,7 @@ func (pe *pathEval) checkForceGuest() {
 		fmt.Sprintf("%s uses the Guest-only model: local account %s authenticates as Guest, so access fails; Quest requires \"Classic\". Guest sessions are also refused wherever SMB signing is required.", tv.name(), pe.acct.Name))
 	r.Remediation = &Remediation{
 		Host: tv.name(), Setting: s.Name, Value: "0 (Classic - local users authenticate as themselves)",
-		PowerShell: psSetDWORD(s, 0, false), GPOPath: gpoPath(s),
+		PowerShell: psSetDWORD(s, 0, false), GPOPath: gpoPath(s), SettingID: s.ID, Set: u64(0),
 	}
 	pe.add(r)
 }

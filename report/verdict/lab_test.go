@@ -55,6 +55,16 @@ func newLab(t testing.TB) *lab {
 	return l
 }
 
+// list is a REG_MULTI_SZ setting's entries on host (nil when absent).
+func (l *lab) list(host, id string) []string {
+	rv := facts.SettingByID(id).Lookup(l.facts(host))
+	if rv == nil || !rv.Present {
+		return nil
+	}
+	out, _ := rv.List()
+	return out
+}
+
 func newEmptyLab(t testing.TB) *lab {
 	return &lab{t: t, inv: &inventory.Inventory{File: "lab.yaml"}, results: map[string]*facts.HostResult{}}
 }

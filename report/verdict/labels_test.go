@@ -92,10 +92,10 @@ func TestPSQuote(t *testing.T) {
 		}
 	}
 	s := facts.SettingByID(facts.ClientAllowedNTLMServers)
-	got := psSetMultiString(s, []string{"a'b", "C"}, false)
-	want := `Set-ItemProperty -Path 'HKLM:\SYSTEM\CurrentControlSet\Control\Lsa\MSV1_0' -Name ClientAllowedNTLMServers -Type MultiString -Value @('a''b','C')`
+	got := psAddMultiString(s, []string{"a'b", "C"}, false)
+	want := `$k = 'HKLM:\SYSTEM\CurrentControlSet\Control\Lsa\MSV1_0'; $l = @((Get-ItemProperty -Path $k -ErrorAction SilentlyContinue).ClientAllowedNTLMServers | Where-Object { $_ }); foreach ($e in @('a''b','C')) { if ($l -notcontains $e) { $l += $e } }; Set-ItemProperty -Path $k -Name ClientAllowedNTLMServers -Type MultiString -Value ([string[]]$l)`
 	if got != want {
-		t.Errorf("psSetMultiString = %s", got)
+		t.Errorf("psAddMultiString = %s", got)
 	}
 	if !strings.HasPrefix(psSetDWORD(facts.SettingByID(facts.SMBBlockNTLM), 0, true), "if (-not (Test-Path -Path 'HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows\\LanmanWorkstation')) { New-Item -Path 'HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows\\LanmanWorkstation' -Force | Out-Null }; Set-ItemProperty") {
 		t.Error("policy key is not created first, or only when missing")

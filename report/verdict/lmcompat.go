@@ -54,7 +54,7 @@ func (pe *pathEval) checkNTLMLevels() {
 		}
 		if sl.num(defaultLmCompat) >= 5 {
 			r := pe.settingReason(tv, RoleServer, sl, EffectRisk,
-				fmt.Sprintf("%s sends no NTLMv2 (level %d) and %s refuses LM and NTLM (level 5) for its accounts; that a non-DC server enforces its level for local accounts is UNCONFIRMED (INFERENCE from §3.1).", core, level, tv.name()))
+				fmt.Sprintf("%s sends no NTLMv2 (level %d) and %s refuses LM and NTLM (level 5) for its accounts; that a non-DC server enforces its level for local accounts is UNCONFIRMED (INFERENCE from Microsoft, \"Network security: LAN Manager authentication level\").", core, level, tv.name()))
 			r.Unconfirmed = true
 			r.Remediation = pe.lmCompatFix()
 			pe.add(r)
@@ -64,7 +64,7 @@ func (pe *pathEval) checkNTLMLevels() {
 }
 
 // authorityDCLevels: a Core at level 0-2 sends no NTLMv2, which a DC at
-// level 5 refuses (INFERENCE from §3.1).
+// level 5 refuses (INFERENCE from Microsoft, \"Network security: LAN Manager authentication level\").
 func (pe *pathEval) authorityDCLevels(cl value, level uint64) {
 	dcs := pe.e.controllers(pe.acctDom)
 	if !pe.tv.described() && pe.tv.isDC() && pe.tgtDom == pe.acctDom {
@@ -83,13 +83,13 @@ func (pe *pathEval) authorityDCLevels(cl value, level uint64) {
 			continue
 		}
 		r := pe.settingReason(dc, RoleDC, dl, EffectBlocks,
-			fmt.Sprintf("%s sends no NTLMv2 response (LmCompatibilityLevel %d) and %s, which validates %s, refuses LM and NTLM (level 5) (INFERENCE from §3.1).",
+			fmt.Sprintf("%s sends no NTLMv2 response (LmCompatibilityLevel %d) and %s, which validates %s, refuses LM and NTLM (level 5) (INFERENCE from Microsoft, \"Network security: LAN Manager authentication level\").",
 				pe.cv.name(), level, dc.name(), pe.p.Account))
 		r.Event = "4013 on " + pe.cv.name() + " (UNCONFIRMED which event the DC logs)"
 		r.Remediation = pe.lmCompatFix()
 		blocking = append(blocking, pe.add(r))
 	}
-	if len(blocking) > 0 && len(clear) > 0 {
+	if len(blocking) > 0 && len(blocking) < len(dcs) {
 		pe.markIntermittent(blocking, dcs, clear, dcCheck{resource: false, domain: pe.acctDom})
 	}
 }
@@ -106,7 +106,7 @@ func (pe *pathEval) describedLevels(cl value, level uint64) {
 	if d.NTLMv1Only && level >= 3 {
 		r := base
 		r.RawValue, r.ValueLabel, r.Effect = "ntlmv1Only: true", "speaks only LM/NTLMv1", EffectBlocks
-		r.Explanation = fmt.Sprintf("%s sends only NTLMv2 (LmCompatibilityLevel %s) and %s speaks only LM/NTLMv1 (per the inventory), so authentication fails (INFERENCE from §3.1).",
+		r.Explanation = fmt.Sprintf("%s sends only NTLMv2 (LmCompatibilityLevel %s) and %s speaks only LM/NTLMv1 (per the inventory), so authentication fails (INFERENCE from Microsoft, \"Network security: LAN Manager authentication level\").",
 			pe.cv.name(), Raw(facts.LmCompatibilityLevel, cl.raw), tv.name())
 		r.Event = "4013 on " + pe.cv.name() + " (UNCONFIRMED)"
 		r.Remediation = &Remediation{
@@ -127,7 +127,7 @@ func (pe *pathEval) describedLevels(cl value, level uint64) {
 	case *d.LmCompatibilityLevel >= 5:
 		r := base
 		r.RawValue, r.ValueLabel, r.Effect = fmt.Sprintf("lmCompatibilityLevel: %d", *d.LmCompatibilityLevel), "refuses LM and NTLM", EffectBlocks
-		r.Explanation = fmt.Sprintf("%s sends no NTLMv2 (level %d) and %s refuses LM and NTLM (level %d, per the inventory) (INFERENCE from §3.1).", pe.cv.name(), level, tv.name(), *d.LmCompatibilityLevel)
+		r.Explanation = fmt.Sprintf("%s sends no NTLMv2 (level %d) and %s refuses LM and NTLM (level %d, per the inventory) (INFERENCE from Microsoft, \"Network security: LAN Manager authentication level\").", pe.cv.name(), level, tv.name(), *d.LmCompatibilityLevel)
 		r.Remediation = pe.lmCompatFix()
 		pe.add(r)
 	}
@@ -147,7 +147,7 @@ func (pe *pathEval) checkMinSec(level uint64) {
 			peer = tv.name() + " speaks only LM/NTLMv1 (per the inventory) and is not expected to negotiate it"
 		}
 		r := pe.settingReason(cv, RoleClient, mc, EffectRisk,
-			fmt.Sprintf("%s requires NTLMv2 session security, but %s: the session may be refused (INFERENCE; [S17] says it \"may conflict\").", cv.name(), peer))
+			fmt.Sprintf("%s requires NTLMv2 session security, but %s: the session may be refused (INFERENCE; Microsoft KB 932461 says the two settings \"may conflict\").", cv.name(), peer))
 		r.Unconfirmed = true
 		r.Event = "4010 on " + cv.name()
 		pe.add(r)
@@ -158,7 +158,7 @@ func (pe *pathEval) checkMinSec(level uint64) {
 	ms := tv.get(facts.NtlmMinServerSec)
 	if ms.known && ms.num(defaultMinSec)&bitNTLMv2Sess != 0 {
 		r := pe.settingReason(tv, RoleServer, ms, EffectRisk,
-			fmt.Sprintf("%s requires NTLMv2 session security, but LmCompatibilityLevel 0 on %s never negotiates it: the session may be refused (INFERENCE; [S17] says it \"may conflict\").", tv.name(), cv.name()))
+			fmt.Sprintf("%s requires NTLMv2 session security, but LmCompatibilityLevel 0 on %s never negotiates it: the session may be refused (INFERENCE; Microsoft KB 932461 says the two settings \"may conflict\").", tv.name(), cv.name()))
 		r.Unconfirmed = true
 		r.Event = "4011 on " + tv.name()
 		pe.add(r)
@@ -169,7 +169,7 @@ func (pe *pathEval) lmCompatFix() *Remediation {
 	s := settingByID(facts.LmCompatibilityLevel)
 	return &Remediation{
 		Host: pe.cv.name(), Setting: s.Name, Value: "3 (Send NTLMv2 response only)",
-		PowerShell: psSetDWORD(s, 3, false), GPOPath: gpoPath(s),
+		PowerShell: psSetDWORD(s, 3, false), GPOPath: gpoPath(s), SettingID: s.ID, Set: u64(3),
 		Note: "3 is the minimum that sends NTLMv2; 5 (also refuse LM & NTLM) is the security baseline. If a GPO sets it, change it there.",
 	}
 }

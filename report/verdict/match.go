@@ -1,6 +1,7 @@
 package verdict
 
 import (
+	"fmt"
 	"strings"
 	"unicode"
 )
@@ -70,9 +71,10 @@ const (
 type candidate struct {
 	name string
 	form NameForm
-	// primary marks the name Windows documents as the one compared: the
-	// name the Core uses (client and SMB lists) or the target's NetBIOS
-	// name (DC list).
+	// primary marks the name Windows compares: the name the Core uses
+	// (client and SMB lists) or the target's NetBIOS name, its Netlogon
+	// secure-channel name (DC list). Only a match on it exempts the path;
+	// a match on any other form is "listed under another name".
 	primary bool
 }
 
@@ -83,29 +85,94 @@ type exceptionMatch struct {
 	form      NameForm
 	confirmed bool
 	caveats   []string // why the match rests on an UNCONFIRMED rule
+	// otherName: the entry matches only another form of the target's name
+	// than the one Windows compares, so it does not exempt the path.
+	otherName bool
 }
 
-// matchList returns the best matching entry (a confirmed match wins; among
-// equals, the first entry in list order), or nil when nothing matches.
-func matchList(kind listKind, entries []string, cands []candidate) *exceptionMatch {
-	var best *exceptionMatch
-	for _, entry := range entries {
-		if strings.TrimSpace(entry) == "" {
+// listIndex is one exception list prepared for matching: entries without
+// a wildcard or a service-class slash are looked up by their lower-case
+// form, the others are matched one by one. A list of thousands of entries
+// is then checked per path in time proportional to the few pattern
+// entries, not to the list.
+type listIndex struct {
+	entries  []string
+	exact    map[string]int // lower-case entry -> first index
+	patterns []int          // entries with '*' or '/'
+}
+
+func newListIndex(entries []string) *listIndex {
+	idx := &listIndex{entries: entries, exact: make(map[string]int, len(entries))}
+	for i, e := range entries {
+		if strings.TrimSpace(e) == "" {
 			continue
 		}
+		if strings.ContainsAny(e, "*/") {
+			idx.patterns = append(idx.patterns, i)
+			continue
+		}
+		k := strings.ToLower(e)
+		if _, dup := idx.exact[k]; !dup {
+			idx.exact[k] = i
+		}
+	}
+	return idx
+}
+
+// has reports whether the list holds name (case-insensitive, literally).
+func (idx *listIndex) has(name string) bool {
+	if idx == nil {
+		return false
+	}
+	_, ok := idx.exact[strings.ToLower(name)]
+	return ok
+}
+
+// matchList is matchIndex over a plain list.
+func matchList(kind listKind, entries []string, cands []candidate) *exceptionMatch {
+	return matchIndex(kind, newListIndex(entries), cands)
+}
+
+// matchIndex returns the best matching entry: a confirmed match on the
+// compared name, else an UNCONFIRMED one, else a match on another name form
+// (otherName), the first in list order within each class; nil when
+// nothing matches. Entries compare case-insensitively with '*' as a glob
+// over any run of characters (the literal name is what Windows compares;
+// NetBIOS and DNS names are case-insensitive).
+func matchIndex(kind listKind, idx *listIndex, cands []candidate) *exceptionMatch {
+	if idx == nil {
+		return nil
+	}
+	var best *exceptionMatch
+	bestClass, bestAt := 3, -1
+	consider := func(at int, c candidate) {
+		m := matchOne(kind, idx.entries[at], c)
+		if m == nil {
+			return
+		}
+		class := 1
+		switch {
+		case m.otherName:
+			class = 2
+		case m.confirmed:
+			class = 0
+		}
+		if class < bestClass || class == bestClass && at < bestAt {
+			best, bestClass, bestAt = m, class, at
+		}
+	}
+	for _, c := range cands {
+		if c.name == "" {
+			continue
+		}
+		if at, ok := idx.exact[strings.ToLower(c.name)]; ok {
+			consider(at, c)
+		}
+	}
+	for _, at := range idx.patterns {
 		for _, c := range cands {
-			if c.name == "" {
-				continue
-			}
-			m := matchOne(kind, entry, c)
-			if m == nil {
-				continue
-			}
-			if m.confirmed {
-				return m
-			}
-			if best == nil {
-				best = m
+			if c.name != "" {
+				consider(at, c)
 			}
 		}
 	}
@@ -125,8 +192,8 @@ func matchOne(kind listKind, entry string, c candidate) *exceptionMatch {
 		pattern = entry[i+1:]
 		caveats = append(caveats, "the entry is in SPN form ("+entry+"); whether Windows strips the service class is UNCONFIRMED")
 	}
-	if !globMatch(pattern, c.name, false) {
-		caveats = append(caveats, "it matches only when letter case is ignored; case handling of the list is UNCONFIRMED")
+	if !c.primary {
+		return &exceptionMatch{entry: entry, name: c.name, form: c.form, otherName: true, caveats: caveats}
 	}
 	stars := strings.Count(pattern, "*")
 	switch kind {
@@ -136,28 +203,26 @@ func matchOne(kind listKind, entry string, c candidate) *exceptionMatch {
 		}
 		if c.form == NameIP {
 			if stars > 0 {
-				caveats = append(caveats, "it is a wildcard matched over an IP address; IP-address entries are UNCONFIRMED")
+				caveats = append(caveats, "it is a wildcard matched over an IP address; IP-address entries are UNCONFIRMED (Microsoft documents FQDN and NetBIOS names)")
 			} else {
-				caveats = append(caveats, "it matches the literal IP address; IP-address entries are UNCONFIRMED (documented forms: FQDN and NetBIOS name)")
+				caveats = append(caveats, "it matches the literal IP address; IP-address entries are UNCONFIRMED (Microsoft documents FQDN and NetBIOS names)")
 			}
-		}
-		if !c.primary {
-			caveats = append(caveats, "it matches "+c.name+" ("+string(c.form)+"), not the name the Core uses; Windows compares the name the application uses, and whether other forms count is UNCONFIRMED")
 		}
 	case smbList:
 		if stars > 0 {
 			caveats = append(caveats, "wildcards in BlockNTLMServerExceptionList are UNCONFIRMED")
 		}
-		if !c.primary {
-			caveats = append(caveats, "it matches "+c.name+" ("+string(c.form)+"), not the server name in the UNC path; the SMB client compares the UNC server name (INFERENCE), other forms are UNCONFIRMED")
-		}
 	case dcList:
 		if stars > 1 {
 			caveats = append(caveats, "the entry has more than one '*'; the documentation allows a single asterisk")
 		}
-		if !c.primary {
-			caveats = append(caveats, "it matches "+c.name+" ("+string(c.form)+"); DCAllowedNTLMServers is documented with NetBIOS names (the secure-channel name), other forms are UNCONFIRMED")
-		}
 	}
 	return &exceptionMatch{entry: entry, name: c.name, form: c.form, confirmed: len(caveats) == 0, caveats: caveats}
+}
+
+// otherNameText explains an entry that names the target in another form
+// than the one Windows compares.
+func otherNameText(list string, m *exceptionMatch, compared, comparedForm, what string) string {
+	return fmt.Sprintf("%s lists the target under another name: entry %q matches %s (%s), but %s compares %q (%s), so the entry does not exempt this path (listed under another name). Whether Windows canonicalises names before comparing is UNCONFIRMED; do not rely on it.",
+		list, m.entry, m.name, m.form, what, compared, comparedForm)
 }

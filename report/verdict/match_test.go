@@ -57,7 +57,9 @@ func TestMatchListConfirmation(t *testing.T) {
 		entry     string
 	}{
 		{"client exact name used", clientList, []string{"agent01.corp.example"}, []candidate{used, nb}, true, true, "agent01.corp.example"},
-		{"client other form only", clientList, []string{"AGENT01"}, []candidate{used, nb}, true, false, "AGENT01"},
+		{"client other form only", clientList, []string{"AGENT01"}, []candidate{used, nb}, true, false, "AGENT01"}, // otherName
+		{"client case differs", clientList, []string{"AGENT01.CORP.EXAMPLE"}, []candidate{used, nb}, true, true, "AGENT01.CORP.EXAMPLE"},
+		{"client unconfirmed wins over another name", clientList, []string{"AGENT01", "HOST/agent01.corp.example"}, []candidate{used, nb}, true, false, "HOST/agent01.corp.example"},
 		{"client confirmed wins over earlier unconfirmed", clientList, []string{"AGENT01", "agent*"}, []candidate{used, nb}, true, true, "agent*"},
 		{"client IP literal", clientList, []string{"10.0.0.1"}, []candidate{ip}, true, false, "10.0.0.1"},
 		{"client empty entry ignored", clientList, []string{"", "  "}, []candidate{used}, false, false, ""},
@@ -65,7 +67,7 @@ func TestMatchListConfirmation(t *testing.T) {
 		{"smb IP is documented", smbList, []string{"10.0.0.1"}, []candidate{ip}, true, true, "10.0.0.1"},
 		{"smb wildcard unconfirmed", smbList, []string{"agent*"}, []candidate{used}, true, false, "agent*"},
 		{"dc netbios", dcList, []string{"AGENT01"}, []candidate{{name: "AGENT01", form: NameNetBIOS, primary: true}}, true, true, "AGENT01"},
-		{"dc fqdn unconfirmed", dcList, []string{"agent01.corp.example"},
+		{"dc fqdn is another name", dcList, []string{"agent01.corp.example"},
 			[]candidate{{name: "AGENT01", form: NameNetBIOS, primary: true}, {name: "agent01.corp.example", form: NameFQDN}}, true, false, "agent01.corp.example"},
 		{"no match", dcList, []string{"AGENT02"}, []candidate{{name: "AGENT01", form: NameNetBIOS, primary: true}}, false, false, ""},
 	}
@@ -81,8 +83,11 @@ func TestMatchListConfirmation(t *testing.T) {
 			if m.confirmed != c.confirmed || m.entry != c.entry {
 				t.Errorf("got entry %q confirmed %t (%v), want %q %t", m.entry, m.confirmed, m.caveats, c.entry, c.confirmed)
 			}
-			if !m.confirmed && len(m.caveats) == 0 {
+			if !m.confirmed && !m.otherName && len(m.caveats) == 0 {
 				t.Error("unconfirmed match without a caveat")
+			}
+			if m.otherName && (m.confirmed || m.name == c.cands[0].name) {
+				t.Errorf("other-name match %+v on the compared name or confirmed", m)
 			}
 		})
 	}

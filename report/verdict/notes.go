@@ -62,7 +62,7 @@ func (e *engine) tattooNotes(hv *hostView) []Reason {
 			continue
 		}
 		out = append(out, settingReason(hv.name(), roleOfHost(hv.host), v, EffectInfo,
-			fmt.Sprintf("%s=%d (%s) is in %s's registry. ntlmscan reads the value in force, not its source: if no GPO or local policy sets it any more, it may be tattooed from an earlier GPO. \"Not Configured\" in a GPO does not remove it; an explicit allow value does (NTLM-RULES.md §6.4).",
+			fmt.Sprintf("%s=%d (%s) is in %s's registry. ntlmscan reads the value in force, not its source: if no GPO or local policy sets it any more, it may be tattooed from an earlier GPO. \"Not Configured\" in a GPO does not remove it; an explicit allow value does (Microsoft, \"Security policy settings\": persistence in security settings).",
 				v.setting.Name, v.n, Label(id, v.raw), hv.name())))
 	}
 	return out

@@ -2,7 +2,6 @@ package verdict
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/ntlmscan/ntlmscan/scanner/facts"
@@ -49,14 +48,22 @@ func (pe *pathEval) checkClientExceptions(sending value) {
 		return
 	}
 	cands := pe.candidates()
-	m := matchList(clientList, lv.list, cands)
+	m := matchIndex(clientList, lv.idx, cands)
 	switch {
 	case m == nil:
 		r := pe.settingReason(cv, RoleClient, sending, EffectBlocks,
-			fmt.Sprintf("%s denies outgoing NTLM and ClientAllowedNTLMServers %s has no entry matching %s (names tried: %s): the client refuses before sending NTLM.",
-				core, Raw(facts.ClientAllowedNTLMServers, lv.raw), pe.p.NameUsed, candidateNames(cands)))
+			fmt.Sprintf("%s denies outgoing NTLM and its ClientAllowedNTLMServers (%s) has no entry matching %s, the name the Core uses (other names tried: %s): the client refuses before sending NTLM.",
+				core, Label(facts.ClientAllowedNTLMServers, lv.raw), pe.p.NameUsed, candidateNames(cands[1:])))
 		r.Event = "4001 on " + core
-		r.Remediation = pe.clientExceptionFix(lv.list, nil)
+		r.Remediation = pe.clientExceptionFix(lv.idx, nil)
+		pe.add(r)
+	case m.otherName:
+		r := pe.settingReason(cv, RoleClient, lv, EffectBlocks,
+			fmt.Sprintf("%s denies outgoing NTLM. %s Event 4001 (blocked) or 8001 on %s shows in TargetName the exact name Windows compared.",
+				core, otherNameText("ClientAllowedNTLMServers on "+core, m, pe.p.NameUsed, string(pe.p.NameForm), "the client"), core))
+		r.ValueLabel = "listed under another name"
+		r.Event = "4001 on " + core
+		r.Remediation = pe.clientExceptionFix(lv.idx, nil)
 		pe.add(r)
 	case m.confirmed:
 		r := pe.settingReason(cv, RoleClient, lv, EffectAllows,
@@ -71,55 +78,56 @@ func (pe *pathEval) checkClientExceptions(sending value) {
 				core, m.entry, m.name, strings.Join(m.caveats, "; "), core))
 		r.Unconfirmed = true
 		r.Event = "4001 on " + core + " if it does not match"
-		r.Remediation = pe.clientExceptionFix(lv.list, m)
+		r.Remediation = pe.clientExceptionFix(lv.idx, m)
 		pe.add(r)
 	}
 }
 
-// clientExceptionFix adds the target's FQDN and NetBIOS name (both naming
-// formats, as the documentation asks), and the name the Core uses exactly
-// as it spells it: an IP address or alias, or an FQDN / NetBIOS name that
-// differs in letter case (case-insensitive matching is UNCONFIRMED, §2.4).
-func (pe *pathEval) clientExceptionFix(existing []string, unconfirmed *exceptionMatch) *Remediation {
+// clientExceptionFix adds the exact name the Core uses (what Windows
+// compares) and the target's FQDN and NetBIOS name (Microsoft: list the
+// server "in both naming formats"). For an IP address, whose exemption is
+// UNCONFIRMED, the fix is to address the agent by name: the Core is asked
+// to re-register it under its DNS name, and both name forms are listed.
+func (pe *pathEval) clientExceptionFix(existing *listIndex, unconfirmed *exceptionMatch) *Remediation {
 	s := settingByID(facts.ClientAllowedNTLMServers)
 	core, target := pe.cv.name(), pe.tv.name()
-	want := append([]string(nil), pe.tv.fqdns()...)
-	want = append(want, pe.tv.netbios(), pe.p.NameUsed)
-	all, added := appendMissing(existing, uniqueExact(want...))
-	if len(added) == 0 {
-		// Every documented form is listed already; only the name the Core
-		// uses keeps the match UNCONFIRMED.
-		return &Remediation{
-			Host: core, Setting: "name the Core uses for " + target, Value: firstOr(pe.tv.fqdns(), pe.tv.netbios()),
-			Note: fmt.Sprintf("ClientAllowedNTLMServers on %s already lists %s; re-register %s in the Rapid Recovery Core by that name instead of %s so the exception matches a documented form. Event 8001/4001 on %s shows in TargetName the exact name Windows compares.",
-				core, strings.Join(uniqueExact(want...), ", "), target, pe.p.NameUsed, core),
-		}
-	}
+	want := []string{pe.p.NameUsed}
+	want = append(want, pe.tv.fqdns()...)
+	want = append(want, pe.tv.netbios())
+	added := missing(existing, want)
+	var rename *Rename
 	var note []string
 	if pe.p.NameForm == NameIP {
+		if to := firstOr(pe.tv.fqdns(), pe.tv.netbios()); to != "" && !strings.EqualFold(to, pe.p.NameUsed) {
+			rename = &Rename{Core: core, Target: target, From: pe.p.NameUsed, To: to}
+		}
 		if pe.tgtDom != "" {
-			note = append(note, fmt.Sprintf("Better: let %s use %s instead of %s, so Kerberos is used and NTLM is only a fallback; or register an IP SPN (setspn -s HOST/%s %s) and set TryIPSPN=1 on %s.",
-				core, firstOr(pe.tv.fqdns(), pe.tv.netbios()), pe.p.NameUsed, pe.p.NameUsed, pe.tv.netbios(), core))
+			note = append(note, fmt.Sprintf("Address the agent by name, and list both name forms: re-register %s in the Rapid Recovery Core on %s as %s instead of %s, so Kerberos is used and NTLM is only a fallback (or register an IP SPN, setspn -s HOST/%s %s, and set TryIPSPN=1 on %s).",
+				target, core, firstOr(pe.tv.fqdns(), pe.tv.netbios()), pe.p.NameUsed, pe.p.NameUsed, pe.tv.netbios(), core))
 		} else {
-			note = append(note, fmt.Sprintf("%s is not domain-joined, so NTLM stays required; let %s use %s's DNS name so the exception matches a documented name form.",
-				target, core, target))
+			note = append(note, fmt.Sprintf("Address the agent by name, and list both name forms: %s is not domain-joined, so NTLM stays required; re-register it in the Core on %s as %s so the exception matches a documented name form.",
+				target, core, firstOr(pe.tv.fqdns(), pe.tv.netbios())))
 		}
-		if slices.Contains(added, pe.p.NameUsed) {
-			note = append(note, fmt.Sprintf("The IP entry %s is added only as a fallback: whether IP-address entries match is UNCONFIRMED.", pe.p.NameUsed))
-		}
+		note = append(note, fmt.Sprintf("The IP entry %s is listed only for the time until the Core uses the name: whether IP-address entries exempt a path is UNCONFIRMED.", pe.p.NameUsed))
+	} else {
+		note = append(note, fmt.Sprintf("Add the exact name the Core uses (%s): Windows compares the name the application uses, not another form of it.", pe.p.NameUsed))
 	}
-	if unconfirmed != nil {
-		note = append(note, fmt.Sprintf("The existing entry %q matches only in an UNCONFIRMED way (%s); the added entries use the documented FQDN and NetBIOS forms.",
+	if unconfirmed != nil && pe.p.NameForm != NameIP {
+		note = append(note, fmt.Sprintf("The existing entry %q matches only in an UNCONFIRMED way (%s).",
 			unconfirmed.entry, strings.Join(unconfirmed.caveats, "; ")))
 	}
 	note = append(note, "If a GPO sets this list, add the entries there: a local change is overwritten at the next policy refresh.",
 		"Event 8001/4001 on "+core+" shows in TargetName the exact name Windows compares.")
-	return &Remediation{
-		Host: core, Setting: s.Name, Value: strings.Join(added, ", "),
-		PowerShell: psSetMultiString(s, all, false),
-		GPOPath:    gpoPath(s),
-		Note:       strings.Join(note, " "),
+	r := &Remediation{
+		Host: core, Setting: s.Name, SettingID: s.ID, Value: strings.Join(added, ", "), Add: added,
+		GPOPath: gpoPath(s), Note: strings.Join(note, " "), Rename: rename,
 	}
+	if len(added) > 0 {
+		r.PowerShell = psAddMultiString(s, added, false)
+	} else {
+		r.Value = "rename " + pe.p.NameUsed + " to " + firstOr(pe.tv.fqdns(), pe.tv.netbios()) + " in the Core"
+	}
+	return r
 }
 
 func firstOr(list []string, def string) string {
@@ -154,14 +162,14 @@ func (pe *pathEval) strictRisk(hv *hostView, role string, v value) {
 		lower(facts.RestrictNTLMInDomain):         "Disable",
 	}[lower(v.setting.ID)]
 	r := pe.settingReason(hv, role, v, EffectRisk,
-		fmt.Sprintf("Strict mode: %s on %s is %q, not an explicit %q. Quest KB 4033596 observed NTLM denied unless these policies were explicitly set to allow (tattooed or local values, §6.4).",
+		fmt.Sprintf("Strict mode: %s on %s is %q, not an explicit %q. Quest KB 4033596 (\"NTLM and pass-through authentication\") observed NTLM denied unless these policies were explicitly set to allow; values left in the registry by an earlier GPO persist (Microsoft, \"Security policy settings\": persistence in security settings).",
 			v.setting.Name, hv.name(), Label(v.setting.ID, v.raw), allow))
 	if !v.present || n == 1 && lower(v.setting.ID) == lower(facts.RestrictSendingNTLMTraffic) {
 		r.Remediation = &Remediation{
 			Host: hv.name(), Setting: v.setting.Name, Value: "0 (" + allow + ")",
-			PowerShell: psSetDWORD(v.setting, 0, false),
-			GPOPath:    gpoPath(v.setting),
-			Note:       "Set it explicitly to \"" + allow + "\" in the GPO that applies to " + hv.name() + "; a local value is overwritten by a GPO that defines the setting.",
+			PowerShell: psSetDWORD(v.setting, 0, false), SettingID: v.setting.ID, Set: u64(0),
+			GPOPath: gpoPath(v.setting),
+			Note:    "Set it explicitly to \"" + allow + "\" in the GPO that applies to " + hv.name() + "; a local value is overwritten by a GPO that defines the setting.",
 		}
 	}
 	pe.add(r)

@@ -2,6 +2,7 @@ package verdict
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/ntlmscan/ntlmscan/inventory"
@@ -129,10 +130,18 @@ func settingReason(host, role string, v value, effect Effect, explanation string
 	if v.setting != nil {
 		r.Setting = v.setting.Name
 		r.GPOName = v.setting.GPOName
-		if v.known {
+		switch {
+		case v.known && v.present && v.setting.Type == facts.RegMultiSZ:
+			// A list is referenced, not copied: its entries stay once in
+			// the host's facts (Host + Setting), however many paths cite
+			// it; renderers show it capped.
+			r.RawValue = "[" + strconv.Itoa(len(v.list)) + " entries]"
+			r.ValueLabel = Label(v.setting.ID, v.raw)
+			r.ValueInFacts = true
+		case v.known:
 			r.RawValue = Raw(v.setting.ID, v.raw)
 			r.ValueLabel = Label(v.setting.ID, v.raw)
-		} else {
+		default:
 			r.RawValue = "unknown"
 			r.ValueLabel = v.why
 		}
@@ -146,7 +155,9 @@ func settingReason(host, role string, v value, effect Effect, explanation string
 	return r
 }
 
-// classifyName says how the Core names the target.
+// classifyName says how the Core names the target. The NetBIOS name is the
+// host's own (scanned) NetBIOS name, not the first label of its FQDN: the
+// two can differ, and only the real one is the NetBIOS form.
 func (pe *pathEval) classifyName() NameForm {
 	name := pe.p.NameUsed
 	switch {
@@ -154,7 +165,7 @@ func (pe *pathEval) classifyName() NameForm {
 		return NameIP
 	case containsFold(pe.tv.fqdns(), name):
 		return NameFQDN
-	case strings.EqualFold(name, pe.tv.netbios()) || strings.EqualFold(name, pe.tv.host.NetBIOS):
+	case strings.EqualFold(name, pe.tv.netbios()):
 		return NameNetBIOS
 	case len(pe.tv.fqdns()) == 0 && strings.Contains(name, ".") &&
 		strings.EqualFold(strings.SplitN(name, ".", 2)[0], pe.tv.netbios()):
@@ -164,11 +175,21 @@ func (pe *pathEval) classifyName() NameForm {
 	return NameOther
 }
 
-// candidates are the names under which exception lists may match the
-// target: the name used first, then the FQDN(s) and NetBIOS name.
+// candidates are the names under which exception lists may list the
+// target: the name the Core uses first (the one compared), then the other
+// forms (FQDN, NetBIOS name, the first DNS label when it is not the
+// NetBIOS name, the address), which only ever explain a miss.
 func (pe *pathEval) candidates() []candidate {
 	out := []candidate{{name: pe.p.NameUsed, form: pe.p.NameForm, primary: true}}
+	return pe.otherNames(out)
+}
+
+// otherNames appends the target's name forms not yet in out.
+func (pe *pathEval) otherNames(out []candidate) []candidate {
 	add := func(n string, f NameForm) {
+		if n == "" {
+			return
+		}
 		for _, c := range out {
 			if strings.EqualFold(c.name, n) {
 				return
@@ -180,6 +201,14 @@ func (pe *pathEval) candidates() []candidate {
 		add(f, NameFQDN)
 	}
 	add(pe.tv.netbios(), NameNetBIOS)
+	for _, f := range pe.tv.fqdns() {
+		if label, _, ok := strings.Cut(f, "."); ok {
+			add(label, NameOther)
+		}
+	}
+	if a := pe.tv.host.Address; isIPAddress(a) {
+		add(a, NameIP)
+	}
 	return out
 }
 
@@ -252,7 +281,7 @@ func (pe *pathEval) markFallbackBlocks() {
 		suffix = " Whether this path needs NTLM is unknown: it fails if it uses NTLM."
 	}
 	for i := range pe.p.Reasons {
-		if pe.p.Reasons[i].Effect == EffectBlocks && i != pe.unreachable {
+		if e := pe.p.Reasons[i].Effect; (e == EffectBlocks || e == EffectSuspected) && i != pe.unreachable {
 			pe.p.Reasons[i].Explanation += suffix
 		}
 	}
@@ -305,9 +334,22 @@ func (e *engine) accountDomain(a inventory.Account, core *inventory.Core) string
 	return ""
 }
 
-// controllers are the inventory DCs of a domain, sorted by name. For a
-// target that is itself a DC, the DC validates its own logons.
+// controllers are the inventory DCs of a domain, sorted by name, computed
+// once per domain (every path of the domain asks). For a target that is
+// itself a DC, the DC validates its own logons.
 func (e *engine) controllers(domain string) []*hostView {
+	if dcs, ok := e.dcs[lower(domain)]; ok {
+		return dcs
+	}
+	if e.dcs == nil {
+		e.dcs = map[string][]*hostView{}
+	}
+	dcs := e.findControllers(domain)
+	e.dcs[lower(domain)] = dcs
+	return dcs
+}
+
+func (e *engine) findControllers(domain string) []*hostView {
 	var out []*hostView
 	seen := map[*inventory.Host]bool{}
 	add := func(h *inventory.Host) {

@@ -1,7 +1,6 @@
 package verdict
 
 import (
-	"slices"
 	"strconv"
 	"strings"
 
@@ -43,14 +42,22 @@ func psRegPath(key string) string {
 	return key
 }
 
-// psSetMultiString writes a whole REG_MULTI_SZ list. The key is created
-// first when it may not exist (policy keys).
-func psSetMultiString(s *facts.Setting, values []string, createKey bool) string {
-	line := "Set-ItemProperty -Path " + PSQuote(psRegPath(s.Key)) + " -Name " + s.Name +
-		" -Type MultiString -Value " + psArray(values)
+// psAddMultiString adds entries to a REG_MULTI_SZ list, keeping every
+// entry already there: it reads the list at run time, appends only what is
+// missing (PowerShell's -notcontains compares case-insensitively, as the
+// exception lists do) and writes the result. Running it twice, or after
+// another line that added other entries, never removes anything, so the
+// lines of a report can run in any order. The key is created first when
+// it may not exist (policy keys).
+func psAddMultiString(s *facts.Setting, add []string, createKey bool) string {
+	k := PSQuote(psRegPath(s.Key))
+	line := "$k = " + k + "; "
 	if createKey {
-		line = psEnsureKey(s.Key) + line
+		line += "if (-not (Test-Path -Path $k)) { New-Item -Path $k -Force | Out-Null }; "
 	}
+	line += "$l = @((Get-ItemProperty -Path $k -ErrorAction SilentlyContinue)." + s.Name + " | Where-Object { $_ }); " +
+		"foreach ($e in " + psArray(add) + ") { if ($l -notcontains $e) { $l += $e } }; " +
+		"Set-ItemProperty -Path $k -Name " + s.Name + " -Type MultiString -Value ([string[]]$l)"
 	return line
 }
 
@@ -75,21 +82,24 @@ func psEnsureKey(key string) string {
 // gpoPath is the full Group Policy editor path of a setting.
 func gpoPath(s *facts.Setting) string { return s.GPOPath + `\` + s.GPOName }
 
-// appendMissing returns list plus the entries of add it does not already
-// hold exactly (case matters: case-insensitive matching is UNCONFIRMED, so
-// an entry differing only in case is added in the documented spelling), and
-// the entries actually added.
-func appendMissing(list, add []string) (all, added []string) {
-	all = append([]string(nil), list...)
-	for _, a := range add {
-		if a == "" || slices.Contains(all, a) {
+// missing returns the entries of want that the list does not hold
+// (compared case-insensitively, as the exception lists and PowerShell's
+// -notcontains do), without duplicates, in want's order.
+func missing(have *listIndex, want []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, w := range want {
+		k := strings.ToLower(w)
+		if w == "" || seen[k] || have.has(w) {
 			continue
 		}
-		all = append(all, a)
-		added = append(added, a)
+		seen[k] = true
+		out = append(out, w)
 	}
-	return all, added
+	return out
 }
+
+func u64(n uint64) *uint64 { return &n }
 
 func containsFold(list []string, s string) bool {
 	for _, l := range list {

@@ -57,8 +57,8 @@ func reviewCases() []reviewCase {
 			},
 			path: pNAS, want: Blocked, host: "CORE01", setting: "BlockNTLM",
 			check: func(t *testing.T, p *Path) {
-				psHas("if (-not (Test-Path -Path "+lanmanPol+")) { New-Item -Path "+lanmanPol+" -Force | Out-Null }; Set-ItemProperty",
-					"-Value @('other01','nas01','NAS01')")(t, p)
+				psHas("$k = "+lanmanPol+"; if (-not (Test-Path -Path $k)) { New-Item -Path $k -Force | Out-Null }; ",
+					"foreach ($e in @('nas01'))")(t, p)
 				if strings.HasPrefix(p.Deciding.Remediation.PowerShell, "New-Item") {
 					t.Errorf("unguarded New-Item -Force wipes the key: %s", p.Deciding.Remediation.PowerShell)
 				}
@@ -92,7 +92,7 @@ func reviewCases() []reviewCase {
 				l.set("CORE01", facts.RestrictSendingNTLMTraffic, 2)
 			},
 			path: "CORE01|agent|AGENT04|Agent04", want: AtRisk, host: "CORE01", setting: "RestrictSendingNTLMTraffic",
-			check:    psHas("-Value @('agent04.corp.example','AGENT04','Agent04')"),
+			check:    psHas("foreach ($e in @('Agent04','agent04.corp.example'))"),
 			applyFix: true, afterFix: OK},
 		{name: "client exception fix for an FQDN keeps existing entries", rule: "§2.4, remediation",
 			mut: func(l *lab) {
@@ -100,7 +100,12 @@ func reviewCases() []reviewCase {
 				l.set("CORE01", facts.ClientAllowedNTLMServers, []string{"fs01.corp.example", "o'brien"})
 			},
 			path: pA2, want: Blocked, host: "CORE01", setting: "RestrictSendingNTLMTraffic",
-			check: psHas(`Set-ItemProperty -Path 'HKLM:\SYSTEM\CurrentControlSet\Control\Lsa\MSV1_0' -Name ClientAllowedNTLMServers -Type MultiString -Value @('fs01.corp.example','o''brien','agent02.corp.example','AGENT02','10.0.0.32')`)},
+			check: func(t *testing.T, p *Path) {
+				psHas(`$k = 'HKLM:\SYSTEM\CurrentControlSet\Control\Lsa\MSV1_0'; $l = @((Get-ItemProperty -Path $k -ErrorAction SilentlyContinue).ClientAllowedNTLMServers | Where-Object { $_ }); foreach ($e in @('10.0.0.32','agent02.corp.example','AGENT02'))`)(t, p)
+				if strings.Contains(p.Deciding.Remediation.PowerShell, "-Value @(") {
+					t.Error("the fix writes a fixed list: it would drop entries added by another line")
+				}
+			}},
 		{name: "DC exception fix keeps existing entries and clears the block", rule: "§2.3, remediation",
 			mut: func(l *lab) {
 				l.set("DC01", facts.RestrictNTLMInDomain, 7)
@@ -108,8 +113,8 @@ func reviewCases() []reviewCase {
 				l.set("DC02", facts.RestrictNTLMInDomain, 7)
 				l.set("DC02", facts.DCAllowedNTLMServers, []string{"FS01", "AGENT02"})
 			},
-			path: pA2, want: Blocked, host: "DC01", setting: "RestrictNTLMInDomain",
-			check:    psHas(`Set-ItemProperty -Path 'HKLM:\SYSTEM\CurrentControlSet\Services\Netlogon\Parameters' -Name DCAllowedNTLMServers -Type MultiString -Value @('FS01','AGENT02')`),
+			path: pA2, want: AtRisk, host: "DC01", setting: "RestrictNTLMInDomain",
+			check:    psHas(`foreach ($e in @('AGENT02'))`),
 			applyFix: true, afterFix: OK},
 
 		// §2.2: LocalSystem presents CORE$, a domain account of the Core's
@@ -117,9 +122,10 @@ func reviewCases() []reviewCase {
 		{name: "LocalSystem (CORE$) is a same-domain domain account for the DC", rule: "§2.2, §2.3 3",
 			mut: func(l *lab) {
 				l.core("CORE01").Account = inventory.Account{Kind: inventory.AccountLocalSystem, Name: "LocalSystem", Domain: "corp.example"}
+				l.set("DC01", facts.RestrictNTLMInDomain, 3)
 				l.set("DC02", facts.RestrictNTLMInDomain, 3)
 			},
-			path: pA2, want: Blocked, host: "DC02", setting: "RestrictNTLMInDomain"},
+			path: pA2, want: Blocked, host: "DC01", setting: "RestrictNTLMInDomain"},
 
 		// path.go: the DC refuses a Protected Users member (#9) before it
 		// validates the response against its LM level (#11, MS-APDS
@@ -161,11 +167,12 @@ func TestReviewFindings(t *testing.T) {
 			if rem == nil {
 				t.Fatal("no remediation to apply")
 			}
-			list, ok := psMultiStringValue(rem.PowerShell)
+			add, ok := psAddedEntries(rem.PowerShell)
 			if !ok {
-				t.Fatalf("no MultiString list in %s", rem.PowerShell)
+				t.Fatalf("no add-only list in %s", rem.PowerShell)
 			}
-			l.set(rem.Host, settingIDByName(t, rem.Setting), list)
+			id := settingIDByName(t, rem.Setting)
+			l.set(rem.Host, id, psApplyAdd(l.list(rem.Host, id), add))
 			after := findPath(t, l.eval(Options{}), tc.path)
 			assertDeciding(t, after, tc.afterFix, "", "")
 		})
@@ -187,11 +194,12 @@ func assertDeciding(t *testing.T, p *Path, want Verdict, host, setting string) {
 	}
 }
 
-// psMultiStringValue reads back the list a "-Type MultiString -Value
-// @('a','b')" line writes, undoing PSQuote's doubled quotes.
-func psMultiStringValue(ps string) ([]string, bool) {
-	_, rest, ok := strings.Cut(ps, "-Type MultiString -Value @(")
-	if !ok {
+// psAddedEntries reads back the entries an add-only line
+// ("foreach ($e in @('a','b')) { if ($l -notcontains $e) ...") adds,
+// undoing PSQuote's doubled quotes.
+func psAddedEntries(ps string) ([]string, bool) {
+	_, rest, ok := strings.Cut(ps, "foreach ($e in @(")
+	if !ok || !strings.Contains(ps, "if ($l -notcontains $e) { $l += $e }") {
 		return nil, false
 	}
 	var out []string
@@ -213,6 +221,18 @@ func psMultiStringValue(ps string) ([]string, bool) {
 		rest = strings.TrimPrefix(rest[i+1:], ",")
 	}
 	return out, strings.HasPrefix(rest, ")")
+}
+
+// psApplyAdd does what the add-only line does to a list: append each entry
+// the list does not hold (-notcontains compares case-insensitively).
+func psApplyAdd(list, add []string) []string {
+	out := append([]string(nil), list...)
+	for _, a := range add {
+		if !containsFold(out, a) {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 func settingIDByName(t *testing.T, name string) string {

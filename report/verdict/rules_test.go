@@ -1,6 +1,7 @@
 package verdict
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -72,6 +73,24 @@ func ruleCases() []ruleCase {
 			}
 		}
 	}
+	dcs := func(v int, exceptions ...string) func(*lab) {
+		return func(l *lab) { dc("DC01", v, exceptions...)(l); dc("DC02", v, exceptions...)(l) }
+	}
+	noDCs := func(l *lab) {
+		l.inv.Domains[0].Controllers = nil
+		var hosts []*inventory.Host
+		for _, h := range l.inv.Hosts {
+			if h.Role != inventory.RoleDomainController {
+				hosts = append(hosts, h)
+			}
+		}
+		l.inv.Hosts = hosts
+	}
+	refusedByPolicy := func(host string) func(*lab) {
+		return func(l *lab) {
+			l.results[host] = &facts.HostResult{Host: host, Error: &facts.HostError{Class: facts.ErrAuthNTLMPolicy, Message: "401 although the same account logged on elsewhere"}}
+		}
+	}
 	both := func(fs ...func(*lab)) func(*lab) {
 		return func(l *lab) {
 			for _, f := range fs {
@@ -141,8 +160,8 @@ func ruleCases() []ruleCase {
 				l.addDomain("other.example", "OTHER", "", "ODC01", "corp.example")
 				l.addForeignAgent("XF01", "other.example", "xf01.other.example")
 			}},
-		{name: "domain missing from inventory: need unknown, DCs not verified", rule: "§4, §2.2", path: "CORE01|agent|XF01|xf01.lost.example",
-			want: AtRisk, need: NeedUnknown, host: "lost.example", setting: rid,
+		{name: "domain missing from inventory: need unknown, DCs not checked", rule: "§4, §2.2", path: "CORE01|agent|XF01|xf01.lost.example",
+			want: OK, need: NeedUnknown, check: reason("lost.example", rid, EffectNotChecked),
 			mut: func(l *lab) { l.addForeignAgent("XF01", "lost.example", "xf01.lost.example") }},
 
 		// §2.1 #1: outgoing restriction on the Core.
@@ -162,20 +181,41 @@ func ruleCases() []ruleCase {
 		{name: "exception by FQDN used", rule: "§2.4 FQDN", path: pA1, want: OK, mut: denyWith("agent01.corp.example"),
 			check: reason("CORE01", exc, EffectAllows)},
 		{name: "exception by NetBIOS name used", rule: "§2.4 NetBIOS", path: pA3, want: OK, mut: denyWith("AGENT03")},
-		{name: "exception lists only the other name form", rule: "§2.4 name forms", path: pA1, want: AtRisk, host: "CORE01", setting: exc, unconfirmed: true,
-			mut: denyWith("AGENT01")},
+		{name: "exception lists only the other name form (fallback path)", rule: "§2.4 name forms", path: pA1, want: AtRisk, host: "CORE01", setting: exc,
+			mut: denyWith("AGENT01"), check: explains("listed under another name")},
+		{name: "exception lists only the FQDN of a workgroup host named by NetBIOS", rule: "§2.4 name forms", path: "CORE01|agent|WG02|WG02", want: Blocked, host: "CORE01", setting: exc,
+			mut: both(denyWith("wg02.dmz.example"), func(l *lab) {
+				h := l.addHost("WG02", inventory.RoleAgent, "")
+				h.FQDN = "wg02.dmz.example"
+				l.addAgent(l.core("CORE01"), h, "WG02").Account = inventory.Account{Kind: inventory.AccountLocal, Name: `WG02\rr`}
+			}),
+			check: func(t *testing.T, p *Path, _ *Matrix) {
+				if !strings.Contains(p.Deciding.Explanation, "listed under another name") || p.Deciding.Remediation == nil ||
+					!strings.Contains(p.Deciding.Remediation.Note, "exact name the Core uses") || !slices.Contains(p.Deciding.Remediation.Add, "WG02") {
+					t.Errorf("deciding reason lacks the other-name reason or the exact-name fix:\n%s", dumpPath(p))
+				}
+			}},
+		{name: "NetBIOS entry compared with the scanned NetBIOS name, not the first DNS label", rule: "§2.4 NetBIOS", path: "CORE01|agent|BK07|10.0.0.77", want: Blocked, host: "DC01", setting: dca,
+			mut: both(dcs(7, "BACKUP-AGENT-07"), func(l *lab) {
+				h := l.addHost("BK07", inventory.RoleAgent, "corp.example")
+				h.FQDN, h.NetBIOS = "backup-agent-07.corp.example", "BACKUP-AGENT-07" // the inventory derives it from the FQDN
+				l.facts("BK07").Identity.NetBIOSName = "BKAGENT07"
+				l.facts("BK07").Identity.DNSHostName = "backup-agent-07"
+				l.addAgent(l.core("CORE01"), h, "10.0.0.77")
+			}),
+			check: explains("BKAGENT07")},
 		{name: "exception matches only the literal IP", rule: "§2.4 IP UNCONFIRMED", path: pA2, want: AtRisk, host: "CORE01", setting: exc, unconfirmed: true,
 			mut: denyWith("10.0.0.32")},
 		{name: "wildcard over an IP", rule: "§2.4 wildcard IP", path: pA2, want: AtRisk, host: "CORE01", setting: exc, unconfirmed: true,
 			mut: denyWith("10.0.0.*")},
-		{name: "IP path with FQDN and NetBIOS exceptions only", rule: "§2.4 name used", path: pA2, want: AtRisk, host: "CORE01", setting: exc, unconfirmed: true,
-			mut: denyWith("agent02.corp.example", "AGENT02")},
+		{name: "IP path with FQDN and NetBIOS exceptions only is listed under another name", rule: "§2.4 name used", path: pA2, want: Blocked, host: "CORE01", setting: exc,
+			mut: denyWith("agent02.corp.example", "AGENT02"), check: explains("listed under another name")},
 		{name: "leading wildcard over a name", rule: "§2.4 wildcard", path: pA1, want: OK, mut: denyWith("*.corp.example")},
 		{name: "trailing wildcard over a name", rule: "§2.4 wildcard", path: pA1, want: OK, mut: denyWith("agent*")},
 		{name: "wildcard in the middle", rule: "§2.4 wildcard", path: pA1, want: OK, mut: denyWith("agent01.*.example")},
 		{name: "two wildcards are UNCONFIRMED", rule: "§2.4 single *", path: pA1, want: AtRisk, host: "CORE01", setting: exc, unconfirmed: true,
 			mut: denyWith("*agent*.corp.example")},
-		{name: "case-only match is UNCONFIRMED", rule: "§2.4 case", path: pA1, want: AtRisk, host: "CORE01", setting: exc, unconfirmed: true,
+		{name: "case-only match exempts (names compare case-insensitively)", rule: "§2.4 case", path: pA1, want: OK,
 			mut: denyWith("AGENT01.CORP.EXAMPLE")},
 		{name: "SPN-form entry is UNCONFIRMED", rule: "§2.4 SPN form", path: pA1, want: AtRisk, host: "CORE01", setting: exc, unconfirmed: true,
 			mut: denyWith("HTTP/agent01.corp.example")},
@@ -193,7 +233,9 @@ func ruleCases() []ruleCase {
 			mut: both(smbBlock("10.0.0.42"), func(l *lab) {
 				l.addRepo(l.core("CORE01"), l.host("NAS01"), `\\10.0.0.42\archive`, inventory.Account{Kind: inventory.AccountLocal, Name: `NAS01\rr`})
 			})},
-		{name: "SMB BlockNTLM exception case-only", rule: "§3.3 case", path: pNAS, want: AtRisk, host: "CORE01", setting: "BlockNTLM", unconfirmed: true, mut: smbBlock("NAS01")},
+		{name: "SMB BlockNTLM exception case-only", rule: "§3.3 case", path: pNAS, want: OK, mut: smbBlock("NAS01")},
+		{name: "SMB BlockNTLM exception under another name", rule: "§2.4 SMB list", path: pFS, want: AtRisk, host: "CORE01", setting: "BlockNTLM", mut: smbBlock("FS01"),
+			check: explains("listed under another name")},
 		{name: "SMB BlockNTLM exception wildcard", rule: "§3.3 wildcard", path: pNAS, want: AtRisk, host: "CORE01", setting: "BlockNTLM", unconfirmed: true, mut: smbBlock("nas*")},
 		{name: "SMB BlockNTLM on a Kerberos share without exception", rule: "§3.3 fallback", path: pFS, want: AtRisk, host: "CORE01", setting: "BlockNTLM", mut: smbBlock()},
 		{name: "SMB BlockNTLM with FQDN exception", rule: "§3.3", path: pFS, want: OK, mut: smbBlock("fs01.corp.example")},
@@ -239,7 +281,7 @@ func ruleCases() []ruleCase {
 			check: reason("AGENT02", "AuditReceivingNTLMTraffic", EffectAudit)},
 
 		// §2.3: RestrictNTLMInDomain on the DCs of the target's domain.
-		{name: "one of two DCs restricting blocks, intermittently", rule: "§2.3 1, §6.4.5", path: pA2, want: Blocked, host: "DC02", setting: rid,
+		{name: "one of two DCs restricting is at-risk, intermittently", rule: "§2.3 1, §6.4.5", path: pA2, want: AtRisk, host: "DC02", setting: rid,
 			mut: dc("DC02", 1), check: explains("intermittent")},
 		{name: "both DCs restricting", rule: "§2.3", path: pA2, want: Blocked, host: "DC01", setting: rid,
 			mut: both(dc("DC01", 1), dc("DC02", 1)),
@@ -248,18 +290,20 @@ func ruleCases() []ruleCase {
 					t.Error("every DC blocks: not intermittent")
 				}
 			}},
-		{name: "deny for domain accounts (3)", rule: "§2.3 3", path: pA2, want: Blocked, host: "DC02", setting: rid, mut: dc("DC02", 3)},
-		{name: "deny for domain servers (5)", rule: "§2.3 5", path: pA2, want: Blocked, host: "DC02", setting: rid, mut: dc("DC02", 5)},
-		{name: "deny all (7)", rule: "§2.3 7", path: pA2, want: Blocked, host: "DC02", setting: rid, mut: dc("DC02", 7)},
+		{name: "deny for domain accounts (3)", rule: "§2.3 3", path: pA2, want: Blocked, host: "DC01", setting: rid, mut: dcs(3)},
+		{name: "deny for domain servers (5)", rule: "§2.3 5", path: pA2, want: Blocked, host: "DC01", setting: rid, mut: dcs(5)},
+		{name: "deny all (7)", rule: "§2.3 7", path: pA2, want: Blocked, host: "DC01", setting: rid, mut: dcs(7)},
 		{name: "disable (0)", rule: "§2.3 0", path: pA2, want: OK, mut: dc("DC02", 0)},
 		{name: "undocumented domain value", rule: "§2.3 bitmask UNCONFIRMED", path: pA2, want: AtRisk, host: "DC02", setting: rid, unconfirmed: true, mut: dc("DC02", 2)},
 		{name: "DC exception by NetBIOS name", rule: "§2.4 DC list", path: pA2, want: OK, mut: dc("DC02", 1, "AGENT02"),
 			check: reason("DC02", dca, EffectAllows)},
 		{name: "DC exception with a wildcard", rule: "§2.4 DC wildcard", path: pA2, want: OK, mut: dc("DC02", 7, "AGENT0*")},
-		{name: "DC exception differs in case", rule: "§2.4 DC case", path: pA2, want: AtRisk, host: "DC02", setting: dca, unconfirmed: true, mut: dc("DC02", 1, "agent02")},
-		{name: "DC exception by FQDN", rule: "§2.4 DC NetBIOS format", path: pA2, want: AtRisk, host: "DC02", setting: dca, unconfirmed: true,
+		{name: "DC exception differs in case", rule: "§2.4 DC case", path: pA2, want: OK, mut: dcs(1, "agent02")},
+		{name: "DC exception by FQDN is listed under another name", rule: "§2.4 DC NetBIOS format", path: pA2, want: Blocked, host: "DC01", setting: dca,
+			mut: dcs(1, "agent02.corp.example"), check: explains("listed under another name")},
+		{name: "DC exception by FQDN on one of two DCs", rule: "§2.4 DC NetBIOS format", path: pA2, want: AtRisk, host: "DC02", setting: dca,
 			mut: dc("DC02", 1, "agent02.corp.example")},
-		{name: "DC exception for another server", rule: "§2.3", path: pA2, want: Blocked, host: "DC02", setting: rid, mut: dc("DC02", 1, "AGENT01", "FS01")},
+		{name: "DC exception for another server", rule: "§2.3", path: pA2, want: Blocked, host: "DC01", setting: rid, mut: dcs(1, "AGENT01", "FS01")},
 		{name: "DC restriction on a fallback path", rule: "§2.3, §4", path: pA1, want: AtRisk, host: "DC02", setting: rid, mut: dc("DC02", 1)},
 		{name: "DC restriction does not touch local accounts", rule: "§2.2 local", path: pWG, want: OK, mut: dc("DC02", 7)},
 		{name: "DC restriction does not touch a workgroup NAS", rule: "§2.2 NAS", path: pNAS, want: OK, mut: dc("DC02", 7)},
@@ -267,9 +311,26 @@ func ruleCases() []ruleCase {
 			mut: func(l *lab) { l.set("DC01", facts.AuditNTLMInDomain, 7) }, check: reason("DC01", "AuditNTLMInDomain", EffectAudit)},
 		{name: "unscanned DC is not verified", rule: "§2.2 every DC", path: pA2, want: Unknown, host: "DC02", setting: SettingScan,
 			mut: func(l *lab) { l.unscan("DC02") }},
-		{name: "unscanned DC and a blocking DC", rule: "§2.2", path: pA2, want: Blocked, host: "DC01", setting: rid,
-			mut: both(func(l *lab) { l.unscan("DC02") }, dc("DC01", 1))},
-		{name: "no DC in the inventory", rule: "§2.2 not verified", path: pA2, want: AtRisk, host: "corp.example", setting: rid,
+		{name: "unscanned DC and a blocking DC is unknown", rule: "§2.2", path: pA2, want: Unknown, host: "DC02", setting: SettingScan,
+			mut: both(func(l *lab) { l.unscan("DC02") }, dc("DC01", 1)), check: reason("DC01", rid, EffectRisk)},
+		{name: "no DC in the inventory: ok stays ok, with a coverage note", rule: "§2.2 not verified", path: pA2, want: OK,
+			mut: noDCs,
+			check: func(t *testing.T, p *Path, m *Matrix) {
+				if !hasReason(p, "corp.example", rid, EffectNotChecked) {
+					t.Errorf("no coverage reason on the path:\n%s", dumpPath(p))
+				}
+				if len(m.Coverage) != 1 || m.Coverage[0].Domain != "corp.example" || !strings.Contains(m.Coverage[0].Note, "Pass-through on DCs of corp.example not checked: add them") {
+					t.Errorf("coverage = %+v", m.Coverage)
+				}
+			}},
+		{name: "no DC in the inventory, strict: at-risk", rule: "§2.2 not verified", opts: Options{Strict: true}, path: pA2, want: AtRisk, host: "corp.example", setting: rid,
+			mut: both(noDCs, func(l *lab) {
+				l.set("CORE01", facts.RestrictSendingNTLMTraffic, 0)
+				l.set("AGENT02", facts.RestrictReceivingNTLMTraffic, 0)
+			}), check: reason("corp.example", rid, EffectRisk)},
+		{name: "no DC in the inventory does not hide a block", rule: "§2.2 not verified", path: pA2, want: Blocked, host: "CORE01", setting: send,
+			mut: both(noDCs, deny)},
+		{name: "no DC in the inventory (old shape)", rule: "§2.2 not verified", path: pA2, want: OK,
 			mut: func(l *lab) {
 				l.inv.Domains[0].Controllers = nil
 				var hosts []*inventory.Host
@@ -296,7 +357,7 @@ func ruleCases() []ruleCase {
 			mut: both(func(l *lab) {
 				l.addDomain("child.corp.example", "CHILD", "corp.example", "CDC01")
 				l.addForeignAgent("XA01", "child.corp.example", "10.1.0.5")
-			}, dc("DC01", 3))},
+			}, dcs(3))},
 		{name: "account-domain DC value 1 ignores servers of another domain", rule: "§2.3 1", path: "CORE01|agent|XA01|10.1.0.5", want: OK,
 			mut: both(func(l *lab) {
 				l.addDomain("child.corp.example", "CHILD", "corp.example", "CDC01")
@@ -339,12 +400,12 @@ func ruleCases() []ruleCase {
 				l.addRepo(l.core("CORE01"), nas, `\\nas02.corp.example\share`, inventory.Account{Kind: inventory.AccountDomain, Name: `CORP\svc-rr`, Domain: "corp.example"})
 			}, dc("DC02", 1))},
 
-		{name: "account domain from DOMAIN\\user", rule: "§2.2", path: pA2, want: Blocked, host: "DC02", setting: rid,
-			mut: both(func(l *lab) { l.core("CORE01").Account = inventory.Account{Name: `CORP\svc-rr`} }, dc("DC02", 1))},
-		{name: "account domain from user@domain", rule: "§2.2", path: pA2, want: Blocked, host: "DC02", setting: rid,
+		{name: "account domain from DOMAIN\\user", rule: "§2.2", path: pA2, want: Blocked, host: "DC01", setting: rid,
+			mut: both(func(l *lab) { l.core("CORE01").Account = inventory.Account{Name: `CORP\svc-rr`} }, dcs(1))},
+		{name: "account domain from user@domain", rule: "§2.2", path: pA2, want: Blocked, host: "DC01", setting: rid,
 			mut: both(func(l *lab) {
 				l.core("CORE01").Account = inventory.Account{Kind: inventory.AccountDomain, Name: "svc-rr@corp.example"}
-			}, dc("DC02", 1))},
+			}, dcs(1))},
 		{name: "SPN target name hardening with an IP share name", rule: "§3.8 SmbServerNameHardeningLevel", path: "CORE01|share|FS01|10.0.0.41",
 			want: AtRisk, host: "FS01", setting: "SmbServerNameHardeningLevel", unconfirmed: true,
 			mut: func(l *lab) {
@@ -355,7 +416,7 @@ func ruleCases() []ruleCase {
 			mut: func(l *lab) { l.set("FS01", facts.SmbServerNameHardeningLevel, 2) }},
 
 		// §3.1 / §3.2: LM level and minimum session security.
-		{name: "client level 2 against a DC at 5", rule: "§3.1 0-2 vs 5", path: pA2, want: Blocked, host: "DC01", setting: "LmCompatibilityLevel",
+		{name: "client level 2 against one of two DCs at 5", rule: "§3.1 0-2 vs 5", path: pA2, want: AtRisk, host: "DC01", setting: "LmCompatibilityLevel",
 			mut: func(l *lab) {
 				l.set("CORE01", facts.LmCompatibilityLevel, 2)
 				l.set("DC01", facts.LmCompatibilityLevel, 5)
@@ -428,9 +489,28 @@ func ruleCases() []ruleCase {
 		// Reachability and unscanned hosts.
 		{name: "closed port is unreachable", rule: "reach", path: pA2, want: Unreachable, host: "CORE01", setting: SettingReachability,
 			mut: func(l *lab) { l.probe("CORE01", "10.0.0.32", 8006, false, "timeout") }},
-		{name: "unreachable outranks blocked", rule: "precedence", path: pA2, want: Unreachable, host: "CORE01", setting: SettingReachability,
-			mut:   both(deny, func(l *lab) { l.probe("CORE01", "10.0.0.32", 8006, false, "refused") }),
-			check: reason("CORE01", send, EffectBlocks)},
+		{name: "blocked outranks unreachable", rule: "precedence", path: pA2, want: Blocked, host: "CORE01", setting: send,
+			mut: both(deny, func(l *lab) { l.probe("CORE01", "10.0.0.32", 8006, false, "refused") }),
+			check: func(t *testing.T, p *Path, _ *Matrix) {
+				if p.Reachable != ReachNo || !hasReason(p, "CORE01", SettingReachability, EffectBlocks) {
+					t.Errorf("reachability lost:\n%s", dumpPath(p))
+				}
+			}},
+		{name: "at-risk outranks unreachable", rule: "precedence", path: pA2, want: AtRisk, host: "DC02", setting: rid,
+			mut: both(dc("DC02", 1), func(l *lab) { l.probe("CORE01", "10.0.0.32", 8006, false, "refused") })},
+		{name: "NTLM refused by policy during the scan is blocked-suspected", rule: "issue 9 nightly", path: pA2, want: BlockedSuspected, host: "AGENT02", setting: recv,
+			mut: refusedByPolicy("AGENT02"),
+			check: func(t *testing.T, p *Path, _ *Matrix) {
+				if !hasReason(p, "AGENT02", SettingScan, EffectUnknown) || p.Deciding.Remediation == nil {
+					t.Errorf("want the unknown scan reason and a fix too:\n%s", dumpPath(p))
+				}
+			}},
+		{name: "NTLM refused by policy on a fallback path: unknown outranks the fallback risk", rule: "issue 9 nightly", path: pA1, want: Unknown, host: "AGENT01", setting: SettingScan,
+			mut: refusedByPolicy("AGENT01"), check: reason("AGENT01", recv, EffectSuspected)},
+		{name: "blocked outranks blocked-suspected", rule: "precedence", path: pA2, want: Blocked, host: "CORE01", setting: send,
+			mut: both(deny, refusedByPolicy("AGENT02"))},
+		{name: "other scan failures stay unknown", rule: "precedence", path: pA2, want: Unknown, host: "AGENT02", setting: SettingScan,
+			mut: func(l *lab) { l.unscan("AGENT02") }},
 		{name: "dns failure is unreachable", rule: "reach", path: pFS, want: Unreachable, host: "CORE01", setting: SettingReachability,
 			mut: func(l *lab) { l.dnsFail("CORE01", "fs01.corp.example", "no such host") }},
 		{name: "share probe uses port 445", rule: "reach", path: pFS, want: Unreachable, host: "CORE01", setting: SettingReachability,

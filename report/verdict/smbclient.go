@@ -77,7 +77,7 @@ func (pe *pathEval) checkSMBClient() {
 		return
 	}
 	cands := pe.candidates()
-	m := matchList(smbList, lv.list, cands)
+	m := matchIndex(smbList, lv.idx, cands)
 	if m != nil && m.confirmed {
 		pe.add(pe.settingReason(cv, RoleClient, lv, EffectAllows,
 			fmt.Sprintf("%s's SMB client blocks NTLM, but exception entry %q matches %s, the server name of %s.", core, m.entry, m.name, pe.p.Share)))
@@ -85,11 +85,14 @@ func (pe *pathEval) checkSMBClient() {
 	}
 
 	r := pe.smbBlockReason(source, fromCmdlet, cmdBlock)
-	r.Explanation = fmt.Sprintf("%s's SMB client blocks NTLM (%s) and BlockNTLMServerExceptionList %s has no entry matching %s (names tried: %s).",
-		core, r.ValueLabel, Raw(facts.SMBBlockNTLMServerExceptionList, lv.raw), pe.p.NameUsed, candidateNames(cands))
+	r.Explanation = fmt.Sprintf("%s's SMB client blocks NTLM (%s) and its BlockNTLMServerExceptionList (%s) has no entry matching %s, the server name in the UNC path (other names tried: %s).",
+		core, r.ValueLabel, Label(facts.SMBBlockNTLMServerExceptionList, lv.raw), pe.p.NameUsed, candidateNames(cands[1:]))
 	r.Event = "UNCONFIRMED which event " + core + " logs"
-	r.Remediation = pe.smbExceptionFix(lv.list)
+	r.Remediation = pe.smbExceptionFix(lv.idx)
 	switch {
+	case m != nil && m.otherName:
+		r.Explanation = fmt.Sprintf("%s's SMB client blocks NTLM (%s). %s",
+			core, r.ValueLabel, otherNameText("BlockNTLMServerExceptionList on "+core, m, pe.p.NameUsed, string(pe.p.NameForm), "the SMB client (the server name in the UNC path, INFERENCE)"))
 	case m != nil:
 		r.Effect, r.Unconfirmed = EffectRisk, true
 		r.Explanation = fmt.Sprintf("%s's SMB client blocks NTLM (%s); exception entry %q matches %s, but %s.",
@@ -114,19 +117,22 @@ func (pe *pathEval) smbBlockReason(pol value, fromCmdlet, cmdBlock bool) Reason 
 	return pe.settingReason(pe.cv, RoleClient, pol, EffectBlocks, "")
 }
 
-// smbExceptionFix adds the UNC server name (what the SMB client compares,
-// INFERENCE) plus the FQDN and NetBIOS name.
-func (pe *pathEval) smbExceptionFix(existing []string) *Remediation {
+// smbExceptionFix adds the exact UNC server name (what the SMB client
+// compares, INFERENCE) plus the FQDN and NetBIOS name.
+func (pe *pathEval) smbExceptionFix(existing *listIndex) *Remediation {
 	s := settingByID(facts.SMBBlockNTLMServerExceptionList)
 	core := pe.cv.name()
 	want := append([]string{pe.p.NameUsed}, pe.tv.fqdns()...)
 	want = append(want, pe.tv.netbios())
-	all, added := appendMissing(existing, uniqueExact(want...))
-	return &Remediation{
-		Host: core, Setting: s.Name, Value: strings.Join(added, ", "),
-		PowerShell: psSetMultiString(s, all, true),
-		GPOPath:    gpoPath(s),
-		Note: fmt.Sprintf("There is no PowerShell cmdlet for this list; the line writes the policy key directly and a GPO that sets the list overwrites it, so prefer the GPO. The SMB client compares the server name used in the UNC path (%s, INFERENCE). For a domain-joined share host, using its FQDN in the UNC path lets Kerberos work instead. Disabling the block (Set-SmbClientConfiguration -BlockNTLM $false, policy Disabled) re-allows NTLM for every SMB server.",
+	added := missing(existing, want)
+	r := &Remediation{
+		Host: core, Setting: s.Name, SettingID: s.ID, Value: strings.Join(added, ", "), Add: added,
+		GPOPath: gpoPath(s),
+		Note: fmt.Sprintf("Add the exact name the Core uses in the UNC path (%s). There is no PowerShell cmdlet for this list; the line adds to the policy key directly and a GPO that sets the list overwrites it, so prefer the GPO. For a domain-joined share host, using its FQDN in the UNC path lets Kerberos work instead. Disabling the block (Set-SmbClientConfiguration -BlockNTLM $false, policy Disabled) re-allows NTLM for every SMB server.",
 			pe.p.NameUsed),
 	}
+	if len(added) > 0 {
+		r.PowerShell = psAddMultiString(s, added, true)
+	}
+	return r
 }

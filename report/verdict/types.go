@@ -12,24 +12,45 @@ const (
 	Blocked     Verdict = "blocked"
 	Unreachable Verdict = "unreachable" // the Core's own TCP probe failed
 	Unknown     Verdict = "unknown"     // a host the verdict needs could not be scanned
+	// BlockedSuspected: the target refused ntlmscan's own NTLM logon by
+	// policy (scan error class auth-refused-ntlm-policy), so the Core's NTLM
+	// logon is most likely refused too, but the setting could not be read.
+	BlockedSuspected Verdict = "blocked-suspected"
 )
 
-// Severity orders verdicts from best to worst for sorting and --fail-on.
-func (v Verdict) Severity() int {
-	switch v {
-	case OK:
-		return 0
-	case Unknown:
-		return 1
-	case AtRisk:
-		return 2
-	case Unreachable:
-		return 3
-	case Blocked:
-		return 4
-	}
-	return 5
+// Order lists every verdict worst first. It is the one place that ranks
+// verdicts: the engine, the grid, --fail-on, diff and the README legend
+// follow it.
+//
+//   - blocked: a setting that was read denies NTLM on a path that needs it;
+//   - blocked-suspected: the target refused NTLM by policy when ntlmscan
+//     logged on, so the path is very likely blocked (counted as blocked);
+//   - unknown: a host or value the verdict needs could not be read, and it
+//     may hide a block;
+//   - at-risk: may be denied (only on Negotiate fallback, only on some of
+//     several DCs, an UNCONFIRMED rule, or --strict);
+//   - unreachable: every NTLM check passed, but the Core could not reach
+//     the target over TCP;
+//   - ok.
+func Order() []Verdict {
+	return []Verdict{Blocked, BlockedSuspected, Unknown, AtRisk, Unreachable, OK}
 }
+
+// Severity ranks verdicts from best (0, ok) to worst; an unrecognised
+// verdict ranks worst of all so that it is never hidden.
+func (v Verdict) Severity() int {
+	order := Order()
+	for i, o := range order {
+		if o == v {
+			return len(order) - 1 - i
+		}
+	}
+	return len(order)
+}
+
+// Blocking reports a verdict that counts as blocked: --fail-on blocked and
+// diff's "new" both count blocked and blocked-suspected paths.
+func (v Verdict) Blocking() bool { return v == Blocked || v == BlockedSuspected }
 
 // Need says whether a path needs NTLM at all.
 type Need string
@@ -69,31 +90,106 @@ const (
 	EffectUnknown   Effect = "unknown"    // could not be verified (host not scanned)
 	EffectInfo      Effect = "info"       // context, no effect on the verdict
 	EffectNeedsNTLM Effect = "needs-ntlm" // why NTLM is needed
+	// EffectSuspected: the host refused ntlmscan's NTLM logon by policy, so
+	// it very likely refuses the Core's too (blocked-suspected).
+	EffectSuspected Effect = "suspected-block"
+	// EffectNotChecked: a check could not be made because the inventory
+	// lacks the hosts it needs (no DC of a domain); a coverage gap that
+	// leaves the verdict to the hosts that were checked (at-risk with
+	// --strict).
+	EffectNotChecked Effect = "not-checked"
 )
 
-// Remediation is the exact change that removes a blocking reason.
+// Remediation is the exact change that removes a blocking reason, as this
+// path needs it. Matrix.Plan merges the remediations of every path into
+// one change per host and setting; Change names that entry.
 type Remediation struct {
 	Host       string `json:"host"`              // where to change it
 	Setting    string `json:"setting"`           // registry value name
 	Value      string `json:"value"`             // the value or exception entry to set/add
-	PowerShell string `json:"powershell"`        // a line an admin can run on Host
+	PowerShell string `json:"powershell"`        // a line an admin can run on Host; idempotent, add-only for lists
 	GPOPath    string `json:"gpoPath,omitempty"` // Group Policy path + display name
 	Note       string `json:"note,omitempty"`
+	// SettingID is the facts setting ID for registry changes.
+	SettingID string `json:"settingId,omitempty"`
+	// Add lists the exception entries this path needs (list settings).
+	Add []string `json:"add,omitempty"`
+	// Set is the REG_DWORD value to write (DWORD settings).
+	Set *uint64 `json:"set,omitempty"`
+	// Rename asks to re-register the target in the Core under another name.
+	Rename *Rename `json:"rename,omitempty"`
+	// Change is the ID of the Matrix.Plan entry that carries this fix.
+	Change string `json:"change,omitempty"`
+}
+
+// Rename is a change in the Rapid Recovery Core: use another name for a
+// target (for example its FQDN instead of an IP address).
+type Rename struct {
+	Core   string `json:"core"`
+	Target string `json:"target"`
+	From   string `json:"from"`
+	To     string `json:"to"`
+}
+
+// ChangeKind says what a plan entry changes.
+type ChangeKind string
+
+const (
+	ChangeList   ChangeKind = "registry-list-add" // add entries to a REG_MULTI_SZ list
+	ChangeDWORD  ChangeKind = "registry-dword"    // set a REG_DWORD value
+	ChangeRename ChangeKind = "core-name"         // re-register a target in the Core
+	ChangeManual ChangeKind = "manual"            // anything else (group membership, network, vendor)
+)
+
+// Change is one entry of the change plan: everything one host needs for
+// one setting, merged over every path that needs it. For a list it holds
+// the full final list (what the host has plus every entry any path needs),
+// and its PowerShell only ever adds missing entries, so running the lines
+// of a report in any order, or twice, never removes an entry.
+type Change struct {
+	ID        string     `json:"id"` // host|setting (|target for renames), stable
+	Kind      ChangeKind `json:"kind"`
+	Host      string     `json:"host"`
+	Setting   string     `json:"setting"`
+	SettingID string     `json:"settingId,omitempty"`
+	Key       string     `json:"key,omitempty"`  // registry key (HKLM\...)
+	Type      string     `json:"type,omitempty"` // REG_DWORD or REG_MULTI_SZ
+	// Add lists the entries to add (lists): missing on the host, needed by
+	// at least one path.
+	Add []string `json:"add,omitempty"`
+	// Current counts the entries the host has now (lists).
+	Current int `json:"current,omitempty"`
+	// Final is the full list after the change (lists): the host's entries
+	// followed by Add.
+	Final []string `json:"final,omitempty"`
+	// Set is the REG_DWORD value to write.
+	Set    *uint64 `json:"set,omitempty"`
+	Rename *Rename `json:"rename,omitempty"`
+	// Value says the change in words ("add 2 entries: a, b", "0 (Allow all)").
+	Value      string   `json:"value"`
+	PowerShell string   `json:"powershell,omitempty"`
+	GPOPath    string   `json:"gpoPath,omitempty"`
+	Notes      []string `json:"notes,omitempty"`
+	// Paths are the IDs of the paths this change fixes or helps.
+	Paths []string `json:"paths"`
 }
 
 // Reason is one contributing cause of a verdict.
 type Reason struct {
-	Host        string       `json:"host"`                 // inventory name of the host that holds the setting
-	Role        string       `json:"role"`                 // client, server, domain-controller, path
-	Setting     string       `json:"setting,omitempty"`    // registry value name (e.g. RestrictSendingNTLMTraffic)
-	GPOName     string       `json:"gpoName,omitempty"`    // Group Policy display name
-	RawValue    string       `json:"rawValue,omitempty"`   // "2", "absent", "[a, b]"
-	ValueLabel  string       `json:"valueLabel,omitempty"` // "Deny all"
-	Effect      Effect       `json:"effect"`
-	Event       string       `json:"event,omitempty"` // event id logged where it is enforced, e.g. "4001 on CORE01"
-	Explanation string       `json:"explanation"`
-	Unconfirmed bool         `json:"unconfirmed,omitempty"` // rests on an UNCONFIRMED rule
-	Remediation *Remediation `json:"remediation,omitempty"`
+	Host        string `json:"host"`                 // inventory name of the host that holds the setting
+	Role        string `json:"role"`                 // client, server, domain-controller, path
+	Setting     string `json:"setting,omitempty"`    // registry value name (e.g. RestrictSendingNTLMTraffic)
+	GPOName     string `json:"gpoName,omitempty"`    // Group Policy display name
+	RawValue    string `json:"rawValue,omitempty"`   // "2", "absent", "[a, b]"
+	ValueLabel  string `json:"valueLabel,omitempty"` // "Deny all"
+	Effect      Effect `json:"effect"`
+	Event       string `json:"event,omitempty"` // event id logged where it is enforced, e.g. "4001 on CORE01"
+	Explanation string `json:"explanation"`
+	Unconfirmed bool   `json:"unconfirmed,omitempty"` // rests on an UNCONFIRMED rule
+	// ValueInFacts: the value is a list kept once in the report's host
+	// facts (Host + Setting), not copied here; RawValue only counts it.
+	ValueInFacts bool         `json:"valueInFacts,omitempty"`
+	Remediation  *Remediation `json:"remediation,omitempty"`
 }
 
 // Path is one Core->target path with its verdict.
@@ -142,6 +238,19 @@ type Matrix struct {
 	// (for example a Core service account in Protected Users).
 	HostNotes []Reason `json:"hostNotes,omitempty"`
 	Overlay   string   `json:"overlay,omitempty"` // name of the applied overlay
+	// Coverage lists checks the inventory did not allow (a domain without
+	// DCs in it), once per domain.
+	Coverage []Coverage `json:"coverage,omitempty"`
+	// Plan is the change plan: one entry per host and setting, merged over
+	// every path that needs it (see Change).
+	Plan []Change `json:"plan,omitempty"`
+}
+
+// Coverage is one gap in what the scan could check.
+type Coverage struct {
+	Domain string `json:"domain"`
+	Paths  int    `json:"paths"` // path checks that were skipped
+	Note   string `json:"note"`  // "Pass-through on DCs of corp.example not checked: add them ..."
 }
 
 // Counts returns the number of paths per verdict.

@@ -19,6 +19,7 @@ type hostView struct {
 	copied  bool            // resp is our own deep copy
 	assumed map[string]bool // lower-case setting IDs an overlay put on an unscanned host
 	changed map[string]bool // lower-case setting IDs an overlay changed
+	lists   map[string]*listIndex
 }
 
 func newHostView(h *inventory.Host, r *facts.HostResult) *hostView {
@@ -53,6 +54,12 @@ func (hv *hostView) notScannedWhy() string {
 		return string(hv.result.Error.Class) + ": " + hv.result.Error.Message
 	}
 	return "no facts collected"
+}
+
+// refusedNTLMByPolicy reports a host ntlmscan could not scan because it
+// refused the NTLM logon by policy.
+func (hv *hostView) refusedNTLMByPolicy() bool {
+	return !hv.scanned && hv.result != nil && hv.result.Error != nil && hv.result.Error.Class == facts.ErrAuthNTLMPolicy
 }
 
 // identityKnown reports whether the scan returned a usable identity.
@@ -94,6 +101,13 @@ func (hv *hostView) netbios() string {
 	return strings.ToUpper(base)
 }
 
+// netbiosReported reports whether the NetBIOS name comes from the host
+// itself (scanned identity) rather than from the inventory, whose loader
+// derives it from the FQDN's first label when it is not given.
+func (hv *hostView) netbiosReported() bool {
+	return hv.identityKnown() && hv.resp.Identity.NetBIOSName != ""
+}
+
 // fqdns are the DNS names the host is known by (inventory, then scanned).
 func (hv *hostView) fqdns() []string {
 	var out []string
@@ -116,9 +130,10 @@ type value struct {
 	present bool
 	n       uint64 // REG_DWORD value when present
 	list    []string
-	why     string // why the value is unknown
-	whatIf  bool   // changed by the overlay
-	assumed bool   // put by the overlay on a host that was not scanned
+	idx     *listIndex // list prepared for matching (lists only)
+	why     string     // why the value is unknown
+	whatIf  bool       // changed by the overlay
+	assumed bool       // put by the overlay on a host that was not scanned
 }
 
 // num is the DWORD value, or def when absent.
@@ -165,9 +180,24 @@ func (hv *hostView) get(id string) value {
 		v.n = n
 	} else {
 		v.list, _ = rv.List()
+		v.idx = hv.index(key, v.list)
 	}
 	v.known, v.present = true, true
 	return v
+}
+
+// index returns the list prepared for matching, built once per host and
+// setting (the list is the same for every path that reads it).
+func (hv *hostView) index(key string, list []string) *listIndex {
+	if idx, ok := hv.lists[key]; ok && len(idx.entries) == len(list) && (len(list) == 0 || &idx.entries[0] == &list[0]) {
+		return idx
+	}
+	if hv.lists == nil {
+		hv.lists = map[string]*listIndex{}
+	}
+	idx := newListIndex(list)
+	hv.lists[key] = idx
+	return idx
 }
 
 // smbCmdletBlockNTLM is Get-SmbClientConfiguration's BlockNTLM: known is

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -150,6 +149,9 @@ func runScan(ctx context.Context, f *Factory, o *scanOptions, in scanInputs) err
 		}
 		baseline = b
 	}
+	if note := baseline.MigrationNote(); note != "" {
+		log.Warn("baseline from an older ntlmscan", "note", note)
+	}
 	if o.FailOn == "new" && baseline == nil {
 		log.Warn("--fail-on new without a baseline: every blocked path counts as new")
 	}
@@ -295,29 +297,36 @@ func writeOutputs(f *Factory, o *scanOptions, rep *report.Report, dir *outdir.Di
 }
 
 // writeRunFiles writes the --output-dir files of one run, replaces
-// latest.json after a complete run and prunes old runs.
+// latest.json after a complete run and prunes old runs. Every file is
+// streamed to disk: a 5,000-host report is never held in memory as text.
 func writeRunFiles(f *Factory, o *scanOptions, rep *report.Report, dir *outdir.Dir, interrupted bool) error {
-	var jsonDoc []byte
+	var jsonName string
 	for _, format := range []string{render.FormatJSON, render.FormatCSV, render.FormatHTML} {
-		data, err := renderBytes(format, rep)
-		if err != nil {
-			return err
-		}
-		if format == render.FormatJSON {
-			jsonDoc = data
-		}
 		ext := format
 		if interrupted {
 			ext = "partial." + format
 		}
-		if err := dir.WriteAtomic(outdir.RunName(rep.GeneratedAt, ext), data); err != nil {
+		name := outdir.RunName(rep.GeneratedAt, ext)
+		if err := dir.WriteAtomicFunc(name, renderTo(format, rep)); err != nil {
 			return err
+		}
+		if format == render.FormatJSON {
+			jsonName = name
 		}
 	}
 	// An interrupted scan would make every unscanned path look "fixed" in
 	// tomorrow's comparison, so it never becomes the baseline.
 	if !interrupted {
-		if err := dir.WriteAtomic(outdir.LatestName, jsonDoc); err != nil {
+		err := dir.WriteAtomicFunc(outdir.LatestName, func(w io.Writer) error {
+			src, err := os.Open(filepath.Join(dir.Path, jsonName))
+			if err != nil {
+				return err
+			}
+			defer src.Close()
+			_, err = io.Copy(w, src)
+			return err
+		})
+		if err != nil {
 			return err
 		}
 	}
@@ -331,24 +340,22 @@ func writeRunFiles(f *Factory, o *scanOptions, rep *report.Report, dir *outdir.D
 	return nil
 }
 
-func renderBytes(format string, rep *report.Report) ([]byte, error) {
-	r, err := render.New(format)
-	if err != nil {
-		return nil, err
+// renderTo returns a writer function that renders rep in format.
+func renderTo(format string, rep *report.Report) func(io.Writer) error {
+	return func(w io.Writer) error {
+		r, err := render.New(format)
+		if err != nil {
+			return err
+		}
+		if err := r.Render(w, rep, render.Options{}); err != nil {
+			return fmt.Errorf("render %s: %w", format, err)
+		}
+		return nil
 	}
-	var buf bytes.Buffer
-	if err := r.Render(&buf, rep, render.Options{}); err != nil {
-		return nil, fmt.Errorf("render %s: %w", format, err)
-	}
-	return buf.Bytes(), nil
 }
 
 func writeRendered(path, format string, rep *report.Report) error {
-	data, err := renderBytes(format, rep)
-	if err != nil {
-		return err
-	}
-	return outdir.WriteFileAtomic(path, data)
+	return outdir.WriteFileAtomicFunc(path, renderTo(format, rep))
 }
 
 func loadReport(path string) (*report.Report, error) {

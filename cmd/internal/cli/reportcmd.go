@@ -33,6 +33,7 @@ renders it again, without contacting any host. With --waivers it re-applies a
 			if err != nil {
 				return WithCode(ExitError, err)
 			}
+			warnMigrated(f, args[0], rep)
 			if waiversPath != "" {
 				w, err := loadWaivers(waiversPath)
 				if err != nil {
@@ -85,6 +86,8 @@ did not (so a script can alert on drift), else 0.`,
 			if err != nil {
 				return WithCode(ExitError, err)
 			}
+			warnMigrated(f, args[0], oldRep)
+			warnMigrated(f, args[1], newRep)
 			cmp := report.Compare(oldRep, newRep)
 			color := f.IO.IsStdoutTTY() && !noColor && f.Getenv("NO_COLOR") == ""
 			width := 0
@@ -117,5 +120,12 @@ func markWaivedChanges(c *report.Comparison, rep *report.Report) {
 		for i := range list {
 			list[i].Waived = list[i].After != "" && waivers[list[i].PathID].Active()
 		}
+	}
+}
+
+// warnMigrated tells the user that a report from an older ntlmscan was read.
+func warnMigrated(f *Factory, path string, rep *report.Report) {
+	if note := rep.MigrationNote(); note != "" {
+		fmt.Fprintf(f.IO.ErrOut, "ntlmscan: warning: %s: %s\n", path, note)
 	}
 }

@@ -101,6 +101,7 @@ flags: the inventory names an environment variable or a file for each credential
 		newValidateCmd(f),
 		newReportCmd(f),
 		newDiffCmd(f),
+		newPlanCmd(f, nil),
 		newVersionCmd(f),
 	)
 	return root

@@ -32,7 +32,7 @@ func Demo() *report.Report {
 		Inventory:   "examples/inventory.yaml",
 		Options:     report.Options{FailOn: report.FailOnBlocked},
 		Hosts:       demoHosts(Now()),
-		Matrix:      verdict.Matrix{Paths: demoPaths(), HostNotes: demoHostNotes()},
+		Matrix:      verdict.Matrix{Paths: demoPaths(), HostNotes: demoHostNotes(), Plan: demoPlan()},
 	}
 }
 
@@ -236,7 +236,7 @@ func demoPaths() []verdict.Path {
 	agent05Risk := verdict.Reason{
 		Host: "CORE01", Role: "client", Setting: "ClientAllowedNTLMServers", RawValue: "127.0.0.35", ValueLabel: "exception",
 		Effect: verdict.EffectRisk, Unconfirmed: true,
-		Explanation: "the exception matches only by the literal IP 127.0.0.35; whether Windows matches IP entries is UNCONFIRMED (NTLM-RULES §2.4)",
+		Explanation: "the exception matches only by the literal IP 127.0.0.35; whether Windows matches IP entries is UNCONFIRMED (Microsoft documents FQDN and NetBIOS names)",
 		Remediation: &verdict.Remediation{
 			Host: "CORE01", Setting: "ClientAllowedNTLMServers", Value: "AGENT05",
 			PowerShell: `$k='HKLM:\SYSTEM\CurrentControlSet\Control\Lsa\MSV1_0'; $v=@((Get-ItemProperty $k).ClientAllowedNTLMServers)+'AGENT05'; Set-ItemProperty $k ClientAllowedNTLMServers -Type MultiString -Value $v`,
@@ -325,6 +325,29 @@ func demoPaths() []verdict.Path {
 			Reachable: "yes", Need: verdict.NeedRequired, NeedWhy: "workgroup NAS with a local account", Verdict: verdict.Blocked,
 			Deciding: &nasBlock, Reasons: []verdict.Reason{{Host: "NAS01", Role: "path", Effect: verdict.EffectNeedsNTLM,
 				Explanation: "NAS01 is not in the domain: NTLM with its local account NAS01\\rrbackup"}, nasBlock}},
+	}
+}
+
+// demoPlan is the change plan of the demo fleet (two of its entries).
+func demoPlan() []verdict.Change {
+	const netlogon = `HKLM\SYSTEM\CurrentControlSet\Services\Netlogon\Parameters`
+	return []verdict.Change{
+		{
+			ID: "CORE01|core-name|AGENT02|127.0.0.32", Kind: verdict.ChangeRename, Host: "CORE01",
+			Setting: "name of AGENT02 in the Rapid Recovery Core", Value: "127.0.0.32 -> agent02.corp.example",
+			Rename: &verdict.Rename{Core: "CORE01", Target: "AGENT02", From: "127.0.0.32", To: "agent02.corp.example"},
+			Notes:  []string{"In the Rapid Recovery Core console on CORE01, re-register AGENT02 as agent02.corp.example instead of 127.0.0.32."},
+			Paths:  []string{"CORE01|agent|AGENT02|127.0.0.32"},
+		},
+		{
+			ID: "DC02|DCAllowedNTLMServers", Kind: verdict.ChangeList, Host: "DC02", Setting: "DCAllowedNTLMServers",
+			SettingID: "DCAllowedNTLMServers", Key: netlogon, Type: facts.RegMultiSZ,
+			Add: []string{"AGENT04", "AGENT03"}, Current: 3, Final: []string{"AGENT01", "AGENT02", "FS01", "AGENT04", "AGENT03"},
+			Value:      "add AGENT04, AGENT03 (final list: 5 entries)",
+			PowerShell: `$k = 'HKLM:\SYSTEM\CurrentControlSet\Services\Netlogon\Parameters'; $l = @((Get-ItemProperty -Path $k -ErrorAction SilentlyContinue).DCAllowedNTLMServers | Where-Object { $_ }); foreach ($e in @('AGENT04','AGENT03')) { if ($l -notcontains $e) { $l += $e } }; Set-ItemProperty -Path $k -Name DCAllowedNTLMServers -Type MultiString -Value ([string[]]$l)`,
+			GPOPath:    `Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options\Network security: Restrict NTLM: Add server exceptions in this domain`,
+			Paths:      []string{"CORE01|agent|AGENT04|agent04.corp.example", "CORE02|agent|AGENT04|127.0.0.34"},
+		},
 	}
 }
 

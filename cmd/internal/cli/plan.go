@@ -1,0 +1,95 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ntlmscan/ntlmscan/cmd/internal/iostreams"
+	"github.com/ntlmscan/ntlmscan/cmd/internal/outdir"
+	"github.com/ntlmscan/ntlmscan/report/render"
+)
+
+// planOptions are the inputs of `ntlmscan plan`.
+type planOptions struct {
+	IO         *iostreams.IOStreams
+	ReportPath string
+	Format     string
+	Output     string // file; "" or "-" = stdout
+	Host       string // only this host's changes
+}
+
+func newPlanCmd(f *Factory, runF func(*planOptions) error) *cobra.Command {
+	o := &planOptions{IO: f.IO}
+	cmd := &cobra.Command{
+		Use:   "plan SCAN.json",
+		Short: "Show the change plan of a saved scan: one change per host and setting",
+		Long: `plan reads a JSON report written by scan and prints its change plan: every fix the
+report's paths need, merged into one change per host and setting. A list change
+(ClientAllowedNTLMServers, DCAllowedNTLMServers, BlockNTLMServerExceptionList)
+holds the full final list (what the host has plus every entry any path needs),
+and its PowerShell line only adds missing entries, so lines can run in any order
+and more than once. Core renames ("address the agent by name") and changes
+ntlmscan cannot script are listed too.
+
+Formats: text (default), json (the full lists), csv (one row per change, for
+change tickets), powershell (one script with a guarded section per host).`,
+		Example: `  ntlmscan plan latest.json
+  ntlmscan plan latest.json --host DC02
+  ntlmscan plan latest.json --format powershell -o ntlm-fixes.ps1
+  ntlmscan plan latest.json --format csv > changes.csv`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.ReportPath = args[0]
+			found := false
+			for _, v := range render.PlanFormats() {
+				found = found || strings.EqualFold(o.Format, v)
+			}
+			if !found && !strings.EqualFold(o.Format, "ps1") {
+				return FlagErrorf("--format %q: want one of %s", o.Format, strings.Join(render.PlanFormats(), ", "))
+			}
+			if runF != nil {
+				return runF(o)
+			}
+			return planRun(o)
+		},
+	}
+	cmd.Flags().StringVarP(&o.Format, "format", "f", render.PlanText, "output format: "+strings.Join(render.PlanFormats(), ", "))
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "write to this file instead of stdout")
+	cmd.Flags().StringVar(&o.Host, "host", "", "only the changes on this host (inventory name)")
+	return cmd
+}
+
+func planRun(o *planOptions) error {
+	rep, err := loadReport(o.ReportPath)
+	if err != nil {
+		return WithCode(ExitError, err)
+	}
+	if note := rep.MigrationNote(); note != "" {
+		fmt.Fprintf(o.IO.ErrOut, "ntlmscan: warning: %s: %s\n", o.ReportPath, note)
+	}
+	if o.Host != "" {
+		var keep = rep.Matrix.Plan[:0:0]
+		for _, c := range rep.Matrix.Plan {
+			if strings.EqualFold(c.Host, o.Host) {
+				keep = append(keep, c)
+			}
+		}
+		if len(keep) == 0 {
+			fmt.Fprintf(o.IO.ErrOut, "ntlmscan: no change on host %s in %s\n", o.Host, o.ReportPath)
+		}
+		rep.Matrix.Plan = keep
+	}
+	if o.Output != "" && o.Output != "-" {
+		if err := outdir.WriteFileAtomicFunc(o.Output, func(w io.Writer) error { return render.RenderPlan(w, rep, o.Format) }); err != nil {
+			return WithCode(ExitError, err)
+		}
+		return nil
+	}
+	if err := render.RenderPlan(o.IO.Out, rep, o.Format); err != nil {
+		return WithCode(ExitError, err)
+	}
+	return nil
+}

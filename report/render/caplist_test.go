@@ -1,0 +1,64 @@
+package render_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/ntlmscan/ntlmscan/report/internal/reporttest"
+	"github.com/ntlmscan/ntlmscan/report/render"
+	"github.com/ntlmscan/ntlmscan/report/verdict"
+	"github.com/ntlmscan/ntlmscan/scanner/facts"
+)
+
+// A reason that refers to a 5,000-entry list in the host's facts shows ten
+// entries and a count in every text format, once per path, never the list.
+func TestLongListsAreCappedWithACount(t *testing.T) {
+	t.Parallel()
+	r := reporttest.Demo()
+	list := make([]string, 5000)
+	for i := range list {
+		list[i] = fmt.Sprintf("srv%04d.corp.example", i)
+	}
+	s := facts.SettingByID(facts.ClientAllowedNTLMServers)
+	for i := range r.Hosts {
+		if h := &r.Hosts[i]; h.Host == "CORE01" && h.Facts != nil {
+			*s.Lookup(h.Facts) = facts.RegistryValue{RegistryKey: s.RegistryKey(), Present: true, Type: facts.RegMultiSZ, Strings: list}
+		}
+	}
+	reason := verdict.Reason{Host: "CORE01", Role: verdict.RoleClient, Setting: s.Name, RawValue: "[5000 entries]", ValueLabel: "5000 entries",
+		Effect: verdict.EffectBlocks, Explanation: "CORE01 denies outgoing NTLM and its list has no entry matching the name used.", ValueInFacts: true}
+	paths := 0 // Markdown details only list paths that are not ok
+	for i := range r.Matrix.Paths {
+		if p := &r.Matrix.Paths[i]; p.Core == "CORE01" && p.Verdict != verdict.OK {
+			p.Reasons = append(p.Reasons, reason)
+			paths++
+		}
+	}
+	for _, format := range []string{render.FormatCSV, render.FormatMarkdown, render.FormatHTML} {
+		out := string(render1(t, format, r, render.Options{}))
+		if n := strings.Count(out, "… and 4,990 more"); n < paths {
+			t.Errorf("%s: %d capped lists for %d paths", format, n, paths)
+		}
+		if strings.Contains(out, "srv0010.corp.example") {
+			t.Errorf("%s shows entries beyond the cap", format)
+		}
+		if len(out) > 200_000 {
+			t.Errorf("%s output is %d bytes", format, len(out))
+		}
+	}
+}
+
+// A coverage gap (a domain without DCs in the inventory) is in the summary
+// of every text format.
+func TestCoverageInSummary(t *testing.T) {
+	t.Parallel()
+	r := reporttest.Demo()
+	r.Matrix.Coverage = []verdict.Coverage{{Domain: "branch.example", Paths: 3,
+		Note: "Pass-through on DCs of branch.example not checked: add them to the inventory (domains: branch.example: controllers:)."}}
+	for _, format := range []string{render.FormatTable, render.FormatMarkdown, render.FormatHTML} {
+		if out := string(render1(t, format, r, render.Options{})); !strings.Contains(out, "Pass-through on DCs of branch.example not checked: add them") {
+			t.Errorf("%s lacks the coverage note", format)
+		}
+	}
+}

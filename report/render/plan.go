@@ -1,0 +1,180 @@
+package render
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/ntlmscan/ntlmscan/report"
+	"github.com/ntlmscan/ntlmscan/report/verdict"
+)
+
+// PlanKind identifies the JSON form of a change plan (`ntlmscan plan
+// --format json`).
+const PlanKind = "ntlmscan.plan"
+
+// Plan output formats.
+const (
+	PlanText       = "text"
+	PlanJSON       = "json"
+	PlanCSV        = "csv"
+	PlanPowerShell = "powershell"
+)
+
+// PlanFormats lists the --format values of RenderPlan, default first.
+func PlanFormats() []string { return []string{PlanText, PlanJSON, PlanCSV, PlanPowerShell} }
+
+// PlanDocument is the JSON form of a report's change plan.
+type PlanDocument struct {
+	Kind        string           `json:"kind"`
+	Schema      int              `json:"schema"` // report.SchemaVersion
+	RunID       string           `json:"runId"`
+	GeneratedAt string           `json:"generatedAt"`
+	Changes     []verdict.Change `json:"changes"`
+}
+
+// PlanCSVColumns are the header of `ntlmscan plan --format csv`: one row per
+// change (host and setting). Add columns only at the end.
+func PlanCSVColumns() []string {
+	return []string{"change_id", "host", "kind", "setting", "registry_key", "change", "add", "final_list", "set",
+		"rename_from", "rename_to", "powershell", "gpo_path", "paths", "notes"}
+}
+
+// RenderPlan writes the change plan of r: one change per host and setting,
+// merged over every path that needs it. Lists are written whole (the final
+// list with every entry) except in the text format, which caps them.
+func RenderPlan(w io.Writer, r *report.Report, format string) error {
+	plan := r.Matrix.Plan
+	switch strings.ToLower(strings.TrimSpace(format)) {
+	case PlanText, "":
+		return planText(w, r, plan)
+	case PlanJSON:
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		doc := PlanDocument{Kind: PlanKind, Schema: report.SchemaVersion, RunID: r.RunID,
+			GeneratedAt: r.GeneratedAt.UTC().Format("2006-01-02T15:04:05Z"), Changes: plan}
+		if doc.Changes == nil {
+			doc.Changes = []verdict.Change{}
+		}
+		if err := enc.Encode(doc); err != nil {
+			return fmt.Errorf("write plan: %w", err)
+		}
+		return nil
+	case PlanCSV:
+		return planCSV(w, plan)
+	case PlanPowerShell, "ps1":
+		return planPowerShell(w, r, plan)
+	}
+	return fmt.Errorf("unknown plan format %q: want one of %s", format, strings.Join(PlanFormats(), ", "))
+}
+
+func planText(w io.Writer, r *report.Report, plan []verdict.Change) error {
+	out := &tableWriter{w: w}
+	out.printf("Change plan of scan %s (%s): %d changes\n", clean(r.RunID), timeText(r.GeneratedAt), len(plan))
+	if len(plan) == 0 {
+		out.printf("Nothing to change: no path has a fix.\n")
+		return out.err
+	}
+	out.printf("List changes only add missing entries; run them in any order, and more than once.\n")
+	host := ""
+	for i := range plan {
+		c := &plan[i]
+		if !strings.EqualFold(c.Host, host) {
+			host = c.Host
+			out.printf("\n%s\n", clean(c.Host))
+		}
+		out.printf("  %s [%s]: %s\n", clean(c.Setting), c.Kind, clean(c.Value))
+		if c.Kind == verdict.ChangeList {
+			out.printf("    final list (%d entries): %s\n", len(c.Final), clean(capList(c.Final, maxPlanPreview)))
+		}
+		if c.PowerShell != "" {
+			out.printf("    PowerShell: %s\n", clean(c.PowerShell))
+		}
+		if c.GPOPath != "" {
+			out.printf("    GPO: %s\n", clean(c.GPOPath))
+		}
+		out.printf("    fixes %d path(s): %s\n", len(c.Paths), clean(capList(c.Paths, 5)))
+		for _, n := range c.Notes {
+			out.printf("    note: %s\n", clean(n))
+		}
+	}
+	return out.err
+}
+
+func planCSV(w io.Writer, plan []verdict.Change) error {
+	cw := csv.NewWriter(w)
+	cw.UseCRLF = true
+	if err := cw.Write(PlanCSVColumns()); err != nil {
+		return fmt.Errorf("write plan csv: %w", err)
+	}
+	for i := range plan {
+		c := &plan[i]
+		var set, from, to string
+		if c.Set != nil {
+			set = fmt.Sprint(*c.Set)
+		}
+		if c.Rename != nil {
+			from, to = c.Rename.From, c.Rename.To
+		}
+		rec := []string{c.ID, c.Host, string(c.Kind), c.Setting, c.Key, c.Value, strings.Join(c.Add, "\n"), strings.Join(c.Final, "\n"),
+			set, from, to, c.PowerShell, c.GPOPath, strings.Join(c.Paths, " | "), strings.Join(c.Notes, " ")}
+		for j := range rec {
+			rec[j] = csvCell(rec[j])
+		}
+		if err := cw.Write(rec); err != nil {
+			return fmt.Errorf("write plan csv: %w", err)
+		}
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return fmt.Errorf("write plan csv: %w", err)
+	}
+	return nil
+}
+
+// planPowerShell writes the registry changes as one script with a section
+// per host: each section runs on its host only (it checks the computer
+// name), and every list line only adds entries.
+func planPowerShell(w io.Writer, r *report.Report, plan []verdict.Change) error {
+	out := &tableWriter{w: w}
+	out.printf("# ntlmscan change plan of scan %s (%s)\n", cleanComment(r.RunID), timeText(r.GeneratedAt))
+	out.printf("# Run each section on the host it names (elevated). List changes only add missing entries,\n# so sections can run in any order and more than once. Prefer the GPO where one sets the value.\n")
+	host := ""
+	for i := range plan {
+		c := &plan[i]
+		if !strings.EqualFold(c.Host, host) {
+			if host != "" {
+				out.printf("%s", sectionEnd(host))
+			}
+			host = c.Host
+			name, _, _ := strings.Cut(c.Host, ".")
+			out.printf("\n# ---- %s ----\nif ($env:COMPUTERNAME -ieq %s) {\n", cleanComment(c.Host), verdict.PSQuote(name))
+		}
+		out.printf("  # %s: %s\n", cleanComment(c.Setting), cleanComment(c.Value))
+		switch {
+		case c.PowerShell != "" && c.Kind != verdict.ChangeManual:
+			out.printf("  %s\n", cleanComment(c.PowerShell))
+		default:
+			for _, n := range c.Notes {
+				out.printf("  # %s\n", cleanComment(n))
+			}
+			if c.PowerShell != "" {
+				out.printf("  # %s\n", cleanComment(c.PowerShell))
+			}
+		}
+	}
+	if host != "" {
+		out.printf("%s", sectionEnd(host))
+	}
+	return out.err
+}
+
+func sectionEnd(host string) string {
+	return "} else { Write-Host (" + verdict.PSQuote("Skipping the section for "+host+" on ") + " + $env:COMPUTERNAME) }\n"
+}
+
+// cleanComment keeps text on one line (a line feed would end a comment).
+func cleanComment(s string) string { return strings.ReplaceAll(clean(s), "\n", " ") }
