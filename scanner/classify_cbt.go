@@ -37,15 +37,22 @@ func channelBindingRefusal(e *winrm.AuthError, username string) *facts.HostError
 }
 
 // settledRefusal reclassifies an NTLM 401 once the same domain credential
-// authenticated on others hosts in this scan: over HTTPS the channel
-// binding is then the cause to check first, over HTTP the NTLM policy.
+// authenticated on other hosts in this scan. Over HTTPS the cause is either
+// the host's incoming NTLM policy or a TLS-inspecting proxy that breaks the
+// channel binding, and one 401 cannot tell which. It is classed as the
+// policy refusal all the same, so the host's paths become blocked-suspected:
+// a nightly run must not miss a policy break (a false alarm costs a look at
+// the thumbprint; a missed break costs the backups). The message names both.
 func settledRefusal(username string, others int, tb *winrm.TLSBinding) *facts.HostError {
+	he := policyRefusal(username, others)
 	if tb == nil {
-		return policyRefusal(username, others)
+		return he
 	}
-	return &facts.HostError{Class: facts.ErrAuthChannelBinding,
-		Message: clean(fmt.Sprintf("NTLM logon over HTTPS refused for %s (HTTP 401), although the same domain credential authenticated on %d other host(s) in this scan: "+
-			"the channel binding did not match the host's certificate (ntlmscan saw thumbprint %s), or the host's incoming NTLM policy refuses the logon",
-			username, others, tb.Thumbprint)),
-		Hint: cbtHint + "; if the thumbprint is the listener's, look for event 4002 (Network security: Restrict NTLM: Incoming NTLM traffic) on the host"}
+	he.Message = clean(fmt.Sprintf("NTLM logon over HTTPS refused for %s (HTTP 401), although the same domain credential authenticated on %d other host(s) in this scan: "+
+		"most likely the host's incoming NTLM policy refuses it, unless a TLS-inspecting proxy re-encrypts the connection so the channel binding "+
+		"cannot match (ntlmscan bound the logon to the certificate with thumbprint %s)",
+		username, others, tb.Thumbprint))
+	he.Hint = "look for event 4002 (Network security: Restrict NTLM: Incoming NTLM traffic) in Microsoft-Windows-NTLM/Operational on the host; " +
+		"if there is none, " + cbtHint
+	return he
 }

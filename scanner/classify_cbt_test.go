@@ -36,10 +36,11 @@ func TestClassifyChannelBinding(t *testing.T) {
 			}
 		})
 	}
-	// Known-good credential, binding sent: the settled class is the channel binding.
+	// Known-good credential, binding sent: the policy class (its paths are
+	// blocked-suspected), with the channel binding named as the other cause.
 	he := settledRefusal(`CORP\svc`, 3, &winrm.TLSBinding{BindingSent: true, Thumbprint: "AB12"})
-	if he.Class != facts.ErrAuthChannelBinding || !strings.Contains(he.Message, "AB12") || !strings.Contains(he.Message, "3 other host") ||
-		!strings.Contains(he.Hint, "TLS inspection proxy") || !strings.Contains(he.Hint, "4002") {
+	if he.Class != facts.ErrAuthNTLMPolicy || !strings.Contains(he.Message, "AB12") || !strings.Contains(he.Message, "3 other host") ||
+		!strings.Contains(he.Hint, "TLS inspection proxy") || !strings.Contains(he.Message, "channel binding") || !strings.Contains(he.Hint, "4002") {
 		t.Errorf("settled over HTTPS: %+v", he)
 	}
 	if he := settledRefusal(`CORP\svc`, 3, nil); he.Class != facts.ErrAuthNTLMPolicy {
