@@ -67,8 +67,10 @@ func TestScriptIsFixedASCIIAndHasHeader(t *testing.T) {
 			t.Errorf("collect.ps1 does not print marker %s", m)
 		}
 	}
-	if !strings.Contains(Script, "-Depth 6 -Compress") {
-		t.Error("collect.ps1 must serialise with ConvertTo-Json -Depth 6 -Compress")
+	// response > probes > probe > byAddress > address > ports > port: 7
+	// levels; ConvertTo-Json turns anything deeper than -Depth into text.
+	if !strings.Contains(Script, "-Depth 8 -Compress") {
+		t.Error("collect.ps1 must serialise with ConvertTo-Json -Depth 8 -Compress")
 	}
 }
 

@@ -275,7 +275,7 @@ $response = [ordered]@{
     errors = $stepErrors.ToArray()
 }
 if ($null -ne $smbClient) { $response.smbClient = $smbClient }
-$json = ConvertTo-Json -InputObject $response -Depth 6 -Compress
+$json = ConvertTo-Json -InputObject $response -Depth 8 -Compress
 # Escape everything outside ASCII so the console code page cannot garble it.
 $json = [regex]::Replace($json, '[^\x00-\x7F]', { param($m) '\u{0:x4}' -f [int][char]$m.Value })
 [Console]::Out.Write("`r`n" + $BeginMarker + "`r`n" + $json + "`r`n" + $EndMarker + "`r`n")

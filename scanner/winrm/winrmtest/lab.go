@@ -43,12 +43,16 @@ type User struct {
 // Host is one simulated Windows machine (or, without WinRM, a described
 // device such as a NAS that only exists as a probe target).
 type Host struct {
-	Name             string `yaml:"name"`      // NetBIOS computer name
-	FQDN             string `yaml:"fqdn"`      // default name.domain (members) or name (workgroup)
-	Address          string `yaml:"address"`   // loopback address in 127.0.0.0/8
-	Domain           string `yaml:"domain"`    // DNS name of a lab domain; empty = workgroup
-	Workgroup        string `yaml:"workgroup"` // workgroup name when not joined; default WORKGROUP
-	DomainController bool   `yaml:"domainController"`
+	Name    string `yaml:"name"`    // NetBIOS computer name
+	FQDN    string `yaml:"fqdn"`    // default name.domain (members) or name (workgroup)
+	Address string `yaml:"address"` // loopback address in 127.0.0.0/8
+	// DNSAddresses is what the host's names resolve to on the lab network,
+	// in DNS order (IPv4 and IPv6); default [Address]. Only the collector's
+	// emulated probes use them: nothing listens on them.
+	DNSAddresses     []string `yaml:"dnsAddresses"`
+	Domain           string   `yaml:"domain"`    // DNS name of a lab domain; empty = workgroup
+	Workgroup        string   `yaml:"workgroup"` // workgroup name when not joined; default WORKGROUP
+	DomainController bool     `yaml:"domainController"`
 	// DomainRole overrides Win32_ComputerSystem.DomainRole (0..5); by
 	// default the first DC of a domain is the PDC (5), later DCs are 4,
 	// members 3 (servers) or 1 (workstations), workgroup hosts 2 or 0.
@@ -140,6 +144,9 @@ type SMBClient struct {
 	RequireSecuritySignature *bool  `yaml:"requireSecuritySignature"`
 	EnableSecuritySignature  *bool  `yaml:"enableSecuritySignature"`
 	Error                    string `yaml:"error"`
+	// BlockNTLMServerExceptionList is the cmdlet's property, for an SMB
+	// client that reports one (nil: the property does not exist).
+	BlockNTLMServerExceptionList []string `yaml:"blockNTLMServerExceptionList"`
 }
 
 // NTLMEvent is one event of Microsoft-Windows-NTLM/Operational (4001-4006,
@@ -161,7 +168,10 @@ type Cut struct {
 	From  string `yaml:"from"` // host name
 	To    string `yaml:"to"`   // host name
 	Ports []int  `yaml:"ports"`
-	Line  int    `yaml:"-"`
+	// Addresses limits the cut to these addresses of To (default: all),
+	// e.g. a firewall that drops only IPv6.
+	Addresses []string `yaml:"addresses"`
+	Line      int      `yaml:"-"`
 }
 
 // Faults are knobs that make a host misbehave. They can also be changed on

@@ -5,6 +5,7 @@ import (
 	"math"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -214,6 +215,25 @@ func (v *validator) address(h *Host, where string, addrs map[netip.Addr]*Host) {
 		return
 	}
 	addrs[a] = h
+	v.dnsAddresses(h, where)
+}
+
+// dnsAddresses checks what the host's names resolve to (IPv4 or IPv6,
+// each once) and stores them in canonical form.
+func (v *validator) dnsAddresses(h *Host, where string) {
+	seen := map[netip.Addr]bool{}
+	for i, s := range h.DNSAddresses {
+		a, err := netip.ParseAddr(strings.TrimSpace(s))
+		if err != nil {
+			v.errorf(h.Line, "%s: dnsAddresses entry %q is not an IP address", where, s)
+			continue
+		}
+		if seen[a] {
+			v.errorf(h.Line, "%s: dnsAddresses lists %s twice", where, a)
+		}
+		seen[a] = true
+		h.DNSAddresses[i] = a.String()
+	}
 }
 
 func (v *validator) membership(h *Host, where string, pdcSeen map[*Domain]bool) {
@@ -578,6 +598,14 @@ func (v *validator) cuts() {
 				v.errorf(c.Line, "network cut %d: from and to are the same host", i+1)
 			}
 			c.From, c.To = from.Name, to.Name
+			for k, s := range c.Addresses {
+				a, err := netip.ParseAddr(strings.TrimSpace(s))
+				if err != nil || !slices.Contains(to.dnsAddresses(), a.String()) {
+					v.errorf(c.Line, "network cut %d: address %q is not one of %s's addresses (%s)", i+1, s, to.Name, strings.Join(to.dnsAddresses(), ", "))
+					continue
+				}
+				c.Addresses[k] = a.String()
+			}
 		}
 		v.ports(c.Line, fmt.Sprintf("network cut %d: ports", i+1), c.Ports)
 	}
