@@ -549,3 +549,60 @@ func TestCollectionGarbledRequests(t *testing.T) {
 		}
 	})
 }
+
+// TestCollectionSMBBlockNTLMSources: the collector reads BlockNTLM and its
+// exception list under both keys and the cmdlet's properties; the lab
+// answers each from its own source.
+func TestCollectionSMBBlockNTLMSources(t *testing.T) {
+	lab, err := ParseLab([]byte(`
+domains: [{name: corp.example, netbios: CORP, users: [{name: svc, password: pw-Lab-1}]}]
+hosts:
+  - name: DC01
+    address: 127.0.9.10
+    domain: corp.example
+    domainController: true
+    os: {caption: Windows Server 2022 Standard, build: 20348}
+  - name: CORE09
+    address: 127.0.9.11
+    domain: corp.example
+    os: {caption: Windows Server 2025 Standard, build: 26100}
+    smbClient: {blockNTLMServerExceptionList: [fs01]}
+    registry:
+      - {path: 'HKLM\SYSTEM\CurrentControlSet\Services\LanmanWorkstation\Parameters\BlockNTLM', type: REG_DWORD, value: 1}
+      - {path: 'HKLM\SYSTEM\CurrentControlSet\Services\LanmanWorkstation\Parameters\BlockNTLMServerExceptionList', type: REG_MULTI_SZ, value: [nas01]}
+`), "smb.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := startLab(t, lab)
+	var req facts.Request
+	req.Schema, req.SMBClientConfig = facts.SchemaVersion, true
+	for _, id := range []string{facts.SMBBlockNTLM, facts.SMBBlockNTLMServerExceptionList, facts.SMBBlockNTLMLocal, facts.SMBBlockNTLMServerExceptionListLocal} {
+		req.Registry = append(req.Registry, facts.SettingByID(id).RegistryKey())
+	}
+	stdout, stderr, exit := collect(t, srv, "CORE09", `CORP\svc`, "pw-Lab-1", collectionStdin(t, testCollector, &req))
+	if exit != 0 {
+		t.Fatalf("exit %d: %s", exit, stderr)
+	}
+	body, err := extractFacts(stdout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := facts.DecodeResponse([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := facts.SettingByID(facts.SMBBlockNTLM).Lookup(resp); v == nil || v.Present {
+		t.Errorf("policy BlockNTLM %+v, want absent", v)
+	}
+	if n, ok := facts.SettingByID(facts.SMBBlockNTLMLocal).Lookup(resp).Uint(); !ok || n != 1 {
+		t.Errorf("local BlockNTLM = %d %v, want 1", n, ok)
+	}
+	if l, ok := facts.SettingByID(facts.SMBBlockNTLMServerExceptionListLocal).Lookup(resp).List(); !ok || !reflect.DeepEqual(l, []string{"nas01"}) {
+		t.Errorf("local exception list = %q %v", l, ok)
+	}
+	smb := resp.SMBClient
+	if smb == nil || smb.BlockNTLM == nil || !*smb.BlockNTLM || !reflect.DeepEqual(smb.BlockNTLMServerExceptionList, []string{"fs01"}) {
+		t.Errorf("Get-SmbClientConfiguration = %+v, want BlockNTLM true (local configuration) and its own list", smb)
+	}
+}
