@@ -606,3 +606,57 @@ hosts:
 		t.Errorf("Get-SmbClientConfiguration = %+v, want BlockNTLM true (local configuration) and its own list", smb)
 	}
 }
+
+// TestCollectionProbesEveryAddress: a name with an IPv4 and an IPv6
+// address is probed on both; a cut of one address shows on that address
+// only, and the by-name result is what the Core gets trying them in order.
+func TestCollectionProbesEveryAddress(t *testing.T) {
+	lab, err := ParseLab([]byte(`
+domains: [{name: corp.example, netbios: CORP, users: [{name: svc, password: pw-Lab-1}]}]
+hosts:
+  - {name: DC01, address: 127.0.9.10, domain: corp.example, domainController: true, os: {build: 20348}}
+  - {name: CORE09, address: 127.0.9.11, domain: corp.example, os: {build: 20348}}
+  - {name: AGENT09, address: 127.0.9.12, domain: corp.example, os: {build: 20348}, listens: [8006], dnsAddresses: ['::1', 127.0.9.12]}
+network:
+  cuts:
+    - {from: CORE09, to: AGENT09, addresses: ['::1']}
+`), "v6.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := startLab(t, lab)
+	req := &facts.Request{Schema: facts.SchemaVersion, ProbeTimeoutMS: 1500,
+		Probes: []facts.Probe{{Target: "agent09.corp.example", Ports: []int{8006, 9}}}}
+	stdout, stderr, exit := collect(t, srv, "CORE09", `CORP\svc`, "pw-Lab-1", collectionStdin(t, testCollector, req))
+	if exit != 0 {
+		t.Fatalf("exit %d: %s", exit, stderr)
+	}
+	body, err := extractFacts(stdout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := facts.DecodeResponse([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := facts.ProbeResult{Target: "agent09.corp.example", Addresses: []string{"::1", "127.0.9.12"},
+		Ports: []facts.PortResult{{Port: 8006, Open: true, ElapsedMS: 1}, {Port: 9, Error: "timeout", ElapsedMS: 1500}},
+		ByAddress: []facts.AddressResult{
+			{Address: "::1", Ports: []facts.PortResult{{Port: 8006, Error: "timeout", ElapsedMS: 1500}, {Port: 9, Error: "timeout", ElapsedMS: 1500}}},
+			{Address: "127.0.9.12", Ports: []facts.PortResult{{Port: 8006, Open: true, ElapsedMS: 1}, {Port: 9, Error: "refused", ElapsedMS: 1}}},
+		}}
+	if len(resp.Probes) != 1 || !reflect.DeepEqual(resp.Probes[0], want) {
+		t.Fatalf("got  %+v\nwant %+v", resp.Probes, want)
+	}
+	// A cut of an address the host does not have is a lab error.
+	_, err = ParseLab([]byte(`
+hosts:
+  - {name: A, address: 127.0.9.20, os: {build: 20348}}
+  - {name: B, address: 127.0.9.21, os: {build: 20348}, dnsAddresses: [127.0.9.21, 'fd00::21']}
+network:
+  cuts: [{from: A, to: B, addresses: ['::1']}]
+`), "bad.yaml")
+	if err == nil || !strings.Contains(err.Error(), `address "::1" is not one of B's addresses`) {
+		t.Errorf("bad cut address: %v", err)
+	}
+}
