@@ -110,7 +110,7 @@ func runSequential(t *testing.T, srv *Server, host string, tr transport, user, p
 	}
 	shellID, err := winrm.ParseOpenShellResponse(resp)
 	if err != nil || shellID == "" {
-		return "", "", 0, fmt.Errorf("create shell: %v in %.300s", err, resp)
+		return "", "", 0, fmt.Errorf("create shell: %v in %.3000s", err, resp)
 	}
 	defer post(winrm.NewDeleteShellRequest(url, shellID, params))
 	resp, err = post(winrm.NewExecuteCommandRequest(url, shellID, command, nil, params))
@@ -658,5 +658,62 @@ network:
 `), "bad.yaml")
 	if err == nil || !strings.Contains(err.Error(), `address "::1" is not one of B's addresses`) {
 		t.Errorf("bad cut address: %v", err)
+	}
+}
+
+// TestWinRMAuthorizationRefusals: WinRM's refusals after a successful
+// logon. A filtered local admin or an account outside Administrators and
+// Remote Management Users gets the 401 of a bad password; a disabled remote
+// shell or a shell SDDL refuses Create with a fault.
+func TestWinRMAuthorizationRefusals(t *testing.T) {
+	lab, err := ParseLab([]byte(`
+domains: [{name: corp.example, netbios: CORP, users: [{name: svc, password: pw-Lab-1}, {name: other, password: pw-Lab-2}]}]
+hosts:
+  - {name: DC01, address: 127.0.9.10, domain: corp.example, domainController: true, os: {build: 20348}}
+  - name: H1
+    address: 127.0.9.11
+    domain: corp.example
+    os: {build: 20348}
+    users: [{name: admin2, password: pw-Loc-1}, {name: Administrator, password: pw-Loc-2}]
+    administrators: [admin2, Administrator, CORP\svc]
+  - name: H2
+    address: 127.0.9.12
+    domain: corp.example
+    os: {build: 20348}
+    administrators: [CORP\svc]
+    winrm: {allowRemoteShellAccess: false}
+`), "authz.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := startLab(t, lab)
+	run := func(host, user, pass string) error {
+		_, _, _, err := runSequential(t, srv, host, trEncryption, user, pass, "hostname", "")
+		return err
+	}
+	badPassword := run("H1", `CORP\svc`, "wrong")
+	if badPassword == nil || !strings.Contains(badPassword.Error(), "401") {
+		t.Fatalf("bad password: %v", badPassword)
+	}
+	for _, c := range []struct{ name, host, user, pass string }{
+		{"filtered local admin", "H1", `H1\admin2`, "pw-Loc-1"},
+		{"domain account without rights", "H1", `CORP\other`, "pw-Lab-2"},
+	} {
+		if err := run(c.host, c.user, c.pass); err == nil || err.Error() != badPassword.Error() {
+			t.Errorf("%s: %v, want the bad-password answer %v", c.name, err, badPassword)
+		}
+	}
+	if err := run("H1", `H1\Administrator`, "pw-Loc-2"); err != nil {
+		t.Errorf("the built-in Administrator is not filtered: %v", err)
+	}
+	if err := run("H1", `CORP\svc`, "pw-Lab-1"); err != nil {
+		t.Errorf("a domain admin is not filtered: %v", err)
+	}
+	err = run("H2", `CORP\svc`, "pw-Lab-1")
+	if err == nil || !strings.Contains(err.Error(), "configured to not accept any remote shell requests. </f:Message>") || !strings.Contains(err.Error(), "w:AccessDenied") {
+		t.Errorf("disabled remote shell: %v", err)
+	}
+	if c := srv.Calls(); len(c) == 0 {
+		t.Error("no calls recorded")
 	}
 }

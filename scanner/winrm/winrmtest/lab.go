@@ -56,17 +56,22 @@ type Host struct {
 	// DomainRole overrides Win32_ComputerSystem.DomainRole (0..5); by
 	// default the first DC of a domain is the PDC (5), later DCs are 4,
 	// members 3 (servers) or 1 (workstations), workgroup hosts 2 or 0.
-	DomainRole *int            `yaml:"domainRole"`
-	OS         OS              `yaml:"os"`
-	Users      []User          `yaml:"users"` // local accounts
-	WinRM      WinRM           `yaml:"winrm"`
-	Registry   []RegistryEntry `yaml:"registry"`
-	Services   []Service       `yaml:"services"`
-	Listens    []int           `yaml:"listens"` // TCP ports (WinRM ports served are added)
-	SMBClient  *SMBClient      `yaml:"smbClient"`
-	NTLMEvents []NTLMEvent     `yaml:"ntlmEvents"`
-	Faults     Faults          `yaml:"faults"`
-	Line       int             `yaml:"-"`
+	DomainRole *int   `yaml:"domainRole"`
+	OS         OS     `yaml:"os"`
+	Users      []User `yaml:"users"` // local accounts
+	// Administrators and RemoteManagementUsers are the local groups WinRM's
+	// RootSDDL grants ("user", "HOST\user", "DOMAIN\user"). When both are
+	// unset every account that logs on is authorized (authz.go).
+	Administrators        []string        `yaml:"administrators"`
+	RemoteManagementUsers []string        `yaml:"remoteManagementUsers"`
+	WinRM                 WinRM           `yaml:"winrm"`
+	Registry              []RegistryEntry `yaml:"registry"`
+	Services              []Service       `yaml:"services"`
+	Listens               []int           `yaml:"listens"` // TCP ports (WinRM ports served are added)
+	SMBClient             *SMBClient      `yaml:"smbClient"`
+	NTLMEvents            []NTLMEvent     `yaml:"ntlmEvents"`
+	Faults                Faults          `yaml:"faults"`
+	Line                  int             `yaml:"-"`
 
 	domain *Domain // resolved by Validate
 	role   int
@@ -97,6 +102,13 @@ type WinRM struct {
 	// is false: 401 (Windows Server 2012 R2) or 500 (2016 and later).
 	// Default: by OS build.
 	RejectUnencrypted int `yaml:"rejectUnencrypted"`
+	// AllowRemoteShellAccess=false refuses every new shell (the policy
+	// value under HKLM\SOFTWARE\Policies\Microsoft\Windows\WinRM\Service\WinRS
+	// wins when set).
+	AllowRemoteShellAccess *bool `yaml:"allowRemoteShellAccess"`
+	// ShellDeniedTo lists accounts the shell's SDDL does not grant although
+	// they pass the RootSDDL: Create answers "Access is denied.".
+	ShellDeniedTo []string `yaml:"shellDeniedTo"`
 	// Quotas (winrm/config/Service and winrm/config/Winrs).
 	MaxShellsPerUser               int `yaml:"maxShellsPerUser"`               // default 30
 	MaxConcurrentOperationsPerUser int `yaml:"maxConcurrentOperationsPerUser"` // default 1500
