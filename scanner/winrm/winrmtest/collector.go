@@ -501,7 +501,41 @@ func convertFromJSON(s string) (any, error) {
 		}
 		return nil, fmt.Errorf("Invalid JSON primitive: %s.", tok)
 	}
+	if a, b, dup := caseDuplicate(v); dup {
+		return nil, fmt.Errorf("Cannot convert the JSON string because a dictionary that was converted from the string contains the duplicated keys '%s' and '%s'.", a, b)
+	}
 	return v, nil
+}
+
+// caseDuplicate finds two keys of one object that differ only in case,
+// which PowerShell's case-insensitive properties cannot hold.
+func caseDuplicate(v any) (string, string, bool) {
+	switch x := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		seen := make(map[string]string, len(keys))
+		for _, k := range keys {
+			l := strings.ToLower(k)
+			if prev, ok := seen[l]; ok {
+				return prev, k, true
+			}
+			seen[l] = k
+			if a, b, dup := caseDuplicate(x[k]); dup {
+				return a, b, true
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if a, b, dup := caseDuplicate(e); dup {
+				return a, b, true
+			}
+		}
+	}
+	return "", "", false
 }
 
 // psProperty is $object.name: case-insensitive; $null for anything that is

@@ -493,6 +493,7 @@ func TestCollectionGarbledRequests(t *testing.T) {
 		{"other schema", `{"schema":99}`, schemaLine + "ntlmscan collector speaks schema 2, the request is schema 99\r\n", nil},
 		{"an array", `[1,2]`, schemaLine, nil},
 		{"schema as text", `{"schema":"2"}`, "", nil},
+		{"keys differing in case", `{"schema":2,"Registry":[],"registry":[]}`, line("ConvertFrom-Json -InputObject", 1) + "Cannot convert the JSON string because a dictionary that was converted from the string contains the duplicated keys 'Registry' and 'registry'.", nil},
 		{"bad port", `{"schema":2,"probes":[{"target":"AGENT01","ports":["abc"]}]}`, line("port = [int]$port", 1) + `Cannot convert value "abc" to type "System.Int32".`, nil},
 		{"bad port, target unknown", `{"schema":2,"probes":[{"target":"ghost","ports":[{"x":1}]}]}`, line("port = [int]$port", 2) + "Cannot convert the", nil},
 		{"bad timeout", `{"schema":2,"probeTimeoutMs":"9x","probes":[{"target":"AGENT01","ports":[445]}]}`, "", func(t *testing.T, r *facts.Response) {
@@ -715,5 +716,16 @@ hosts:
 	}
 	if c := srv.Calls(); len(c) == 0 {
 		t.Error("no calls recorded")
+	}
+}
+
+// TestLabAuthorizationListsValidated: a malformed account in the
+// authorization lists is a lab error naming the host.
+func TestLabAuthorizationListsValidated(t *testing.T) {
+	for _, bad := range []string{`administrators: ['']`, `remoteManagementUsers: ['A\B\C']`, `winrm: {shellDeniedTo: ['CORP\']}`} {
+		_, err := ParseLab([]byte("hosts:\n  - {name: H1, address: 127.0.9.30, os: {build: 20348}, "+bad+"}\n"), "lab.yaml")
+		if err == nil || !strings.Contains(err.Error(), `host "H1"`) || !strings.Contains(err.Error(), "is not an account") {
+			t.Errorf("%s: %v", bad, err)
+		}
 	}
 }

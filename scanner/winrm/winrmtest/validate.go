@@ -160,6 +160,7 @@ func (v *validator) hosts() {
 		}
 
 		v.address(h, where, addrs)
+		v.accountLists(h, where)
 		v.membership(h, where, pdcSeen)
 		if h.FQDN == "" && h.Name != "" {
 			h.FQDN = strings.ToLower(h.Name)
@@ -608,5 +609,24 @@ func (v *validator) cuts() {
 			}
 		}
 		v.ports(c.Line, fmt.Sprintf("network cut %d: ports", i+1), c.Ports)
+	}
+}
+
+// accountLists checks the authorization lists: "user", "HOST\user" or
+// "DOMAIN\user", each a plausible account name.
+func (v *validator) accountLists(h *Host, where string) {
+	for _, l := range []struct {
+		key  string
+		list []string
+	}{{"administrators", h.Administrators}, {"remoteManagementUsers", h.RemoteManagementUsers}, {"winrm.shellDeniedTo", h.WinRM.ShellDeniedTo}} {
+		for _, e := range l.list {
+			_, user, ok := strings.Cut(strings.TrimSpace(e), `\`)
+			if !ok {
+				user = strings.TrimSpace(e)
+			}
+			if user == "" || strings.Contains(user, `\`) || !userRE.MatchString(user) {
+				v.errorf(h.Line, "%s: %s entry %q is not an account (user, HOST\\user or DOMAIN\\user)", where, l.key, e)
+			}
+		}
 	}
 }
