@@ -428,8 +428,14 @@ func (l *Lab) runProbes(from *Host, request any) ([]facts.ProbeResult, error) {
 				if err != nil {
 					return nil, collectorFailure("port = [int]$port", 1, err.Error())
 				}
-				if port < 0 || port > 65535 {
+				switch {
+				case port < 0 || port > 65535:
 					ar.Ports = append(ar.Ports, facts.PortResult{Port: port, Error: beginConnectOutOfRange})
+					continue
+				case port == 0:
+					// A valid argument, but no connection can go to port 0
+					// (WSAEADDRNOTAVAIL, not one Get-SocketErrorText names).
+					ar.Ports = append(ar.Ports, facts.PortResult{Port: port, Error: "The requested address is not valid in its context"})
 					continue
 				}
 				ar.Ports = append(ar.Ports, l.connect(from, j.target, addr, port, timeout))
