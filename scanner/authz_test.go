@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/ntlmscan/ntlmscan/scanner/facts"
+	"github.com/ntlmscan/ntlmscan/scanner/winrm/winrmtest"
 )
 
 // TestRefusalCauses: each way WinRM refuses the scanning account after
@@ -66,5 +67,33 @@ func TestNoRightsWithoutEvidence(t *testing.T) {
 		if !strings.Contains(r.Error.Hint, h) {
 			t.Errorf("hint lacks %q: %s", h, r.Error.Hint)
 		}
+	}
+}
+
+// TestProbesEveryAddressEndToEnd: the Core's probe of an agent whose name
+// resolves to an IPv6 and an IPv4 address reports both, through the real
+// client and the collector's parse.
+func TestProbesEveryAddressEndToEnd(t *testing.T) {
+	lab := generatedLab(2, 12, domainPass, winrmtest.Faults{})
+	lab.Hosts[1].DNSAddresses = []string{"::1", lab.Hosts[1].Address}
+	lab.Hosts[1].Listens = []int{445, 8006}
+	lab.Network.Cuts = []winrmtest.Cut{{From: "H001", To: "H002", Addresses: []string{"::1"}}}
+	srv := startLabValue(t, lab)
+	f := newFleet(t, srv, "H001", "H002")
+	f.makeCore("H001", map[string]string{"H002": "h002.corp.example"})
+	res := Run(context.Background(), f.inv, Options{Password: labPasswords})
+	r := resultFor(t, res, "H001")
+	if !r.OK() {
+		t.Fatalf("Core not collected: %+v", r.Error)
+	}
+	pr := r.Facts.Probe("h002.corp.example")
+	if pr == nil || len(pr.ByAddress) != 2 || pr.ByAddress[0].Address != "::1" || pr.ByAddress[1].Address != "127.0.12.2" {
+		t.Fatalf("probe %+v, want both addresses", pr)
+	}
+	if p := pr.Port(8006); p == nil || !p.Open {
+		t.Errorf("by name 8006 = %+v, want open (the IPv4 address answers)", p)
+	}
+	if v6 := pr.ByAddress[0].Ports; len(v6) == 0 || v6[0].Open || v6[0].Error != "timeout" {
+		t.Errorf("IPv6 ports %+v, want timeouts", v6)
 	}
 }
