@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ntlmscan/ntlmscan/inventory"
 	"github.com/ntlmscan/ntlmscan/scanner/facts"
 )
 
@@ -151,5 +152,22 @@ func TestSMBBlockNTLMEffectiveSource(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestWhatIfLocalBlockNTLM: disabling the local BlockNTLM in a what-if
+// (no policy value) assumes the cmdlet follows, as for the policy value.
+func TestWhatIfLocalBlockNTLM(t *testing.T) {
+	t.Parallel()
+	l := newLab(t)
+	l.build("CORE01", ws2025Build)
+	l.set("CORE01", facts.SMBBlockNTLMLocal, 1)
+	l.smbCmdlet("CORE01", boolPtr(true))
+	ov := &inventory.Overlay{Name: "what-if", File: "assume.yaml", Changes: []inventory.OverlayChange{
+		{Select: inventory.Selector{Hosts: []string{"CORE01"}}, Setting: facts.SMBBlockNTLMLocal, Set: &inventory.OverlayValue{DWORD: u64p(0)}}}}
+	m := Evaluate(l.inv, l.resultList(), ov, Options{})
+	p := findPath(t, m, pNAS)
+	if p.Before.Verdict != Blocked || p.Verdict != OK {
+		t.Fatalf("before %s after %s, want blocked -> ok\n%s", p.Before.Verdict, p.Verdict, dumpPath(p))
 	}
 }
