@@ -25,6 +25,7 @@ type failure struct {
 	err        error
 	method     string // "ntlm", "basic"
 	username   string
+	local      bool   // username is a local account of the host (not a domain one)
 	hostTO     string // per-host timeout, for messages
 	addr       string // host:port
 	scanCtxErr error  // the scan's context state after the attempt
@@ -81,11 +82,14 @@ func classify(f failure) *facts.HostError {
 		if he := channelBindingRefusal(authErr, f.username); he != nil {
 			return he
 		}
-		return classifyAuth(authErr, f.username)
+		return classifyAuth(authErr, f.username, f.local)
 	case errors.As(err, &insecure):
 		return he(facts.ErrEncryptionNeeded, insecure.Reason,
 			"ntlmscan never sends WinRM messages unprotected: use NTLM (sealed) over HTTP, or HTTPS")
 	case errors.As(err, &fault):
+		if he := classifyRefusalFault(fault); he != nil {
+			return he
+		}
 		if fault.Quota() {
 			return he(facts.ErrQuota, "the WinRM service refused a new shell or operation: "+faultText(fault),
 				"the scanning account has too many WinRM shells or operations open on this host (stale shells live for the shell idle timeout, 2h by default); "+
@@ -175,7 +179,7 @@ func classifyConnect(e *winrm.ConnectError, addr string) *facts.HostError {
 		Hint:    "check that the host is up, that WinRM listens on this port (winrm quickconfig) and that no firewall blocks it"}
 }
 
-func classifyAuth(e *winrm.AuthError, username string) *facts.HostError {
+func classifyAuth(e *winrm.AuthError, username string, local bool) *facts.HostError {
 	offered := "nothing"
 	if len(e.Offered) > 0 {
 		offered = strings.Join(e.Offered, ", ")
@@ -198,12 +202,50 @@ func classifyAuth(e *winrm.AuthError, username string) *facts.HostError {
 	if e.Method == "basic" {
 		return &facts.HostError{Class: facts.ErrAuthCredentials,
 			Message: fmt.Sprintf("Basic logon refused for %s (HTTP %d)", username, e.Status),
-			Hint:    "check the user name and password; Windows accepts Basic only for local accounts"}
+			Hint: "check the user name and password (Windows accepts Basic only for local accounts); " +
+				"if they are right, the account lacks WinRM rights: " + hintRights + "; " + hintTokenFilter}
+	}
+	// One 401 to the final NTLM leg: a wrong password, an NTLM policy and
+	// WinRM's own authorization refusal look the same on the wire (README:
+	// "Why a host answers 401"). What tells them apart is what ntlmscan
+	// knows about the account.
+	if local {
+		return &facts.HostError{Class: facts.ErrAuthLocalAccount,
+			Message: fmt.Sprintf("NTLM logon of the local account %s refused (HTTP %d); a wrong password gives the same answer", username, e.Status),
+			Hint: "if the password is right: " + hintTokenFilter + "; otherwise " + hintRights +
+				"; also check that the account is not locked or disabled and that the incoming NTLM policy does not deny all accounts (event 4002 in Microsoft-Windows-NTLM/Operational)"}
 	}
 	return &facts.HostError{Class: facts.ErrAuthCredentials,
 		Message: fmt.Sprintf("NTLM logon refused for %s (HTTP %d)", username, e.Status),
-		Hint: "either the password is wrong (or the account is locked or disabled), or the host's incoming NTLM policy refuses the logon " +
-			"(Network security: Restrict NTLM: Incoming NTLM traffic; event 4002 in Microsoft-Windows-NTLM/Operational on the host); one 401 cannot tell which"}
+		Hint: "one 401 cannot tell which: the password is wrong (or the account is locked or disabled); " +
+			"or the host's incoming NTLM policy refuses the logon (Network security: Restrict NTLM: Incoming NTLM traffic; event 4002 in Microsoft-Windows-NTLM/Operational on the host); " +
+			"or the account has no WinRM rights on this host: " + hintRights}
+}
+
+// Hints shared by the 401 causes.
+const (
+	hintTokenFilter = "a local account in Administrators other than the built-in Administrator gets a filtered token over the network (UAC remote restrictions) and WinRM refuses it; " +
+		`set HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System\LocalAccountTokenFilterPolicy = 1 (REG_DWORD), or scan with a domain account`
+	hintRights = "WinRM admits members of the host's local Administrators or Remote Management Users group (RootSDDL; winrm get winrm/config/service); add the scanning account to one of them"
+)
+
+// classifyRefusalFault recognises WinRM refusing the shell after a
+// successful logon. The message texts are Windows'; the fault codes are
+// not relied on (not captured from Windows).
+func classifyRefusalFault(f *winrm.FaultError) *facts.HostError {
+	text := strings.ToLower(f.Reason + " " + f.Message)
+	switch {
+	case strings.Contains(text, "not accept any remote shell requests"):
+		return &facts.HostError{Class: facts.ErrRemoteShellDisabled,
+			Message: clean("the WinRM service refuses every remote shell: " + faultText(f)),
+			Hint: "the policy Computer Configuration > Administrative Templates > Windows Components > Windows Remote Shell > Allow Remote Shell Access is Disabled " +
+				`(HKLM\SOFTWARE\Policies\Microsoft\Windows\WinRM\Service\WinRS\AllowRemoteShellAccess = 0); set it to Enabled or Not Configured for this host`}
+	case strings.Contains(text, "access is denied") || strings.EqualFold(f.Subcode, "AccessDenied"):
+		return &facts.HostError{Class: facts.ErrWinRMAccessDenied,
+			Message: clean(fmt.Sprintf("the logon succeeded, but the WinRM service denied %s: %s", f.Action, faultText(f))),
+			Hint:    "the account lacks rights on the WinRM shell: " + hintRights + "; check the shell's security descriptor (winrm get winrm/config/service, RootSDDL)"}
+	}
+	return nil
 }
 
 // policyRefusal rewrites an NTLM 401 once the same domain credential is
@@ -211,10 +253,11 @@ func classifyAuth(e *winrm.AuthError, username string) *facts.HostError {
 func policyRefusal(username string, others int) *facts.HostError {
 	return &facts.HostError{Class: facts.ErrAuthNTLMPolicy,
 		Message: fmt.Sprintf("NTLM logon refused for %s (HTTP 401), although the same domain credential authenticated on %d other host(s) in this scan: "+
-			"most likely this host's incoming NTLM policy refuses it (Network security: Restrict NTLM: Incoming NTLM traffic = Deny all domain accounts or Deny all accounts)",
+			"most likely this host's incoming NTLM policy refuses it (Network security: Restrict NTLM: Incoming NTLM traffic = Deny all domain accounts or Deny all accounts), "+
+			"or the account has no WinRM rights on this host (the same 401)",
 			username, others),
 		Hint: "check event 4002 in Applications and Services Logs > Microsoft > Windows > NTLM > Operational on the host, " +
-			"then scan it with a local account or relax the policy; if there is no such event, look for a lockout or logon restriction of the account"}
+			"then scan it with a local account or relax the policy; if there is no such event, check that the account is in the host's Administrators or Remote Management Users group, and look for a lockout or logon restriction of the account"}
 }
 
 // transient reports failures worth another attempt: a lost connection or a

@@ -289,7 +289,7 @@ func (s *scan) host(scanCtx context.Context, h *inventory.Host) facts.HostResult
 			res.Error = nil
 			break
 		}
-		f := failure{err: err, method: prep.auth.Method(), username: prep.username, hostTO: timeout.String(),
+		f := failure{err: err, method: prep.auth.Method(), username: prep.username, local: !isDomainAccount(s.inv, h, prep.username), hostTO: timeout.String(),
 			addr: prep.addr, scanCtxErr: expired(scanCtx), hostCtxErr: expired(hostCtx)}
 		res.Error = classify(f)
 		if f.scanCtxErr != nil || f.hostCtxErr != nil || attempt > s.opts.Retries || !transient(err) {

@@ -94,6 +94,11 @@ var labelTables = map[string]labelTable{
 		values: []ValueLabel{{0, "Disabled (NTLM allowed)"}, {1, "Enabled (NTLM blocked for SMB)"}},
 	},
 	lower(facts.SMBBlockNTLMServerExceptionList): {absent: "Not configured (no exceptions)", list: true},
+	lower(facts.SMBBlockNTLMLocal): {
+		absent: "Not set locally",
+		values: []ValueLabel{{0, "Disabled (NTLM allowed)"}, {1, "Enabled (NTLM blocked for SMB)"}},
+	},
+	lower(facts.SMBBlockNTLMServerExceptionListLocal): {absent: "Not set locally (no exceptions)", list: true},
 }
 
 var enabledDisabled = []ValueLabel{{0, "Disabled"}, {1, "Enabled"}}

@@ -116,15 +116,16 @@ func (hv *hostView) apply(s *facts.Setting, ch inventory.OverlayChange) string {
 		hv.changed = map[string]bool{}
 	}
 	hv.changed[key] = true
-	if s.ID == facts.SMBBlockNTLM && ch.Set != nil && hv.scanned {
-		// Assume Get-SmbClientConfiguration reports the policy in force.
+	if ch.Set != nil && hv.scanned && (s.ID == facts.SMBBlockNTLM || s.ID == facts.SMBBlockNTLMLocal && !hv.get(facts.SMBBlockNTLM).present) {
+		// Assume Get-SmbClientConfiguration reports the value in force (the
+		// local one only applies without a policy value).
 		b := *ch.Set.DWORD != 0
 		if hv.resp.SMBClient == nil {
 			hv.resp.SMBClient = &facts.SMBClientConfig{Available: true}
 		}
 		hv.resp.SMBClient.BlockNTLM = &b
 		hv.resp.SMBClient.Error = ""
-		msg = strings.TrimSpace(msg + " Assuming Get-SmbClientConfiguration then reports BlockNTLM=" + fmt.Sprint(b) + ", as the policy sets it.")
+		msg = strings.TrimSpace(msg + " Assuming Get-SmbClientConfiguration then reports BlockNTLM=" + fmt.Sprint(b) + ", as the value in force sets it.")
 	}
 	return msg
 }

@@ -248,6 +248,7 @@ func (pe *pathEval) checkReachability() {
 		pe.add(r)
 		return
 	}
+	byAddr := pe.notePerAddress(pr, port, pt.Open)
 	if pt.Open {
 		pe.p.Reachable = ReachYes
 		return
@@ -257,6 +258,9 @@ func (pe *pathEval) checkReachability() {
 	r.RawValue = fmt.Sprintf("tcp/%d %s", port, orDefault(pt.Error, "closed"))
 	r.ValueLabel, r.Effect = "not reachable", EffectBlocks
 	r.Explanation = fmt.Sprintf("%s cannot open TCP %d on %s (%s).", pe.cv.name(), port, name, orDefault(pt.Error, "closed"))
+	if byAddr != "" {
+		r.Explanation += " Every address it resolves to was tried: " + byAddr + "."
+	}
 	diag.PowerShell = fmt.Sprintf("Test-NetConnection -ComputerName %s -Port %d", PSQuote(name), port)
 	diag.Note = fmt.Sprintf("Run it on %s. Open the firewall or start the service listening on TCP %d, then scan again.", pe.cv.name(), port)
 	r.Remediation = diag

@@ -168,6 +168,23 @@ func checkShape(req facts.Request, resp *facts.Response) error {
 				return fmt.Errorf("probe %s: port %d is %d, asked %d", p.Target, j, got.Ports[j].Port, port)
 			}
 		}
+		// Every resolved address is probed on every asked port, once.
+		if len(got.ByAddress) != len(got.Addresses) {
+			return fmt.Errorf("probe %s: %d per-address results for %d addresses", p.Target, len(got.ByAddress), len(got.Addresses))
+		}
+		for k, a := range got.ByAddress {
+			if a.Address != got.Addresses[k] {
+				return fmt.Errorf("probe %s: per-address result %d is %q, resolved %q", p.Target, k, clip(a.Address, 60), clip(got.Addresses[k], 60))
+			}
+			if len(a.Ports) != len(p.Ports) {
+				return fmt.Errorf("probe %s via %s: %d ports for %d asked", p.Target, a.Address, len(a.Ports), len(p.Ports))
+			}
+			for j, port := range p.Ports {
+				if a.Ports[j].Port != port {
+					return fmt.Errorf("probe %s via %s: port %d is %d, asked %d", p.Target, a.Address, j, a.Ports[j].Port, port)
+				}
+			}
+		}
 	}
 	return nil
 }

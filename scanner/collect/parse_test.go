@@ -23,12 +23,13 @@ func sampleRequest() facts.Request {
 	}
 }
 
-const sampleJSON = `{"schema":1,"identity":{"netbiosName":"CORE01","dnsHostName":"core01","domain":"corp.example","partOfDomain":true,"domainRole":3,"osCaption":"Windows Server 2022 Standard","osVersion":"10.0.20348","osBuild":20348},` +
+const sampleJSON = `{"schema":2,"identity":{"netbiosName":"CORE01","dnsHostName":"core01","domain":"corp.example","partOfDomain":true,"domainRole":3,"osCaption":"Windows Server 2022 Standard","osVersion":"10.0.20348","osBuild":20348},` +
 	`"registry":[{"key":"HKLM\\SYSTEM\\CurrentControlSet\\Control\\Lsa\\MSV1_0","name":"RestrictSendingNTLMTraffic","present":true,"type":"REG_DWORD","dword":2},` +
 	`{"key":"HKLM\\SYSTEM\\CurrentControlSet\\Control\\Lsa\\MSV1_0","name":"ClientAllowedNTLMServers","present":false}],` +
 	`"services":[{"name":"RapidRecoveryCore","present":true,"state":"Running","startMode":"Auto","logonAs":"CORP\\svc-rr"}],` +
 	`"smbClient":{"available":true,"requireSecuritySignature":false},` +
-	`"probes":[{"target":"agent01.corp.example","addresses":["10.0.0.31"],"ports":[{"port":445,"open":true,"elapsedMs":1},{"port":8006,"open":false,"error":"refused","elapsedMs":2}]}],"errors":[]}`
+	`"probes":[{"target":"agent01.corp.example","addresses":["10.0.0.31"],"ports":[{"port":445,"open":true,"elapsedMs":1},{"port":8006,"open":false,"error":"refused","elapsedMs":2}],` +
+	`"byAddress":[{"address":"10.0.0.31","ports":[{"port":445,"open":true,"elapsedMs":1},{"port":8006,"open":false,"error":"refused","elapsedMs":2}]}]}],"errors":[]}`
 
 func wrap(doc string) string {
 	return "\r\n" + facts.BeginMarker + "\r\n" + doc + "\r\n" + facts.EndMarker + "\r\n"
@@ -63,9 +64,9 @@ func TestParse(t *testing.T) {
 		{name: "broken JSON", stdout: wrap(sampleJSON[:len(sampleJSON)/2]), wantErr: &MalformedError{}, contains: "not valid JSON"},
 		{name: "unknown field", stdout: wrap(strings.Replace(sampleJSON, `"errors":[]`, `"errors":[],"surprise":1`, 1)), wantErr: &MalformedError{}, contains: "surprise"},
 		{name: "trailing document", stdout: wrap(sampleJSON + "{}"), wantErr: &MalformedError{}},
-		{name: "other schema", stdout: wrap(strings.Replace(sampleJSON, `"schema":1`, `"schema":2`, 1)), wantErr: &facts.SchemaError{}, contains: "schema 2"},
-		{name: "other schema with new fields", stdout: wrap(strings.Replace(sampleJSON, `"schema":1,`, `"schema":7,"newThing":{},`, 1)), wantErr: &facts.SchemaError{}},
-		{name: "no schema", stdout: wrap(strings.Replace(sampleJSON, `"schema":1,`, ``, 1)), wantErr: &MalformedError{}, contains: "no schema"},
+		{name: "other schema", stdout: wrap(strings.Replace(sampleJSON, `"schema":2`, `"schema":1`, 1)), wantErr: &facts.SchemaError{}, contains: "schema 1"},
+		{name: "other schema with new fields", stdout: wrap(strings.Replace(sampleJSON, `"schema":2,`, `"schema":7,"newThing":{},`, 1)), wantErr: &facts.SchemaError{}},
+		{name: "no schema", stdout: wrap(strings.Replace(sampleJSON, `"schema":2,`, ``, 1)), wantErr: &MalformedError{}, contains: "no schema"},
 		{name: "registry entry missing", stdout: wrap(strings.Replace(sampleJSON, `,{"key":"HKLM\\SYSTEM\\CurrentControlSet\\Control\\Lsa\\MSV1_0","name":"ClientAllowedNTLMServers","present":false}`, ``, 1)),
 			wantErr: &MalformedError{}, contains: "1 registry values for 2"},
 		{name: "registry order", stdout: wrap(strings.Replace(sampleJSON, `"ClientAllowedNTLMServers"`, `"Other"`, 1)), wantErr: &MalformedError{}, contains: "asked"},
@@ -73,6 +74,8 @@ func TestParse(t *testing.T) {
 		{name: "service missing", stdout: wrap(strings.Replace(sampleJSON, `"services":[{"name":"RapidRecoveryCore","present":true,"state":"Running","startMode":"Auto","logonAs":"CORP\\svc-rr"}],`, ``, 1)), wantErr: &MalformedError{}, contains: "services"},
 		{name: "smb client missing", stdout: wrap(strings.Replace(sampleJSON, `"smbClient":{"available":true,"requireSecuritySignature":false},`, ``, 1)), wantErr: &MalformedError{}, contains: "SMB"},
 		{name: "probe port order", stdout: wrap(strings.Replace(sampleJSON, `"port":8006`, `"port":8007`, 1)), wantErr: &MalformedError{}, contains: "port"},
+		{name: "per-address result missing", stdout: wrap(strings.Replace(sampleJSON, `"addresses":["10.0.0.31"]`, `"addresses":["10.0.0.31","::1"]`, 1)), wantErr: &MalformedError{}, contains: "per-address"},
+		{name: "per-address port order", stdout: wrap(strings.Replace(sampleJSON, `"byAddress":[{"address":"10.0.0.31","ports":[{"port":445`, `"byAddress":[{"address":"10.0.0.31","ports":[{"port":446`, 1)), wantErr: &MalformedError{}, contains: "via 10.0.0.31"},
 		{name: "probe target", stdout: wrap(strings.Replace(sampleJSON, `"target":"agent01.corp.example"`, `"target":"agent02"`, 1)), wantErr: &MalformedError{}, contains: "probe"},
 	}
 	for _, tc := range tests {

@@ -1,7 +1,6 @@
 package collect
 
 import (
-	_ "embed" // collect.ps1
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
@@ -12,37 +11,21 @@ import (
 	"github.com/ntlmscan/ntlmscan/scanner/facts"
 )
 
-// Script is the collector that runs on every host (collect.ps1): fixed,
-// reviewable text that interprets the JSON request it is given.
-//
-//go:embed collect.ps1
-var Script string
+// Script is the collector that runs on every host (facts.CollectorScript,
+// scanner/facts/collect.ps1): fixed, reviewable text that interprets the
+// JSON request it is given. It lives in the contract package because the
+// simulator must receive exactly these bytes.
+var Script = facts.CollectorScript
 
 // ScriptHeader is the first line of Script; the simulator checks it.
 const ScriptHeader = "# NTLMSCAN-COLLECTOR schema "
 
-// bootstrap is the only code on the command line. cmd.exe refuses command
-// lines over 8191 characters and the collector is far longer, so the
-// collector and the request travel on stdin (rsp:Send), the way Ansible's
-// WinRM bootstrap does it: read all of stdin, split it at four NULs into the
-// script and the base64 request, run the script as a scriptblock with the
-// decoded request JSON as its only argument. Nothing from the inventory is
-// ever spliced into this text or into the script.
-const bootstrap = `# NTLMSCAN-BOOTSTRAP: stdin = ntlmscan collector script, 4 NULs, base64 UTF-8 JSON request.
-$ErrorActionPreference = 'Stop'
-$ProgressPreference = 'SilentlyContinue'
-try {
-    $stdin = $input | Out-String
-    $parts = $stdin.Split([string[]]@("` + "`0`0`0`0" + `"), 2, [StringSplitOptions]::None)
-    if ($parts.Count -ne 2) { throw 'stdin does not hold the collector script and its request' }
-    $request = [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($parts[1].Trim()))
-    & ([ScriptBlock]::Create($parts[0])) $request
-} catch {
-    [Console]::Error.WriteLine('ntlmscan collector failed at line ' + $_.InvocationInfo.ScriptLineNumber + ': ' + $_.Exception.Message)
-    exit 1
-}
-exit 0
-`
+// bootstrap is the only code on the command line (facts.Bootstrap). cmd.exe
+// refuses command lines over 8191 characters and the collector is far
+// longer, so the collector and the request travel on stdin (rsp:Send), the
+// way Ansible's WinRM bootstrap does it. Nothing from the inventory is ever
+// spliced into this text or into the script.
+var bootstrap = facts.Bootstrap
 
 // MaxCommandLine is cmd.exe's limit on a command line.
 const MaxCommandLine = 8191

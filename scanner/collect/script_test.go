@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf16"
@@ -50,7 +51,7 @@ func TestCommandLine(t *testing.T) {
 
 func TestScriptIsFixedASCIIAndHasHeader(t *testing.T) {
 	first, _, _ := strings.Cut(Script, "\n")
-	if want := ScriptHeader + "1"; strings.TrimSpace(first) != want || facts.SchemaVersion != 1 {
+	if want := ScriptHeader + strconv.Itoa(facts.SchemaVersion); strings.TrimSpace(first) != want {
 		t.Fatalf("first line %q, want %q (schema %d)", first, want, facts.SchemaVersion)
 	}
 	for i, r := range Script {
@@ -66,8 +67,10 @@ func TestScriptIsFixedASCIIAndHasHeader(t *testing.T) {
 			t.Errorf("collect.ps1 does not print marker %s", m)
 		}
 	}
-	if !strings.Contains(Script, "-Depth 6 -Compress") {
-		t.Error("collect.ps1 must serialise with ConvertTo-Json -Depth 6 -Compress")
+	// response > probes > probe > byAddress > address > ports > port: 7
+	// levels; ConvertTo-Json turns anything deeper than -Depth into text.
+	if !strings.Contains(Script, "-Depth 8 -Compress") {
+		t.Error("collect.ps1 must serialise with ConvertTo-Json -Depth 8 -Compress")
 	}
 }
 

@@ -9,12 +9,15 @@ package facts
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 )
 
 // SchemaVersion is the version of the Request/Response wire format spoken by
 // the remote collector script. Bump it whenever either JSON shape changes.
-const SchemaVersion = 1
+// 2: per-address probe results (ProbeResult.ByAddress) and the SMB client's
+// BlockNTLMServerExceptionList property.
+const SchemaVersion = 2
 
 // Output markers around the single JSON document the collector prints. They
 // are unlikely to appear in PowerShell noise, so the scanner can ignore
@@ -151,15 +154,33 @@ type SMBClientConfig struct {
 	RequireSecuritySignature *bool  `json:"requireSecuritySignature,omitempty"`
 	EnableSecuritySignature  *bool  `json:"enableSecuritySignature,omitempty"`
 	Error                    string `json:"error,omitempty"`
+	// BlockNTLMServerExceptionList is the cmdlet's property where the SMB
+	// client has one (nil where it does not; whether any build exposes it
+	// is UNCONFIRMED, NTLM-RULES.md §3.3).
+	BlockNTLMServerExceptionList []string `json:"blockNTLMServerExceptionList,omitempty"`
 }
 
 // ProbeResult is the outcome of one Probe as measured on the Core.
 type ProbeResult struct {
-	Target    string       `json:"target"`
-	Addresses []string     `json:"addresses,omitempty"` // DNS answer for Target (or the literal address)
-	DNSError  string       `json:"dnsError,omitempty"`
-	Ports     []PortResult `json:"ports"`
+	Target    string   `json:"target"`
+	Addresses []string `json:"addresses,omitempty"` // DNS answer for Target (or the literal address), in order
+	DNSError  string   `json:"dnsError,omitempty"`
+	// Ports is what the Core gets when it connects by name, trying every
+	// address in DNS order: open when any address answers, else the first
+	// address's error.
+	Ports []PortResult `json:"ports"`
+	// ByAddress is every resolved address (IPv4 and IPv6) tried on its own.
+	ByAddress []AddressResult `json:"byAddress,omitempty"`
 }
+
+// AddressResult is one resolved address of a probe target and its ports.
+type AddressResult struct {
+	Address string       `json:"address"`
+	Ports   []PortResult `json:"ports"`
+}
+
+// IPv6 reports whether the address is an IPv6 address.
+func (a AddressResult) IPv6() bool { return strings.Contains(a.Address, ":") }
 
 // PortResult is one TCP connect attempt.
 type PortResult struct {

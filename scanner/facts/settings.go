@@ -27,39 +27,46 @@ const (
 	secOpts      = `Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options`
 	lanmanWksADM = `Computer Configuration\Administrative Templates\Network\Lanman Workstation`
 	kerberosADM  = `Computer Configuration\Administrative Templates\System\Kerberos`
+	// Not Group Policy: the SMB client's own configuration; the policy
+	// values under KeyLanmanWksPol override it when present.
+	smbLocalConfig = `Local SMB client configuration (HKLM\SYSTEM\CurrentControlSet\Services\LanmanWorkstation\Parameters), overridden by Group Policy`
 )
 
 // Setting identifiers.
 const (
-	RestrictSendingNTLMTraffic       = "RestrictSendingNTLMTraffic"
-	ClientAllowedNTLMServers         = "ClientAllowedNTLMServers"
-	RestrictReceivingNTLMTraffic     = "RestrictReceivingNTLMTraffic"
-	AuditReceivingNTLMTraffic        = "AuditReceivingNTLMTraffic"
-	RestrictNTLMInDomain             = "RestrictNTLMInDomain"
-	AuditNTLMInDomain                = "AuditNTLMInDomain"
-	DCAllowedNTLMServers             = "DCAllowedNTLMServers"
-	LmCompatibilityLevel             = "LmCompatibilityLevel"
-	NtlmMinClientSec                 = "NtlmMinClientSec"
-	NtlmMinServerSec                 = "NtlmMinServerSec"
-	UseMachineID                     = "UseMachineId"
-	ForceGuest                       = "ForceGuest"
-	TryIPSPN                         = "TryIPSPN"
-	SMBClientRequireSigning          = "SMBClientRequireSecuritySignature"
-	SMBClientEnableSigning           = "SMBClientEnableSecuritySignature"
-	SMBServerRequireSigning          = "SMBServerRequireSecuritySignature"
-	SMBServerEnableSigning           = "SMBServerEnableSecuritySignature"
-	SmbServerNameHardeningLevel      = "SmbServerNameHardeningLevel"
-	SMBBlockNTLM                     = "BlockNTLM"
-	SMBBlockNTLMServerExceptionList  = "BlockNTLMServerExceptionList"
-	AllowNullSessionFallback         = "allownullsessionfallback"
-	RestrictNTLMGPOPrefix            = "Network security: Restrict NTLM: "
-	restrictNTLMOutgoingDisplay      = RestrictNTLMGPOPrefix + "Outgoing NTLM traffic to remote servers"
-	restrictNTLMExceptionsDisplay    = RestrictNTLMGPOPrefix + "Add remote server exceptions for NTLM authentication"
-	restrictNTLMIncomingDisplay      = RestrictNTLMGPOPrefix + "Incoming NTLM traffic"
-	restrictNTLMAuditIncomingDisplay = RestrictNTLMGPOPrefix + "Audit Incoming NTLM Traffic"
-	restrictNTLMDomainDisplay        = RestrictNTLMGPOPrefix + "NTLM authentication in this domain"
-	restrictNTLMAuditDomainDisplay   = RestrictNTLMGPOPrefix + "Audit NTLM authentication in this domain"
-	restrictNTLMDCExceptionsDisplay  = RestrictNTLMGPOPrefix + "Add server exceptions in this domain"
+	RestrictSendingNTLMTraffic      = "RestrictSendingNTLMTraffic"
+	ClientAllowedNTLMServers        = "ClientAllowedNTLMServers"
+	RestrictReceivingNTLMTraffic    = "RestrictReceivingNTLMTraffic"
+	AuditReceivingNTLMTraffic       = "AuditReceivingNTLMTraffic"
+	RestrictNTLMInDomain            = "RestrictNTLMInDomain"
+	AuditNTLMInDomain               = "AuditNTLMInDomain"
+	DCAllowedNTLMServers            = "DCAllowedNTLMServers"
+	LmCompatibilityLevel            = "LmCompatibilityLevel"
+	NtlmMinClientSec                = "NtlmMinClientSec"
+	NtlmMinServerSec                = "NtlmMinServerSec"
+	UseMachineID                    = "UseMachineId"
+	ForceGuest                      = "ForceGuest"
+	TryIPSPN                        = "TryIPSPN"
+	SMBClientRequireSigning         = "SMBClientRequireSecuritySignature"
+	SMBClientEnableSigning          = "SMBClientEnableSecuritySignature"
+	SMBServerRequireSigning         = "SMBServerRequireSecuritySignature"
+	SMBServerEnableSigning          = "SMBServerEnableSecuritySignature"
+	SmbServerNameHardeningLevel     = "SmbServerNameHardeningLevel"
+	SMBBlockNTLM                    = "BlockNTLM"
+	SMBBlockNTLMServerExceptionList = "BlockNTLMServerExceptionList"
+	// The same two values under LanmanWorkstation\Parameters: the SMB
+	// client's local configuration; the policy key wins when present.
+	SMBBlockNTLMLocal                    = "BlockNTLMLocal"
+	SMBBlockNTLMServerExceptionListLocal = "BlockNTLMServerExceptionListLocal"
+	AllowNullSessionFallback             = "allownullsessionfallback"
+	RestrictNTLMGPOPrefix                = "Network security: Restrict NTLM: "
+	restrictNTLMOutgoingDisplay          = RestrictNTLMGPOPrefix + "Outgoing NTLM traffic to remote servers"
+	restrictNTLMExceptionsDisplay        = RestrictNTLMGPOPrefix + "Add remote server exceptions for NTLM authentication"
+	restrictNTLMIncomingDisplay          = RestrictNTLMGPOPrefix + "Incoming NTLM traffic"
+	restrictNTLMAuditIncomingDisplay     = RestrictNTLMGPOPrefix + "Audit Incoming NTLM Traffic"
+	restrictNTLMDomainDisplay            = RestrictNTLMGPOPrefix + "NTLM authentication in this domain"
+	restrictNTLMAuditDomainDisplay       = RestrictNTLMGPOPrefix + "Audit NTLM authentication in this domain"
+	restrictNTLMDCExceptionsDisplay      = RestrictNTLMGPOPrefix + "Add server exceptions in this domain"
 )
 
 // Settings is the catalogue, in the order reports list them.
@@ -85,6 +92,8 @@ var Settings = []Setting{
 	{SmbServerNameHardeningLevel, KeyLanmanSrvPar, "SmbServerNameHardeningLevel", RegDWORD, "Microsoft network server: Server SPN target name validation level", secOpts, false},
 	{SMBBlockNTLM, KeyLanmanWksPol, "BlockNTLM", RegDWORD, "Block NTLM (LM, NTLM, NTLMv2)", lanmanWksADM, false},
 	{SMBBlockNTLMServerExceptionList, KeyLanmanWksPol, "BlockNTLMServerExceptionList", RegMultiSZ, "Block NTLM Server Exception List", lanmanWksADM, false},
+	{SMBBlockNTLMLocal, KeyLanmanWksPar, "BlockNTLM", RegDWORD, "SMB client local configuration BlockNTLM (Set-SmbClientConfiguration -BlockNTLM)", smbLocalConfig, false},
+	{SMBBlockNTLMServerExceptionListLocal, KeyLanmanWksPar, "BlockNTLMServerExceptionList", RegMultiSZ, "SMB client local configuration BlockNTLMServerExceptionList", smbLocalConfig, false},
 }
 
 // SettingByID returns the catalogue entry for id, or nil.

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf16"
+
+	"github.com/ntlmscan/ntlmscan/scanner/facts"
 )
 
 // execResult is what a simulated process printed and its exit code.
@@ -46,7 +48,7 @@ type executor struct {
 // psProgressPrefix is what masterzen's Powershell() prepends to every script.
 const psProgressPrefix = "$ProgressPreference = 'SilentlyContinue';"
 
-// bootstrapToken marks ntlmscan's collection bootstrap (COLLECTION.md).
+// bootstrapToken marks a script meant to be ntlmscan's bootstrap.
 const bootstrapToken = "NTLMSCAN-BOOTSTRAP"
 
 // start runs a command line. A program that reads stdin before it can
@@ -377,8 +379,14 @@ func decodeUTF16LE(b []byte) string {
 // psScript runs a script given on the command line.
 func (x *executor) psScript(script string) (execResult, func([]byte) execResult) {
 	script = strings.TrimPrefix(strings.TrimLeft(script, "\ufeff"), psProgressPrefix)
-	if strings.Contains(script, bootstrapToken) {
+	if script == facts.Bootstrap {
 		return execResult{}, func(stdin []byte) execResult { return x.collect(stdin) }
+	}
+	if strings.Contains(script, bootstrapToken) {
+		// Not the contract's bootstrap: the simulator cannot run it and
+		// says so rather than answering as if it had.
+		return x.psFail(fmt.Sprintf("winrmtest runs only the contract's ntlmscan bootstrap (scanner/facts/bootstrap.ps1); the -EncodedCommand script differs from it at line %d",
+			firstDifference(script, facts.Bootstrap)), 1), nil
 	}
 	return x.runPS(script, nil), nil
 }

@@ -1,6 +1,8 @@
 package winrmtest
 
 import (
+	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -8,6 +10,8 @@ import (
 
 	"github.com/masterzen/winrm"
 	"gopkg.in/yaml.v3"
+
+	"github.com/ntlmscan/ntlmscan/scanner/facts"
 )
 
 // envelopeSeeds are real requests: pypsrp's recorded ones and masterzen's own.
@@ -167,6 +171,47 @@ func FuzzCommandLine(f *testing.F) {
 				res = onStdin([]byte(line))
 			}
 			_ = strings.ToValidUTF8(res.stdout+res.stderr, "")
+		}
+	})
+}
+
+// FuzzCollectorRequest: whatever request text the collector receives, the
+// simulator either answers a document the scanner's contract decodes, or
+// fails the way the script does: a message and a line of collect.ps1.
+func FuzzCollectorRequest(f *testing.F) {
+	lab, err := LoadLab("../../../examples/lab.yaml")
+	if err != nil {
+		f.Fatal(err)
+	}
+	h := lab.HostByName("CORE01")
+	hs := &hostServer{h: h, srv: &Server{lab: lab}}
+	for _, seed := range []string{
+		`{"schema":2}`,
+		`{"schema":2,"registry":[{"key":"HKLM\\SYSTEM\\CurrentControlSet\\Control\\Lsa","name":"LmCompatibilityLevel"}],"services":["RapidRecoveryCore"],"smbClientConfig":true,"probes":[{"target":"agent01.corp.example","ports":[445,8006]}],"probeTimeoutMs":100}`,
+		`{"schema":"2","registry":{"key":1,"name":[1,2]},"services":[null,{"a":1}],"probes":[{"target":null,"ports":["7", 1e3, -1, 99999, true]}]}`,
+		`[]`, `null`, `{registry:`, `{"schema":2,"probes":[{"target":"x","ports":[[1]]}]}`, `{"SCHEMA":2.0}`,
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, req string) {
+		resp, err := hs.runCollector(req)
+		if err != nil {
+			var pf *psFailure
+			if !errors.As(err, &pf) || pf.line <= 0 || pf.msg == "" {
+				t.Fatalf("failure without a script line: %#v", err)
+			}
+			return
+		}
+		body, err := json.Marshal(resp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := facts.DecodeResponse(body); err != nil {
+			// Only an entry without key or name may fail the contract:
+			// the script echoes what it was asked.
+			if !strings.Contains(err.Error(), "no key or name") {
+				t.Fatalf("answer does not decode: %v\n%s", err, body)
+			}
 		}
 	})
 }

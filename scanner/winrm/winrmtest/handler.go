@@ -252,6 +252,12 @@ func (rq *request) ntlm(scheme, token string, body []byte) {
 			rq.unauthorized()
 			return
 		}
+		if reason := rq.hs.winrmAccessDenied(acct); reason != "" {
+			rq.call.AuthError = reason
+			rq.call.User = acct.String()
+			rq.unauthorized()
+			return
+		}
 		rq.cs.mu.Lock()
 		rq.cs.session, rq.cs.acct = sess, acct
 		rq.cs.mu.Unlock()
@@ -356,6 +362,11 @@ func (rq *request) basic(body []byte) {
 		return
 	case !acct.local():
 		rq.call.AuthError = "Basic authentication accepts local accounts only"
+		rq.unauthorized()
+		return
+	}
+	if reason := rq.hs.winrmAccessDenied(acct); reason != "" {
+		rq.call.AuthError = reason
 		rq.unauthorized()
 		return
 	}

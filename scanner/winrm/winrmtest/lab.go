@@ -44,26 +44,35 @@ type User struct {
 // Host is one simulated Windows machine (or, without WinRM, a described
 // device such as a NAS that only exists as a probe target).
 type Host struct {
-	Name             string `yaml:"name"`      // NetBIOS computer name
-	FQDN             string `yaml:"fqdn"`      // default name.domain (members) or name (workgroup)
-	Address          string `yaml:"address"`   // loopback address in 127.0.0.0/8
-	Domain           string `yaml:"domain"`    // DNS name of a lab domain; empty = workgroup
-	Workgroup        string `yaml:"workgroup"` // workgroup name when not joined; default WORKGROUP
-	DomainController bool   `yaml:"domainController"`
+	Name    string `yaml:"name"`    // NetBIOS computer name
+	FQDN    string `yaml:"fqdn"`    // default name.domain (members) or name (workgroup)
+	Address string `yaml:"address"` // loopback address in 127.0.0.0/8
+	// DNSAddresses is what the host's names resolve to on the lab network,
+	// in DNS order (IPv4 and IPv6); default [Address]. Only the collector's
+	// emulated probes use them: nothing listens on them.
+	DNSAddresses     []string `yaml:"dnsAddresses"`
+	Domain           string   `yaml:"domain"`    // DNS name of a lab domain; empty = workgroup
+	Workgroup        string   `yaml:"workgroup"` // workgroup name when not joined; default WORKGROUP
+	DomainController bool     `yaml:"domainController"`
 	// DomainRole overrides Win32_ComputerSystem.DomainRole (0..5); by
 	// default the first DC of a domain is the PDC (5), later DCs are 4,
 	// members 3 (servers) or 1 (workstations), workgroup hosts 2 or 0.
-	DomainRole *int            `yaml:"domainRole"`
-	OS         OS              `yaml:"os"`
-	Users      []User          `yaml:"users"` // local accounts
-	WinRM      WinRM           `yaml:"winrm"`
-	Registry   []RegistryEntry `yaml:"registry"`
-	Services   []Service       `yaml:"services"`
-	Listens    []int           `yaml:"listens"` // TCP ports (WinRM ports served are added)
-	SMBClient  *SMBClient      `yaml:"smbClient"`
-	NTLMEvents []NTLMEvent     `yaml:"ntlmEvents"`
-	Faults     Faults          `yaml:"faults"`
-	Line       int             `yaml:"-"`
+	DomainRole *int   `yaml:"domainRole"`
+	OS         OS     `yaml:"os"`
+	Users      []User `yaml:"users"` // local accounts
+	// Administrators and RemoteManagementUsers are the local groups WinRM's
+	// RootSDDL grants ("user", "HOST\user", "DOMAIN\user"). When both are
+	// unset every account that logs on is authorized (authz.go).
+	Administrators        []string        `yaml:"administrators"`
+	RemoteManagementUsers []string        `yaml:"remoteManagementUsers"`
+	WinRM                 WinRM           `yaml:"winrm"`
+	Registry              []RegistryEntry `yaml:"registry"`
+	Services              []Service       `yaml:"services"`
+	Listens               []int           `yaml:"listens"` // TCP ports (WinRM ports served are added)
+	SMBClient             *SMBClient      `yaml:"smbClient"`
+	NTLMEvents            []NTLMEvent     `yaml:"ntlmEvents"`
+	Faults                Faults          `yaml:"faults"`
+	Line                  int             `yaml:"-"`
 
 	domain *Domain // resolved by Validate
 	role   int
@@ -94,6 +103,13 @@ type WinRM struct {
 	// is false: 401 (Windows Server 2012 R2) or 500 (2016 and later).
 	// Default: by OS build.
 	RejectUnencrypted int `yaml:"rejectUnencrypted"`
+	// AllowRemoteShellAccess=false refuses every new shell (the policy
+	// value under HKLM\SOFTWARE\Policies\Microsoft\Windows\WinRM\Service\WinRS
+	// wins when set).
+	AllowRemoteShellAccess *bool `yaml:"allowRemoteShellAccess"`
+	// ShellDeniedTo lists accounts the shell's SDDL does not grant although
+	// they pass the RootSDDL: Create answers "Access is denied.".
+	ShellDeniedTo []string `yaml:"shellDeniedTo"`
 	// Quotas (winrm/config/Service and winrm/config/Winrs).
 	MaxShellsPerUser               int `yaml:"maxShellsPerUser"`               // default 30
 	MaxConcurrentOperationsPerUser int `yaml:"maxConcurrentOperationsPerUser"` // default 1500
@@ -153,6 +169,9 @@ type SMBClient struct {
 	RequireSecuritySignature *bool  `yaml:"requireSecuritySignature"`
 	EnableSecuritySignature  *bool  `yaml:"enableSecuritySignature"`
 	Error                    string `yaml:"error"`
+	// BlockNTLMServerExceptionList is the cmdlet's property, for an SMB
+	// client that reports one (nil: the property does not exist).
+	BlockNTLMServerExceptionList []string `yaml:"blockNTLMServerExceptionList"`
 }
 
 // NTLMEvent is one event of Microsoft-Windows-NTLM/Operational (4001-4006,
@@ -174,7 +193,10 @@ type Cut struct {
 	From  string `yaml:"from"` // host name
 	To    string `yaml:"to"`   // host name
 	Ports []int  `yaml:"ports"`
-	Line  int    `yaml:"-"`
+	// Addresses limits the cut to these addresses of To (default: all),
+	// e.g. a firewall that drops only IPv6.
+	Addresses []string `yaml:"addresses"`
+	Line      int      `yaml:"-"`
 }
 
 // Faults are knobs that make a host misbehave. They can also be changed on

@@ -62,7 +62,7 @@ func TestDemoLab(t *testing.T) {
 	if nas := host("NAS01"); nas.ServesWinRM() || !nas.listensOn(445) || nas.listensOn(5985) {
 		t.Error("NAS01 must have no WinRM and listen on 445 only")
 	}
-	if !lab.cut(core02, host("AGENT06"), 8006) || lab.cut(core01, host("AGENT06"), 8006) {
+	if !lab.cut(core02, host("AGENT06"), host("AGENT06").Address, 8006) || lab.cut(core01, host("AGENT06"), host("AGENT06").Address, 8006) {
 		t.Error("network cut CORE02 -> AGENT06 missing or too wide")
 	}
 	if dc := host("DC01"); dc.role != facts.RolePrimaryDC || host("DC02").role != facts.RoleBackupDC {

@@ -182,6 +182,12 @@ func (hs *hostServer) userOperations(owner string) (shells, ops int) {
 }
 
 func (hs *hostServer) create(rq *request, env *envelope, acct account, faults *Faults) result {
+	switch {
+	case !hs.h.remoteShellAllowed():
+		return hs.fault(rq, env, faultShellAccessDisabled())
+	case hs.h.shellAccessDenied(acct):
+		return hs.fault(rq, env, faultAccessDenied())
+	}
 	now := time.Now()
 	hs.mu.Lock()
 	hs.expireIdle(now)

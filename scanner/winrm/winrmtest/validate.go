@@ -5,6 +5,7 @@ import (
 	"math"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -159,6 +160,7 @@ func (v *validator) hosts() {
 		}
 
 		v.address(h, where, addrs)
+		v.accountLists(h, where)
 		v.membership(h, where, pdcSeen)
 		if h.FQDN == "" && h.Name != "" {
 			h.FQDN = strings.ToLower(h.Name)
@@ -214,6 +216,25 @@ func (v *validator) address(h *Host, where string, addrs map[netip.Addr]*Host) {
 		return
 	}
 	addrs[a] = h
+	v.dnsAddresses(h, where)
+}
+
+// dnsAddresses checks what the host's names resolve to (IPv4 or IPv6,
+// each once) and stores them in canonical form.
+func (v *validator) dnsAddresses(h *Host, where string) {
+	seen := map[netip.Addr]bool{}
+	for i, s := range h.DNSAddresses {
+		a, err := netip.ParseAddr(strings.TrimSpace(s))
+		if err != nil {
+			v.errorf(h.Line, "%s: dnsAddresses entry %q is not an IP address", where, s)
+			continue
+		}
+		if seen[a] {
+			v.errorf(h.Line, "%s: dnsAddresses lists %s twice", where, a)
+		}
+		seen[a] = true
+		h.DNSAddresses[i] = a.String()
+	}
 }
 
 func (v *validator) membership(h *Host, where string, pdcSeen map[*Domain]bool) {
@@ -579,7 +600,34 @@ func (v *validator) cuts() {
 				v.errorf(c.Line, "network cut %d: from and to are the same host", i+1)
 			}
 			c.From, c.To = from.Name, to.Name
+			for k, s := range c.Addresses {
+				a, err := netip.ParseAddr(strings.TrimSpace(s))
+				if err != nil || !slices.Contains(to.dnsAddresses(), a.String()) {
+					v.errorf(c.Line, "network cut %d: address %q is not one of %s's addresses (%s)", i+1, s, to.Name, strings.Join(to.dnsAddresses(), ", "))
+					continue
+				}
+				c.Addresses[k] = a.String()
+			}
 		}
 		v.ports(c.Line, fmt.Sprintf("network cut %d: ports", i+1), c.Ports)
+	}
+}
+
+// accountLists checks the authorization lists: "user", "HOST\user" or
+// "DOMAIN\user", each a plausible account name.
+func (v *validator) accountLists(h *Host, where string) {
+	for _, l := range []struct {
+		key  string
+		list []string
+	}{{"administrators", h.Administrators}, {"remoteManagementUsers", h.RemoteManagementUsers}, {"winrm.shellDeniedTo", h.WinRM.ShellDeniedTo}} {
+		for _, e := range l.list {
+			_, user, ok := strings.Cut(strings.TrimSpace(e), `\`)
+			if !ok {
+				user = strings.TrimSpace(e)
+			}
+			if user == "" || strings.Contains(user, `\`) || !userRE.MatchString(user) {
+				v.errorf(h.Line, "%s: %s entry %q is not an account (user, HOST\\user or DOMAIN\\user)", where, l.key, e)
+			}
+		}
 	}
 }

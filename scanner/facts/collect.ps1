@@ -1,4 +1,4 @@
-# NTLMSCAN-COLLECTOR schema 1
+# NTLMSCAN-COLLECTOR schema 2
 #
 # ntlmscan's collector, for Windows PowerShell 3.0 and later (Windows Server
 # 2012 R2 ships 4.0, so objects are made with New-Object, never with PowerShell
@@ -17,7 +17,7 @@ param([Parameter(Mandatory = $true)][string]$RequestJson)
 
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
-$SchemaVersion = 1
+$SchemaVersion = 2
 # Windows PowerShell's extended type data for System.Array makes ConvertTo-Json
 # write some arrays as {"value":[...],"Count":n}; without it arrays stay arrays.
 Remove-TypeData -TypeName System.Array -ErrorAction SilentlyContinue
@@ -149,6 +149,13 @@ if ($request.smbClientConfig) {
             $smbClient.available = $true
             # BlockNTLM exists only on Windows 11 24H2 / Server 2025 and later.
             if ($cfg.PSObject.Properties['BlockNTLM']) { $smbClient.blockNTLM = [bool]$cfg.BlockNTLM }
+            # Whether any build shows the exception list here is UNCONFIRMED;
+            # the registry values are read as well (request.registry).
+            if ($cfg.PSObject.Properties['BlockNTLMServerExceptionList']) {
+                $list = $cfg.BlockNTLMServerExceptionList
+                if ($null -eq $list) { $smbClient.blockNTLMServerExceptionList = @() }
+                else { $smbClient.blockNTLMServerExceptionList = @([string[]]$list) }
+            }
             if ($cfg.PSObject.Properties['RequireSecuritySignature']) { $smbClient.requireSecuritySignature = [bool]$cfg.RequireSecuritySignature }
             if ($cfg.PSObject.Properties['EnableSecuritySignature']) { $smbClient.enableSecuritySignature = [bool]$cfg.EnableSecuritySignature }
         } catch { $smbClient.error = [string]$_.Exception.Message }
@@ -156,8 +163,9 @@ if ($request.smbClientConfig) {
 }
 
 # --- reachability probes ----------------------------------------------------
-# All DNS lookups start at once, then all TCP connects start at once, each
-# phase bounded by one deadline, so N probes cost about two timeouts in total.
+# All DNS lookups start at once, then a TCP connect to every port of every
+# resolved address (IPv4 and IPv6) starts at once, each phase bounded by one
+# deadline, so N probes cost about two timeouts in total.
 function Get-SocketErrorText($Problem) {
     $e = $Problem
     while ($null -ne $e -and -not ($e -is [System.Net.Sockets.SocketException])) { $e = $e.InnerException }
@@ -178,7 +186,7 @@ if ($probeList.Count -gt 0) {
     $work = (New-Object 'System.Collections.Generic.List[object]')
     foreach ($p in $probeList) {
         $result = [ordered]@{ target = [string]$p.target; addresses = @(); ports = (New-Object 'System.Collections.Generic.List[object]') }
-        $job = @{ result = $result; lookup = $null; address = $null; ports = @($p.ports) }
+        $job = @{ result = $result; lookup = $null; addrs = @(); byAddress = $null; ports = @($p.ports) }
         try { $job.lookup = [System.Net.Dns]::BeginGetHostAddresses([string]$p.target, $null, $null) }
         catch { $result.dnsError = Get-SocketErrorText $_.Exception }
         $work.Add($job)
@@ -190,25 +198,27 @@ if ($probeList.Count -gt 0) {
         $left = [int][Math]::Max(0, ($dnsDeadline - [DateTime]::UtcNow).TotalMilliseconds)
         if (-not $job.lookup.AsyncWaitHandle.WaitOne($left)) { $job.result.dnsError = 'timeout'; continue }
         try {
-            $addrs = @([System.Net.Dns]::EndGetHostAddresses($job.lookup))
-            $job.result.addresses = @($addrs | ForEach-Object { $_.IPAddressToString })
-            $v4 = @($addrs | Where-Object { $_.AddressFamily -eq [System.Net.Sockets.AddressFamily]::InterNetwork })
-            if ($v4.Count -gt 0) { $job.address = $v4[0] } elseif ($addrs.Count -gt 0) { $job.address = $addrs[0] }
-            else { $job.result.dnsError = 'no address' }
+            $job.addrs = @([System.Net.Dns]::EndGetHostAddresses($job.lookup))
+            $job.result.addresses = @($job.addrs | ForEach-Object { $_.IPAddressToString })
+            if ($job.addrs.Count -eq 0) { $job.result.dnsError = 'no address' }
         } catch { $job.result.dnsError = Get-SocketErrorText $_.Exception }
     }
     $attempts = (New-Object 'System.Collections.Generic.List[object]')
     $clock = [System.Diagnostics.Stopwatch]::StartNew()
     foreach ($job in $work) {
-        foreach ($port in $job.ports) {
-            $pr = [ordered]@{ port = [int]$port; open = $false; elapsedMs = 0 }
-            $job.result.ports.Add($pr)
-            if ($null -eq $job.address) { $pr.error = 'dns'; continue }
-            try {
-                $client = New-Object -TypeName System.Net.Sockets.TcpClient -ArgumentList @($job.address.AddressFamily)
-                $async = $client.BeginConnect($job.address, [int]$port, $null, $null)
-                $attempts.Add(@{ port = $pr; client = $client; async = $async; started = $clock.ElapsedMilliseconds })
-            } catch { $pr.error = Get-SocketErrorText $_.Exception }
+        $job.byAddress = (New-Object 'System.Collections.Generic.List[object]')
+        foreach ($addr in $job.addrs) {
+            $ar = [ordered]@{ address = $addr.IPAddressToString; ports = (New-Object 'System.Collections.Generic.List[object]') }
+            $job.byAddress.Add($ar)
+            foreach ($port in $job.ports) {
+                $pr = [ordered]@{ port = [int]$port; open = $false; elapsedMs = 0 }
+                $ar.ports.Add($pr)
+                try {
+                    $client = New-Object -TypeName System.Net.Sockets.TcpClient -ArgumentList @($addr.AddressFamily)
+                    $async = $client.BeginConnect($addr, [int]$port, $null, $null)
+                    $attempts.Add(@{ port = $pr; client = $client; async = $async; started = $clock.ElapsedMilliseconds })
+                } catch { $pr.error = Get-SocketErrorText $_.Exception }
+            }
         }
     }
     # Poll rather than WaitAny: the console thread is STA and WaitAny takes at
@@ -231,7 +241,28 @@ if ($probeList.Count -gt 0) {
         $attempts = $still
         if ($attempts.Count -gt 0) { Start-Sleep -Milliseconds 10 }
     }
-    foreach ($job in $work) { $job.result.ports = $job.result.ports.ToArray() }
+    # What the Core gets connecting by name: it tries the addresses in DNS
+    # order, so a port is open when any address answers, else it fails with
+    # the first address's error.
+    foreach ($job in $work) {
+        foreach ($port in $job.ports) {
+            $pr = [ordered]@{ port = [int]$port; open = $false; elapsedMs = 0 }
+            $first = $null; $hit = $null
+            foreach ($ar in $job.byAddress) {
+                foreach ($x in $ar.ports) {
+                    if ($x.port -ne $pr.port) { continue }
+                    if ($null -eq $first) { $first = $x }
+                    if ($x.open -and $null -eq $hit) { $hit = $x }
+                }
+            }
+            if ($null -ne $hit) { $pr.open = $true; $pr.elapsedMs = $hit.elapsedMs }
+            elseif ($null -ne $first) { $pr.elapsedMs = $first.elapsedMs; if ($first.Contains('error')) { $pr.error = $first.error } }
+            else { $pr.error = 'dns' }
+            $job.result.ports.Add($pr)
+        }
+        $job.result.ports = $job.result.ports.ToArray()
+        $job.result.byAddress = @($job.byAddress | ForEach-Object { [ordered]@{ address = $_.address; ports = $_.ports.ToArray() } })
+    }
 }
 
 # --- answer -----------------------------------------------------------------
@@ -244,7 +275,7 @@ $response = [ordered]@{
     errors = $stepErrors.ToArray()
 }
 if ($null -ne $smbClient) { $response.smbClient = $smbClient }
-$json = ConvertTo-Json -InputObject $response -Depth 6 -Compress
+$json = ConvertTo-Json -InputObject $response -Depth 8 -Compress
 # Escape everything outside ASCII so the console code page cannot garble it.
 $json = [regex]::Replace($json, '[^\x00-\x7F]', { param($m) '\u{0:x4}' -f [int][char]$m.Value })
 [Console]::Out.Write("`r`n" + $BeginMarker + "`r`n" + $json + "`r`n" + $EndMarker + "`r`n")
