@@ -10,18 +10,18 @@ import (
 	"testing"
 )
 
-// pscheck runs tools/pscheck (tree-sitter-powershell) on files. It skips
+// pscheck runs .ci/pscheck (tree-sitter-powershell) on files. It skips
 // when node or the npm packages are missing, unless
 // NTLMSCAN_REQUIRE_INTEGRATION=1 (CI), where that is a failure.
 func pscheck(t *testing.T, files ...string) (out string, exit int) {
 	t.Helper()
-	dir, err := filepath.Abs("../../tools/pscheck")
+	dir, err := filepath.Abs("../../.ci/pscheck")
 	if err != nil {
 		t.Fatal(err)
 	}
 	missing := func(what string) {
 		t.Helper()
-		msg := what + ": install it with `npm ci --prefix tools/pscheck` (.ci/run does)"
+		msg := what + ": install it with `npm ci --prefix .ci/pscheck` (.ci/run does)"
 		if os.Getenv("NTLMSCAN_REQUIRE_INTEGRATION") == "1" {
 			t.Fatal(msg)
 		}
@@ -33,7 +33,7 @@ func pscheck(t *testing.T, files ...string) (out string, exit int) {
 	}
 	for _, pkg := range []string{"web-tree-sitter", "tree-sitter-powershell"} {
 		if _, err := os.Stat(filepath.Join(dir, "node_modules", pkg, "package.json")); err != nil {
-			missing("npm package " + pkg + " is not installed in tools/pscheck")
+			missing("npm package " + pkg + " is not installed in .ci/pscheck")
 		}
 	}
 	cmd := exec.Command(node, append([]string{filepath.Join(dir, "check.cjs")}, files...)...)
