@@ -351,7 +351,11 @@ func (t *Transport) acquire() (c *conn, fresh bool, err error) {
 }
 
 // open dials and authenticates a new connection.
-func (t *Transport) open() (*conn, error) {
+func (t *Transport) open() (*conn, error) { return t.openConn(false) }
+
+func (t *Transport) openAgain() (*conn, error) { return t.openConn(true) }
+
+func (t *Transport) openConn(redialed bool) (*conn, error) {
 	c, err := t.dialConn(t.ctx)
 	if err != nil {
 		if t.ctx.Err() != nil {
@@ -369,6 +373,12 @@ func (t *Transport) open() (*conn, error) {
 	t.mu.Unlock()
 
 	prot, err := t.cfg.Auth.Authenticate(connExchanger{ctx: t.ctx, t: t, c: c}, t.tlsConfig != nil)
+	if errors.Is(err, errAuthRedial) && !redialed {
+		// Kerberos learnt the host's scheme from a 401 that closed the
+		// connection: authenticate on a new one (once).
+		t.forget(c)
+		return t.openAgain()
+	}
 	if err != nil {
 		t.forget(c)
 		return nil, err
