@@ -180,9 +180,13 @@ func (a *KerberosAuth) Authenticate(x Exchanger, secure bool) (Protector, error)
 	return s, nil
 }
 
-// errAuthRedial asks the transport to authenticate once more on a new
-// connection: the host closed the one the scheme was learnt on.
-var errAuthRedial = errors.New("authentication continues on a new connection")
+// ErrAuthRedial, returned by an Authenticator, asks the transport to
+// authenticate once more on a new connection (at most twice per
+// connection opened): Kerberos learnt the host's scheme from a 401 that
+// closed the connection, or auth: auto switched to NTLM.
+var ErrAuthRedial = errors.New("authentication continues on a new connection")
+
+var errAuthRedial = ErrAuthRedial
 
 // sealable: RFC 4121 wrap tokens with AES (what Windows uses since 2008).
 func sealable(etype int32) bool {

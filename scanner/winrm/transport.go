@@ -351,11 +351,9 @@ func (t *Transport) acquire() (c *conn, fresh bool, err error) {
 }
 
 // open dials and authenticates a new connection.
-func (t *Transport) open() (*conn, error) { return t.openConn(false) }
+func (t *Transport) open() (*conn, error) { return t.openConn(0) }
 
-func (t *Transport) openAgain() (*conn, error) { return t.openConn(true) }
-
-func (t *Transport) openConn(redialed bool) (*conn, error) {
+func (t *Transport) openConn(redials int) (*conn, error) {
 	c, err := t.dialConn(t.ctx)
 	if err != nil {
 		if t.ctx.Err() != nil {
@@ -373,11 +371,11 @@ func (t *Transport) openConn(redialed bool) (*conn, error) {
 	t.mu.Unlock()
 
 	prot, err := t.cfg.Auth.Authenticate(connExchanger{ctx: t.ctx, t: t, c: c}, t.tlsConfig != nil)
-	if errors.Is(err, errAuthRedial) && !redialed {
+	if errors.Is(err, errAuthRedial) && redials < 2 {
 		// Kerberos learnt the host's scheme from a 401 that closed the
 		// connection: authenticate on a new one (once).
 		t.forget(c)
-		return t.openAgain()
+		return t.openConn(redials + 1)
 	}
 	if err != nil {
 		t.forget(c)

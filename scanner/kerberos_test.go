@@ -1,0 +1,67 @@
+package scanner
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/ntlmscan/ntlmscan/inventory"
+	"github.com/ntlmscan/ntlmscan/scanner/facts"
+)
+
+// TestKerberosAuthModes scans the Kerberos lab (simulated KDC) with each
+// auth mode and checks the method actually used, the fallback rule of
+// auth: auto and the error classes.
+func TestKerberosAuthModes(t *testing.T) {
+	t.Setenv(passwordEnvD, domainPass)
+	t.Setenv("NTLMSCAN_TEST_LOCAL_PW", localPass)
+	srv := startLab(t, "lab-kerberos.yaml")
+	tests := []struct {
+		host      string
+		mode      inventory.AuthMode
+		wantAuth  string
+		wantClass facts.ErrorClass
+		wantNote  string
+		wantHint  string
+	}{
+		{"KONLY", inventory.AuthKerberos, "kerberos", "", "", ""},
+		{"KONLY", inventory.AuthAuto, "kerberos", "", "", ""},
+		{"KONLY", inventory.AuthNTLM, "", facts.ErrAuthMethod, "", "auth: kerberos"},
+		{"HARDENED", inventory.AuthAuto, "kerberos", "", "", ""},
+		{"HARDENED", inventory.AuthNTLM, "", facts.ErrAuthCredentials, "", ""},
+		{"NOSPN", inventory.AuthKerberos, "", facts.ErrKerberosSPN, "", "setspn -S HTTP/nospn.corp.example"},
+		{"NOSPN", inventory.AuthAuto, "ntlm", "", "spn-unknown", ""},
+		{"SKEWED", inventory.AuthAuto, "", facts.ErrKerberosClockSkew, "", "NTP"},
+		{"SKEWED", inventory.AuthKerberos, "", facts.ErrKerberosClockSkew, "", "NTP"},
+		{"WG", inventory.AuthAuto, "ntlm", "", "not in a domain", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.host+"/"+string(tt.mode), func(t *testing.T) {
+			f := newFleet(t, srv, tt.host)
+			h := f.host(tt.host)
+			h.WinRM.Auth = tt.mode
+			if tt.host != "WG" {
+				h.Domain = "corp.example"
+			} else {
+				f.useLocal("WG")
+			}
+			res := Run(context.Background(), f.inv, Options{Krb5Conf: srv.Krb5Conf(), Retries: -1})
+			r := res[0]
+			if tt.wantClass == "" && r.Error != nil {
+				t.Fatalf("error: %v", r.Error)
+			}
+			if tt.wantClass != "" && (r.Error == nil || r.Error.Class != tt.wantClass) {
+				t.Fatalf("got %+v, want class %s", r.Error, tt.wantClass)
+			}
+			if r.Auth != tt.wantAuth || !strings.Contains(r.AuthNote, tt.wantNote) {
+				t.Errorf("auth %q note %q, want %q note containing %q", r.Auth, r.AuthNote, tt.wantAuth, tt.wantNote)
+			}
+			if tt.wantHint != "" && !strings.Contains(r.Error.Hint, tt.wantHint) {
+				t.Errorf("hint %q, want it to mention %q", r.Error.Hint, tt.wantHint)
+			}
+			if r.Error != nil && strings.Contains(r.Error.Message+r.Error.Hint, domainPass) {
+				t.Fatal("the password leaked into the error")
+			}
+		})
+	}
+}
