@@ -23,6 +23,17 @@ type krbClient struct {
 	err error
 }
 
+// closeAll ends every client's TGT renewal (at the end of a scan).
+func (c *krbClients) closeAll() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, e := range c.m {
+		if e.kc != nil {
+			e.kc.Close()
+		}
+	}
+}
+
 // kerberosClient returns the credential's Kerberos client, made once.
 func (s *scan) kerberosClient(h *inventory.Host, c *inventory.Credential) (*winrm.KerberosClient, error) {
 	s.krb.mu.Lock()

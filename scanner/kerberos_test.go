@@ -5,8 +5,13 @@ import (
 	"strings"
 	"testing"
 
+	"path/filepath"
+
+	"go.uber.org/goleak"
+
 	"github.com/ntlmscan/ntlmscan/inventory"
 	"github.com/ntlmscan/ntlmscan/scanner/facts"
+	"github.com/ntlmscan/ntlmscan/scanner/winrm/winrmtest"
 )
 
 // TestKerberosAuthModes scans the Kerberos lab (simulated KDC) with each
@@ -15,7 +20,20 @@ import (
 func TestKerberosAuthModes(t *testing.T) {
 	t.Setenv(passwordEnvD, domainPass)
 	t.Setenv("NTLMSCAN_TEST_LOCAL_PW", localPass)
-	srv := startLab(t, "lab-kerberos.yaml")
+	leaks := goleak.IgnoreCurrent()
+	lab, err := winrmtest.LoadLab(filepath.Join("testdata", "lab-kerberos.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := winrmtest.NewServer(lab, winrmtest.WithEphemeralPorts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		// No gokrb5 TGT-renewal goroutine or connection outlives a scan.
+		srv.Close()
+		goleak.VerifyNone(t, leaks)
+	}()
 	tests := []struct {
 		host      string
 		mode      inventory.AuthMode

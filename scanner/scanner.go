@@ -133,6 +133,7 @@ func Run(ctx context.Context, inv *inventory.Inventory, opts Options) []facts.Ho
 		authOK:    map[*inventory.Credential]int{},
 		caFiles:   map[string]caFile{},
 	}
+	defer s.krb.closeAll()
 	results := make([]facts.HostResult, len(inv.Hosts))
 	started := make([]bool, len(inv.Hosts))
 	total := 0

@@ -241,7 +241,12 @@ func parseGSSToken(b []byte) (tokID, msg []byte, err error) {
 }
 
 // krbErrorFromToken maps a KRB-ERROR the host sent in its 401.
-func krbErrorFromToken(b64, spn string) *KerberosError {
+func krbErrorFromToken(b64, spn string) (ke *KerberosError) {
+	defer func() {
+		if recover() != nil { // hostile ASN.1 must not crash the scan
+			ke = nil
+		}
+	}()
 	raw, err := base64.StdEncoding.DecodeString(b64)
 	if err != nil {
 		return nil
@@ -250,16 +255,16 @@ func krbErrorFromToken(b64, spn string) *KerberosError {
 	if err != nil || !bytes.Equal(id, tokKRBError) {
 		return nil
 	}
-	var ke messages.KRBError
-	if err := ke.Unmarshal(msg); err != nil {
+	var kerr messages.KRBError
+	if err := kerr.Unmarshal(msg); err != nil {
 		return nil
 	}
-	e := &KerberosError{Stage: "host", SPN: spn, Code: ke.ErrorCode}
-	switch ke.ErrorCode {
+	e := &KerberosError{Stage: "host", SPN: spn, Code: kerr.ErrorCode}
+	switch kerr.ErrorCode {
 	case errorcode.KRB_AP_ERR_SKEW:
 		e.Kind = KrbClockSkew
 		e.Detail = fmt.Sprintf("the host's clock and this machine's differ by more than the allowed skew (host time %s); synchronise the clocks (NTP)",
-			ke.STime.UTC().Format(time.RFC3339))
+			kerr.STime.UTC().Format(time.RFC3339))
 	case errorcode.KRB_AP_ERR_MODIFIED, errorcode.KRB_AP_ERR_BADKEYVER, errorcode.KRB_AP_ERR_NOKEY:
 		e.Kind = KrbRefused
 		e.Detail = "the host cannot decrypt the ticket: the SPN is registered on another account, or the host's keys changed (duplicate SPN, stale keytab)"
@@ -278,7 +283,12 @@ func krbErrorFromToken(b64, spn string) *KerberosError {
 
 // verifyAPRep checks the host's AP-REP: it must decrypt with the ticket's
 // session key and echo our authenticator's time (RFC 4120 3.2.5).
-func verifyAPRep(b64 string, key types.EncryptionKey, auth types.Authenticator) (*messages.EncAPRepPart, error) {
+func verifyAPRep(b64 string, key types.EncryptionKey, auth types.Authenticator) (part *messages.EncAPRepPart, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			part, err = nil, fmt.Errorf("malformed AP-REP")
+		}
+	}()
 	raw, err := base64.StdEncoding.DecodeString(b64)
 	if err != nil {
 		return nil, fmt.Errorf("the host's Kerberos answer is not base64")
@@ -298,12 +308,12 @@ func verifyAPRep(b64 string, key types.EncryptionKey, auth types.Authenticator) 
 	if err != nil {
 		return nil, fmt.Errorf("the AP-REP does not decrypt with the session key: the answer is not from the host the ticket is for")
 	}
-	var part messages.EncAPRepPart
-	if err := part.Unmarshal(plain); err != nil {
+	var p messages.EncAPRepPart
+	if err := p.Unmarshal(plain); err != nil {
 		return nil, fmt.Errorf("malformed AP-REP content: %v", cleanErr(err))
 	}
-	if !part.CTime.Equal(auth.CTime.Truncate(time.Second)) || part.Cusec != auth.Cusec {
+	if !p.CTime.Equal(auth.CTime.Truncate(time.Second)) || p.Cusec != auth.Cusec {
 		return nil, fmt.Errorf("the AP-REP does not echo our authenticator's time (replayed answer)")
 	}
-	return &part, nil
+	return &p, nil
 }

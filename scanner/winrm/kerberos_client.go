@@ -211,6 +211,15 @@ func loadKrb5Config(text string) (*config.Config, error) {
 	return nil, &KerberosError{Kind: KrbConfig, Stage: "local", Detail: fmt.Sprintf("no krb5.conf (looked at %s); set KRB5_CONFIG to a krb5.conf naming your realm's KDCs", strings.Join(paths, ", "))}
 }
 
+// Close forgets the tickets and stops gokrb5's TGT renewal goroutine.
+func (k *KerberosClient) Close() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.cl != nil {
+		k.cl.Destroy()
+	}
+}
+
 // Principal names the identity for logs (no secret).
 func (k *KerberosClient) Principal() string { return k.user + "@" + k.realm }
 

@@ -97,6 +97,7 @@ func TestKerberosMITKDC(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			defer kc.Close()
 			if err := mitRun(t, srv, kc, "KONLY"); err != nil {
 				t.Fatal(err)
 			}
@@ -109,6 +110,7 @@ func TestKerberosMITKDC(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		defer kc.Close()
 		if err := mitRun(t, srv, kc, "KONLY"); err != nil {
 			t.Fatal(err)
 		}
@@ -142,6 +144,7 @@ func TestKerberosMITErrors(t *testing.T) {
 			tt.cred.Config = kdc.Conf()
 			kc, err := winrm.NewKerberosClient(tt.cred)
 			if err == nil {
+				defer kc.Close()
 				err = mitRun(t, srv, kc, tt.host)
 			}
 			var ke *winrm.KerberosError

@@ -3,6 +3,7 @@ package winrm_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -35,6 +36,7 @@ func labKerberosClient(t testing.TB, srv *winrmtest.Server, password string) *wi
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(kc.Close)
 	return kc
 }
 
@@ -130,5 +132,42 @@ func TestKerberosKDCUnreachable(t *testing.T) {
 	var ke *winrm.KerberosError
 	if !errors.As(err, &ke) || ke.Kind != winrm.KrbKDCUnreachable || !ke.Fallback() {
 		t.Fatalf("got %v, want kdc-unreachable", err)
+	}
+}
+
+// fakeHost answers the Kerberos handshake with canned replies.
+type fakeHost struct{ replies []*winrm.Response }
+
+func (f *fakeHost) Exchange(_ http.Header, _ []byte) (*winrm.Response, error) {
+	r := f.replies[0]
+	f.replies = f.replies[1:]
+	return r, nil
+}
+
+// TestKerberosMutualAuth: a host that accepts the ticket but cannot prove
+// it holds the service key (no AP-REP, or one under another key) is refused.
+func TestKerberosMutualAuth(t *testing.T) {
+	srv := startKerberosLab(t)
+	kc := labKerberosClient(t, srv, "Test-Only-Scan-1!")
+	offer := &winrm.Response{Status: 401, Header: http.Header{"Www-Authenticate": {"Negotiate", "Kerberos"}}}
+	// A KRB5 GSS AP-REP token whose enc-part is garbage for our session key.
+	bogus := "YIGaBgkqhkiG9xIBAgICAG+BijCBh6ADAgEFoQMCAQ+iezB5oAMCARKicgRw" + strings.Repeat("A", 148)
+	tests := []struct {
+		name   string
+		header http.Header
+	}{
+		{"no AP-REP", http.Header{}},
+		{"AP-REP under another key", http.Header{"Www-Authenticate": {"Negotiate " + bogus}}},
+		{"not a GSS token", http.Header{"Www-Authenticate": {"Negotiate TlRMTVNTUAACAAAA"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			x := &fakeHost{replies: []*winrm.Response{offer, {Status: 200, Header: tt.header}}}
+			_, err := winrm.NewKerberos(kc, "HTTP/konly.corp.example").Authenticate(x, false)
+			var ke *winrm.KerberosError
+			if !errors.As(err, &ke) || ke.Kind != winrm.KrbMutual {
+				t.Fatalf("got %v, want mutual-auth-failed", err)
+			}
+		})
 	}
 }

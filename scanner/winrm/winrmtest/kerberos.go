@@ -210,8 +210,12 @@ func (rq *request) krbRefuse(scheme string, apReq messages.APReq, now time.Time,
 	rq.status(http.StatusUnauthorized)
 }
 
-func parseAPReq(raw []byte) (messages.APReq, error) {
-	var ap messages.APReq
+func parseAPReq(raw []byte) (ap messages.APReq, err error) {
+	defer func() {
+		if recover() != nil {
+			err = errors.New("malformed AP-REQ")
+		}
+	}()
 	var oid asn1.ObjectIdentifier
 	rest, err := asn1.UnmarshalWithParams(raw, &oid, "application,explicit,tag:0")
 	if err != nil {
