@@ -50,7 +50,7 @@ func (s *scan) kerberosClient(h *inventory.Host, c *inventory.Credential) (*winr
 }
 
 func (s *scan) newKerberosClient(h *inventory.Host, c *inventory.Credential) (*winrm.KerberosClient, error) {
-	kcred := winrm.KerberosCredentials{Username: c.Username, Config: s.opts.Krb5Conf}
+	kcred := winrm.KerberosCredentials{Username: c.Username, Config: s.opts.Krb5Conf, FallbackConfig: inventoryKrb5Conf(s.inv)}
 	user, domain := winrm.SplitUsername(c.Username)
 	if _, realm, ok := strings.Cut(user, "@"); ok {
 		kcred.Realm = strings.ToUpper(realm)
@@ -82,6 +82,45 @@ func (s *scan) newKerberosClient(h *inventory.Host, c *inventory.Credential) (*w
 		kcred.Password = pw
 	}
 	return winrm.NewKerberosClient(kcred)
+}
+
+// inventoryKrb5Conf describes the inventory's domains as Kerberos realms
+// whose KDCs are the domain controllers listed for them, for machines
+// without a krb5.conf ("" when no domain lists a controller).
+func inventoryKrb5Conf(inv *inventory.Inventory) string {
+	var realms, maps strings.Builder
+	first := ""
+	for _, d := range inv.Domains {
+		var kdcs []string
+		for _, dc := range d.Controllers {
+			name := firstNonEmpty(dc.Address, dc.FQDN) // where ntlmscan reaches the DC
+			if name == "" {
+				continue
+			}
+			if strings.Contains(name, ":") {
+				name = "[" + name + "]"
+			}
+			kdcs = append(kdcs, name+":88")
+		}
+		if len(kdcs) == 0 {
+			continue
+		}
+		r := strings.ToUpper(d.Name)
+		if first == "" {
+			first = r
+		}
+		realms.WriteString("  " + r + " = {\n")
+		for _, k := range kdcs {
+			realms.WriteString("    kdc = " + k + "\n")
+		}
+		realms.WriteString("  }\n")
+		maps.WriteString("  ." + strings.ToLower(d.Name) + " = " + r + "\n  " + strings.ToLower(d.Name) + " = " + r + "\n")
+	}
+	if first == "" {
+		return ""
+	}
+	return "[libdefaults]\n  default_realm = " + first + "\n  dns_lookup_kdc = false\n  dns_lookup_realm = false\n" +
+		"[realms]\n" + realms.String() + "[domain_realm]\n" + maps.String()
 }
 
 // kerberosSPN is the host's service principal: the inventory's spn:, else

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ntlmscan/ntlmscan/inventory"
 	"github.com/ntlmscan/ntlmscan/scanner/facts"
+	"github.com/ntlmscan/ntlmscan/scanner/winrm"
 	"github.com/ntlmscan/ntlmscan/scanner/winrm/winrmtest"
 )
 
@@ -81,5 +82,30 @@ func TestKerberosAuthModes(t *testing.T) {
 				t.Fatal("the password leaked into the error")
 			}
 		})
+	}
+}
+
+func TestInventoryKrb5Conf(t *testing.T) {
+	dc := &inventory.Host{Name: "DC01", FQDN: "dc01.corp.example", Address: "10.0.0.11"}
+	dc2 := &inventory.Host{Name: "DC02", FQDN: "dc02.corp.example", Address: "fd00::12"}
+	inv := &inventory.Inventory{Domains: []*inventory.Domain{
+		{Name: "corp.example", Controllers: []*inventory.Host{dc, dc2}},
+		{Name: "other.example"},
+	}}
+	got := inventoryKrb5Conf(inv)
+	for _, want := range []string{"default_realm = CORP.EXAMPLE", "kdc = 10.0.0.11:88", "kdc = [fd00::12]:88", ".corp.example = CORP.EXAMPLE"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("krb5.conf lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "OTHER.EXAMPLE") {
+		t.Error("a domain without controllers became a realm")
+	}
+	if inventoryKrb5Conf(&inventory.Inventory{}) != "" {
+		t.Error("no domains, yet a krb5.conf")
+	}
+	// gokrb5 must accept what we generate.
+	if _, err := winrm.NewKerberosClient(winrm.KerberosCredentials{Username: "a@CORP.EXAMPLE", Password: "x", Config: got}); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -103,6 +103,9 @@ type KerberosCredentials struct {
 	CCache   string // path of a credential cache (kinit); "FILE:" accepted
 	// Config is the krb5.conf text to use; empty: KRB5_CONFIG or /etc/krb5.conf.
 	Config string
+	// FallbackConfig is used when Config is empty and no krb5.conf file
+	// exists (the scanner derives one from the inventory's domains).
+	FallbackConfig string
 }
 
 // KerberosClient holds one identity's ticket-granting ticket and its
@@ -123,6 +126,10 @@ type KerberosClient struct {
 // ticket is needed.
 func NewKerberosClient(c KerberosCredentials) (*KerberosClient, error) {
 	cfg, err := loadKrb5Config(c.Config)
+	var ke *KerberosError
+	if err != nil && c.Config == "" && c.FallbackConfig != "" && errors.As(err, &ke) && strings.HasPrefix(ke.Detail, "no krb5.conf") {
+		cfg, err = loadKrb5Config(c.FallbackConfig)
+	}
 	if err != nil {
 		return nil, err
 	}
