@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/ntlmscan/ntlmscan/scanner/winrm"
-	"github.com/ntlmscan/ntlmscan/scanner/winrm/internal/mitkdc"
+	"github.com/ntlmscan/ntlmscan/scanner/internal/mitkdc"
 	"github.com/ntlmscan/ntlmscan/scanner/winrm/winrmtest"
 )
 
@@ -158,4 +158,20 @@ func TestKerberosMITErrors(t *testing.T) {
 		})
 	}
 	_ = os.Remove(missing)
+
+	// A keytab exported before a password change is stale.
+	t.Run("stale keytab", func(t *testing.T) {
+		kdc.ChangePassword("svc-scan", "Test-Only-Mit-2!")
+		kc, err := winrm.NewKerberosClient(winrm.KerberosCredentials{Username: "svc-scan@MIT.TEST", Keytab: userKT, Config: kdc.Conf()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer kc.Close()
+		err = mitRun(t, srv, kc, "KONLY")
+		var ke *winrm.KerberosError
+		if !errors.As(err, &ke) || ke.Kind != winrm.KrbBadCredentials {
+			t.Fatalf("got %v, want bad-credentials", err)
+		}
+		t.Log(err)
+	})
 }

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ntlmscan/ntlmscan/scanner/winrm/internal/mitkdc"
+	"github.com/ntlmscan/ntlmscan/scanner/internal/mitkdc"
 )
 
 // TestPywinrmKerberos: pywinrm (Debian 0.3.0) with MIT GSSAPI and a ticket

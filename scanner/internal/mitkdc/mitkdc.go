@@ -140,6 +140,12 @@ func (k *KDC) AddUser(name, password string) {
 	k.run(KadminLocal, "-r", k.Realm, "-q", "addprinc -pw "+password+" +requires_preauth "+name)
 }
 
+// ChangePassword sets a new password (new keys: old keytabs go stale).
+func (k *KDC) ChangePassword(name, password string) {
+	k.t.Helper()
+	k.run(KadminLocal, "-r", k.Realm, "-q", "cpw -pw "+password+" "+name)
+}
+
 // AddService adds a service principal with a random key and writes its
 // keytab; it returns the keytab's path.
 func (k *KDC) AddService(spn string) string {
