@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ntlmscan/ntlmscan/scanner/winrm"
 	"github.com/ntlmscan/ntlmscan/scanner/internal/mitkdc"
+	"github.com/ntlmscan/ntlmscan/scanner/winrm"
 	"github.com/ntlmscan/ntlmscan/scanner/winrm/winrmtest"
 )
 
