@@ -27,6 +27,7 @@ import (
 	"github.com/jcmturner/gokrb5/v8/iana/msgtype"
 	"github.com/jcmturner/gokrb5/v8/keytab"
 	"github.com/jcmturner/gokrb5/v8/messages"
+	"github.com/jcmturner/gokrb5/v8/spnego"
 	"github.com/jcmturner/gokrb5/v8/types"
 )
 
@@ -116,6 +117,12 @@ func (rq *request) kerberos(scheme string, raw, body []byte) {
 		rq.unauthorized()
 		return
 	}
+	raw, viaSPNEGO, err := unwrapSPNEGO(raw)
+	if err != nil {
+		rq.call.AuthError = "bad SPNEGO token: " + err.Error()
+		rq.unauthorized()
+		return
+	}
 	apReq, err := parseAPReq(raw)
 	if err != nil {
 		rq.call.AuthError = "not a Kerberos AP-REQ: " + err.Error()
@@ -185,7 +192,18 @@ func (rq *request) kerberos(scheme string, raw, body []byte) {
 	rq.cs.krb, rq.cs.acct = kctx, acct
 	rq.cs.mu.Unlock()
 	rq.call.User = acct.String()
-	if mutual {
+	switch {
+	case viaSPNEGO:
+		// SPNEGO clients (Windows, pyspnego) get a NegTokenResp carrying
+		// the AP-REP.
+		resp := spnego.NegTokenResp{NegState: asn1.Enumerated(spnego.NegStateAcceptCompleted), SupportedMech: gssapi.OIDKRB5.OID()}
+		if mutual {
+			resp.ResponseToken = gssFrame([]byte{2, 0}, rep)
+		}
+		if b, err := resp.Marshal(); err == nil {
+			rq.w.Header().Set("WWW-Authenticate", scheme+" "+base64.StdEncoding.EncodeToString(b))
+		}
+	case mutual:
 		rq.w.Header().Set("WWW-Authenticate", scheme+" "+base64.StdEncoding.EncodeToString(gssFrame([]byte{2, 0}, rep)))
 	}
 	if len(body) == 0 {
@@ -210,6 +228,28 @@ func (rq *request) krbRefuse(scheme string, apReq messages.APReq, now time.Time,
 	rq.status(http.StatusUnauthorized)
 }
 
+// unwrapSPNEGO returns the Kerberos token inside a SPNEGO NegTokenInit
+// (RFC 4178), or raw unchanged when it is a raw Kerberos token.
+func unwrapSPNEGO(raw []byte) (tok []byte, viaSPNEGO bool, err error) {
+	defer func() {
+		if recover() != nil {
+			tok, viaSPNEGO, err = nil, false, errors.New("malformed SPNEGO token")
+		}
+	}()
+	var oid asn1.ObjectIdentifier
+	if _, err := asn1.UnmarshalWithParams(raw, &oid, "application,explicit,tag:0"); err != nil || !oid.Equal(gssapi.OIDSPNEGO.OID()) {
+		return raw, false, nil
+	}
+	var st spnego.SPNEGOToken
+	if err := st.Unmarshal(raw); err != nil {
+		return nil, true, err
+	}
+	if !st.Init || len(st.NegTokenInit.MechTokenBytes) == 0 {
+		return nil, true, errors.New("NegTokenInit without a Kerberos mechToken (NTLM inside SPNEGO is not simulated)")
+	}
+	return st.NegTokenInit.MechTokenBytes, true, nil
+}
+
 func parseAPReq(raw []byte) (ap messages.APReq, err error) {
 	defer func() {
 		if recover() != nil {
@@ -222,7 +262,7 @@ func parseAPReq(raw []byte) (ap messages.APReq, err error) {
 		return ap, err
 	}
 	if !oid.Equal(gssapi.OIDKRB5.OID()) && !oid.Equal(gssapi.OIDMSLegacyKRB5.OID()) {
-		return ap, fmt.Errorf("GSS mechanism %s (SPNEGO-wrapped tokens are not simulated; send a raw Kerberos token)", oid)
+		return ap, fmt.Errorf("GSS mechanism %s is not Kerberos", oid)
 	}
 	if len(rest) < 2 || rest[0] != 1 || rest[1] != 0 {
 		return ap, errors.New("GSS token is not an AP-REQ")

@@ -126,11 +126,54 @@ func TestKerberosAcceptor(t *testing.T) {
 	}
 }
 
+// TestKerberosSPNEGO: a SPNEGO NegTokenInit carrying the AP-REQ (what
+// Windows and pyspnego send) is accepted and answered with a NegTokenResp.
+func TestKerberosSPNEGO(t *testing.T) {
+	lab, err := ParseLab([]byte(krbLab), "krb-lab.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := NewServer(lab, WithEphemeralPorts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	cfg, _ := krbconfig.NewFromString(srv.Krb5Conf())
+	cl := client.NewWithPassword("svc-scan", "CORP.EXAMPLE", "Test-Only-Scan-1!", cfg, client.DisablePAFXFAST(true))
+	defer cl.Destroy()
+	if err := cl.Login(); err != nil {
+		t.Fatal(err)
+	}
+	tkt, key, err := cl.GetServiceTicket("HTTP/dc1.corp.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	init, err := spnego.NewNegTokenInitKRB5(cl, tkt, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := (&spnego.SPNEGOToken{Init: true, NegTokenInit: init}).Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc, _ := srv.Host("DC1")
+	resp := krbPost(t, dc.HTTPURL, "Negotiate "+base64.StdEncoding.EncodeToString(b))
+	if resp.StatusCode != 200 {
+		t.Fatalf("SPNEGO logon: %d", resp.StatusCode)
+	}
+	raw, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(resp.Header.Get("WWW-Authenticate"), "Negotiate "))
+	var st spnego.SPNEGOToken
+	if err := st.Unmarshal(raw); err != nil || !st.Resp || st.NegTokenResp.State() != spnego.NegStateAcceptCompleted {
+		t.Fatalf("answer is not an accept-completed NegTokenResp: %v %+v", err, st)
+	}
+}
+
 func FuzzKerberosUnseal(f *testing.F) {
 	k := &krbContext{protocol: spnegoKrbProtocol, key: types.EncryptionKey{KeyType: 18, KeyValue: make([]byte, 32)}}
 	f.Add([]byte(boundaryLine + "\tContent-Type: " + spnegoKrbProtocol + "\r\n" + origContentPfx + "4\r\n" + boundaryLine + octetLine + "\x3c\x00\x00\x00"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, _ = k.unseal(b)
 		_, _ = parseAPReq(b)
+		_, _, _ = unwrapSPNEGO(b)
 	})
 }
