@@ -109,3 +109,22 @@ func TestInventoryKrb5Conf(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestKerberosConcurrentHosts: hosts sharing one credential log on in
+// parallel with one TGT (race detector).
+func TestKerberosConcurrentHosts(t *testing.T) {
+	t.Setenv(passwordEnvD, domainPass)
+	srv := startLab(t, "lab-kerberos.yaml")
+	f := newFleet(t, srv, "DC1", "KONLY", "HARDENED")
+	for _, h := range f.inv.Hosts {
+		h.Domain, h.WinRM.Auth = "corp.example", inventory.AuthKerberos
+		if h.FQDN == "" {
+			h.FQDN = strings.ToLower(h.Name) + ".corp.example"
+		}
+	}
+	for _, r := range Run(context.Background(), f.inv, Options{Krb5Conf: srv.Krb5Conf(), Concurrency: 3}) {
+		if r.Error != nil || r.Auth != "kerberos" {
+			t.Errorf("%s: auth %q error %v", r.Host, r.Auth, r.Error)
+		}
+	}
+}

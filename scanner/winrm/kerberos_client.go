@@ -255,10 +255,13 @@ func (k *KerberosClient) login() error {
 
 // ServiceTicket returns the ticket and session key for spn, from the KDC
 // the first time and from the client's cache afterwards.
+// Only the login is serialised: gokrb5's ticket cache and sessions have
+// their own locks, so hosts fetch their tickets in parallel.
 func (k *KerberosClient) ServiceTicket(spn string) (messages.Ticket, types.EncryptionKey, error) {
 	k.mu.Lock()
-	defer k.mu.Unlock()
-	if err := k.login(); err != nil {
+	err := k.login()
+	k.mu.Unlock()
+	if err != nil {
 		return messages.Ticket{}, types.EncryptionKey{}, err
 	}
 	tkt, key, err := k.cl.GetServiceTicket(spn)

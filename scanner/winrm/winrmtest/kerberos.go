@@ -47,8 +47,9 @@ const (
 
 // krbContext is one connection's Kerberos security context.
 type krbContext struct {
-	protocol string
-	key      types.EncryptionKey // acceptor subkey
+	protocol       string
+	key            types.EncryptionKey // acceptor subkey (mutual), else the initiator's subkey or session key
+	acceptorSubkey bool
 	recvSeq  uint64              // next initiator sequence number
 	sendSeq  uint64
 	mu       sync.Mutex
@@ -173,10 +174,19 @@ func (rq *request) kerberos(scheme string, raw, body []byte) {
 	_, _ = rand.Read(sub)
 	seqN, _ := rand.Int(rand.Reader, big.NewInt(1<<30))
 	kctx := &krbContext{
-		protocol: spnegoKrbProtocol,
-		key:      types.EncryptionKey{KeyType: tp.Key.KeyType, KeyValue: sub},
-		recvSeq:  uint64(auth.SeqNumber),
-		sendSeq:  seqN.Uint64(),
+		protocol:       spnegoKrbProtocol,
+		key:            types.EncryptionKey{KeyType: tp.Key.KeyType, KeyValue: sub},
+		acceptorSubkey: true,
+		recvSeq:        uint64(auth.SeqNumber),
+		sendSeq:        seqN.Uint64(),
+	}
+	if !mutual {
+		// No AP-REP, so no acceptor subkey: RFC 4121 keys the context with
+		// the initiator's subkey, else the ticket's session key.
+		kctx.key, kctx.acceptorSubkey, kctx.sendSeq = tp.Key, false, uint64(auth.SeqNumber)
+		if auth.SubKey.KeyType != 0 && len(auth.SubKey.KeyValue) > 0 {
+			kctx.key = auth.SubKey
+		}
 	}
 	if strings.EqualFold(scheme, "Kerberos") {
 		kctx.protocol = kerberosProtocol
@@ -413,8 +423,8 @@ func (k *krbContext) open(tok []byte) ([]byte, error) {
 		return nil, errors.New("not a wrap token")
 	}
 	fl := tok[2]
-	if fl&1 != 0 || fl&2 == 0 || fl&4 == 0 {
-		return nil, fmt.Errorf("wrap token flags %#x: want initiator, sealed, acceptor subkey", fl)
+	if fl&1 != 0 || fl&2 == 0 || (fl&4 != 0) != k.acceptorSubkey {
+		return nil, fmt.Errorf("wrap token flags %#x: want initiator, sealed, acceptor subkey %v", fl, k.acceptorSubkey)
 	}
 	ec := int(binary.BigEndian.Uint16(tok[4:6]))
 	rrc := int(binary.BigEndian.Uint16(tok[6:8]))
@@ -452,7 +462,10 @@ func (k *krbContext) open(tok []byte) ([]byte, error) {
 // (EC 0, RRC 28 for AES), its 60-byte head length-prefixed before the data.
 func (k *krbContext) seal(plain []byte) []byte {
 	et, _ := crypto.GetEtype(k.key.KeyType)
-	h := []byte{5, 4, 1 | 2 | 4, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
+	h := []byte{5, 4, 1 | 2, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
+	if k.acceptorSubkey {
+		h[2] |= 4
+	}
 	binary.BigEndian.PutUint64(h[8:], k.sendSeq)
 	k.sendSeq++
 	_, ct, err := et.EncryptMessage(k.key.KeyValue, append(append([]byte{}, plain...), h...), keyusage.GSSAPI_ACCEPTOR_SEAL)
