@@ -50,9 +50,9 @@ type krbContext struct {
 	protocol       string
 	key            types.EncryptionKey // acceptor subkey (mutual), else the initiator's subkey or session key
 	acceptorSubkey bool
-	recvSeq  uint64              // next initiator sequence number
-	sendSeq  uint64
-	mu       sync.Mutex
+	recvSeq        uint64 // next initiator sequence number
+	sendSeq        uint64
+	mu             sync.Mutex
 }
 
 // keytab returns the host's Kerberos keys: its lab keytab file, else the
