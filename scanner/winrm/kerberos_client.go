@@ -248,7 +248,11 @@ func (k *KerberosClient) login() error {
 		return k.loginErr
 	}
 	if err := k.cl.Login(); err != nil {
-		k.loginErr = kdcError(err, "", k.realm)
+		e := kdcError(err, "", k.realm)
+		if e.Code == errorcode.KDC_ERR_C_PRINCIPAL_UNKNOWN {
+			e.Detail = "the KDC does not know the account " + k.Principal()
+		}
+		k.loginErr = e
 	}
 	return k.loginErr
 }
@@ -295,7 +299,7 @@ func kdcError(err error, spn, realm string) *KerberosError {
 			e.Detail = "the KDC knows no account with this service principal name"
 		case errorcode.KDC_ERR_C_PRINCIPAL_UNKNOWN:
 			e.Kind = KrbBadCredentials
-			e.Detail = "the KDC does not know the account " + realmUser(realm)
+			e.Detail = "the KDC does not know the account"
 		case errorcode.KDC_ERR_PREAUTH_FAILED, errorcode.KRB_AP_ERR_BAD_INTEGRITY, errorcode.KDC_ERR_KEY_EXPIRED, errorcode.KDC_ERR_CLIENT_REVOKED:
 			e.Kind = KrbBadCredentials
 			e.Detail = "the KDC refused the password or keytab key (wrong, expired or the account is locked or disabled)"
@@ -333,8 +337,6 @@ func kdcError(err error, spn, realm string) *KerberosError {
 	}
 	return e
 }
-
-func realmUser(realm string) string { return "in realm " + realm }
 
 // cleanErr keeps a library message short and printable.
 func cleanErr(err error) string { return sanitizeSnippet([]byte(err.Error()), 200) }

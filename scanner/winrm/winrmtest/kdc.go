@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -338,5 +337,3 @@ func (s *Server) KDCAddr() string {
 	}
 	return s.kdc.Addr()
 }
-
-var errNoKDC = errors.New("no lab KDC")
