@@ -373,7 +373,8 @@ func (t *Transport) openConn(redials int) (*conn, error) {
 	prot, err := t.cfg.Auth.Authenticate(connExchanger{ctx: t.ctx, t: t, c: c}, t.tlsConfig != nil)
 	if errors.Is(err, errAuthRedial) && redials < 2 {
 		// Kerberos learnt the host's scheme from a 401 that closed the
-		// connection: authenticate on a new one (once).
+		// connection, or auth: auto switched to NTLM: authenticate on a new
+		// one (at most twice).
 		t.forget(c)
 		return t.openConn(redials + 1)
 	}
