@@ -326,8 +326,11 @@ func (s *scan) host(scanCtx context.Context, h *inventory.Host) facts.HostResult
 	}
 	res.Duration = time.Since(start)
 	res.Auth, res.AuthNote = authUsed(prep.auth, hostAuthed)
-	if res.Error != nil && res.AuthNote != "" {
-		res.Error.Message += " [" + res.AuthNote + "]"
+	if res.AuthNote != "" {
+		log.Info("authentication", "method", res.Auth, "note", res.AuthNote)
+		if res.Error != nil {
+			res.Error.Message += " [" + res.AuthNote + "]"
+		}
 	}
 	if res.Error != nil {
 		log.Warn("host not collected", "class", res.Error.Class, "error", res.Error.Message, "attempts", res.Attempts, "roundtrips", res.RoundTrips)
