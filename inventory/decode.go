@@ -59,6 +59,7 @@ type credSpec struct {
 	line                                             int
 	field                                            string
 	username, passwordEnv, passwordFile, kerberosCch opt[string]
+	keytab                                           opt[string]
 	badKeys                                          bool // unknown or password: keys were rejected
 }
 
@@ -73,6 +74,8 @@ type domainSpec struct {
 
 type winrmSpec struct {
 	transport     opt[Transport]
+	auth          opt[AuthMode]
+	spn           opt[string]
 	port          opt[int]
 	https         opt[bool]
 	insecure      opt[bool]
@@ -256,7 +259,9 @@ func (w *walker) defaults(n *yaml.Node, field string) defaultsSpec {
 	return d
 }
 
-var winrmKeys = []string{"transport", "port", "https", "ca_file", "insecure_skip_verify", "tls_server_name", "timeout", "credential"}
+var winrmKeys = []string{"transport", "auth", "spn", "port", "https", "ca_file", "insecure_skip_verify", "tls_server_name", "timeout", "credential"}
+
+var authModes = []string{string(AuthNTLM), string(AuthKerberos), string(AuthAuto)}
 
 var transports = []string{string(TransportNTLM), string(TransportBasic), string(TransportKerberos)}
 
@@ -272,13 +277,34 @@ func (w *walker) winrm(e entry, field string) winrmSpec {
 		case TransportNTLM, TransportBasic:
 			ws.transport = opt[Transport]{v: Transport(v), set: true, line: t.line, field: t.field}
 		case TransportKerberos, "kerberos-reserved", "negotiate-kerberos":
-			w.ps.Add(t.line, t.field, "use transport: ntlm (Negotiate/NTLM, accepted by every Windows WinRM listener by default)", "transport kerberos is reserved and not implemented yet")
+			w.ps.Add(t.line, t.field, "write auth: kerberos (or auth: auto) and leave transport at ntlm", "Kerberos is chosen with auth:, not transport:")
 		default:
 			hint := "valid transports: ntlm, basic"
 			if s := suggest(v, transports); s != "" && s != string(TransportKerberos) {
 				hint = "did you mean " + quote(s) + "?"
 			}
 			w.ps.Add(t.line, t.field, hint, "unknown transport %q", clip(t.v))
+		}
+	}
+	if a := w.optStr(m, field, "auth"); a.set {
+		v := strings.ToLower(a.v)
+		switch AuthMode(v) {
+		case AuthNTLM, AuthKerberos, AuthAuto:
+			ws.auth = opt[AuthMode]{v: AuthMode(v), set: true, line: a.line, field: a.field}
+		default:
+			hint := "valid values: ntlm, kerberos, auto"
+			if s := suggest(v, authModes); s != "" {
+				hint = "did you mean " + quote(s) + "?"
+			}
+			w.ps.Add(a.line, a.field, hint, "unknown auth %q", clip(a.v))
+		}
+	}
+	ws.spn = w.optStr(m, field, "spn")
+	if ws.spn.set {
+		svc, host, ok := strings.Cut(ws.spn.v, "/")
+		if !ok || svc == "" || checkDNSName(host) != "" {
+			w.ps.Add(ws.spn.line, ws.spn.field, "write it as HTTP/host.dns.name (what setspn -L lists for the host)", "invalid SPN %q", clip(ws.spn.v))
+			ws.spn.set = false
 		}
 	}
 	ws.port = w.optInt(m, field, "port", 1, 65535)
@@ -312,7 +338,7 @@ func (w *walker) winrm(e entry, field string) winrmSpec {
 	return ws
 }
 
-var credentialKeys = []string{"username", "password_env", "password_file", "kerberos_cache", "description"}
+var credentialKeys = []string{"username", "password_env", "password_file", "kerberos_cache", "keytab", "description"}
 
 func (w *walker) credentials(n *yaml.Node, field string) []credSpec {
 	es, _ := w.entries(n, field)
@@ -334,6 +360,7 @@ func (w *walker) credentials(n *yaml.Node, field string) []credSpec {
 		c.passwordEnv = w.optStr(m, f, "password_env")
 		c.passwordFile = w.optStr(m, f, "password_file")
 		c.kerberosCch = w.optStr(m, f, "kerberos_cache")
+		c.keytab = w.optStr(m, f, "keytab")
 		if d, ok := m["description"]; ok {
 			w.text(d.val, join(f, "description"))
 		}

@@ -61,7 +61,13 @@ func TestLoadBadConfigs(t *testing.T) {
 		{"invalid-repo-no-account", []string{`:19: cores.CORE01.repositories.Repo: repository has no account:`}},
 		{"invalid-repo-duplicate-unc", []string{`:23: cores.CORE01.repositories.Repo2.unc: CORE01 already uses \\FS01.corp.example\repo (line 20)`}},
 		{"invalid-repo-kind", []string{`:22: cores.CORE01.repositories.Repo.kind: unknown kind "archiv"`}},
-		{"invalid-transport-reserved", []string{`:5: defaults.winrm.transport: transport kerberos is reserved and not implemented yet`}},
+		{"invalid-transport-reserved", []string{`:5: defaults.winrm.transport: Kerberos is chosen with auth:, not transport:`}},
+		{"invalid-auth-unknown", []string{`:5: defaults.winrm.auth: unknown auth "kerbros"`}},
+		{"invalid-auth-kerberos", []string{
+			`:28: agents.AGENT01.winrm.spn: invalid SPN "HTTP"`,
+			`:34: repository_hosts.FS01.winrm.auth: auth kerberos cannot be used with transport basic`,
+			`:35: repository_hosts.FS01.winrm.transport: transport basic cannot use the domain account "CORP\svc-ntlmscan" of credential "scan"`,
+		}},
 		{"invalid-transport-unknown", []string{`:5: defaults.winrm.transport: unknown transport "ntml"`}},
 		{"invalid-basic-over-http", []string{
 			`:5: defaults.winrm.transport: transport basic would send the password in clear text over HTTP`,
@@ -83,7 +89,7 @@ func TestLoadBadConfigs(t *testing.T) {
 		{"invalid-two-password-sources", []string{`:6: credentials.scan: credential has more than one password source`}},
 		{"invalid-env-var-name", []string{`:8: credentials.scan.password_env: invalid environment variable name`}},
 		{"invalid-username", []string{`:7: credentials.scan.username: username "CORP\svc\ntlmscan" has more than one backslash`}},
-		{"invalid-kerberos-cache-only", []string{`:4: defaults.winrm.credential: credential "scan" has only a Kerberos cache, which transport ntlm cannot use`}},
+		{"invalid-kerberos-cache-only", []string{`:4: defaults.winrm.credential: credential "scan" has only Kerberos keys (kerberos_cache or keytab), which ntlm logons cannot use`}},
 		{"invalid-no-credential", []string{
 			`:11: cores.CORE01: no WinRM credential for CORE01`,
 			`:21: agents.AGENT01: no WinRM credential for AGENT01`,
@@ -318,7 +324,7 @@ agents:
 	if a2.FQDN != "agent02.b.corp.example" || a2.NetBIOS != "AGENT02" || a2.Domain != "b.corp.example" {
 		t.Errorf("agent02 names = fqdn %q netbios %q domain %q", a2.FQDN, a2.NetBIOS, a2.Domain)
 	}
-	wantW := WinRM{Transport: TransportNTLM, Port: 15986, HTTPS: true, CAFile: "/etc/ntlmscan/ca/site-b.pem",
+	wantW := WinRM{Transport: TransportNTLM, Auth: AuthNTLM, Port: 15986, HTTPS: true, CAFile: "/etc/ntlmscan/ca/site-b.pem",
 		TLSServerName: "agent02.b.corp.example", Timeout: 5 * time.Minute, Credential: inv.Credentials["other"]}
 	if a2.WinRM != wantW {
 		t.Errorf("agent02 WinRM = %+v\nwant %+v", a2.WinRM, wantW)
@@ -522,5 +528,33 @@ func checkProblems(t *testing.T, err error, path string, want []string) {
 		if p.Hint == "" {
 			t.Errorf("problem without a hint: %s", p.Error())
 		}
+	}
+}
+
+// TestAuthLayering: auth: and spn: layer like the other winrm keys, and a
+// keytab credential is accepted for a Kerberos host.
+func TestAuthLayering(t *testing.T) {
+	inv, err := Load("testdata/valid-auth.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		host string
+		auth AuthMode
+		spn  string
+		cred string
+	}{
+		{"CORE01", AuthAuto, "", "scan"},
+		{"AGENT01", AuthKerberos, "HTTP/agent01-alias.corp.example", "krb"},
+		{"FS01", AuthAuto, "", "scan"},
+	}
+	for _, tt := range tests {
+		w := inv.HostByName(tt.host).WinRM
+		if w.Auth != tt.auth || w.SPN != tt.spn || w.Credential.Name != tt.cred {
+			t.Errorf("%s: auth %q spn %q credential %q, want %q %q %q", tt.host, w.Auth, w.SPN, w.Credential.Name, tt.auth, tt.spn, tt.cred)
+		}
+	}
+	if kt := inv.Credentials["krb"].Keytab; kt != filepath.Join("testdata", "svc.keytab") {
+		t.Errorf("keytab path %q, want it resolved against the inventory's directory", kt)
 	}
 }

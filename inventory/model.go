@@ -80,8 +80,22 @@ const (
 	TransportNTLM Transport = "ntlm"
 	// TransportBasic is Basic authentication, accepted only over HTTPS.
 	TransportBasic Transport = "basic"
-	// TransportKerberos is reserved for the Kerberos issue.
+	// TransportKerberos is not a transport: write auth: kerberos.
 	TransportKerberos Transport = "kerberos"
+)
+
+// AuthMode says which logon ntlmscan uses on the Negotiate-family
+// transport (auth: in the inventory).
+type AuthMode string
+
+const (
+	// AuthNTLM: NTLM only (the default).
+	AuthNTLM AuthMode = "ntlm"
+	// AuthKerberos: Kerberos only, to SPN HTTP/<fqdn>.
+	AuthKerberos AuthMode = "kerberos"
+	// AuthAuto: Kerberos by name (hosts with an FQDN in a domain), falling
+	// back to NTLM only when Kerberos could not start (see the README).
+	AuthAuto AuthMode = "auto"
 )
 
 // WinRM holds how to reach one host's WinRM service.
@@ -96,6 +110,11 @@ type WinRM struct {
 	TLSServerName      string
 	Timeout            time.Duration // per-host deadline for the whole collection
 	Credential         *Credential
+	// Auth is the logon method (ntlm, kerberos, auto); Basic is chosen by
+	// Transport instead.
+	Auth AuthMode
+	// SPN overrides the Kerberos service principal (default HTTP/<fqdn>).
+	SPN string
 }
 
 // Credential is a reference to a secret, never the secret itself.
@@ -104,7 +123,8 @@ type Credential struct {
 	Username      string // DOMAIN\user, user@domain or user (local)
 	PasswordEnv   string // environment variable holding the password
 	PasswordFile  string // file whose first line is the password
-	KerberosCache string // reserved for Kerberos: ccache path
+	KerberosCache string // Kerberos credential cache (kinit); "KRB5CCNAME" = that variable
+	Keytab        string // Kerberos keytab file with the user's keys
 	Line          int
 }
 

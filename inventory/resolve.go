@@ -104,15 +104,19 @@ func (r *resolver) credentials() {
 		if c.kerberosCch.set {
 			sources++
 			cred.KerberosCache = c.kerberosCch.v
-			if !strings.Contains(c.kerberosCch.v, ":") {
+			if !strings.Contains(c.kerberosCch.v, ":") && c.kerberosCch.v != "KRB5CCNAME" {
 				cred.KerberosCache = r.path(c.kerberosCch.v)
 			}
 		}
+		if c.keytab.set {
+			sources++
+			cred.Keytab = r.path(c.keytab.v)
+		}
 		switch {
-		case sources == 0 && c.passwordEnv.line == 0 && c.passwordFile.line == 0 && c.kerberosCch.line == 0 && !c.badKeys:
+		case sources == 0 && c.passwordEnv.line == 0 && c.passwordFile.line == 0 && c.kerberosCch.line == 0 && c.keytab.line == 0 && !c.badKeys:
 			r.ps.Add(c.line, c.field, "add password_env: VARIABLE or password_file: /path/to/file (the file's first line is the password)", "credential has no password source")
 		case sources > 1:
-			r.ps.Add(c.line, c.field, "keep exactly one of password_env, password_file and kerberos_cache", "credential has more than one password source")
+			r.ps.Add(c.line, c.field, "keep exactly one of password_env, password_file, kerberos_cache and keytab", "credential has more than one password source")
 		}
 		r.inv.Credentials[c.name] = cred
 	}
@@ -423,6 +427,8 @@ func (r *resolver) effectiveWinRM(h *Host, hs *hostSpec, groups []*groupSpec) Wi
 	var eff winrmSpec
 	for _, l := range layers {
 		overlay(&eff.transport, l.transport)
+		overlay(&eff.auth, l.auth)
+		overlay(&eff.spn, l.spn)
 		overlay(&eff.port, l.port)
 		overlay(&eff.https, l.https)
 		overlay(&eff.insecure, l.insecure)
@@ -433,6 +439,8 @@ func (r *resolver) effectiveWinRM(h *Host, hs *hostSpec, groups []*groupSpec) Wi
 	}
 	w := WinRM{
 		Transport:          eff.transport.or(TransportNTLM),
+		Auth:               eff.auth.or(AuthNTLM),
+		SPN:                eff.spn.or(""),
 		HTTPS:              eff.https.or(false),
 		InsecureSkipVerify: eff.insecure.or(false),
 		CAFile:             r.path(eff.caFile.or("")),
@@ -455,6 +463,12 @@ func (r *resolver) effectiveWinRM(h *Host, hs *hostSpec, groups []*groupSpec) Wi
 	if w.HTTPS && w.InsecureSkipVerify && w.CAFile != "" {
 		r.ps.Add(eff.insecure.line, eff.insecure.field, "keep ca_file and remove insecure_skip_verify", "insecure_skip_verify and ca_file exclude each other")
 	}
+	if w.Transport == TransportBasic && eff.auth.set && w.Auth != AuthNTLM {
+		r.ps.Add(eff.auth.line, eff.auth.field, "remove auth:, or use transport: ntlm", "auth %s cannot be used with transport basic", w.Auth)
+	}
+	if w.Auth == AuthKerberos && h.FQDN == "" && w.SPN == "" {
+		r.ps.Add(eff.auth.line, eff.auth.field, "give the host its fqdn: (Kerberos asks for a ticket to HTTP/<fqdn>), or an spn:", "auth kerberos needs the host's DNS name")
+	}
 	if w.Transport == TransportBasic && !w.HTTPS {
 		r.ps.Add(eff.transport.line, eff.transport.field, "set https: true or use transport: ntlm", "transport basic would send the password in clear text over HTTP")
 	}
@@ -466,8 +480,9 @@ func (r *resolver) effectiveWinRM(h *Host, hs *hostSpec, groups []*groupSpec) Wi
 		r.ps.Add(hs.line, hs.field, "set defaults.winrm.credential, or winrm.credential on the host or one of its groups", "no WinRM credential for %s", h.Name)
 	case c == nil:
 		// unknown name, reported where it is written
-	case c.KerberosCache != "" && c.PasswordEnv == "" && c.PasswordFile == "":
-		r.ps.Add(eff.credential.line, eff.credential.field, "give the credential password_env or password_file; Kerberos is reserved", "credential %q has only a Kerberos cache, which transport %s cannot use", c.Name, w.Transport)
+	case (c.KerberosCache != "" || c.Keytab != "") && c.PasswordEnv == "" && c.PasswordFile == "" && (w.Auth == AuthNTLM || w.Transport == TransportBasic):
+		r.ps.Add(eff.credential.line, eff.credential.field, "set auth: kerberos for this host, or give the credential password_env or password_file",
+			"credential %q has only Kerberos keys (kerberos_cache or keytab), which %s logons cannot use", c.Name, orStr(string(w.Transport), w.Transport == TransportBasic, string(w.Auth)))
 	case w.Transport == TransportBasic && !isLocalUsername(c.Username, h):
 		r.ps.Add(eff.transport.line, eff.transport.field, "WinRM Basic authentication accepts local accounts only; use transport: ntlm for domain accounts", "transport basic cannot use the domain account %s of credential %q", quote(c.Username), c.Name)
 	}
@@ -783,4 +798,11 @@ func (r *resolver) trusts() {
 			}
 		}
 	}
+}
+
+func orStr(a string, useA bool, b string) string {
+	if useA {
+		return a
+	}
+	return b
 }

@@ -78,8 +78,8 @@ func (c *Credential) Resolve() (Secret, error) {
 		return NewSecret(v), nil
 	case c.PasswordFile != "":
 		return readPasswordFile(c)
-	case c.KerberosCache != "":
-		return Secret{}, fmt.Errorf("credential %q: Kerberos caches are reserved for a later release; use password_env or password_file: %w", c.Name, ErrNoSecret)
+	case c.KerberosCache != "" || c.Keytab != "":
+		return Secret{}, fmt.Errorf("credential %q holds Kerberos keys (kerberos_cache or keytab), not a password; only auth: kerberos can use it: %w", c.Name, ErrNoSecret)
 	}
 	return Secret{}, fmt.Errorf("credential %q has no password source: %w", c.Name, ErrNoSecret)
 }

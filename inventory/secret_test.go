@@ -109,7 +109,8 @@ func TestCredentialResolve(t *testing.T) {
 		{name: "file empty", cred: &Credential{Name: "f", PasswordFile: write("d.pw", "\n"+testPassword)}, wantErr: "first line of password file " + filepath.Join(dir, "d.pw") + " is empty"},
 		{name: "file missing", cred: &Credential{Name: "f", PasswordFile: filepath.Join(dir, "missing.pw")}, wantErr: filepath.Join(dir, "missing.pw")},
 		{name: "file too big", cred: &Credential{Name: "f", PasswordFile: big}, wantErr: "is larger than"},
-		{name: "kerberos reserved", cred: &Credential{Name: "k", KerberosCache: "/tmp/krb5cc"}, wantErr: "reserved"},
+		{name: "kerberos cache", cred: &Credential{Name: "k", KerberosCache: "/tmp/krb5cc"}, wantErr: "only auth: kerberos"},
+		{name: "keytab", cred: &Credential{Name: "k", Keytab: "/tmp/svc.keytab"}, wantErr: "only auth: kerberos"},
 		{name: "no source", cred: &Credential{Name: "n"}, wantErr: "no password source"},
 		{name: "nil", cred: nil, wantErr: "no credential"},
 	}

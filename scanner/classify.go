@@ -59,6 +59,7 @@ func classify(f failure) *facts.HostError {
 		limitErr  *winrm.OutputLimitError
 		connErr   *winrm.ConnectError
 		authErr   *winrm.AuthError
+		krbErr    *winrm.KerberosError
 		insecure  *winrm.InsecureError
 		fault     *winrm.FaultError
 		httpErr   *winrm.HTTPError
@@ -83,6 +84,8 @@ func classify(f failure) *facts.HostError {
 			return he
 		}
 		return classifyAuth(authErr, f.username, f.local)
+	case errors.As(err, &krbErr):
+		return classifyKerberos(krbErr, f.username)
 	case errors.As(err, &insecure):
 		return he(facts.ErrEncryptionNeeded, insecure.Reason,
 			"ntlmscan never sends WinRM messages unprotected: use NTLM (sealed) over HTTP, or HTTPS")
@@ -193,7 +196,7 @@ func classifyAuth(e *winrm.AuthError, username string, local bool) *facts.HostEr
 		}
 		return &facts.HostError{Class: facts.ErrAuthMethod,
 			Message: "the WinRM service does not offer Negotiate (NTLM) authentication; it offers " + offered,
-			Hint:    `enable Negotiate on the host (winrm set winrm/config/service/auth @{Negotiate="true"}); ntlmscan cannot use Kerberos yet`}
+			Hint:    `scan it with auth: kerberos (or auto) in the inventory, or enable Negotiate on the host (winrm set winrm/config/service/auth @{Negotiate="true"})`}
 	case winrm.AuthBadChallenge:
 		return &facts.HostError{Class: facts.ErrAuthMethod,
 			Message: clean("the WinRM service's NTLM challenge is unusable: " + e.Detail),

@@ -70,6 +70,10 @@ type Options struct {
 	// MaxOutputBytes caps the collector's stdout (default 4 MiB); a host
 	// printing more is stopped and reported as malformed output.
 	MaxOutputBytes int64
+	// Krb5Conf is krb5.conf text for Kerberos hosts (auth: kerberos or
+	// auto); empty: KRB5_CONFIG, else /etc/krb5.conf. The demo passes the
+	// lab KDC's.
+	Krb5Conf string
 	// Dial replaces the TCP dialer (tests; e.g. a resolver that fails).
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
@@ -129,6 +133,7 @@ func Run(ctx context.Context, inv *inventory.Inventory, opts Options) []facts.Ho
 		authOK:    map[*inventory.Credential]int{},
 		caFiles:   map[string]caFile{},
 	}
+	defer s.krb.closeAll()
 	results := make([]facts.HostResult, len(inv.Hosts))
 	started := make([]bool, len(inv.Hosts))
 	total := 0
@@ -208,6 +213,7 @@ type scan struct {
 	authOK   map[*inventory.Credential]int // hosts each credential authenticated on
 	refusals []refusal                     // NTLM 401s to settle after the scan
 	caFiles  map[string]caFile
+	krb      krbClients // one Kerberos client per credential
 }
 
 type refusal struct {
@@ -320,6 +326,13 @@ func (s *scan) host(scanCtx context.Context, h *inventory.Host) facts.HostResult
 		break
 	}
 	res.Duration = time.Since(start)
+	res.Auth, res.AuthNote = authUsed(prep.auth, hostAuthed)
+	if res.AuthNote != "" {
+		log.Info("authentication", "method", res.Auth, "note", res.AuthNote)
+		if res.Error != nil {
+			res.Error.Message += " [" + res.AuthNote + "]"
+		}
+	}
 	if res.Error != nil {
 		log.Warn("host not collected", "class", res.Error.Class, "error", res.Error.Message, "attempts", res.Attempts, "roundtrips", res.RoundTrips)
 	} else {
@@ -354,24 +367,34 @@ func (s *scan) prepare(h *inventory.Host, log *slog.Logger) (*prepared, error) {
 	p.username = w.Credential.Username
 	switch w.Transport {
 	case inventory.TransportKerberos:
-		return nil, &credError{msg: "transport kerberos: " + ErrKerberosUnsupported.Error(), hint: "use transport ntlm for now"}
+		return nil, &credError{msg: "transport kerberos is not a transport", hint: "write auth: kerberos (or auto) with transport ntlm"}
 	case inventory.TransportBasic:
 		if !w.HTTPS {
 			return nil, &winrm.InsecureError{Reason: "Basic authentication over plain HTTP would send the password in clear"}
 		}
 	}
-	pw, err := s.passwords.get(w.Credential)
-	if err != nil {
-		hint := "set the environment variable or password file the inventory names for this credential"
-		if errors.Is(err, ErrKerberosUnsupported) {
-			hint = "give the credential a password_env or password_file until Kerberos is supported"
+	ntlm := func() (winrm.Authenticator, error) {
+		pw, err := s.passwords.get(w.Credential)
+		if err != nil {
+			hint := "set the environment variable or password file the inventory names for this credential"
+			if errors.Is(err, ErrKerberosUnsupported) {
+				hint = "the credential holds only Kerberos keys: set auth: kerberos for this host"
+			}
+			return nil, &credError{msg: err.Error(), hint: hint}
 		}
-		return nil, &credError{msg: err.Error(), hint: hint}
+		if w.Transport == inventory.TransportBasic {
+			return winrm.NewBasic(p.username, pw), nil
+		}
+		return winrm.NewNTLM(p.username, pw), nil
 	}
-	if w.Transport == inventory.TransportBasic {
-		p.auth = winrm.NewBasic(p.username, pw)
+	var err error
+	if w.Transport != inventory.TransportBasic && (w.Auth == inventory.AuthKerberos || w.Auth == inventory.AuthAuto) {
+		p.auth, err = s.kerberosAuth(h, w.Credential, ntlm)
 	} else {
-		p.auth = winrm.NewNTLM(p.username, pw)
+		p.auth, err = ntlm()
+	}
+	if err != nil {
+		return nil, err
 	}
 
 	host := h.Address

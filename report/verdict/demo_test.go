@@ -54,7 +54,7 @@ func newDemo(t testing.TB) *lab {
 	l.facts("AGENT05").Identity.Domain = "DMZ"
 	l.build("AGENT05", 17763)
 	l.set("AGENT05", facts.LmCompatibilityLevel, 3)
-	l.unscan("AGENT07") // WinRM offers only Kerberos
+	l.unscan("AGENT07") // Kerberos-only WinRM, scanned without a krb5.conf (the demo itself scans it over Kerberos)
 
 	fs01 := l.addHost("FS01", inventory.RoleRepositoryHost, "corp.example")
 	l.set("FS01", facts.SMBServerRequireSigning, 1)

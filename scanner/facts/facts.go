@@ -245,6 +245,10 @@ type HostResult struct {
 	Attempts  int           `json:"attempts"`
 	// RoundTrips counts HTTP exchanges with the host, for transport metrics.
 	RoundTrips int `json:"roundTrips,omitempty"`
+	// Auth is the logon method that authenticated (ntlm, kerberos, basic);
+	// AuthNote says why auth: auto did not use Kerberos.
+	Auth     string `json:"auth,omitempty"`
+	AuthNote string `json:"authNote,omitempty"`
 }
 
 // OK reports whether facts were collected.

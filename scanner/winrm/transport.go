@@ -351,7 +351,9 @@ func (t *Transport) acquire() (c *conn, fresh bool, err error) {
 }
 
 // open dials and authenticates a new connection.
-func (t *Transport) open() (*conn, error) {
+func (t *Transport) open() (*conn, error) { return t.openConn(0) }
+
+func (t *Transport) openConn(redials int) (*conn, error) {
 	c, err := t.dialConn(t.ctx)
 	if err != nil {
 		if t.ctx.Err() != nil {
@@ -369,6 +371,13 @@ func (t *Transport) open() (*conn, error) {
 	t.mu.Unlock()
 
 	prot, err := t.cfg.Auth.Authenticate(connExchanger{ctx: t.ctx, t: t, c: c}, t.tlsConfig != nil)
+	if errors.Is(err, errAuthRedial) && redials < 2 {
+		// Kerberos learnt the host's scheme from a 401 that closed the
+		// connection, or auth: auto switched to NTLM: authenticate on a new
+		// one (at most twice).
+		t.forget(c)
+		return t.openConn(redials + 1)
+	}
 	if err != nil {
 		t.forget(c)
 		return nil, err

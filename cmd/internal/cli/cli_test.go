@@ -106,6 +106,10 @@ func demoFleet(t *testing.T) (invPath string, srv *winrmtest.Server) {
 		t.Fatal(err)
 	}
 	invPath = filepath.Join(t.TempDir(), "inventory.yaml")
+	// Never this machine's krb5.conf: without one, AGENT07 (auth: kerberos)
+	// fails as kerberos-config, the failed host these tests count on.
+	// TestScanKerberosAgent gives it the lab KDC's.
+	t.Setenv("KRB5_CONFIG", filepath.Join(filepath.Dir(invPath), "no-krb5.conf"))
 	if err := os.WriteFile(invPath, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -610,7 +614,7 @@ func TestDemoTakesSettingsFromEnvironment(t *testing.T) {
 		wantStderr string
 	}{
 		{"host-timeout", map[string]string{"NTLMSCAN_HOST_TIMEOUT": "soon"}, ExitError, "NTLMSCAN_HOST_TIMEOUT"},
-		{"fail-on", map[string]string{"NTLMSCAN_FAIL_ON": "at-risk"}, ExitBoth, ""},
+		{"fail-on", map[string]string{"NTLMSCAN_FAIL_ON": "at-risk"}, ExitFindings, ""}, // every host scans (AGENT07 over Kerberos)
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -743,5 +747,28 @@ func TestDemoWhatIfAndAssumeExclude(t *testing.T) {
 	r := run(t, nil, "demo", "--what-if", "--assume", "x.yaml")
 	if r.code != ExitError || !strings.Contains(r.stderr, "what-if") {
 		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// TestScanKerberosAgent: with the lab KDC's krb5.conf (KRB5_CONFIG), the
+// scan command collects the Kerberos-only AGENT07 and records the method.
+func TestScanKerberosAgent(t *testing.T) {
+	invPath, srv := demoFleet(t)
+	krb5 := filepath.Join(t.TempDir(), "krb5.conf")
+	if err := os.WriteFile(krb5, []byte(srv.Krb5Conf()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("KRB5_CONFIG", krb5)
+	jsonPath := filepath.Join(t.TempDir(), "scan.json")
+	r := run(t, nil, "scan", "-i", invPath, "--quiet", "--json", jsonPath)
+	if r.code != ExitFindings {
+		t.Fatalf("scan exit %d, want %d (findings, no failed host); stderr:\n%s", r.code, ExitFindings, r.stderr)
+	}
+	data, err := os.ReadFile(jsonPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), `"host": "AGENT07"`) || !strings.Contains(string(data), `"auth": "kerberos"`) {
+		t.Fatalf("the report does not show AGENT07 collected over Kerberos")
 	}
 }

@@ -62,7 +62,8 @@ shown; pass --fail-on to get scan's exit codes.`,
 				return WithCode(ExitError, err)
 			}
 			defer cleanup()
-			in := scanInputs{InventoryPath: demoInventoryName, Inventory: inv, Password: labPasswords(srv)}
+			// The lab's simulated KDC serves the Kerberos-only AGENT07.
+			in := scanInputs{InventoryPath: demoInventoryName, Inventory: inv, Password: labPasswords(srv), Krb5Conf: srv.Krb5Conf()}
 			switch {
 			case o.AssumePath != "":
 				ov, err := inventory.LoadOverlay(o.AssumePath, inv)
@@ -84,7 +85,7 @@ shown; pass --fail-on to get scan's exit codes.`,
 						winrmHosts++
 					}
 				}
-				fmt.Fprintf(f.IO.ErrOut, "Simulated fleet: %d hosts (%d with WinRM) on loopback (127.0.0.x, ephemeral ports); scanning over NTLM with message encryption...\n", len(srv.Hosts()), winrmHosts)
+				fmt.Fprintf(f.IO.ErrOut, "Simulated fleet: %d hosts (%d with WinRM) on loopback (127.0.0.x, ephemeral ports); scanning over NTLM, and Kerberos where a host asks for it (simulated KDC), with message encryption...\n", len(srv.Hosts()), winrmHosts)
 			}
 			err = runScan(cmd.Context(), f, &o, in)
 			if !cmd.Flags().Changed("fail-on") {

@@ -80,6 +80,7 @@ type scanInputs struct {
 	Inventory     *inventory.Inventory
 	Overlay       *inventory.Overlay
 	Password      func(*inventory.Credential) (string, error)
+	Krb5Conf      string // krb5.conf text (the demo's lab KDC); "": KRB5_CONFIG
 }
 
 func (o *scanOptions) check() error {
@@ -179,6 +180,7 @@ func runScan(ctx context.Context, f *Factory, o *scanOptions, in scanInputs) err
 		Retries:          retries,
 		Logger:           scanLog,
 		Password:         in.Password,
+		Krb5Conf:         in.Krb5Conf,
 		Progress: func(done, total int, r *facts.HostResult) {
 			bar.hostDone(!r.OK())
 		},

@@ -10,7 +10,7 @@ import (
 )
 
 func newSimulateCmd(f *Factory) *cobra.Command {
-	var labPath, caOut string
+	var labPath, caOut, krb5Out string
 	var ephemeral bool
 	cmd := &cobra.Command{
 		Use:   "simulate --lab FILE",
@@ -24,7 +24,8 @@ then "ready", and serves until Ctrl-C.
 Point ntlmscan, pywinrm or any WinRM client at it. The lab format is described
 in the README; examples/lab.yaml is the demo fleet.`,
 		Example: `  ntlmscan simulate --lab examples/lab.yaml
-  ntlmscan simulate --lab examples/lab.yaml --ephemeral-ports --ca-out /tmp/lab-ca.pem`,
+  ntlmscan simulate --lab examples/lab.yaml --ephemeral-ports --ca-out /tmp/lab-ca.pem
+  ntlmscan simulate --lab examples/lab.yaml --krb5-out /tmp/lab-krb5.conf   # then KRB5_CONFIG=/tmp/lab-krb5.conf`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if labPath == "" {
@@ -45,6 +46,15 @@ in the README; examples/lab.yaml is the demo fleet.`,
 			defer srv.Close()
 			if caOut != "" {
 				if err := outdir.WriteFileAtomic(caOut, srv.CACertPEM()); err != nil {
+					return WithCode(ExitError, err)
+				}
+			}
+			if krb5Out != "" {
+				conf := srv.Krb5Conf()
+				if conf == "" {
+					return WithCode(ExitError, fmt.Errorf("--krb5-out: lab %s has no domain with kdc: true", labPath))
+				}
+				if err := outdir.WriteFileAtomic(krb5Out, []byte(conf)); err != nil {
 					return WithCode(ExitError, err)
 				}
 			}
@@ -69,5 +79,6 @@ in the README; examples/lab.yaml is the demo fleet.`,
 	cmd.Flags().StringVar(&labPath, "lab", "", "lab YAML (required)")
 	cmd.Flags().BoolVar(&ephemeral, "ephemeral-ports", false, "listen on random free ports instead of the lab's (each host keeps its own address)")
 	cmd.Flags().StringVar(&caOut, "ca-out", "", "write the run's CA certificate (PEM) here, for HTTPS clients")
+	cmd.Flags().StringVar(&krb5Out, "krb5-out", "", "write a krb5.conf for the lab's simulated KDC here (domains with kdc: true), for Kerberos clients")
 	return cmd
 }

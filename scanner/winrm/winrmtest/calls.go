@@ -22,7 +22,10 @@ const (
 	AuthConnection AuthStep = "connection"
 	// AuthBasic: Authorization: Basic.
 	AuthBasic AuthStep = "basic"
-	// AuthOther: Kerberos/SPNEGO tokens or unknown schemes (always refused).
+	// AuthKerberos: Authorization: Negotiate|Kerberos <Kerberos AP-REQ>;
+	// one per Kerberos logon (Status 401 if refused).
+	AuthKerberos AuthStep = "kerberos"
+	// AuthOther: SPNEGO-wrapped tokens or unknown schemes (always refused).
 	AuthOther AuthStep = "other"
 )
 

@@ -33,6 +33,7 @@ type connState struct {
 	handshake *ntlmserver.Handshake
 	matched   *account // filled by LookupPassword during Authenticate
 	session   *ntlmserver.Session
+	krb       *krbContext // set instead of session after a Kerberos logon
 	acct      account
 }
 
@@ -46,7 +47,7 @@ func (c *connState) authenticated() (*ntlmserver.Session, account) {
 func (c *connState) forget() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.handshake, c.matched, c.session, c.acct = nil, nil, nil, account{}
+	c.handshake, c.matched, c.session, c.krb, c.acct = nil, nil, nil, nil, account{}
 }
 
 // request is one HTTP request being answered, with what gets recorded.
@@ -108,6 +109,9 @@ func (hs *hostServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rq.ntlm(scheme, strings.TrimSpace(token), body)
 	case strings.EqualFold(scheme, "Basic"):
 		rq.basic(body)
+	case strings.EqualFold(scheme, "Kerberos"):
+		raw, _ := base64.StdEncoding.DecodeString(strings.TrimSpace(token))
+		rq.kerberos(scheme, raw, body)
 	default:
 		rq.call.Auth = AuthOther
 		rq.call.AuthError = "unsupported authentication scheme " + scheme
@@ -166,6 +170,19 @@ func (hs *hostServer) offeredSchemes() []string {
 // connection NTLM authenticated earlier, 401 otherwise.
 func (rq *request) noCredentials(body []byte) {
 	sess, acct := rq.cs.authenticated()
+	rq.cs.mu.Lock()
+	krb := rq.cs.krb
+	rq.cs.mu.Unlock()
+	if krb != nil {
+		rq.call.Auth = AuthConnection
+		rq.call.User = acct.String()
+		if len(body) == 0 {
+			rq.unauthorized()
+			return
+		}
+		rq.krbSoap(body, krb, acct)
+		return
+	}
 	if sess == nil {
 		rq.call.Auth = AuthAnonymous
 		rq.unauthorized()
@@ -197,6 +214,10 @@ func (rq *request) ntlm(scheme, token string, body []byte) {
 		return
 	}
 	typ, err := ntlmserver.MessageType(raw)
+	if err != nil && isGSSToken(raw) {
+		rq.kerberos(scheme, raw, body)
+		return
+	}
 	if err != nil {
 		// SPNEGO/Kerberos tokens: there is no KDC in the lab.
 		rq.call.Auth = AuthOther

@@ -32,7 +32,11 @@ type Domain struct {
 	Name    string `yaml:"name"`    // DNS name, e.g. corp.example
 	NetBIOS string `yaml:"netbios"` // e.g. CORP
 	Users   []User `yaml:"users"`
-	Line    int    `yaml:"-"`
+	// KDC runs a simulated KDC for the domain (realm = upper-case Name) on
+	// loopback: the demo's way to show Kerberos without a real KDC. Its
+	// members then accept Kerberos with keys the KDC made for HTTP/fqdn.
+	KDC  bool `yaml:"kdc"`
+	Line int  `yaml:"-"`
 }
 
 // User is an account with its (lab-only) password.
@@ -96,7 +100,18 @@ type WinRM struct {
 	// only advertised (no KDC in the lab); default true on domain members.
 	Negotiate *bool `yaml:"negotiate"`
 	Kerberos  *bool `yaml:"kerberos"`
-	Basic     bool  `yaml:"basic"`
+	// KerberosKeytab is a keytab file (relative to the lab file) with the
+	// host's service keys (HTTP/fqdn): the host then accepts Kerberos
+	// logons with tickets from a real KDC. Without it, a host in a domain
+	// with kdc: true uses the keys of the lab's simulated KDC.
+	KerberosKeytab string `yaml:"kerberosKeytab"`
+	// ClockOffset sets the host's clock relative to real time, to simulate
+	// clock skew (Kerberos refuses beyond 5 minutes).
+	ClockOffset time.Duration `yaml:"clockOffset"`
+	// NoSPN: the lab KDC registers no HTTP/ SPN for the host (the
+	// "setspn was never run" case).
+	NoSPN bool `yaml:"noSPN"`
+	Basic bool `yaml:"basic"`
 	// AllowUnencrypted lets plaintext SOAP through over HTTP.
 	AllowUnencrypted bool `yaml:"allowUnencrypted"`
 	// RejectUnencrypted is how plaintext is refused when AllowUnencrypted

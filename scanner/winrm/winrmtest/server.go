@@ -13,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/jcmturner/gokrb5/v8/keytab"
 )
 
 // Option configures NewServer.
@@ -66,6 +68,7 @@ type Server struct {
 	byName  map[string]*hostServer
 	calls   callLog
 	connSeq atomic.Uint64
+	kdc     *labKDC // the lab's simulated KDC (domains with kdc: true), or nil
 
 	closing   chan struct{}
 	closeOnce sync.Once
@@ -89,6 +92,11 @@ type hostServer struct {
 
 	mu     sync.Mutex
 	shells map[string]*shell
+	replay map[string]time.Time // Kerberos authenticators seen (under mu)
+
+	krbOnce sync.Once // loads krbKeys
+	krbKeys *keytab.Keytab
+	krbErr  error
 }
 
 // NewServer validates the lab and starts every host's listeners. The Server
@@ -127,6 +135,16 @@ func NewServer(lab *Lab, opts ...Option) (*Server, error) {
 	}
 	sort.Slice(s.hosts, func(i, j int) bool { return s.hosts[i].h.Name < s.hosts[j].h.Name })
 
+	kdcAddr := "127.0.0.1:0"
+	for _, h := range lab.Hosts {
+		if h.DomainController && h.domain != nil && h.domain.KDC && h.Address != "" {
+			kdcAddr = net.JoinHostPort(h.Address, "0")
+			break
+		}
+	}
+	if s.kdc, err = startKDC(lab, kdcAddr); err != nil {
+		return nil, err
+	}
 	for _, hs := range s.hosts {
 		if err := hs.listen(); err != nil {
 			s.Close()
@@ -247,6 +265,9 @@ func (s *Server) Close() {
 		}
 		wg.Wait()
 		s.wg.Wait()
+		if s.kdc != nil {
+			s.kdc.close()
+		}
 		for _, hs := range s.hosts {
 			hs.mu.Lock()
 			for id, sh := range hs.shells {

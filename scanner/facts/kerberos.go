@@ -1,0 +1,12 @@
+package facts
+
+// Kerberos failure classes (auth: kerberos or auto); each comes with a hint.
+const (
+	ErrKerberosClockSkew   ErrorClass = "kerberos-clock-skew"      // KRB_AP_ERR_SKEW at the KDC or the host
+	ErrKerberosSPN         ErrorClass = "kerberos-spn-unknown"     // KDC_ERR_S_PRINCIPAL_UNKNOWN: no HTTP/<fqdn>
+	ErrKerberosNoTGT       ErrorClass = "kerberos-no-tgt"          // empty or expired credential cache
+	ErrKerberosKDC         ErrorClass = "kerberos-kdc-unreachable" // no KDC answered
+	ErrKerberosCredentials ErrorClass = "kerberos-credentials"     // wrong password or keytab, unknown account
+	ErrKerberosConfig      ErrorClass = "kerberos-config"          // no krb5.conf, realm or usable credential
+	ErrKerberosRefused     ErrorClass = "kerberos-refused"         // the host refused the ticket, or mutual auth failed
+)

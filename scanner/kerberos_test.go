@@ -1,0 +1,130 @@
+package scanner
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"path/filepath"
+
+	"go.uber.org/goleak"
+
+	"github.com/ntlmscan/ntlmscan/inventory"
+	"github.com/ntlmscan/ntlmscan/scanner/facts"
+	"github.com/ntlmscan/ntlmscan/scanner/winrm"
+	"github.com/ntlmscan/ntlmscan/scanner/winrm/winrmtest"
+)
+
+// TestKerberosAuthModes scans the Kerberos lab (simulated KDC) with each
+// auth mode and checks the method actually used, the fallback rule of
+// auth: auto and the error classes.
+func TestKerberosAuthModes(t *testing.T) {
+	t.Setenv(passwordEnvD, domainPass)
+	t.Setenv("NTLMSCAN_TEST_LOCAL_PW", localPass)
+	leaks := goleak.IgnoreCurrent()
+	lab, err := winrmtest.LoadLab(filepath.Join("testdata", "lab-kerberos.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := winrmtest.NewServer(lab, winrmtest.WithEphemeralPorts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		// No gokrb5 TGT-renewal goroutine or connection outlives a scan.
+		srv.Close()
+		goleak.VerifyNone(t, leaks)
+	}()
+	tests := []struct {
+		host      string
+		mode      inventory.AuthMode
+		wantAuth  string
+		wantClass facts.ErrorClass
+		wantNote  string
+		wantHint  string
+	}{
+		{"KONLY", inventory.AuthKerberos, "kerberos", "", "", ""},
+		{"KONLY", inventory.AuthAuto, "kerberos", "", "", ""},
+		{"KONLY", inventory.AuthNTLM, "", facts.ErrAuthMethod, "", "auth: kerberos"},
+		{"HARDENED", inventory.AuthAuto, "kerberos", "", "", ""},
+		{"HARDENED", inventory.AuthNTLM, "", facts.ErrAuthCredentials, "", ""},
+		{"NOSPN", inventory.AuthKerberos, "", facts.ErrKerberosSPN, "", "setspn -S HTTP/nospn.corp.example"},
+		{"NOSPN", inventory.AuthAuto, "ntlm", "", "spn-unknown", ""},
+		{"SKEWED", inventory.AuthAuto, "", facts.ErrKerberosClockSkew, "", "NTP"},
+		{"SKEWED", inventory.AuthKerberos, "", facts.ErrKerberosClockSkew, "", "NTP"},
+		{"WG", inventory.AuthAuto, "ntlm", "", "not in a domain", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.host+"/"+string(tt.mode), func(t *testing.T) {
+			f := newFleet(t, srv, tt.host)
+			h := f.host(tt.host)
+			h.WinRM.Auth = tt.mode
+			if tt.host != "WG" {
+				h.Domain = "corp.example"
+			} else {
+				f.useLocal("WG")
+			}
+			res := Run(context.Background(), f.inv, Options{Krb5Conf: srv.Krb5Conf(), Retries: -1})
+			r := res[0]
+			if tt.wantClass == "" && r.Error != nil {
+				t.Fatalf("error: %v", r.Error)
+			}
+			if tt.wantClass != "" && (r.Error == nil || r.Error.Class != tt.wantClass) {
+				t.Fatalf("got %+v, want class %s", r.Error, tt.wantClass)
+			}
+			if r.Auth != tt.wantAuth || !strings.Contains(r.AuthNote, tt.wantNote) {
+				t.Errorf("auth %q note %q, want %q note containing %q", r.Auth, r.AuthNote, tt.wantAuth, tt.wantNote)
+			}
+			if tt.wantHint != "" && !strings.Contains(r.Error.Hint, tt.wantHint) {
+				t.Errorf("hint %q, want it to mention %q", r.Error.Hint, tt.wantHint)
+			}
+			if r.Error != nil && strings.Contains(r.Error.Message+r.Error.Hint, domainPass) {
+				t.Fatal("the password leaked into the error")
+			}
+		})
+	}
+}
+
+func TestInventoryKrb5Conf(t *testing.T) {
+	dc := &inventory.Host{Name: "DC01", FQDN: "dc01.corp.example", Address: "10.0.0.11"}
+	dc2 := &inventory.Host{Name: "DC02", FQDN: "dc02.corp.example", Address: "fd00::12"}
+	inv := &inventory.Inventory{Domains: []*inventory.Domain{
+		{Name: "corp.example", Controllers: []*inventory.Host{dc, dc2}},
+		{Name: "other.example"},
+	}}
+	got := inventoryKrb5Conf(inv)
+	for _, want := range []string{"default_realm = CORP.EXAMPLE", "kdc = 10.0.0.11:88", "kdc = [fd00::12]:88", ".corp.example = CORP.EXAMPLE"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("krb5.conf lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "OTHER.EXAMPLE") {
+		t.Error("a domain without controllers became a realm")
+	}
+	if inventoryKrb5Conf(&inventory.Inventory{}) != "" {
+		t.Error("no domains, yet a krb5.conf")
+	}
+	// gokrb5 must accept what we generate.
+	if _, err := winrm.NewKerberosClient(winrm.KerberosCredentials{Username: "a@CORP.EXAMPLE", Password: "x", Config: got}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestKerberosConcurrentHosts: hosts sharing one credential log on in
+// parallel with one TGT (race detector).
+func TestKerberosConcurrentHosts(t *testing.T) {
+	t.Setenv(passwordEnvD, domainPass)
+	srv := startLab(t, "lab-kerberos.yaml")
+	f := newFleet(t, srv, "DC1", "KONLY", "HARDENED")
+	for _, h := range f.inv.Hosts {
+		h.Domain, h.WinRM.Auth = "corp.example", inventory.AuthKerberos
+		if h.FQDN == "" {
+			h.FQDN = strings.ToLower(h.Name) + ".corp.example"
+		}
+	}
+	for _, r := range Run(context.Background(), f.inv, Options{Krb5Conf: srv.Krb5Conf(), Concurrency: 3}) {
+		if r.Error != nil || r.Auth != "kerberos" {
+			t.Errorf("%s: auth %q error %v", r.Host, r.Auth, r.Error)
+		}
+	}
+}
