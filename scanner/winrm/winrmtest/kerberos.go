@@ -168,6 +168,14 @@ func (rq *request) kerberos(scheme string, raw, body []byte) {
 		rq.unauthorized()
 		return
 	}
+	// WinRM authorizes the logged-on account the same way whatever the
+	// method: no rights (RootSDDL) or a filtered token is the same 401.
+	if reason := rq.hs.winrmAccessDenied(acct); reason != "" {
+		rq.call.AuthError = reason
+		rq.call.User = acct.String()
+		rq.unauthorized()
+		return
+	}
 	mutual := types.IsFlagSet(&apReq.APOptions, flags.APOptionMutualRequired)
 	// Windows always answers with an acceptor subkey of the ticket's type.
 	sub := make([]byte, len(tp.Key.KeyValue))

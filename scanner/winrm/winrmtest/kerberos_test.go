@@ -36,6 +36,12 @@ hosts:
     domain: corp.example
     os: {caption: Windows Server 2022 Standard, build: 20348}
     winrm: {kerberos: false}
+  - name: NORIGHTS
+    address: 127.0.10.4
+    domain: corp.example
+    os: {caption: Windows Server 2022 Standard, build: 20348}
+    winrm: {negotiate: false}
+    administrators: [CORP\someone-else]
 `
 
 // apReqHeader builds "Negotiate <AP-REQ>" with gokrb5 (not the scanner's
@@ -176,4 +182,28 @@ func FuzzKerberosUnseal(f *testing.F) {
 		_, _ = parseAPReq(b)
 		_, _, _ = unwrapSPNEGO(b)
 	})
+}
+
+// TestKerberosLogonWithoutWinRMRights: WinRM authorizes a Kerberos logon as
+// it does an NTLM one: an account in neither Administrators nor Remote
+// Management Users gets the same 401.
+func TestKerberosLogonWithoutWinRMRights(t *testing.T) {
+	lab, err := ParseLab([]byte(krbLab), "krb-lab.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := NewServer(lab, WithEphemeralPorts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	h, _ := srv.Host("NORIGHTS")
+	resp := krbPost(t, h.HTTPURL, apReqHeader(t, srv, "Kerberos", "HTTP/norights.corp.example"))
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("Kerberos logon without WinRM rights: %d, want 401", resp.StatusCode)
+	}
+	calls := srv.CallsFor("NORIGHTS")
+	if last := calls[len(calls)-1]; !strings.Contains(last.AuthError, "neither Administrators nor Remote Management Users") {
+		t.Errorf("refusal recorded as %q", last.AuthError)
+	}
 }
