@@ -50,7 +50,7 @@ func classify(f failure) *facts.HostError {
 			"raise the scan deadline, or scan fewer hosts at once")
 	case f.hostCtxErr != nil:
 		return he(facts.ErrTimeout, fmt.Sprintf("no complete answer within the per-host timeout (%s)", f.hostTO),
-			"the host or its WinRM service is hung or very slow; check it, or raise the host's timeout in the inventory")
+			"the host or its WinRM service is hung or very slow; check it, or raise --host-timeout (or the host's winrm.timeout in the inventory)")
 	}
 
 	var (
