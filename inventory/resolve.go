@@ -12,11 +12,11 @@ import (
 
 // Defaults applied when the file does not say otherwise.
 const (
-	DefaultAgentPort    = 8006 // commonly cited Rapid Recovery agent port (NTLM-RULES.md §7: UNCONFIRMED)
-	DefaultHTTPPort     = 5985
-	DefaultHTTPSPort    = 5986
-	DefaultCoreService  = "RapidRecoveryCore"
-	DefaultRepoKind     = "repository"
+	DefaultAgentPort   = 8006 // commonly cited Rapid Recovery agent port (NTLM-RULES.md §7: UNCONFIRMED)
+	DefaultHTTPPort    = 5985
+	DefaultHTTPSPort   = 5986
+	DefaultCoreService = "RapidRecoveryCore"
+	DefaultRepoKind    = "repository"
 )
 
 // resolver applies defaults and checks every reference across the file.

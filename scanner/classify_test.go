@@ -147,9 +147,8 @@ func TestDefaultPassword(t *testing.T) {
 	}{
 		{"env", &inventory.Credential{Name: "a", PasswordEnv: "NTLMSCAN_TEST_PW_SET"}, "from-env", ""},
 		{"env unset", &inventory.Credential{Name: "a", PasswordEnv: "NTLMSCAN_TEST_PW_UNSET"}, "", "NTLMSCAN_TEST_PW_UNSET is not set"},
-		{"env unset, file", &inventory.Credential{Name: "a", PasswordEnv: "NTLMSCAN_TEST_PW_UNSET", PasswordFile: file}, "from-file", ""},
 		{"file first line", &inventory.Credential{Name: "a", PasswordFile: file}, "from-file", ""},
-		{"file empty", &inventory.Credential{Name: "a", PasswordFile: empty}, "", "empty first line"},
+		{"file empty", &inventory.Credential{Name: "a", PasswordFile: empty}, "", "first line of password file"},
 		{"file missing", &inventory.Credential{Name: "a", PasswordFile: file + ".nope"}, "", "password file"},
 		{"kerberos", &inventory.Credential{Name: "k", KerberosCache: "/tmp/cc"}, "", "not supported yet"},
 		{"nothing", &inventory.Credential{Name: "n"}, "", "no password source"},
