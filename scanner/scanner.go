@@ -185,6 +185,15 @@ func Run(ctx context.Context, inv *inventory.Inventory, opts Options) []facts.Ho
 			Error: &facts.HostError{Class: facts.ErrCanceled, Message: msg, Hint: "run the scan again, with a longer deadline or more concurrency"}}
 	}
 	s.settleRefusals(results)
+	// Warn only now: a refusal's class is settled once every host is done,
+	// and the warning must say what the report says.
+	for i := range results {
+		r := &results[i]
+		if started[i] && r.Error != nil && r.Error.Class != facts.ErrNotScanned {
+			s.log.Warn("host not collected", "host", r.Host, "class", r.Error.Class, "error", r.Error.Message,
+				"attempts", r.Attempts, "roundtrips", r.RoundTrips)
+		}
+	}
 	return results
 }
 
@@ -269,7 +278,7 @@ func (s *scan) host(scanCtx context.Context, h *inventory.Host) facts.HostResult
 	if err != nil {
 		res.Error = classify(failure{err: err})
 		res.Duration = time.Since(start)
-		log.Warn("host not collected", "class", res.Error.Class, "error", res.Error.Message)
+		log.Debug("host failed before connecting", "class", res.Error.Class, "error", res.Error.Message)
 		return res
 	}
 	hostAuthed := false
@@ -320,7 +329,8 @@ func (s *scan) host(scanCtx context.Context, h *inventory.Host) facts.HostResult
 	}
 	res.Duration = time.Since(start)
 	if res.Error != nil {
-		log.Warn("host not collected", "class", res.Error.Class, "error", res.Error.Message, "attempts", res.Attempts, "roundtrips", res.RoundTrips)
+		// Run warns once every host is done, with the settled class.
+		log.Debug("host failed", "class", res.Error.Class, "error", res.Error.Message, "attempts", res.Attempts, "roundtrips", res.RoundTrips)
 	} else {
 		log.Info("host collected", "ms", res.Duration.Milliseconds(), "attempts", res.Attempts, "roundtrips", res.RoundTrips)
 	}
