@@ -15,6 +15,7 @@ import (
 
 	mzwinrm "github.com/masterzen/winrm"
 
+	"github.com/ntlmscan/ntlmscan/internal/safetext"
 	"github.com/ntlmscan/ntlmscan/scanner/collect"
 	"github.com/ntlmscan/ntlmscan/scanner/facts"
 	"github.com/ntlmscan/ntlmscan/scanner/winrm"
@@ -277,7 +278,8 @@ func orNone(s string) string {
 	return s
 }
 
-// clean bounds a message and strips control characters.
+// clean bounds a message and shows control, bidi and invisible characters
+// as escapes (safetext), so a host's text cannot act on a terminal.
 func clean(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
 	var b strings.Builder
@@ -286,8 +288,9 @@ func clean(s string) string {
 			b.WriteString("…")
 			break
 		}
-		if r < 0x20 || r == 0x7f {
-			r = '?'
+		if safetext.Unsafe(r) {
+			b.WriteString(safetext.Escape(string(r)))
+			continue
 		}
 		b.WriteRune(r)
 	}

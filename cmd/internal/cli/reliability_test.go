@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -124,4 +125,82 @@ func TestHostTimeoutPrecedence(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A nightly run removes the temporary files a killed run left in the
+// output directory, and only those.
+func TestNightlyRunPrunesTempFilesOfKilledRuns(t *testing.T) {
+	invPath, _ := demoFleet(t)
+	dir := filepath.Join(t.TempDir(), "runs")
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	old := fixedNow.Add(-48 * time.Hour)
+	leftovers := map[string]bool{".latest.json.tmp-4711": true, ".ntlmscan-20261122T023000Z.html.tmp-12": true, ".mine.tmp-1": false}
+	for name := range leftovers {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte("half a report"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r := run(t, nil, "scan", "-i", invPath, "--quiet", "--output-dir", dir); r.code == ExitError {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	for name, gone := range leftovers {
+		_, err := os.Stat(filepath.Join(dir, name))
+		if os.IsNotExist(err) != gone {
+			t.Errorf("%s: removed=%v, want %v", name, os.IsNotExist(err), gone)
+		}
+	}
+}
+
+// Text from the user's files that reaches the terminal (validate's report,
+// every error) shows bidi overrides, zero-width and control characters as
+// escapes, so a crafted name cannot reorder or hide what an admin reads.
+func TestValidateEscapesInvisibleCharacters(t *testing.T) {
+	invisible := []string{"\u202e", "\u200d", "\u200b", "\u2066", "\u2069", "\ufeff", "\x1b", "\u2028"}
+	dir := t.TempDir()
+	inv := string(mustReadExample(t))
+	inv = strings.Replace(inv, "    fqdn: core01.corp.example\n", "    fqdn: core01.corp.example\n    col\u202eour: blue\n", 1)
+	inv = strings.Replace(inv, "  AGENT01:\n", "  AGENT01\u200d:\n", 1)
+	inv = strings.Replace(inv, "      DC02:\n", "      DC\u2066\u200b02\u2069\ufeff:\n", 1)
+	inv = strings.Replace(inv, "    netbios: CORP\n", "    netbios: \"CO\\eRP\\u2028\"\n", 1)
+	bad := filepath.Join(dir, "bad\u202etxt.yaml")
+	if err := os.WriteFile(bad, []byte(inv), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	good := filepath.Join(dir, "good\u200d\u202e.yaml")
+	if err := os.WriteFile(good, mustReadExample(t), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		path string
+		want int
+	}{{bad, ExitError}, {good, ExitOK}} {
+		r := run(t, nil, "validate", "-i", tc.path)
+		if r.code != tc.want {
+			t.Fatalf("%q: exit %d, want %d\n%s%s", tc.path, r.code, tc.want, r.stdout, r.stderr)
+		}
+		out := r.stdout + r.stderr
+		for _, c := range invisible {
+			if strings.Contains(out, c) {
+				t.Errorf("%q: output contains raw %U:\n%s", tc.path, []rune(c)[0], out)
+			}
+		}
+		if !strings.Contains(out, `\u202e`) {
+			t.Errorf("%q: output does not show the override as an escape:\n%s", tc.path, out)
+		}
+	}
+}
+
+func mustReadExample(t *testing.T) []byte {
+	t.Helper()
+	data, err := os.ReadFile("../../../examples/inventory.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/ntlmscan/ntlmscan/cmd/internal/iostreams"
+	"github.com/ntlmscan/ntlmscan/internal/safetext"
 )
 
 // Version is set at build time with -ldflags "-X .../cli.Version=v1.2.3".
@@ -50,7 +51,9 @@ func Run(ctx context.Context, f *Factory, args []string) int {
 	if errors.As(err, &ee) && ee.Silent {
 		return ee.Code
 	}
-	fmt.Fprintf(f.IO.ErrOut, "ntlmscan: %v\n", err)
+	// Errors quote file names, keys and values: escape what would act on
+	// the terminal or hide text (bidi overrides, zero-width, escapes).
+	fmt.Fprintf(f.IO.ErrOut, "ntlmscan: %s\n", safetext.EscapeLines(err.Error()))
 	var fe *FlagError
 	if errors.As(err, &fe) {
 		fmt.Fprintln(f.IO.ErrOut, "Run 'ntlmscan --help' for usage.")
