@@ -63,7 +63,7 @@ func TestClassify(t *testing.T) {
 		{"user canceled", failure{err: context.Canceled, scanCtxErr: context.Canceled}, facts.ErrCanceled, "canceled"},
 		{"scan deadline", failure{err: io.EOF, scanCtxErr: context.DeadlineExceeded}, facts.ErrTimeout, "overall deadline"},
 		{"host deadline", failure{err: io.EOF, hostCtxErr: context.DeadlineExceeded, hostTO: "30s"}, facts.ErrTimeout, "30s"},
-		{"unknown", failure{err: errors.New("weird\x1b[31m")}, facts.ErrInternal, "weird?[31m"},
+		{"unknown", failure{err: errors.New("weird\x1b[31m")}, facts.ErrInternal, `weird\x1b[31m`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

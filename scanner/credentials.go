@@ -15,6 +15,12 @@ type credError struct{ msg, hint string }
 
 func (e *credError) Error() string { return e.msg }
 
+// tlsConfigError is a host's TLS setting in the inventory that cannot be
+// used (an unreadable ca_file, or one without certificates).
+type tlsConfigError struct{ msg, hint string }
+
+func (e *tlsConfigError) Error() string { return e.msg }
+
 // ErrKerberosUnsupported is returned for Kerberos-only credentials and the
 // kerberos transport until Kerberos support exists.
 var ErrKerberosUnsupported = errors.New("Kerberos authentication is not supported yet")

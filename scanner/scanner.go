@@ -403,7 +403,8 @@ func (s *scan) prepare(h *inventory.Host, log *slog.Logger) (*prepared, error) {
 		if w.CAFile != "" {
 			pem, err := s.readCA(w.CAFile)
 			if err != nil {
-				return nil, &credError{msg: err.Error(), hint: "fix the host's ca_file in the inventory"}
+				return nil, &tlsConfigError{msg: err.Error(), hint: "set the host's winrm.ca_file in the inventory to a PEM file (-----BEGIN CERTIFICATE-----) holding the CA that issued " +
+					"its WinRM certificate; a DER .cer file converts with: openssl x509 -inform der -in ca.cer -out ca.pem"}
 			}
 			p.endpoint.CACert = pem
 		}

@@ -204,3 +204,61 @@ func mustReadExample(t *testing.T) []byte {
 	}
 	return data
 }
+
+// A settings file is read as strictly as the inventory: a typo is an error
+// with file:line, not a setting silently ignored.
+func TestSettingsFileUnknownKeys(t *testing.T) {
+	dir := t.TempDir()
+	inv := filepath.Join(dir, "inventory.yaml")
+	if err := os.WriteFile(inv, mustReadExample(t), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		content string
+		want    []string // each in stderr; none = valid
+	}{
+		{"typo at top level", "concurency: 4\n", []string{"settings.yaml:1: concurency: unknown key", `did you mean "concurrency"?`}},
+		{"snake case under the command", "scan:\n  concurrency: 4\n  fail_on: new\n", []string{"settings.yaml:3: scan.fail_on: unknown key", `did you mean "fail-on"?`}},
+		{"unknown command section", "scann:\n  quiet: true\n", []string{"settings.yaml:1: scann: unknown key", `did you mean "scan"?`}},
+		{"flag of another command", "validate:\n  concurrency: 4\n", []string{"settings.yaml:2: validate.concurrency:", "not a flag of ntlmscan validate"}},
+		{"section that is not a mapping", "scan: fast\n", []string{"settings.yaml:1: scan:", "mapping"}},
+		{"value that is a mapping", "concurrency:\n  value: 4\n", []string{"settings.yaml:2: concurrency:", "a value"}},
+		{"repeated key", "quiet: true\nquiet: false\n", []string{"settings.yaml:2: quiet: repeated key"}},
+		{"every problem at once", "concurency: 4\nscan:\n  fail_on: new\n", []string{"settings.yaml:1:", "settings.yaml:3:"}},
+		{"bad value names its line", "scan:\n  concurrency: many\n", []string{"settings.yaml:2", "--concurrency"}},
+		{"syntax error", "scan:\n  concurrency: [4\n", []string{"settings.yaml:"}},
+		{"config in the file", "config: other.yaml\n", []string{"settings.yaml:1: config:"}},
+		{"valid: documented layout", "log-level: warn\nscan:\n  concurrency: 64\n  host-timeout: 90s\n  fail-on: at-risk\n  quiet: true\nreport:\n  format: json\n", nil},
+		{"valid: empty", "# nothing yet\n", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := filepath.Join(t.TempDir(), "settings.yaml")
+			if err := os.WriteFile(cfg, []byte(tc.content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			// validate reads the settings file like every command and touches
+			// no network: a quick way to see the file accepted or refused.
+			command := "validate"
+			if strings.Contains(tc.content, "many") {
+				command = "scan" // the bad value is scan's: it fails before any network use
+			}
+			r := run(t, nil, command, "-i", inv, "--config", cfg)
+			if tc.want == nil {
+				if r.code != ExitOK {
+					t.Fatalf("valid settings refused: exit %d\n%s", r.code, r.stderr)
+				}
+				return
+			}
+			if r.code != ExitError {
+				t.Fatalf("exit %d, want %d; stderr:\n%s", r.code, ExitError, r.stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(r.stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, r.stderr)
+				}
+			}
+		})
+	}
+}
