@@ -88,11 +88,11 @@ func TestHostTimeoutPrecedence(t *testing.T) {
 			w = &yaml.Node{Kind: yaml.MappingNode}
 			agent02.Content = append(agent02.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "winrm"}, w)
 		}
-		setKey(w, "timeout", "3s")
+		setKey(w, "timeout", "4s")
 	})
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "settings.yaml")
-	if err := os.WriteFile(cfg, []byte("scan:\n  host-timeout: 2s\n"), 0o600); err != nil {
+	if err := os.WriteFile(cfg, []byte("scan:\n  host-timeout: 3s\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -101,23 +101,25 @@ func TestHostTimeoutPrecedence(t *testing.T) {
 		args []string
 		want string // AGENT01's timeout
 	}{
-		{"flag", nil, []string{"--host-timeout", "1s"}, "1s"},
-		{"environment", map[string]string{"NTLMSCAN_HOST_TIMEOUT": "1500ms"}, nil, "1.5s"},
-		{"settings file", nil, []string{"--config", cfg}, "2s"},
+		{"flag", nil, []string{"--host-timeout", "2s"}, "2s"},
+		{"environment", map[string]string{"NTLMSCAN_HOST_TIMEOUT": "2500ms"}, nil, "2.5s"},
+		{"settings file", nil, []string{"--config", cfg}, "3s"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "scan.json")
 			args := append([]string{"scan", "-i", invPath, "--quiet", "--retries", "0", "--json", out}, tc.args...)
 			r := run(t, tc.env, args...)
-			if r.code&ExitHostsFailed == 0 {
-				t.Fatalf("exit %d, want the hosts-failed bit; stderr:\n%s", r.code, r.stderr)
+			// On a loaded machine healthy hosts may time out too (exit 1:
+			// nothing scanned); the hung hosts' deadlines are what counts.
+			if r.code == ExitOK {
+				t.Fatalf("exit 0 with hung hosts; stderr:\n%s", r.stderr)
 			}
 			rep, err := loadReport(out)
 			if err != nil {
 				t.Fatal(err)
 			}
-			for host, want := range map[string]string{"AGENT01": tc.want, "AGENT02": "3s"} {
+			for host, want := range map[string]string{"AGENT01": tc.want, "AGENT02": "4s"} {
 				h := hostResult(t, rep, host)
 				if h.Error == nil || h.Error.Class != facts.ErrTimeout || !strings.Contains(h.Error.Message, "per-host timeout ("+want+")") {
 					t.Errorf("%s: got %+v, want a timeout after %s", host, h.Error, want)
