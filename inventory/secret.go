@@ -65,7 +65,7 @@ func (s *Secret) UnmarshalText(_ []byte) error {
 // password file, at the moment the scanner needs it (never at load time).
 // It is the one reader of secrets: the scan path uses it too. Both sources
 // follow the same rules: a leading UTF-8 byte order mark (Notepad) and a
-// trailing line break (LF or CRLF, as `echo` or an editor leaves it) are
+// trailing line break (LF, CRLF or CR, as `echo` or an editor leaves it) are
 // not part of the password; of a file only the first line counts. Anything
 // else, spaces included, is the password. Errors name the variable or
 // file, never the secret.
@@ -119,7 +119,7 @@ func readPasswordFile(c *Credential) (Secret, error) {
 }
 
 // normalizeSecret strips what editors and shells add around a password: a
-// UTF-8 BOM in front and one line break (LF or CRLF) at the end.
+// UTF-8 BOM in front and one line break (LF, CRLF or CR) at the end.
 func normalizeSecret(v string) string {
 	v = strings.TrimPrefix(v, "\ufeff")
 	v = strings.TrimSuffix(v, "\n")
