@@ -53,6 +53,12 @@ func loadSettings(path string, root *cobra.Command) (*settingsFile, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseSettings(data, path, root)
+}
+
+// parseSettings checks and reads a settings file's content (see
+// loadSettings); its only errors are *yamlcheck.ValidationError.
+func parseSettings(data []byte, path string, root *cobra.Command) (*settingsFile, error) {
 	ps := &yamlcheck.Collector{File: path, Limit: 50, MoreHint: "fix the ones above first"}
 	s := &settingsFile{path: path, top: map[string]setting{}, commands: map[string]map[string]setting{}}
 	doc, extra, syntax := yamlcheck.Parse(data)
