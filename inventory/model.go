@@ -108,8 +108,11 @@ type WinRM struct {
 	// scanner logs a warning for every host that uses it.
 	InsecureSkipVerify bool
 	TLSServerName      string
-	Timeout            time.Duration // per-host deadline for the whole collection
-	Credential         *Credential
+	// Timeout is the deadline for the whole collection of this host, when
+	// the inventory sets one (host, group or defaults); 0 leaves it to the
+	// scan's --host-timeout, so the flag is not silently overridden.
+	Timeout    time.Duration
+	Credential *Credential
 	// Auth is the logon method (ntlm, kerberos, auto); Basic is chosen by
 	// Transport instead.
 	Auth AuthMode

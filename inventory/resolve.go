@@ -6,19 +6,17 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/ntlmscan/ntlmscan/inventory/yamlcheck"
 )
 
 // Defaults applied when the file does not say otherwise.
 const (
-	DefaultAgentPort    = 8006 // commonly cited Rapid Recovery agent port (NTLM-RULES.md §7: UNCONFIRMED)
-	DefaultHTTPPort     = 5985
-	DefaultHTTPSPort    = 5986
-	DefaultWinRMTimeout = 60 * time.Second
-	DefaultCoreService  = "RapidRecoveryCore"
-	DefaultRepoKind     = "repository"
+	DefaultAgentPort   = 8006 // commonly cited Rapid Recovery agent port (NTLM-RULES.md §7: UNCONFIRMED)
+	DefaultHTTPPort    = 5985
+	DefaultHTTPSPort   = 5986
+	DefaultCoreService = "RapidRecoveryCore"
+	DefaultRepoKind    = "repository"
 )
 
 // resolver applies defaults and checks every reference across the file.
@@ -445,7 +443,7 @@ func (r *resolver) effectiveWinRM(h *Host, hs *hostSpec, groups []*groupSpec) Wi
 		InsecureSkipVerify: eff.insecure.or(false),
 		CAFile:             r.path(eff.caFile.or("")),
 		TLSServerName:      eff.tlsServerName.or(""),
-		Timeout:            eff.timeout.or(DefaultWinRMTimeout),
+		Timeout:            eff.timeout.or(0), // 0: the scan's --host-timeout applies
 	}
 	w.Port = eff.port.or(DefaultHTTPPort)
 	if !eff.port.set && w.HTTPS {

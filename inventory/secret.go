@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 )
 
 // redacted is what every printable form of a Secret shows.
@@ -62,7 +63,12 @@ func (s *Secret) UnmarshalText(_ []byte) error {
 
 // Resolve reads the credential's secret from its environment variable or
 // password file, at the moment the scanner needs it (never at load time).
-// Errors name the variable or file, never the secret.
+// It is the one reader of secrets: the scan path uses it too. Both sources
+// follow the same rules: a leading UTF-8 byte order mark (Notepad) and a
+// trailing line break (LF, CRLF or CR, as `echo` or an editor leaves it) are
+// not part of the password; of a file only the first line counts. Anything
+// else, spaces included, is the password. Errors name the variable or
+// file, never the secret.
 func (c *Credential) Resolve() (Secret, error) {
 	switch {
 	case c == nil:
@@ -72,6 +78,7 @@ func (c *Credential) Resolve() (Secret, error) {
 		if !ok {
 			return Secret{}, fmt.Errorf("credential %q: environment variable %s is not set (export it before running ntlmscan): %w", c.Name, c.PasswordEnv, ErrNoSecret)
 		}
+		v = normalizeSecret(v)
 		if v == "" {
 			return Secret{}, fmt.Errorf("credential %q: environment variable %s is empty: %w", c.Name, c.PasswordEnv, ErrNoSecret)
 		}
@@ -98,13 +105,23 @@ func readPasswordFile(c *Credential) (Secret, error) {
 	if len(data) > maxPasswordFile {
 		return Secret{}, fmt.Errorf("credential %q: password file %s is larger than %d bytes; it should hold only the password", c.Name, c.PasswordFile, maxPasswordFile)
 	}
+	if bytes.HasPrefix(data, []byte("\xff\xfe")) || bytes.HasPrefix(data, []byte("\xfe\xff")) {
+		clear(data)
+		return Secret{}, fmt.Errorf("credential %q: password file %s is UTF-16 (Notepad's \"Unicode\"); save it as UTF-8: %w", c.Name, c.PasswordFile, ErrNoSecret)
+	}
 	line, _, _ := bytes.Cut(data, []byte("\n"))
-	line = bytes.TrimSuffix(line, []byte("\r"))
-	line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf")) // Notepad's UTF-8 BOM
-	password := string(line)
+	password := normalizeSecret(string(line))
 	clear(data)
 	if password == "" {
 		return Secret{}, fmt.Errorf("credential %q: the first line of password file %s is empty: %w", c.Name, c.PasswordFile, ErrNoSecret)
 	}
 	return NewSecret(password), nil
+}
+
+// normalizeSecret strips what editors and shells add around a password: a
+// UTF-8 BOM in front and one line break (LF, CRLF or CR) at the end.
+func normalizeSecret(v string) string {
+	v = strings.TrimPrefix(v, "\ufeff")
+	v = strings.TrimSuffix(v, "\n")
+	return strings.TrimSuffix(v, "\r")
 }

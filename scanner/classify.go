@@ -15,6 +15,7 @@ import (
 
 	mzwinrm "github.com/masterzen/winrm"
 
+	"github.com/ntlmscan/ntlmscan/internal/safetext"
 	"github.com/ntlmscan/ntlmscan/scanner/collect"
 	"github.com/ntlmscan/ntlmscan/scanner/facts"
 	"github.com/ntlmscan/ntlmscan/scanner/winrm"
@@ -51,11 +52,12 @@ func classify(f failure) *facts.HostError {
 			"raise the scan deadline, or scan fewer hosts at once")
 	case f.hostCtxErr != nil:
 		return he(facts.ErrTimeout, fmt.Sprintf("no complete answer within the per-host timeout (%s)", f.hostTO),
-			"the host or its WinRM service is hung or very slow; check it, or raise the host's timeout in the inventory")
+			"the host or its WinRM service is hung or very slow; check it, or raise --host-timeout (or the host's winrm.timeout in the inventory)")
 	}
 
 	var (
 		credErr   *credError
+		tlsCfgErr *tlsConfigError
 		limitErr  *winrm.OutputLimitError
 		connErr   *winrm.ConnectError
 		authErr   *winrm.AuthError
@@ -74,6 +76,8 @@ func classify(f failure) *facts.HostError {
 	switch {
 	case errors.As(err, &credErr):
 		return he(facts.ErrCredentials, credErr.msg, credErr.hint)
+	case errors.As(err, &tlsCfgErr):
+		return he(facts.ErrTLSConfig, tlsCfgErr.msg, tlsCfgErr.hint)
 	case errors.As(err, &limitErr):
 		return he(facts.ErrMalformedOutput, fmt.Sprintf("the collector printed more than %d bytes on stdout; ntlmscan stopped it", limitErr.Limit),
 			"something on the host writes to the console (a profile, a banner, a wrapper); find it, or raise the output cap")
@@ -86,6 +90,8 @@ func classify(f failure) *facts.HostError {
 		return classifyAuth(authErr, f.username, f.local)
 	case errors.As(err, &krbErr):
 		return classifyKerberos(krbErr, f.username)
+	case errors.As(err, &insecure) && insecure.ContentType != "" && !wsmanContentType(insecure.ContentType):
+		return notWinRM(f.addr, insecure.Status, insecure.ContentType, "")
 	case errors.As(err, &insecure):
 		return he(facts.ErrEncryptionNeeded, insecure.Reason,
 			"ntlmscan never sends WinRM messages unprotected: use NTLM (sealed) over HTTP, or HTTPS")
@@ -103,6 +109,8 @@ func classify(f failure) *facts.HostError {
 		}
 		return he(facts.ErrWinRMService, fmt.Sprintf("the WinRM service answered %s with a fault: %s", fault.Action, faultText(fault)),
 			"check the Microsoft-Windows-WinRM/Operational event log on the host")
+	case errors.As(err, &httpErr) && httpErr.Snippet != "" && !wsmanContentType(httpErr.ContentType):
+		return notWinRM(f.addr, httpErr.Status, httpErr.ContentType, httpErr.Snippet)
 	case errors.As(err, &httpErr):
 		msg := fmt.Sprintf("the WinRM service answered %s with HTTP %d", httpErr.Action, httpErr.Status)
 		if httpErr.Snippet == "" {
@@ -142,6 +150,35 @@ func classify(f failure) *facts.HostError {
 		return he(facts.ErrTimeout, "no answer from the WinRM service in time", "the host or its WinRM service is slow or hung; check it")
 	}
 	return he(facts.ErrInternal, "unexpected failure: "+err.Error(), "report this as an ntlmscan bug, with the debug log of the scan")
+}
+
+// wsmanContentType reports whether a reply's Content-Type is one a WinRM
+// service sends: SOAP, or a sealed (multipart/encrypted) message.
+func wsmanContentType(ct string) bool {
+	// Only the media type counts: the parameters may have been cut short
+	// for the message.
+	media, _, _ := strings.Cut(ct, ";")
+	switch strings.ToLower(strings.TrimSpace(media)) {
+	case "application/soap+xml", "multipart/encrypted", "multipart/x-multi-encrypted":
+		return true
+	}
+	return false
+}
+
+// notWinRM describes an answer that did not come from a WinRM service: an
+// HTML error page or another content type where WS-Management was expected.
+func notWinRM(addr string, status int, contentType, snippet string) *facts.HostError {
+	msg := fmt.Sprintf("something other than the WinRM service answered at %s: HTTP %d", addr, status)
+	if contentType != "" {
+		msg += fmt.Sprintf(" with Content-Type %q", contentType)
+	}
+	if snippet != "" {
+		msg += ": " + snippet
+	}
+	return &facts.HostError{Class: facts.ErrNotWinRM, Message: clean(msg),
+		Hint: "a proxy, load balancer or other web server answered instead of WinRM (or Windows' HTTP.sys, when no WinRM listener serves this address and port). " +
+			"ntlmscan connects directly and does not use HTTP_PROXY/HTTPS_PROXY: if a transparent or intercepting proxy sits in the path, have it pass WinRM to this host through " +
+			"(as a NO_PROXY or bypass entry would) or scan from a machine with a direct route; otherwise check the host's address and port in the inventory (winrm enumerate winrm/config/listener on the host)"}
 }
 
 func classifyConnect(e *winrm.ConnectError, addr string) *facts.HostError {
@@ -326,7 +363,8 @@ func orNone(s string) string {
 	return s
 }
 
-// clean bounds a message and strips control characters.
+// clean bounds a message and shows control, bidi and invisible characters
+// as escapes (safetext), so a host's text cannot act on a terminal.
 func clean(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
 	var b strings.Builder
@@ -335,8 +373,9 @@ func clean(s string) string {
 			b.WriteString("…")
 			break
 		}
-		if r < 0x20 || r == 0x7f {
-			r = '?'
+		if safetext.Unsafe(r) {
+			b.WriteString(safetext.Escape(string(r)))
+			continue
 		}
 		b.WriteRune(r)
 	}

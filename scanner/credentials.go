@@ -1,11 +1,8 @@
 package scanner
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 	"sync"
 
@@ -17,6 +14,12 @@ import (
 type credError struct{ msg, hint string }
 
 func (e *credError) Error() string { return e.msg }
+
+// tlsConfigError is a host's TLS setting in the inventory that cannot be
+// used (an unreadable ca_file, or one without certificates).
+type tlsConfigError struct{ msg, hint string }
+
+func (e *tlsConfigError) Error() string { return e.msg }
 
 // ErrKerberosUnsupported is returned for Kerberos-only credentials and the
 // kerberos transport until Kerberos support exists.
@@ -55,44 +58,22 @@ func (p *passwords) get(c *inventory.Credential) (string, error) {
 	return pw, err
 }
 
-// maxPasswordFile bounds how much of a password file is read.
-const maxPasswordFile = 64 << 10
-
-// DefaultPassword reads a credential's password from its environment
-// variable or, failing that, the first line of its password file. A
-// credential with only a Kerberos cache gets ErrKerberosUnsupported.
+// DefaultPassword reads a credential's password with the inventory's one
+// secret reader (inventory.Credential.Resolve: environment variable or
+// password file, BOM and trailing line break stripped). A credential with
+// only a Kerberos cache gets ErrKerberosUnsupported.
 func DefaultPassword(c *inventory.Credential) (string, error) {
 	if c == nil {
 		return "", errors.New("no credential")
 	}
-	if c.PasswordEnv != "" {
-		if v, ok := os.LookupEnv(c.PasswordEnv); ok && v != "" {
-			return v, nil
-		}
-		if c.PasswordFile == "" {
-			return "", fmt.Errorf("credential %q: environment variable %s is not set or empty", c.Name, c.PasswordEnv)
-		}
-	}
-	if c.PasswordFile != "" {
-		f, err := os.Open(c.PasswordFile)
-		if err != nil {
-			return "", fmt.Errorf("credential %q: password file: %w", c.Name, err)
-		}
-		defer f.Close()
-		line, err := bufio.NewReader(io.LimitReader(f, maxPasswordFile)).ReadString('\n')
-		if err != nil && !errors.Is(err, io.EOF) {
-			return "", fmt.Errorf("credential %q: password file %s: %w", c.Name, c.PasswordFile, err)
-		}
-		line = strings.TrimRight(line, "\r\n")
-		if line == "" {
-			return "", fmt.Errorf("credential %q: password file %s has an empty first line", c.Name, c.PasswordFile)
-		}
-		return line, nil
-	}
-	if c.KerberosCache != "" {
+	if c.PasswordEnv == "" && c.PasswordFile == "" && c.KerberosCache != "" {
 		return "", fmt.Errorf("credential %q: %w (it names only a Kerberos cache)", c.Name, ErrKerberosUnsupported)
 	}
-	return "", fmt.Errorf("credential %q has no password source (password_env or password_file)", c.Name)
+	s, err := c.Resolve()
+	if err != nil {
+		return "", err
+	}
+	return s.Reveal(), nil
 }
 
 // isDomainAccount tells whether username is an account of an Active

@@ -190,6 +190,15 @@ func Run(ctx context.Context, inv *inventory.Inventory, opts Options) []facts.Ho
 			Error: &facts.HostError{Class: facts.ErrCanceled, Message: msg, Hint: "run the scan again, with a longer deadline or more concurrency"}}
 	}
 	s.settleRefusals(results)
+	// Warn only now: a refusal's class is settled once every host is done,
+	// and the warning must say what the report says.
+	for i := range results {
+		r := &results[i]
+		if started[i] && r.Error != nil && r.Error.Class != facts.ErrNotScanned {
+			s.log.Warn("host not collected", "host", r.Host, "class", r.Error.Class, "error", r.Error.Message,
+				"attempts", r.Attempts, "roundtrips", r.RoundTrips)
+		}
+	}
 	return results
 }
 
@@ -276,7 +285,7 @@ func (s *scan) host(scanCtx context.Context, h *inventory.Host) facts.HostResult
 	if err != nil {
 		res.Error = classify(failure{err: err})
 		res.Duration = time.Since(start)
-		log.Warn("host not collected", "class", res.Error.Class, "error", res.Error.Message)
+		log.Debug("host failed before connecting", "class", res.Error.Class, "error", res.Error.Message)
 		return res
 	}
 	hostAuthed := false
@@ -334,7 +343,8 @@ func (s *scan) host(scanCtx context.Context, h *inventory.Host) facts.HostResult
 		}
 	}
 	if res.Error != nil {
-		log.Warn("host not collected", "class", res.Error.Class, "error", res.Error.Message, "attempts", res.Attempts, "roundtrips", res.RoundTrips)
+		// Run warns once every host is done, with the settled class.
+		log.Debug("host failed", "class", res.Error.Class, "error", res.Error.Message, "attempts", res.Attempts, "roundtrips", res.RoundTrips)
 	} else {
 		log.Info("host collected", "ms", res.Duration.Milliseconds(), "attempts", res.Attempts, "roundtrips", res.RoundTrips)
 	}
@@ -417,7 +427,8 @@ func (s *scan) prepare(h *inventory.Host, log *slog.Logger) (*prepared, error) {
 		if w.CAFile != "" {
 			pem, err := s.readCA(w.CAFile)
 			if err != nil {
-				return nil, &credError{msg: err.Error(), hint: "fix the host's ca_file in the inventory"}
+				return nil, &tlsConfigError{msg: err.Error(), hint: "set the host's winrm.ca_file in the inventory to a PEM file (-----BEGIN CERTIFICATE-----) holding the CA that issued " +
+					"its WinRM certificate; a DER .cer file converts with: openssl x509 -inform der -in ca.cer -out ca.pem"}
 			}
 			p.endpoint.CACert = pem
 		}

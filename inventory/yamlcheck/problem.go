@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/ntlmscan/ntlmscan/internal/safetext"
 )
 
 // Problem is one thing wrong in a checked file.
@@ -22,7 +24,7 @@ type Problem struct {
 }
 
 // Error renders "file:line: field: message (hint)", leaving out the parts
-// that are empty.
+// that are empty, with invisible and control characters escaped.
 func (p Problem) Error() string {
 	var b strings.Builder
 	b.WriteString(p.File)
@@ -40,7 +42,9 @@ func (p Problem) Error() string {
 		b.WriteString(p.Hint)
 		b.WriteString(")")
 	}
-	return b.String()
+	// File names, keys and values come from the user's file: shown raw, a
+	// bidi override or a zero-width character would hide what is wrong.
+	return safetext.Escape(b.String())
 }
 
 // ValidationError lists every problem found in one file, sorted by line, so

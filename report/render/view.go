@@ -231,6 +231,8 @@ func unsafeRune(r rune) bool {
 		return true
 	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f, r == 0x061c:
 		return true // bidi embeddings, overrides, isolates and marks
+	case unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp):
+		return true // zero-width joiners/spaces, BOM, soft hyphen, line separators: invisible
 	}
 	return false
 }

@@ -74,6 +74,11 @@ func (e *AuthError) Error() string {
 // would have travelled, or did travel, without protection (fail closed).
 type InsecureError struct {
 	Reason string
+	// Status and ContentType describe the reply, when the refusal is about
+	// an unencrypted reply (0 and "" otherwise): a WS-Management reply in
+	// clear differs from an HTML page that did not come from WinRM at all.
+	Status      int
+	ContentType string
 }
 
 func (e *InsecureError) Error() string { return "refusing unprotected WinRM traffic: " + e.Reason }

@@ -213,8 +213,9 @@ func (s *ntlmSealer) Unwrap(resp *Response) ([]byte, error) {
 		if len(resp.Body) == 0 {
 			return nil, nil
 		}
-		return nil, &InsecureError{Reason: fmt.Sprintf("the host answered HTTP %d without encryption (Content-Type %q)",
-			resp.Status, sanitizeSnippet([]byte(resp.Header.Get("Content-Type")), 80))}
+		ct := sanitizeSnippet([]byte(resp.Header.Get("Content-Type")), 80)
+		return nil, &InsecureError{Reason: fmt.Sprintf("the host answered HTTP %d without encryption (Content-Type %q)", resp.Status, ct),
+			Status: resp.Status, ContentType: ct}
 	}
 	parts, err := parseSealed(resp.Body, boundary)
 	if err != nil {

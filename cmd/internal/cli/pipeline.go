@@ -130,6 +130,12 @@ func runScan(ctx context.Context, f *Factory, o *scanOptions, in scanInputs) err
 		}
 		defer d.Close()
 		dir = d
+		// Temporary files of runs killed mid-write; we hold the lock.
+		if removed, err := d.PruneTemps(outdir.StaleTempAge); err != nil {
+			log.Warn("could not remove leftover temporary files", "dir", o.OutputDir, "error", err)
+		} else if len(removed) > 0 {
+			log.Info("removed temporary files of interrupted runs", "dir", o.OutputDir, "files", len(removed))
+		}
 		if o.BaselinePath == "" {
 			// An unreadable latest.json (a run from an older ntlmscan, a
 			// disk error) must not stop every night's run from now on: the

@@ -12,9 +12,10 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	"github.com/spf13/viper"
 
 	"github.com/ntlmscan/ntlmscan/cmd/internal/iostreams"
+	"github.com/ntlmscan/ntlmscan/internal/safetext"
+	"github.com/ntlmscan/ntlmscan/inventory/yamlcheck"
 )
 
 // Version is set at build time with -ldflags "-X .../cli.Version=v1.2.3".
@@ -50,7 +51,9 @@ func Run(ctx context.Context, f *Factory, args []string) int {
 	if errors.As(err, &ee) && ee.Silent {
 		return ee.Code
 	}
-	fmt.Fprintf(f.IO.ErrOut, "ntlmscan: %v\n", err)
+	// Errors quote file names, keys and values: escape what would act on
+	// the terminal or hide text (bidi overrides, zero-width, escapes).
+	fmt.Fprintf(f.IO.ErrOut, "ntlmscan: %s\n", safetext.EscapeLines(err.Error()))
 	var fe *FlagError
 	if errors.As(err, &fe) {
 		fmt.Fprintln(f.IO.ErrOut, "Run 'ntlmscan --help' for usage.")
@@ -110,19 +113,21 @@ flags: the inventory names an environment variable or a file for each credential
 // applySettings fills every flag the user did not set from NTLMSCAN_*
 // environment variables, then from the settings file, so flags win over the
 // environment, the environment over the file, and the file over defaults.
+// The file is checked strictly first (see loadSettings).
 func applySettings(cmd *cobra.Command, f *Factory, configFile string) error {
-	v := viper.New()
-	v.SetEnvPrefix("NTLMSCAN")
-	v.SetEnvKeyReplacer(strings.NewReplacer("-", "_", ".", "_"))
 	if configFile == "" {
 		configFile = f.Getenv("NTLMSCAN_CONFIG")
 	}
+	var file *settingsFile
 	if configFile != "" {
-		v.SetConfigFile(configFile)
-		v.SetConfigType("yaml")
-		if err := v.ReadInConfig(); err != nil {
-			return WithCode(ExitError, fmt.Errorf("read settings file %s: %w", configFile, err))
+		sf, err := loadSettings(configFile, cmd.Root())
+		if err != nil {
+			if ve, ok := yamlcheck.AsValidationError(err); ok {
+				return WithCode(ExitError, fmt.Errorf("settings file has problems:\n%s", ve.Error()))
+			}
+			return WithCode(ExitError, err)
 		}
+		file = sf
 	}
 	var errs []error
 	cmd.Flags().VisitAll(func(fl *pflag.Flag) {
@@ -131,12 +136,9 @@ func applySettings(cmd *cobra.Command, f *Factory, configFile string) error {
 		}
 		env := "NTLMSCAN_" + strings.ToUpper(strings.NewReplacer("-", "_").Replace(fl.Name))
 		val, from := f.Getenv(env), env
-		if val == "" && configFile != "" {
-			for _, key := range []string{cmd.Name() + "." + fl.Name, fl.Name} {
-				if v.IsSet(key) {
-					val, from = settingString(v.Get(key)), configFile+": "+key
-					break
-				}
+		if val == "" && file != nil {
+			if s, ok := file.lookup(cmd.Name(), fl.Name); ok {
+				val, from = s.value, fmt.Sprintf("%s:%d: %s", file.path, s.line, s.key)
 			}
 		}
 		if val == "" {
@@ -154,17 +156,4 @@ func applySettings(cmd *cobra.Command, f *Factory, configFile string) error {
 		return &FlagError{Err: errors.Join(errs...)}
 	}
 	return nil
-}
-
-func settingString(v any) string {
-	switch x := v.(type) {
-	case []any:
-		parts := make([]string, len(x))
-		for i, p := range x {
-			parts[i] = fmt.Sprint(p)
-		}
-		return strings.Join(parts, ",")
-	default:
-		return fmt.Sprint(x)
-	}
 }

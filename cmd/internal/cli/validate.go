@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ntlmscan/ntlmscan/internal/safetext"
 	"github.com/ntlmscan/ntlmscan/inventory"
 )
 
@@ -28,20 +29,20 @@ secret and contacts no host. Exit code 0 when valid, 1 otherwise.`,
 			if err != nil {
 				return describeInventoryError(err)
 			}
-			fmt.Fprintf(f.IO.Out, "%s: valid\n%s\n", inventoryPath, inv.Summary())
+			fmt.Fprintf(f.IO.Out, "%s: valid\n%s\n", safetext.Escape(inventoryPath), inv.Summary())
 			if assumePath != "" {
 				ov, err := inventory.LoadOverlay(assumePath, inv)
 				if err != nil {
 					return describeInventoryError(err)
 				}
-				fmt.Fprintf(f.IO.Out, "%s: valid overlay %q with %d changes\n", assumePath, ov.Name, len(ov.Changes))
+				fmt.Fprintf(f.IO.Out, "%s: valid overlay %q with %d changes\n", safetext.Escape(assumePath), ov.Name, len(ov.Changes))
 			}
 			if waiversPath != "" {
 				w, err := loadWaivers(waiversPath)
 				if err != nil {
 					return WithCode(ExitError, err)
 				}
-				fmt.Fprintf(f.IO.Out, "%s: valid, %d waivers\n", waiversPath, len(w.Waivers))
+				fmt.Fprintf(f.IO.Out, "%s: valid, %d waivers\n", safetext.Escape(waiversPath), len(w.Waivers))
 			}
 			return nil
 		},

@@ -1,0 +1,5 @@
+// Package readmecheck holds tests that keep the README's commands true to
+// the code: every documented fuzz command runs one target that exists, with
+// flags that let it fuzz rather than minimize, and every fuzz target in the
+// code is documented.
+package readmecheck
