@@ -15,7 +15,7 @@ import (
 
 	mzwinrm "github.com/masterzen/winrm"
 
-	"github.com/ntlmscan/ntlmscan/internal/safetext"
+	"github.com/ntlmscan/ntlmscan/inventory/safetext"
 	"github.com/ntlmscan/ntlmscan/scanner/collect"
 	"github.com/ntlmscan/ntlmscan/scanner/facts"
 	"github.com/ntlmscan/ntlmscan/scanner/winrm"

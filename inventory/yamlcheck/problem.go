@@ -11,7 +11,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/ntlmscan/ntlmscan/internal/safetext"
+	"github.com/ntlmscan/ntlmscan/inventory/safetext"
 )
 
 // Problem is one thing wrong in a checked file.

@@ -14,7 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/ntlmscan/ntlmscan/cmd/internal/iostreams"
-	"github.com/ntlmscan/ntlmscan/internal/safetext"
+	"github.com/ntlmscan/ntlmscan/inventory/safetext"
 	"github.com/ntlmscan/ntlmscan/inventory/yamlcheck"
 )
 

@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/ntlmscan/ntlmscan/internal/safetext"
+	"github.com/ntlmscan/ntlmscan/inventory/safetext"
 	"github.com/ntlmscan/ntlmscan/inventory"
 )
 

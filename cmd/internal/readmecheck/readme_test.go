@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-const root = "../.."
+const root = "../../.."
 
 var fuzzFuncRE = regexp.MustCompile(`(?m)^func (Fuzz\w+)\(\w+ \*testing\.F\)`)
 
