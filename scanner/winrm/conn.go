@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -171,15 +172,22 @@ func (t *Transport) exchange(ctx context.Context, c *conn, action string, header
 	// The body's wire size: the data cap plus room for chunk framing; the
 	// cap on decoded data below gives the precise error for plain bodies.
 	c.budget.reset(t.cfg.MaxBodyBytes + t.cfg.MaxBodyBytes/2 + 64<<10)
-	data, err := io.ReadAll(io.LimitReader(resp.Body, t.cfg.MaxBodyBytes+1))
+	buf := getBuffer()
+	if resp.ContentLength > 0 && resp.ContentLength <= t.cfg.MaxBodyBytes {
+		buf.Grow(int(resp.ContentLength))
+	}
+	_, err = buf.ReadFrom(io.LimitReader(resp.Body, t.cfg.MaxBodyBytes+1))
+	data := buf.Bytes()
 	_ = resp.Body.Close()
 	_ = c.nc.SetReadDeadline(time.Time{})
 	if err != nil {
 		c.broken = true
+		putBuffer(buf)
 		return nil, t.readError(ctx, c, action, err, fmt.Sprintf("response body exceeds %d bytes", t.cfg.MaxBodyBytes))
 	}
 	if int64(len(data)) > t.cfg.MaxBodyBytes {
 		c.broken = true
+		putBuffer(buf)
 		return nil, &ProtocolError{Action: action, Err: fmt.Errorf("response body exceeds %d bytes", t.cfg.MaxBodyBytes)}
 	}
 	if resp.Close {
@@ -187,7 +195,38 @@ func (t *Transport) exchange(ctx context.Context, c *conn, action string, header
 	}
 	t.log.Debug("winrm exchange", "action", action, "status", resp.StatusCode, "bytes_out", len(body), "bytes_in", len(data),
 		"ms", time.Since(now).Milliseconds())
-	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: data, Close: resp.Close}, nil
+	if action == "authenticate" {
+		// Authenticators keep what they are given: no pooled storage.
+		out := &Response{Status: resp.StatusCode, Header: resp.Header, Body: bytes.Clone(data), Close: resp.Close}
+		putBuffer(buf)
+		return out, nil
+	}
+	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: data, Close: resp.Close, buf: buf}, nil
+}
+
+// bufferPool holds reply buffers: a scan reads thousands of replies of
+// similar sizes, and reusing their storage keeps allocation per host low.
+var bufferPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBuffer keeps one huge reply from pinning its memory in the pool.
+const maxPooledBuffer = 1 << 20
+
+func getBuffer() *bytes.Buffer { return bufferPool.Get().(*bytes.Buffer) }
+
+func putBuffer(b *bytes.Buffer) {
+	if b == nil || b.Cap() > maxPooledBuffer {
+		return
+	}
+	b.Reset()
+	bufferPool.Put(b)
+}
+
+// free returns the response's pooled storage; Body must not be used after.
+func (r *Response) free() {
+	if r.buf != nil {
+		putBuffer(r.buf)
+		r.buf, r.Body = nil, nil
+	}
 }
 
 // ioError maps an I/O failure. If the host context ended, that is the

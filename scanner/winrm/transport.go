@@ -17,10 +17,8 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/xml"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -34,7 +32,6 @@ import (
 	"github.com/ChrisTrenkamp/goxpath/tree/xmltree"
 	mzwinrm "github.com/masterzen/winrm"
 	"github.com/masterzen/winrm/soap"
-	"golang.org/x/net/html/charset"
 )
 
 // Config configures a Transport for one host.
@@ -240,6 +237,54 @@ func (t *Transport) lastError() error {
 }
 
 func (t *Transport) post(action string, soapMsg []byte) ([]byte, error) {
+	res, err := t.call(action, soapMsg)
+	if err != nil {
+		return nil, err
+	}
+	defer res.release()
+	if res.status == http.StatusOK {
+		if len(res.body) == 0 {
+			return nil, &ProtocolError{Action: action, Err: errors.New("empty answer")}
+		}
+		if err := wellFormed(res.body); err != nil {
+			return nil, &ProtocolError{Action: action, Err: err}
+		}
+		return bytes.Clone(res.body), nil
+	}
+	if f, ok := ParseFault(res.body); ok {
+		f.Action, f.Status = action, res.status
+		return nil, f
+	}
+	return nil, res.httpError(action)
+}
+
+// callResult is one answered SOAP message: its HTTP status and unprotected
+// body. release returns the body's buffer to the pool; the body must not be
+// used after it.
+type callResult struct {
+	status      int
+	contentType string
+	body        []byte
+	buf         *bytes.Buffer
+}
+
+func (r *callResult) release() {
+	if r.buf != nil {
+		putBuffer(r.buf)
+		r.buf, r.body = nil, nil
+	}
+}
+
+func (r *callResult) httpError(action string) *HTTPError {
+	return &HTTPError{Action: action, Status: r.status, ContentType: sanitizeSnippet([]byte(r.contentType), 100),
+		Snippet: sanitizeSnippet(r.body, 200)}
+}
+
+// call sends one SOAP message on an authenticated connection and returns the
+// host's answer unparsed: the caller parses it once (parseReply). A 401 on a
+// reused connection is retried once on a new one; a 401 after a fresh
+// handshake is an *AuthError.
+func (t *Transport) call(action string, soapMsg []byte) (*callResult, error) {
 	if t.url == nil {
 		return nil, errors.New("winrm transport: Transport was not called")
 	}
@@ -257,6 +302,7 @@ func (t *Transport) post(action string, soapMsg []byte) ([]byte, error) {
 			return nil, err
 		}
 		if resp.Status == http.StatusUnauthorized {
+			resp.free()
 			t.release(c, false)
 			if !fresh && attempt == 0 {
 				// The host dropped this connection's authentication (it
@@ -274,6 +320,7 @@ func (t *Transport) post(action string, soapMsg []byte) ([]byte, error) {
 		}
 		body, err := c.protector.Unwrap(resp)
 		if err != nil {
+			resp.free()
 			t.release(c, false)
 			var ie *InsecureError
 			if errors.As(err, &ie) {
@@ -282,21 +329,13 @@ func (t *Transport) post(action string, soapMsg []byte) ([]byte, error) {
 			return nil, &ProtocolError{Action: action, Err: err}
 		}
 		t.release(c, true)
-		if resp.Status == http.StatusOK {
-			if len(body) == 0 {
-				return nil, &ProtocolError{Action: action, Err: errors.New("empty answer")}
-			}
-			if err := wellFormed(body); err != nil {
-				return nil, &ProtocolError{Action: action, Err: err}
-			}
-			return body, nil
+		res := &callResult{status: resp.Status, contentType: resp.Header.Get("Content-Type"), body: body}
+		if len(body) > 0 && len(resp.Body) > 0 && &body[0] == &resp.Body[0] {
+			res.buf = resp.buf // plain protector: the body is the read buffer
+		} else {
+			resp.free()
 		}
-		if f, ok := ParseFault(body); ok {
-			f.Action, f.Status = action, resp.Status
-			return nil, f
-		}
-		return nil, &HTTPError{Action: action, Status: resp.Status, ContentType: sanitizeSnippet([]byte(resp.Header.Get("Content-Type")), 100),
-			Snippet: sanitizeSnippet(body, 200)}
+		return res, nil
 	}
 }
 
@@ -431,84 +470,26 @@ func soapAction(msg string) string {
 	return "request"
 }
 
-// wellFormed parses a reply with the very parser masterzen uses. masterzen
-// ignores that parser's error in its Receive loop and then dereferences
-// the nil document (a panic in a goroutine of its own, which nothing can
-// recover), so a garbled reply must never reach it.
+// wellFormed guards masterzen's own parser on the Post path (callers that
+// drive masterzen directly; the scan path uses the driver, which parses each
+// reply once). masterzen ignores that parser's error in its Receive loop and
+// then dereferences the nil document (a panic in a goroutine of its own,
+// which nothing can recover), so a garbled reply must never reach it. The
+// bounds pass comes first: goxpath rebuilds the in-scope namespaces for
+// every element, so its cost grows with elements × depth × namespaces.
 func wellFormed(body []byte) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("unparsable XML (%v)", r)
 		}
 	}()
-	if err := xmlShape(body); err != nil {
+	if _, err := parseReply(body, nil); err != nil {
 		return err
 	}
 	if _, err := xmltree.ParseXML(bytes.NewReader(body)); err != nil {
 		return fmt.Errorf("not well-formed XML: %w", err)
 	}
 	return nil
-}
-
-// Bounds on a reply's XML shape. masterzen's parser (goxpath xmltree)
-// rebuilds the in-scope namespaces from the root for every element, and its
-// XPath queries walk every node, so its cost grows with elements × depth ×
-// namespaces in scope: a 1 MiB reply nested 200,000 deep, or declaring
-// hundreds of namespaces, keeps a worker busy for hours, and no deadline
-// interrupts CPU work. Windows replies are about ten levels deep with a
-// dozen namespaces, and a Receive within the MaxEnvelopeSize we announce
-// holds under 2,000 elements (some 50,000 work units). The bounds keep the
-// worst case to a fraction of a second.
-const (
-	maxXMLDepth    = 64
-	maxXMLElements = 20000
-	maxXMLWork     = 1 << 20 // Σ over elements of depth × (namespaces in scope + 1)
-)
-
-// xmlShape checks those bounds in one cheap streaming pass.
-func xmlShape(body []byte) error {
-	dec := xml.NewDecoder(bytes.NewReader(body))
-	dec.CharsetReader = charset.NewReaderLabel // as xmltree does
-	var (
-		nsDecls  []int // namespace declarations per open element
-		inScope  int
-		elements int
-		work     int64
-	)
-	for {
-		tok, err := dec.RawToken()
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			return fmt.Errorf("not well-formed XML: %w", err)
-		}
-		switch el := tok.(type) {
-		case xml.StartElement:
-			n := 0
-			for _, a := range el.Attr {
-				if a.Name.Space == "xmlns" || a.Name.Space == "" && a.Name.Local == "xmlns" {
-					n++
-				}
-			}
-			nsDecls = append(nsDecls, n)
-			inScope += n
-			if len(nsDecls) > maxXMLDepth {
-				return fmt.Errorf("XML nested deeper than %d elements", maxXMLDepth)
-			}
-			if elements++; elements > maxXMLElements {
-				return fmt.Errorf("XML with more than %d elements", maxXMLElements)
-			}
-			if work += int64(len(nsDecls)) * int64(inScope+1); work > maxXMLWork {
-				return errors.New("XML too complex (too many elements or namespace declarations)")
-			}
-		case xml.EndElement:
-			if len(nsDecls) > 0 {
-				inScope -= nsDecls[len(nsDecls)-1]
-				nsDecls = nsDecls[:len(nsDecls)-1]
-			}
-		}
-	}
 }
 
 func certPool(pemData []byte) (*x509.CertPool, error) {
