@@ -49,8 +49,11 @@ type Call struct {
 	CommandID string
 	// CommandLine is the command of a Command request (truncated to 512 chars).
 	CommandLine string
-	Status      int    // HTTP status sent (0 if the connection was dropped)
-	Fault       string // WSManFault code, or a simulator fault name (e.g. "dropped")
+	// Options are the wsman:OptionSet of a Create or Command request
+	// (names upper-cased), e.g. WINRS_CONSOLEMODE_STDIN, WINRS_NOPROFILE.
+	Options map[string]string
+	Status  int    // HTTP status sent (0 if the connection was dropped)
+	Fault   string // WSManFault code, or a simulator fault name (e.g. "dropped")
 	// RequestBytes / ResponseBytes are the HTTP body sizes.
 	RequestBytes, ResponseBytes int
 	Duration                    time.Duration
