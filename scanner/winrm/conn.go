@@ -58,7 +58,31 @@ func (t *Transport) dialConn(ctx context.Context) (*conn, error) {
 		nc = tc
 	}
 	budget := &budgetReader{r: nc}
-	return &conn{nc: nc, budget: budget, br: bufio.NewReaderSize(budget, 32<<10), bw: bufio.NewWriterSize(nc, 32<<10)}, nil
+	br := readerPool.Get().(*bufio.Reader)
+	br.Reset(budget)
+	bw := writerPool.Get().(*bufio.Writer)
+	bw.Reset(nc)
+	return &conn{nc: nc, budget: budget, br: br, bw: bw}, nil
+}
+
+// Connection buffers are pooled: a scan opens a connection per host, and
+// 64 KiB of fresh buffers per host would be most of what a host allocates.
+var (
+	readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 32<<10) }}
+	writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 32<<10) }}
+)
+
+// recycle returns the buffers of a closed connection that nothing uses any
+// more (no exchange in progress, no idle watch running).
+func (c *conn) recycle() {
+	if c.br == nil || c.watchDone != nil {
+		return
+	}
+	c.br.Reset(nil)
+	readerPool.Put(c.br)
+	c.bw.Reset(nil)
+	writerPool.Put(c.bw)
+	c.br, c.bw = nil, nil
 }
 
 // maxHeaderBytes bounds the status line and headers of one reply (Windows

@@ -198,10 +198,21 @@ func (t *Transport) closeAll() {
 	for c := range t.all {
 		conns = append(conns, c)
 	}
+	idle := t.idle
 	t.idle = nil
 	t.mu.Unlock()
 	for _, c := range conns {
 		c.close()
+	}
+	// Idle connections belong to no one: once their watch has seen the
+	// close, their buffers can be reused. Connections in use are left to
+	// the exchange that holds them.
+	for _, c := range idle {
+		if c.watchDone != nil {
+			<-c.watchDone
+			c.watchDone = nil
+		}
+		c.recycle()
 	}
 }
 
@@ -439,11 +450,14 @@ func (t *Transport) release(c *conn, reusable bool) {
 	<-t.sem
 }
 
+// forget closes a connection its caller holds (no exchange in progress, no
+// idle watch) and recycles its buffers.
 func (t *Transport) forget(c *conn) {
 	t.mu.Lock()
 	delete(t.all, c)
 	t.mu.Unlock()
 	c.close()
+	c.recycle()
 }
 
 // soapAction returns the last path element of the message's wsa:Action
