@@ -27,6 +27,7 @@ package winrm
 // Transport, which is a masterzen Transporter.
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -35,11 +36,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
 	mzwinrm "github.com/masterzen/winrm"
-	"github.com/masterzen/winrm/soap"
 )
 
 const (
@@ -125,27 +126,18 @@ func messageID() string {
 	return "uuid:" + string(s[:])
 }
 
-// message starts a request with masterzen's standard header (request.go's
-// defaultHeaders), for shellID ("" for Create) and the given options.
-func (d *shellDriver) message(action, shellID string, opts ...*soap.HeaderOption) *soap.SoapMessage {
-	m := soap.NewMessage()
-	h := m.Header().
-		To(d.url).
-		ReplyTo(anonymousAddr).
-		MaxEnvelopeSize(d.params.EnvelopeSize).
-		Id(messageID()).
-		Locale(d.params.Locale).
-		Timeout(d.params.Timeout).
-		Action(action).
-		ResourceURI(shellResource)
-	if shellID != "" {
-		h.ShellId(shellID)
-	}
-	for _, o := range opts {
-		h.AddOption(o)
-	}
-	h.Build()
-	return m
+// values returns the slot values of a new request (a fresh MessageID).
+func (d *shellDriver) values(shellID, cmdID string) *values {
+	return &values{slotURL: d.url, slotID: messageID(), slotTimeout: d.params.Timeout, slotLocale: d.params.Locale,
+		slotShell: shellID, slotCmd: cmdID, slotEnvelope: strconv.Itoa(d.params.EnvelopeSize)}
+}
+
+// request renders a template into a pooled buffer and exchanges it.
+func (d *shellDriver) request(k templateKind, action string, v *values, sink streamSink) (*reply, error) {
+	buf := getBuffer()
+	defer putBuffer(buf)
+	templateFor(k).render(buf, v, nil)
+	return d.exchange(action, buf.Bytes(), sink)
 }
 
 // exchange sends one message and parses the answer once. Faults come back
@@ -188,18 +180,15 @@ func (d *shellDriver) exchange(action string, msg []byte, sink streamSink) (*rep
 
 // create opens a shell: masterzen's Create with WINRS_NOPROFILE=TRUE.
 func (d *shellDriver) create() (string, error) {
-	m := d.message(actionCreate, "",
-		soap.NewHeaderOption("WINRS_NOPROFILE", "TRUE"),
-		soap.NewHeaderOption("WINRS_CODEPAGE", "65001"))
-	body := m.CreateBodyElement("Shell", soap.DOM_NS_WIN_SHELL)
-	m.CreateElement(body, "InputStreams", soap.DOM_NS_WIN_SHELL).SetContent("stdin")
-	m.CreateElement(body, "OutputStreams", soap.DOM_NS_WIN_SHELL).SetContent("stdout stderr")
-	r, err := d.exchange("Create", []byte(m.String()), nil)
+	r, err := d.request(tmplCreate, "Create", d.values("", ""), nil)
 	if err != nil {
 		return "", err
 	}
 	if r.shellID == "" {
 		return "", &ProtocolError{Action: "Create", Err: errors.New("the answer names no ShellId")}
+	}
+	if !safeID(r.shellID) {
+		return "", &ProtocolError{Action: "Create", Err: fmt.Errorf("ShellId %q is not an identifier", sanitizeSnippet([]byte(r.shellID), 60))}
 	}
 	return r.shellID, nil
 }
@@ -210,12 +199,9 @@ func (d *shellDriver) command(shellID, line string) (string, error) {
 	if strings.Contains(line, "]]>") {
 		return "", fmt.Errorf("command line contains ]]>, which cannot travel in CDATA")
 	}
-	m := d.message(actionCommand, shellID,
-		soap.NewHeaderOption("WINRS_CONSOLEMODE_STDIN", "FALSE"),
-		soap.NewHeaderOption("WINRS_SKIP_CMD_SHELL", "FALSE"))
-	body := m.CreateBodyElement("CommandLine", soap.DOM_NS_WIN_SHELL)
-	m.CreateElement(body, "Command", soap.DOM_NS_WIN_SHELL).SetContent("<![CDATA[" + line + "]]>")
-	r, err := d.exchange("Command", []byte(m.String()), nil)
+	v := d.values(shellID, "")
+	v[slotPayload] = line
+	r, err := d.request(tmplCommand, "Command", v, nil)
 	if err != nil {
 		return "", err
 	}
@@ -225,28 +211,10 @@ func (d *shellDriver) command(shellID, line string) (string, error) {
 	if r.commandID == "" {
 		return "", &ProtocolError{Action: "Command", Err: errors.New("the answer names no CommandId")}
 	}
-	return r.commandID, nil
-}
-
-// stdinPlaceholder stands for the base64 data in a Send built with the soap
-// package; the data is spliced in afterwards, so a large stdin is encoded
-// once, straight into the request buffer.
-const stdinPlaceholder = "NTLMSCAN-STDIN-DATA"
-
-// sendTemplate returns the Send message around the placeholder, split at it.
-func (d *shellDriver) sendTemplate(shellID, cmdID string, end bool) (head, tail string) {
-	m := d.message(actionSend, shellID)
-	send := m.CreateBodyElement("Send", soap.DOM_NS_WIN_SHELL)
-	st := m.CreateElement(send, "Stream", soap.DOM_NS_WIN_SHELL)
-	st.SetAttr("Name", "stdin")
-	st.SetAttr("CommandId", cmdID)
-	if end {
-		st.SetAttr("End", "true")
+	if !safeID(r.commandID) {
+		return "", &ProtocolError{Action: "Command", Err: fmt.Errorf("CommandId %q is not an identifier", sanitizeSnippet([]byte(r.commandID), 60))}
 	}
-	st.SetContent(stdinPlaceholder)
-	text := m.String()
-	head, tail, _ = strings.Cut(text, stdinPlaceholder)
-	return head, tail
+	return r.commandID, nil
 }
 
 // sendStdin sends all of stdin and the end of input in as few Sends as the
@@ -259,9 +227,9 @@ func (d *shellDriver) sendStdin(shellID, cmdID string, stdin []byte) error {
 	buf := getBuffer()
 	defer putBuffer(buf)
 	for {
-		head, tail := d.sendTemplate(shellID, cmdID, true)
-		room := d.sendBudget - sealOverhead - len(head) - len(tail)
-		n := room / 4 * 3
+		v := d.values(shellID, cmdID)
+		t := templateFor(tmplSendEnd)
+		n := (d.sendBudget - sealOverhead - t.size(v)) / 4 * 3
 		if n <= 0 {
 			return fmt.Errorf("the envelope budget (%d bytes) leaves no room for data", d.sendBudget)
 		}
@@ -269,15 +237,16 @@ func (d *shellDriver) sendStdin(shellID, cmdID string, stdin []byte) error {
 		if last {
 			n = len(stdin)
 		} else {
-			head, tail = d.sendTemplate(shellID, cmdID, false)
+			t = templateFor(tmplSendMore)
 		}
+		chunk := stdin[:n]
 		buf.Reset()
-		buf.Grow(len(head) + base64.StdEncoding.EncodedLen(n) + len(tail))
-		buf.WriteString(head)
-		enc := buf.AvailableBuffer()[:base64.StdEncoding.EncodedLen(n)]
-		base64.StdEncoding.Encode(enc, stdin[:n])
-		buf.Write(enc)
-		buf.WriteString(tail)
+		buf.Grow(t.size(v) + base64.StdEncoding.EncodedLen(n))
+		t.render(buf, v, func(b *bytes.Buffer) {
+			enc := b.AvailableBuffer()[:base64.StdEncoding.EncodedLen(len(chunk))]
+			base64.StdEncoding.Encode(enc, chunk)
+			b.Write(enc)
+		})
 		_, err := d.exchange("Send", buf.Bytes(), nil)
 		var he *HTTPError
 		if errors.As(err, &he) && he.Status == http.StatusRequestEntityTooLarge && d.sendBudget/2 >= minSendEnvelope {
@@ -297,29 +266,18 @@ func (d *shellDriver) sendStdin(shellID, cmdID string, stdin []byte) error {
 
 // receive asks for output once and feeds it to sink.
 func (d *shellDriver) receive(shellID, cmdID string, sink streamSink) (*reply, error) {
-	m := d.message(actionReceive, shellID)
-	rcv := m.CreateBodyElement("Receive", soap.DOM_NS_WIN_SHELL)
-	ds := m.CreateElement(rcv, "DesiredStream", soap.DOM_NS_WIN_SHELL)
-	ds.SetAttr("CommandId", cmdID)
-	ds.SetContent("stdout stderr")
-	return d.exchange("Receive", []byte(m.String()), sink)
+	return d.request(tmplReceive, "Receive", d.values(shellID, cmdID), sink)
 }
 
 // signal terminates a command.
 func (d *shellDriver) signal(shellID, cmdID string) error {
-	m := d.message(actionSignal, shellID)
-	sig := m.CreateBodyElement("Signal", soap.DOM_NS_WIN_SHELL)
-	sig.SetAttr("CommandId", cmdID)
-	m.CreateElement(sig, "Code", soap.DOM_NS_WIN_SHELL).SetContent(signalTerm)
-	_, err := d.exchange("Signal", []byte(m.String()), nil)
+	_, err := d.request(tmplSignal, "Signal", d.values(shellID, cmdID), nil)
 	return err
 }
 
 // delete closes the shell (and ends any process still in it).
 func (d *shellDriver) delete(shellID string) error {
-	m := d.message(actionDelete, shellID)
-	m.NewBody()
-	_, err := d.exchange("Delete", []byte(m.String()), nil)
+	_, err := d.request(tmplDelete, "Delete", d.values(shellID, ""), nil)
 	return err
 }
 
