@@ -357,6 +357,7 @@ func (t *Transport) send(c *conn, action string, soapMsg []byte) (*Response, err
 		c.broken = true
 		return nil, err
 	}
+	defer releaseBody(body) // written (or failed) by the time exchange returns
 	return t.exchange(t.ctx, c, action, header, body)
 }
 
