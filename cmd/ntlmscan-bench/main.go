@@ -60,6 +60,7 @@ type options struct {
 	hostTimeout    time.Duration
 	cpuProfile     string
 	memProfile     string
+	simProfile     string
 }
 
 func main() {
@@ -76,10 +77,11 @@ func main() {
 	flag.DurationVar(&o.hostTimeout, "host-timeout", 120*time.Second, "per-host timeout")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the full scan (controller) here")
 	flag.StringVar(&o.memProfile, "memprofile", "", "write an allocation profile of the controller here after the full scan")
+	flag.StringVar(&o.simProfile, "simprofile", "", "write a CPU profile of the simulator process here")
 	flag.StringVar(&serve, "serve", "", "internal: serve this lab (the simulator process)")
 	flag.Parse()
 	if serve != "" {
-		if err := serveLab(serve); err != nil {
+		if err := serveLab(serve, o.cpuProfile); err != nil {
 			fmt.Fprintln(os.Stderr, "ntlmscan-bench simulator:", err)
 			os.Exit(1)
 		}
@@ -114,10 +116,20 @@ func labYAML(o options) []byte {
 // serveLab is the simulator process: it serves the lab, prints "ready", and
 // answers "stats" lines on stdin with the server's counters (JSON) until
 // stdin closes.
-func serveLab(path string) error {
+func serveLab(path, profile string) error {
 	lab, err := winrmtest.LoadLab(path)
 	if err != nil {
 		return err
+	}
+	if profile != "" {
+		f, err := os.Create(profile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	srv, err := winrmtest.NewServer(lab, winrmtest.WithMaxCalls(1))
 	if err != nil {
@@ -143,12 +155,16 @@ type simulator struct {
 	out *bufio.Scanner
 }
 
-func startSimulator(labPath string) (*simulator, error) {
+func startSimulator(labPath, profile string) (*simulator, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(self, "-serve", labPath)
+	args := []string{"-serve", labPath}
+	if profile != "" {
+		args = append(args, "-cpuprofile", profile)
+	}
+	cmd := exec.Command(self, args...)
 	cmd.Stderr = os.Stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {
@@ -345,7 +361,7 @@ func run(o options) error {
 	fmt.Printf("fleet: %d simulated hosts (latency %s per round trip, remote runtime %s), concurrency %d, GOMAXPROCS %d\n",
 		o.n, o.latency, o.rtime, o.c, runtime.GOMAXPROCS(0))
 	t0 := time.Now()
-	sim, err := startSimulator(labPath)
+	sim, err := startSimulator(labPath, o.simProfile)
 	if err != nil {
 		return err
 	}
