@@ -8,7 +8,8 @@
 // runs), scans the first -small hosts and then all N at concurrency c with
 // scanner.Run (the scan path of `ntlmscan scan`, collector and all), runs
 // pywinrm (Debian python3-winrm, /usr/bin/python3) over the same fleet at the
-// same concurrency, and prints wall time against the ideal
+// same concurrency with the same work per host (collector command line and
+// stdin, in pipe mode), and prints wall time against the ideal
 // ceil(N/c) × (round trips × latency + remote runtime), the controller's CPU
 // per host (getrusage of this process only), bytes allocated per host, peak
 // RSS, round trips / dials / handshakes per host, the pywinrm ratio and the
@@ -39,6 +40,7 @@ import (
 
 	"github.com/ntlmscan/ntlmscan/inventory"
 	"github.com/ntlmscan/ntlmscan/scanner"
+	"github.com/ntlmscan/ntlmscan/scanner/collect"
 	"github.com/ntlmscan/ntlmscan/scanner/winrm/winrmtest"
 )
 
@@ -310,12 +312,34 @@ func runPywinrm(o options, dir string) (*pyResult, error) {
 		}
 		return nil, nil
 	}
-	var urls []string
-	for i := range o.n {
-		urls = append(urls, "http://"+hostAddr(i)+":5985/wsman")
+	// The same work ntlmscan does: each host's collector request, as stdin
+	// (deduplicated: agents share theirs).
+	type fleetFile struct {
+		Command string   `json:"command"`
+		Stdins  [][]byte `json:"stdins"`
+		Hosts   [][2]any `json:"hosts"`
 	}
-	hostsFile := filepath.Join(dir, "hosts.json")
-	data, _ := json.Marshal(urls)
+	ff := fleetFile{Command: collect.CommandLine()}
+	seen := map[string]int{}
+	inv := fleetInventory(o, o.n)
+	for _, h := range inv.Hosts {
+		stdin, err := collect.Stdin(collect.BuildRequest(inv, h))
+		if err != nil {
+			return nil, err
+		}
+		idx, ok := seen[string(stdin)]
+		if !ok {
+			idx = len(ff.Stdins)
+			seen[string(stdin)] = idx
+			ff.Stdins = append(ff.Stdins, stdin)
+		}
+		ff.Hosts = append(ff.Hosts, [2]any{"http://" + h.Address + ":5985/wsman", idx})
+	}
+	hostsFile := filepath.Join(dir, "fleet.json")
+	data, err := json.Marshal(ff)
+	if err != nil {
+		return nil, err
+	}
 	script := filepath.Join(dir, "pywinrm_fleet.py")
 	if err := os.WriteFile(hostsFile, data, 0o600); err != nil {
 		return nil, err
@@ -419,7 +443,7 @@ func run(o options) error {
 		case py == nil:
 			fmt.Println("pywinrm: not installed for /usr/bin/python3 (apt-get install python3-winrm); skipped")
 		default:
-			fmt.Printf("pywinrm (python3-winrm, `hostname` per host, same fleet, %d threads): wall %.2fs, %d ok, %d failed %s\n",
+			fmt.Printf("pywinrm (python3-winrm, the same collector command and stdin per host, same fleet, %d threads): wall %.2fs, %d ok, %d failed %s\n",
 				o.c, py.Wall, py.OK, py.Failed, py.Error)
 			fmt.Printf("  ntlmscan is %.2fx faster than pywinrm (goal >= 3x)\n", py.Wall/big.wall.Seconds())
 		}

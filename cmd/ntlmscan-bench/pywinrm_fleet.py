@@ -1,7 +1,12 @@
 # pywinrm fleet run for ntlmscan-bench (Debian python3-winrm 0.3.0, NTLM with
-# message encryption): one session per host, `hostname` on each, at the given
-# concurrency (threads). Usage: pywinrm_fleet.py HOSTS.json USER CONCURRENCY
-# (password on stdin). Prints one JSON line: {"wall": s, "ok": n, "failed": n, "error": first error}.
+# message encryption): the same work ntlmscan does per host, at the same
+# concurrency (threads): one session per host, a shell, the collector's
+# command line in pipe mode (run_command(console_mode_stdin=False)), its stdin
+# in rsp:Send messages (built the way later pywinrm's send_command_input does),
+# Receive until done, Signal, Delete.
+# Usage: pywinrm_fleet.py FLEET.json USER CONCURRENCY (password on stdin).
+# FLEET.json: {"command": str, "stdins": [base64...], "hosts": [[url, stdin index], ...]}.
+# Prints one JSON line: {"wall": s, "ok": n, "failed": n, "error": first error}.
 import hashlib
 import json
 import struct
@@ -75,28 +80,57 @@ except ValueError:
 
 assert _md4(b"abc").hex() == "a448017aaf21d8525fc10ae87aa6729d"
 
+import base64  # noqa: E402
 import concurrent.futures  # noqa: E402
 import time  # noqa: E402
 
 import winrm  # noqa: E402  (after the MD4 shim)
+import xmltodict  # noqa: E402
+
+SHELL_URI = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell"
+CHUNK = 96 * 1024  # raw stdin bytes per Send: within a 150 KB envelope after base64
+
+
+def send_input(p, shell_id, command_id, data, end):
+    req = {"env:Envelope": p._get_soap_header(resource_uri=SHELL_URI + "/cmd", action=SHELL_URI + "/Send",
+                                              shell_id=shell_id)}
+    stream = req["env:Envelope"].setdefault("env:Body", {}).setdefault("rsp:Send", {}).setdefault("rsp:Stream", {})
+    stream["@Name"] = "stdin"
+    stream["@CommandId"] = command_id
+    stream["#text"] = base64.b64encode(data).decode("ascii")
+    if end:
+        stream["@End"] = "true"
+    p.send_message(xmltodict.unparse(req))
 
 
 def main():
-    hosts = json.load(open(sys.argv[1]))
+    fleet = json.load(open(sys.argv[1]))
     user, conc = sys.argv[2], int(sys.argv[3])
     password = sys.stdin.readline().rstrip("\n")
+    command = fleet["command"]
+    stdins = [base64.b64decode(s) for s in fleet["stdins"]]
 
-    def one(url):
-        s = winrm.Session(url, auth=(user, password), transport="ntlm", message_encryption="always",
-                          operation_timeout_sec=20, read_timeout_sec=30)
-        r = s.run_cmd("hostname")
-        if r.status_code != 0:
-            raise RuntimeError("exit %d" % r.status_code)
+    def one(host):
+        url, idx = host
+        p = winrm.Session(url, auth=(user, password), transport="ntlm", message_encryption="always",
+                          operation_timeout_sec=20, read_timeout_sec=30).protocol
+        shell_id = p.open_shell()
+        try:
+            command_id = p.run_command(shell_id, command, console_mode_stdin=False)
+            data = stdins[idx]
+            for off in range(0, max(len(data), 1), CHUNK):
+                send_input(p, shell_id, command_id, data[off:off + CHUNK], off + CHUNK >= len(data))
+            out, err, rc = p.get_command_output(shell_id, command_id)
+            p.cleanup_command(shell_id, command_id)
+        finally:
+            p.close_shell(shell_id)
+        if rc != 0 or b"NTLMSCAN-FACTS-END" not in out:
+            raise RuntimeError("exit %d, stderr %r" % (rc, err[:200]))
 
     ok, failed, first = 0, 0, ""
     t0 = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(max_workers=conc) as ex:
-        for f in concurrent.futures.as_completed([ex.submit(one, h) for h in hosts]):
+        for f in concurrent.futures.as_completed([ex.submit(one, h) for h in fleet["hosts"]]):
             try:
                 f.result()
                 ok += 1
