@@ -189,3 +189,29 @@ func TestEmptyReceiveBackoff(t *testing.T) {
 		t.Errorf("%d Receives (%d empty) for a 700 ms command: the client spins", receives, sess.EmptyReceives)
 	}
 }
+
+// BenchmarkCollectorRun runs the collector once per op on one host of the
+// in-process simulator (client and simulator share the process: allocs/op
+// are both sides; `go run ./cmd/ntlmscan-bench` measures the client alone):
+//
+//	go test -run '^$' -bench CollectorRun -benchmem ./scanner/winrm/
+func BenchmarkCollectorRun(b *testing.B) {
+	srv := startLab(b)
+	stdin := collectorStdin(b, 250)
+	ctx := context.Background()
+	rt := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		sess, err := winrm.NewSession(ctx, endpoint(b, srv, "PLAIN", false), winrm.Config{Auth: winrm.NewNTLM(domainUser, domainPass)}, 5*time.Second)
+		if err != nil {
+			b.Fatal(err)
+		}
+		out, err := sess.Run(ctx, collect.CommandLine(), stdin, 4<<20)
+		if err != nil || !strings.Contains(string(out.Stdout), facts.EndMarker) {
+			b.Fatalf("collector: %v", err)
+		}
+		rt += sess.Transport().Stats().RoundTrips
+		_ = sess.Close()
+	}
+	b.ReportMetric(float64(rt)/float64(b.N), "roundtrips/op")
+}

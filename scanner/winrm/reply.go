@@ -63,7 +63,93 @@ type replyParser struct {
 	scope    []nsBinding
 	text     bytes.Buffer // character data of the element being read
 	decoded  []byte
-	rd       bytes.Reader
+	rd       elidingReader
+}
+
+// minElided is the shortest base64 text run the decoder is spared.
+const minElided = 256
+
+// elidingReader feeds a reply to encoding/xml with every long run of base64
+// text between two tags replaced by "#k" (k indexes runs): encoding/xml
+// handles character data a byte at a time, several times slower than the
+// rest of a reply's handling, and stream data is only ever base64. The runs
+// are legal character data, so the document's structure and well-formedness
+// are what the decoder sees; finish takes a Stream's text from runs.
+type elidingReader struct {
+	pieces [][]byte
+	runs   [][]byte
+	cur    int
+}
+
+var base64Bytes = func() (t [256]bool) {
+	for _, c := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") {
+		t[c] = true
+	}
+	return t
+}()
+
+func isBase64Byte(c byte) bool { return base64Bytes[c] }
+
+var runMarkers = func() (m [64][]byte) {
+	for i := range m {
+		m[i] = []byte("#" + strconv.Itoa(i))
+	}
+	return m
+}()
+
+func (r *elidingReader) reset(body []byte) {
+	r.pieces, r.runs, r.cur = r.pieces[:0], r.runs[:0], 0
+	start := 0
+	for i := 0; i < len(body); {
+		gt := bytes.IndexByte(body[i:], '>')
+		if gt < 0 {
+			break
+		}
+		gt += i
+		j := gt + 1
+		for j < len(body) && isBase64Byte(body[j]) {
+			j++
+		}
+		if j < len(body) && body[j] == '<' && j-gt-1 >= minElided && len(r.runs) < len(runMarkers) {
+			r.pieces = append(r.pieces, body[start:gt+1], runMarkers[len(r.runs)])
+			r.runs = append(r.runs, body[gt+1:j])
+			start = j
+		}
+		i = j
+	}
+	r.pieces = append(r.pieces, body[start:])
+}
+
+// run returns the elided text a kept "#k" stands for, if it is one.
+func (r *elidingReader) run(text []byte) ([]byte, bool) {
+	if len(text) < 2 || text[0] != '#' {
+		return nil, false
+	}
+	k, err := strconv.Atoi(string(text[1:]))
+	if err != nil || k < 0 || k >= len(r.runs) || !bytes.Equal(text, runMarkers[k]) || r.runs[k] == nil {
+		return nil, false
+	}
+	// Each run stands for one place in the reply: a hostile "#0" repeated
+	// must not decode the same megabyte again and again.
+	run := r.runs[k]
+	r.runs[k] = nil
+	return run, true
+}
+
+func (r *elidingReader) Read(p []byte) (int, error) {
+	n := 0
+	for n < len(p) && r.cur < len(r.pieces) {
+		c := copy(p[n:], r.pieces[r.cur])
+		n += c
+		r.pieces[r.cur] = r.pieces[r.cur][c:]
+		if len(r.pieces[r.cur]) == 0 {
+			r.cur++
+		}
+	}
+	if n == 0 {
+		return 0, io.EOF
+	}
+	return n, nil
 }
 
 var parserPool = sync.Pool{New: func() any { return new(replyParser) }}
@@ -93,13 +179,13 @@ func parseReply(body []byte, sink streamSink) (*reply, error) {
 	defer func() {
 		p.names, p.declared, p.scope = p.names[:0], p.declared[:0], p.scope[:0]
 		p.text.Reset()
-		p.rd.Reset(nil)
+		p.rd.reset(nil)
 		if cap(p.decoded) > 64<<10 {
 			p.decoded = nil
 		}
 		parserPool.Put(p)
 	}()
-	p.rd.Reset(body)
+	p.rd.reset(body)
 	dec := xml.NewDecoder(&p.rd)
 	dec.CharsetReader = charset.NewReaderLabel
 
@@ -268,6 +354,9 @@ func (p *replyParser) finish(r *reply, keep int, streamName string, sink streamS
 		}
 	case keepStream:
 		raw := bytes.TrimSpace(p.text.Bytes())
+		if run, ok := p.rd.run(raw); ok {
+			raw = run
+		}
 		if len(raw) == 0 {
 			return nil
 		}

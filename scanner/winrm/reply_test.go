@@ -1,6 +1,7 @@
 package winrm
 
 import (
+	"encoding/base64"
 	"strings"
 	"testing"
 )
@@ -78,6 +79,7 @@ func FuzzParseReply(f *testing.F) {
 	f.Add([]byte(envOpen + `<s:Body><rsp:Stream Name="stdout">aGk=</rsp:Stream></s:Body></s:Envelope>`))
 	f.Add([]byte(envOpen + `<s:Body><s:Fault><s:Code><s:Value>s:Sender</s:Value></s:Code></s:Fault></s:Body></s:Envelope>`))
 	f.Add([]byte(`<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><![CDATA[x]]></s:Envelope>`))
+	f.Add([]byte(envOpen + `<s:Body><rsp:Stream Name="stdout">` + strings.Repeat("QUJD", 100) + `</rsp:Stream><rsp:Stream Name="stdout">#0</rsp:Stream><rsp:Stream Name="stdout">#0</rsp:Stream></s:Body></s:Envelope>`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		s := &testSink{}
 		r, err := parseReply(body, s)
@@ -88,4 +90,46 @@ func FuzzParseReply(f *testing.F) {
 			t.Fatalf("decoded %d bytes from a %d-byte reply", s.out.Len()+s.err.Len(), len(body))
 		}
 	})
+}
+
+// BenchmarkParseReply parses a ReceiveResponse carrying 16 KiB of output
+// (the size of a collector answer), the client's one XML pass per reply.
+func BenchmarkParseReply(b *testing.B) {
+	data := make([]byte, 16<<10)
+	for i := range data {
+		data[i] = byte('a' + i%26)
+	}
+	body := []byte(envOpen + `<s:Header><a:Action>http://schemas.microsoft.com/wbem/wsman/1/windows/shell/ReceiveResponse</a:Action></s:Header><s:Body><rsp:ReceiveResponse><rsp:Stream Name="stdout" CommandId="C">` +
+		base64.StdEncoding.EncodeToString(data) + `</rsp:Stream><rsp:Stream Name="stdout" CommandId="C" End="true"></rsp:Stream><rsp:CommandState CommandId="C" State="http://schemas.microsoft.com/wbem/wsman/1/windows/shell/CommandState/Done"><rsp:ExitCode>0</rsp:ExitCode></rsp:CommandState></rsp:ReceiveResponse></s:Body></s:Envelope>`)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		s := &testSink{}
+		if r, err := parseReply(body, s); err != nil || !r.done {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestParseReplyElidedRuns: long stream data takes the fast path and comes
+// out the same; a run that is not a Stream's text, or a literal "#0" where
+// no run was elided, is ordinary text.
+func TestParseReplyElidedRuns(t *testing.T) {
+	long := strings.Repeat("QUJD", 200) // "ABC" × 200
+	body := envOpen + `<s:Body><rsp:ReceiveResponse><x:Other xmlns:x="u">` + long + `</x:Other><rsp:Stream Name="stdout">` + long +
+		`</rsp:Stream><rsp:Stream Name="stderr">#0</rsp:Stream><rsp:Stream Name="stderr">` + long + `=</rsp:Stream></rsp:ReceiveResponse></s:Body></s:Envelope>`
+	s := &testSink{}
+	_, err := parseReply([]byte(body), s)
+	if err == nil || !strings.Contains(err.Error(), "not base64") {
+		t.Fatalf("a trailing '=' after full quads must fail base64: %v", err)
+	}
+	body = strings.Replace(body, long+`=</rsp:Stream>`, long+`</rsp:Stream>`, 1)
+	body = strings.Replace(body, `<rsp:Stream Name="stderr">#0</rsp:Stream>`, ``, 1)
+	s = &testSink{}
+	if _, err := parseReply([]byte(body), s); err != nil {
+		t.Fatal(err)
+	}
+	if want := strings.Repeat("ABC", 200); s.out.String() != want || s.err.String() != want {
+		t.Errorf("stdout %d bytes, stderr %d bytes; want %d each", s.out.Len(), s.err.Len(), len(want))
+	}
 }
