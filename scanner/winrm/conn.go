@@ -141,7 +141,9 @@ func (c *conn) watch() {
 // happened while it was idle.
 func (c *conn) unwatch() bool {
 	if c.watchDone == nil {
-		return !c.broken
+		// Not watched (between a driver's back-to-back messages): usable
+		// unless broken or the host sent bytes nobody asked for.
+		return !c.broken && c.br.Buffered() == 0
 	}
 	_ = c.nc.SetReadDeadline(time.Unix(1, 0)) // wakes the blocked Peek
 	<-c.watchDone

@@ -292,6 +292,8 @@ func (s outputSink) stderr(p []byte) error { _, err := s.err.Write(p); return er
 // did not finish: after Done the process has exited and Delete releases
 // everything, so the minimum is handshake (2) + 5 round trips.
 func (d *shellDriver) run(ctx context.Context, command string, stdin []byte, maxStdout int64) (*Output, error) {
+	d.t.beginRun()
+	defer d.t.endRun()
 	shellID, err := d.create()
 	if err != nil {
 		return nil, err

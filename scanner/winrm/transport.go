@@ -107,6 +107,8 @@ type Transport struct {
 	stop    func() bool
 	lastErr error
 
+	running int // driver runs in progress (beginRun); guarded by mu
+
 	roundTrips, dials, handshakes atomic.Int64
 	authenticated                 atomic.Bool
 }
@@ -439,7 +441,9 @@ func (t *Transport) release(c *conn, reusable bool) {
 	if reusable && !c.broken {
 		t.mu.Lock()
 		if !t.done {
-			c.watch()
+			if t.running == 0 {
+				c.watch()
+			}
 			t.idle = append(t.idle, c)
 			t.mu.Unlock()
 			<-t.sem
@@ -449,6 +453,30 @@ func (t *Transport) release(c *conn, reusable bool) {
 	}
 	t.forget(c)
 	<-t.sem
+}
+
+// beginRun and endRun bracket a driver's run: its messages follow each other
+// at once, so a connection released between two of them is not watched
+// (the watch costs a goroutine and a few system calls per message); endRun
+// watches what is idle again, so a connection the host closes between runs
+// is noticed before it is used.
+func (t *Transport) beginRun() {
+	t.mu.Lock()
+	t.running++
+	t.mu.Unlock()
+}
+
+func (t *Transport) endRun() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.running--; t.running > 0 || t.done {
+		return
+	}
+	for _, c := range t.idle {
+		if c.watchDone == nil {
+			c.watch()
+		}
+	}
 }
 
 // forget closes a connection its caller holds (no exchange in progress, no
