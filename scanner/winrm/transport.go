@@ -38,8 +38,9 @@ import (
 type Config struct {
 	Auth Authenticator
 	// MaxConns caps the connections (each authenticated once) kept to the
-	// host. masterzen sends stdin while a Receive long-poll is pending, so a
-	// command with input needs two. Default 2.
+	// host. Default 2 for callers that drive masterzen directly (it sends
+	// stdin while a Receive long-poll is pending); NewSession uses 1, as its
+	// driver never has two messages in flight.
 	MaxConns int
 	// DialTimeout bounds TCP connect plus TLS handshake. Default 10s.
 	DialTimeout time.Duration
