@@ -30,6 +30,7 @@ type conn struct {
 	broken    bool // the host closed it or an exchange failed: never reuse
 
 	watchDone chan struct{} // set while idle (see watch)
+	idleSince time.Time     // when it was last released
 	watchErr  error
 }
 
@@ -68,11 +69,12 @@ func (t *Transport) dialConn(ctx context.Context) (*conn, error) {
 	return &conn{nc: nc, budget: budget, br: br, bw: bw}, nil
 }
 
-// Connection buffers are pooled: a scan opens a connection per host, and
-// 64 KiB of fresh buffers per host would be most of what a host allocates.
+// Connection buffers are pooled (a scan opens a connection per host) and
+// small: bufio passes large reads and writes straight through when its
+// buffer is empty, as it is for every body.
 var (
-	readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 32<<10) }}
-	writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 32<<10) }}
+	readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 8<<10) }}
+	writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 8<<10) }}
 )
 
 // recycle returns the buffers of a closed connection that nothing uses any
@@ -87,6 +89,10 @@ func (c *conn) recycle() {
 	writerPool.Put(c.bw)
 	c.br, c.bw = nil, nil
 }
+
+// unwatchedProbeAfter: an unwatched idle connection (see Transport.beginRun)
+// idle longer than this is probed before reuse.
+const unwatchedProbeAfter = 50 * time.Millisecond
 
 // maxHeaderBytes bounds the status line and headers of one reply (Windows
 // sends well under 2 KiB; an NTLM challenge is a few hundred bytes).
@@ -141,9 +147,22 @@ func (c *conn) watch() {
 // happened while it was idle.
 func (c *conn) unwatch() bool {
 	if c.watchDone == nil {
-		// Not watched (between a driver's back-to-back messages): usable
-		// unless broken or the host sent bytes nobody asked for.
-		return !c.broken && c.br.Buffered() == 0
+		// Not watched (released by a driver run): usable unless broken or
+		// the host sent bytes nobody asked for. Between back-to-back
+		// messages that is all; after a longer pause a short read tells
+		// whether the host closed it meanwhile.
+		if c.broken || c.br.Buffered() != 0 {
+			return false
+		}
+		if time.Since(c.idleSince) < unwatchedProbeAfter {
+			return true
+		}
+		c.budget.reset(1 << 10)
+		_ = c.nc.SetReadDeadline(time.Now().Add(2 * time.Millisecond))
+		_, err := c.br.Peek(1)
+		_ = c.nc.SetReadDeadline(time.Time{})
+		var ne net.Error
+		return c.br.Buffered() == 0 && errors.As(err, &ne) && ne.Timeout()
 	}
 	_ = c.nc.SetReadDeadline(time.Unix(1, 0)) // wakes the blocked Peek
 	<-c.watchDone

@@ -442,6 +442,7 @@ func (t *Transport) release(c *conn, reusable bool) {
 	if reusable && !c.broken {
 		t.mu.Lock()
 		if !t.done {
+			c.idleSince = time.Now()
 			if t.running == 0 {
 				c.watch()
 			}
@@ -457,10 +458,10 @@ func (t *Transport) release(c *conn, reusable bool) {
 }
 
 // beginRun and endRun bracket a driver's run: its messages follow each other
-// at once, so a connection released between two of them is not watched
-// (the watch costs a goroutine and a few system calls per message); endRun
-// watches what is idle again, so a connection the host closes between runs
-// is noticed before it is used.
+// at once, so a connection it releases is not watched (the watch costs a
+// goroutine and a few system calls per message); one reused after a pause
+// is probed instead (see unwatch), so a connection the host closed between
+// runs is noticed before it is used.
 func (t *Transport) beginRun() {
 	t.mu.Lock()
 	t.running++
@@ -469,15 +470,8 @@ func (t *Transport) beginRun() {
 
 func (t *Transport) endRun() {
 	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.running--; t.running > 0 || t.done {
-		return
-	}
-	for _, c := range t.idle {
-		if c.watchDone == nil {
-			c.watch()
-		}
-	}
+	t.running--
+	t.mu.Unlock()
 }
 
 // forget closes a connection its caller holds (no exchange in progress, no
