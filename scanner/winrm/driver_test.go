@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	mzwinrm "github.com/masterzen/winrm"
+	"github.com/masterzen/winrm/soap"
+
 	"github.com/ntlmscan/ntlmscan/scanner/collect"
 	"github.com/ntlmscan/ntlmscan/scanner/facts"
 	"github.com/ntlmscan/ntlmscan/scanner/winrm"
@@ -214,4 +217,31 @@ func BenchmarkCollectorRun(b *testing.B) {
 		_ = sess.Close()
 	}
 	b.ReportMetric(float64(rt)/float64(b.N), "roundtrips/op")
+}
+
+// TestHostConfigEnvelopeSize: the simulator tells its MaxEnvelopeSizekb
+// the way Windows does, in the cfg:Config a WS-Transfer Get of the WinRM
+// configuration returns (pypsrp reads it there).
+func TestHostConfigEnvelopeSize(t *testing.T) {
+	srv := startLab(t)
+	for host, want := range map[string]string{"ENV150": "150", "ENV32": "32", "PLAIN": "500"} {
+		ep := endpoint(t, srv, host, false)
+		tr := winrm.NewTransport(context.Background(), winrm.Config{Auth: winrm.NewNTLM(domainUser, domainPass)})
+		if err := tr.Transport(&mzwinrm.Endpoint{Host: ep.Host, Port: ep.Port}); err != nil {
+			t.Fatal(err)
+		}
+		m := soap.NewMessage()
+		m.Header().To(tr.URL()).ReplyTo("http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous").
+			MaxEnvelopeSize(winrm.DefaultEnvelopeSize).Id("uuid:0f3c1a9e-6b3e-4c55-8a57-31d0b1f4a001").Locale("en-US").Timeout("PT20S").
+			Action("http://schemas.xmlsoap.org/ws/2004/09/transfer/Get").ResourceURI("http://schemas.microsoft.com/wbem/wsman/1/config").Build()
+		m.NewBody()
+		body, err := tr.Post(nil, m)
+		_ = tr.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", host, err)
+		}
+		if !strings.Contains(body, "<cfg:MaxEnvelopeSizekb>"+want+"</cfg:MaxEnvelopeSizekb>") {
+			t.Errorf("%s: config %.400s", host, body)
+		}
+	}
 }

@@ -101,6 +101,8 @@ func (hs *hostServer) handle(rq *request, plain []byte, acct account) result {
 	}
 	var res result
 	switch {
+	case env.Action == actionGet && strings.EqualFold(env.ResourceURI, configURI):
+		res = hs.getConfig(env)
 	case !strings.EqualFold(env.ResourceURI, shellURI):
 		res = hs.fault(rq, env, faultBadResourceURI(env.ResourceURI))
 	case env.Action == actionCreate:
