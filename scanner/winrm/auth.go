@@ -1,6 +1,7 @@
 package winrm
 
 import (
+	"bytes"
 	"encoding/base64"
 	"net/http"
 	"strings"
@@ -46,6 +47,8 @@ type Response struct {
 	// Close is true when the host will not accept another request on this
 	// connection (Connection: close, or HTTP/1.0).
 	Close bool
+
+	buf *bytes.Buffer // pooled storage of Body (nil: none); see free
 }
 
 // challenge is one WWW-Authenticate entry: a scheme and an optional token.

@@ -11,8 +11,12 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
+	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 // conn is one TCP (or TLS) connection to the host with the security context
@@ -26,6 +30,7 @@ type conn struct {
 	broken    bool // the host closed it or an exchange failed: never reuse
 
 	watchDone chan struct{} // set while idle (see watch)
+	idleSince time.Time     // when it was last released
 	watchErr  error
 }
 
@@ -57,8 +62,37 @@ func (t *Transport) dialConn(ctx context.Context) (*conn, error) {
 		nc = tc
 	}
 	budget := &budgetReader{r: nc}
-	return &conn{nc: nc, budget: budget, br: bufio.NewReaderSize(budget, 32<<10), bw: bufio.NewWriterSize(nc, 32<<10)}, nil
+	br := readerPool.Get().(*bufio.Reader)
+	br.Reset(budget)
+	bw := writerPool.Get().(*bufio.Writer)
+	bw.Reset(nc)
+	return &conn{nc: nc, budget: budget, br: br, bw: bw}, nil
 }
+
+// Connection buffers are pooled (a scan opens a connection per host) and
+// small: bufio passes large reads and writes straight through when its
+// buffer is empty, as it is for every body.
+var (
+	readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 8<<10) }}
+	writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 8<<10) }}
+)
+
+// recycle returns the buffers of a closed connection that nothing uses any
+// more (no exchange in progress, no idle watch running).
+func (c *conn) recycle() {
+	if c.br == nil || c.watchDone != nil {
+		return
+	}
+	c.br.Reset(nil)
+	readerPool.Put(c.br)
+	c.bw.Reset(nil)
+	writerPool.Put(c.bw)
+	c.br, c.bw = nil, nil
+}
+
+// unwatchedProbeAfter: an unwatched idle connection (see Transport.beginRun)
+// idle longer than this is probed before reuse.
+const unwatchedProbeAfter = 50 * time.Millisecond
 
 // maxHeaderBytes bounds the status line and headers of one reply (Windows
 // sends well under 2 KiB; an NTLM challenge is a few hundred bytes).
@@ -113,7 +147,22 @@ func (c *conn) watch() {
 // happened while it was idle.
 func (c *conn) unwatch() bool {
 	if c.watchDone == nil {
-		return !c.broken
+		// Not watched (released by a driver run): usable unless broken or
+		// the host sent bytes nobody asked for. Between back-to-back
+		// messages that is all; after a longer pause a short read tells
+		// whether the host closed it meanwhile.
+		if c.broken || c.br.Buffered() != 0 {
+			return false
+		}
+		if time.Since(c.idleSince) < unwatchedProbeAfter {
+			return true
+		}
+		c.budget.reset(1 << 10)
+		_ = c.nc.SetReadDeadline(time.Now().Add(2 * time.Millisecond))
+		_, err := c.br.Peek(1)
+		_ = c.nc.SetReadDeadline(time.Time{})
+		var ne net.Error
+		return c.br.Buffered() == 0 && errors.As(err, &ne) && ne.Timeout()
 	}
 	_ = c.nc.SetReadDeadline(time.Unix(1, 0)) // wakes the blocked Peek
 	<-c.watchDone
@@ -139,10 +188,6 @@ func (t *Transport) exchange(ctx context.Context, c *conn, action string, header
 		Host:          t.url.Host,
 		ContentLength: int64(len(body)),
 	}
-	if len(body) > 0 {
-		req.Body = io.NopCloser(bytes.NewReader(body))
-	}
-	req.Header.Set("User-Agent", "ntlmscan")
 	t.roundTrips.Add(1)
 
 	now := time.Now()
@@ -153,7 +198,7 @@ func (t *Transport) exchange(ctx context.Context, c *conn, action string, header
 		readBy = earlier(readBy, d)
 	}
 	_ = c.nc.SetWriteDeadline(writeBy)
-	if err := req.Write(c.bw); err != nil {
+	if err := writeRequest(c.bw, t.url, header, body); err != nil {
 		c.broken = true
 		return nil, t.ioError(ctx, action, false, err)
 	}
@@ -171,15 +216,22 @@ func (t *Transport) exchange(ctx context.Context, c *conn, action string, header
 	// The body's wire size: the data cap plus room for chunk framing; the
 	// cap on decoded data below gives the precise error for plain bodies.
 	c.budget.reset(t.cfg.MaxBodyBytes + t.cfg.MaxBodyBytes/2 + 64<<10)
-	data, err := io.ReadAll(io.LimitReader(resp.Body, t.cfg.MaxBodyBytes+1))
+	buf := getBuffer()
+	if resp.ContentLength > 0 && resp.ContentLength <= t.cfg.MaxBodyBytes {
+		buf.Grow(int(resp.ContentLength))
+	}
+	_, err = buf.ReadFrom(io.LimitReader(resp.Body, t.cfg.MaxBodyBytes+1))
+	data := buf.Bytes()
 	_ = resp.Body.Close()
 	_ = c.nc.SetReadDeadline(time.Time{})
 	if err != nil {
 		c.broken = true
+		putBuffer(buf)
 		return nil, t.readError(ctx, c, action, err, fmt.Sprintf("response body exceeds %d bytes", t.cfg.MaxBodyBytes))
 	}
 	if int64(len(data)) > t.cfg.MaxBodyBytes {
 		c.broken = true
+		putBuffer(buf)
 		return nil, &ProtocolError{Action: action, Err: fmt.Errorf("response body exceeds %d bytes", t.cfg.MaxBodyBytes)}
 	}
 	if resp.Close {
@@ -187,7 +239,38 @@ func (t *Transport) exchange(ctx context.Context, c *conn, action string, header
 	}
 	t.log.Debug("winrm exchange", "action", action, "status", resp.StatusCode, "bytes_out", len(body), "bytes_in", len(data),
 		"ms", time.Since(now).Milliseconds())
-	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: data, Close: resp.Close}, nil
+	if action == "authenticate" {
+		// Authenticators keep what they are given: no pooled storage.
+		out := &Response{Status: resp.StatusCode, Header: resp.Header, Body: bytes.Clone(data), Close: resp.Close}
+		putBuffer(buf)
+		return out, nil
+	}
+	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: data, Close: resp.Close, buf: buf}, nil
+}
+
+// bufferPool holds reply buffers: a scan reads thousands of replies of
+// similar sizes, and reusing their storage keeps allocation per host low.
+var bufferPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBuffer keeps one huge reply from pinning its memory in the pool.
+const maxPooledBuffer = 1 << 20
+
+func getBuffer() *bytes.Buffer { return bufferPool.Get().(*bytes.Buffer) }
+
+func putBuffer(b *bytes.Buffer) {
+	if b == nil || b.Cap() > maxPooledBuffer {
+		return
+	}
+	b.Reset()
+	bufferPool.Put(b)
+}
+
+// free returns the response's pooled storage; Body must not be used after.
+func (r *Response) free() {
+	if r.buf != nil {
+		putBuffer(r.buf)
+		r.buf, r.Body = nil, nil
+	}
 }
 
 // ioError maps an I/O failure. If the host context ended, that is the
@@ -260,4 +343,40 @@ func (x connExchanger) Exchange(header http.Header, body []byte) (*Response, err
 		return nil, &ExchangeError{Action: "authenticate", Err: errors.New("the host closed the connection during authentication")}
 	}
 	return x.t.exchange(x.ctx, x.c, "authenticate", header, body)
+}
+
+// writeRequest writes a POST the way net/http's Request.Write would for
+// these requests (request line, Host, User-Agent, Content-Length, the
+// protector's headers, the body), without its general machinery: at
+// thousands of hosts the HTTP framing was a tenth of the client's CPU.
+// Header names and values are checked as net/http checks them.
+func writeRequest(w *bufio.Writer, u *url.URL, header http.Header, body []byte) error {
+	_, _ = w.WriteString("POST ")
+	_, _ = w.WriteString(u.RequestURI())
+	_, _ = w.WriteString(" HTTP/1.1\r\nHost: ")
+	_, _ = w.WriteString(u.Host)
+	_, _ = w.WriteString("\r\nUser-Agent: ntlmscan\r\nContent-Length: ")
+	_, _ = w.WriteString(strconv.Itoa(len(body)))
+	_, _ = w.WriteString("\r\n")
+	for k, vs := range header {
+		if !httpguts.ValidHeaderFieldName(k) {
+			return fmt.Errorf("invalid header name %q", sanitizeSnippet([]byte(k), 40))
+		}
+		switch http.CanonicalHeaderKey(k) {
+		case "Host", "User-Agent", "Content-Length", "Transfer-Encoding":
+			continue
+		}
+		for _, v := range vs {
+			if !httpguts.ValidHeaderFieldValue(v) {
+				return fmt.Errorf("invalid value for header %s", k)
+			}
+			_, _ = w.WriteString(k)
+			_, _ = w.WriteString(": ")
+			_, _ = w.WriteString(v)
+			_, _ = w.WriteString("\r\n")
+		}
+	}
+	_, _ = w.WriteString("\r\n")
+	_, err := w.Write(body)
+	return err
 }

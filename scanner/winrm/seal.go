@@ -8,6 +8,7 @@ import (
 	"mime"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // MS-WSMV 2.2.9.1.1.2 message framing for NTLM-sealed bodies
@@ -30,8 +31,11 @@ const (
 )
 
 // frameSealed builds a multipart/encrypted body around one sealed message.
+// The buffer comes from the transport's pool and goes back to it once the
+// request is written (releaseBody): a sealed copy of every message is most
+// of what sealing allocates.
 func frameSealed(signature, sealed []byte) []byte {
-	var b bytes.Buffer
+	b := getBuffer()
 	b.Grow(len(sealed) + 300)
 	b.WriteString("--" + encryptedBoundary + "\r\n")
 	b.WriteString("\tContent-Type: " + spnegoProtocol + "\r\n")
@@ -44,7 +48,24 @@ func frameSealed(signature, sealed []byte) []byte {
 	b.Write(signature)
 	b.Write(sealed)
 	b.WriteString("--" + encryptedBoundary + "--\r\n")
-	return b.Bytes()
+	out := b.Bytes()
+	lentBodies.Store(&out[0], b)
+	return out
+}
+
+// lentBodies maps the first byte of a framed body to the pooled buffer
+// holding it.
+var lentBodies sync.Map
+
+// releaseBody returns a request body framed by frameSealed to the pool;
+// other bodies are left alone. body must not be used afterwards.
+func releaseBody(body []byte) {
+	if len(body) == 0 {
+		return
+	}
+	if v, ok := lentBodies.LoadAndDelete(&body[0]); ok {
+		putBuffer(v.(*bytes.Buffer))
+	}
 }
 
 // sealedPart is one signature plus sealed payload from a response.

@@ -3,10 +3,7 @@ package winrm
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
-	"sync"
 	"time"
 
 	mzwinrm "github.com/masterzen/winrm"
@@ -23,10 +20,17 @@ type Endpoint struct {
 	InsecureSkipVerify bool
 }
 
-// Session is a masterzen client for one host wired to its own Transport.
+// Session runs commands on one host: our shell driver (driver.go) over our
+// Transport, configured through a masterzen Endpoint and Parameters. The
+// masterzen client built on the same transport stays available (Client) for
+// callers that drive it directly.
 type Session struct {
 	client    *mzwinrm.Client
 	transport *Transport
+	params    *mzwinrm.Parameters
+	// EmptyReceives counts Receive answers with neither output nor Done
+	// (each was followed by a backoff pause).
+	EmptyReceives int
 }
 
 // DefaultEnvelopeSize is the MaxEnvelopeSize ntlmscan announces (masterzen's
@@ -44,6 +48,9 @@ func NewSession(ctx context.Context, ep Endpoint, cfg Config, operationTimeout t
 	}
 	if cfg.ResponseTimeout <= 0 {
 		cfg.ResponseTimeout = operationTimeout + 15*time.Second
+	}
+	if cfg.MaxConns <= 0 {
+		cfg.MaxConns = 1 // the driver never has two messages in flight
 	}
 	// Parameters per client, never the shared DefaultParameters: the
 	// decorator below captures this host's transport.
@@ -70,7 +77,7 @@ func NewSession(ctx context.Context, ep Endpoint, cfg Config, operationTimeout t
 		}
 		return nil, fmt.Errorf("winrm client for %s: %w", ep.Host, err)
 	}
-	return &Session{client: client, transport: tr}, nil
+	return &Session{client: client, transport: tr, params: params}, nil
 }
 
 // Client returns the masterzen client (for callers that drive it directly).
@@ -106,77 +113,17 @@ type Output struct {
 const stderrCap = 256 << 10
 
 // Run runs one command in a new shell, feeds it stdin (nil: none; empty:
-// just end-of-input), and collects its output. stdout beyond maxStdout stops the command (Signal terminate) and
-// fails with *OutputLimitError: the cap holds while reading, nothing past it
-// is buffered. It is masterzen's RunWithContextWithInput with that cap and
-// with errors kept typed.
+// just end-of-input) in pipe mode, and collects its output. stdout beyond
+// maxStdout stops the command (Signal terminate) and fails with
+// *OutputLimitError: the cap holds while reading, nothing past it is
+// buffered. One message at a time on one connection: Create, Command, Send
+// (all stdin and its end where it fits one envelope), Receive until Done,
+// Delete (see driver.go).
 func (s *Session) Run(ctx context.Context, command string, stdin []byte, maxStdout int64) (*Output, error) {
-	shell, err := s.client.CreateShell()
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = shell.Close() }() // Delete; a failure only leaks a shell until its idle timeout
-
-	cmdCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	cmd, err := shell.ExecuteWithContext(cmdCtx, command)
-	if err != nil {
-		return nil, err
-	}
-	stdout := &capWriter{limit: maxStdout, onOverflow: cancel}
-	stderr := &capWriter{limit: stderrCap}
-	var (
-		wg                     sync.WaitGroup
-		outErr, errErr, sendEr error
-	)
-	wg.Add(3)
-	go func() {
-		defer wg.Done()
-		_, outErr = io.Copy(stdout, cmd.Stdout)
-	}()
-	go func() {
-		defer wg.Done()
-		_, errErr = io.Copy(stderr, cmd.Stderr)
-	}()
-	go func() {
-		defer wg.Done()
-		if stdin == nil {
-			return // no input: like masterzen, send no Send at all
-		}
-		if len(stdin) > 0 {
-			if _, err := cmd.Stdin.Write(stdin); err != nil {
-				sendEr = err
-				cancel() // the command would wait for input forever
-				return
-			}
-		}
-		if err := cmd.Stdin.Close(); err != nil {
-			sendEr = err
-			cancel()
-		}
-	}()
-	cmd.Wait()
-	wg.Wait()
-	_ = cmd.Close() // Signal terminate, as masterzen does after every command
-
-	switch {
-	case stdout.overflow:
-		return nil, &OutputLimitError{Stream: "stdout", Limit: maxStdout}
-	case ctx.Err() != nil:
-		return nil, fmt.Errorf("run command: %w", context.Cause(ctx))
-	case sendEr != nil:
-		if last := s.transport.lastError(); last != nil && errors.Is(sendEr, io.ErrShortWrite) {
-			// masterzen's stdin writer drops the transport's error and
-			// reports a short write; the transport kept the real one.
-			return nil, fmt.Errorf("send stdin: %w", last)
-		}
-		return nil, fmt.Errorf("send stdin: %w", sendEr)
-	case outErr != nil:
-		return nil, outErr
-	case errErr != nil:
-		return nil, errErr
-	}
-	return &Output{Stdout: stdout.Bytes(), Stderr: stderr.Bytes(), ExitCode: cmd.ExitCode(), StderrTruncated: stderr.overflow}, nil
+	d := newShellDriver(s.transport, s.params)
+	out, err := d.run(ctx, command, stdin, maxStdout)
+	s.EmptyReceives += d.emptyReceives
+	return out, err
 }
 
 // capWriter keeps at most limit bytes and then discards the rest while

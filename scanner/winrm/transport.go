@@ -17,10 +17,8 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/xml"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -34,15 +32,15 @@ import (
 	"github.com/ChrisTrenkamp/goxpath/tree/xmltree"
 	mzwinrm "github.com/masterzen/winrm"
 	"github.com/masterzen/winrm/soap"
-	"golang.org/x/net/html/charset"
 )
 
 // Config configures a Transport for one host.
 type Config struct {
 	Auth Authenticator
 	// MaxConns caps the connections (each authenticated once) kept to the
-	// host. masterzen sends stdin while a Receive long-poll is pending, so a
-	// command with input needs two. Default 2.
+	// host. Default 2 for callers that drive masterzen directly (it sends
+	// stdin while a Receive long-poll is pending); NewSession uses 1, as its
+	// driver never has two messages in flight.
 	MaxConns int
 	// DialTimeout bounds TCP connect plus TLS handshake. Default 10s.
 	DialTimeout time.Duration
@@ -109,6 +107,8 @@ type Transport struct {
 	done    bool
 	stop    func() bool
 	lastErr error
+
+	running int // driver runs in progress (beginRun); guarded by mu
 
 	roundTrips, dials, handshakes atomic.Int64
 	authenticated                 atomic.Bool
@@ -201,10 +201,21 @@ func (t *Transport) closeAll() {
 	for c := range t.all {
 		conns = append(conns, c)
 	}
+	idle := t.idle
 	t.idle = nil
 	t.mu.Unlock()
 	for _, c := range conns {
 		c.close()
+	}
+	// Idle connections belong to no one: once their watch has seen the
+	// close, their buffers can be reused. Connections in use are left to
+	// the exchange that holds them.
+	for _, c := range idle {
+		if c.watchDone != nil {
+			<-c.watchDone
+			c.watchDone = nil
+		}
+		c.recycle()
 	}
 }
 
@@ -240,6 +251,54 @@ func (t *Transport) lastError() error {
 }
 
 func (t *Transport) post(action string, soapMsg []byte) ([]byte, error) {
+	res, err := t.call(action, soapMsg)
+	if err != nil {
+		return nil, err
+	}
+	defer res.release()
+	if res.status == http.StatusOK {
+		if len(res.body) == 0 {
+			return nil, &ProtocolError{Action: action, Err: errors.New("empty answer")}
+		}
+		if err := wellFormed(res.body); err != nil {
+			return nil, &ProtocolError{Action: action, Err: err}
+		}
+		return bytes.Clone(res.body), nil
+	}
+	if f, ok := ParseFault(res.body); ok {
+		f.Action, f.Status = action, res.status
+		return nil, f
+	}
+	return nil, res.httpError(action)
+}
+
+// callResult is one answered SOAP message: its HTTP status and unprotected
+// body. release returns the body's buffer to the pool; the body must not be
+// used after it.
+type callResult struct {
+	status      int
+	contentType string
+	body        []byte
+	buf         *bytes.Buffer
+}
+
+func (r *callResult) release() {
+	if r.buf != nil {
+		putBuffer(r.buf)
+		r.buf, r.body = nil, nil
+	}
+}
+
+func (r *callResult) httpError(action string) *HTTPError {
+	return &HTTPError{Action: action, Status: r.status, ContentType: sanitizeSnippet([]byte(r.contentType), 100),
+		Snippet: sanitizeSnippet(r.body, 200)}
+}
+
+// call sends one SOAP message on an authenticated connection and returns the
+// host's answer unparsed: the caller parses it once (parseReply). A 401 on a
+// reused connection is retried once on a new one; a 401 after a fresh
+// handshake is an *AuthError.
+func (t *Transport) call(action string, soapMsg []byte) (*callResult, error) {
 	if t.url == nil {
 		return nil, errors.New("winrm transport: Transport was not called")
 	}
@@ -257,6 +316,7 @@ func (t *Transport) post(action string, soapMsg []byte) ([]byte, error) {
 			return nil, err
 		}
 		if resp.Status == http.StatusUnauthorized {
+			resp.free()
 			t.release(c, false)
 			if !fresh && attempt == 0 {
 				// The host dropped this connection's authentication (it
@@ -274,6 +334,7 @@ func (t *Transport) post(action string, soapMsg []byte) ([]byte, error) {
 		}
 		body, err := c.protector.Unwrap(resp)
 		if err != nil {
+			resp.free()
 			t.release(c, false)
 			var ie *InsecureError
 			if errors.As(err, &ie) {
@@ -282,21 +343,13 @@ func (t *Transport) post(action string, soapMsg []byte) ([]byte, error) {
 			return nil, &ProtocolError{Action: action, Err: err}
 		}
 		t.release(c, true)
-		if resp.Status == http.StatusOK {
-			if len(body) == 0 {
-				return nil, &ProtocolError{Action: action, Err: errors.New("empty answer")}
-			}
-			if err := wellFormed(body); err != nil {
-				return nil, &ProtocolError{Action: action, Err: err}
-			}
-			return body, nil
+		res := &callResult{status: resp.Status, contentType: resp.Header.Get("Content-Type"), body: body}
+		if len(body) > 0 && len(resp.Body) > 0 && &body[0] == &resp.Body[0] {
+			res.buf = resp.buf // plain protector: the body is the read buffer
+		} else {
+			resp.free()
 		}
-		if f, ok := ParseFault(body); ok {
-			f.Action, f.Status = action, resp.Status
-			return nil, f
-		}
-		return nil, &HTTPError{Action: action, Status: resp.Status, ContentType: sanitizeSnippet([]byte(resp.Header.Get("Content-Type")), 100),
-			Snippet: sanitizeSnippet(body, 200)}
+		return res, nil
 	}
 }
 
@@ -307,6 +360,7 @@ func (t *Transport) send(c *conn, action string, soapMsg []byte) (*Response, err
 		c.broken = true
 		return nil, err
 	}
+	defer releaseBody(body) // written (or failed) by the time exchange returns
 	return t.exchange(t.ctx, c, action, header, body)
 }
 
@@ -397,7 +451,10 @@ func (t *Transport) release(c *conn, reusable bool) {
 	if reusable && !c.broken {
 		t.mu.Lock()
 		if !t.done {
-			c.watch()
+			c.idleSince = time.Now()
+			if t.running == 0 {
+				c.watch()
+			}
 			t.idle = append(t.idle, c)
 			t.mu.Unlock()
 			<-t.sem
@@ -409,11 +466,31 @@ func (t *Transport) release(c *conn, reusable bool) {
 	<-t.sem
 }
 
+// beginRun and endRun bracket a driver's run: its messages follow each other
+// at once, so a connection it releases is not watched (the watch costs a
+// goroutine and a few system calls per message); one reused after a pause
+// is probed instead (see unwatch), so a connection the host closed between
+// runs is noticed before it is used.
+func (t *Transport) beginRun() {
+	t.mu.Lock()
+	t.running++
+	t.mu.Unlock()
+}
+
+func (t *Transport) endRun() {
+	t.mu.Lock()
+	t.running--
+	t.mu.Unlock()
+}
+
+// forget closes a connection its caller holds (no exchange in progress, no
+// idle watch) and recycles its buffers.
 func (t *Transport) forget(c *conn) {
 	t.mu.Lock()
 	delete(t.all, c)
 	t.mu.Unlock()
 	c.close()
+	c.recycle()
 }
 
 // soapAction returns the last path element of the message's wsa:Action
@@ -440,84 +517,26 @@ func soapAction(msg string) string {
 	return "request"
 }
 
-// wellFormed parses a reply with the very parser masterzen uses. masterzen
-// ignores that parser's error in its Receive loop and then dereferences
-// the nil document (a panic in a goroutine of its own, which nothing can
-// recover), so a garbled reply must never reach it.
+// wellFormed guards masterzen's own parser on the Post path (callers that
+// drive masterzen directly; the scan path uses the driver, which parses each
+// reply once). masterzen ignores that parser's error in its Receive loop and
+// then dereferences the nil document (a panic in a goroutine of its own,
+// which nothing can recover), so a garbled reply must never reach it. The
+// bounds pass comes first: goxpath rebuilds the in-scope namespaces for
+// every element, so its cost grows with elements × depth × namespaces.
 func wellFormed(body []byte) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("unparsable XML (%v)", r)
 		}
 	}()
-	if err := xmlShape(body); err != nil {
+	if _, err := parseReply(body, nil); err != nil {
 		return err
 	}
 	if _, err := xmltree.ParseXML(bytes.NewReader(body)); err != nil {
 		return fmt.Errorf("not well-formed XML: %w", err)
 	}
 	return nil
-}
-
-// Bounds on a reply's XML shape. masterzen's parser (goxpath xmltree)
-// rebuilds the in-scope namespaces from the root for every element, and its
-// XPath queries walk every node, so its cost grows with elements × depth ×
-// namespaces in scope: a 1 MiB reply nested 200,000 deep, or declaring
-// hundreds of namespaces, keeps a worker busy for hours, and no deadline
-// interrupts CPU work. Windows replies are about ten levels deep with a
-// dozen namespaces, and a Receive within the MaxEnvelopeSize we announce
-// holds under 2,000 elements (some 50,000 work units). The bounds keep the
-// worst case to a fraction of a second.
-const (
-	maxXMLDepth    = 64
-	maxXMLElements = 20000
-	maxXMLWork     = 1 << 20 // Σ over elements of depth × (namespaces in scope + 1)
-)
-
-// xmlShape checks those bounds in one cheap streaming pass.
-func xmlShape(body []byte) error {
-	dec := xml.NewDecoder(bytes.NewReader(body))
-	dec.CharsetReader = charset.NewReaderLabel // as xmltree does
-	var (
-		nsDecls  []int // namespace declarations per open element
-		inScope  int
-		elements int
-		work     int64
-	)
-	for {
-		tok, err := dec.RawToken()
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			return fmt.Errorf("not well-formed XML: %w", err)
-		}
-		switch el := tok.(type) {
-		case xml.StartElement:
-			n := 0
-			for _, a := range el.Attr {
-				if a.Name.Space == "xmlns" || a.Name.Space == "" && a.Name.Local == "xmlns" {
-					n++
-				}
-			}
-			nsDecls = append(nsDecls, n)
-			inScope += n
-			if len(nsDecls) > maxXMLDepth {
-				return fmt.Errorf("XML nested deeper than %d elements", maxXMLDepth)
-			}
-			if elements++; elements > maxXMLElements {
-				return fmt.Errorf("XML with more than %d elements", maxXMLElements)
-			}
-			if work += int64(len(nsDecls)) * int64(inScope+1); work > maxXMLWork {
-				return errors.New("XML too complex (too many elements or namespace declarations)")
-			}
-		case xml.EndElement:
-			if len(nsDecls) > 0 {
-				inScope -= nsDecls[len(nsDecls)-1]
-				nsDecls = nsDecls[:len(nsDecls)-1]
-			}
-		}
-	}
 }
 
 func certPool(pemData []byte) (*x509.CertPool, error) {

@@ -56,8 +56,11 @@ type Call struct {
 	CommandID string
 	// CommandLine is the command of a Command request (truncated to 512 chars).
 	CommandLine string
-	Status      int    // HTTP status sent (0 if the connection was dropped)
-	Fault       string // WSManFault code, or a simulator fault name (e.g. "dropped")
+	// Options are the wsman:OptionSet of a Create or Command request
+	// (names upper-cased), e.g. WINRS_CONSOLEMODE_STDIN, WINRS_NOPROFILE.
+	Options map[string]string
+	Status  int    // HTTP status sent (0 if the connection was dropped)
+	Fault   string // WSManFault code, or a simulator fault name (e.g. "dropped")
 	// RequestBytes / ResponseBytes are the HTTP body sizes.
 	RequestBytes, ResponseBytes int
 	Duration                    time.Duration
@@ -66,16 +69,39 @@ type Call struct {
 // callLog keeps the most recent calls, bounded so a long-running simulate
 // does not grow without limit.
 type callLog struct {
-	mu      sync.Mutex
-	max     int
-	seq     uint64
-	calls   []Call
-	dropped uint64
+	mu       sync.Mutex
+	max      int
+	seq      uint64
+	calls    []Call
+	dropped  uint64
+	counters Counters
+}
+
+// Counters are running totals over every request the server answered,
+// kept even when the call log is bounded (WithMaxCalls).
+type Counters struct {
+	Requests   uint64 // HTTP requests answered
+	Handshakes uint64 // NTLM NEGOTIATE legs (one per handshake)
+	SOAP       uint64 // requests that carried a WS-Man message
+}
+
+// Counters returns the running totals.
+func (s *Server) Counters() Counters {
+	s.calls.mu.Lock()
+	defer s.calls.mu.Unlock()
+	return s.calls.counters
 }
 
 func (l *callLog) add(c Call) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.counters.Requests++
+	if c.Auth == AuthNTLMNegotiate {
+		l.counters.Handshakes++
+	}
+	if c.Action != "" {
+		l.counters.SOAP++
+	}
 	l.seq++
 	c.Seq = l.seq
 	if l.max > 0 && len(l.calls) >= l.max {

@@ -116,16 +116,18 @@ func (x *executor) cmd(line string) (execResult, func([]byte) execResult) {
 		}
 		text := seg.text
 		toOut, toErr := "out", "err"
-		for _, m := range redirection.FindAllStringSubmatch(text, -1) {
-			src, dst := m[1], strings.ToLower(m[2])
-			target := map[string]string{"&1": "out", "&2": "err", "nul": "nul"}[dst]
-			if src == "2" {
-				toErr = target
-			} else {
-				toOut = target
+		if strings.IndexByte(text, '>') >= 0 { // no regexp over a long line without redirections
+			for _, m := range redirection.FindAllStringSubmatch(text, -1) {
+				src, dst := m[1], strings.ToLower(m[2])
+				target := map[string]string{"&1": "out", "&2": "err", "nul": "nul"}[dst]
+				if src == "2" {
+					toErr = target
+				} else {
+					toOut = target
+				}
 			}
+			text = redirection.ReplaceAllString(text, "")
 		}
-		text = redirection.ReplaceAllString(text, "")
 		if strings.TrimSpace(text) == "" {
 			continue
 		}
@@ -266,6 +268,9 @@ var envVar = regexp.MustCompile(`%([A-Za-z_][A-Za-z0-9_()]*)%`)
 // expandEnv expands the environment variables a shell of the host has;
 // unknown ones stay as typed, as cmd /c leaves them.
 func (x *executor) expandEnv(s string) string {
+	if strings.IndexByte(s, '%') < 0 {
+		return s // nothing to expand (and no regexp run over a long line)
+	}
 	h := x.hs.h
 	return envVar.ReplaceAllStringFunc(s, func(m string) string {
 		switch strings.ToUpper(m[1 : len(m)-1]) {

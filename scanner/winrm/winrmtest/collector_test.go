@@ -113,7 +113,7 @@ func runSequential(t *testing.T, srv *Server, host string, tr transport, user, p
 		return "", "", 0, fmt.Errorf("create shell: %v in %.3000s", err, resp)
 	}
 	defer post(winrm.NewDeleteShellRequest(url, shellID, params))
-	resp, err = post(winrm.NewExecuteCommandRequest(url, shellID, command, nil, params))
+	resp, err = post(newPipeCommandRequest(url, shellID, command, params)) // pipe-mode stdin
 	if err != nil {
 		return "", "", 0, err
 	}

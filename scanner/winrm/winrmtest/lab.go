@@ -226,6 +226,10 @@ type Faults struct {
 	Hang bool `yaml:"hang"`
 	// DropMidReceive closes the TCP connection instead of answering Receive.
 	DropMidReceive bool `yaml:"dropMidReceive"`
+	// EmptyReceives answers a Receive at once with no output and state
+	// Running while the command has nothing to say, instead of long-polling
+	// (a proxy or broken host; a client must not poll it in a tight loop).
+	EmptyReceives bool `yaml:"emptyReceives"`
 	// HTTP500Empty answers every authenticated SOAP request with HTTP 500
 	// and an empty body.
 	HTTP500Empty bool `yaml:"http500Empty"`

@@ -49,19 +49,22 @@ type outChunk struct {
 // command is one process in a shell. Output is computed when the process
 // "runs" (at Command, or when stdin ends) and released at readyAt.
 type command struct {
-	id         string
-	line       string
-	onStdin    func(stdin []byte) execResult // nil: does not wait for stdin
-	stdin      []byte
-	stdinDone  bool
-	finished   bool
-	doneAt     time.Time // when the process exits (its last output is printed)
-	hang       bool
-	pending    []outChunk
-	exitCode   int
-	doneSent   bool
-	terminated bool
-	notify     chan struct{}
+	id        string
+	line      string
+	onStdin   func(stdin []byte) execResult // nil: does not wait for stdin
+	stdin     []byte
+	stdinDone bool
+	finished  bool
+	doneAt    time.Time // when the process exits (its last output is printed)
+	hang      bool
+	// consoleInput: console-mode stdin to a script reading $input, which
+	// never sees the end of its input (consolemode.go).
+	consoleInput bool
+	pending      []outChunk
+	exitCode     int
+	doneSent     bool
+	terminated   bool
+	notify       chan struct{}
 }
 
 // changed wakes Receive long polls waiting on the command.
@@ -89,12 +92,17 @@ func (hs *hostServer) handle(rq *request, plain []byte, acct account) result {
 	}
 	rq.call.Action = shortAction(env.Action)
 	rq.call.ShellID = env.ShellID
+	if len(env.Options) > 0 {
+		rq.call.Options = env.Options
+	}
 	faults := hs.faults.Load()
 	if faults.HTTP500Empty {
 		return result{emptyStatus: http.StatusInternalServerError}
 	}
 	var res result
 	switch {
+	case env.Action == actionGet && strings.EqualFold(env.ResourceURI, configURI):
+		res = hs.getConfig(env)
 	case !strings.EqualFold(env.ResourceURI, shellURI):
 		res = hs.fault(rq, env, faultBadResourceURI(env.ResourceURI))
 	case env.Action == actionCreate:
@@ -270,7 +278,8 @@ func (hs *hostServer) command(rq *request, env *envelope, acct account, faults *
 		hs.mu.Unlock()
 		return hs.fault(rq, env, faultMaxOperations(limit))
 	}
-	c := &command{id: guid(), line: line, notify: make(chan struct{})}
+	c := &command{id: guid(), line: line, notify: make(chan struct{}),
+		consoleInput: consoleModeStdin(env.Options) && readsPipelineInput(line)}
 	sh.commands[c.id] = c
 	codepage := sh.codepage
 	hs.mu.Unlock()
@@ -416,6 +425,11 @@ func (hs *hostServer) receive(rq *request, env *envelope, acct account, faults *
 		if !now.Before(deadline) {
 			return hs.fault(rq, env, faultTimedOut())
 		}
+		if faults.EmptyReceives {
+			w := hs.startEnvelope(nsReceive, nsShell+"/ReceiveResponse", env)
+			w.raw(`<rsp:ReceiveResponse><rsp:CommandState CommandId="` + c.id + `" State="` + stateRunning + `"></rsp:CommandState></rsp:ReceiveResponse>`)
+			return result{status: http.StatusOK, body: w.finish()}
+		}
 		t := time.NewTimer(max(wait, 0))
 		select {
 		case <-wake:
@@ -521,6 +535,13 @@ func (hs *hostServer) send(rq *request, env *envelope, acct account) result {
 			continue
 		}
 		c.stdinDone = true
+		if c.consoleInput {
+			// End="true" does not end console input: $input keeps
+			// waiting, the process never exits (consolemode.go).
+			c.stdin, c.finished, c.hang = nil, true, true
+			hs.mu.Unlock()
+			continue
+		}
 		stdin, run, codepage := c.stdin, c.onStdin, sh.codepage
 		c.stdin = nil
 		hs.mu.Unlock()
