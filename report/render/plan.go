@@ -142,6 +142,12 @@ func planPowerShell(w io.Writer, r *report.Report, plan []verdict.Change) error 
 	out := &tableWriter{w: w}
 	out.printf("# ntlmscan change plan of scan %s (%s)\n", cleanComment(r.RunID), timeText(r.GeneratedAt))
 	out.printf("# Run each section on the host it names (elevated). List changes only add missing entries,\n# so sections can run in any order and more than once. Prefer the GPO where one sets the value.\n")
+	netbios := make(map[string]string, len(r.Hosts))
+	for i := range r.Hosts {
+		if h := &r.Hosts[i]; h.Facts != nil && h.Facts.Identity.NetBIOSName != "" {
+			netbios[strings.ToLower(h.Host)] = h.Facts.Identity.NetBIOSName
+		}
+	}
 	host := ""
 	for i := range plan {
 		c := &plan[i]
@@ -150,8 +156,7 @@ func planPowerShell(w io.Writer, r *report.Report, plan []verdict.Change) error 
 				out.printf("%s", sectionEnd(host))
 			}
 			host = c.Host
-			name, _, _ := strings.Cut(c.Host, ".")
-			out.printf("\n# ---- %s ----\nif ($env:COMPUTERNAME -ieq %s) {\n", cleanComment(c.Host), verdict.PSQuote(name))
+			out.printf("\n# ---- %s ----\nif ($env:COMPUTERNAME -ieq %s) {\n", cleanComment(c.Host), verdict.PSQuote(computerName(netbios, c.Host)))
 		}
 		out.printf("  # %s: %s\n", cleanComment(c.Setting), cleanComment(c.Value))
 		switch {
@@ -170,6 +175,17 @@ func planPowerShell(w io.Writer, r *report.Report, plan []verdict.Change) error 
 		out.printf("%s", sectionEnd(host))
 	}
 	return out.err
+}
+
+// computerName is what $env:COMPUTERNAME holds on host: its NetBIOS name
+// as scanned (the inventory name need not be it), else the first label of
+// the inventory name.
+func computerName(netbios map[string]string, host string) string {
+	if n := netbios[strings.ToLower(host)]; n != "" {
+		return n
+	}
+	name, _, _ := strings.Cut(host, ".")
+	return name
 }
 
 func sectionEnd(host string) string {

@@ -341,3 +341,32 @@ func TestPowerShellShapeCheckCatchesSplicing(t *testing.T) {
 	}
 }
 
+
+// TestPlanPowerShellGuardUsesComputerName: a plan section runs where
+// $env:COMPUTERNAME is the host's NetBIOS name as scanned, which need not
+// be the first label of its inventory name.
+func TestPlanPowerShellGuardUsesComputerName(t *testing.T) {
+	t.Parallel()
+	r := psEstate(benignEstate)
+	for i := range r.Hosts {
+		if r.Hosts[i].Host == "CORE01" {
+			r.Hosts[i].Host = "backup-core.corp.example"
+			r.Hosts[i].Facts.Identity.NetBIOSName = "BKCORE01"
+		}
+	}
+	for i := range r.Matrix.Plan {
+		if r.Matrix.Plan[i].Host == "CORE01" {
+			r.Matrix.Plan[i].Host = "backup-core.corp.example"
+		}
+	}
+	var out bytes.Buffer
+	if err := render.RenderPlan(&out, r, render.PlanPowerShell); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "if ($env:COMPUTERNAME -ieq 'BKCORE01') {") {
+		t.Errorf("the section of backup-core.corp.example does not check for its computer name BKCORE01:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "if ($env:COMPUTERNAME -ieq 'DC01') {") {
+		t.Errorf("the section of DC01 does not check for DC01:\n%s", out.String())
+	}
+}
