@@ -341,7 +341,6 @@ func TestPowerShellShapeCheckCatchesSplicing(t *testing.T) {
 	}
 }
 
-
 // TestPlanPowerShellGuardUsesComputerName: a plan section runs where
 // $env:COMPUTERNAME is the host's NetBIOS name as scanned, which need not
 // be the first label of its inventory name.
