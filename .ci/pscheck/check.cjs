@@ -48,6 +48,7 @@ async function main(args) {
   return problems > 0 ? 1 : 0;
 }
 
+// exitCode, not exit(): exit() drops stdout still queued for a pipe.
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => { process.exitCode = code; },
   (err) => { console.error('pscheck: ' + (err && err.stack || err)); process.exit(2); });
