@@ -119,11 +119,13 @@ func planCSV(w io.Writer, plan []verdict.Change) error {
 		if c.Rename != nil {
 			from, to = c.Rename.From, c.Rename.To
 		}
-		rec := []string{c.ID, c.Host, string(c.Kind), c.Setting, c.Key, c.Value, strings.Join(c.Add, "\n"), strings.Join(c.Final, "\n"),
+		rec := []string{c.ID, c.Host, string(c.Kind), c.Setting, c.Key, c.Value, "", "",
 			set, from, to, c.PowerShell, c.GPOPath, strings.Join(c.Paths, " | "), strings.Join(c.Notes, " ")}
 		for j := range rec {
 			rec[j] = csvCell(rec[j])
 		}
+		// The lists keep one entry per line (csvCell would escape the breaks).
+		rec[6], rec[7] = csvList(c.Add), csvList(c.Final)
 		if err := cw.Write(rec); err != nil {
 			return fmt.Errorf("write plan csv: %w", err)
 		}
