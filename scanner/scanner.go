@@ -250,6 +250,10 @@ func (s *scan) settleRefusals(results []facts.HostResult) {
 		for i := range results {
 			if results[i].Host == r.host && results[i].Error != nil && results[i].Error.Class == facts.ErrAuthCredentials {
 				results[i].Error = settledRefusal(r.username, n, r.tls)
+				// Keep saying that auth: auto fell back to NTLM, and why.
+				if note := results[i].AuthNote; note != "" {
+					results[i].Error.Message += " [" + note + "]"
+				}
 			}
 		}
 	}
