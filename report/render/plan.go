@@ -142,6 +142,11 @@ func planCSV(w io.Writer, plan []verdict.Change) error {
 // name), and every list line only adds entries.
 func planPowerShell(w io.Writer, r *report.Report, plan []verdict.Change) error {
 	out := &tableWriter{w: w}
+	// A UTF-8 BOM: Windows PowerShell 5.1 reads a .ps1 without one in the
+	// ANSI code page, where a non-ASCII name's UTF-8 bytes can decode to a
+	// typographic quote (D1 91, "ё", becomes "Ñ‘") that ends a quoted
+	// string early and turns the rest of the name into code.
+	out.printf("\uFEFF")
 	out.printf("# ntlmscan change plan of scan %s (%s)\n", cleanComment(r.RunID), timeText(r.GeneratedAt))
 	out.printf("# Run each section on the host it names (elevated). List changes only add missing entries,\n# so sections can run in any order and more than once. Prefer the GPO where one sets the value.\n")
 	netbios := make(map[string]string, len(r.Hosts))

@@ -369,3 +369,59 @@ func TestPlanPowerShellGuardUsesComputerName(t *testing.T) {
 		t.Errorf("the section of DC01 does not check for DC01:\n%s", out.String())
 	}
 }
+
+// cp1252High is Windows-1252 for bytes 0x80-0x9F (the rest of the range is
+// Latin-1); 0 marks the five unassigned bytes.
+var cp1252High = [32]rune{
+	0x20AC, 0, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017D, 0,
+	0, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0, 0x017E, 0x0178,
+}
+
+// asWindowsPowerShell51Reads returns the text Windows PowerShell 5.1 (the
+// default on Windows Server) runs from a .ps1 file's bytes: UTF-8 after a
+// BOM, else the ANSI code page (Windows-1252 on Western systems).
+func asWindowsPowerShell51Reads(b []byte) string {
+	if rest, ok := bytes.CutPrefix(b, []byte("\xEF\xBB\xBF")); ok {
+		return string(rest)
+	}
+	var sb strings.Builder
+	for _, c := range b {
+		switch {
+		case c >= 0x80 && c <= 0x9F && cp1252High[c-0x80] != 0:
+			sb.WriteRune(cp1252High[c-0x80])
+		default:
+			sb.WriteRune(rune(c))
+		}
+	}
+	return sb.String()
+}
+
+// TestPlanPowerShellSafeInWindowsPowerShell51: the plan script is what
+// admins save as a .ps1 and run. Windows PowerShell 5.1 reads a file
+// without a BOM in the ANSI code page, where the UTF-8 bytes of "ё" (D1 91)
+// become "Ñ‘", and PowerShell ends a single-quoted string at ‘ as at '. A
+// non-ASCII name (here the NetBIOS name a compromised host reports) must
+// reach PowerShell as one quoted literal of itself. (tree-sitter-powershell
+// does not know the typographic quotes, so this checks the literal.)
+func TestPlanPowerShellSafeInWindowsPowerShell51(t *testing.T) {
+	t.Parallel()
+	const name = "ё; Stop-Computer; ё"
+	r := psEstate(benignEstate)
+	for i := range r.Hosts {
+		if r.Hosts[i].Host == "CORE01" {
+			r.Hosts[i].Facts.Identity.NetBIOSName = name
+		}
+	}
+	var out bytes.Buffer
+	if err := render.RenderPlan(&out, r, render.PlanPowerShell); err != nil {
+		t.Fatal(err)
+	}
+	read := asWindowsPowerShell51Reads(out.Bytes())
+	if want := "-ieq " + verdict.PSQuote(name) + ")"; !strings.Contains(read, want) {
+		t.Errorf("as Windows PowerShell 5.1 reads the plan, the name is not the quoted literal %s:\n%s", want, read)
+	}
+	files := writeSources(t, t.TempDir(), map[string]string{"plan.ps1": strings.TrimPrefix(out.String(), "\uFEFF")})
+	if problems, _ := pscheck(t, false, files["plan.ps1"]); problems != "" {
+		t.Errorf("syntax problems:\n%s", problems)
+	}
+}
