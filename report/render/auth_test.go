@@ -6,6 +6,7 @@ import (
 
 	"github.com/ntlmscan/ntlmscan/report/internal/reporttest"
 	"github.com/ntlmscan/ntlmscan/report/render"
+	"github.com/ntlmscan/ntlmscan/report/verdict"
 )
 
 // TestAuthMethodShown: every text report says which hosts were scanned
@@ -39,5 +40,18 @@ func TestAuthMethodShown(t *testing.T) {
 				t.Errorf("%s report lacks %q", f, want)
 			}
 		}
+	}
+}
+
+// TestListValueNotRepeated: a list setting cited by its size reads
+// "Setting=[7 entries]", not "Setting=[7 entries] (7 entries)".
+func TestListValueNotRepeated(t *testing.T) {
+	t.Parallel()
+	r := reporttest.DemoFull()
+	p := &r.Matrix.Paths[0]
+	p.Deciding = &verdict.Reason{Host: "CORE01", Setting: "ClientAllowedNTLMServers", RawValue: "[7 entries]", ValueLabel: "7 entries", Effect: verdict.EffectRisk}
+	out := string(render1(t, "table", r, render.Options{}))
+	if !strings.Contains(out, "ClientAllowedNTLMServers=[7 entries]") || strings.Contains(out, "[7 entries] (7 entries)") {
+		t.Errorf("want ClientAllowedNTLMServers=[7 entries] once:\n%s", out)
 	}
 }

@@ -284,7 +284,8 @@ func settingValue(r *verdict.Reason) string {
 	if r.RawValue != "" {
 		s += "=" + r.RawValue
 	}
-	if r.ValueLabel != "" {
+	// A list cited by its size ("[7 entries]") already says its label.
+	if r.ValueLabel != "" && r.RawValue != "["+r.ValueLabel+"]" {
 		s += " (" + r.ValueLabel + ")"
 	}
 	return s
