@@ -156,3 +156,24 @@ func TestAutoFallbackRefusedByPolicySaysSo(t *testing.T) {
 		t.Errorf("the refusal does not say auth: auto fell back to NTLM:\nmessage %q\nauthNote %q", got.Error.Message, got.AuthNote)
 	}
 }
+
+// TestAutoKerberosOnlyHostReportsKerberosFailure: auth: auto on a host
+// that offers only Kerberos, when Kerberos fails before the host judged a
+// ticket (no KDC answers): auto tries NTLM, which the host does not offer.
+// The error is the Kerberos failure (what the admin must fix), saying NTLM
+// was not offered either, not "use auth: kerberos (or auto)".
+func TestAutoKerberosOnlyHostReportsKerberosFailure(t *testing.T) {
+	t.Setenv(passwordEnvD, domainPass)
+	srv := startLab(t, "lab-kerberos.yaml")
+	f := newFleet(t, srv, "KONLY")
+	h := f.host("KONLY")
+	h.Domain, h.WinRM.Auth = "corp.example", inventory.AuthAuto
+	deadKDC := "[libdefaults]\n  default_realm = CORP.EXAMPLE\n[realms]\n  CORP.EXAMPLE = {\n    kdc = 127.0.0.1:1\n  }\n"
+	r := Run(context.Background(), f.inv, Options{Krb5Conf: deadKDC, Retries: -1})[0]
+	if r.Error == nil || r.Error.Class != facts.ErrKerberosKDC {
+		t.Fatalf("KONLY: %+v, want class %s", r.Error, facts.ErrKerberosKDC)
+	}
+	if !strings.Contains(r.Error.Message, "does not offer NTLM") || !strings.Contains(r.Error.Hint, "krb5.conf") {
+		t.Errorf("error %+v: want the message to say NTLM is not offered either, and the KDC hint", r.Error)
+	}
+}
