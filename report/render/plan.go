@@ -163,7 +163,7 @@ func planPowerShell(w io.Writer, r *report.Report, plan []verdict.Change) error 
 				out.printf("%s", sectionEnd(host))
 			}
 			host = c.Host
-			out.printf("\n# ---- %s ----\nif ($env:COMPUTERNAME -ieq %s) {\n", cleanComment(c.Host), verdict.PSQuote(computerName(netbios, c.Host)))
+			out.printf("\n# ---- %s ----\nif ($env:COMPUTERNAME -ieq %s) {\n", cleanComment(c.Host), verdict.PSQuote(clean(computerName(netbios, c.Host))))
 		}
 		out.printf("  # %s: %s\n", cleanComment(c.Setting), cleanComment(c.Value))
 		switch {
@@ -196,7 +196,8 @@ func computerName(netbios map[string]string, host string) string {
 }
 
 func sectionEnd(host string) string {
-	return "} else { Write-Host (" + verdict.PSQuote("Skipping the section for "+host+" on ") + " + $env:COMPUTERNAME) }\n"
+	// clean: Write-Host would replay a terminal escape in the name.
+	return "} else { Write-Host (" + verdict.PSQuote("Skipping the section for "+clean(host)+" on ") + " + $env:COMPUTERNAME) }\n"
 }
 
 // cleanComment keeps text on one line (a line feed would end a comment).

@@ -425,3 +425,31 @@ func TestPlanPowerShellSafeInWindowsPowerShell51(t *testing.T) {
 		t.Errorf("syntax problems:\n%s", problems)
 	}
 }
+
+// TestPlanPowerShellHasNoControlCharacters: the script never carries a
+// terminal escape or other control character from a host name or a
+// host-reported NetBIOS name (Write-Host would replay it on the admin's
+// console).
+func TestPlanPowerShellHasNoControlCharacters(t *testing.T) {
+	t.Parallel()
+	r := psEstate(benignEstate)
+	for i := range r.Hosts {
+		if r.Hosts[i].Host == "DC01" {
+			r.Hosts[i].Facts.Identity.NetBIOSName = "DC\x1b[2J01"
+		}
+	}
+	for i := range r.Matrix.Plan {
+		if r.Matrix.Plan[i].Host == "CORE01" {
+			r.Matrix.Plan[i].Host = "CORE\x1b]0;owned\x0701"
+		}
+	}
+	var out bytes.Buffer
+	if err := render.RenderPlan(&out, r, render.PlanPowerShell); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range out.String() {
+		if c < 0x20 && c != '\n' || c == 0x7f {
+			t.Fatalf("control character %U in the plan script:\n%q", c, out.String())
+		}
+	}
+}
