@@ -297,7 +297,7 @@ func policyRefusal(username string, others int) *facts.HostError {
 			"or the account has no WinRM rights on this host (the same 401)",
 			username, others),
 		Hint: "check event 4002 in Applications and Services Logs > Microsoft > Windows > NTLM > Operational on the host, " +
-			"then scan it with a local account or relax the policy; if there is no such event, check that the account is in the host's Administrators or Remote Management Users group, and look for a lockout or logon restriction of the account"}
+			"then scan it over Kerberos (auth: kerberos in the inventory) or with a local account, or relax the policy; if there is no such event, check that the account is in the host's Administrators or Remote Management Users group, and look for a lockout or logon restriction of the account"}
 }
 
 // transient reports failures worth another attempt: a lost connection or a

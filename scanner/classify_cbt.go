@@ -52,7 +52,7 @@ func settledRefusal(username string, others int, tb *winrm.TLSBinding) *facts.Ho
 		"most likely the host's incoming NTLM policy refuses it, unless a TLS-inspecting proxy re-encrypts the connection so the channel binding "+
 		"cannot match (ntlmscan bound the logon to the certificate with thumbprint %s)",
 		username, others, tb.Thumbprint))
-	he.Hint = "look for event 4002 (Network security: Restrict NTLM: Incoming NTLM traffic) in Microsoft-Windows-NTLM/Operational on the host; " +
-		"if there is none, " + cbtHint
+	he.Hint = "look for event 4002 (Network security: Restrict NTLM: Incoming NTLM traffic) in Microsoft-Windows-NTLM/Operational on the host " +
+		"(if so, scan it over Kerberos: auth: kerberos in the inventory); if there is none, " + cbtHint
 	return he
 }

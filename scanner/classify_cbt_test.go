@@ -47,3 +47,13 @@ func TestClassifyChannelBinding(t *testing.T) {
 		t.Errorf("settled over HTTP: %+v, want the policy class", he)
 	}
 }
+
+// TestPolicyRefusalHintNamesKerberos: a host that refuses NTLM by policy
+// can still be scanned over Kerberos; the hint says how.
+func TestPolicyRefusalHintNamesKerberos(t *testing.T) {
+	for _, tb := range []*winrm.TLSBinding{nil, {BindingSent: true, Thumbprint: "AB12"}} {
+		if he := settledRefusal(`CORP\svc`, 1, tb); !strings.Contains(he.Hint, "auth: kerberos") {
+			t.Errorf("hint %q does not name auth: kerberos", he.Hint)
+		}
+	}
+}

@@ -148,7 +148,11 @@ func TestHostileHTTPFraming(t *testing.T) {
 			defer peer.close()
 			f := newFleet(t, srv, names(srv)...)
 			f.inv.Hosts = append(f.inv.Hosts, &inventory.Host{Name: "HOSTILE", Address: "127.0.0.1", Scan: true,
-				WinRM: inventory.WinRM{Transport: inventory.TransportNTLM, Port: peer.port(), Timeout: 3 * time.Second, Credential: f.domain}})
+				WinRM: inventory.WinRM{Transport: inventory.TransportNTLM, Port: peer.port(), Timeout: 15 * time.Second, Credential: f.domain}})
+			// 15 s, not less: under -race on a loaded machine, reading a
+			// reply up to the cap in one-byte chunks took over 3 s, so the
+			// host timed out before the cap was reached. A healthy run
+			// ends at the cap, long before.
 			res := Run(context.Background(), f.inv, Options{Password: labPasswords})
 			if r := resultFor(t, res, "H001"); !r.OK() {
 				t.Errorf("healthy host disturbed: %+v", r.Error)

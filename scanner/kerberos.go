@@ -148,16 +148,16 @@ func (s *scan) kerberosAuth(h *inventory.Host, c *inventory.Credential, ntlm fun
 		// would get NTLM from Windows too.
 		switch {
 		case spn == "":
-			return fallbackNow(ntlm, "the host has no FQDN in the inventory, so Kerberos cannot name it")
+			return fallbackNow(ntlm, "the host has no FQDN in the inventory, so Kerberos cannot name it", nil)
 		case h.Domain == "" && h.WinRM.SPN == "":
-			return fallbackNow(ntlm, "the host is not in a domain")
+			return fallbackNow(ntlm, "the host is not in a domain", nil)
 		}
 	}
 	kc, err := s.kerberosClient(h, c)
 	if err != nil {
 		var ke *winrm.KerberosError
 		if mode == inventory.AuthAuto && errors.As(err, &ke) && ke.Fallback() && hasPassword(c) {
-			return fallbackNow(ntlm, "Kerberos could not start: "+ke.Error())
+			return fallbackNow(ntlm, "Kerberos could not start: "+ke.Error(), ke)
 		}
 		return nil, err
 	}
@@ -168,12 +168,12 @@ func (s *scan) kerberosAuth(h *inventory.Host, c *inventory.Credential, ntlm fun
 	return &autoAuth{krb: k, ntlm: ntlm}, nil
 }
 
-func fallbackNow(ntlm func() (winrm.Authenticator, error), why string) (winrm.Authenticator, error) {
+func fallbackNow(ntlm func() (winrm.Authenticator, error), why string, ke *winrm.KerberosError) (winrm.Authenticator, error) {
 	a, err := ntlm()
 	if err != nil {
 		return nil, err
 	}
-	return &autoAuth{ntlm: ntlm, current: a, note: "auto: NTLM because " + why}, nil
+	return &autoAuth{ntlm: ntlm, current: a, note: "auto: NTLM because " + why, krbErr: ke}, nil
 }
 
 // autoAuth is auth: auto: Kerberos first; NTLM only after a Kerberos
@@ -187,6 +187,7 @@ type autoAuth struct {
 	mu      sync.Mutex
 	current winrm.Authenticator // nil until decided
 	note    string
+	krbErr  *winrm.KerberosError // the Kerberos failure that made it use NTLM
 }
 
 func (a *autoAuth) active() winrm.Authenticator {
@@ -221,7 +222,7 @@ func (a *autoAuth) Authenticate(x winrm.Exchanger, secure bool) (winrm.Protector
 		return nil, err
 	}
 	a.mu.Lock()
-	a.current, a.note = n, "auto: NTLM because "+ke.Error()
+	a.current, a.note, a.krbErr = n, "auto: NTLM because "+ke.Error(), ke
 	a.mu.Unlock()
 	// NTLM starts on a new connection: this one may be closed after a 401.
 	return nil, winrm.ErrAuthRedial
@@ -235,6 +236,18 @@ func (a *autoAuth) Used() (method, note string) {
 		return "", a.note
 	}
 	return a.current.Method(), a.note
+}
+
+// kerberosFailure is the Kerberos error that made auth: auto use NTLM
+// (nil when it did not, or fell back for another reason).
+func kerberosFailure(a winrm.Authenticator) *winrm.KerberosError {
+	aa, ok := a.(*autoAuth)
+	if !ok {
+		return nil
+	}
+	aa.mu.Lock()
+	defer aa.mu.Unlock()
+	return aa.krbErr
 }
 
 // authUsed is the method recorded in a host's result.

@@ -128,3 +128,52 @@ func TestKerberosConcurrentHosts(t *testing.T) {
 		}
 	}
 }
+
+// TestAutoFallbackRefusedByPolicySaysSo: auth: auto on a host that refuses
+// NTLM by policy, where Kerberos could not start (the KDC does not know
+// the SPN), falls back to NTLM and is refused. Once the refusal is settled
+// as the NTLM-policy class (the credential worked on another host), the
+// error still says that auto used NTLM, and why.
+func TestAutoFallbackRefusedByPolicySaysSo(t *testing.T) {
+	t.Setenv(passwordEnvD, domainPass)
+	srv := startLab(t, "lab-kerberos.yaml")
+	f := newFleet(t, srv, "DC1", "HARDENED")
+	h := f.host("HARDENED")
+	h.Domain, h.WinRM.Auth, h.WinRM.SPN = "corp.example", inventory.AuthAuto, "HTTP/not-registered.corp.example"
+	var got *facts.HostResult
+	for _, r := range Run(context.Background(), f.inv, Options{Krb5Conf: srv.Krb5Conf(), Retries: -1}) {
+		if r.Host == "DC1" && r.Error != nil {
+			t.Fatalf("DC1: %v", r.Error)
+		}
+		if r.Host == "HARDENED" {
+			got = &r
+		}
+	}
+	if got == nil || got.Error == nil || got.Error.Class != facts.ErrAuthNTLMPolicy {
+		t.Fatalf("HARDENED: %+v, want class %s", got, facts.ErrAuthNTLMPolicy)
+	}
+	if !strings.Contains(got.Error.Message, "auto: NTLM because") || !strings.Contains(got.AuthNote, "auto: NTLM because") {
+		t.Errorf("the refusal does not say auth: auto fell back to NTLM:\nmessage %q\nauthNote %q", got.Error.Message, got.AuthNote)
+	}
+}
+
+// TestAutoKerberosOnlyHostReportsKerberosFailure: auth: auto on a host
+// that offers only Kerberos, when Kerberos fails before the host judged a
+// ticket (no KDC answers): auto tries NTLM, which the host does not offer.
+// The error is the Kerberos failure (what the admin must fix), saying NTLM
+// was not offered either, not "use auth: kerberos (or auto)".
+func TestAutoKerberosOnlyHostReportsKerberosFailure(t *testing.T) {
+	t.Setenv(passwordEnvD, domainPass)
+	srv := startLab(t, "lab-kerberos.yaml")
+	f := newFleet(t, srv, "KONLY")
+	h := f.host("KONLY")
+	h.Domain, h.WinRM.Auth = "corp.example", inventory.AuthAuto
+	deadKDC := "[libdefaults]\n  default_realm = CORP.EXAMPLE\n[realms]\n  CORP.EXAMPLE = {\n    kdc = 127.0.0.1:1\n  }\n"
+	r := Run(context.Background(), f.inv, Options{Krb5Conf: deadKDC, Retries: -1})[0]
+	if r.Error == nil || r.Error.Class != facts.ErrKerberosKDC {
+		t.Fatalf("KONLY: %+v, want class %s", r.Error, facts.ErrKerberosKDC)
+	}
+	if !strings.Contains(r.Error.Message, "does not offer NTLM") || !strings.Contains(r.Error.Hint, "krb5.conf") {
+		t.Errorf("error %+v: want the message to say NTLM is not offered either, and the KDC hint", r.Error)
+	}
+}

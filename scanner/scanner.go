@@ -250,6 +250,10 @@ func (s *scan) settleRefusals(results []facts.HostResult) {
 		for i := range results {
 			if results[i].Host == r.host && results[i].Error != nil && results[i].Error.Class == facts.ErrAuthCredentials {
 				results[i].Error = settledRefusal(r.username, n, r.tls)
+				// Keep saying that auth: auto fell back to NTLM, and why.
+				if note := results[i].AuthNote; note != "" {
+					results[i].Error.Message += " [" + note + "]"
+				}
 			}
 		}
 	}
@@ -336,9 +340,17 @@ func (s *scan) host(scanCtx context.Context, h *inventory.Host) facts.HostResult
 	}
 	res.Duration = time.Since(start)
 	res.Auth, res.AuthNote = authUsed(prep.auth, hostAuthed)
+	kerberosShown := false
+	if ke := kerberosFailure(prep.auth); ke != nil && res.Error != nil && res.Error.Class == facts.ErrAuthMethod {
+		// auth: auto fell back to NTLM, which the host does not offer: the
+		// Kerberos failure is what the admin must fix.
+		res.Error = classifyKerberos(ke, prep.username)
+		res.Error.Message += "; the host does not offer NTLM either (auth: auto tried it next)"
+		kerberosShown = true
+	}
 	if res.AuthNote != "" {
 		log.Info("authentication", "method", res.Auth, "note", res.AuthNote)
-		if res.Error != nil {
+		if res.Error != nil && !kerberosShown {
 			res.Error.Message += " [" + res.AuthNote + "]"
 		}
 	}

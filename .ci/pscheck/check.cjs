@@ -2,7 +2,11 @@
 // (its wasm grammar, run by web-tree-sitter: no native build) and reports
 // every ERROR or MISSING node as file:line:column. Exit 0 = clean, 1 = syntax
 // problems, 2 = the check itself could not run.
-// Install: npm ci --prefix tools/pscheck (versions pinned in package-lock.json).
+// With --shape first, it also prints each file's syntax tree (named nodes
+// only, one line per file: "FILE\tTREE"). A string literal or comment is a
+// leaf, so two scripts that differ only in quoted data have the same tree:
+// tests use that to prove inventory values are passed as data, not code.
+// Install: npm ci --prefix .ci/pscheck (versions pinned in package-lock.json).
 'use strict';
 const fs = require('fs');
 // Baseline-compile the 1 MB grammar only: optimising it costs ~10 s of CPU
@@ -10,9 +14,11 @@ const fs = require('fs');
 require('v8').setFlagsFromString('--liftoff-only');
 const path = require('path');
 
-async function main(files) {
+async function main(args) {
+  const shape = args[0] === '--shape';
+  const files = shape ? args.slice(1) : args;
   if (files.length === 0) {
-    console.error('usage: node check.cjs FILE.ps1...');
+    console.error('usage: node check.cjs [--shape] FILE.ps1...');
     return 2;
   }
   const { Parser, Language } = require('web-tree-sitter');
@@ -23,6 +29,7 @@ async function main(files) {
   let problems = 0;
   for (const file of files) {
     const tree = parser.parse(fs.readFileSync(file, 'utf8'));
+    if (shape) console.log(`${file}\t${tree.rootNode.toString()}`);
     // Iterative walk: deep scripts must not overflow the stack.
     const stack = [tree.rootNode];
     while (stack.length > 0) {
@@ -41,6 +48,7 @@ async function main(files) {
   return problems > 0 ? 1 : 0;
 }
 
+// exitCode, not exit(): exit() drops stdout still queued for a pipe.
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => { process.exitCode = code; },
   (err) => { console.error('pscheck: ' + (err && err.stack || err)); process.exit(2); });

@@ -131,8 +131,21 @@ func parenthesised(s string) string {
 // a cell a spreadsheet would run as a formula (starting with = + - @, tab,
 // CR or LF, or their full-width forms) gets a leading single quote, the
 // OWASP-recommended neutralisation.
-func csvCell(s string) string {
-	s = clean(s)
+func csvCell(s string) string { return csvGuard(clean(s)) }
+
+// csvList is a cell holding one list entry per line: each entry is cleaned
+// on its own (a line break inside an entry shows as \x0a, so it cannot
+// fake a second entry), then the cell is guarded like any other.
+func csvList(list []string) string {
+	out := make([]string, len(list))
+	for i, e := range list {
+		out[i] = clean(e)
+	}
+	return csvGuard(strings.Join(out, "\n"))
+}
+
+// csvGuard quotes a cleaned cell that a spreadsheet would run as a formula.
+func csvGuard(s string) string {
 	if s == "" {
 		return s
 	}

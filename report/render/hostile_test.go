@@ -51,7 +51,7 @@ func hostile(payloads []string) *report.Report {
 		p.Reasons = append(p.Reasons, verdict.Reason{
 			Host: pick(), Setting: pick(), RawValue: pick(), ValueLabel: pick(), Effect: verdict.EffectInfo,
 			Explanation: pick(), Event: pick(),
-			Remediation: &verdict.Remediation{Host: pick(), Setting: pick(), Value: pick(), PowerShell: pick(), GPOPath: pick(), Note: pick()},
+			Remediation: &verdict.Remediation{Host: pick(), Setting: pick(), Value: pick(), PowerShell: pick(), GPOPath: pick(), Note: pick(), Change: pick()},
 		})
 		if p.Deciding != nil {
 			p.Deciding.Host, p.Deciding.Explanation = pick(), pick()

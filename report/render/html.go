@@ -31,6 +31,7 @@ type htmlView struct {
 	Failed   []hostRow
 	Describe []hostRow
 	Coverage []string
+	Auth     []string
 	Plan     []htmlPlanChange
 }
 
@@ -138,6 +139,7 @@ func newHTMLView(r *report.Report) *htmlView {
 		Targets:     cleanAll(v.Grid.Targets),
 		Failed:      cleanHosts(hostRows(v.Failed)),
 		Describe:    cleanHosts(hostRows(v.Described)),
+		Auth:        cleanAll(authLines(r)),
 	}
 	hv.Cards = append(hv.Cards,
 		htmlCard{"Hosts scanned", fmt.Sprintf("%d / %d", s.Scanned, s.Hosts), "c-neutral"},

@@ -103,6 +103,9 @@ func renderMarkdown(w io.Writer, r *report.Report, _ Options) error {
 	m.printf("## Summary\n\n")
 	m.printf("- Hosts: %d in the inventory, %d scanned, %d failed, %d described only (not scanned)\n", s.Hosts, s.Scanned, s.Failed, s.Described)
 	m.printf("- Paths: %d (%s)\n", s.Paths, countsText(s))
+	for _, l := range authLines(r) {
+		m.printf("- %s\n", mdText(l))
+	}
 	if r.Waivers != nil {
 		m.printf("- Waivers: %d active, %d expired, %d unused\n", s.Waived, s.WaiverExpired, len(r.Waivers.Unused))
 	}

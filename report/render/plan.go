@@ -119,11 +119,13 @@ func planCSV(w io.Writer, plan []verdict.Change) error {
 		if c.Rename != nil {
 			from, to = c.Rename.From, c.Rename.To
 		}
-		rec := []string{c.ID, c.Host, string(c.Kind), c.Setting, c.Key, c.Value, strings.Join(c.Add, "\n"), strings.Join(c.Final, "\n"),
+		rec := []string{c.ID, c.Host, string(c.Kind), c.Setting, c.Key, c.Value, "", "",
 			set, from, to, c.PowerShell, c.GPOPath, strings.Join(c.Paths, " | "), strings.Join(c.Notes, " ")}
 		for j := range rec {
 			rec[j] = csvCell(rec[j])
 		}
+		// The lists keep one entry per line (csvCell would escape the breaks).
+		rec[6], rec[7] = csvList(c.Add), csvList(c.Final)
 		if err := cw.Write(rec); err != nil {
 			return fmt.Errorf("write plan csv: %w", err)
 		}
@@ -140,8 +142,19 @@ func planCSV(w io.Writer, plan []verdict.Change) error {
 // name), and every list line only adds entries.
 func planPowerShell(w io.Writer, r *report.Report, plan []verdict.Change) error {
 	out := &tableWriter{w: w}
+	// A UTF-8 BOM: Windows PowerShell 5.1 reads a .ps1 without one in the
+	// ANSI code page, where a non-ASCII name's UTF-8 bytes can decode to a
+	// typographic quote (D1 91, "ё", becomes "Ñ‘") that ends a quoted
+	// string early and turns the rest of the name into code.
+	out.printf("\uFEFF")
 	out.printf("# ntlmscan change plan of scan %s (%s)\n", cleanComment(r.RunID), timeText(r.GeneratedAt))
 	out.printf("# Run each section on the host it names (elevated). List changes only add missing entries,\n# so sections can run in any order and more than once. Prefer the GPO where one sets the value.\n")
+	netbios := make(map[string]string, len(r.Hosts))
+	for i := range r.Hosts {
+		if h := &r.Hosts[i]; h.Facts != nil && h.Facts.Identity.NetBIOSName != "" {
+			netbios[strings.ToLower(h.Host)] = h.Facts.Identity.NetBIOSName
+		}
+	}
 	host := ""
 	for i := range plan {
 		c := &plan[i]
@@ -150,8 +163,7 @@ func planPowerShell(w io.Writer, r *report.Report, plan []verdict.Change) error 
 				out.printf("%s", sectionEnd(host))
 			}
 			host = c.Host
-			name, _, _ := strings.Cut(c.Host, ".")
-			out.printf("\n# ---- %s ----\nif ($env:COMPUTERNAME -ieq %s) {\n", cleanComment(c.Host), verdict.PSQuote(name))
+			out.printf("\n# ---- %s ----\nif ($env:COMPUTERNAME -ieq %s) {\n", cleanComment(c.Host), verdict.PSQuote(clean(computerName(netbios, c.Host))))
 		}
 		out.printf("  # %s: %s\n", cleanComment(c.Setting), cleanComment(c.Value))
 		switch {
@@ -172,8 +184,20 @@ func planPowerShell(w io.Writer, r *report.Report, plan []verdict.Change) error 
 	return out.err
 }
 
+// computerName is what $env:COMPUTERNAME holds on host: its NetBIOS name
+// as scanned (the inventory name need not be it), else the first label of
+// the inventory name.
+func computerName(netbios map[string]string, host string) string {
+	if n := netbios[strings.ToLower(host)]; n != "" {
+		return n
+	}
+	name, _, _ := strings.Cut(host, ".")
+	return name
+}
+
 func sectionEnd(host string) string {
-	return "} else { Write-Host (" + verdict.PSQuote("Skipping the section for "+host+" on ") + " + $env:COMPUTERNAME) }\n"
+	// clean: Write-Host would replay a terminal escape in the name.
+	return "} else { Write-Host (" + verdict.PSQuote("Skipping the section for "+clean(host)+" on ") + " + $env:COMPUTERNAME) }\n"
 }
 
 // cleanComment keeps text on one line (a line feed would end a comment).

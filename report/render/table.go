@@ -136,6 +136,9 @@ func renderTable(w io.Writer, r *report.Report, opts Options) error {
 		counts = append(counts, fmt.Sprintf("%d %s", c.N, pt.verdict(c.Verdict)))
 	}
 	out.printf("Paths: %d (%s)\n", s.Paths, strings.Join(counts, ", "))
+	for _, l := range authLines(r) {
+		out.printf("%s\n", clean(l))
+	}
 	if r.Waivers != nil {
 		out.printf("Waivers: %d active, %d expired, %d unused\n", s.Waived, s.WaiverExpired, len(r.Waivers.Unused))
 	}

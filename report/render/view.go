@@ -284,7 +284,8 @@ func settingValue(r *verdict.Reason) string {
 	if r.RawValue != "" {
 		s += "=" + r.RawValue
 	}
-	if r.ValueLabel != "" {
+	// A list cited by its size ("[7 entries]") already says its label.
+	if r.ValueLabel != "" && r.RawValue != "["+r.ValueLabel+"]" {
 		s += " (" + r.ValueLabel + ")"
 	}
 	return s
@@ -491,3 +492,51 @@ const (
 	legendNoPath = "no path between this Core and target"
 	legendWaived = "every path with this verdict is waived"
 )
+
+// maxAuthNotes caps the per-host auth: auto notes a summary lists.
+const maxAuthNotes = 20
+
+// authLines says how the scanned hosts were logged on to: how many over
+// each method, which over Kerberos, and every host where auth: auto used
+// NTLM with the reason, so a fallback never passes unnoticed. Raw text:
+// each format cleans it. Empty when no host recorded its method (older
+// reports).
+func authLines(r *report.Report) []string {
+	var krb, ntlm, other []string
+	type note struct{ host, text string }
+	var notes []note
+	for i := range r.Hosts {
+		h := &r.Hosts[i]
+		switch strings.ToLower(h.Auth) {
+		case "":
+		case "kerberos":
+			krb = append(krb, h.Host)
+		case "ntlm":
+			ntlm = append(ntlm, h.Host)
+		default:
+			other = append(other, h.Host+" ("+h.Auth+")")
+		}
+		if h.AuthNote != "" && h.Error == nil {
+			notes = append(notes, note{h.Host, h.AuthNote})
+		}
+	}
+	if len(krb)+len(ntlm)+len(other) == 0 && len(notes) == 0 {
+		return nil
+	}
+	line := fmt.Sprintf("Logged on: %d over NTLM, %d over Kerberos", len(ntlm), len(krb))
+	if len(krb) > 0 {
+		line += " (" + capList(krb, maxPlanPreview) + ")"
+	}
+	if len(other) > 0 {
+		line += ", other: " + capList(other, maxPlanPreview)
+	}
+	out := []string{line}
+	for i, n := range notes {
+		if i == maxAuthNotes {
+			out = append(out, fmt.Sprintf("… and %d more hosts where auth: auto used NTLM (see the JSON report's authNote)", len(notes)-i))
+			break
+		}
+		out = append(out, fmt.Sprintf("%s: %s", n.host, n.text))
+	}
+	return out
+}

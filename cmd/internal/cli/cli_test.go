@@ -772,3 +772,44 @@ func TestScanKerberosAgent(t *testing.T) {
 		t.Fatalf("the report does not show AGENT07 collected over Kerberos")
 	}
 }
+
+// TestSecretsNeverInKerberosOrPlanOutput: a scan that logs on over
+// Kerberos (the lab KDC, AGENT07) at debug level, and every output made
+// from its report afterwards (plan in every format, report in every
+// format), hold no password.
+func TestSecretsNeverInKerberosOrPlanOutput(t *testing.T) {
+	invPath, srv := demoFleet(t)
+	dir := t.TempDir()
+	krb5 := filepath.Join(dir, "krb5.conf")
+	if err := os.WriteFile(krb5, []byte(srv.Krb5Conf()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("KRB5_CONFIG", krb5)
+	jsonPath := filepath.Join(dir, "scan.json")
+	r := run(t, nil, "scan", "-i", invPath, "--log-level", "debug", "--json", jsonPath, "--no-color")
+	all := r.stdout + r.stderr
+	data, err := os.ReadFile(jsonPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), `"auth": "kerberos"`) {
+		t.Fatal("no host logged on over Kerberos: the test does not cover that path")
+	}
+	all += string(data)
+	for _, format := range []string{"text", "json", "csv", "powershell"} {
+		p := run(t, nil, "plan", jsonPath, "--format", format)
+		if p.code != 0 {
+			t.Fatalf("plan --format %s: exit %d: %s", format, p.code, p.stderr)
+		}
+		all += p.stdout + p.stderr
+	}
+	for _, format := range []string{"table", "csv", "json", "html", "markdown"} {
+		p := run(t, nil, "report", jsonPath, "--format", format)
+		all += p.stdout + p.stderr
+	}
+	for _, secret := range []string{demoScanPassword, demoLocalPassword} {
+		if strings.Contains(all, secret) {
+			t.Fatalf("secret %q leaked into the output", secret)
+		}
+	}
+}

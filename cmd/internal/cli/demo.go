@@ -28,7 +28,8 @@ func newDemoCmd(f *Factory) *cobra.Command {
 		Long: `demo starts the example fleet (examples/lab.yaml, built into the binary): two
 Cores, seven agents, two domain controllers, a Windows file server and a NAS,
 each a WS-Management server on its own 127.0.0.x address speaking NTLM with
-message encryption. It scans them with the example inventory over real WinRM,
+message encryption (and Kerberos, from a simulated KDC, for the Kerberos-only
+AGENT07). It scans them with the example inventory over real WinRM,
 exactly as scan does against Windows, and shows the path matrix: ok, at-risk,
 blocked, unreachable and unknown paths.
 

@@ -35,7 +35,8 @@ and more than once. Core renames ("address the agent by name") and changes
 ntlmscan cannot script are listed too.
 
 Formats: text (default), json (the full lists), csv (one row per change, for
-change tickets), powershell (one script with a guarded section per host).`,
+change tickets), powershell (one script with a guarded section per host; UTF-8
+with a byte order mark, which Windows PowerShell 5.1 needs to read names right).`,
 		Example: `  ntlmscan plan latest.json
   ntlmscan plan latest.json --host DC02
   ntlmscan plan latest.json --format powershell -o ntlm-fixes.ps1

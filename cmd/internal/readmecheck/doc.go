@@ -1,5 +1,6 @@
 // Package readmecheck holds tests that keep the README's commands true to
 // the code: every documented fuzz command runs one target that exists, with
 // flags that let it fuzz rather than minimize, and every fuzz target in the
-// code is documented.
+// code is documented; the host error table lists every error class and the
+// CSV column table the columns the CSV renderer writes.
 package readmecheck
