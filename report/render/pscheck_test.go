@@ -2,11 +2,9 @@ package render_test
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"maps"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -19,50 +17,22 @@ import (
 	"github.com/ntlmscan/ntlmscan/report/render"
 	"github.com/ntlmscan/ntlmscan/report/verdict"
 	"github.com/ntlmscan/ntlmscan/scanner/facts"
+	pscheckrun "github.com/ntlmscan/ntlmscan/scanner/facts/pscheck"
 )
 
 // pscheck runs .ci/pscheck (tree-sitter-powershell) on files; with shape
-// it also returns each file's syntax tree. It skips when node or the npm
-// packages are missing, unless NTLMSCAN_REQUIRE_INTEGRATION=1 (CI), where
-// that is a failure.
+// it also returns each file's syntax tree.
 func pscheck(t *testing.T, shape bool, files ...string) (problems string, trees map[string]string) {
 	t.Helper()
-	dir, err := filepath.Abs("../../.ci/pscheck")
-	if err != nil {
-		t.Fatal(err)
-	}
-	missing := func(what string) {
-		t.Helper()
-		msg := what + ": install it with `npm ci --prefix .ci/pscheck --ignore-scripts` (.ci/run does)"
-		if os.Getenv("NTLMSCAN_REQUIRE_INTEGRATION") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		missing("node is not installed")
-	}
-	for _, pkg := range []string{"web-tree-sitter", "tree-sitter-powershell"} {
-		if _, err := os.Stat(filepath.Join(dir, "node_modules", pkg, "package.json")); err != nil {
-			missing("npm package " + pkg + " is not installed in .ci/pscheck")
-		}
-	}
-	args := []string{filepath.Join(dir, "check.cjs")}
+	args := files
 	if shape {
-		args = append(args, "--shape")
+		args = append([]string{"--shape"}, files...)
 	}
-	cmd := exec.Command(node, append(args, files...)...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err = cmd.Run()
-	var ee *exec.ExitError
-	if err != nil && !(errors.As(err, &ee) && ee.ExitCode() == 1) {
-		t.Fatalf("pscheck could not run: %v\n%s%s", err, stdout.String(), stderr.String())
-	}
+	res := pscheckrun.Run(t, args...)
+	stdout := res.Stdout
 	trees = map[string]string{}
 	var out strings.Builder
-	for line := range strings.Lines(stdout.String()) {
+	for line := range strings.Lines(stdout) {
 		if file, tree, ok := strings.Cut(strings.TrimSuffix(line, "\n"), "\t"); ok && shape {
 			trees[file] = tree
 			continue

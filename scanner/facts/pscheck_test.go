@@ -1,54 +1,22 @@
 package facts
 
 import (
-	"bytes"
-	"errors"
+	pscheckrun "github.com/ntlmscan/ntlmscan/scanner/facts/pscheck"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 )
 
-// pscheck runs .ci/pscheck (tree-sitter-powershell) on files. It skips
-// when node or the npm packages are missing, unless
-// NTLMSCAN_REQUIRE_INTEGRATION=1 (CI), where that is a failure.
+// pscheck runs .ci/pscheck (tree-sitter-powershell) on files: what it
+// printed, and 1 when it found syntax problems.
 func pscheck(t *testing.T, files ...string) (out string, exit int) {
 	t.Helper()
-	dir, err := filepath.Abs("../../.ci/pscheck")
-	if err != nil {
-		t.Fatal(err)
+	res := pscheckrun.Run(t, files...)
+	if res.Problems {
+		return res.Stdout + res.Stderr, 1
 	}
-	missing := func(what string) {
-		t.Helper()
-		msg := what + ": install it with `npm ci --prefix .ci/pscheck` (.ci/run does)"
-		if os.Getenv("NTLMSCAN_REQUIRE_INTEGRATION") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		missing("node is not installed")
-	}
-	for _, pkg := range []string{"web-tree-sitter", "tree-sitter-powershell"} {
-		if _, err := os.Stat(filepath.Join(dir, "node_modules", pkg, "package.json")); err != nil {
-			missing("npm package " + pkg + " is not installed in .ci/pscheck")
-		}
-	}
-	cmd := exec.Command(node, append([]string{filepath.Join(dir, "check.cjs")}, files...)...)
-	var buf bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &buf, &buf
-	err = cmd.Run()
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-		return buf.String(), 0
-	case errors.As(err, &ee) && ee.ExitCode() == 1:
-		return buf.String(), 1
-	}
-	t.Fatalf("pscheck could not run: %v\n%s", err, buf.String())
-	return "", 0
+	return res.Stdout + res.Stderr, 0
 }
 
 // TestPowerShellParses: collect.ps1 and the bootstrap parse without ERROR
