@@ -334,6 +334,9 @@ func (l *Lab) resolve(from *Host, target string) (h *Host, addrs []string, dnsEr
 		return from, from.dnsAddresses(), ""
 	}
 	if a, err := netip.ParseAddr(t); err == nil {
+		if c := l.lookup(a.String()); c != nil && slices.Contains(c.dnsAddresses(), a.String()) {
+			return c, []string{a.String()}, ""
+		}
 		for _, c := range l.Hosts {
 			if slices.Contains(c.dnsAddresses(), a.String()) {
 				return c, []string{a.String()}, ""
@@ -341,13 +344,49 @@ func (l *Lab) resolve(from *Host, target string) (h *Host, addrs []string, dnsEr
 		}
 		return nil, []string{a.String()}, ""
 	}
+	if c := l.lookup(strings.ToLower(t)); c != nil && hostNamed(c, t) {
+		return c, c.dnsAddresses(), ""
+	}
 	for _, c := range l.Hosts {
-		short := strings.SplitN(c.FQDN, ".", 2)[0]
-		if strings.EqualFold(c.FQDN, t) || strings.EqualFold(c.Name, t) || strings.EqualFold(short, t) {
+		if hostNamed(c, t) {
 			return c, c.dnsAddresses(), ""
 		}
 	}
 	return nil, nil, "No such host is known"
+}
+
+// hostNamed: t is the host's FQDN, NetBIOS name or short DNS name.
+func hostNamed(c *Host, t string) bool {
+	short, _, _ := strings.Cut(c.FQDN, ".")
+	return strings.EqualFold(c.FQDN, t) || strings.EqualFold(c.Name, t) || strings.EqualFold(short, t)
+}
+
+// lookup finds a host candidate by lower-cased name or address in an index
+// built once: a Core probes hundreds of agents, and a linear scan per probe
+// made the simulator quadratic in the fleet size. Callers re-check the match
+// and fall back to the scan, so a lab edited after the index was built
+// still resolves exactly as before.
+func (l *Lab) lookup(key string) *Host {
+	l.indexOnce.Do(func() {
+		l.index = make(map[string]*Host, 4*len(l.Hosts))
+		add := func(k string, c *Host) {
+			if _, dup := l.index[k]; !dup && k != "" {
+				l.index[k] = c // the first host wins, as in the scan
+			}
+		}
+		for _, c := range l.Hosts {
+			short, _, _ := strings.Cut(c.FQDN, ".")
+			add(strings.ToLower(c.FQDN), c)
+			add(strings.ToLower(c.Name), c)
+			add(strings.ToLower(short), c)
+			for _, a := range c.dnsAddresses() {
+				if p, err := netip.ParseAddr(a); err == nil {
+					add(p.String(), c)
+				}
+			}
+		}
+	})
+	return l.index[key]
 }
 
 // listensOn: the host's listening ports, including the WinRM ports it serves
