@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/ntlmscan/ntlmscan/scanner/facts"
 )
@@ -527,6 +528,50 @@ func (l *Lab) runProbes(from *Host, request any) ([]facts.ProbeResult, error) {
 // convertFromJSON parses like Windows PowerShell's ConvertFrom-Json
 // (JavaScriptSerializer): one JSON value; numbers stay numbers.
 func convertFromJSON(s string) (any, error) {
+	if v, ok := parsedRequests.get(s); ok {
+		return v, nil
+	}
+	v, err := convertFromJSONUncached(s)
+	if err == nil {
+		parsedRequests.put(s, v)
+	}
+	return v, err
+}
+
+// parsedRequests remembers recent ConvertFrom-Json results: thousands of
+// agents receive the same request text, and parsing it again for each was a
+// tenth of the simulator's CPU. The values are only read (psProperty and
+// friends never modify them), and the parse depends on the text alone.
+var parsedRequests = &jsonCache{max: 64, maxBytes: 4 << 20}
+
+type jsonCache struct {
+	mu            sync.Mutex
+	m             map[string]any
+	bytes         int
+	max, maxBytes int
+}
+
+func (c *jsonCache) get(s string) (any, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.m[s]
+	return v, ok
+}
+
+func (c *jsonCache) put(s string, v any) {
+	if len(s) > c.maxBytes/8 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= c.max || c.bytes+len(s) > c.maxBytes {
+		c.m, c.bytes = make(map[string]any, c.max), 0 // bounded: start over
+	}
+	c.m[s] = v
+	c.bytes += len(s)
+}
+
+func convertFromJSONUncached(s string) (any, error) {
 	dec := json.NewDecoder(strings.NewReader(s))
 	dec.UseNumber()
 	var v any
