@@ -532,9 +532,15 @@ const minElidedRun = 256
 
 type elidedRuns []string
 
-func isBase64Char(c byte) bool {
-	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '='
-}
+func isBase64Char(c byte) bool { return base64Chars[c] }
+
+// base64Chars is a table: elideRuns tests every byte of every request.
+var base64Chars = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '='
+	}
+	return t
+}()
 
 func elideRuns(data []byte) ([]byte, elidedRuns) {
 	var (
