@@ -98,6 +98,15 @@ func Parse(req facts.Request, stdout, stderr []byte, exitCode int) (*facts.Respo
 
 // Decode parses the JSON document and checks it answers req.
 func Decode(req facts.Request, doc []byte) (*facts.Response, error) {
+	// One strict pass decides well-formed answers: success implies the
+	// schema was present and current (SchemaVersion is not 0), so the steps
+	// below could only agree. Anything else takes them for the exact error.
+	if resp, err := facts.DecodeResponse(doc); err == nil {
+		if err := checkShape(req, resp); err != nil {
+			return nil, &MalformedError{Reason: "the answer does not match the request: " + err.Error()}
+		}
+		return resp, nil
+	}
 	// Look at the schema first: a newer collector may add fields that the
 	// strict decoder would report as unknown, hiding the real problem.
 	var head struct {

@@ -6,7 +6,9 @@
 package collect
 
 import (
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/ntlmscan/ntlmscan/inventory"
 	"github.com/ntlmscan/ntlmscan/scanner/facts"
@@ -40,7 +42,11 @@ func BuildRequest(inv *inventory.Inventory, h *inventory.Host) facts.Request {
 }
 
 // registryKeys lists the catalogue's values in catalogue order, once each.
-func registryKeys() []facts.RegistryKey {
+func registryKeys() []facts.RegistryKey { return slices.Clone(registryKeyList()) }
+
+// registryKeyList is computed once: the catalogue is fixed, and building it
+// per host was a visible part of the scanner's per-host setup.
+var registryKeyList = sync.OnceValue(func() []facts.RegistryKey {
 	keys := make([]facts.RegistryKey, 0, len(facts.Settings))
 	seen := map[string]bool{}
 	for i := range facts.Settings {
@@ -53,7 +59,7 @@ func registryKeys() []facts.RegistryKey {
 		keys = append(keys, k)
 	}
 	return keys
-}
+})
 
 // coreFor returns the Core whose host is h, or nil.
 func coreFor(inv *inventory.Inventory, h *inventory.Host) *inventory.Core {

@@ -151,7 +151,7 @@ func (a *NTLMAuth) Authenticate(x Exchanger, secure bool) (Protector, error) {
 	if session == nil {
 		return nil, &InsecureError{Reason: "NTLM produced no security context to seal messages with"}
 	}
-	return &ntlmSealer{session: session}, nil
+	return &ntlmSealer{session: session, fast: newFastSeal(a.user, a.domain, a.password, authenticate)}, nil
 }
 
 func negotiateHeader(token []byte) http.Header {
@@ -187,9 +187,18 @@ func guard(f func() ([]byte, error)) (out []byte, err error) {
 // message, so a connection whose exchange failed is never reused.
 type ntlmSealer struct {
 	session *ntlmssp.SecuritySession
+	// fast, once it sealed the first message exactly as bodgit did, seals
+	// and unseals everything after it (seal_fast.go); nil: bodgit does.
+	fast    *fastSeal
+	checked bool
 }
 
 func (s *ntlmSealer) Wrap(soap []byte) ([]byte, http.Header, error) {
+	if s.fast != nil && s.checked {
+		h := http.Header{}
+		h.Set("Content-Type", EncryptedContentType)
+		return s.fast.frame(soap), h, nil
+	}
 	var sig []byte
 	sealed, err := guard(func() ([]byte, error) {
 		m, g, err := s.session.Wrap(soap)
@@ -201,6 +210,21 @@ func (s *ntlmSealer) Wrap(soap []byte) ([]byte, http.Header, error) {
 	}
 	if len(sig) != ntlmSignatureLen || (len(soap) > 16 && bytes.Equal(sealed, soap)) {
 		return nil, nil, &InsecureError{Reason: "the NTLM context did not seal the message"}
+	}
+	if s.fast != nil {
+		// First message: the fast path must produce the very same bytes.
+		body := s.fast.frame(soap)
+		want := frameSealed(sig, sealed)
+		s.checked = bytes.Equal(body, want)
+		releaseBody(body)
+		if s.checked {
+			fastSealConns.Add(1)
+		} else {
+			s.fast = nil
+		}
+		h := http.Header{}
+		h.Set("Content-Type", EncryptedContentType)
+		return want, h, nil
 	}
 	h := http.Header{}
 	h.Set("Content-Type", EncryptedContentType)
@@ -221,6 +245,14 @@ func (s *ntlmSealer) Unwrap(resp *Response) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if s.fast != nil && s.checked {
+		out, err := s.fast.unseal(parts)
+		if err != nil {
+			return nil, fmt.Errorf("unseal: %w", err)
+		}
+		return out, nil
+	}
+	s.fast = nil // bodgit's state has moved on: the fast path cannot follow
 	var out []byte
 	for _, p := range parts {
 		plain, err := guard(func() ([]byte, error) { return s.session.Unwrap(p.Sealed, p.Signature) })

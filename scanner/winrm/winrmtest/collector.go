@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/ntlmscan/ntlmscan/scanner/facts"
 )
@@ -334,6 +335,9 @@ func (l *Lab) resolve(from *Host, target string) (h *Host, addrs []string, dnsEr
 		return from, from.dnsAddresses(), ""
 	}
 	if a, err := netip.ParseAddr(t); err == nil {
+		if c := l.lookup(a.String()); c != nil && slices.Contains(c.dnsAddresses(), a.String()) {
+			return c, []string{a.String()}, ""
+		}
 		for _, c := range l.Hosts {
 			if slices.Contains(c.dnsAddresses(), a.String()) {
 				return c, []string{a.String()}, ""
@@ -341,13 +345,49 @@ func (l *Lab) resolve(from *Host, target string) (h *Host, addrs []string, dnsEr
 		}
 		return nil, []string{a.String()}, ""
 	}
+	if c := l.lookup(strings.ToLower(t)); c != nil && hostNamed(c, t) {
+		return c, c.dnsAddresses(), ""
+	}
 	for _, c := range l.Hosts {
-		short := strings.SplitN(c.FQDN, ".", 2)[0]
-		if strings.EqualFold(c.FQDN, t) || strings.EqualFold(c.Name, t) || strings.EqualFold(short, t) {
+		if hostNamed(c, t) {
 			return c, c.dnsAddresses(), ""
 		}
 	}
 	return nil, nil, "No such host is known"
+}
+
+// hostNamed: t is the host's FQDN, NetBIOS name or short DNS name.
+func hostNamed(c *Host, t string) bool {
+	short, _, _ := strings.Cut(c.FQDN, ".")
+	return strings.EqualFold(c.FQDN, t) || strings.EqualFold(c.Name, t) || strings.EqualFold(short, t)
+}
+
+// lookup finds a host candidate by lower-cased name or address in an index
+// built once: a Core probes hundreds of agents, and a linear scan per probe
+// made the simulator quadratic in the fleet size. Callers re-check the match
+// and fall back to the scan, so a lab edited after the index was built
+// still resolves exactly as before.
+func (l *Lab) lookup(key string) *Host {
+	l.indexOnce.Do(func() {
+		l.index = make(map[string]*Host, 4*len(l.Hosts))
+		add := func(k string, c *Host) {
+			if _, dup := l.index[k]; !dup && k != "" {
+				l.index[k] = c // the first host wins, as in the scan
+			}
+		}
+		for _, c := range l.Hosts {
+			short, _, _ := strings.Cut(c.FQDN, ".")
+			add(strings.ToLower(c.FQDN), c)
+			add(strings.ToLower(c.Name), c)
+			add(strings.ToLower(short), c)
+			for _, a := range c.dnsAddresses() {
+				if p, err := netip.ParseAddr(a); err == nil {
+					add(p.String(), c)
+				}
+			}
+		}
+	})
+	return l.index[key]
 }
 
 // listensOn: the host's listening ports, including the WinRM ports it serves
@@ -488,6 +528,50 @@ func (l *Lab) runProbes(from *Host, request any) ([]facts.ProbeResult, error) {
 // convertFromJSON parses like Windows PowerShell's ConvertFrom-Json
 // (JavaScriptSerializer): one JSON value; numbers stay numbers.
 func convertFromJSON(s string) (any, error) {
+	if v, ok := parsedRequests.get(s); ok {
+		return v, nil
+	}
+	v, err := convertFromJSONUncached(s)
+	if err == nil {
+		parsedRequests.put(s, v)
+	}
+	return v, err
+}
+
+// parsedRequests remembers recent ConvertFrom-Json results: thousands of
+// agents receive the same request text, and parsing it again for each was a
+// tenth of the simulator's CPU. The values are only read (psProperty and
+// friends never modify them), and the parse depends on the text alone.
+var parsedRequests = &jsonCache{max: 64, maxBytes: 4 << 20}
+
+type jsonCache struct {
+	mu            sync.Mutex
+	m             map[string]any
+	bytes         int
+	max, maxBytes int
+}
+
+func (c *jsonCache) get(s string) (any, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.m[s]
+	return v, ok
+}
+
+func (c *jsonCache) put(s string, v any) {
+	if len(s) > c.maxBytes/8 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= c.max || c.bytes+len(s) > c.maxBytes {
+		c.m, c.bytes = make(map[string]any, c.max), 0 // bounded: start over
+	}
+	c.m[s] = v
+	c.bytes += len(s)
+}
+
+func convertFromJSONUncached(s string) (any, error) {
 	dec := json.NewDecoder(strings.NewReader(s))
 	dec.UseNumber()
 	var v any

@@ -8,6 +8,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ntlmscan/ntlmscan/scanner/facts"
@@ -24,6 +25,9 @@ type Lab struct {
 	Domains []*Domain `yaml:"domains"`
 	Hosts   []*Host   `yaml:"hosts"`
 	Network Network   `yaml:"network"`
+
+	indexOnce sync.Once        // builds index (see lookup)
+	index     map[string]*Host // lower-cased names and addresses
 }
 
 // Domain is an Active Directory domain. Its users are valid on every host

@@ -7,6 +7,7 @@ import (
 	"crypto/subtle"
 	"encoding/binary"
 	"fmt"
+	"hash"
 	"hash/crc32"
 	"sync"
 )
@@ -32,6 +33,7 @@ type Session struct {
 	exportedSessionKey    []byte
 	inSignKey, outSignKey []byte
 	in, out               *rc4.Cipher
+	inMAC, outMAC         hash.Hash // HMAC-MD5 keyed once per direction, Reset per message
 	inSeq, outSeq         uint32
 	broken                bool // an incoming message failed verification
 	binding               BindingResult
@@ -94,7 +96,7 @@ func (s *Session) Unseal(sealed, signature []byte) ([]byte, error) {
 	// handle: the order bodgit's Wrap and Windows use.
 	plain := make([]byte, len(sealed))
 	s.in.XORKeyStream(plain, sealed)
-	want := s.mac(s.in, s.inSignKey, s.inSeq, plain)
+	want := s.mac(s.in, &s.inMAC, s.inSignKey, s.inSeq, plain)
 	var ok bool
 	if s.flags&FlagExtendedSessionSecurity != 0 {
 		ok = subtle.ConstantTimeCompare(want, signature) == 1
@@ -119,21 +121,28 @@ func (s *Session) Seal(plain []byte) (sealed, signature []byte) {
 	defer s.mu.Unlock()
 	sealed = make([]byte, len(plain))
 	s.out.XORKeyStream(sealed, plain)
-	signature = s.mac(s.out, s.outSignKey, s.outSeq, plain)
+	signature = s.mac(s.out, &s.outMAC, s.outSignKey, s.outSeq, plain)
 	s.outSeq++
 	return sealed, signature
 }
 
 // mac is [MS-NLMP] 3.4.4 MAC for connection-oriented sessions; it advances h.
-func (s *Session) mac(h *rc4.Cipher, key []byte, seq uint32, msg []byte) []byte {
+func (s *Session) mac(h *rc4.Cipher, hm *hash.Hash, key []byte, seq uint32, msg []byte) []byte {
 	sig := make([]byte, 16)
 	binary.LittleEndian.PutUint32(sig[0:], 1) // Version
 	if s.flags&FlagExtendedSessionSecurity != 0 {
-		m := hmac.New(md5.New, key)
+		// The signing key is fixed per direction for the session, so one
+		// keyed HMAC is reset per message instead of rebuilt.
+		if *hm == nil {
+			*hm = hmac.New(md5.New, key)
+		}
+		m := *hm
+		m.Reset()
 		binary.LittleEndian.PutUint32(sig[12:], seq)
 		m.Write(sig[12:16])
 		m.Write(msg)
-		copy(sig[4:12], m.Sum(nil)[:8])
+		var sum [md5.Size]byte
+		copy(sig[4:12], m.Sum(sum[:0])[:8])
 		if s.flags&FlagKeyExch != 0 {
 			h.XORKeyStream(sig[4:12], sig[4:12])
 		}
