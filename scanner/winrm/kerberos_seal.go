@@ -110,8 +110,8 @@ func (s *krbSealer) Unwrap(resp *Response) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("unseal: %w", err)
 		}
-		if len(plain) != p.length {
-			return nil, fmt.Errorf("unseal: %d bytes, the part header says %d", len(plain), p.length)
+		if len(plain) != p.Length {
+			return nil, fmt.Errorf("unseal: %d bytes, the part header says %d", len(plain), p.Length)
 		}
 		s.recvSeq++
 		out = append(out, plain...)
@@ -119,61 +119,15 @@ func (s *krbSealer) Unwrap(resp *Response) ([]byte, error) {
 	return out, nil
 }
 
-type krbPart struct {
-	sealedPart
-	length int
-}
-
-// splitKrbSealed splits a multipart/encrypted body by the declared lengths
-// (never by searching for the boundary inside ciphertext).
-func splitKrbSealed(body []byte, boundary, protocol string) ([]krbPart, error) {
-	delim := []byte("--" + boundary + "\r\n")
-	closing := []byte("--" + boundary + "--")
-	var parts []krbPart
-	rest := body
-	for {
-		if !bytes.HasPrefix(rest, delim) {
-			if len(parts) > 0 && bytes.HasPrefix(rest, closing) {
-				if len(bytes.TrimSpace(rest[len(closing):])) != 0 {
-					return nil, errors.New("data after the closing boundary")
-				}
-				return parts, nil
-			}
-			return nil, errors.New("missing MIME boundary")
+// splitKrbSealed splits an HTTP-Kerberos-session-encrypted body; each
+// part's signature is an RFC 4121 wrap token header.
+func splitKrbSealed(body []byte, boundary, protocol string) ([]sealedPart, error) {
+	return splitEncrypted(body, boundary, protocol, func(n uint32) error {
+		if n < 16 || n > maxWrapHeader {
+			return fmt.Errorf("wrap token header length %d out of range", n)
 		}
-		rest = rest[len(delim):]
-		end := bytes.Index(rest, delim)
-		if end < 0 {
-			return nil, errors.New("missing second MIME boundary")
-		}
-		header := string(rest[:end])
-		rest = rest[end+len(delim):]
-		if !strings.Contains(header, protocol) {
-			return nil, errors.New("part header does not announce " + protocol)
-		}
-		length, err := originalLength([]byte(strings.Replace(header, protocol, spnegoProtocol, 1)))
-		if err != nil {
-			return nil, err
-		}
-		const octet = "\tContent-Type: application/octet-stream\r\n"
-		if !bytes.HasPrefix(rest, []byte(octet)) {
-			return nil, errors.New("payload part lacks its octet-stream header")
-		}
-		rest = rest[len(octet):]
-		if len(rest) < 4 {
-			return nil, errors.New("payload shorter than its header length")
-		}
-		hl := binary.LittleEndian.Uint32(rest[:4])
-		if hl < 16 || hl > maxWrapHeader {
-			return nil, fmt.Errorf("wrap token header length %d out of range", hl)
-		}
-		rest = rest[4:]
-		if uint64(len(rest)) < uint64(hl)+uint64(length) {
-			return nil, fmt.Errorf("payload shorter than its declared length %d", length)
-		}
-		parts = append(parts, krbPart{sealedPart: sealedPart{Signature: rest[:hl], Sealed: rest[hl : int(hl)+length]}, length: length})
-		rest = rest[int(hl)+length:]
-	}
+		return nil
+	})
 }
 
 // wrapRFC4121 seals msg as an RFC 4121 wrap token split into header and

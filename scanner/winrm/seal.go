@@ -70,8 +70,9 @@ func releaseBody(body []byte) {
 
 // sealedPart is one signature plus sealed payload from a response.
 type sealedPart struct {
-	Signature []byte
+	Signature []byte // NTLM signature, or the RFC 4121 wrap token header
 	Sealed    []byte
+	Length    int // the plaintext length the part header declares
 }
 
 // isEncryptedContentType reports whether a response Content-Type announces
@@ -91,10 +92,24 @@ func isEncryptedContentType(ct string) (boundary string, ok bool) {
 	return b, true
 }
 
-// parseSealed splits a multipart/encrypted body into its parts. It relies on
-// the declared Length to find the end of the sealed bytes rather than on
-// searching for the boundary, which could occur inside ciphertext.
+// parseSealed splits an HTTP-SPNEGO-session-encrypted (NTLM) body into
+// its parts; every signature is an NTLM signature.
 func parseSealed(body []byte, boundary string) ([]sealedPart, error) {
+	return splitEncrypted(body, boundary, spnegoProtocol, func(n uint32) error {
+		if n != ntlmSignatureLen {
+			return fmt.Errorf("signature length %d, want %d", n, ntlmSignatureLen)
+		}
+		return nil
+	})
+}
+
+// splitEncrypted splits a multipart/encrypted body (MS-WSMV: a part header
+// announcing protocol and Length, then an octet-stream part holding a
+// 4-byte signature length, the signature and the sealed bytes) into its
+// parts. It relies on the declared Length to find the end of the sealed
+// bytes rather than on searching for the boundary, which could occur
+// inside ciphertext. checkSigLen vets each declared signature length.
+func splitEncrypted(body []byte, boundary, protocol string, checkSigLen func(uint32) error) ([]sealedPart, error) {
 	delim := []byte("--" + boundary + "\r\n")
 	closing := []byte("--" + boundary + "--")
 	var parts []sealedPart
@@ -117,7 +132,7 @@ func parseSealed(body []byte, boundary string) ([]sealedPart, error) {
 		}
 		header := rest[:end]
 		rest = rest[end+len(delim):]
-		length, err := originalLength(header)
+		length, err := originalLength(header, protocol)
 		if err != nil {
 			return nil, err
 		}
@@ -130,24 +145,23 @@ func parseSealed(body []byte, boundary string) ([]sealedPart, error) {
 			return nil, errors.New("payload shorter than its signature length")
 		}
 		sigLen := binary.LittleEndian.Uint32(rest[:4])
-		if sigLen != ntlmSignatureLen {
-			return nil, fmt.Errorf("signature length %d, want %d", sigLen, ntlmSignatureLen)
+		if err := checkSigLen(sigLen); err != nil {
+			return nil, err
 		}
 		rest = rest[4:]
 		if uint64(len(rest)) < uint64(sigLen)+uint64(length) {
 			return nil, fmt.Errorf("payload shorter than its declared length %d", length)
 		}
-		p := sealedPart{Signature: rest[:sigLen], Sealed: rest[sigLen : int(sigLen)+length]}
-		parts = append(parts, p)
+		parts = append(parts, sealedPart{Signature: rest[:sigLen], Sealed: rest[sigLen : int(sigLen)+length], Length: length})
 		rest = rest[int(sigLen)+length:]
 	}
 }
 
 // originalLength reads Length=N from the part header and checks the protocol.
-func originalLength(header []byte) (int, error) {
+func originalLength(header []byte, protocol string) (int, error) {
 	h := string(header)
-	if !strings.Contains(h, spnegoProtocol) {
-		return 0, errors.New("part header does not announce " + spnegoProtocol)
+	if !strings.Contains(h, protocol) {
+		return 0, errors.New("part header does not announce " + protocol)
 	}
 	i := strings.Index(h, "Length=")
 	if i < 0 {
