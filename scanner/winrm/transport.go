@@ -325,7 +325,13 @@ func (t *Transport) call(action string, soapMsg []byte) (*callResult, error) {
 			}
 			return nil, &ProtocolError{Action: action, Err: err}
 		}
-		t.release(c, true)
+		// A sealed reply always has a body. An empty one on a sealing
+		// connection means the host refused the message before unsealing it
+		// (HTTP 413 over MaxEnvelopeSizekb, an empty 500): its sealing state
+		// did not advance with ours, so the next message needs a new
+		// connection even if the host keeps this one open.
+		_, plain := c.protector.(plainProtector)
+		t.release(c, plain || len(resp.Body) > 0)
 		res := &callResult{status: resp.Status, contentType: resp.Header.Get("Content-Type"), body: body}
 		if len(body) > 0 && len(resp.Body) > 0 && &body[0] == &resp.Body[0] {
 			res.buf = resp.buf // plain protector: the body is the read buffer
