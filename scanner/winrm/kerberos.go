@@ -118,7 +118,16 @@ func (a *KerberosAuth) Authenticate(x Exchanger, secure bool) (Protector, error)
 	if err != nil {
 		return nil, fmt.Errorf("kerberos authenticator: %w", err)
 	}
-	auth.Cksum = types.Checksum{CksumType: chksumtype.GSSAPI, Checksum: gssChecksum(krbContextFlags)}
+	var bnd []byte
+	if secure {
+		// Bind the logon to the TLS channel, as for NTLM: a host with
+		// CbtHardeningLevel=Strict refuses a Kerberos logon without it.
+		if app, _ := tlsBinding(x); app != nil {
+			h := ChannelBindingHash(app)
+			bnd = h[:]
+		}
+	}
+	auth.Cksum = types.Checksum{CksumType: chksumtype.GSSAPI, Checksum: gssChecksum(krbContextFlags, bnd)}
 	sub := make([]byte, len(key.KeyValue))
 	if _, err := rand.Read(sub); err != nil {
 		return nil, err
@@ -198,10 +207,11 @@ func sealable(etype int32) bool {
 }
 
 // gssChecksum is the RFC 4121 4.1.1 authenticator checksum (type 0x8003):
-// Lgth=16, zero channel bindings, flags.
-func gssChecksum(fl []int) []byte {
+// Lgth=16, the channel binding hash bnd (zeros when nil), flags.
+func gssChecksum(fl []int, bnd []byte) []byte {
 	b := make([]byte, 24)
 	b[0] = 16
+	copy(b[4:20], bnd)
 	var f uint32
 	for _, x := range fl {
 		f |= uint32(x)
