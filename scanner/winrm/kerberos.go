@@ -118,11 +118,16 @@ func (a *KerberosAuth) Authenticate(x Exchanger, secure bool) (Protector, error)
 	if err != nil {
 		return nil, fmt.Errorf("kerberos authenticator: %w", err)
 	}
-	var bnd []byte
+	var (
+		bnd     []byte
+		tlsInfo *TLSBinding
+	)
 	if secure {
 		// Bind the logon to the TLS channel, as for NTLM: a host with
 		// CbtHardeningLevel=Strict refuses a Kerberos logon without it.
-		if app, _ := tlsBinding(x); app != nil {
+		var app []byte
+		app, tlsInfo = tlsBinding(x)
+		if app != nil {
 			h := ChannelBindingHash(app)
 			bnd = h[:]
 		}
@@ -161,8 +166,12 @@ func (a *KerberosAuth) Authenticate(x Exchanger, secure bool) (Protector, error)
 				return nil, ke
 			}
 		}
-		return nil, &KerberosError{Kind: KrbRefused, Stage: "host", SPN: a.spn,
-			Detail: "the host refused the Kerberos ticket (its account may lack WinRM rights, or the SPN belongs to another account)"}
+		detail := "the host refused the Kerberos ticket (its account may lack WinRM rights, or the SPN belongs to another account)"
+		if tlsInfo != nil {
+			// A binding that cannot match is refused with the same 401.
+			detail += "; " + tlsInfo.String() + ": if that is not the HTTPS listener's CertificateThumbprint, a TLS-inspecting proxy re-encrypts the connection"
+		}
+		return nil, &KerberosError{Kind: KrbRefused, Stage: "host", SPN: a.spn, Detail: detail}
 	default:
 		return nil, &HTTPError{Action: "authenticate", Status: resp.Status, ContentType: resp.Header.Get("Content-Type"), Snippet: sanitizeSnippet(resp.Body, 120)}
 	}

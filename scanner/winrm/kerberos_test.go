@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -208,5 +209,10 @@ func TestKerberosChannelBinding(t *testing.T) {
 	var ke *winrm.KerberosError
 	if err := run("KPROXIED"); !errors.As(err, &ke) || ke.Kind != winrm.KrbRefused {
 		t.Fatalf("behind a TLS-inspecting proxy: %T %v, want a refused Kerberos logon", err, err)
+	}
+	// As for NTLM, the refusal names the certificate ntlmscan bound the
+	// logon to, so an admin can compare it with the listener's.
+	if !regexp.MustCompile(`thumbprint [0-9A-F]{40}`).MatchString(ke.Detail) || !strings.Contains(ke.Detail, "TLS-inspecting proxy") {
+		t.Errorf("refusal over HTTPS %q does not name the certificate seen and the proxy cause", ke.Detail)
 	}
 }
