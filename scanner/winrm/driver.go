@@ -159,10 +159,6 @@ func (d *shellDriver) exchange(action string, msg []byte, sink streamSink) (*rep
 	}
 	r, err := parseReply(res.body, sink)
 	if err != nil {
-		var le *OutputLimitError
-		if errors.As(err, &le) {
-			return nil, err
-		}
 		if res.status != http.StatusOK {
 			return nil, res.httpError(action)
 		}

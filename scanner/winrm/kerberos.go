@@ -118,7 +118,21 @@ func (a *KerberosAuth) Authenticate(x Exchanger, secure bool) (Protector, error)
 	if err != nil {
 		return nil, fmt.Errorf("kerberos authenticator: %w", err)
 	}
-	auth.Cksum = types.Checksum{CksumType: chksumtype.GSSAPI, Checksum: gssChecksum(krbContextFlags)}
+	var (
+		bnd     []byte
+		tlsInfo *TLSBinding
+	)
+	if secure {
+		// Bind the logon to the TLS channel, as for NTLM: a host with
+		// CbtHardeningLevel=Strict refuses a Kerberos logon without it.
+		var app []byte
+		app, tlsInfo = tlsBinding(x)
+		if app != nil {
+			h := ChannelBindingHash(app)
+			bnd = h[:]
+		}
+	}
+	auth.Cksum = types.Checksum{CksumType: chksumtype.GSSAPI, Checksum: gssChecksum(krbContextFlags, bnd)}
 	sub := make([]byte, len(key.KeyValue))
 	if _, err := rand.Read(sub); err != nil {
 		return nil, err
@@ -152,8 +166,12 @@ func (a *KerberosAuth) Authenticate(x Exchanger, secure bool) (Protector, error)
 				return nil, ke
 			}
 		}
-		return nil, &KerberosError{Kind: KrbRefused, Stage: "host", SPN: a.spn,
-			Detail: "the host refused the Kerberos ticket (its account may lack WinRM rights, or the SPN belongs to another account)"}
+		detail := "the host refused the Kerberos ticket (its account may lack WinRM rights, or the SPN belongs to another account)"
+		if tlsInfo != nil {
+			// A binding that cannot match is refused with the same 401.
+			detail += "; " + tlsInfo.String() + ": if that is not the HTTPS listener's CertificateThumbprint, a TLS-inspecting proxy re-encrypts the connection"
+		}
+		return nil, &KerberosError{Kind: KrbRefused, Stage: "host", SPN: a.spn, Detail: detail}
 	default:
 		return nil, &HTTPError{Action: "authenticate", Status: resp.Status, ContentType: resp.Header.Get("Content-Type"), Snippet: sanitizeSnippet(resp.Body, 120)}
 	}
@@ -198,10 +216,11 @@ func sealable(etype int32) bool {
 }
 
 // gssChecksum is the RFC 4121 4.1.1 authenticator checksum (type 0x8003):
-// Lgth=16, zero channel bindings, flags.
-func gssChecksum(fl []int) []byte {
+// Lgth=16, the channel binding hash bnd (zeros when nil), flags.
+func gssChecksum(fl []int, bnd []byte) []byte {
 	b := make([]byte, 24)
 	b[0] = 16
+	copy(b[4:20], bnd)
 	var f uint32
 	for _, x := range fl {
 		f |= uint32(x)

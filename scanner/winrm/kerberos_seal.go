@@ -1,14 +1,11 @@
 package winrm
 
 import (
-	"bytes"
 	"crypto/subtle"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"mime"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/jcmturner/gokrb5/v8/crypto"
@@ -68,37 +65,20 @@ func (s *krbSealer) Wrap(soap []byte) ([]byte, http.Header, error) {
 		return nil, nil, fmt.Errorf("seal message: %w", err)
 	}
 	s.sendSeq++
-	var b bytes.Buffer
-	b.Grow(len(data) + len(hdr) + 300)
-	b.WriteString("--" + encryptedBoundary + "\r\n")
-	b.WriteString("\tContent-Type: " + s.protocol + "\r\n")
-	b.WriteString("\tOriginalContent: type=" + soapContentType + ";Length=" + strconv.Itoa(len(soap)) + "\r\n")
-	b.WriteString("--" + encryptedBoundary + "\r\n")
-	b.WriteString("\tContent-Type: application/octet-stream\r\n")
-	var n [4]byte
-	binary.LittleEndian.PutUint32(n[:], uint32(len(hdr)))
-	b.Write(n[:])
-	b.Write(hdr)
-	b.Write(data)
-	b.WriteString("--" + encryptedBoundary + "--\r\n")
 	h := http.Header{}
 	h.Set("Content-Type", encryptedMediaType+`;protocol="`+s.protocol+`";boundary="`+encryptedBoundary+`"`)
-	return b.Bytes(), h, nil
+	return frameEncrypted(s.protocol, hdr, data), h, nil // data has the plaintext's length (EC=0)
 }
 
 func (s *krbSealer) Unwrap(resp *Response) ([]byte, error) {
 	ct := resp.Header.Get("Content-Type")
-	media, params, err := mime.ParseMediaType(ct)
-	if err != nil || media != encryptedMediaType || !strings.EqualFold(params["protocol"], s.protocol) {
+	boundary, ok := encryptedContentType(ct, s.protocol)
+	if !ok {
 		if len(resp.Body) == 0 {
 			return nil, nil
 		}
 		return nil, &InsecureError{Reason: fmt.Sprintf("the host answered HTTP %d without Kerberos encryption (Content-Type %q)",
 			resp.Status, sanitizeSnippet([]byte(ct), 80))}
-	}
-	boundary := params["boundary"]
-	if boundary == "" {
-		boundary = encryptedBoundary
 	}
 	parts, err := splitKrbSealed(resp.Body, boundary, s.protocol)
 	if err != nil {

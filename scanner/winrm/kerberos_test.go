@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -171,5 +172,47 @@ func TestKerberosMutualAuth(t *testing.T) {
 				t.Fatalf("got %v, want mutual-auth-failed", err)
 			}
 		})
+	}
+}
+
+// TestKerberosChannelBinding: over HTTPS the Kerberos authenticator's
+// checksum carries the tls-server-end-point binding (RFC 4121 4.1.1.2), so
+// a CbtHardeningLevel=Strict host accepts the logon; behind a
+// TLS-inspecting proxy the binding names the proxy's certificate and the
+// host refuses it.
+func TestKerberosChannelBinding(t *testing.T) {
+	srv := startKerberosLab(t)
+	kc := labKerberosClient(t, srv, "Test-Only-Scan-1!")
+	run := func(host string) error {
+		ctx := context.Background()
+		ep := endpoint(t, srv, host, true)
+		ep.CACert = srv.CACertPEM()
+		sess := newSession(t, ctx, ep, winrm.NewKerberos(kc, "HTTP/"+strings.ToLower(host)+".corp.example"), 5*time.Second)
+		_, err := sess.Run(ctx, "hostname", nil, 1<<20)
+		return err
+	}
+	if err := run("KSTRICT"); err != nil {
+		t.Fatalf("Strict host: %v", err)
+	}
+	logons := 0
+	for _, c := range srv.CallsFor("KSTRICT") {
+		if c.Auth == winrmtest.AuthKerberos {
+			logons++
+			if c.ChannelBinding != "matched" {
+				t.Errorf("Kerberos logon with channel binding %q, want matched", c.ChannelBinding)
+			}
+		}
+	}
+	if logons == 0 {
+		t.Error("no Kerberos logon seen")
+	}
+	var ke *winrm.KerberosError
+	if err := run("KPROXIED"); !errors.As(err, &ke) || ke.Kind != winrm.KrbRefused {
+		t.Fatalf("behind a TLS-inspecting proxy: %T %v, want a refused Kerberos logon", err, err)
+	}
+	// As for NTLM, the refusal names the certificate ntlmscan bound the
+	// logon to, so an admin can compare it with the listener's.
+	if !regexp.MustCompile(`thumbprint [0-9A-F]{40}`).MatchString(ke.Detail) || !strings.Contains(ke.Detail, "TLS-inspecting proxy") {
+		t.Errorf("refusal over HTTPS %q does not name the certificate seen and the proxy cause", ke.Detail)
 	}
 }

@@ -35,10 +35,17 @@ const (
 // request is written (releaseBody): a sealed copy of every message is most
 // of what sealing allocates.
 func frameSealed(signature, sealed []byte) []byte {
+	return frameEncrypted(spnegoProtocol, signature, sealed)
+}
+
+// frameEncrypted is frameSealed for any protocol (NTLM's SPNEGO, Kerberos):
+// the layout is the same, only the part header's protocol differs, and the
+// sealed bytes have the plaintext's length.
+func frameEncrypted(protocol string, signature, sealed []byte) []byte {
 	b := getBuffer()
-	b.Grow(len(sealed) + 300)
+	b.Grow(len(signature) + len(sealed) + 300)
 	b.WriteString("--" + encryptedBoundary + "\r\n")
-	b.WriteString("\tContent-Type: " + spnegoProtocol + "\r\n")
+	b.WriteString("\tContent-Type: " + protocol + "\r\n")
 	b.WriteString("\tOriginalContent: type=" + soapContentType + ";Length=" + strconv.Itoa(len(sealed)) + "\r\n")
 	b.WriteString("--" + encryptedBoundary + "\r\n")
 	b.WriteString("\tContent-Type: application/octet-stream\r\n")
@@ -78,11 +85,16 @@ type sealedPart struct {
 // isEncryptedContentType reports whether a response Content-Type announces
 // an HTTP-SPNEGO-session-encrypted body, and returns its boundary.
 func isEncryptedContentType(ct string) (boundary string, ok bool) {
+	return encryptedContentType(ct, spnegoProtocol)
+}
+
+// encryptedContentType is isEncryptedContentType for any protocol.
+func encryptedContentType(ct, protocol string) (boundary string, ok bool) {
 	media, params, err := mime.ParseMediaType(ct)
 	if err != nil || media != encryptedMediaType {
 		return "", false
 	}
-	if !strings.EqualFold(params["protocol"], spnegoProtocol) {
+	if !strings.EqualFold(params["protocol"], protocol) {
 		return "", false
 	}
 	b := params["boundary"]

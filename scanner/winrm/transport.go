@@ -100,13 +100,12 @@ type Transport struct {
 	addr      string
 	tlsConfig *tls.Config
 
-	sem     chan struct{} // one token per connection in use or being opened
-	mu      sync.Mutex
-	idle    []*conn
-	all     map[*conn]struct{}
-	done    bool
-	stop    func() bool
-	lastErr error
+	sem  chan struct{} // one token per connection in use or being opened
+	mu   sync.Mutex
+	idle []*conn
+	all  map[*conn]struct{}
+	done bool
+	stop func() bool
 
 	running int // driver runs in progress (beginRun); guarded by mu
 
@@ -231,23 +230,7 @@ func (t *Transport) isClosed() bool {
 func (t *Transport) Post(_ *mzwinrm.Client, msg *soap.SoapMessage) (string, error) {
 	text := msg.String()
 	out, err := t.post(soapAction(text), []byte(text))
-	if err != nil {
-		var f *FaultError
-		if !errors.As(err, &f) || !f.TimedOut() {
-			t.mu.Lock()
-			t.lastErr = err
-			t.mu.Unlock()
-		}
-	}
 	return string(out), err
-}
-
-// lastError is the most recent failure Post reported (TimedOut faults
-// excepted), for callers whose library swallowed it.
-func (t *Transport) lastError() error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.lastErr
 }
 
 func (t *Transport) post(action string, soapMsg []byte) ([]byte, error) {
@@ -342,7 +325,13 @@ func (t *Transport) call(action string, soapMsg []byte) (*callResult, error) {
 			}
 			return nil, &ProtocolError{Action: action, Err: err}
 		}
-		t.release(c, true)
+		// A sealed reply always has a body. An empty one on a sealing
+		// connection means the host refused the message before unsealing it
+		// (HTTP 413 over MaxEnvelopeSizekb, an empty 500): its sealing state
+		// did not advance with ours, so the next message needs a new
+		// connection even if the host keeps this one open.
+		_, plain := c.protector.(plainProtector)
+		t.release(c, plain || len(resp.Body) > 0)
 		res := &callResult{status: resp.Status, contentType: resp.Header.Get("Content-Type"), body: body}
 		if len(body) > 0 && len(resp.Body) > 0 && &body[0] == &resp.Body[0] {
 			res.buf = resp.buf // plain protector: the body is the read buffer

@@ -9,7 +9,7 @@ import (
 )
 
 // Channel binding on the HTTPS listener (Extended Protection): the host
-// binds NTLM logons to its own certificate, as WinRM does per
+// binds NTLM and Kerberos logons to its own certificate, as WinRM does per
 // CbtHardeningLevel. Windows refuses a bad binding like any failed final
 // leg: 401, the usual WWW-Authenticate lines, Connection: close (pywinrm
 // reports it as "the specified credentials were rejected by the server",
@@ -82,4 +82,22 @@ func (rq *request) bindNTLM(cfg *ntlmserver.Config) error {
 	}
 	cfg.ChannelBindings = cbt
 	return nil
+}
+
+// kerberosBinding judges the Bnd field of a Kerberos authenticator on the
+// HTTPS listener: WinRM applies CbtHardeningLevel to Kerberos logons as to
+// NTLM ones (Extended Protection covers both).
+func (rq *request) kerberosBinding(bnd []byte) (ntlmserver.BindingResult, error) {
+	if !rq.cs.tls {
+		return ntlmserver.BindingIgnored, nil
+	}
+	level := rq.hs.h.WinRM.cbtLevel
+	if level == ntlmserver.CBTNone {
+		return ntlmserver.BindingIgnored, nil
+	}
+	cbt, err := rq.hs.channelBindings()
+	if err != nil {
+		return "", fmt.Errorf("host %s: channel binding: %w", rq.hs.h.Name, err)
+	}
+	return ntlmserver.JudgeBinding(level, cbt, bnd, true)
 }

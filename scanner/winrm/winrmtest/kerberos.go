@@ -161,6 +161,14 @@ func (rq *request) kerberos(scheme string, raw, body []byte) {
 		rq.krbRefuse(scheme, apReq, now, errorcode.KRB_AP_ERR_REPEAT, "replayed authenticator")
 		return
 	}
+	binding, err := rq.kerberosBinding(auth.Cksum.Checksum[4:20])
+	if err != nil {
+		// SEC_E_BAD_BINDINGS: a plain 401, as for NTLM.
+		rq.call.AuthError = err.Error()
+		rq.unauthorized()
+		return
+	}
+	rq.call.ChannelBinding = string(binding)
 	user := strings.Join(tp.CName.NameString, "/")
 	acct, ok := h.resolveAccount(user+"@"+tp.CRealm, "")
 	if !ok {

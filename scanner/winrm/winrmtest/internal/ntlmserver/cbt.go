@@ -116,13 +116,24 @@ func (c *Config) checkBindings(av []byte) (BindingResult, error) {
 		return BindingIgnored, nil
 	}
 	got, present := avValue(av, avChannelBindings)
+	return JudgeBinding(c.CBTLevel, c.ChannelBindings, got, present)
+}
+
+// JudgeBinding judges a channel binding hash a client sent (NTLMv2's
+// MsvAvChannelBindings, or the Bnd field of a Kerberos authenticator's
+// GSS checksum, RFC 4121 4.1.1.2) against the server's
+// gss_channel_bindings_struct: CbtHardeningLevel applies to both methods.
+func JudgeBinding(level CBTLevel, bindings, got []byte, present bool) (BindingResult, error) {
+	if bindings == nil || level == CBTNone {
+		return BindingIgnored, nil
+	}
 	if !present || len(got) == 16 && allZero(got) {
-		if c.CBTLevel == CBTStrict {
+		if level == CBTStrict {
 			return "", ErrBindingMissing
 		}
 		return BindingAbsent, nil
 	}
-	want := md5.Sum(c.ChannelBindings)
+	want := md5.Sum(bindings)
 	if !hmac.Equal(got, want[:]) {
 		return "", ErrBindingMismatch
 	}
