@@ -342,12 +342,16 @@ func (v *view) listPreview(r *verdict.Reason) string {
 	}
 	var text string
 	if resp := v.hostFacts[strings.ToLower(r.Host)]; resp != nil {
+		// Two settings share a name (BlockNTLMServerExceptionList under the
+		// policy key and in the SMB client's local configuration): the
+		// reason cites the one in effect, the first present in settings
+		// order (the policy wins, as in the engine).
 		for _, s := range facts.Settings {
-			if s.Name == r.Setting {
-				if rv := s.Lookup(resp); rv != nil {
-					list, _ := rv.List()
-					text = capList(list, maxListPreview)
-				}
+			if s.Name != r.Setting {
+				continue
+			}
+			if list, ok := s.Lookup(resp).List(); ok {
+				text = capList(list, maxListPreview)
 				break
 			}
 		}
