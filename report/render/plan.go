@@ -166,9 +166,11 @@ func planPowerShell(w io.Writer, r *report.Report, plan []verdict.Change) error 
 			out.printf("\n# ---- %s ----\nif ($env:COMPUTERNAME -ieq %s) {\n", cleanComment(c.Host), verdict.PSQuote(clean(computerName(netbios, c.Host))))
 		}
 		out.printf("  # %s: %s\n", cleanComment(c.Setting), cleanComment(c.Value))
-		switch {
-		case c.PowerShell != "" && c.Kind != verdict.ChangeManual:
-			out.printf("  %s\n", cleanComment(c.PowerShell))
+		// Registry lines are rebuilt from the change's fields: the report's
+		// own PowerShell text is only ever shown as a comment.
+		switch line := c.Script(); {
+		case line != "":
+			out.printf("  %s\n", cleanComment(line))
 		default:
 			for _, n := range c.Notes {
 				out.printf("  # %s\n", cleanComment(n))
