@@ -178,8 +178,10 @@ func (pe *pathEval) evalDCs(dcs []*hostView, c dcCheck) {
 		m := matchIndex(dcList, lv.idx, pe.dcCandidates())
 		switch {
 		case m == nil || m.otherName:
-			r := pe.settingReason(dc, RoleDC, v, EffectBlocks, pe.dcBlockText(dc, c, lv))
-			if m != nil {
+			var r Reason
+			if m == nil {
+				r = pe.settingReason(dc, RoleDC, v, EffectBlocks, pe.dcBlockText(dc, c, lv))
+			} else {
 				r = pe.settingReason(dc, RoleDC, lv, EffectBlocks, fmt.Sprintf("%s restricts NTLM in %s (%s). %s Event 4004 on %s shows the secure channel name it compared.",
 					dc.name(), c.domain, Label(v.setting.ID, v.raw), otherNameText("DCAllowedNTLMServers on "+dc.name(), m, pe.tv.netbios(), string(NameNetBIOS), "the DC"), dc.name()))
 				r.ValueLabel = "listed under another name"
