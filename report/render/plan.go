@@ -155,14 +155,16 @@ func planPowerShell(w io.Writer, r *report.Report, plan []verdict.Change) error 
 			netbios[strings.ToLower(h.Host)] = h.Facts.Identity.NetBIOSName
 		}
 	}
-	host := ""
+	// open, not host != "": a change with an empty host (an edited report)
+	// still gets its own guarded section, never lines outside any guard.
+	host, open := "", false
 	for i := range plan {
 		c := &plan[i]
-		if !strings.EqualFold(c.Host, host) {
-			if host != "" {
+		if !open || !strings.EqualFold(c.Host, host) {
+			if open {
 				out.printf("%s", sectionEnd(host))
 			}
-			host = c.Host
+			host, open = c.Host, true
 			out.printf("\n# ---- %s ----\nif ($env:COMPUTERNAME -ieq %s) {\n", cleanComment(c.Host), verdict.PSQuote(clean(computerName(netbios, c.Host))))
 		}
 		out.printf("  # %s: %s\n", cleanComment(c.Setting), cleanComment(c.Value))
@@ -180,7 +182,7 @@ func planPowerShell(w io.Writer, r *report.Report, plan []verdict.Change) error 
 			}
 		}
 	}
-	if host != "" {
+	if open {
 		out.printf("%s", sectionEnd(host))
 	}
 	return out.err

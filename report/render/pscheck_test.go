@@ -458,3 +458,32 @@ func TestPlanPowerShellIgnoresReportScriptText(t *testing.T) {
 		t.Errorf("plan script lacks the registry lines:\n%s", out.String())
 	}
 }
+
+// TestPlanPowerShellSectionsBalanced: every line of the plan script runs
+// inside the guard of its host, and every section it opens is closed,
+// whatever the host names (an empty one included, as an edited report may
+// hold): no registry line runs unguarded on whatever machine runs it.
+func TestPlanPowerShellSectionsBalanced(t *testing.T) {
+	t.Parallel()
+	r := psEstate(benignEstate)
+	r.Matrix.Plan = append([]verdict.Change{{ID: "|x", Kind: verdict.ChangeList, Host: "", Setting: "ClientAllowedNTLMServers",
+		SettingID: facts.ClientAllowedNTLMServers, Add: []string{"x"}, Value: "y"}}, r.Matrix.Plan...)
+	var out bytes.Buffer
+	if err := render.RenderPlan(&out, r, render.PlanPowerShell); err != nil {
+		t.Fatal(err)
+	}
+	depth := 0
+	for _, line := range strings.Split(out.String(), "\n") {
+		switch l := strings.TrimSpace(line); {
+		case strings.HasPrefix(l, "if ($env:COMPUTERNAME"):
+			depth++
+		case strings.HasPrefix(l, "} else { Write-Host"):
+			depth--
+		case l != "" && !strings.HasPrefix(l, "#") && !strings.HasPrefix(l, "\uFEFF#") && depth != 1:
+			t.Errorf("line outside a host's section (depth %d): %s", depth, l)
+		}
+	}
+	if depth != 0 {
+		t.Errorf("%d sections left open:\n%s", depth, out.String())
+	}
+}
