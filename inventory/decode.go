@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"strconv"
 	"strings"
 	"time"
 
@@ -302,8 +303,14 @@ func (w *walker) winrm(e entry, field string) winrmSpec {
 	ws.spn = w.optStr(m, field, "spn")
 	if ws.spn.set {
 		svc, host, ok := strings.Cut(ws.spn.v, "/")
+		// An SPN may name the port (HTTP/host:5986, registered for clients
+		// that use IncludePortInSPN).
+		host, port, withPort := strings.Cut(host, ":")
+		if n, err := strconv.Atoi(port); withPort && (err != nil || n < 1 || n > 65535 || port != strconv.Itoa(n)) {
+			ok = false
+		}
 		if !ok || svc == "" || checkDNSName(host) != "" {
-			w.ps.Add(ws.spn.line, ws.spn.field, "write it as HTTP/host.dns.name (what setspn -L lists for the host)", "invalid SPN %q", clip(ws.spn.v))
+			w.ps.Add(ws.spn.line, ws.spn.field, "write it as HTTP/host.dns.name or HTTP/host.dns.name:port (what setspn -L lists for the host)", "invalid SPN %q", clip(ws.spn.v))
 			ws.spn.set = false
 		}
 	}

@@ -558,3 +558,33 @@ func TestAuthLayering(t *testing.T) {
 		t.Errorf("keytab path %q, want it resolved against the inventory's directory", kt)
 	}
 }
+
+// TestSPNWithPort: an SPN may name the port (HTTP/host:5986, what a client
+// asks for with IncludePortInSPN when the SPN is registered that way).
+func TestSPNWithPort(t *testing.T) {
+	data, err := os.ReadFile("testdata/valid-auth.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		spn   string
+		valid bool
+	}{
+		{"HTTP/agent01-alias.corp.example:5986", true},
+		{"WSMAN/agent01-alias.corp.example", true},
+		{"HTTP/agent01-alias.corp.example:", false},
+		{"HTTP/agent01-alias.corp.example:http", false},
+		{"HTTP/agent01-alias.corp.example:70000", false},
+	} {
+		text := strings.Replace(string(data), "spn: HTTP/agent01-alias.corp.example", "spn: \""+tt.spn+"\"", 1)
+		inv, err := Parse([]byte(text), "valid-auth.yaml")
+		switch {
+		case tt.valid && err != nil:
+			t.Errorf("spn %s: %v", tt.spn, err)
+		case tt.valid && inv.HostByName("AGENT01").WinRM.SPN != tt.spn:
+			t.Errorf("spn %s read as %q", tt.spn, inv.HostByName("AGENT01").WinRM.SPN)
+		case !tt.valid && (err == nil || !strings.Contains(err.Error(), "invalid SPN")):
+			t.Errorf("spn %s: error %v, want invalid SPN", tt.spn, err)
+		}
+	}
+}

@@ -62,3 +62,40 @@ func TestCoverageInSummary(t *testing.T) {
 		}
 	}
 }
+
+// BlockNTLMServerExceptionList exists under the policy key and in the SMB
+// client's local configuration. A reason citing the local list (no policy
+// list) previews the local entries, not the absent policy value.
+func TestListPreviewOfLocalSMBExceptionList(t *testing.T) {
+	t.Parallel()
+	r := reporttest.Demo()
+	pol := facts.SettingByID(facts.SMBBlockNTLMServerExceptionList)
+	loc := facts.SettingByID(facts.SMBBlockNTLMServerExceptionListLocal)
+	set := func(resp *facts.Response, s *facts.Setting, v facts.RegistryValue) {
+		t.Helper()
+		if p := s.Lookup(resp); p != nil {
+			*p = v
+			return
+		}
+		resp.Registry = append(resp.Registry, v)
+	}
+	for i := range r.Hosts {
+		if h := &r.Hosts[i]; h.Host == "CORE01" && h.Facts != nil {
+			set(h.Facts, pol, facts.RegistryValue{RegistryKey: pol.RegistryKey(), Present: false})
+			set(h.Facts, loc, facts.RegistryValue{RegistryKey: loc.RegistryKey(), Present: true, Type: facts.RegMultiSZ,
+				Strings: []string{"localentry1.corp.example", "localentry2"}})
+		}
+	}
+	reason := verdict.Reason{Host: "CORE01", Role: verdict.RoleClient, Setting: loc.Name, RawValue: "[2 entries]",
+		Effect: verdict.EffectAllows, Explanation: "CORE01's SMB client blocks NTLM, but an exception entry matches.", ValueInFacts: true}
+	for i := range r.Matrix.Paths {
+		if p := &r.Matrix.Paths[i]; p.Core == "CORE01" && p.Verdict != verdict.OK {
+			p.Reasons = append(p.Reasons, reason)
+		}
+	}
+	for _, format := range []string{render.FormatCSV, render.FormatMarkdown} {
+		if out := string(render1(t, format, r, render.Options{})); !strings.Contains(out, "localentry1.corp.example, localentry2") {
+			t.Errorf("%s does not preview the local list the reason cites", format)
+		}
+	}
+}

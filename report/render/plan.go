@@ -155,20 +155,24 @@ func planPowerShell(w io.Writer, r *report.Report, plan []verdict.Change) error 
 			netbios[strings.ToLower(h.Host)] = h.Facts.Identity.NetBIOSName
 		}
 	}
-	host := ""
+	// open, not host != "": a change with an empty host (an edited report)
+	// still gets its own guarded section, never lines outside any guard.
+	host, open := "", false
 	for i := range plan {
 		c := &plan[i]
-		if !strings.EqualFold(c.Host, host) {
-			if host != "" {
+		if !open || !strings.EqualFold(c.Host, host) {
+			if open {
 				out.printf("%s", sectionEnd(host))
 			}
-			host = c.Host
+			host, open = c.Host, true
 			out.printf("\n# ---- %s ----\nif ($env:COMPUTERNAME -ieq %s) {\n", cleanComment(c.Host), verdict.PSQuote(clean(computerName(netbios, c.Host))))
 		}
 		out.printf("  # %s: %s\n", cleanComment(c.Setting), cleanComment(c.Value))
-		switch {
-		case c.PowerShell != "" && c.Kind != verdict.ChangeManual:
-			out.printf("  %s\n", cleanComment(c.PowerShell))
+		// Registry lines are rebuilt from the change's fields: the report's
+		// own PowerShell text is only ever shown as a comment.
+		switch line := c.Script(); {
+		case line != "":
+			out.printf("  %s\n", cleanComment(line))
 		default:
 			for _, n := range c.Notes {
 				out.printf("  # %s\n", cleanComment(n))
@@ -178,7 +182,7 @@ func planPowerShell(w io.Writer, r *report.Report, plan []verdict.Change) error 
 			}
 		}
 	}
-	if host != "" {
+	if open {
 		out.printf("%s", sectionEnd(host))
 	}
 	return out.err

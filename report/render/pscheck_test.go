@@ -423,3 +423,67 @@ func TestPlanPowerShellHasNoControlCharacters(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanPowerShellIgnoresReportScriptText: the plan script builds each
+// registry line from the change's setting, entries and value, not from the
+// powershell text the report file holds, so a report edited after the scan
+// cannot put other code into a script admins run elevated.
+func TestPlanPowerShellIgnoresReportScriptText(t *testing.T) {
+	t.Parallel()
+	r := psEstate(benignEstate)
+	zero := uint64(0)
+	r.Matrix.Plan = append(r.Matrix.Plan, verdict.Change{ID: "AGENT03|RestrictReceivingNTLMTraffic", Kind: verdict.ChangeDWORD, Host: "AGENT03",
+		Setting: "RestrictReceivingNTLMTraffic", SettingID: facts.RestrictReceivingNTLMTraffic, Set: &zero, Value: "0 (Allow all)"})
+	kinds := map[verdict.ChangeKind]bool{}
+	for i := range r.Matrix.Plan {
+		c := &r.Matrix.Plan[i]
+		if c.Kind == verdict.ChangeList || c.Kind == verdict.ChangeDWORD {
+			kinds[c.Kind] = true
+			c.PowerShell = "Remove-Item -Recurse -Force 'HKLM:\\SYSTEM\\CurrentControlSet\\Control\\Lsa\\MSV1_0'"
+		}
+	}
+	if !kinds[verdict.ChangeList] || !kinds[verdict.ChangeDWORD] {
+		t.Fatalf("the estate's plan lacks a list or DWORD change: %v", kinds)
+	}
+	var out bytes.Buffer
+	if err := render.RenderPlan(&out, r, render.PlanPowerShell); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(out.String(), "\n") {
+		if l := strings.TrimSpace(line); strings.Contains(l, "Remove-Item") && !strings.HasPrefix(l, "#") {
+			t.Errorf("edited script text reached the plan as code: %s", line)
+		}
+	}
+	if !strings.Contains(out.String(), "-Type MultiString") || !strings.Contains(out.String(), "-Type DWord") {
+		t.Errorf("plan script lacks the registry lines:\n%s", out.String())
+	}
+}
+
+// TestPlanPowerShellSectionsBalanced: every line of the plan script runs
+// inside the guard of its host, and every section it opens is closed,
+// whatever the host names (an empty one included, as an edited report may
+// hold): no registry line runs unguarded on whatever machine runs it.
+func TestPlanPowerShellSectionsBalanced(t *testing.T) {
+	t.Parallel()
+	r := psEstate(benignEstate)
+	r.Matrix.Plan = append([]verdict.Change{{ID: "|x", Kind: verdict.ChangeList, Host: "", Setting: "ClientAllowedNTLMServers",
+		SettingID: facts.ClientAllowedNTLMServers, Add: []string{"x"}, Value: "y"}}, r.Matrix.Plan...)
+	var out bytes.Buffer
+	if err := render.RenderPlan(&out, r, render.PlanPowerShell); err != nil {
+		t.Fatal(err)
+	}
+	depth := 0
+	for _, line := range strings.Split(out.String(), "\n") {
+		switch l := strings.TrimSpace(line); {
+		case strings.HasPrefix(l, "if ($env:COMPUTERNAME"):
+			depth++
+		case strings.HasPrefix(l, "} else { Write-Host"):
+			depth--
+		case l != "" && !strings.HasPrefix(l, "#") && !strings.HasPrefix(l, "\uFEFF#") && depth != 1:
+			t.Errorf("line outside a host's section (depth %d): %s", depth, l)
+		}
+	}
+	if depth != 0 {
+		t.Errorf("%d sections left open:\n%s", depth, out.String())
+	}
+}

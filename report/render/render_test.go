@@ -243,10 +243,16 @@ func FuzzRender(f *testing.F) {
 	}
 	f.Add(seed.Bytes())
 	f.Add([]byte(`{"kind":"ntlmscan.report","schema":1,"matrix":{"paths":[{"id":"a|agent|b|c","core":"<script>","target":"=1+1","verdict":"blocked","deciding":{"host":"\u001b[2J","effect":"blocks","explanation":"|x|"}}]}}`))
+	f.Add([]byte(`{"kind":"ntlmscan.report","schema":2,"matrix":{"paths":[],"plan":[{"id":"x","kind":"registry-list-add","host":"H\u202e","setting":"ClientAllowedNTLMServers","settingId":"ClientAllowedNTLMServers","add":["a'b"],"value":"v","paths":["p"]},{"id":"y","kind":"registry-dword","host":"","setting":"s","settingId":"RestrictReceivingNTLMTraffic","value":"","paths":null},{"id":"z","kind":"core-name","host":"C","setting":"n","rename":{"core":"C","target":"T","from":"1","to":"t"},"value":"","paths":[]}]}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r, err := report.Decode(bytes.NewReader(data))
 		if err != nil {
 			return
+		}
+		for _, format := range render.PlanFormats() {
+			if err := render.RenderPlan(&bytes.Buffer{}, r, format); err != nil {
+				t.Fatalf("plan %s: %v", format, err)
+			}
 		}
 		for _, format := range render.Formats() {
 			rd, _ := render.New(format)

@@ -5,9 +5,8 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
+	"github.com/ntlmscan/ntlmscan/inventory/safetext"
 	"github.com/ntlmscan/ntlmscan/report"
 	"github.com/ntlmscan/ntlmscan/report/verdict"
 	"github.com/ntlmscan/ntlmscan/scanner/facts"
@@ -175,34 +174,7 @@ func compareFold(a, b string) int {
 // control characters (terminal escapes, CR, NUL), Unicode bidi overrides
 // and invalid UTF-8 are shown as escapes instead of acting on the reader's
 // terminal or hiding text.
-func clean(s string) string {
-	ok := true
-	for _, r := range s {
-		if unsafeRune(r) {
-			ok = false
-			break
-		}
-	}
-	if ok && utf8.ValidString(s) {
-		return s
-	}
-	var b strings.Builder
-	for i, r := range s {
-		switch {
-		case r == utf8.RuneError && !validAt(s, i):
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case unsafeRune(r):
-			if r < 0x100 {
-				fmt.Fprintf(&b, `\x%02x`, r)
-			} else {
-				fmt.Fprintf(&b, `\u%04x`, r)
-			}
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
+func clean(s string) string { return safetext.Escape(s) }
 
 // cleanBlock is clean for multi-line blocks (PowerShell): it keeps line
 // feeds and tabs.
@@ -216,25 +188,6 @@ func cleanBlock(s string) string {
 		lines[i] = strings.Join(parts, "\t")
 	}
 	return strings.Join(lines, "\n")
-}
-
-func validAt(s string, i int) bool {
-	r, size := utf8.DecodeRuneInString(s[i:])
-	return !(r == utf8.RuneError && size <= 1)
-}
-
-func unsafeRune(r rune) bool {
-	switch {
-	case r == utf8.RuneError:
-		return true
-	case unicode.IsControl(r): // C0, DEL, C1
-		return true
-	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f, r == 0x061c:
-		return true // bidi embeddings, overrides, isolates and marks
-	case unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp):
-		return true // zero-width joiners/spaces, BOM, soft hyphen, line separators: invisible
-	}
-	return false
 }
 
 // Text helpers shared by the text formats. They return raw text; each format
@@ -342,12 +295,16 @@ func (v *view) listPreview(r *verdict.Reason) string {
 	}
 	var text string
 	if resp := v.hostFacts[strings.ToLower(r.Host)]; resp != nil {
+		// Two settings share a name (BlockNTLMServerExceptionList under the
+		// policy key and in the SMB client's local configuration): the
+		// reason cites the one in effect, the first present in settings
+		// order (the policy wins, as in the engine).
 		for _, s := range facts.Settings {
-			if s.Name == r.Setting {
-				if rv := s.Lookup(resp); rv != nil {
-					list, _ := rv.List()
-					text = capList(list, maxListPreview)
-				}
+			if s.Name != r.Setting {
+				continue
+			}
+			if list, ok := s.Lookup(resp).List(); ok {
+				text = capList(list, maxListPreview)
 				break
 			}
 		}

@@ -2,6 +2,7 @@ package verdict
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/ntlmscan/ntlmscan/scanner/facts"
@@ -178,8 +179,10 @@ func (pe *pathEval) evalDCs(dcs []*hostView, c dcCheck) {
 		m := matchIndex(dcList, lv.idx, pe.dcCandidates())
 		switch {
 		case m == nil || m.otherName:
-			r := pe.settingReason(dc, RoleDC, v, EffectBlocks, pe.dcBlockText(dc, c, lv))
-			if m != nil {
+			var r Reason
+			if m == nil {
+				r = pe.settingReason(dc, RoleDC, v, EffectBlocks, pe.dcBlockText(dc, c, lv))
+			} else {
 				r = pe.settingReason(dc, RoleDC, lv, EffectBlocks, fmt.Sprintf("%s restricts NTLM in %s (%s). %s Event 4004 on %s shows the secure channel name it compared.",
 					dc.name(), c.domain, Label(v.setting.ID, v.raw), otherNameText("DCAllowedNTLMServers on "+dc.name(), m, pe.tv.netbios(), string(NameNetBIOS), "the DC"), dc.name()))
 				r.ValueLabel = "listed under another name"
@@ -242,13 +245,29 @@ func (pe *pathEval) markIntermittent(blocking []int, dcs []*hostView, clear []st
 	if !c.resource {
 		which = "which DC of " + c.domain + " handles the forwarded logon"
 	}
-	others := "the other domain controllers could not all be checked"
+	// The other DCs either let the logon through (clear) or were not
+	// read or match only in an UNCONFIRMED way (neither blocks for sure).
+	isBlocking := map[string]bool{}
+	for _, i := range blocking {
+		isBlocking[pe.p.Reasons[i].Host] = true
+	}
+	var unsure []string
+	for _, dc := range dcs {
+		if n := dc.name(); !isBlocking[n] && !slices.Contains(clear, n) {
+			unsure = append(unsure, n)
+		}
+	}
+	var parts []string
 	switch {
 	case len(clear) == 1:
-		others = clear[0] + " does not block this logon"
+		parts = append(parts, clear[0]+" does not block this logon")
 	case len(clear) > 1:
-		others = strings.Join(clear, ", ") + " do not block this logon"
+		parts = append(parts, strings.Join(clear, ", ")+" do not block this logon")
 	}
+	if len(unsure) > 0 {
+		parts = append(parts, "whether "+strings.Join(unsure, ", ")+" blocks it is not certain")
+	}
+	others := strings.Join(parts, "; ")
 	for _, i := range blocking {
 		r := &pe.p.Reasons[i]
 		if r.Effect == EffectBlocks {

@@ -87,6 +87,10 @@ func (pe *pathEval) suspectedIncoming(v value) {
 		r.Explanation += fmt.Sprintf(" %s is a local account: it is still allowed if the value is 1 (Deny all domain accounts), and refused if it is 2.", pe.acct.Name)
 	}
 	fix := pe.incomingFix(2)
+	// The value was never read: the plan lists the change as manual (its
+	// PowerShell commented out), so no script relaxes an unread setting.
+	fix.SettingID, fix.Set = "", nil
+	fix.Value = "0 (Allow all), once the value is confirmed"
 	fix.Note = "Confirm the value on " + tv.name() + " first (Get-ItemProperty -Path 'HKLM:\\SYSTEM\\CurrentControlSet\\Control\\Lsa\\MSV1_0' -Name RestrictReceivingNTLMTraffic; event 4002). " + fix.Note
 	r.Remediation = fix
 	pe.add(r)

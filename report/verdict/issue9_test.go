@@ -1,6 +1,7 @@
 package verdict
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/ntlmscan/ntlmscan/inventory"
@@ -77,4 +78,30 @@ func TestIssue9Verdicts(t *testing.T) {
 			}
 		})
 	}
+}
+
+// When one DC blocks and another only may (its exception entry matches in
+// an UNCONFIRMED way), the block's explanation says what the other DC
+// does, not that it could not be checked: it was checked.
+func TestIntermittentNamesWhatTheOtherDCsDo(t *testing.T) {
+	t.Parallel()
+	l := newLab(t)
+	l.set("DC01", facts.RestrictNTLMInDomain, 1)
+	l.set("DC01", facts.DCAllowedNTLMServers, []string{"OTHER"})
+	l.set("DC02", facts.RestrictNTLMInDomain, 1)
+	l.set("DC02", facts.DCAllowedNTLMServers, []string{"A*EN*02"}) // two '*': UNCONFIRMED match
+	p := findPath(t, l.eval(Options{}), pA2)
+	if p.Verdict != AtRisk {
+		t.Fatalf("verdict %s, want at-risk\n%s", p.Verdict, dumpPath(p))
+	}
+	for _, r := range p.Reasons {
+		if r.Host != "DC01" || r.Setting != "RestrictNTLMInDomain" {
+			continue
+		}
+		if strings.Contains(r.Explanation, "could not all be checked") || !strings.Contains(r.Explanation, "whether DC02 blocks it is not certain") {
+			t.Errorf("DC01's reason misdescribes DC02: %s", r.Explanation)
+		}
+		return
+	}
+	t.Fatalf("no DC01 reason\n%s", dumpPath(p))
 }

@@ -132,10 +132,32 @@ func (e *engine) listChange(rem *Remediation) *Change {
 func dwordChange(rem *Remediation) *Change {
 	s := settingByID(rem.SettingID)
 	v := *rem.Set
-	return &Change{
+	c := &Change{
 		ID: rem.Host + "|" + s.Name, Kind: ChangeDWORD, Host: rem.Host, Setting: s.Name, SettingID: s.ID,
-		Key: s.Key, Type: facts.RegDWORD, Set: &v, Value: rem.Value, PowerShell: rem.PowerShell, GPOPath: rem.GPOPath,
+		Key: s.Key, Type: facts.RegDWORD, Set: &v, Value: rem.Value, GPOPath: rem.GPOPath,
 	}
+	c.PowerShell = c.Script()
+	return c
+}
+
+// Script is the PowerShell line of a registry change, built from its
+// structured fields (a setting ntlmscan knows, the entries to add, the
+// value) and never from the PowerShell text a report file holds, so a
+// report edited after the scan cannot put other code into the plan script
+// admins run elevated. "" for renames, manual changes and anything that
+// does not fit its setting.
+func (c *Change) Script() string {
+	s := facts.SettingByID(c.SettingID)
+	if s == nil {
+		return ""
+	}
+	switch {
+	case c.Kind == ChangeList && s.Type == facts.RegMultiSZ && len(c.Add) > 0:
+		return psAddMultiString(s, c.Add, s.Key == facts.KeyLanmanWksPol)
+	case c.Kind == ChangeDWORD && s.Type == facts.RegDWORD && c.Set != nil:
+		return psSetDWORD(s, *c.Set, false)
+	}
+	return ""
 }
 
 // addPath records a path the change is for (once) and its note; it returns
@@ -181,7 +203,6 @@ func (c *Change) finish() {
 		return
 	}
 	c.Final = append(c.Final[:c.Current:c.Current], c.Add...)
-	s := settingByID(c.SettingID)
-	c.PowerShell = psAddMultiString(s, c.Add, s.Key == facts.KeyLanmanWksPol)
+	c.PowerShell = c.Script()
 	c.Value = fmt.Sprintf("add %s (final list: %d entries)", strings.Join(c.Add, ", "), len(c.Final))
 }

@@ -160,3 +160,31 @@ func TestPlanAppliedFixesEveryBlockedPath(t *testing.T) {
 		t.Fatalf("only %d blocked paths in the demo", blocked)
 	}
 }
+
+// A host that refused the scan's NTLM logon by policy was never read: its
+// fix (RestrictReceivingNTLMTraffic=0) must be confirmed first, so the plan
+// lists it as a manual change, never as a DWORD line a script applies.
+func TestPlanSuspectedFixIsManual(t *testing.T) {
+	t.Parallel()
+	l := newLab(t)
+	l.results["AGENT02"] = &facts.HostResult{Host: "AGENT02", Error: &facts.HostError{Class: facts.ErrAuthNTLMPolicy, Message: "401"}}
+	m := l.eval(Options{})
+	if p := findPath(t, m, pA2); p.Verdict != BlockedSuspected {
+		t.Fatalf("verdict %s, want blocked-suspected\n%s", p.Verdict, dumpPath(p))
+	}
+	found := false
+	for _, c := range m.Plan {
+		if !strings.EqualFold(c.Host, "AGENT02") {
+			continue
+		}
+		if c.Kind == ChangeDWORD || c.Set != nil {
+			t.Errorf("unread host gets a scripted change: %+v", c)
+		}
+		if c.Kind == ChangeManual && c.Setting == "RestrictReceivingNTLMTraffic" && slices.Contains(c.Paths, pA2) {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no manual RestrictReceivingNTLMTraffic change for AGENT02 in %+v", m.Plan)
+	}
+}

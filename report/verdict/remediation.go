@@ -110,27 +110,6 @@ func containsFold(list []string, s string) bool {
 	return false
 }
 
-// uniqueExact drops empty strings and exact duplicates, keeping order.
-func uniqueExact(in ...string) []string {
-	var out []string
-	for _, s := range in {
-		if s == "" {
-			continue
-		}
-		dup := false
-		for _, o := range out {
-			if o == s {
-				dup = true
-				break
-			}
-		}
-		if !dup {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
 // samName is the account name without its domain, for AD cmdlets.
 func samName(account string) string {
 	if i := strings.LastIndexByte(account, '\\'); i >= 0 {

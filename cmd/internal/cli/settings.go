@@ -171,10 +171,14 @@ func commandSection(ps *yamlcheck.Collector, c *cobra.Command, n *yaml.Node, fie
 // settingValue turns a scalar or a list of scalars (for list flags) into the
 // text a flag parses.
 func settingValue(ps *yamlcheck.Collector, n *yaml.Node, field string) (string, bool) {
-	switch n.Kind {
-	case yaml.ScalarNode:
+	switch {
+	case n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null":
+		// "fail-on:" with nothing after it would silently keep the default.
+		ps.Add(n.Line, field, "give the flag a value, e.g. concurrency: 64, or remove the key", "the key has no value")
+		return "", false
+	case n.Kind == yaml.ScalarNode:
 		return n.Value, true
-	case yaml.SequenceNode:
+	case n.Kind == yaml.SequenceNode:
 		parts := make([]string, 0, len(n.Content))
 		for _, item := range n.Content {
 			if item.Kind != yaml.ScalarNode {

@@ -2,6 +2,7 @@ package outdir
 
 import (
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -76,6 +77,13 @@ func TestDeletedLockFileNeverAllowsTwoWriters(t *testing.T) {
 		defer b.Close()
 		if err := a.WriteAtomic("x.json", []byte("a")); !errors.Is(err, ErrLockLost) {
 			t.Fatalf("first run wrote after losing its lock: %v", err)
+		}
+		// The scan writes every run file through the streaming writer.
+		if err := a.WriteAtomicFunc("y.json", func(w io.Writer) error { _, err := w.Write([]byte("a")); return err }); !errors.Is(err, ErrLockLost) {
+			t.Fatalf("first run streamed a file after losing its lock: %v", err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "y.json")); !os.IsNotExist(err) {
+			t.Fatalf("y.json written by the run that lost the lock: %v", err)
 		}
 		if _, err := a.Prune(1); !errors.Is(err, ErrLockLost) {
 			t.Fatalf("first run pruned after losing its lock: %v", err)

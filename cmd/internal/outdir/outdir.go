@@ -160,10 +160,10 @@ func RunName(t time.Time, ext string) string {
 // WriteAtomic writes data to name inside the directory so that readers see
 // either the old file or the complete new one.
 func (d *Dir) WriteAtomic(name string, data []byte) error {
-	if err := d.held(); err != nil {
+	return d.WriteAtomicFunc(name, func(w io.Writer) error {
+		_, err := w.Write(data)
 		return err
-	}
-	return WriteFileAtomic(filepath.Join(d.Path, name), data)
+	})
 }
 
 // WriteFileAtomic writes path via a temporary file in the same directory,

@@ -10,7 +10,12 @@ import (
 
 // WriteAtomicFunc is WriteAtomic for output produced by write: it streams
 // into the temporary file, so a large report is never held in memory whole.
+// Like every change to the directory, it first checks the run still holds
+// the lock.
 func (d *Dir) WriteAtomicFunc(name string, write func(io.Writer) error) error {
+	if err := d.held(); err != nil {
+		return err
+	}
 	return WriteFileAtomicFunc(filepath.Join(d.Path, name), write)
 }
 
