@@ -385,50 +385,16 @@ func (rq *request) answer(plain []byte, acct account, k *krbContext) {
 // unseal parses the multipart body (header length is variable: 60 bytes
 // for AES from MIT and Windows) and opens the wrap token.
 func (k *krbContext) unseal(body []byte) ([]byte, error) {
-	rest, ok := bytes.CutPrefix(body, []byte(boundaryLine))
-	if !ok {
-		return nil, fmt.Errorf("%w: no opening boundary", errFraming)
-	}
-	rest, ok = bytes.CutPrefix(rest, []byte("\tContent-Type: "+k.protocol+"\r\n"))
-	if !ok {
-		return nil, fmt.Errorf("%w: first part is not %s", errFraming, k.protocol)
-	}
-	rest, ok = bytes.CutPrefix(rest, []byte(origContentPfx))
-	if !ok {
-		return nil, fmt.Errorf("%w: no OriginalContent header", errFraming)
-	}
-	eol := bytes.Index(rest, []byte("\r\n"))
-	if eol < 0 {
-		return nil, fmt.Errorf("%w: unterminated OriginalContent", errFraming)
-	}
-	n, err := strconv.Atoi(string(bytes.TrimSpace(rest[:eol])))
-	if err != nil || n < 0 || n > len(body) {
-		return nil, fmt.Errorf("%w: bad Length", errFraming)
-	}
-	rest = rest[eol+2:]
-	if rest, ok = bytes.CutPrefix(rest, []byte(boundaryLine)); !ok {
-		return nil, fmt.Errorf("%w: no second part", errFraming)
-	}
-	if rest, ok = bytes.CutPrefix(rest, []byte(octetLine)); !ok {
-		return nil, fmt.Errorf("%w: second part is not application/octet-stream", errFraming)
-	}
-	if len(rest) < 4 {
-		return nil, fmt.Errorf("%w: truncated", errFraming)
-	}
-	hl := int(binary.LittleEndian.Uint32(rest[:4]))
-	if hl < 16 || hl > 1024 || len(rest) < 4+hl+n {
-		return nil, fmt.Errorf("%w: truncated sealed data", errFraming)
-	}
-	tok := rest[4 : 4+hl+n]
-	if !bytes.Equal(rest[4+hl+n:], []byte(boundaryEnd)) {
-		return nil, fmt.Errorf("%w: expected the closing boundary after %d sealed bytes", errFraming, n)
-	}
-	plain, err := k.open(tok)
+	part, err := splitSealedBody(body, "\tContent-Type: "+k.protocol+"\r\n", func(n int) bool { return n >= 16 && n <= 1024 })
 	if err != nil {
 		return nil, err
 	}
-	if len(plain) != n {
-		return nil, fmt.Errorf("%w: %d plaintext bytes, Length says %d", errFraming, len(plain), n)
+	plain, err := k.open(part.token)
+	if err != nil {
+		return nil, err
+	}
+	if len(plain) != part.length {
+		return nil, fmt.Errorf("%w: %d plaintext bytes, Length says %d", errFraming, len(plain), part.length)
 	}
 	return plain, nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/ntlmscan/ntlmscan/scanner/winrm/winrmtest/internal/ntlmserver"
 )
@@ -29,51 +30,66 @@ var errFraming = errors.New("multipart/encrypted body is malformed")
 // find the end of the sealed bytes, so boundary-like bytes inside them do
 // not matter.
 func unsealBody(sess *ntlmserver.Session, body []byte) ([]byte, error) {
+	part, err := splitSealedBody(body, encHeaderLine, func(n int) bool { return n == ntlmSigLen })
+	if err != nil {
+		return nil, err
+	}
+	return sess.Unseal(part.sealed, part.sig)
+}
+
+// sealedBody is the one part of a sealed request: the declared plaintext
+// length, the signature (NTLM) or wrap token header (Kerberos), the sealed
+// bytes, and token: the two together as they stand (a Kerberos wrap token).
+type sealedBody struct {
+	length             int
+	sig, sealed, token []byte
+}
+
+// splitSealedBody parses Windows' single-part multipart/encrypted framing:
+// headerLine names the protocol; sigLenOK vets the declared signature
+// length. CredSSP's multipart/x-multi-encrypted and multi-part bodies are
+// not spoken by NTLM or Kerberos clients, so anything after the sealed
+// bytes but the closing boundary is refused.
+func splitSealedBody(body []byte, headerLine string, sigLenOK func(int) bool) (sealedBody, error) {
 	rest, ok := bytes.CutPrefix(body, []byte(boundaryLine))
 	if !ok {
-		return nil, fmt.Errorf("%w: no opening boundary", errFraming)
+		return sealedBody{}, fmt.Errorf("%w: no opening boundary", errFraming)
 	}
-	rest, ok = bytes.CutPrefix(rest, []byte(encHeaderLine))
+	rest, ok = bytes.CutPrefix(rest, []byte(headerLine))
 	if !ok {
-		return nil, fmt.Errorf("%w: first part is not %s", errFraming, sealedProtocol)
+		return sealedBody{}, fmt.Errorf("%w: first part is not %s", errFraming, strings.TrimSpace(strings.TrimPrefix(headerLine, "\tContent-Type: ")))
 	}
 	rest, ok = bytes.CutPrefix(rest, []byte(origContentPfx))
 	if !ok {
-		return nil, fmt.Errorf("%w: no OriginalContent header", errFraming)
+		return sealedBody{}, fmt.Errorf("%w: no OriginalContent header", errFraming)
 	}
 	eol := bytes.Index(rest, []byte("\r\n"))
 	if eol < 0 {
-		return nil, fmt.Errorf("%w: unterminated OriginalContent", errFraming)
+		return sealedBody{}, fmt.Errorf("%w: unterminated OriginalContent", errFraming)
 	}
 	n, err := strconv.Atoi(string(bytes.TrimSpace(rest[:eol])))
 	if err != nil || n < 0 || n > len(body) {
-		return nil, fmt.Errorf("%w: bad Length", errFraming)
+		return sealedBody{}, fmt.Errorf("%w: bad Length", errFraming)
 	}
 	rest = rest[eol+2:]
-	rest, ok = bytes.CutPrefix(rest, []byte(boundaryLine))
-	if !ok {
-		return nil, fmt.Errorf("%w: no second part", errFraming)
+	if rest, ok = bytes.CutPrefix(rest, []byte(boundaryLine)); !ok {
+		return sealedBody{}, fmt.Errorf("%w: no second part", errFraming)
 	}
-	rest, ok = bytes.CutPrefix(rest, []byte(octetLine))
-	if !ok {
-		return nil, fmt.Errorf("%w: second part is not application/octet-stream", errFraming)
+	if rest, ok = bytes.CutPrefix(rest, []byte(octetLine)); !ok {
+		return sealedBody{}, fmt.Errorf("%w: second part is not application/octet-stream", errFraming)
 	}
 	if len(rest) < 4 {
-		return nil, fmt.Errorf("%w: truncated", errFraming)
+		return sealedBody{}, fmt.Errorf("%w: truncated", errFraming)
 	}
 	sigLen := int(binary.LittleEndian.Uint32(rest[:4]))
-	if sigLen != ntlmSigLen || len(rest) < 4+sigLen+n {
-		return nil, fmt.Errorf("%w: truncated sealed data", errFraming)
+	if !sigLenOK(sigLen) || len(rest) < 4+sigLen+n {
+		return sealedBody{}, fmt.Errorf("%w: truncated sealed data", errFraming)
 	}
-	sig := rest[4 : 4+sigLen]
-	sealed := rest[4+sigLen : 4+sigLen+n]
-	tail := rest[4+sigLen+n:]
-	if !bytes.Equal(tail, []byte(boundaryEnd)) {
-		// CredSSP's multipart/x-multi-encrypted and multi-part bodies are not
-		// spoken by NTLM clients.
-		return nil, fmt.Errorf("%w: expected the closing boundary after %d sealed bytes", errFraming, n)
+	if !bytes.Equal(rest[4+sigLen+n:], []byte(boundaryEnd)) {
+		return sealedBody{}, fmt.Errorf("%w: expected the closing boundary after %d sealed bytes", errFraming, n)
 	}
-	return sess.Unseal(sealed, sig)
+	token := rest[4 : 4+sigLen+n]
+	return sealedBody{length: n, sig: token[:sigLen], sealed: token[sigLen:], token: token}, nil
 }
 
 // sealBody encrypts a response the way Windows frames it.
