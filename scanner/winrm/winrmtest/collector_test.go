@@ -150,6 +150,25 @@ func runSequential(t *testing.T, srv *Server, host string, tr transport, user, p
 	return "", "", 0, errors.New("command never finished")
 }
 
+// collectFacts runs a collection that must succeed and returns the facts
+// it printed.
+func collectFacts(t *testing.T, srv *Server, host, user, pass string, stdin string) *facts.Response {
+	t.Helper()
+	stdout, stderr, exit := collect(t, srv, host, user, pass, stdin)
+	if exit != 0 {
+		t.Fatalf("exit %d: %s", exit, stderr)
+	}
+	body, err := extractFacts(stdout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := facts.DecodeResponse([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
 func collect(t *testing.T, srv *Server, host, user, pass string, stdin string) (stdout, stderr string, exit int) {
 	t.Helper()
 	stdout, stderr, exit, err := runSequential(t, srv, host, trEncryption, user, pass, collectionCommand(testBootstrap), stdin)
@@ -447,18 +466,7 @@ func TestCollectionAnswersOnlyWhatIsAsked(t *testing.T) {
 		Services: []string{"rapidrecoverycore"},
 		Probes:   []facts.Probe{{Target: "AGENT02", Ports: []int{8006}}},
 	}
-	stdout, stderr, exit := collect(t, srv, "CORE01", `CORP\svc-ntlmscan`, "Lab-Only-Passw0rd!", collectionStdin(t, testCollector, req))
-	if exit != 0 {
-		t.Fatalf("exit %d: %s", exit, stderr)
-	}
-	body, err := extractFacts(stdout)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := facts.DecodeResponse([]byte(body))
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := collectFacts(t, srv, "CORE01", `CORP\svc-ntlmscan`, "Lab-Only-Passw0rd!", collectionStdin(t, testCollector, req))
 	if len(resp.Registry) != 2 || resp.Registry[0].Key != req.Registry[0].Key || !resp.Registry[0].Present || resp.Registry[1].Present {
 		t.Errorf("registry %+v, want exactly the two asked (first present, under the key as asked)", resp.Registry)
 	}
@@ -581,18 +589,7 @@ hosts:
 	for _, id := range []string{facts.SMBBlockNTLM, facts.SMBBlockNTLMServerExceptionList, facts.SMBBlockNTLMLocal, facts.SMBBlockNTLMServerExceptionListLocal} {
 		req.Registry = append(req.Registry, facts.SettingByID(id).RegistryKey())
 	}
-	stdout, stderr, exit := collect(t, srv, "CORE09", `CORP\svc`, "pw-Lab-1", collectionStdin(t, testCollector, &req))
-	if exit != 0 {
-		t.Fatalf("exit %d: %s", exit, stderr)
-	}
-	body, err := extractFacts(stdout)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := facts.DecodeResponse([]byte(body))
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := collectFacts(t, srv, "CORE09", `CORP\svc`, "pw-Lab-1", collectionStdin(t, testCollector, &req))
 	if v := facts.SettingByID(facts.SMBBlockNTLM).Lookup(resp); v == nil || v.Present {
 		t.Errorf("policy BlockNTLM %+v, want absent", v)
 	}
@@ -628,18 +625,7 @@ network:
 	srv := startLab(t, lab)
 	req := &facts.Request{Schema: facts.SchemaVersion, ProbeTimeoutMS: 1500,
 		Probes: []facts.Probe{{Target: "agent09.corp.example", Ports: []int{8006, 9}}}}
-	stdout, stderr, exit := collect(t, srv, "CORE09", `CORP\svc`, "pw-Lab-1", collectionStdin(t, testCollector, req))
-	if exit != 0 {
-		t.Fatalf("exit %d: %s", exit, stderr)
-	}
-	body, err := extractFacts(stdout)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := facts.DecodeResponse([]byte(body))
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := collectFacts(t, srv, "CORE09", `CORP\svc`, "pw-Lab-1", collectionStdin(t, testCollector, req))
 	want := facts.ProbeResult{Target: "agent09.corp.example", Addresses: []string{"::1", "127.0.9.12"},
 		Ports: []facts.PortResult{{Port: 8006, Open: true, ElapsedMS: 1}, {Port: 9, Error: "timeout", ElapsedMS: 1500}},
 		ByAddress: []facts.AddressResult{
