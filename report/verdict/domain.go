@@ -177,6 +177,7 @@ func (pe *pathEval) evalDCs(dcs []*hostView, c dcCheck) {
 			continue
 		}
 		m := matchIndex(dcList, lv.idx, pe.dcCandidates())
+		accountCheck := addsAccountCheck(n)
 		switch {
 		case m == nil || m.otherName:
 			var r Reason
@@ -196,20 +197,30 @@ func (pe *pathEval) evalDCs(dcs []*hostView, c dcCheck) {
 				r.Effect, r.Unconfirmed = EffectRisk, true
 				r.Explanation += " For a NAS joined to the domain this DC check applies with its machine name, UNCONFIRMED for specific NAS vendors."
 			}
+			if accountCheck {
+				r.Remediation.Note += fmt.Sprintf(" Under value %d an exception entry alone leaves the logon at-risk (whether the list exempts it is UNCONFIRMED): set RestrictNTLMInDomain on %s to %d as well (a separate change in the plan).", n, dc.name(), narrowValue(n))
+			}
 			blocking = append(blocking, pe.add(r))
-		case m.confirmed && c.resource:
+			if accountCheck {
+				pe.add(pe.dcNarrowReason(dc, v, n, c))
+			}
+		case m.confirmed && accountCheck:
+			r := pe.settingReason(dc, RoleDC, v, EffectRisk,
+				fmt.Sprintf("%s restricts NTLM in %s (%s) and DCAllowedNTLMServers lists %s (entry %q), but whether the list exempts a logon under value %d is UNCONFIRMED. %s Use value %d (%s) with the exception instead.",
+					dc.name(), c.domain, Label(v.setting.ID, v.raw), m.name, m.entry, n, dcListConflict(), narrowValue(n), DWORDLabel(facts.RestrictNTLMInDomain, narrowValue(n))))
+			r.Unconfirmed = true
+			r.Event = "4004 on " + dc.name() + " if the exception is not honoured"
+			r.Remediation = pe.dcNarrowFix(dc, n, c)
+			pe.add(r)
+		case m.confirmed:
+			// A DC of the account's domain blocks only for 3 and 7
+			// (ruleFor), so a confirmed match is handled above; this
+			// branch is for the resource check under 1 and 5.
 			pe.add(pe.settingReason(dc, RoleDC, lv, EffectAllows,
 				fmt.Sprintf("%s restricts NTLM in %s (%s), but %s is excepted by entry %q.", dc.name(), c.domain, Label(v.setting.ID, v.raw), m.name, m.entry)))
 			pe.strictRisk(dc, RoleDC, v)
 			clear = append(clear, dc.name())
 			pe.domainAudit(dc, c)
-		case m.confirmed:
-			r := pe.settingReason(dc, RoleDC, lv, EffectRisk,
-				fmt.Sprintf("%s denies NTLM for accounts of %s (%s); %s is listed (entry %q), but whether DCAllowedNTLMServers applies to the account-domain check is UNCONFIRMED (the documentation says it does, MS-APDS names no exception list).",
-					dc.name(), c.domain, Label(v.setting.ID, v.raw), m.name, m.entry))
-			r.Unconfirmed = true
-			r.Event = "4004 on " + dc.name() + " if it is not honoured"
-			pe.add(r)
 		default:
 			r := pe.settingReason(dc, RoleDC, lv, EffectRisk,
 				fmt.Sprintf("%s restricts NTLM in %s (%s); entry %q matches %s, but %s.", dc.name(), c.domain, Label(v.setting.ID, v.raw), m.entry, m.name, strings.Join(m.caveats, "; ")))
@@ -217,10 +228,60 @@ func (pe *pathEval) evalDCs(dcs []*hostView, c dcCheck) {
 			r.Event = "4004 on " + dc.name() + " if it does not match"
 			r.Remediation = pe.dcExceptionFix(dc, c, lv.idx)
 			pe.add(r)
+			if accountCheck {
+				pe.add(pe.dcNarrowReason(dc, v, n, c))
+			}
 		}
 	}
 	if len(blocking) > 0 && len(blocking) < len(dcs) {
 		pe.markIntermittent(blocking, dcs, clear, c)
+	}
+}
+
+// addsAccountCheck reports the RestrictNTLMInDomain values that add the
+// account-domain check ("Deny for domain accounts" 3, "Deny all" 7).
+// Microsoft's texts disagree on whether DCAllowedNTLMServers exempts a
+// logon from it, so an exception under these values is never taken as
+// certain.
+func addsAccountCheck(n uint64) bool { return n == 3 || n == 7 }
+
+// narrowValue is the value that keeps a 3 or 7's denial of domain servers
+// but drops the account-domain check: 3 -> 1, 7 -> 5.
+func narrowValue(n uint64) uint64 { return n &^ 2 }
+
+// dcListConflict names the three published sources that disagree on
+// whether DCAllowedNTLMServers exempts a logon under values 3 and 7.
+func dcListConflict() string {
+	return "Microsoft's policy page \"Network security: Restrict NTLM: NTLM authentication in this domain\" says every Deny option honours the list; " +
+		"[MS-APDS] (3.1.5, NTLM pass-through) applies the exception list to the resource-domain check only, not to the account-domain check that values 3 and 7 add; " +
+		"and the Netlogon event texts of 4004/8004 (and the NTLM events 4003/8003) recommend exceptions only together with \"Deny for domain servers\" or \"Deny domain accounts to domain servers\"."
+}
+
+// dcNarrowReason goes with a 3 or 7 that blocks or only may exempt the
+// target: it carries the second half of the fix, the narrower value that
+// honours the exception (the plan then holds both changes).
+func (pe *pathEval) dcNarrowReason(dc *hostView, v value, n uint64, c dcCheck) Reason {
+	r := pe.settingReason(dc, RoleDC, v, EffectInfo,
+		fmt.Sprintf("With %s at %d (%s), even an exception entry for %s leaves this logon at-risk (UNCONFIRMED): %s Use value %d (%s) together with the exception.",
+			v.setting.Name, n, Label(v.setting.ID, v.raw), pe.tv.netbios(), dcListConflict(), narrowValue(n), DWORDLabel(facts.RestrictNTLMInDomain, narrowValue(n))))
+	r.Remediation = pe.dcNarrowFix(dc, n, c)
+	return r
+}
+
+// dcNarrowFix sets RestrictNTLMInDomain from 3 or 7 to 1 or 5 on dc.
+func (pe *pathEval) dcNarrowFix(dc *hostView, n uint64, c dcCheck) *Remediation {
+	s := settingByID(facts.RestrictNTLMInDomain)
+	to := narrowValue(n)
+	nb := pe.tv.netbios()
+	note := fmt.Sprintf("Value %d (%s) keeps denying NTLM pass-through to the servers of %s unless they are in DCAllowedNTLMServers, which it honours; keep %s in that list. It drops the account-domain check of value %d: accounts of %s are no longer denied NTLM toward servers outside the domain; if that denial is required, make this path use Kerberos instead. Set it in the GPO that sets \"Restrict NTLM: NTLM authentication in this domain\" for the Domain Controllers OU, so every DC of %s carries the same value.",
+		to, DWORDLabel(s.ID, to), c.domain, nb, n, c.domain, c.domain)
+	if !c.resource {
+		note = fmt.Sprintf("Value %d (%s) on the DCs of the account's domain %s no longer denies its accounts NTLM toward servers of other domains such as %s (%s), so no exception entry is needed there; it keeps denying NTLM to the servers of %s unless they are listed. Set it in the GPO that sets \"Restrict NTLM: NTLM authentication in this domain\" for the Domain Controllers OU, so every DC of %s carries the same value.",
+			to, DWORDLabel(s.ID, to), c.domain, pe.tv.name(), pe.tgtDom, c.domain, c.domain)
+	}
+	return &Remediation{
+		Host: dc.name(), Setting: s.Name, Value: fmt.Sprintf("%d (%s)", to, DWORDLabel(s.ID, to)),
+		PowerShell: psSetDWORD(s, to, false), GPOPath: gpoPath(s), SettingID: s.ID, Set: u64(to), Note: note,
 	}
 }
 

@@ -106,11 +106,13 @@ func reviewCases() []reviewCase {
 					t.Error("the fix writes a fixed list: it would drop entries added by another line")
 				}
 			}},
+		// Value 5: under 3 and 7 the exception alone leaves the path
+		// at-risk (issue23_test.go).
 		{name: "DC exception fix keeps existing entries and clears the block", rule: "§2.3, remediation",
 			mut: func(l *lab) {
-				l.set("DC01", facts.RestrictNTLMInDomain, 7)
+				l.set("DC01", facts.RestrictNTLMInDomain, 5)
 				l.set("DC01", facts.DCAllowedNTLMServers, []string{"FS01"})
-				l.set("DC02", facts.RestrictNTLMInDomain, 7)
+				l.set("DC02", facts.RestrictNTLMInDomain, 5)
 				l.set("DC02", facts.DCAllowedNTLMServers, []string{"FS01", "AGENT02"})
 			},
 			path: pA2, want: AtRisk, host: "DC01", setting: "RestrictNTLMInDomain",

@@ -297,7 +297,9 @@ func ruleCases() []ruleCase {
 		{name: "undocumented domain value", rule: "§2.3 bitmask UNCONFIRMED", path: pA2, want: AtRisk, host: "DC02", setting: rid, unconfirmed: true, mut: dc("DC02", 2)},
 		{name: "DC exception by NetBIOS name", rule: "§2.4 DC list", path: pA2, want: OK, mut: dc("DC02", 1, "AGENT02"),
 			check: reason("DC02", dca, EffectAllows)},
-		{name: "DC exception with a wildcard", rule: "§2.4 DC wildcard", path: pA2, want: OK, mut: dc("DC02", 7, "AGENT0*")},
+		{name: "DC exception with a wildcard", rule: "§2.4 DC wildcard", path: pA2, want: OK, mut: dc("DC02", 5, "AGENT0*")},
+		{name: "DC exception under deny all (7) is at-risk", rule: "§2.3 3/7 with exception", path: pA2, want: AtRisk, host: "DC02", setting: rid, unconfirmed: true,
+			mut: dc("DC02", 7, "AGENT02")},
 		{name: "DC exception differs in case", rule: "§2.4 DC case", path: pA2, want: OK, mut: dcs(1, "agent02")},
 		{name: "DC exception by FQDN is listed under another name", rule: "§2.4 DC NetBIOS format", path: pA2, want: Blocked, host: "DC01", setting: dca,
 			mut: dcs(1, "agent02.corp.example"), check: explains("listed under another name")},
@@ -364,7 +366,7 @@ func ruleCases() []ruleCase {
 				l.addForeignAgent("XA01", "child.corp.example", "10.1.0.5")
 			}, dc("DC01", 1))},
 		{name: "account-domain exception is UNCONFIRMED", rule: "§2.3 exception cross-domain", path: "CORE01|agent|XA01|10.1.0.5",
-			want: AtRisk, host: "DC01", setting: dca, unconfirmed: true,
+			want: AtRisk, host: "DC01", setting: rid, unconfirmed: true,
 			mut: both(func(l *lab) {
 				l.addDomain("child.corp.example", "CHILD", "corp.example", "CDC01")
 				l.addForeignAgent("XA01", "child.corp.example", "10.1.0.5")
