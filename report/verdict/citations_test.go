@@ -30,6 +30,13 @@ func TestReportTextCitesNothingUsersLack(t *testing.T) {
 		}
 		matrices = append(matrices, l.eval(Options{}))
 	}
+	for _, tc := range issue23Cases() {
+		l := newLab(t)
+		if tc.mut != nil {
+			tc.mut(l)
+		}
+		matrices = append(matrices, l.eval(Options{}))
+	}
 	demo := newDemo(t)
 	matrices = append(matrices, demo.eval(Options{}), demo.eval(Options{Strict: true}))
 	checked := 0

@@ -16,8 +16,8 @@ const (
 	// smbBlockNTLMBuild is the first OS build whose SMB client can block
 	// NTLM (Windows 11 24H2 / Windows Server 2025).
 	smbBlockNTLMBuild = 26100
-	// ntlmV1RemovedBuild: "NTLMv1 is removed starting in Windows 11,
-	// version 24H2 and Windows Server 2025" (UNCONFIRMED at the primary).
+	// ntlmV1RemovedBuild: NTLMv1 is removed starting in Windows 11,
+	// version 24H2 and Windows Server 2025 (Microsoft KB5066470).
 	ntlmV1RemovedBuild = 26100
 )
 

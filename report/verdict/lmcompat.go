@@ -28,10 +28,13 @@ func (pe *pathEval) checkNTLMLevels() {
 	level := cl.num(defaultLmCompat)
 	core := cv.name()
 	if level <= 2 && cv.build() >= ntlmV1RemovedBuild {
+		// The build decides, not event 4013: Windows has logged 4013
+		// ("Attempt to use NTLMv1 failed") for refused NTLMv1 attempts
+		// since long before the removal, e.g. under Credential Guard.
 		r := pe.settingReason(cv, RoleClient, cl, EffectRisk,
-			fmt.Sprintf("%s sends only LM/NTLMv1 responses (level %d), but NTLMv1 is removed starting with Windows 11 24H2 / Windows Server 2025 (build %d here; UNCONFIRMED at the primary source), so its NTLM logons may fail.", core, level, cv.build()))
+			fmt.Sprintf("%s sends only LM/NTLMv1 responses (level %d), but it runs Windows build %d, and NTLMv1 is removed starting with Windows 11, version 24H2 and Windows Server 2025 (build %d; Microsoft KB5066470, \"Upcoming changes to NTLMv1 in Windows 11, version 24H2 and Windows Server 2025\"), so its NTLM logons may fail; what the client then sends at level %d is UNCONFIRMED.", core, level, cv.build(), ntlmV1RemovedBuild, level))
 		r.Unconfirmed = true
-		r.Event = "4013 on " + core
+		r.Event = "4013 on " + core + " (\"Attempt to use NTLMv1 failed\"; logged for any refused NTLMv1 attempt, also on older builds and under Credential Guard, so it does not by itself show the removal)"
 		r.Remediation = pe.lmCompatFix()
 		pe.add(r)
 	}
@@ -45,17 +48,17 @@ func (pe *pathEval) checkNTLMLevels() {
 			pe.authorityDCLevels(cl, level)
 		}
 	case !tv.described() && level <= 2:
-		// A local account: the target is the authority. That a non-DC
-		// enforces its own level for local accounts is UNCONFIRMED (§3.1).
+		// The target validates the account against its own account
+		// database, so it is the authority and applies its own level
+		// ([MS-NLMP] 1.3.1.1 and its Windows behavior note 81).
 		sl := tv.get(facts.LmCompatibilityLevel)
 		if !sl.known {
 			pe.unknownValue(tv, RoleServer, sl, "whether "+tv.name()+" refuses the Core's NTLMv1 response")
 			break
 		}
 		if sl.num(defaultLmCompat) >= 5 {
-			r := pe.settingReason(tv, RoleServer, sl, EffectRisk,
-				fmt.Sprintf("%s sends no NTLMv2 (level %d) and %s refuses LM and NTLM (level 5) for its accounts; that a non-DC server enforces its level for local accounts is UNCONFIRMED (INFERENCE from Microsoft, \"Network security: LAN Manager authentication level\").", core, level, tv.name()))
-			r.Unconfirmed = true
+			r := pe.settingReason(tv, RoleServer, sl, EffectBlocks,
+				fmt.Sprintf("%s sends no NTLMv2 (level %d) and %s (%s), which validates %s against its own account database, refuses LM and NTLM (level 5): for its own accounts the server is the authority that applies its level ([MS-NLMP] 1.3.1.1 and Windows behavior note 81; Microsoft, \"Network security: LAN Manager authentication level\").", core, level, tv.name(), tv.buildText(), pe.p.Account))
 			r.Remediation = pe.lmCompatFix()
 			pe.add(r)
 		}

@@ -205,7 +205,7 @@ func matchOne(kind listKind, entry string, c candidate) *exceptionMatch {
 			if stars > 0 {
 				caveats = append(caveats, "it is a wildcard matched over an IP address; IP-address entries are UNCONFIRMED (Microsoft documents FQDN and NetBIOS names)")
 			} else {
-				caveats = append(caveats, "it matches the literal IP address; IP-address entries are UNCONFIRMED (Microsoft documents FQDN and NetBIOS names)")
+				caveats = append(caveats, "it matches the literal IP address the Core uses; Microsoft documents FQDN and NetBIOS names only, so an IP-address entry is UNCONFIRMED (field reports show one working when the application targets that IP)")
 			}
 		}
 	case smbList:

@@ -9,7 +9,7 @@ import (
 )
 
 // decideNeed sets Need and NeedWhy (NTLM-RULES.md §4): NTLM is required for
-// an IP name without TryIPSPN, a workgroup or NAS target, a local account,
+// an IP name (TryIPSPN alone is not enough), a workgroup or NAS target, a local account,
 // or an account from another forest without a trust; otherwise Kerberos is
 // expected and NTLM is only a fallback.
 func (pe *pathEval) decideNeed() {
@@ -22,19 +22,23 @@ func (pe *pathEval) decideNeed() {
 	name := pe.p.NameUsed
 
 	if pe.p.NameForm == NameIP {
+		// Kerberos to an IP address needs TryIPSPN=1 on the client and an
+		// SPN for the address registered in Active Directory. No registry
+		// read shows the SPN, so TryIPSPN alone never makes the path
+		// Kerberos-expected (Microsoft, "Configuring Kerberos over IP").
 		tv := pe.cv.get(facts.TryIPSPN)
+		spn := fmt.Sprintf("an SPN for the address (such as HOST/%s) must be registered for %s in Active Directory, which no registry read shows", name, pe.tv.netbios())
 		switch {
 		case !tv.known:
 			r := settingReason(pe.cv.name(), RoleClient, tv, EffectNeedsNTLM,
-				fmt.Sprintf("The Core names the target by IP address %s. Windows does not try Kerberos for IP addresses unless TryIPSPN=1 on %s and an IP SPN is registered; TryIPSPN on %s is unknown (%s).",
-					name, pe.cv.name(), pe.cv.name(), tv.why))
-			need(r, "target named by IP address (TryIPSPN unknown)", &unknown)
+				fmt.Sprintf("The Core names the target by IP address %s. Windows tries Kerberos for an IP address only with TryIPSPN=1 on %s, and even then %s; TryIPSPN on %s is unknown (%s), so NTLM is required.",
+					name, pe.cv.name(), spn, pe.cv.name(), tv.why))
+			need(r, "target named by IP address", &required)
 		case tv.num(0) == 1:
 			r := settingReason(pe.cv.name(), RoleClient, tv, EffectNeedsNTLM,
-				fmt.Sprintf("The Core names the target by IP address %s, and TryIPSPN=1 on %s lets Kerberos be tried for it, but only if an SPN such as HOST/%s is registered for %s, which ntlmscan cannot check (UNCONFIRMED). Verify with: setspn -Q HOST/%s.",
-					name, pe.cv.name(), name, pe.tv.netbios(), name))
-			r.Unconfirmed = true
-			need(r, "target named by IP address; TryIPSPN=1 makes NTLM fallback-only if an IP SPN exists (UNCONFIRMED)", &fallback)
+				fmt.Sprintf("The Core names the target by IP address %s. TryIPSPN=1 on %s lets Windows try Kerberos for it, but %s (Microsoft, \"Configuring Kerberos over IP\"), so NTLM is required until that SPN is verified (setspn -Q HOST/%s).",
+					name, pe.cv.name(), spn, name))
+			need(r, "target named by IP address (TryIPSPN=1, IP SPN not verified)", &required)
 		default:
 			r := Reason{
 				Host: pe.cv.name(), Role: RolePath, Setting: SettingNameUsed, RawValue: name, ValueLabel: "IP address",
@@ -62,6 +66,9 @@ func (pe *pathEval) decideNeed() {
 			Host: pe.tv.name(), Role: RoleServer, Setting: SettingDomain, RawValue: "workgroup", ValueLabel: "not domain-joined",
 			Explanation: fmt.Sprintf("%s is %s: Windows authentication to it must use NTLM.", pe.tv.name(), what),
 		}
+		if !pe.tv.described() {
+			r.Explanation += " " + pe.localKDCText()
+		}
 		need(r, "workgroup or NAS target", &required)
 	}
 
@@ -70,6 +77,9 @@ func (pe *pathEval) decideNeed() {
 		r := Reason{
 			Host: pe.tv.name(), Role: RoleAccount, Setting: SettingAccount, RawValue: pe.acct.Name, ValueLabel: "local account",
 			Explanation: fmt.Sprintf("%s is a local account: the target checks it against its own account database with NTLM; no DC is involved.", pe.acct.Name),
+		}
+		if !pe.tv.described() && pe.tgtDom != "" { // a workgroup target's reason states it already
+			r.Explanation += " " + pe.localKDCText()
 		}
 		need(r, "local account", &required)
 	case pe.acctDom == "":
@@ -103,6 +113,14 @@ func (pe *pathEval) decideNeed() {
 		}
 		pe.p.NeedWhy = why
 	}
+}
+
+// localKDCText states the target's build for the rules "a local account
+// needs NTLM" and "a workgroup host needs NTLM", which Microsoft's
+// announced Kerberos for local accounts (a local KDC) in future Windows
+// builds will change.
+func (pe *pathEval) localKDCText() string {
+	return fmt.Sprintf("This holds for %s as scanned (%s); Microsoft has announced Kerberos for local accounts and NTLM off by default for future Windows builds.", pe.tv.name(), pe.tv.buildText())
 }
 
 // needCrossDomain handles a domain account toward a domain-joined target in

@@ -139,7 +139,7 @@ func (e *engine) coreNotes(core *inventory.Core) []Reason {
 		out = append(out, Reason{
 			Host: name, Role: RoleAccount, Setting: SettingProtectedUsers, RawValue: "member",
 			ValueLabel: "member of Protected Users (stated in the inventory)", Effect: EffectBlocks,
-			Explanation: fmt.Sprintf("The Core service account %s of %s is in Protected Users: every NTLM path from this Core fails, and Microsoft says never to add service or computer accounts to the group.", core.Account.Name, name),
+			Explanation: fmt.Sprintf("The Core service account %s of %s is in Protected Users: every NTLM path from this Core fails wherever a DC running Windows Server 2012 R2 or later validates it, and Microsoft says never to add service or computer accounts to the group.", core.Account.Name, name),
 			Remediation: protectedUsersFix(orDefault(dom, name), member),
 		})
 	}

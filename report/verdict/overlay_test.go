@@ -80,7 +80,16 @@ func TestOverlay(t *testing.T) {
 			changes: []inventory.OverlayChange{{Select: core01, Setting: facts.ClientAllowedNTLMServers,
 				Add: []string{"10.0.0.32"}}},
 			note: "synthetic value set"},
-		{name: "unscanned Core with an assumed deny stays unknown", path: pA2, before: Unknown, after: Unknown, host: "CORE01", setting: SettingScan,
+		// An IP path needs NTLM whatever TryIPSPN says, so there the assumed
+		// deny blocks; on a Kerberos path the unscanned Core stays unknown.
+		{name: "unscanned Core with an assumed deny blocks an IP path", path: pA2, before: Unknown, after: Blocked, host: "CORE01", setting: "RestrictSendingNTLMTraffic",
+			mut: func(l *lab) { l.unscan("CORE01") },
+			changes: []inventory.OverlayChange{
+				{Select: core01, Setting: facts.RestrictSendingNTLMTraffic, Set: &inventory.OverlayValue{DWORD: u64p(2)}},
+				{Select: core01, Setting: facts.ClientAllowedNTLMServers, Set: &inventory.OverlayValue{Strings: []string{}}},
+			},
+			note: "synthetic value set"},
+		{name: "unscanned Core with an assumed deny stays unknown", path: pA1, before: Unknown, after: Unknown, host: "CORE01", setting: SettingScan,
 			mut: func(l *lab) { l.unscan("CORE01") },
 			changes: []inventory.OverlayChange{
 				{Select: core01, Setting: facts.RestrictSendingNTLMTraffic, Set: &inventory.OverlayValue{DWORD: u64p(2)}},

@@ -129,17 +129,17 @@ func ruleCases() []ruleCase {
 				l.core("CORE01").Agents[0].Account = inventory.Account{Kind: inventory.AccountLocal, Name: `AGENT01\rr`}
 			},
 			check: reason("AGENT01", SettingAccount, EffectNeedsNTLM)},
-		{name: "TryIPSPN makes an IP fallback-only, UNCONFIRMED", rule: "§4 TryIPSPN", path: pA2, want: OK, need: NeedFallback,
+		{name: "TryIPSPN alone keeps an IP path NTLM-required", rule: "§4 TryIPSPN, §9", path: pA2, want: OK, need: NeedRequired,
 			mut: func(l *lab) { l.set("CORE01", facts.TryIPSPN, 1) },
 			check: func(t *testing.T, p *Path, _ *Matrix) {
 				for _, r := range p.Reasons {
-					if r.Setting == "TryIPSPN" && r.Unconfirmed && r.Effect == EffectNeedsNTLM {
+					if r.Setting == "TryIPSPN" && r.Effect == EffectNeedsNTLM && strings.Contains(r.Explanation, "setspn -Q HOST/10.0.0.32") {
 						return
 					}
 				}
-				t.Error("no UNCONFIRMED TryIPSPN need reason")
+				t.Error("no TryIPSPN need reason saying how to verify the IP SPN")
 			}},
-		{name: "TryIPSPN with Deny all is at-risk, not blocked", rule: "§4 TryIPSPN + §2.1#1", path: pA2, want: AtRisk, need: NeedFallback,
+		{name: "TryIPSPN with Deny all is blocked", rule: "§4 TryIPSPN + §2.1#1, §9", path: pA2, want: Blocked, need: NeedRequired,
 			mut: both(deny, func(l *lab) { l.set("CORE01", facts.TryIPSPN, 1) }), host: "CORE01", setting: send},
 		{name: "alias name is fallback-only", rule: "§4 CNAME", path: "CORE01|agent|AGENT01|backup.corp.example", want: OK, need: NeedFallback,
 			mut: func(l *lab) { l.addAgent(l.core("CORE01"), l.host("AGENT01"), "backup.corp.example") },
@@ -442,7 +442,7 @@ func ruleCases() []ruleCase {
 				five := 5
 				l.host("NAS01").Described.LmCompatibilityLevel = &five
 			}},
-		{name: "client level 2 against a local account on a server at 5", rule: "§3.1 local UNCONFIRMED", path: pWG, want: AtRisk, host: "WG01", setting: "LmCompatibilityLevel", unconfirmed: true,
+		{name: "client level 2 against a local account on a server at 5", rule: "§2.1#11 local account: the server is the authority", path: pWG, want: Blocked, host: "WG01", setting: "LmCompatibilityLevel",
 			mut: func(l *lab) {
 				l.set("CORE01", facts.LmCompatibilityLevel, 2)
 				l.set("WG01", facts.LmCompatibilityLevel, 5)

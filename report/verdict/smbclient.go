@@ -98,6 +98,9 @@ func (pe *pathEval) checkSMBClient() {
 		}
 		r.Effect = EffectAllows
 		r.Explanation = fmt.Sprintf("%s's SMB client blocks NTLM, but exception entry %q (%s) matches %s, the server name of %s.", core, m.entry, listSource(listSrc), m.name, pe.p.Share)
+		if m.form == NameIP {
+			r.Explanation += " The list documents IP addresses, NetBIOS names and FQDNs as entries (Microsoft, \"Block NTLM connections on SMB\"), so an exact IP entry exempts a UNC path by that IP."
+		}
 		pe.add(r)
 		return
 	}

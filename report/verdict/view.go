@@ -3,6 +3,7 @@ package verdict
 import (
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 
 	"github.com/ntlmscan/ntlmscan/inventory"
@@ -73,6 +74,20 @@ func (hv *hostView) build() int {
 		return 0
 	}
 	return hv.resp.Identity.OSBuild
+}
+
+// buildText names the host's Windows build for reason texts ("Windows
+// build 20348"), or says why it is not known. Rules that depend on the
+// build (NTLMv1 removal, SMB NTLM blocking, and Microsoft's announced NTLM
+// off by default and Kerberos for local accounts in future builds) state it.
+func (hv *hostView) buildText() string {
+	switch {
+	case hv.build() != 0:
+		return "Windows build " + strconv.Itoa(hv.build())
+	case hv.scanned:
+		return "Windows build not reported"
+	}
+	return "Windows build unknown: not scanned"
 }
 
 func (hv *hostView) isDC() bool {
