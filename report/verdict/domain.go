@@ -343,7 +343,7 @@ func (pe *pathEval) dcExceptionFix(dc *hostView, c dcCheck, existing *listIndex)
 	s := settingByID(facts.DCAllowedNTLMServers)
 	nb := pe.tv.netbios()
 	added := missing(existing, []string{nb})
-	note := fmt.Sprintf("DCAllowedNTLMServers takes NetBIOS names: add the exact name each server passes through as, its NetBIOS computer name. Add them in the GPO that sets \"Restrict NTLM: NTLM authentication in this domain\" for the Domain Controllers OU (often the Default Domain Controllers Policy), so every DC of %s carries the same list; a local change on %s is overwritten at the next policy refresh.",
+	note := fmt.Sprintf("DCAllowedNTLMServers takes NetBIOS names: add the exact name each server passes through as, its NetBIOS computer name (the DC compares the server's Netlogon secure-channel name: [MS-NRPC] 3.5.4.5.2, [MS-APDS] 3.1.5.2). Add them in the GPO that sets \"Restrict NTLM: NTLM authentication in this domain\" for the Domain Controllers OU (often the Default Domain Controllers Policy), so every DC of %s carries the same list; a local change on %s is overwritten at the next policy refresh.",
 		c.domain, dc.name())
 	if !c.resource {
 		note += fmt.Sprintf(" Whether this list is honoured for the account-domain check is UNCONFIRMED; alternatively use an account from %s.", pe.tgtDom)
