@@ -305,6 +305,25 @@ func issue23Cases() []issue23Case {
 	}
 }
 
+// "Not defined = allow" depends on the build (NTLM off by default is
+// announced for future builds): the strict-mode reason names it.
+func TestIssue23StrictNotDefinedNamesTheBuild(t *testing.T) {
+	t.Parallel()
+	l := newLab(t)
+	l.build("AGENT02", 17763)
+	l.set("CORE01", facts.RestrictSendingNTLMTraffic, 0)
+	p := findPath(t, l.eval(Options{Strict: true}), pA2)
+	for _, r := range p.Reasons {
+		if r.Host == "AGENT02" && r.Setting == "RestrictReceivingNTLMTraffic" && r.Effect == EffectRisk {
+			if !strings.Contains(r.Explanation, "build 17763") {
+				t.Errorf("strict reason does not name AGENT02's build: %s", r.Explanation)
+			}
+			return
+		}
+	}
+	t.Fatalf("no strict reason for AGENT02's incoming value\n%s", dumpPath(p))
+}
+
 // TestIssue23Rules runs the corrected rules through the engine.
 func TestIssue23Rules(t *testing.T) {
 	t.Parallel()

@@ -164,6 +164,11 @@ func (pe *pathEval) strictRisk(hv *hostView, role string, v value) {
 	r := pe.settingReason(hv, role, v, EffectRisk,
 		fmt.Sprintf("Strict mode: %s on %s is %q, not an explicit %q. Quest KB 4033596 (\"NTLM and pass-through authentication\") observed NTLM denied unless these policies were explicitly set to allow; values left in the registry by an earlier GPO persist (Microsoft, \"Security policy settings\": persistence in security settings).",
 			v.setting.Name, hv.name(), Label(v.setting.ID, v.raw), allow))
+	if !v.present && hv.scanned {
+		// "Not defined = allow" is what today's builds do; Microsoft has
+		// announced NTLM off by default for future builds.
+		r.Explanation += fmt.Sprintf(" Not defined means %q on %s as scanned (%s); Microsoft has announced NTLM off by default for future Windows builds.", allow, hv.name(), hv.buildText())
+	}
 	if !v.present || n == 1 && lower(v.setting.ID) == lower(facts.RestrictSendingNTLMTraffic) {
 		r.Remediation = &Remediation{
 			Host: hv.name(), Setting: v.setting.Name, Value: "0 (" + allow + ")",
