@@ -136,11 +136,11 @@ func settingReason(host, role string, v value, effect Effect, explanation string
 			// the host's facts (Host + Setting), however many paths cite
 			// it; renderers show it capped.
 			r.RawValue = "[" + strconv.Itoa(len(v.list)) + " entries]"
-			r.ValueLabel = Label(v.setting.ID, v.raw)
+			r.ValueLabel = valueLabel(v.setting, v.raw)
 			r.ValueInFacts = true
 		case v.known:
-			r.RawValue = Raw(v.setting.ID, v.raw)
-			r.ValueLabel = Label(v.setting.ID, v.raw)
+			r.RawValue = rawValue(v.setting, v.raw)
+			r.ValueLabel = valueLabel(v.setting, v.raw)
 		default:
 			r.RawValue = "unknown"
 			r.ValueLabel = v.why

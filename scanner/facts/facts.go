@@ -196,29 +196,6 @@ type StepError struct {
 	Message string `json:"message"`
 }
 
-// ErrorClass says what kind of failure kept ntlmscan from a host's facts, in
-// terms an admin can act on.
-type ErrorClass string
-
-const (
-	ErrUnreachableDNS   ErrorClass = "unreachable-dns"
-	ErrUnreachableTCP   ErrorClass = "unreachable-tcp"
-	ErrTLSTrust         ErrorClass = "tls-trust"
-	ErrAuthCredentials  ErrorClass = "auth-refused-credentials"
-	ErrAuthNTLMPolicy   ErrorClass = "auth-refused-ntlm-policy"
-	ErrAuthMethod       ErrorClass = "auth-method-not-enabled"
-	ErrEncryptionNeeded ErrorClass = "encryption-required"
-	ErrQuota            ErrorClass = "quota-exceeded"
-	ErrTimeout          ErrorClass = "timeout"
-	ErrRemoteScript     ErrorClass = "remote-script-failed"
-	ErrMalformedOutput  ErrorClass = "malformed-output"
-	ErrSchemaMismatch   ErrorClass = "schema-mismatch"
-	ErrCredentials      ErrorClass = "credentials-unavailable"
-	ErrCanceled         ErrorClass = "canceled"
-	ErrNotScanned       ErrorClass = "not-scanned" // described only (NAS) or excluded
-	ErrInternal         ErrorClass = "internal"
-)
-
 // HostError is a classified failure to collect one host.
 type HostError struct {
 	Class   ErrorClass `json:"class"`
