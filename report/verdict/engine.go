@@ -11,7 +11,8 @@ import (
 )
 
 const (
-	defaultAgentPort = 8006
+	// defaultAgentPort is the inventory's, the one declaration of it.
+	defaultAgentPort = inventory.DefaultAgentPort
 	smbPort          = 445
 	// smbBlockNTLMBuild is the first OS build whose SMB client can block
 	// NTLM (Windows 11 24H2 / Windows Server 2025).
