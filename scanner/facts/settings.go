@@ -57,7 +57,7 @@ const (
 	FamilyLMCompat  Family = "lmcompat"  // LAN Manager level and minimum session security
 	FamilyAccount   Family = "account"   // the identity a LocalSystem Core service presents
 	FamilyNeed      Family = "need"      // whether a path needs NTLM at all (Kerberos by IP)
-	// FamilyNone: collected and shown with the host's facts; no rule
+	// FamilyNone: collected and kept in the report's host facts; no rule
 	// judges it (yet).
 	FamilyNone Family = "none"
 )
