@@ -12,28 +12,6 @@ import (
 	"github.com/ntlmscan/ntlmscan/scanner/facts"
 )
 
-// dwordValues lists the documented values of DWORD settings
-// (NTLM-RULES.md §1, §3). Settings not listed accept any 32-bit value
-// (NtlmMinClientSec/NtlmMinServerSec are bit masks).
-var dwordValues = map[string][]uint64{
-	facts.RestrictSendingNTLMTraffic:   {0, 1, 2},
-	facts.RestrictReceivingNTLMTraffic: {0, 1, 2},
-	facts.AuditReceivingNTLMTraffic:    {0, 1, 2},
-	facts.RestrictNTLMInDomain:         {0, 1, 3, 5, 7},
-	facts.AuditNTLMInDomain:            {0, 1, 3, 5, 7},
-	facts.LmCompatibilityLevel:         {0, 1, 2, 3, 4, 5},
-	facts.UseMachineID:                 {0, 1},
-	facts.AllowNullSessionFallback:     {0, 1},
-	facts.ForceGuest:                   {0, 1},
-	facts.TryIPSPN:                     {0, 1},
-	facts.SMBClientRequireSigning:      {0, 1},
-	facts.SMBClientEnableSigning:       {0, 1},
-	facts.SMBServerRequireSigning:      {0, 1},
-	facts.SMBServerEnableSigning:       {0, 1},
-	facts.SmbServerNameHardeningLevel:  {0, 1, 2},
-	facts.SMBBlockNTLM:                 {0, 1},
-}
-
 var (
 	overlayKeys = []string{"version", "name", "description", "changes"}
 	changeKeys  = []string{"description", "hosts", "tags", "roles", "set", "remove", "add", "delete"}
@@ -53,6 +31,17 @@ func LoadOverlay(path string, inv *Inventory) (*Overlay, error) {
 // ParseOverlay is LoadOverlay for a file held in memory. Like Parse it
 // reports every problem at once in a *ValidationError.
 func ParseOverlay(data []byte, filename string, inv *Inventory) (*Overlay, error) {
+	return ParseOverlayWith(data, filename, inv, facts.Default())
+}
+
+// ParseOverlayWith is ParseOverlay against another settings table (a
+// test's table with one more row): setting names, types, documented values
+// and domain-controller scope all come from the table's rows (nil: the
+// default table).
+func ParseOverlayWith(data []byte, filename string, inv *Inventory, cat *facts.Catalogue) (*Overlay, error) {
+	if cat == nil {
+		cat = facts.Default()
+	}
 	ps := newProblems(filename)
 	if inv == nil {
 		ps.Add(0, "", "load the inventory first", "a what-if file can only be checked against an inventory")
@@ -85,7 +74,7 @@ func ParseOverlay(data []byte, filename string, inv *Inventory) (*Overlay, error
 			if len(items) == 0 && ps.Len() == 0 {
 				ps.Add(e.line(), "changes", "add at least one change", "changes is empty")
 			}
-			oc := overlayChecker{w: w, inv: inv}
+			oc := overlayChecker{w: w, inv: inv, cat: cat}
 			for i, item := range items {
 				ov.Changes = append(ov.Changes, oc.change(item, index("changes", i))...)
 			}
@@ -100,6 +89,7 @@ func ParseOverlay(data []byte, filename string, inv *Inventory) (*Overlay, error
 type overlayChecker struct {
 	w   *walker
 	inv *Inventory
+	cat *facts.Catalogue // the settings table: names, types, values
 }
 
 func (oc overlayChecker) change(n *yaml.Node, field string) []OverlayChange {
@@ -310,13 +300,10 @@ func (oc overlayChecker) setting(e entry, field string) *facts.Setting {
 }
 
 func (oc overlayChecker) settingByName(name string, line int, field string) *facts.Setting {
-	if s := facts.SettingByID(name); s != nil {
+	if s := oc.cat.Setting(name); s != nil {
 		return s
 	}
-	ids := make([]string, len(facts.Settings))
-	for i, s := range facts.Settings {
-		ids[i] = s.ID
-	}
+	ids := oc.cat.IDs()
 	hint := "valid settings: " + strings.Join(ids, ", ")
 	if s := suggest(name, ids); s != "" {
 		hint = "did you mean " + quote(s) + "?"
@@ -326,7 +313,7 @@ func (oc overlayChecker) settingByName(name string, line int, field string) *fac
 }
 
 // value decodes a set: value and checks it against the setting's type and
-// documented values.
+// the documented values of its row (any 32-bit value for a bit mask).
 func (oc overlayChecker) value(s *facts.Setting, n *yaml.Node, field string) (*OverlayValue, bool) {
 	w, ps := oc.w, oc.w.ps
 	switch s.Type {
@@ -355,10 +342,11 @@ func (oc overlayChecker) value(s *facts.Setting, n *yaml.Node, field string) (*O
 			return nil, false
 		}
 		u := uint64(v)
-		if allowed, known := dwordValues[s.ID]; known && !slices.Contains(allowed, u) {
+		if !s.Allowed(u) {
+			allowed := s.Documented()
 			vals := make([]string, len(allowed))
 			for i, a := range allowed {
-				vals[i] = strconv.FormatUint(a, 10)
+				vals[i] = strconv.FormatUint(a.Value, 10)
 			}
 			ps.Add(r.Line, field, "documented values: "+strings.Join(vals, ", "), "%d is not a valid value for %s", u, s.ID)
 			return nil, false
@@ -370,7 +358,7 @@ func (oc overlayChecker) value(s *facts.Setting, n *yaml.Node, field string) (*O
 // checkScope rejects a domain-controller-only setting aimed only at
 // machines that are not domain controllers: the change would do nothing.
 func (oc overlayChecker) checkScope(c OverlayChange, field string, matched []*Host) {
-	s := facts.SettingByID(c.Setting)
+	s := oc.cat.Setting(c.Setting)
 	if s == nil || !s.DCOnly {
 		return
 	}

@@ -41,12 +41,14 @@ func classify(f failure) *facts.HostError {
 	he := func(c facts.ErrorClass, msg, hint string) *facts.HostError {
 		return &facts.HostError{Class: c, Message: clean(msg), Hint: hint}
 	}
+	// std is he with the class's default hint from the error-class table.
+	std := func(c facts.ErrorClass, msg string) *facts.HostError { return he(c, msg, facts.DefaultHint(c)) }
 
 	// The scan or the host ran out of time, or the user stopped the scan:
 	// that is the reason, whatever error the interrupted step produced.
 	switch {
 	case errors.Is(f.scanCtxErr, context.Canceled):
-		return he(facts.ErrCanceled, "the scan was canceled while this host was being collected", "run the scan again to collect this host")
+		return std(facts.ErrCanceled, "the scan was canceled while this host was being collected")
 	case errors.Is(f.scanCtxErr, context.DeadlineExceeded):
 		return he(facts.ErrTimeout, "the scan's overall deadline passed while this host was being collected",
 			"raise the scan deadline, or scan fewer hosts at once")
@@ -93,22 +95,18 @@ func classify(f failure) *facts.HostError {
 	case errors.As(err, &insecure) && insecure.ContentType != "" && !wsmanContentType(insecure.ContentType):
 		return notWinRM(f.addr, insecure.Status, insecure.ContentType, "")
 	case errors.As(err, &insecure):
-		return he(facts.ErrEncryptionNeeded, insecure.Reason,
-			"ntlmscan never sends WinRM messages unprotected: use NTLM (sealed) over HTTP, or HTTPS")
+		return std(facts.ErrEncryptionNeeded, insecure.Reason)
 	case errors.As(err, &fault):
 		if he := classifyRefusalFault(fault); he != nil {
 			return he
 		}
 		if fault.Quota() {
-			return he(facts.ErrQuota, "the WinRM service refused a new shell or operation: "+faultText(fault),
-				"the scanning account has too many WinRM shells or operations open on this host (stale shells live for the shell idle timeout, 2h by default); "+
-					"close them (Restart-Service WinRM) or raise MaxShellsPerUser / MaxConcurrentOperationsPerUser")
+			return std(facts.ErrQuota, "the WinRM service refused a new shell or operation: "+faultText(fault))
 		}
 		if fault.TimedOut() {
 			return he(facts.ErrTimeout, "the WinRM service reported an operation timeout during "+fault.Action, "the host is slow; raise the host's timeout")
 		}
-		return he(facts.ErrWinRMService, fmt.Sprintf("the WinRM service answered %s with a fault: %s", fault.Action, faultText(fault)),
-			"check the Microsoft-Windows-WinRM/Operational event log on the host")
+		return std(facts.ErrWinRMService, fmt.Sprintf("the WinRM service answered %s with a fault: %s", fault.Action, faultText(fault)))
 	case errors.As(err, &httpErr) && httpErr.Snippet != "" && !wsmanContentType(httpErr.ContentType):
 		return notWinRM(f.addr, httpErr.Status, httpErr.ContentType, httpErr.Snippet)
 	case errors.As(err, &httpErr):
@@ -121,20 +119,16 @@ func classify(f failure) *facts.HostError {
 		return he(facts.ErrWinRMService, msg,
 			"check the Microsoft-Windows-WinRM/Operational event log on the host (an HTTP 500 with an empty body is also how Windows refuses a message it considers unencrypted)")
 	case errors.As(err, &protoErr):
-		return he(facts.ErrMalformedOutput, fmt.Sprintf("garbled WinRM reply to %s: %v", protoErr.Action, protoErr.Err),
-			"is something other than the Windows WinRM service (a proxy, another product) listening on this port?")
+		return std(facts.ErrMalformedOutput, fmt.Sprintf("garbled WinRM reply to %s: %v", protoErr.Action, protoErr.Err))
 	case errors.As(err, &scriptErr):
-		return he(facts.ErrRemoteScript, fmt.Sprintf("the collector failed on the host (exit code %d): %s", scriptErr.ExitCode, orNone(scriptErr.Stderr)),
-			"run powershell.exe on the host as the scanning account to see whether PowerShell starts (execution policy, constrained language mode, AppLocker)")
+		return std(facts.ErrRemoteScript, fmt.Sprintf("the collector failed on the host (exit code %d): %s", scriptErr.ExitCode, orNone(scriptErr.Stderr)))
 	case errors.As(err, &schemaErr):
-		return he(facts.ErrSchemaMismatch, schemaErr.Error(),
-			"the collector that ran is not the one this ntlmscan sent; use one ntlmscan version, and check nothing on the host rewrites commands")
+		return std(facts.ErrSchemaMismatch, schemaErr.Error())
 	case errors.As(err, &malformed):
 		return he(facts.ErrMalformedOutput, malformed.Error(),
 			"something on the host altered the collector's output: check the host's PowerShell profiles and anything that wraps powershell.exe")
 	case errors.As(err, &xmlErr), errors.As(err, &cmdErr):
-		return he(facts.ErrMalformedOutput, "garbled WinRM reply: "+err.Error(),
-			"is something other than the Windows WinRM service (a proxy, another product) listening on this port?")
+		return std(facts.ErrMalformedOutput, "garbled WinRM reply: "+err.Error())
 	case errors.As(err, &exchErr):
 		if exchErr.Timeout() {
 			return he(facts.ErrTimeout, fmt.Sprintf("no answer to %s in time", exchErr.Action),
@@ -147,9 +141,9 @@ func classify(f failure) *facts.HostError {
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) && ue.Timeout() {
-		return he(facts.ErrTimeout, "no answer from the WinRM service in time", "the host or its WinRM service is slow or hung; check it")
+		return std(facts.ErrTimeout, "no answer from the WinRM service in time")
 	}
-	return he(facts.ErrInternal, "unexpected failure: "+err.Error(), "report this as an ntlmscan bug, with the debug log of the scan")
+	return std(facts.ErrInternal, "unexpected failure: "+err.Error())
 }
 
 // wsmanContentType reports whether a reply's Content-Type is one a WinRM
@@ -175,10 +169,7 @@ func notWinRM(addr string, status int, contentType, snippet string) *facts.HostE
 	if snippet != "" {
 		msg += ": " + snippet
 	}
-	return &facts.HostError{Class: facts.ErrNotWinRM, Message: clean(msg),
-		Hint: "a proxy, load balancer or other web server answered instead of WinRM (or Windows' HTTP.sys, when no WinRM listener serves this address and port). " +
-			"ntlmscan connects directly and does not use HTTP_PROXY/HTTPS_PROXY: if a transparent or intercepting proxy sits in the path, have it pass WinRM to this host through " +
-			"(as a NO_PROXY or bypass entry would) or scan from a machine with a direct route; otherwise check the host's address and port in the inventory (winrm enumerate winrm/config/listener on the host)"}
+	return &facts.HostError{Class: facts.ErrNotWinRM, Message: clean(msg), Hint: facts.DefaultHint(facts.ErrNotWinRM)}
 }
 
 func classifyConnect(e *winrm.ConnectError, addr string) *facts.HostError {
@@ -186,7 +177,7 @@ func classifyConnect(e *winrm.ConnectError, addr string) *facts.HostError {
 	if errors.As(e.Err, &dnsErr) {
 		return &facts.HostError{Class: facts.ErrUnreachableDNS,
 			Message: clean(fmt.Sprintf("cannot resolve %q: %s", dnsErr.Name, dnsErr.Err)),
-			Hint:    "check the host's address in the inventory and this machine's DNS"}
+			Hint:    facts.DefaultHint(facts.ErrUnreachableDNS)}
 	}
 	if e.Stage == "tls" {
 		var (
@@ -212,11 +203,11 @@ func classifyConnect(e *winrm.ConnectError, addr string) *facts.HostError {
 		}
 		return &facts.HostError{Class: facts.ErrTLSTrust,
 			Message: fmt.Sprintf("TLS: the WinRM service at %s is not trusted: %s", addr, reason),
-			Hint:    "give the inventory the issuing CA (ca_file) or the certificate's name (tls_server_name); skip verification only for a lab"}
+			Hint:    facts.DefaultHint(facts.ErrTLSTrust)}
 	}
 	return &facts.HostError{Class: facts.ErrUnreachableTCP,
 		Message: clean(fmt.Sprintf("cannot connect to WinRM at %s: %s", addr, netReason(e.Err))),
-		Hint:    "check that the host is up, that WinRM listens on this port (winrm quickconfig) and that no firewall blocks it"}
+		Hint:    facts.DefaultHint(facts.ErrUnreachableTCP)}
 }
 
 func classifyAuth(e *winrm.AuthError, username string, local bool) *facts.HostError {
@@ -233,11 +224,12 @@ func classifyAuth(e *winrm.AuthError, username string, local bool) *facts.HostEr
 		}
 		return &facts.HostError{Class: facts.ErrAuthMethod,
 			Message: "the WinRM service does not offer Negotiate (NTLM) authentication; it offers " + offered,
-			Hint:    `scan it with auth: kerberos (or auto) in the inventory, or enable Negotiate on the host (winrm set winrm/config/service/auth @{Negotiate="true"})`}
+			Hint:    facts.DefaultHint(facts.ErrAuthMethod)}
 	case winrm.AuthBadChallenge:
 		return &facts.HostError{Class: facts.ErrAuthMethod,
 			Message: clean("the WinRM service's NTLM challenge is unusable: " + e.Detail),
-			Hint:    "is something other than the Windows WinRM service (a proxy, another product) listening on this port?"}
+			// The hint for a reply no WinRM service would send.
+			Hint: facts.DefaultHint(facts.ErrMalformedOutput)}
 	}
 	if e.Method == "basic" {
 		return &facts.HostError{Class: facts.ErrAuthCredentials,
@@ -278,8 +270,7 @@ func classifyRefusalFault(f *winrm.FaultError) *facts.HostError {
 	case strings.Contains(text, "not accept any remote shell requests"):
 		return &facts.HostError{Class: facts.ErrRemoteShellDisabled,
 			Message: clean("the WinRM service refuses every remote shell: " + faultText(f)),
-			Hint: "the policy Computer Configuration > Administrative Templates > Windows Components > Windows Remote Shell > Allow Remote Shell Access is Disabled " +
-				`(HKLM\SOFTWARE\Policies\Microsoft\Windows\WinRM\Service\WinRS\AllowRemoteShellAccess = 0); set it to Enabled or Not Configured for this host`}
+			Hint:    facts.DefaultHint(facts.ErrRemoteShellDisabled)}
 	case strings.Contains(text, "access is denied") || strings.EqualFold(f.Subcode, "AccessDenied"):
 		return &facts.HostError{Class: facts.ErrWinRMAccessDenied,
 			Message: clean(fmt.Sprintf("the logon succeeded, but the WinRM service denied %s: %s", f.Action, faultText(f))),
@@ -296,8 +287,7 @@ func policyRefusal(username string, others int) *facts.HostError {
 			"most likely this host's incoming NTLM policy refuses it (Network security: Restrict NTLM: Incoming NTLM traffic = Deny all domain accounts or Deny all accounts), "+
 			"or the account has no WinRM rights on this host (the same 401)",
 			username, others),
-		Hint: "check event 4002 in Applications and Services Logs > Microsoft > Windows > NTLM > Operational on the host, " +
-			"then scan it over Kerberos (auth: kerberos in the inventory) or with a local account, or relax the policy; if there is no such event, check that the account is in the host's Administrators or Remote Management Users group, and look for a lockout or logon restriction of the account"}
+		Hint: facts.DefaultHint(facts.ErrAuthNTLMPolicy)}
 }
 
 // transient reports failures worth another attempt: a lost connection or a

@@ -271,7 +271,7 @@ func classifyKerberos(e *winrm.KerberosError, username string) *facts.HostError 
 	switch e.Kind {
 	case winrm.KrbClockSkew:
 		return &facts.HostError{Class: facts.ErrKerberosClockSkew, Message: msg,
-			Hint: "Kerberos allows 5 minutes of clock difference: synchronise this machine, the KDC and the host with NTP (w32tm /resync on Windows)"}
+			Hint: facts.DefaultHint(facts.ErrKerberosClockSkew)}
 	case winrm.KrbSPNUnknown:
 		return &facts.HostError{Class: facts.ErrKerberosSPN, Message: msg,
 			Hint: fmt.Sprintf("register the SPN on the host's computer account: setspn -S %s <HOST>$ (check with setspn -Q %s), or set spn: in the inventory if the host uses another name", e.SPN, e.SPN)}
@@ -280,13 +280,13 @@ func classifyKerberos(e *winrm.KerberosError, username string) *facts.HostError 
 			Hint: "run kinit " + username + " (or point KRB5CCNAME at a fresh cache) before the scan; scheduled runs should use a keytab"}
 	case winrm.KrbKDCUnreachable:
 		return &facts.HostError{Class: facts.ErrKerberosKDC, Message: msg,
-			Hint: "check krb5.conf (KRB5_CONFIG) [realms] kdc entries, DNS SRV records and that TCP/UDP 88 to a domain controller is open"}
+			Hint: facts.DefaultHint(facts.ErrKerberosKDC)}
 	case winrm.KrbBadCredentials:
 		return &facts.HostError{Class: facts.ErrKerberosCredentials, Message: msg,
 			Hint: "check the password or keytab of " + username + " (a keytab is stale after a password change: ktpass/ktutil it again), and that the account is not locked or disabled"}
 	case winrm.KrbConfig:
 		return &facts.HostError{Class: facts.ErrKerberosConfig, Message: msg,
-			Hint: "give ntlmscan a krb5.conf (KRB5_CONFIG or /etc/krb5.conf) naming the realm and its KDCs, and write the user as user@REALM"}
+			Hint: facts.DefaultHint(facts.ErrKerberosConfig)}
 	case winrm.KrbNotOffered:
 		return &facts.HostError{Class: facts.ErrAuthMethod, Message: msg,
 			Hint: `enable Kerberos on the WinRM service (winrm set winrm/config/service/auth @{Kerberos="true"}), or use auth: ntlm`}
@@ -295,5 +295,5 @@ func classifyKerberos(e *winrm.KerberosError, username string) *facts.HostError 
 			Hint: "enable AES for the host's computer account (msDS-SupportedEncryptionTypes) and the scanning account"}
 	}
 	return &facts.HostError{Class: facts.ErrKerberosRefused, Message: msg,
-		Hint: "check the Security log on the host (event 4625/4771) and the System log for KDC or Kerberos errors; duplicate SPNs show with setspn -X"}
+		Hint: facts.DefaultHint(facts.ErrKerberosRefused)}
 }

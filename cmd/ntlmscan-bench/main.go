@@ -113,8 +113,8 @@ func labYAML(o options) []byte {
 	fmt.Fprintf(&b, "domains:\n  - {name: bench.example, netbios: BENCH, users: [{name: scanner, password: %s}]}\nhosts:\n", labPassword)
 	for i := range o.n {
 		fmt.Fprintf(&b, "  - {name: %s, address: %s, domain: bench.example, os: {caption: Windows Server 2022 Standard, build: 20348}, "+
-			"listens: [445, 8006], services: [{name: RapidRecoveryAgent, state: Running}], faults: {latency: %s, remoteRuntime: %s}}\n",
-			hostName(i), hostAddr(i), o.latency, o.rtime)
+			"listens: [445, %d], services: [{name: RapidRecoveryAgent, state: Running}], faults: {latency: %s, remoteRuntime: %s}}\n",
+			hostName(i), hostAddr(i), inventory.DefaultAgentPort, o.latency, o.rtime)
 	}
 	return []byte(b.String())
 }
@@ -241,7 +241,7 @@ func fleetInventory(o options, n int) *inventory.Inventory {
 			continue
 		}
 		if core != nil {
-			core.Agents = append(core.Agents, &inventory.AgentLink{Core: core, Agent: h, NameUsed: h.FQDN, Port: 8006})
+			core.Agents = append(core.Agents, &inventory.AgentLink{Core: core, Agent: h, NameUsed: h.FQDN, Port: inventory.DefaultAgentPort})
 		}
 	}
 	return inv

@@ -11,7 +11,8 @@ import (
 )
 
 const (
-	defaultAgentPort = 8006
+	// defaultAgentPort is the inventory's, the one declaration of it.
+	defaultAgentPort = inventory.DefaultAgentPort
 	smbPort          = 445
 	// smbBlockNTLMBuild is the first OS build whose SMB client can block
 	// NTLM (Windows 11 24H2 / Windows Server 2025).
@@ -63,6 +64,8 @@ func Evaluate(inv *inventory.Inventory, results []facts.HostResult, overlay *inv
 type engine struct {
 	inv     *inventory.Inventory
 	opts    Options
+	cat     *facts.Catalogue             // the settings table (Options.Catalogue or the default)
+	rules   []rule                       // pathRules, or a test's set
 	results map[string]*facts.HostResult // by lower-case inventory name
 	views   map[*inventory.Host]*hostView
 	// coverage counts, per domain without DCs in the inventory, the path
@@ -98,7 +101,14 @@ func (e *engine) coverageList() []Coverage {
 }
 
 func newEngine(inv *inventory.Inventory, results []facts.HostResult, opts Options) *engine {
-	e := &engine{inv: inv, opts: opts, results: map[string]*facts.HostResult{}, views: map[*inventory.Host]*hostView{}}
+	e := &engine{inv: inv, opts: opts, cat: opts.Catalogue, rules: opts.rules,
+		results: map[string]*facts.HostResult{}, views: map[*inventory.Host]*hostView{}}
+	if e.cat == nil {
+		e.cat = facts.Default()
+	}
+	if e.rules == nil {
+		e.rules = pathRules
+	}
 	for i := range results {
 		r := &results[i]
 		k := lower(r.Host)
@@ -117,6 +127,7 @@ func (e *engine) view(h *inventory.Host) *hostView {
 		return hv
 	}
 	hv := newHostView(h, e.results[lower(h.Name)])
+	hv.cat = e.cat
 	e.views[h] = hv
 	return hv
 }

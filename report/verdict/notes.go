@@ -8,7 +8,7 @@ import (
 	"github.com/ntlmscan/ntlmscan/scanner/facts"
 )
 
-const defaultCoreService = "RapidRecoveryCore"
+const defaultCoreService = inventory.DefaultCoreService
 
 // hostNotes are findings about one host that belong to no single path.
 func (e *engine) hostNotes() []Reason {

@@ -19,7 +19,7 @@ func (e *engine) applyOverlay(ov *inventory.Overlay) []Reason {
 		notes = append(notes, Reason{Host: host, Role: RoleOverlay, Setting: setting, Effect: EffectInfo, Explanation: text})
 	}
 	for _, ch := range ov.Changes {
-		s := facts.SettingByID(ch.Setting)
+		s := e.cat.Setting(ch.Setting)
 		if s == nil {
 			note(src, ch.Setting, fmt.Sprintf("What-if %q line %d names unknown setting %q; the change is ignored.", src, ch.Line, ch.Setting))
 			continue
@@ -42,7 +42,7 @@ func (e *engine) applyOverlay(ov *inventory.Overlay) []Reason {
 			continue
 		}
 		var ids []string
-		for _, s := range facts.Settings {
+		for _, s := range e.cat.Settings() {
 			if hv.assumed[lower(s.ID)] {
 				ids = append(ids, s.Name)
 			}

@@ -43,22 +43,9 @@ func (e *engine) evalPath(core *inventory.Core, kind Kind, target *inventory.Hos
 	if !pe.cv.scanned {
 		pe.hostUnknown(pe.cv, RoleClient)
 	}
-	// Checks in the order Windows applies them (NTLM-RULES.md §2.1, §2.5):
-	// client restrictions, then the server, then the DCs, then the
-	// protocol-level and identity checks.
-	pe.checkOutgoing()
-	pe.checkSMBClient()
-	pe.checkIncoming()
-	pe.checkForceGuest()
-	pe.checkServerNameHardening()
-	pe.checkPassThrough()
-	pe.checkAccountDomain()
-	// Protected Users (#9) before the LM level (#11): the DC refuses a
-	// member with STATUS_ACCOUNT_RESTRICTION before it validates the
-	// response (MS-APDS §3.1.5).
-	pe.checkProtectedUsers()
-	pe.checkNTLMLevels()
-	pe.checkUseMachineID()
+	for _, r := range e.rules {
+		r.check(pe)
+	}
 
 	pe.markFallbackBlocks()
 	decide(&pe.p, pe.unreachable)
@@ -136,11 +123,11 @@ func settingReason(host, role string, v value, effect Effect, explanation string
 			// the host's facts (Host + Setting), however many paths cite
 			// it; renderers show it capped.
 			r.RawValue = "[" + strconv.Itoa(len(v.list)) + " entries]"
-			r.ValueLabel = Label(v.setting.ID, v.raw)
+			r.ValueLabel = valueLabel(v.setting, v.raw)
 			r.ValueInFacts = true
 		case v.known:
-			r.RawValue = Raw(v.setting.ID, v.raw)
-			r.ValueLabel = Label(v.setting.ID, v.raw)
+			r.RawValue = rawValue(v.setting, v.raw)
+			r.ValueLabel = valueLabel(v.setting, v.raw)
 		default:
 			r.RawValue = "unknown"
 			r.ValueLabel = v.why
@@ -384,7 +371,8 @@ func sortViews(v []*hostView) {
 	}
 }
 
-// settingByID is facts.SettingByID for IDs this package knows exist.
+// settingByID is facts.SettingByID for IDs this package knows exist (the
+// built-in rules name only rows of the default table).
 func settingByID(id string) *facts.Setting {
 	if s := facts.SettingByID(id); s != nil {
 		return s

@@ -3,6 +3,8 @@
 // Core->agent and Core->share paths out. It performs no I/O.
 package verdict
 
+import "github.com/ntlmscan/ntlmscan/scanner/facts"
+
 // Verdict is the outcome for one path.
 type Verdict string
 
@@ -229,6 +231,12 @@ type Options struct {
 	// Strict follows Quest's advice that anything short of an explicit
 	// "Allow all" is at-risk (absent / audit values become at-risk).
 	Strict bool
+	// Catalogue is the settings table the engine reads values and labels
+	// from; nil is facts.Default().
+	Catalogue *facts.Catalogue
+	// rules replaces the registered rules (pathRules); tests set it to
+	// show a new setting needs one row and one rule.
+	rules []rule
 }
 
 // Matrix is the engine's output.

@@ -14,6 +14,7 @@ import (
 // the registry values in force (the collected ones, or a what-if copy).
 type hostView struct {
 	host    *inventory.Host
+	cat     *facts.Catalogue // the settings table the engine reads
 	result  *facts.HostResult
 	resp    *facts.Response // never the caller's value once the overlay changed it
 	scanned bool
@@ -159,12 +160,17 @@ func (v value) num(def uint64) uint64 {
 	return v.n
 }
 
-// get reads one facts.Settings value. A value that was not collected, could
-// not be read or has an unexpected type is unknown, never "absent".
+// get reads the value of one row of the settings table. A value that was
+// not collected, could not be read or has an unexpected type is unknown,
+// never "absent".
 func (hv *hostView) get(id string) value {
-	s := facts.SettingByID(id)
+	cat := hv.cat
+	if cat == nil {
+		cat = facts.Default()
+	}
+	s := cat.Setting(id)
 	if s == nil {
-		// Only reachable if the catalogue loses an ID this package uses.
+		// Only reachable if the table loses an ID a rule uses.
 		return value{setting: &facts.Setting{ID: id, Name: id}, why: "the setting is not in the facts catalogue"}
 	}
 	key := lower(id)

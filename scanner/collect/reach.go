@@ -45,7 +45,7 @@ func probes(c *inventory.Core) []facts.Probe {
 		}
 		port := l.Port
 		if port <= 0 {
-			port = DefaultAgentPort
+			port = inventory.DefaultAgentPort
 		}
 		add(name, SMBPort, port)
 	}

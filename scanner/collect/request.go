@@ -14,21 +14,36 @@ import (
 	"github.com/ntlmscan/ntlmscan/scanner/facts"
 )
 
-// Defaults for what the inventory leaves open.
+// Defaults for what the inventory leaves open. The agent port and the Core
+// service name are the inventory's (inventory.DefaultAgentPort,
+// inventory.DefaultCoreService): one declaration for the loader, the
+// collector and the verdict engine.
 const (
-	DefaultCoreService  = "RapidRecoveryCore"
-	DefaultAgentPort    = 8006
 	SMBPort             = 445
 	DefaultProbeTimeout = 3000 // ms per TCP connect or DNS lookup on the Core
 )
 
-// BuildRequest returns what to ask host h: every setting of the catalogue
-// (facts.Settings) and the SMB client configuration on every host; on a Core
-// also its service and reachability probes toward its agents and shares.
+// BuildRequest returns what to ask host h: every setting of the settings
+// table (facts.Default) and the SMB client configuration on every host; on
+// a Core also its service and reachability probes toward its agents and
+// shares.
 func BuildRequest(inv *inventory.Inventory, h *inventory.Host) facts.Request {
+	return buildRequest(registryKeys(), inv, h)
+}
+
+// BuildRequestWith is BuildRequest for another settings table: the host is
+// asked every registry value of cat's rows.
+func BuildRequestWith(cat *facts.Catalogue, inv *inventory.Inventory, h *inventory.Host) facts.Request {
+	if cat == nil {
+		cat = facts.Default()
+	}
+	return buildRequest(cat.RegistryKeys(), inv, h)
+}
+
+func buildRequest(keys []facts.RegistryKey, inv *inventory.Inventory, h *inventory.Host) facts.Request {
 	req := facts.Request{
 		Schema:          facts.SchemaVersion,
-		Registry:        registryKeys(),
+		Registry:        keys,
 		SMBClientConfig: true,
 	}
 	if core := coreFor(inv, h); core != nil {
@@ -41,25 +56,12 @@ func BuildRequest(inv *inventory.Inventory, h *inventory.Host) facts.Request {
 	return req
 }
 
-// registryKeys lists the catalogue's values in catalogue order, once each.
+// registryKeys lists the default table's values in table order, once each.
 func registryKeys() []facts.RegistryKey { return slices.Clone(registryKeyList()) }
 
-// registryKeyList is computed once: the catalogue is fixed, and building it
+// registryKeyList is computed once: the table is fixed, and building it
 // per host was a visible part of the scanner's per-host setup.
-var registryKeyList = sync.OnceValue(func() []facts.RegistryKey {
-	keys := make([]facts.RegistryKey, 0, len(facts.Settings))
-	seen := map[string]bool{}
-	for i := range facts.Settings {
-		k := facts.Settings[i].RegistryKey()
-		id := strings.ToLower(k.String())
-		if seen[id] {
-			continue
-		}
-		seen[id] = true
-		keys = append(keys, k)
-	}
-	return keys
-})
+var registryKeyList = sync.OnceValue(func() []facts.RegistryKey { return facts.Default().RegistryKeys() })
 
 // coreFor returns the Core whose host is h, or nil.
 func coreFor(inv *inventory.Inventory, h *inventory.Host) *inventory.Core {

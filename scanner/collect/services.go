@@ -10,7 +10,7 @@ import (
 func serviceNames(c *inventory.Core) []string {
 	names := c.ServiceNames
 	if len(names) == 0 {
-		names = []string{DefaultCoreService}
+		names = []string{inventory.DefaultCoreService}
 	}
 	var out []string
 	for _, n := range names {

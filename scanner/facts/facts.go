@@ -1,6 +1,9 @@
 // Package facts is the contract between the scanner, the WinRM simulator and
 // the report: what ntlmscan asks a host (Request), what the host answers
-// (Response), and what the scanner records per host (HostResult).
+// (Response), and what the scanner records per host (HostResult). It also
+// holds the settings table (Settings) and the error-class table (Classes)
+// that the collector, the what-if check, the verdict engine, the classifier
+// and the README read (Default returns both as a Catalogue).
 //
 // It depends only on the standard library so that report/... can read facts
 // without pulling in any transport code.
@@ -195,29 +198,6 @@ type StepError struct {
 	Step    string `json:"step"`
 	Message string `json:"message"`
 }
-
-// ErrorClass says what kind of failure kept ntlmscan from a host's facts, in
-// terms an admin can act on.
-type ErrorClass string
-
-const (
-	ErrUnreachableDNS   ErrorClass = "unreachable-dns"
-	ErrUnreachableTCP   ErrorClass = "unreachable-tcp"
-	ErrTLSTrust         ErrorClass = "tls-trust"
-	ErrAuthCredentials  ErrorClass = "auth-refused-credentials"
-	ErrAuthNTLMPolicy   ErrorClass = "auth-refused-ntlm-policy"
-	ErrAuthMethod       ErrorClass = "auth-method-not-enabled"
-	ErrEncryptionNeeded ErrorClass = "encryption-required"
-	ErrQuota            ErrorClass = "quota-exceeded"
-	ErrTimeout          ErrorClass = "timeout"
-	ErrRemoteScript     ErrorClass = "remote-script-failed"
-	ErrMalformedOutput  ErrorClass = "malformed-output"
-	ErrSchemaMismatch   ErrorClass = "schema-mismatch"
-	ErrCredentials      ErrorClass = "credentials-unavailable"
-	ErrCanceled         ErrorClass = "canceled"
-	ErrNotScanned       ErrorClass = "not-scanned" // described only (NAS) or excluded
-	ErrInternal         ErrorClass = "internal"
-)
 
 // HostError is a classified failure to collect one host.
 type HostError struct {
