@@ -73,6 +73,8 @@ var (
 	// notes, style notes, demo design, collection design), their source
 	// tags, or the task notes.
 	privateRE = regexp.MustCompile(`NTLM-RULES|WINRM-PROTOCOL|STYLE\.md|DEMO-FLEET|COLLECTION\.md|\[S\d+\]|\[(?:PCAP|PYPSRP|MZ|AZ|BG|PYW)\]|(?i:\bbriefs?\b)`)
+	// lineSuffixRE is the ":line" or ":line:column" after a cited file.
+	lineSuffixRE = regexp.MustCompile(`(?::\d+)+$`)
 	// specRE is the name of a published specification that a section sign
 	// may follow.
 	specRE = regexp.MustCompile(`MS-[A-Z0-9]{2,}\]?|RFC ?\d{3,5}`)
@@ -179,7 +181,7 @@ func (t *repoTree) checkBlock(rel string, markdown bool, b commentBlock) []offen
 	private := privateRE.FindAllStringIndex(s, -1)
 	for _, loc := range wordRE.FindAllStringIndex(s, -1) {
 		w := strings.TrimRight(s[loc[0]:loc[1]], ".,:;")
-		w = strings.TrimPrefix(w, "./")
+		w = lineSuffixRE.ReplaceAllString(strings.TrimPrefix(w, "./"), "")
 		if !fileRE.MatchString(w) {
 			continue // not a file name, or a URL, glob, module@version or Windows path
 		}
@@ -427,6 +429,8 @@ func TestCommentCitationRules(t *testing.T) {
 		{"file beside the citing file", "scanner/winrm/winrmtest/x.go", "// as testdata/lab.yaml says", false, ""},
 		{"unique path suffix", "report/x.go", "// winrmtest/lab.go and collect.ps1", false, ""},
 		{"absent file", "x/y.go", "// the rules in NOTES.md", false, "no file of the repository is NOTES.md"},
+		{"absent file with a line", "x/y.go", "// see scanner/gone.go:12:3", false, "no file of the repository is scanner/gone.go"},
+		{"repository file with a line", "x/y.go", "// see scanner/facts/collect.ps1:40.", false, ""},
 		{"absent data file with a directory", "x/y.go", "// fixtures/vectors.json", false, "no file of the repository is fixtures/vectors.json"},
 		{"bare data file is a run-time file", "x/y.go", "// writes latest.json", false, ""},
 		{"ambiguous basename", "c/y.go", "// see doc.go", false, "ambiguous"},
