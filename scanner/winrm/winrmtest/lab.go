@@ -492,7 +492,7 @@ func (h *Host) kerberosAdvertised() bool {
 	return h.IsDomainMember()
 }
 
-// Registry looks up a value by key and name (case-insensitive).
+// registryValue looks up a value by key and name (case-insensitive).
 func (h *Host) registryValue(key, name string) *RegistryEntry {
 	key = normalizeHive(key)
 	for i := range h.Registry {
