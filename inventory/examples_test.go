@@ -45,8 +45,8 @@ func TestExamplesLoad(t *testing.T) {
 	})
 }
 
-// The demo inventory must describe DEMO-FLEET.md exactly: the simulator lab
-// and the inventory are two views of one estate.
+// The demo inventory must describe the demo fleet of examples/lab.yaml
+// exactly: the simulator lab and the inventory are two views of one estate.
 func TestDemoInventoryMatchesFleet(t *testing.T) {
 	t.Parallel()
 	inv := demoInventory(t)

@@ -9,7 +9,8 @@ import (
 // IsIPAddress reports whether name is a literal IPv4 or IPv6 address (as
 // opposed to a host name). Windows does not attempt Kerberos for a target
 // named by IP address unless TryIPSPN and an IP SPN are configured, so an IP
-// name normally means NTLM (NTLM-RULES.md §4).
+// name normally means NTLM (Microsoft Learn, "Configuring Kerberos for IP
+// Addresses").
 func IsIPAddress(name string) bool {
 	name = strings.TrimSuffix(strings.TrimPrefix(name, "["), "]")
 	_, err := netip.ParseAddr(name)

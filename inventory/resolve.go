@@ -12,7 +12,7 @@ import (
 
 // Defaults applied when the file does not say otherwise.
 const (
-	DefaultAgentPort   = 8006 // commonly cited Rapid Recovery agent port (NTLM-RULES.md §7: UNCONFIRMED)
+	DefaultAgentPort   = 8006 // commonly cited Rapid Recovery agent port (UNCONFIRMED: no Quest port table found)
 	DefaultHTTPPort    = 5985
 	DefaultHTTPSPort   = 5986
 	DefaultCoreService = "RapidRecoveryCore"

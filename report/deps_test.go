@@ -8,7 +8,8 @@ import (
 )
 
 // TestNoTransportDeps keeps report/... free of the scanner's transport: the
-// report reads facts only through scanner/facts (see STYLE.md).
+// report reads facts only through scanner/facts (README, "How it is built":
+// data flows one way).
 func TestNoTransportDeps(t *testing.T) {
 	t.Parallel()
 	goTool, err := exec.LookPath("go")

@@ -153,7 +153,7 @@ func TestDefaultPassword(t *testing.T) {
 		{"file first line", &inventory.Credential{Name: "a", PasswordFile: file}, "from-file", ""},
 		{"file empty", &inventory.Credential{Name: "a", PasswordFile: empty}, "", "first line of password file"},
 		{"file missing", &inventory.Credential{Name: "a", PasswordFile: file + ".nope"}, "", "password file"},
-		{"kerberos", &inventory.Credential{Name: "k", KerberosCache: "/tmp/cc"}, "", "not supported yet"},
+		{"kerberos", &inventory.Credential{Name: "k", KerberosCache: "/tmp/cc"}, "", "which NTLM and Basic logons cannot use"},
 		{"nothing", &inventory.Credential{Name: "n"}, "", "no password source"},
 	}
 	for _, tc := range tests {

@@ -21,9 +21,10 @@ type tlsConfigError struct{ msg, hint string }
 
 func (e *tlsConfigError) Error() string { return e.msg }
 
-// ErrKerberosUnsupported is returned for Kerberos-only credentials and the
-// kerberos transport until Kerberos support exists.
-var ErrKerberosUnsupported = errors.New("Kerberos authentication is not supported yet")
+// ErrKerberosUnsupported is returned when an NTLM or Basic logon needs the
+// password of a credential that names only a Kerberos cache (Kerberos
+// logons use the cache: auth: kerberos).
+var ErrKerberosUnsupported = errors.New("it names only a Kerberos cache, which NTLM and Basic logons cannot use")
 
 // passwords resolves and caches each credential's password once per scan.
 type passwords struct {
@@ -67,7 +68,7 @@ func DefaultPassword(c *inventory.Credential) (string, error) {
 		return "", errors.New("no credential")
 	}
 	if c.PasswordEnv == "" && c.PasswordFile == "" && c.KerberosCache != "" {
-		return "", fmt.Errorf("credential %q: %w (it names only a Kerberos cache)", c.Name, ErrKerberosUnsupported)
+		return "", fmt.Errorf("credential %q: %w", c.Name, ErrKerberosUnsupported)
 	}
 	s, err := c.Resolve()
 	if err != nil {

@@ -100,7 +100,7 @@ func (f *fleet) makeCore(name string, agents map[string]string, shares ...string
 	return c
 }
 
-// passwords is the lab's resolver: no environment variables needed.
+// labPasswords is the lab's resolver: no environment variables needed.
 func labPasswords(c *inventory.Credential) (string, error) {
 	switch c.PasswordEnv {
 	case passwordEnvD:

@@ -259,7 +259,6 @@ func (s *scan) settleRefusals(results []facts.HostResult) {
 	}
 }
 
-// host collects one host within its timeout, retrying transient failures.
 // expired is ctx.Err(), but also reports a deadline that has passed before
 // the context's timer fired: network deadlines derive from the same instant,
 // so a step can fail with its own timeout a moment before ctx.Err() turns
@@ -274,6 +273,7 @@ func expired(ctx context.Context) error {
 	return nil
 }
 
+// host collects one host within its timeout, retrying transient failures.
 func (s *scan) host(scanCtx context.Context, h *inventory.Host) facts.HostResult {
 	start := time.Now()
 	res := facts.HostResult{Host: h.Name, Address: h.Address, StartedAt: start}

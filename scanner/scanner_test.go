@@ -283,7 +283,7 @@ func TestErrorClasses(t *testing.T) {
 		"DC01":     `CORP\svc-rr`,
 		"NOISE01":  "more than",
 		"SCHEMA01": "schema 2",
-		"KRB5":     "not supported yet",
+		"KRB5":     "which NTLM and Basic logons cannot use",
 		"NOPW":     "NTLMSCAN_TEST_UNSET_VARIABLE",
 		"NODNS":    "nohost.corp.example",
 		"CLOSED":   "refused",

@@ -110,7 +110,9 @@ func protectedUsersFix(domain, member string) *Remediation {
 // checkUseMachineID: a Core service running as LocalSystem authenticates
 // with the computer account (CORE$) unless UseMachineId=0, when it falls
 // back to an anonymous NTLM session that the target cannot authorise and
-// that cannot sign (NTLM-RULES.md §3.7, §3.4, §6.4; INFERENCE).
+// that cannot sign (INFERENCE from Microsoft Learn's "Network security:
+// Allow Local System to use computer identity for NTLM" and "Overview of
+// Server Message Block signing").
 func (pe *pathEval) checkUseMachineID() {
 	if pe.acct.Kind != inventory.AccountLocalSystem {
 		return

@@ -10,9 +10,9 @@ import (
 	"github.com/ntlmscan/ntlmscan/scanner/facts"
 )
 
-// newDemo builds the demo fleet of /work/brief/DEMO-FLEET.md (the estate of
-// examples/lab.yaml and examples/inventory.yaml) as Go values: inventory and
-// the facts the scanner collects from the simulator.
+// newDemo builds the demo fleet (the estate of examples/lab.yaml and
+// examples/inventory.yaml) as Go values: inventory and the facts the scanner
+// collects from the simulator.
 func newDemo(t testing.TB) *lab {
 	l := newEmptyLab(t)
 	corp := &inventory.Domain{Name: "corp.example", NetBIOS: "CORP", Forest: "corp.example"}
@@ -83,7 +83,8 @@ type designed struct {
 	host, setting string // deciding reason; "" = none
 }
 
-// demoDesign is the design intent of DEMO-FLEET.md, in path order.
+// demoDesign is the verdict each path of the demo fleet is designed to get,
+// in path order.
 var demoDesign = []designed{
 	{"CORE01|agent|AGENT01|agent01.corp.example", OK, NeedFallback, "", ""},
 	{"CORE01|agent|AGENT02|127.0.0.32", Blocked, NeedRequired, "CORE01", "RestrictSendingNTLMTraffic"},

@@ -26,7 +26,9 @@ type dcCheck struct {
 }
 
 // ruleFor maps a RestrictNTLMInDomain (or AuditNTLMInDomain) value to its
-// effect on this logon (NTLM-RULES.md §2.3). For a same-domain domain
+// effect on this logon (Microsoft Learn, "Network security: Restrict NTLM:
+// NTLM authentication in this domain"; [MS-APDS] §3.1.5: the resource
+// domain's and the account domain's checks). For a same-domain domain
 // account every documented non-zero value denies. A DC of the target's
 // domain denies another domain's account for "Deny for domain servers" (5)
 // and "Deny all" (7); a DC of the account's domain denies for "Deny for
@@ -92,7 +94,8 @@ func (pe *pathEval) checkAccountDomain() {
 
 // untrustedForeign reports a domain account from another forest with no
 // trust in the inventory: the target validates it against its local
-// account database and asks no DC (§2.2).
+// account database and asks no DC ([MS-NLMP] footnote <78>; Microsoft
+// Learn, "NTLM overview").
 func (pe *pathEval) untrustedForeign() bool {
 	if !pe.domainAccount() || pe.tgtDom == "" || strings.EqualFold(pe.acctDom, pe.tgtDom) {
 		return false

@@ -8,8 +8,8 @@ import (
 )
 
 // checkIncoming: check #5, the target's "Restrict NTLM: Incoming NTLM
-// traffic" (NTLM-RULES.md §1, §2.1, §2.2): 2 denies every account, 1 denies
-// domain accounts and still allows local ones.
+// traffic" (Microsoft Learn's page of that name): 2 denies every account,
+// 1 denies domain accounts and still allows local ones.
 func (pe *pathEval) checkIncoming() {
 	tv := pe.tv
 	if tv.described() {
@@ -58,7 +58,8 @@ func (pe *pathEval) checkIncoming() {
 	if blocking {
 		return
 	}
-	// Auditing logs what "Deny" would block; it never blocks (§1).
+	// Auditing logs what "Deny" would block; it never blocks (Microsoft
+	// Learn, "Network security: Restrict NTLM: Audit Incoming NTLM Traffic").
 	a := tv.get(facts.AuditReceivingNTLMTraffic)
 	if a.known && a.present && (a.n == 2 || a.n == 1 && domainAcct) {
 		r := pe.settingReason(tv, RoleServer, a, EffectAudit,
@@ -135,7 +136,7 @@ func (pe *pathEval) checkDescribed() {
 
 // checkForceGuest: "Network access: Sharing and security model for local
 // accounts" = Guest only makes a local account authenticate as Guest, so
-// access fails (§3.8).
+// access fails (Quest KB 4033596 asks for "Classic").
 func (pe *pathEval) checkForceGuest() {
 	tv := pe.tv
 	if pe.acct.Kind != inventory.AccountLocal || tv.described() {
@@ -160,8 +161,9 @@ func (pe *pathEval) checkForceGuest() {
 }
 
 // checkServerNameHardening: SmbServerNameHardeningLevel=2 may reject NTLM
-// sessions whose target name is an IP or alias (§3.8, INFERENCE and
-// UNCONFIRMED detail). Only share paths to scanned Windows hosts.
+// sessions whose target name is an IP or alias (INFERENCE from "Microsoft
+// network server: Server SPN target name validation level"; the detail is
+// UNCONFIRMED). Only share paths to scanned Windows hosts.
 func (pe *pathEval) checkServerNameHardening() {
 	tv := pe.tv
 	if pe.p.Kind != KindShare || tv.described() || (pe.p.NameForm != NameIP && pe.p.NameForm != NameOther) {

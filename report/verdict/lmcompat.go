@@ -8,13 +8,17 @@ import (
 )
 
 // defaultLmCompat is the effective LmCompatibilityLevel when the value is
-// absent on servers and DCs: "Send NTLMv2 response only" (§3.1).
+// absent on servers and DCs: "Send NTLMv2 response only" (Microsoft Learn,
+// "Network security: LAN Manager authentication level").
 const defaultLmCompat = 3
 
 // checkNTLMLevels: checks #3, #4, #6 and #11, LmCompatibilityLevel and
 // NtlmMin*Sec mismatches between the Core and the authority that validates
-// the account (NTLM-RULES.md §3.1, §3.2). The mismatch rules are INFERENCE
-// from the §3.1 table; each reason says so.
+// the account (Microsoft Learn, "Network security: LAN Manager
+// authentication level" and "Network security: Minimum session security
+// for NTLM SSP based (including secure RPC) clients"; [MS-NLMP] footnote
+// <82>). The mismatch rules are INFERENCE from the level table of the
+// first page; each reason says so.
 func (pe *pathEval) checkNTLMLevels() {
 	cv := pe.cv
 	if !cv.scanned && !cv.assumed[lower(facts.LmCompatibilityLevel)] {
@@ -67,7 +71,8 @@ func (pe *pathEval) checkNTLMLevels() {
 }
 
 // authorityDCLevels: a Core at level 0-2 sends no NTLMv2, which a DC at
-// level 5 refuses (INFERENCE from Microsoft, \"Network security: LAN Manager authentication level\").
+// level 5 refuses (INFERENCE from Microsoft, "Network security: LAN Manager
+// authentication level").
 func (pe *pathEval) authorityDCLevels(cl value, level uint64) {
 	dcs := pe.e.controllers(pe.acctDom)
 	if !pe.tv.described() && pe.tv.isDC() && pe.tgtDom == pe.acctDom {
@@ -137,8 +142,8 @@ func (pe *pathEval) describedLevels(cl value, level uint64) {
 }
 
 // checkMinSec: "Require NTLMv2 session security" on either side conflicts
-// with a Core at level 0, which never negotiates it ([S17]: "may
-// conflict", so a risk); an NTLMv1-only device is not expected to
+// with a Core at level 0, which never negotiates it (Microsoft KB 932461:
+// "may conflict", so a risk); an NTLMv1-only device is not expected to
 // negotiate it either (INFERENCE).
 func (pe *pathEval) checkMinSec(level uint64) {
 	cv, tv := pe.cv, pe.tv

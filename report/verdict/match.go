@@ -58,7 +58,9 @@ func runeEqual(a, b rune, fold bool) bool {
 }
 
 // listKind selects the documented matching rules of one exception list
-// (NTLM-RULES.md §2.4).
+// (Microsoft Learn, "Network security: Restrict NTLM: Add remote server
+// exceptions for NTLM authentication" and "... Add server exceptions in this
+// domain", "Block NTLM connections on SMB"; [MS-NLMP] §3.1.5.1.1).
 type listKind int
 
 const (

@@ -8,7 +8,9 @@ import (
 	"github.com/ntlmscan/ntlmscan/scanner/facts"
 )
 
-// decideNeed sets Need and NeedWhy (NTLM-RULES.md §4): NTLM is required for
+// decideNeed sets Need and NeedWhy (Microsoft Learn, "Configuring Kerberos
+// for IP Addresses", "NTLM overview" and "Network security: LAN Manager
+// authentication level" say when Windows uses NTLM): NTLM is required for
 // an IP name (TryIPSPN alone is not enough), a workgroup or NAS target, a local account,
 // or an account from another forest without a trust; otherwise Kerberos is
 // expected and NTLM is only a fallback.

@@ -53,7 +53,9 @@ func roleOfHost(h *inventory.Host) string {
 }
 
 // tattooNotes: a restricting value present in the registry may be a
-// leftover of an earlier GPO (§6.4); the registry cannot tell its source.
+// leftover of an earlier GPO (Microsoft, "Security policy settings",
+// "Persistence in security settings"; Quest KB 4033596); the registry
+// cannot tell its source.
 func (e *engine) tattooNotes(hv *hostView) []Reason {
 	var out []Reason
 	for _, id := range []string{facts.RestrictSendingNTLMTraffic, facts.RestrictReceivingNTLMTraffic, facts.RestrictNTLMInDomain} {

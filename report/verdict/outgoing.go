@@ -8,7 +8,8 @@ import (
 )
 
 // checkOutgoing: check #1, the Core's "Restrict NTLM: Outgoing NTLM traffic
-// to remote servers" and its exception list (NTLM-RULES.md §1, §2.1, §2.4).
+// to remote servers" and its exception list (Microsoft Learn's pages of
+// those names; [MS-NLMP] §3.1.5.1.1).
 func (pe *pathEval) checkOutgoing() {
 	cv := pe.cv
 	v := cv.get(facts.RestrictSendingNTLMTraffic)
@@ -146,7 +147,7 @@ func candidateNames(cands []candidate) string {
 }
 
 // strictRisk implements Options.Strict: Quest observed NTLM denied unless
-// the Restrict NTLM policies were explicitly "Allow all" (KB 4033596, §6.4),
+// the Restrict NTLM policies were explicitly "Allow all" (Quest KB 4033596),
 // so an absent, audit or deny-with-exception value is at-risk.
 func (pe *pathEval) strictRisk(hv *hostView, role string, v value) {
 	if !pe.e.opts.Strict {

@@ -43,6 +43,27 @@ func (e *engine) evalPath(core *inventory.Core, kind Kind, target *inventory.Hos
 	if !pe.cv.scanned {
 		pe.hostUnknown(pe.cv, RoleClient)
 	}
+	// The rules run in pathRules' order (rules.go): client restrictions, then
+	// the server, then the DCs, then the protocol-level and identity
+	// checks. The check functions cite these numbers:
+	//  #1 the Core's outgoing restriction and its exceptions;
+	//  #2 the Core's SMB client Block NTLM and its exceptions;
+	//  #3 the Core's NtlmMinClientSec;
+	//  #4 the Core's LmCompatibilityLevel (what it sends);
+	//  #5 the target's incoming restriction;
+	//  #6 the target's NtlmMinServerSec;
+	//  #7 RestrictNTLMInDomain on the DCs of the target's domain
+	//     (pass-through, with DCAllowedNTLMServers);
+	//  #8 RestrictNTLMInDomain on the DCs of the account's domain;
+	//  #9 Protected Users;
+	//  #10 authentication policies (ntlmscan does not read them);
+	//  #11 LmCompatibilityLevel of the authority that validates the account.
+	// Sources: Microsoft Learn's "Network security: Restrict NTLM: ..."
+	// policy pages, "Network security: LAN Manager authentication level",
+	// "Network security: Minimum session security for NTLM SSP based
+	// (including secure RPC) clients/servers", "Block NTLM connections on SMB",
+	// "Protected Users Security Group", and [MS-NLMP] and [MS-APDS] §3.1.5
+	// for the order on the client and on the DC.
 	for _, r := range e.rules {
 		r.check(pe)
 	}

@@ -50,7 +50,7 @@ func reviewCases() []reviewCase {
 		// remediation.go: New-Item -Force on an existing registry key deletes
 		// the key with all its values (BlockNTLM and every other Lanman
 		// Workstation policy value); the key must be created only if missing.
-		{name: "SMB exception fix does not recreate the existing policy key", rule: "§3.3 remediation",
+		{name: "SMB exception fix does not recreate the existing policy key", rule: "SMB Block NTLM remediation",
 			mut: func(l *lab) {
 				smbBlock(l)
 				l.set("CORE01", facts.SMBBlockNTLMServerExceptionList, []string{"other01"})
@@ -66,27 +66,27 @@ func reviewCases() []reviewCase {
 			applyFix: true, afterFix: OK},
 
 		// smbclient.go: an unreported OS build (0) is not "older than 26100".
-		{name: "SMB BlockNTLM with an unreported OS build is unknown", rule: "§3.3 OS build",
+		{name: "SMB BlockNTLM with an unreported OS build is unknown", rule: "SMB Block NTLM OS build",
 			mut: func(l *lab) {
 				l.build("CORE01", 0)
 				l.set("CORE01", facts.SMBBlockNTLM, 1)
 			},
 			path: pNAS, want: Unknown, host: "CORE01", setting: "BlockNTLM"},
-		{name: "SMB BlockNTLM reported by the cmdlet with an unreported OS build blocks", rule: "§3.3 OS build",
+		{name: "SMB BlockNTLM reported by the cmdlet with an unreported OS build blocks", rule: "SMB Block NTLM OS build",
 			mut: func(l *lab) {
 				l.build("CORE01", 0)
 				l.set("CORE01", facts.SMBBlockNTLM, 1)
 				l.smbCmdlet("CORE01", boolPtr(true))
 			},
 			path: pNAS, want: Blocked, host: "CORE01", setting: "BlockNTLM"},
-		{name: "SMB BlockNTLM before build 26100 still has no effect", rule: "§3.3 OS build",
+		{name: "SMB BlockNTLM before build 26100 still has no effect", rule: "SMB Block NTLM OS build",
 			mut:  func(l *lab) { l.set("CORE01", facts.SMBBlockNTLM, 1) },
 			path: pNAS, want: OK},
 
 		// outgoing.go: the exception fix must list the name exactly as the
-		// Core spells it; a case-only match is UNCONFIRMED (§2.4), so
+		// Core spells it; a case-only match is UNCONFIRMED, so
 		// adding only the inventory spelling leaves the path at-risk.
-		{name: "client exception fix adds the name as the Core spells it", rule: "§2.4 case, remediation",
+		{name: "client exception fix adds the name as the Core spells it", rule: "exception match case, remediation",
 			mut: func(l *lab) {
 				l.addAgent(l.core("CORE01"), l.addHost("AGENT04", inventory.RoleAgent, "corp.example"), "Agent04")
 				l.set("CORE01", facts.RestrictSendingNTLMTraffic, 2)
@@ -94,7 +94,7 @@ func reviewCases() []reviewCase {
 			path: "CORE01|agent|AGENT04|Agent04", want: AtRisk, host: "CORE01", setting: "RestrictSendingNTLMTraffic",
 			check:    psHas("foreach ($e in @('Agent04','agent04.corp.example'))"),
 			applyFix: true, afterFix: OK},
-		{name: "client exception fix for an FQDN keeps existing entries", rule: "§2.4, remediation",
+		{name: "client exception fix for an FQDN keeps existing entries", rule: "exception match, remediation",
 			mut: func(l *lab) {
 				l.set("CORE01", facts.RestrictSendingNTLMTraffic, 2)
 				l.set("CORE01", facts.ClientAllowedNTLMServers, []string{"fs01.corp.example", "o'brien"})
@@ -108,7 +108,7 @@ func reviewCases() []reviewCase {
 			}},
 		// Value 5: under 3 and 7 the exception alone leaves the path
 		// at-risk (issue23_test.go).
-		{name: "DC exception fix keeps existing entries and clears the block", rule: "§2.3, remediation",
+		{name: "DC exception fix keeps existing entries and clears the block", rule: "DC restriction, remediation",
 			mut: func(l *lab) {
 				l.set("DC01", facts.RestrictNTLMInDomain, 5)
 				l.set("DC01", facts.DCAllowedNTLMServers, []string{"FS01"})
@@ -119,9 +119,9 @@ func reviewCases() []reviewCase {
 			check:    psHas(`foreach ($e in @('AGENT02'))`),
 			applyFix: true, afterFix: OK},
 
-		// §2.2: LocalSystem presents CORE$, a domain account of the Core's
+		// LocalSystem presents CORE$, a domain account of the Core's
 		// domain, so every non-zero RestrictNTLMInDomain value applies.
-		{name: "LocalSystem (CORE$) is a same-domain domain account for the DC", rule: "§2.2, §2.3 3",
+		{name: "LocalSystem (CORE$) is a same-domain domain account for the DC", rule: "who validates, DC restriction 3",
 			mut: func(l *lab) {
 				l.core("CORE01").Account = inventory.Account{Kind: inventory.AccountLocalSystem, Name: "LocalSystem", Domain: "corp.example"}
 				l.set("DC01", facts.RestrictNTLMInDomain, 3)
@@ -130,9 +130,9 @@ func reviewCases() []reviewCase {
 			path: pA2, want: Blocked, host: "DC01", setting: "RestrictNTLMInDomain"},
 
 		// path.go: the DC refuses a Protected Users member (#9) before it
-		// validates the response against its LM level (#11, MS-APDS
+		// validates the response against its LM level (#11; [MS-APDS]
 		// §3.1.5), so Protected Users decides.
-		{name: "Protected Users decides before the DC's LM level", rule: "§2.1 #9 before #11",
+		{name: "Protected Users decides before the DC's LM level", rule: "#9 before #11",
 			mut: func(l *lab) {
 				l.core("CORE01").Account.ProtectedUsers = true
 				l.set("CORE01", facts.LmCompatibilityLevel, 2)

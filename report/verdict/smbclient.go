@@ -9,10 +9,11 @@ import (
 
 // checkSMBClient: check #2, the SMB client's "Block NTLM" on Windows 11 24H2
 // / Windows Server 2025 (build >= 26100) and its exception list, for share
-// paths only (NTLM-RULES.md §3.3). Each of the two values is read from the
-// policy key (Group Policy wins when it sets the value), else from the SMB
-// client's local configuration (LanmanWorkstation\Parameters), else from
-// Get-SmbClientConfiguration; the reason and the fix name the source.
+// paths only (Microsoft Learn, "Block NTLM connections on SMB" and
+// Set-SmbClientConfiguration -BlockNTLM). Each of the two values is read
+// from the policy key (Group Policy wins when it sets the value), else from
+// the SMB client's local configuration (LanmanWorkstation\Parameters), else
+// from Get-SmbClientConfiguration; the reason and the fix name the source.
 func (pe *pathEval) checkSMBClient() {
 	if pe.p.Kind != KindShare || !pe.cv.scanned {
 		return // an unscanned Core is already an unknown reason
@@ -49,7 +50,7 @@ func (pe *pathEval) checkSMBClient() {
 	cmdBlock, cmdKnown := cv.smbCmdletBlockNTLM()
 
 	// The effective value and where it comes from. Where the cmdlet
-	// persists its setting is UNCONFIRMED (§3.3): when it disagrees with
+	// persists its setting is UNCONFIRMED: when it disagrees with
 	// the registry value that decides, the block is only a risk.
 	var source value
 	var enabled, fromCmdlet bool

@@ -83,7 +83,7 @@ func noiseHint(stdout []byte) string {
 }
 
 // Parse turns one collector run into facts: exit code, markers, strict JSON,
-// schema, and the answer's shape against the request (COLLECTION.md §4).
+// schema, and the answer's shape against the request (checkShape).
 // Errors are *ScriptError, *MalformedError or *facts.SchemaError.
 func Parse(req facts.Request, stdout, stderr []byte, exitCode int) (*facts.Response, error) {
 	if exitCode != 0 {
@@ -135,8 +135,8 @@ func Decode(req facts.Request, doc []byte) (*facts.Response, error) {
 	return resp, nil
 }
 
-// checkShape enforces COLLECTION.md §4: one entry per requested item, in
-// request order.
+// checkShape enforces the contract of scanner/facts (Request, Response): one
+// entry per requested item, in request order.
 func checkShape(req facts.Request, resp *facts.Response) error {
 	if len(resp.Registry) != len(req.Registry) {
 		return fmt.Errorf("%d registry values for %d asked", len(resp.Registry), len(req.Registry))

@@ -2,7 +2,7 @@
 // answer: the fixed collector script (collect.ps1, embedded), the per-host
 // request built from the inventory, the command line and stdin that carry
 // both to the host, and the strict parsing of what the host prints
-// (/work/brief/COLLECTION.md).
+// (the contract is scanner/facts' Request and Response).
 package collect
 
 import (

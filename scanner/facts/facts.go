@@ -159,7 +159,8 @@ type SMBClientConfig struct {
 	Error                    string `json:"error,omitempty"`
 	// BlockNTLMServerExceptionList is the cmdlet's property where the SMB
 	// client has one (nil where it does not; whether any build exposes it
-	// is UNCONFIRMED, NTLM-RULES.md §3.3).
+	// is UNCONFIRMED: Microsoft's "Block NTLM connections on SMB" says there
+	// is no PowerShell equivalent of the exception-list policy).
 	BlockNTLMServerExceptionList []string `json:"blockNTLMServerExceptionList,omitempty"`
 }
 

@@ -9,13 +9,14 @@ import (
 
 // Authenticator authenticates one connection to a host and returns how every
 // message on that connection is protected. There is one implementation per
-// authentication method (NTLM, Basic; Kerberos can be added later) and the
-// transport knows nothing about any of them.
+// authentication method (NTLM, Basic, Kerberos) and the transport knows
+// nothing about any of them.
 type Authenticator interface {
-	// Method names the method for errors and logs ("ntlm", "basic").
+	// Method names the method for errors and logs ("ntlm", "basic",
+	// "kerberos").
 	Method() string
 	// Scheme is the HTTP authentication scheme the method needs the host to
-	// offer in WWW-Authenticate ("Negotiate", "Basic").
+	// offer in WWW-Authenticate ("Negotiate", "Basic", "Kerberos").
 	Scheme() string
 	// Authenticate runs the handshake on a freshly opened connection. x sends
 	// one HTTP request on that very connection; secure is true inside TLS.

@@ -276,7 +276,7 @@ func (r *Response) free() {
 // ioError maps an I/O failure. If the host context ended, that is the
 // reason; a deadline of the exchange itself becomes a *url.Error whose
 // Timeout() is true, which masterzen treats as "no output yet, Receive
-// again" (WINRM-PROTOCOL.md §1.5) and the scanner as a timeout.
+// again" (its fix for masterzen/winrm#147) and the scanner as a timeout.
 func (t *Transport) ioError(ctx context.Context, action string, sent bool, err error) error {
 	if ctx.Err() != nil {
 		return fmt.Errorf("%s: %w", action, context.Cause(ctx))

@@ -56,8 +56,8 @@ const (
 )
 
 // sealOverhead bounds what sealing adds to a SOAP message: the multipart
-// framing (258 bytes for a 4-digit length, WINRM-PROTOCOL.md §2.5), room for
-// a longer length, and a margin.
+// framing of [MS-WSMV] 2.2.9.1.1.2 (258 bytes for a 4-digit length, see
+// seal.go), room for a longer length, and a margin.
 const sealOverhead = 512
 
 // minSendEnvelope is the smallest request budget the driver shrinks to when

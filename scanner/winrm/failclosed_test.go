@@ -118,7 +118,7 @@ func (f *fakeHost) plaintextSOAP() bool {
 	return false
 }
 
-const sealFlags = 0xE28A8235 // what Windows answers bodgit (WINRM-PROTOCOL.md §2.7)
+const sealFlags = 0xE28A8235 // what Windows answers bodgit (see ntlmserver.ChallengeFlags)
 
 func TestFailClosed(t *testing.T) {
 	plainSOAP := func(w http.ResponseWriter, _ []byte) {

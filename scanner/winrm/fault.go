@@ -12,7 +12,9 @@ const (
 	nsWSManFault = "http://schemas.microsoft.com/wbem/wsman/1/wsmanfault"
 )
 
-// WS-Management fault codes ntlmscan reacts to (WINRM-PROTOCOL.md §1.8).
+// WS-Management fault codes ntlmscan reacts to, as Windows sends them (the
+// recorded faults in testdata, and the quota faults quoted in
+// test-kitchen/test-kitchen#656 and masterzen/winrm#129).
 const (
 	FaultCodeTimedOut       = "2150858793" // Receive: no output within OperationTimeout
 	FaultCodeMaxShells      = "2150859173" // MaxShellsPerUser exceeded
@@ -24,9 +26,9 @@ const (
 
 // FaultError is a WS-Management SOAP fault answered by the host.
 //
-// masterzen's Receive loop re-issues Receive when an error's text contains
-// "OperationTimeout" (WINRM-PROTOCOL.md §1.5); Error keeps that word for the
-// TimedOut fault, and only for it.
+// masterzen's Receive loop (slurpAllOutput in masterzen's command.go)
+// re-issues Receive when an error's text contains "OperationTimeout"; Error
+// keeps that word for the TimedOut fault, and only for it.
 type FaultError struct {
 	Action    string // WS-Management operation that faulted (Receive, Create, …)
 	Status    int    // HTTP status (500 for every fault Windows sends)

@@ -198,7 +198,7 @@ func (a *KerberosAuth) Authenticate(x Exchanger, secure bool) (Protector, error)
 	return s, nil
 }
 
-// ErrAuthRedial, returned by an Authenticator, asks the transport to
+// ErrAuthRedial is what an Authenticator returns to ask the transport to
 // authenticate once more on a new connection (at most twice per
 // connection opened): Kerberos learnt the host's scheme from a 401 that
 // closed the connection, or auth: auto switched to NTLM.

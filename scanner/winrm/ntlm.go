@@ -23,10 +23,10 @@ const (
 // every message with the connection's security context (MS-WSMV
 // HTTP-SPNEGO-session-encrypted) unless the connection is TLS.
 //
-// Windows keeps NTLM authentication per TCP connection, so the handshake runs
-// once per connection: NEGOTIATE and AUTHENTICATE ride on blank POSTs
-// (WINRM-PROTOCOL.md §2.5/§2.6) and every later message on the connection
-// carries no Authorization header.
+// Windows keeps NTLM authentication per TCP connection, so the handshake
+// runs once per connection: NEGOTIATE and AUTHENTICATE ride on blank POSTs
+// ([MS-WSMV] 2.2.9.1.1.1 and 2.2.9.1.1.2) and every later message on the
+// connection carries no Authorization header.
 type NTLMAuth struct {
 	user, domain, password string
 }

@@ -11,8 +11,8 @@ import (
 	"sync"
 )
 
-// MS-WSMV 2.2.9.1.1.2 message framing for NTLM-sealed bodies
-// (WINRM-PROTOCOL.md §2.5):
+// MS-WSMV 2.2.9.1.1.2 message framing for NTLM-sealed bodies (as Windows
+// and pywinrm's winrm/encryption.py write it):
 //
 //	--Encrypted Boundary\r\n
 //	\tContent-Type: application/HTTP-SPNEGO-session-encrypted\r\n

@@ -9,7 +9,7 @@
 // Why not masterzen's own Encryption("ntlm"): it does a complete NTLM
 // handshake before every message, shares http.DefaultTransport, has no
 // timeouts, ignores HTTP status codes and silently falls back to plaintext
-// (WINRM-PROTOCOL.md §2.5, §4).
+// (masterzen/winrm#142, #166; masterzen's encryption.go).
 package winrm
 
 import (

@@ -23,7 +23,7 @@ const ExitCodeHelp = `Exit codes:
   4  some hosts could not be scanned, or the scan was interrupted
   6  both 2 and 4`
 
-// ExitError carries an exit code through cobra's error return. Silent
+// ExitErr carries an exit code through cobra's error return. Silent
 // errors have already been reported.
 type ExitErr struct {
 	Code   int

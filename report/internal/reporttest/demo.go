@@ -1,8 +1,8 @@
 // Package reporttest builds scan reports for tests of report/...: the demo
-// fleet of /work/brief/DEMO-FLEET.md as Go values, with the verdicts the
-// fleet is designed to produce. The verdicts here are hand-written test data
-// (the engine is tested elsewhere); renderers and nightly-run functions only
-// need realistic input.
+// fleet of examples/lab.yaml and examples/inventory.yaml as Go values, with
+// the verdicts the fleet is designed to produce. The verdicts here are
+// hand-written test data (the engine is tested elsewhere); renderers and
+// nightly-run functions only need realistic input.
 package reporttest
 
 import (

@@ -38,8 +38,9 @@ func singleConnClient(t *testing.T) *http.Client {
 	return &http.Client{Transport: tr}
 }
 
-// TestUnauthorizedHeaders checks the exact 401 header sets of Windows
-// (WINRM-PROTOCOL.md §2.1): one WWW-Authenticate line per scheme, Negotiate
+// TestUnauthorizedHeaders checks the exact 401 header sets of Windows (as a
+// published 2012 R2 packet capture shows them, jborean93/github-misc
+// packer/issue-6205): one WWW-Authenticate line per scheme, Negotiate
 // first, then Kerberos, then Basic; Connection: close except on the
 // challenge; the challenge carries a single Negotiate <token>.
 func TestUnauthorizedHeaders(t *testing.T) {
@@ -123,7 +124,8 @@ func TestUnauthorizedHeaders(t *testing.T) {
 // TestBlankPostOnAuthenticatedConnection: after a successful handshake the
 // connection is authenticated (a request without Authorization is served),
 // but a blank POST on it is re-challenged, which masterzen's Encryption
-// relies on to start every message with a fresh NTLM context (§2.5).
+// relies on to start every message with a fresh NTLM context (it sends a
+// blank POST before every message: masterzen's encryption.go).
 func TestBlankPostOnAuthenticatedConnection(t *testing.T) {
 	srv := startTestLab(t)
 	ep, _ := srv.Host("PLAIN1")

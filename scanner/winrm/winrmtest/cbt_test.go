@@ -127,7 +127,8 @@ func TestChannelBinding(t *testing.T) {
 }
 
 // TestChannelBindingRefusalHeaders: a refused binding is answered like any
-// failed final leg on Windows (WINRM-PROTOCOL.md §2.1).
+// failed final leg on Windows (401, Negotiate, Connection: close; see
+// TestUnauthorizedHeaders).
 func TestChannelBindingRefusalHeaders(t *testing.T) {
 	srv := startLab(t, newLab(t, cbtLab))
 	ep, _ := srv.Host("STRICT")

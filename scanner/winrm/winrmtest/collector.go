@@ -295,7 +295,7 @@ func (h *Host) smbClientConfig() *facts.SMBClientConfig {
 		// The property exists from Windows 11 24H2 / Server 2025 on. The
 		// lab assumes the cmdlet reflects the policy value when set, else
 		// the local configuration (where the cmdlet stores its setting is
-		// UNCONFIRMED, NTLM-RULES.md §3.3).
+		// UNCONFIRMED).
 		out.BlockNTLM = boolFrom(c.BlockNTLM, false, facts.KeyLanmanWksPol, facts.KeyLanmanWksPar)
 		if c.BlockNTLMServerExceptionList != nil {
 			out.BlockNTLMServerExceptionList = append([]string{}, c.BlockNTLMServerExceptionList...)

@@ -9,7 +9,8 @@
 //	ep, _ := srv.Host("CORE01") // ep.HTTPURL = "http://127.0.0.21:40123/wsman"
 //
 // Every lab host listens on its own loopback address (127.x.y.z) and
-// answers as Windows does (WINRM-PROTOCOL.md):
+// answers as Windows does ([MS-WSMV], [MS-NLMP], and Windows' recorded
+// answers in testdata/windows-wsman):
 //
 //   - the WinRS shell protocol: Create, Command, Receive (a long poll that
 //     answers the TimedOut fault 2150858793 after OperationTimeout), Send,
@@ -26,7 +27,7 @@
 //   - commands answered from the lab: hostname, whoami, echo, exit, ver and
 //     cmd /c through a small cmd.exe emulation (8191-character limit
 //     included), powershell.exe -EncodedCommand for a few statements, and
-//     ntlmscan's collection request (COLLECTION.md) computed from the host's
+//     ntlmscan's collection request (scanner/facts) computed from the host's
 //     registry, services, SMB client configuration and the lab network.
 //
 // Faults (latency, remote runtime, hangs, dropped connections, empty 500s,

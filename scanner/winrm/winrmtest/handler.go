@@ -225,9 +225,10 @@ func (rq *request) ntlm(scheme, token string, body []byte) {
 		return
 	}
 	if err != nil {
-		// SPNEGO/Kerberos tokens: there is no KDC in the lab.
+		// Neither NTLM nor a GSS-API token (Kerberos tokens went to
+		// rq.kerberos above).
 		rq.call.Auth = AuthOther
-		rq.call.AuthError = "not an NTLM token (Kerberos is advertised but not implemented)"
+		rq.call.AuthError = "neither an NTLM message nor a GSS-API (Kerberos) token"
 		rq.unauthorized()
 		return
 	}

@@ -73,9 +73,10 @@ hosts:
     winrm: {negotiate: false, allowUnencrypted: true}
 `
 
-// uniqueAddrs gives every host of a lab its own address in a /16 that
-// belongs to the test, so tests (and packages) running in parallel never
-// share a listener.
+// addrBlock hands out the second octet of a /16 per test (relocate takes
+// one and gives it back at cleanup), so every host of a lab gets its own
+// address in a block that belongs to the test, and tests (and packages)
+// running in parallel never share a listener.
 var addrBlock = func() chan int {
 	ch := make(chan int, 200)
 	for i := 0; i < 200; i++ {

@@ -100,8 +100,10 @@ type WinRM struct {
 	HTTPPort  int   `yaml:"httpPort"` // default 5985
 	HTTPS     bool  `yaml:"https"`
 	HTTPSPort int   `yaml:"httpsPort"` // default 5986
-	// Negotiate (NTLM here) is offered unless set to false. Kerberos is
-	// only advertised (no KDC in the lab); default true on domain members.
+	// Negotiate (NTLM, or Kerberos inside it) is offered unless set to
+	// false. Kerberos is advertised by default on domain members; it is
+	// accepted where the host has service keys (KerberosKeytab, or the
+	// simulated KDC of a domain with kdc: true), else only advertised.
 	Negotiate *bool `yaml:"negotiate"`
 	Kerberos  *bool `yaml:"kerberos"`
 	// KerberosKeytab is a keytab file (relative to the lab file) with the
@@ -490,7 +492,7 @@ func (h *Host) kerberosAdvertised() bool {
 	return h.IsDomainMember()
 }
 
-// Registry looks up a value by key and name (case-insensitive).
+// registryValue looks up a value by key and name (case-insensitive).
 func (h *Host) registryValue(key, name string) *RegistryEntry {
 	key = normalizeHive(key)
 	for i := range h.Registry {

@@ -12,7 +12,9 @@ import (
 	"github.com/ntlmscan/ntlmscan/scanner/facts"
 )
 
-// TestDemoLab checks that examples/lab.yaml is the demo fleet of DEMO-FLEET.md.
+// TestDemoLab checks that examples/lab.yaml is the demo fleet: the hosts the
+// README lists ("Try it in one command"), with the settings that give each
+// path the verdict it is designed to get (demoDesign in report/verdict).
 func TestDemoLab(t *testing.T) {
 	lab, err := LoadLab("../../../examples/lab.yaml")
 	if err != nil {

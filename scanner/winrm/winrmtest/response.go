@@ -11,7 +11,9 @@ import (
 // Response envelopes are written the way Windows writes them: no XML
 // declaration, xml:lang on the root, a namespace set that depends on the
 // message, and the header order Action, MessageID, [ActivityId], To,
-// RelatesTo ([PCAP], pypsrp recordings).
+// RelatesTo (a published 2012 R2 packet capture, jborean93/github-misc
+// packer/issue-6205, and the pypsrp recordings in
+// testdata/windows-wsman).
 
 type nsSet int
 
@@ -100,7 +102,9 @@ func (w *envelopeWriter) finish() []byte {
 
 func (w *envelopeWriter) len() int { return w.b.Len() }
 
-// wsmanFault is one entry of the Windows fault catalogue (WINRM-PROTOCOL.md §1.8).
+// wsmanFault is one entry of the Windows fault catalogue: the faults
+// recorded from Windows (testdata/windows-wsman, ../testdata/fault-*.xml)
+// and those quoted in public issue threads (see ../testdata/README.md).
 type wsmanFault struct {
 	code        string // s:Receiver or s:Sender
 	subcode     string // w:TimedOut, w:InvalidSelectors, ...

@@ -114,9 +114,10 @@ func TestQuotaFaults(t *testing.T) {
 	c := newClient(t, srv, "QUOTA1", trNTLM, false, domUser, domPass, "")
 
 	// The pinned masterzen returns SOAP faults as response bodies with a nil
-	// error (http.go's deferred status check cannot change unnamed results),
-	// so the fault is asserted on the server's call record, and the client
-	// fails one step later ("unsupported action: .../fault").
+	// error (masterzen's http.go: its deferred status check cannot change
+	// unnamed results), so the fault is asserted on the server's call
+	// record, and the client fails one step later
+	// ("unsupported action: .../fault").
 	lastFault := func(action string) string {
 		calls := srv.CallsFor("QUOTA1")
 		for i := len(calls) - 1; i >= 0; i-- {

@@ -15,10 +15,11 @@ func TestChallengeFlags(t *testing.T) {
 		domainJoined bool
 		want         uint32
 	}{
-		// Captured from Windows Server 2012 R2 (WINRM-PROTOCOL.md §2.7, [PCAP]).
+		// Captured from Windows Server 2012 R2 (a published packet capture:
+		// jborean93/github-misc, packer/issue-6205).
 		{"2018 go-ntlmssp, captured", 0x00008205, false, 0x02828205},
 		{"pywinrm ntlm-auth OEM, captured", 0xE2889032, false, 0xE28A8236},
-		// Inferred in §2.7 by applying the rule.
+		// Inferred by applying the rule (see ChallengeFlags).
 		{"Azure 754e693, inferred", 0xA0880001, false, 0xA28A0205},
 		{"bodgit, inferred", 0xE0888031, false, 0xE28A8235},
 		// Further consequences of the rule.

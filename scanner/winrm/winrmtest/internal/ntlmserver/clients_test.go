@@ -18,8 +18,9 @@ const (
 	testPassword = "S3cret!pa55"
 )
 
-// lookupAlice knows one account; as the brief leaves name matching to the
-// caller, it compares case-insensitively and strips a UPN suffix.
+// lookupAlice knows one account; as Config.LookupPassword leaves name
+// matching to the caller, it compares case-insensitively and strips a UPN
+// suffix.
 func lookupAlice(user, domain string) (string, bool) {
 	if i := strings.IndexByte(user, '@'); i >= 0 {
 		user = user[:i]

@@ -126,8 +126,9 @@ func MessageType(msg []byte) (uint32, error) {
 }
 
 // ChallengeFlags computes the CHALLENGE NegotiateFlags from the client's
-// NEGOTIATE flags the way Windows Server does (WINRM-PROTOCOL.md §2.7,
-// reproduced from captured 2012 R2 exchanges):
+// NEGOTIATE flags the way Windows Server does ([MS-NLMP] §3.2.5.1.1; the
+// rule reproduces the 2012 R2 exchanges of a published packet capture,
+// jborean93/github-misc packer/issue-6205):
 // echo UNICODE (else OEM), echo the session-security bits the client asked
 // for (KEY_EXCH only if requested, because Azure/go-ntlmssp refuses it),
 // always add REQUEST_TARGET, NTLM, TARGET_INFO, VERSION and the target

