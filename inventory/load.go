@@ -31,7 +31,7 @@ func Parse(data []byte, filename string) (*Inventory, error) {
 	}
 	w := newWalker(ps)
 	fs := w.file(root)
-	if w.exhausted {
+	if w.Exhausted() {
 		return nil, ps.Err()
 	}
 	inv := resolve(w, fs, filename)
