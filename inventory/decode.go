@@ -505,7 +505,7 @@ func (w *walker) described(e yamlcheck.Entry, field string) *describedSpec {
 
 // account decodes either "CORP\svc-rr" or {name: CORP\svc-rr, protected_users: true}.
 func (w *walker) account(e yamlcheck.Entry, field string) opt[accountSpec] {
-	r := w.Resolve(e.Val)
+	r := w.Resolve(e.Val, field)
 	if r == nil {
 		return opt[accountSpec]{}
 	}
@@ -540,7 +540,7 @@ func (w *walker) account(e yamlcheck.Entry, field string) opt[accountSpec] {
 }
 
 func (w *walker) link(n *yaml.Node, field string) *linkSpec {
-	r := w.Resolve(n)
+	r := w.Resolve(n, field)
 	if r == nil {
 		return nil
 	}

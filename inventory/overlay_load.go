@@ -104,7 +104,7 @@ type overlayChange struct {
 
 func (oc overlayChecker) change(n *yaml.Node, field string) []OverlayChange {
 	w, ps := oc.w, oc.w.C
-	r := w.Resolve(n)
+	r := w.Resolve(n, field)
 	if r == nil {
 		return nil
 	}
@@ -341,7 +341,7 @@ func (oc overlayChecker) value(s *facts.Setting, n *yaml.Node, field string) (*O
 	w, ps := oc.w, oc.w.C
 	switch s.Type {
 	case facts.RegMultiSZ:
-		r := w.Resolve(n)
+		r := w.Resolve(n, field)
 		if r != nil && r.Kind == yaml.ScalarNode && (r.ShortTag() == "!!int" || r.ShortTag() == "!!bool") {
 			ps.Add(r.Line, field, fmt.Sprintf("write a list of server names, e.g. %s: [agent01.corp.example, AGENT01]", s.ID), "%s is a list (%s), not a number", s.ID, s.Type)
 			return nil, false
@@ -355,7 +355,7 @@ func (oc overlayChecker) value(s *facts.Setting, n *yaml.Node, field string) (*O
 		}
 		return &OverlayValue{Strings: list}, true
 	default:
-		r := w.Resolve(n)
+		r := w.Resolve(n, field)
 		if r != nil && r.Kind == yaml.SequenceNode {
 			ps.Add(r.Line, field, "give one number", "%s is a number (%s), not a list", s.ID, s.Type)
 			return nil, false

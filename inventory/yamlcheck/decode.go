@@ -31,7 +31,7 @@ var (
 )
 
 func (w *Walker) decode(n *yaml.Node, field string, v reflect.Value) {
-	r := w.Resolve(n)
+	r := w.Resolve(n, field)
 	if r == nil || IsNull(r) {
 		return
 	}
@@ -68,7 +68,7 @@ func (w *Walker) decode(n *yaml.Node, field string, v reflect.Value) {
 		}
 		v.Set(m)
 	case t.Kind() == reflect.Interface:
-		w.charge(r)
+		w.charge(r, field)
 		w.leaf(r, field, v)
 	default:
 		w.leaf(r, field, v)
@@ -129,13 +129,13 @@ func (w *Walker) leaf(r *yaml.Node, field string, v reflect.Value) {
 
 // charge walks a subtree that yaml.v3 converts at once, so its aliases
 // count against the node budget too.
-func (w *Walker) charge(n *yaml.Node) {
-	r := w.Resolve(n)
+func (w *Walker) charge(n *yaml.Node, field string) {
+	r := w.Resolve(n, field)
 	if r == nil {
 		return
 	}
 	for _, c := range r.Content {
-		w.charge(c)
+		w.charge(c, field)
 	}
 }
 

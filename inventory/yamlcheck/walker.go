@@ -30,6 +30,9 @@ type Walker struct {
 	// unknown ("key %q is not allowed", with hint); the value is never
 	// echoed, since such a key may carry a secret.
 	Forbidden func(key string) (hint string, forbidden bool)
+	// NoAliases refuses aliases (*name) and so merge keys, for files that
+	// have no use for them.
+	NoAliases bool
 
 	budget    int
 	exhausted bool
@@ -51,9 +54,14 @@ type Entry struct {
 // Line is the key's line, which is where an admin looks for the field.
 func (e Entry) Line() int { return e.Key.Line }
 
-// Resolve follows aliases and charges the node budget; nil when n is nil or
-// the budget is spent.
-func (w *Walker) Resolve(n *yaml.Node) *yaml.Node {
+// Resolve follows aliases and charges the node budget; nil when n is nil,
+// the budget is spent or n is a refused alias (see NoAliases; reported at
+// field).
+func (w *Walker) Resolve(n *yaml.Node, field string) *yaml.Node {
+	if w.NoAliases && n != nil && n.Kind == yaml.AliasNode {
+		w.C.Add(n.Line, field, "write the value out in full", "is an alias (*%s); anchors and aliases are not supported in this file", n.Value)
+		return nil
+	}
 	for i := 0; n != nil && n.Kind == yaml.AliasNode; i++ {
 		if i > 100 {
 			return nil
@@ -82,7 +90,7 @@ func IsNull(n *yaml.Node) bool {
 // empty mapping, so "AGENT01:" with nothing under it is valid. ok is false
 // when n is not a mapping (reported).
 func (w *Walker) Entries(n *yaml.Node, field string) ([]Entry, bool) {
-	n = w.Resolve(n)
+	n = w.Resolve(n, field)
 	if n == nil {
 		return nil, !w.exhausted
 	}
@@ -101,7 +109,7 @@ func (w *Walker) Entries(n *yaml.Node, field string) ([]Entry, bool) {
 			merged = append(merged, w.mergeEntries(v, field)...)
 			continue
 		}
-		kr := w.Resolve(k)
+		kr := w.Resolve(k, field)
 		if kr == nil {
 			continue
 		}
@@ -136,7 +144,7 @@ func (w *Walker) NotMapping(n *yaml.Node, field string) {
 }
 
 func (w *Walker) mergeEntries(v *yaml.Node, field string) []Entry {
-	v = w.Resolve(v)
+	v = w.Resolve(v, field)
 	if v == nil {
 		return nil
 	}
@@ -197,7 +205,7 @@ func Index(field string, i int) string { return fmt.Sprintf("%s[%d]", field, i) 
 // Scalar returns n (aliases resolved) if it is a non-null scalar; want
 // says what is expected ("text", "a number").
 func (w *Walker) Scalar(n *yaml.Node, field, want string) *yaml.Node {
-	r := w.Resolve(n)
+	r := w.Resolve(n, field)
 	if r == nil {
 		return nil
 	}
@@ -241,6 +249,21 @@ func (w *Walker) Text(n *yaml.Node, field string) (string, bool) {
 		return "", false
 	}
 	return r.Value, true
+}
+
+// NonEmpty decodes text that must hold more than spaces, trimmed; unlike
+// Str it takes any scalar and line breaks.
+func (w *Walker) NonEmpty(n *yaml.Node, field string) (string, bool) {
+	r := w.Scalar(n, field, "text")
+	if r == nil {
+		return "", false
+	}
+	v := strings.TrimSpace(r.Value)
+	if v == "" {
+		w.C.Add(r.Line, field, "give a value or remove the key", "is empty")
+		return "", false
+	}
+	return v, true
 }
 
 // HasControl reports control characters (and invalid UTF-8) in s.
@@ -287,7 +310,7 @@ func (w *Walker) Bool(n *yaml.Node, field string) (bool, bool) {
 // StrList decodes a list of text values (each as Str does) with their
 // lines; a single value counts as a list of one, null as an empty list.
 func (w *Walker) StrList(n *yaml.Node, field string) ([]string, []int, bool) {
-	r := w.Resolve(n)
+	r := w.Resolve(n, field)
 	if r == nil {
 		return nil, nil, false
 	}
@@ -322,7 +345,7 @@ func (w *Walker) StrList(n *yaml.Node, field string) ([]string, []int, bool) {
 
 // Sequence returns the items of a list; null is an empty list.
 func (w *Walker) Sequence(n *yaml.Node, field string) ([]*yaml.Node, bool) {
-	r := w.Resolve(n)
+	r := w.Resolve(n, field)
 	if r == nil {
 		return nil, false
 	}
@@ -412,6 +435,14 @@ func Int[T ~int | ~int64](name string, dst *Opt[T], lo, hi int64) Key {
 	return Key{name, func(w *Walker, e Entry, f string) {
 		v, ok := w.Int(e.Val, f, lo, hi)
 		opt(dst, e, f, T(v), ok)
+	}}
+}
+
+// NonEmpty declares a key of trimmed, non-empty text (see Walker.NonEmpty).
+func NonEmpty(name string, dst *Opt[string]) Key {
+	return Key{name, func(w *Walker, e Entry, f string) {
+		v, ok := w.NonEmpty(e.Val, f)
+		opt(dst, e, f, v, ok)
 	}}
 }
 
