@@ -22,10 +22,10 @@ const NodeBudget = 1_000_000
 // Aliases and merge keys ("<<: *anchor") are followed, within NodeBudget.
 type Walker struct {
 	C *Collector
-	// KeyHint, if set, gives the hint for an unknown key got in a mapping
-	// whose keys are keys; "" falls back to the default (did you mean, or
-	// the list of valid keys).
-	KeyHint func(got string, keys []string) string
+	// KeyHint, if set, gives the hint for an unknown key got in the
+	// mapping at field, whose valid keys are keys; "" falls back to the
+	// default (did you mean, or the list of valid keys).
+	KeyHint func(field, got string, keys []string) string
 	// Forbidden, if set, refuses a key outright rather than calling it
 	// unknown ("key %q is not allowed", with hint); the value is never
 	// echoed, since such a key may carry a secret.
@@ -519,7 +519,7 @@ func (w *Walker) Fields(n *yaml.Node, field string, keys ...Key) (Mapping, bool)
 	return m, true
 }
 
-// Unknown reports e as a key the mapping at field may not hold; keys are
+// unknown reports e as a key the mapping at field may not hold; keys are
 // the valid ones.
 func (w *Walker) unknown(e Entry, field string, keys []string) {
 	if w.Forbidden != nil {
@@ -530,7 +530,7 @@ func (w *Walker) unknown(e Entry, field string, keys []string) {
 	}
 	hint := ""
 	if w.KeyHint != nil {
-		hint = w.KeyHint(e.Name, keys)
+		hint = w.KeyHint(field, e.Name, keys)
 	}
 	if hint == "" {
 		hint = KeyHint(e.Name, keys)
