@@ -1,8 +1,10 @@
 package yamlcheck
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 	"time"
 
@@ -115,7 +117,7 @@ func (w *Walker) leaf(r *yaml.Node, field string, v reflect.Value) {
 	p := reflect.New(t)
 	if err := r.Decode(p.Interface()); err != nil {
 		switch {
-		case r.ShortTag() == "!!int" && isNumber(t):
+		case isNumber(t) && isInteger(r.Value):
 			w.C.Add(r.Line, field, "use a smaller value", "%s is out of range", Clip(r.Value))
 		case r.Kind == yaml.ScalarNode:
 			w.C.Add(r.Line, field, "", "must be %s, not %q", want, Clip(r.Value))
@@ -137,6 +139,12 @@ func (w *Walker) charge(n *yaml.Node, field string) {
 	for _, c := range r.Content {
 		w.charge(c, field)
 	}
+}
+
+// isInteger reports whether s is written as a whole number, however large.
+func isInteger(s string) bool {
+	_, err := strconv.ParseInt(s, 0, 64)
+	return err == nil || errors.Is(err, strconv.ErrRange)
 }
 
 func isNumber(t reflect.Type) bool {
