@@ -70,8 +70,9 @@ func (w *Walker) decode(n *yaml.Node, field string, v reflect.Value) {
 		}
 		v.Set(m)
 	case t.Kind() == reflect.Interface:
-		w.charge(r, field)
-		w.leaf(r, field, v)
+		if w.charge(r, field); !w.exhausted {
+			w.leaf(r, field, v)
+		}
 	default:
 		w.leaf(r, field, v)
 	}
@@ -117,6 +118,8 @@ func (w *Walker) leaf(r *yaml.Node, field string, v reflect.Value) {
 	p := reflect.New(t)
 	if err := r.Decode(p.Interface()); err != nil {
 		switch {
+		case strings.Contains(err.Error(), "excessive aliasing"):
+			w.C.Add(r.Line, field, "do not nest YAML aliases that expand to huge trees", "expands to too many YAML nodes through aliases")
 		case isNumber(t) && isInteger(r.Value):
 			w.C.Add(r.Line, field, "use a smaller value", "%s is out of range", Clip(r.Value))
 		case r.Kind == yaml.ScalarNode:
@@ -172,6 +175,8 @@ func wantOf(t reflect.Type) string {
 		return "text"
 	case reflect.Float32, reflect.Float64:
 		return "a number"
+	case reflect.Interface:
+		return "a value"
 	}
 	return fmt.Sprintf("a %s value", t.Kind())
 }
