@@ -250,7 +250,8 @@ type labLike struct {
 	Value   any               `yaml:"value"`
 	Items   []*item           `yaml:"items"`
 	Skipped string            `yaml:"-"`
-	hidden  int
+	//lint:ignore U1000 unexported, so Decode must treat "hidden:" as unknown
+	hidden int
 }
 
 type item struct {
