@@ -133,7 +133,7 @@ type hostSpec struct {
 func (w *walker) file(root *yaml.Node) *fileSpec {
 	fs := &fileSpec{}
 	_, ok := w.Fields(root, "",
-		yamlcheck.Func("version", func(e yamlcheck.Entry, _ string) { fs.version = w.version(e) }),
+		yamlcheck.Version(&fs.version),
 		yamlcheck.Text("description", nil),
 		yamlcheck.Func("defaults", func(e yamlcheck.Entry, f string) { fs.defaults = w.defaults(e.Val, f) }),
 		yamlcheck.Func("credentials", func(e yamlcheck.Entry, f string) { fs.credentials = w.credentials(e.Val, f) }),
@@ -625,22 +625,4 @@ func containsFold(list []string, s string) bool {
 	return false
 }
 
-func keyHintValues(got string, valid []string) string {
-	if s := suggest(got, valid); s != "" {
-		return "did you mean " + quote(s) + "?"
-	}
-	return "valid values: " + strings.Join(valid, ", ")
-}
-
-// version checks the file format version; only 1 exists.
-func (w *walker) version(e yamlcheck.Entry) opt[int64] {
-	r := w.Scalar(e.Val, "version", "a number")
-	if r == nil {
-		return opt[int64]{}
-	}
-	if r.ShortTag() != "!!int" || r.Value != "1" {
-		w.C.Add(e.Line(), "version", "this ntlmscan reads version: 1 files; upgrade ntlmscan or remove the key", "unsupported version %s", quote(r.Value))
-		return opt[int64]{}
-	}
-	return opt[int64]{Value: 1, Set: true, Line: e.Line(), Field: "version"}
-}
+func keyHintValues(got string, valid []string) string { return yamlcheck.ValueHint(got, valid) }

@@ -55,16 +55,18 @@ func ParseOverlay(data []byte, filename string, inv *Inventory) (*Overlay, error
 		ps.Add(0, "", "load the inventory first", "a what-if file can only be checked against an inventory")
 		return nil, ps.Err()
 	}
-	root := parseDocument(data, ps, "what-if")
+	root := yamlcheck.Document(data, ps, "what-if", maxFileSize)
 	if root == nil {
 		return nil, ps.Err()
 	}
-	w := newWalker(ps)
+	w := yamlcheck.NewWalker(ps)
+	w.Forbidden = yamlcheck.SecretKey
 	ov := &Overlay{File: filename, Name: strings.TrimSuffix(filepath.Base(filename), filepath.Ext(filename))}
-	var name opt[string]
-	var changes opt[*yaml.Node]
+	var version yamlcheck.Opt[int64]
+	var name yamlcheck.Opt[string]
+	var changes yamlcheck.Opt[*yaml.Node]
 	_, ok := w.Fields(root, "",
-		yamlcheck.Func("version", func(e yamlcheck.Entry, _ string) { w.version(e) }),
+		yamlcheck.Version(&version),
 		yamlcheck.Str("name", &name),
 		yamlcheck.Text("description", nil),
 		yamlcheck.Node("changes", &changes),
@@ -80,7 +82,7 @@ func ParseOverlay(data []byte, filename string, inv *Inventory) (*Overlay, error
 			if len(items) == 0 && ps.Len() == 0 {
 				ps.Add(changes.Line, "changes", "add at least one change", "changes is empty")
 			}
-			oc := overlayChecker{w: w.Walker, inv: inv}
+			oc := overlayChecker{w: w, inv: inv}
 			for i, item := range items {
 				ov.Changes = append(ov.Changes, oc.change(item, yamlcheck.Index("changes", i))...)
 			}
@@ -99,7 +101,7 @@ type overlayChecker struct {
 
 // overlayChange is one entry under changes:, as written.
 type overlayChange struct {
-	hosts, tags, roles, set, remove, add, delete opt[*yaml.Node]
+	hosts, tags, roles, set, remove, add, delete yamlcheck.Opt[*yaml.Node]
 }
 
 func (oc overlayChecker) change(n *yaml.Node, field string) []OverlayChange {
@@ -189,7 +191,7 @@ func (oc overlayChecker) change(n *yaml.Node, field string) []OverlayChange {
 	}
 	for _, list := range []struct {
 		verb string
-		x    opt[*yaml.Node]
+		x    yamlcheck.Opt[*yaml.Node]
 	}{{"add", ch.add}, {"delete", ch.delete}} {
 		verb, x := list.verb, list.x
 		if !x.Given() {
@@ -249,7 +251,7 @@ func (oc overlayChecker) selector(ch overlayChange, field string, line int) (Sel
 			}
 			h := oc.inv.HostByName(n)
 			if h == nil {
-				ps.Add(lines[i], yamlcheck.Index(x.Field, i), refHintList(n, known, "hosts in the inventory", `or "*" for every host`), "unknown host %q", clip(n))
+				ps.Add(lines[i], yamlcheck.Index(x.Field, i), refHintList(n, known, "hosts in the inventory", `or "*" for every host`), "unknown host %q", yamlcheck.Clip(n))
 				ok = false
 				continue
 			}
@@ -262,14 +264,14 @@ func (oc overlayChecker) selector(ch overlayChange, field string, line int) (Sel
 		var known []string
 		for _, h := range oc.inv.Hosts {
 			for _, t := range h.Tags {
-				if !containsFold(known, t) {
+				if !slices.ContainsFunc(known, func(k string) bool { return strings.EqualFold(k, t) }) {
 					known = append(known, t)
 				}
 			}
 		}
 		for i, t := range tags {
-			if !containsFold(known, t) {
-				ps.Add(lines[i], yamlcheck.Index(x.Field, i), refHintList(t, known, "tags (and group names) in the inventory", ""), "no host carries the tag %q", clip(t))
+			if !slices.ContainsFunc(known, func(k string) bool { return strings.EqualFold(k, t) }) {
+				ps.Add(lines[i], yamlcheck.Index(x.Field, i), refHintList(t, known, "tags (and group names) in the inventory", ""), "no host carries the tag %q", yamlcheck.Clip(t))
 				ok = false
 				continue
 			}
@@ -282,7 +284,7 @@ func (oc overlayChecker) selector(ch overlayChange, field string, line int) (Sel
 		for i, r := range roles {
 			v := strings.ToLower(r)
 			if !slices.Contains(roleNames, v) {
-				ps.Add(lines[i], yamlcheck.Index(x.Field, i), keyHintValues(strings.TrimSuffix(v, "s"), roleNames), "unknown role %q", clip(r))
+				ps.Add(lines[i], yamlcheck.Index(x.Field, i), yamlcheck.ValueHint(strings.TrimSuffix(v, "s"), roleNames), "unknown role %q", yamlcheck.Clip(r))
 				ok = false
 				continue
 			}
@@ -299,8 +301,8 @@ func (oc overlayChecker) selector(ch overlayChange, field string, line int) (Sel
 }
 
 func refHintList(got string, known []string, label, extra string) string {
-	if s := suggest(got, known); s != "" {
-		return "did you mean " + quote(s) + "?"
+	if s := yamlcheck.Suggest(got, known); s != "" {
+		return "did you mean \"" + yamlcheck.Clip(s) + "\"?"
 	}
 	if len(known) > 8 {
 		known = append(known[:8:8], "...")
