@@ -18,7 +18,8 @@ import (
 // reported, not only the first. Values (scalars, and fields of type any)
 // are converted by yaml.v3 itself, so they read exactly as with
 // yaml.Unmarshal; a null value leaves the zero value. An int field tagged
-// `yamlcheck:"line"` receives the line of the struct's mapping.
+// `yamlcheck:"line"` receives the line of the struct's mapping. Tag options
+// (",omitempty", ",inline") are not interpreted.
 func (w *Walker) Decode(n *yaml.Node, field string, out any) {
 	v := reflect.ValueOf(out)
 	if v.Kind() != reflect.Pointer || v.IsNil() {
