@@ -5,6 +5,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/ntlmscan/ntlmscan/inventory/yamlcheck"
 )
 
 // Load reads and validates an inventory file. Problems in the file come
@@ -25,13 +27,13 @@ func Load(path string) (*Inventory, error) {
 // error type Parse returns.
 func Parse(data []byte, filename string) (*Inventory, error) {
 	ps := newProblems(filename)
-	root := parseDocument(data, ps, "inventory")
+	root := yamlcheck.Document(data, ps, "inventory", maxFileSize)
 	if root == nil {
 		return nil, ps.Err()
 	}
 	w := newWalker(ps)
 	fs := w.file(root)
-	if w.exhausted {
+	if w.Exhausted() {
 		return nil, ps.Err()
 	}
 	inv := resolve(w, fs, filename)

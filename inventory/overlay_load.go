@@ -9,14 +9,11 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/ntlmscan/ntlmscan/inventory/yamlcheck"
 	"github.com/ntlmscan/ntlmscan/scanner/facts"
 )
 
-var (
-	overlayKeys = []string{"version", "name", "description", "changes"}
-	changeKeys  = []string{"description", "hosts", "tags", "roles", "set", "remove", "add", "delete"}
-	roleNames   = []string{string(RoleCore), string(RoleAgent), string(RoleRepositoryHost), string(RoleDomainController)}
-)
+var roleNames = []string{string(RoleCore), string(RoleAgent), string(RoleRepositoryHost), string(RoleDomainController)}
 
 // LoadOverlay reads a what-if file (--assume) and checks it against inv:
 // setting names, value types and that every selector picks at least one host.
@@ -47,36 +44,36 @@ func ParseOverlayWith(data []byte, filename string, inv *Inventory, cat *facts.C
 		ps.Add(0, "", "load the inventory first", "a what-if file can only be checked against an inventory")
 		return nil, ps.Err()
 	}
-	root := parseDocument(data, ps, "what-if")
+	root := yamlcheck.Document(data, ps, "what-if", maxFileSize)
 	if root == nil {
 		return nil, ps.Err()
 	}
-	w := newWalker(ps)
+	w := yamlcheck.NewWalker(ps)
+	w.Forbidden = yamlcheck.SecretKey
 	ov := &Overlay{File: filename, Name: strings.TrimSuffix(filepath.Base(filename), filepath.Ext(filename))}
-	m, ok := w.fields(root, "", overlayKeys...)
+	var version yamlcheck.Opt[int64]
+	var name yamlcheck.Opt[string]
+	var changes yamlcheck.Opt[*yaml.Node]
+	_, ok := w.Fields(root, "",
+		yamlcheck.Version(&version),
+		yamlcheck.Str("name", &name),
+		yamlcheck.Text("description", nil),
+		yamlcheck.Node("changes", &changes),
+	)
 	if ok {
-		if e, ok := m["version"]; ok {
-			w.version(e)
+		if name.Set {
+			ov.Name = name.Value
 		}
-		if e, ok := m["name"]; ok {
-			if s, ok := w.str(e.val, "name"); ok {
-				ov.Name = s
-			}
-		}
-		if e, ok := m["description"]; ok {
-			w.text(e.val, "description")
-		}
-		e, given := m["changes"]
-		if !given {
+		if !changes.Given() {
 			ps.Add(root.Line, "", "add changes: with at least one entry, e.g. '- roles: [agent]' and 'set: {RestrictReceivingNTLMTraffic: 2}'", "the what-if file has no changes")
 		} else {
-			items, _ := w.sequence(e.val, "changes")
+			items, _ := w.Sequence(changes.Value, "changes")
 			if len(items) == 0 && ps.Len() == 0 {
-				ps.Add(e.line(), "changes", "add at least one change", "changes is empty")
+				ps.Add(changes.Line, "changes", "add at least one change", "changes is empty")
 			}
 			oc := overlayChecker{w: w, inv: inv, cat: cat}
 			for i, item := range items {
-				ov.Changes = append(ov.Changes, oc.change(item, index("changes", i))...)
+				ov.Changes = append(ov.Changes, oc.change(item, yamlcheck.Index("changes", i))...)
 			}
 		}
 	}
@@ -87,27 +84,39 @@ func ParseOverlayWith(data []byte, filename string, inv *Inventory, cat *facts.C
 }
 
 type overlayChecker struct {
-	w   *walker
+	w   *yamlcheck.Walker
 	inv *Inventory
 	cat *facts.Catalogue // the settings table: names, types, values
 }
 
+// overlayChange is one entry under changes:, as written.
+type overlayChange struct {
+	hosts, tags, roles, set, remove, add, delete yamlcheck.Opt[*yaml.Node]
+}
+
 func (oc overlayChecker) change(n *yaml.Node, field string) []OverlayChange {
-	w, ps := oc.w, oc.w.ps
-	r := w.resolve(n)
+	w, ps := oc.w, oc.w.C
+	r := w.Resolve(n, field)
 	if r == nil {
 		return nil
 	}
 	before := ps.Len()
-	m, ok := w.fields(r, field, changeKeys...)
+	var ch overlayChange
+	_, ok := w.Fields(r, field,
+		yamlcheck.Text("description", nil),
+		yamlcheck.Node("hosts", &ch.hosts),
+		yamlcheck.Node("tags", &ch.tags),
+		yamlcheck.Node("roles", &ch.roles),
+		yamlcheck.Node("set", &ch.set),
+		yamlcheck.Node("remove", &ch.remove),
+		yamlcheck.Node("add", &ch.add),
+		yamlcheck.Node("delete", &ch.delete),
+	)
 	if !ok {
 		return nil
 	}
 	keyProblems := ps.Len() > before
-	if x, ok := m["description"]; ok {
-		w.text(x.val, join(field, "description"))
-	}
-	sel, selOK := oc.selector(m, field, r.Line)
+	sel, selOK := oc.selector(ch, field, r.Line)
 	var matched []*Host
 	if selOK {
 		for _, h := range oc.inv.Hosts {
@@ -142,27 +151,27 @@ func (oc overlayChecker) change(n *yaml.Node, field string) []OverlayChange {
 		out = append(out, c)
 	}
 	actions := 0
-	if x, ok := m["set"]; ok {
+	if x := ch.set; x.Given() {
 		actions++
-		es, _ := w.entries(x.val, join(field, "set"))
+		es, _ := w.Entries(x.Value, x.Field)
 		for _, e := range es {
-			f := join(join(field, "set"), e.name)
+			f := yamlcheck.Join(x.Field, e.Name)
 			s := oc.setting(e, f)
 			if s == nil {
 				continue
 			}
-			c := OverlayChange{Setting: s.ID, Line: e.line()}
-			if v, ok := oc.value(s, e.val, f); ok {
+			c := OverlayChange{Setting: s.ID, Line: e.Line()}
+			if v, ok := oc.value(s, e.Val, f); ok {
 				c.Set = v
 				add(c, f)
 			}
 		}
 	}
-	if x, ok := m["remove"]; ok {
+	if x := ch.remove; x.Given() {
 		actions++
-		names, lines, _ := w.strList(x.val, join(field, "remove"))
+		names, lines, _ := w.StrList(x.Value, x.Field)
 		for i, name := range names {
-			f := index(join(field, "remove"), i)
+			f := yamlcheck.Index(x.Field, i)
 			s := oc.settingByName(name, lines[i], f)
 			if s == nil {
 				continue
@@ -170,32 +179,35 @@ func (oc overlayChecker) change(n *yaml.Node, field string) []OverlayChange {
 			add(OverlayChange{Setting: s.ID, Remove: true, Line: lines[i]}, f)
 		}
 	}
-	for _, verb := range []string{"add", "delete"} {
-		x, ok := m[verb]
-		if !ok {
+	for _, list := range []struct {
+		verb string
+		x    yamlcheck.Opt[*yaml.Node]
+	}{{"add", ch.add}, {"delete", ch.delete}} {
+		verb, x := list.verb, list.x
+		if !x.Given() {
 			continue
 		}
 		actions++
-		es, _ := w.entries(x.val, join(field, verb))
+		es, _ := w.Entries(x.Value, x.Field)
 		for _, e := range es {
-			f := join(join(field, verb), e.name)
+			f := yamlcheck.Join(x.Field, e.Name)
 			s := oc.setting(e, f)
 			if s == nil {
 				continue
 			}
 			if s.Type != facts.RegMultiSZ {
-				ps.Add(e.line(), f, fmt.Sprintf("use set: {%s: N} for a number", s.ID), "%s is a number (%s); %s works only on lists", s.ID, s.Type, verb)
+				ps.Add(e.Line(), f, fmt.Sprintf("use set: {%s: N} for a number", s.ID), "%s is a number (%s); %s works only on lists", s.ID, s.Type, verb)
 				continue
 			}
-			entries, _, ok := w.strList(e.val, f)
+			entries, _, ok := w.StrList(e.Val, f)
 			if !ok {
 				continue
 			}
 			if len(entries) == 0 {
-				ps.Add(e.line(), f, "give at least one entry, e.g. [agent07.corp.example]", "no entries to %s", verb)
+				ps.Add(e.Line(), f, "give at least one entry, e.g. [agent07.corp.example]", "no entries to %s", verb)
 				continue
 			}
-			c := OverlayChange{Setting: s.ID, Line: e.line()}
+			c := OverlayChange{Setting: s.ID, Line: e.Line()}
 			if verb == "add" {
 				c.Add = entries
 			} else {
@@ -211,12 +223,12 @@ func (oc overlayChecker) change(n *yaml.Node, field string) []OverlayChange {
 }
 
 // selector decodes hosts/tags/roles and checks each name against the inventory.
-func (oc overlayChecker) selector(m map[string]entry, field string, line int) (Selector, bool) {
-	w, ps := oc.w, oc.w.ps
+func (oc overlayChecker) selector(ch overlayChange, field string, line int) (Selector, bool) {
+	w, ps := oc.w, oc.w.C
 	var sel Selector
 	ok := true
-	if x, given := m["hosts"]; given {
-		names, lines, good := w.strList(x.val, join(field, "hosts"))
+	if x := ch.hosts; x.Given() {
+		names, lines, good := w.StrList(x.Value, x.Field)
 		ok = ok && good
 		var known []string
 		for _, h := range oc.inv.Hosts {
@@ -229,40 +241,40 @@ func (oc overlayChecker) selector(m map[string]entry, field string, line int) (S
 			}
 			h := oc.inv.HostByName(n)
 			if h == nil {
-				ps.Add(lines[i], index(join(field, "hosts"), i), refHintList(n, known, "hosts in the inventory", `or "*" for every host`), "unknown host %q", clip(n))
+				ps.Add(lines[i], yamlcheck.Index(x.Field, i), refHintList(n, known, "hosts in the inventory", `or "*" for every host`), "unknown host %q", yamlcheck.Clip(n))
 				ok = false
 				continue
 			}
 			sel.Hosts = append(sel.Hosts, h.Name)
 		}
 	}
-	if x, given := m["tags"]; given {
-		tags, lines, good := w.strList(x.val, join(field, "tags"))
+	if x := ch.tags; x.Given() {
+		tags, lines, good := w.StrList(x.Value, x.Field)
 		ok = ok && good
 		var known []string
 		for _, h := range oc.inv.Hosts {
 			for _, t := range h.Tags {
-				if !containsFold(known, t) {
+				if !slices.ContainsFunc(known, func(k string) bool { return strings.EqualFold(k, t) }) {
 					known = append(known, t)
 				}
 			}
 		}
 		for i, t := range tags {
-			if !containsFold(known, t) {
-				ps.Add(lines[i], index(join(field, "tags"), i), refHintList(t, known, "tags (and group names) in the inventory", ""), "no host carries the tag %q", clip(t))
+			if !slices.ContainsFunc(known, func(k string) bool { return strings.EqualFold(k, t) }) {
+				ps.Add(lines[i], yamlcheck.Index(x.Field, i), refHintList(t, known, "tags (and group names) in the inventory", ""), "no host carries the tag %q", yamlcheck.Clip(t))
 				ok = false
 				continue
 			}
 			sel.Tags = append(sel.Tags, t)
 		}
 	}
-	if x, given := m["roles"]; given {
-		roles, lines, good := w.strList(x.val, join(field, "roles"))
+	if x := ch.roles; x.Given() {
+		roles, lines, good := w.StrList(x.Value, x.Field)
 		ok = ok && good
 		for i, r := range roles {
 			v := strings.ToLower(r)
 			if !slices.Contains(roleNames, v) {
-				ps.Add(lines[i], index(join(field, "roles"), i), keyHintValues(strings.TrimSuffix(v, "s"), roleNames), "unknown role %q", clip(r))
+				ps.Add(lines[i], yamlcheck.Index(x.Field, i), yamlcheck.ValueHint(strings.TrimSuffix(v, "s"), roleNames), "unknown role %q", yamlcheck.Clip(r))
 				ok = false
 				continue
 			}
@@ -279,8 +291,8 @@ func (oc overlayChecker) selector(m map[string]entry, field string, line int) (S
 }
 
 func refHintList(got string, known []string, label, extra string) string {
-	if s := suggest(got, known); s != "" {
-		return "did you mean " + quote(s) + "?"
+	if s := yamlcheck.Suggest(got, known); s != "" {
+		return "did you mean \"" + yamlcheck.Clip(s) + "\"?"
 	}
 	if len(known) > 8 {
 		known = append(known[:8:8], "...")
@@ -295,8 +307,8 @@ func refHintList(got string, known []string, label, extra string) string {
 	return label + ": " + list
 }
 
-func (oc overlayChecker) setting(e entry, field string) *facts.Setting {
-	return oc.settingByName(e.name, e.line(), field)
+func (oc overlayChecker) setting(e yamlcheck.Entry, field string) *facts.Setting {
+	return oc.settingByName(e.Name, e.Line(), field)
 }
 
 func (oc overlayChecker) settingByName(name string, line int, field string) *facts.Setting {
@@ -308,22 +320,22 @@ func (oc overlayChecker) settingByName(name string, line int, field string) *fac
 	if s := suggest(name, ids); s != "" {
 		hint = "did you mean " + quote(s) + "?"
 	}
-	oc.w.ps.Add(line, field, hint, "unknown setting %q", clip(name))
+	oc.w.C.Add(line, field, hint, "unknown setting %q", clip(name))
 	return nil
 }
 
 // value decodes a set: value and checks it against the setting's type and
 // the documented values of its row (any 32-bit value for a bit mask).
 func (oc overlayChecker) value(s *facts.Setting, n *yaml.Node, field string) (*OverlayValue, bool) {
-	w, ps := oc.w, oc.w.ps
+	w, ps := oc.w, oc.w.C
 	switch s.Type {
 	case facts.RegMultiSZ:
-		r := w.resolve(n)
+		r := w.Resolve(n, field)
 		if r != nil && r.Kind == yaml.ScalarNode && (r.ShortTag() == "!!int" || r.ShortTag() == "!!bool") {
 			ps.Add(r.Line, field, fmt.Sprintf("write a list of server names, e.g. %s: [agent01.corp.example, AGENT01]", s.ID), "%s is a list (%s), not a number", s.ID, s.Type)
 			return nil, false
 		}
-		list, _, ok := w.strList(n, field)
+		list, _, ok := w.StrList(n, field)
 		if !ok {
 			return nil, false
 		}
@@ -332,12 +344,12 @@ func (oc overlayChecker) value(s *facts.Setting, n *yaml.Node, field string) (*O
 		}
 		return &OverlayValue{Strings: list}, true
 	default:
-		r := w.resolve(n)
+		r := w.Resolve(n, field)
 		if r != nil && r.Kind == yaml.SequenceNode {
 			ps.Add(r.Line, field, "give one number", "%s is a number (%s), not a list", s.ID, s.Type)
 			return nil, false
 		}
-		v, ok := w.integer(n, field, 0, 0xFFFFFFFF)
+		v, ok := w.Int(n, field, 0, 0xFFFFFFFF)
 		if !ok {
 			return nil, false
 		}
@@ -367,5 +379,5 @@ func (oc overlayChecker) checkScope(c OverlayChange, field string, matched []*Ho
 			return
 		}
 	}
-	oc.w.ps.Add(c.Line, field, "select domain controllers, e.g. roles: [domain-controller]", "%s is evaluated on domain controllers only, and the selector picks none", s.ID)
+	oc.w.C.Add(c.Line, field, "select domain controllers, e.g. roles: [domain-controller]", "%s is evaluated on domain controllers only, and the selector picks none", s.ID)
 }

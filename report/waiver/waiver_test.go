@@ -71,7 +71,7 @@ func TestParseInvalid(t *testing.T) {
 	}{
 		{"invalid-unknown-key.yaml", []problem{
 			{2, "waivers[0].expires", "missing"},
-			{5, "waivers[0].expiry", "unknown key"},
+			{5, "waivers[0].expiry", `unknown key "expiry"`},
 		}},
 		{"invalid-missing-owner.yaml", []problem{{7, "waivers[1].owner", "missing"}}},
 		{"invalid-bad-date.yaml", []problem{{5, "waivers[0].expires", `"31/12/2027" is not a date; write it as YYYY-MM-DD`}}},
@@ -80,22 +80,22 @@ func TestParseInvalid(t *testing.T) {
 		{"invalid-no-selector.yaml", []problem{{2, "waivers[0]", "say which path is waived"}}},
 		{"invalid-bad-kind.yaml", []problem{{4, "waivers[0].kind", `"smb" is not a path kind`}}},
 		{"invalid-duplicate-waiver.yaml", []problem{{6, "waivers", "again (first at line 2)"}}},
-		{"invalid-duplicate-key.yaml", []problem{{4, "waivers[0].owner", "appears twice"}}},
+		{"invalid-duplicate-key.yaml", []problem{{4, "waivers[0].owner", `duplicate key "owner" (first defined on line 3)`}}},
 		{"invalid-syntax.yaml", []problem{{4, "", "invalid YAML: did not find expected '-' indicator (in the block that starts at line 1)"}}},
 		{"invalid-unclosed-quote.yaml", []problem{{3, "", "invalid YAML"}}},
-		{"invalid-not-a-list.yaml", []problem{{2, "waivers", "want a list of waivers"}}},
-		{"invalid-top-level-key.yaml", []problem{{1, "version", "unknown key"}}},
-		{"invalid-empty-reason.yaml", []problem{{4, "waivers[0].reason", "non-empty value"}}},
+		{"invalid-not-a-list.yaml", []problem{{2, "waivers", "must be a list, not a mapping"}}},
+		{"invalid-top-level-key.yaml", []problem{{1, "version", `unknown key "version"`}}},
+		{"invalid-empty-reason.yaml", []problem{{4, "waivers[0].reason", "is empty"}}},
 		{"invalid-alias.yaml", []problem{{7, "waivers[1]", "aliases are not supported"}}},
 		{"invalid-two-documents.yaml", []problem{{2, "", "second YAML document"}}},
-		{"invalid-list-value.yaml", []problem{{3, "waivers[0].owner", "got a list"}}},
+		{"invalid-list-value.yaml", []problem{{3, "waivers[0].owner", "must be text, not a list"}}},
 		{"invalid-many.yaml", []problem{
 			{2, "waivers[0]", "say which path is waived"},
 			{2, "waivers[0].owner", "missing"},
 			{4, "waivers[0].expires", "not a date"},
 			{7, "waivers[1].kind", "not a path kind"},
 			{10, "waivers[1].expires", "not a date"},
-			{11, "waivers[2]", "want a mapping"},
+			{11, "waivers[2]", "must be a mapping (key: value pairs), not text"},
 		}},
 	}
 	for _, tc := range tests {

@@ -228,7 +228,7 @@ func TestSettingsFileUnknownKeys(t *testing.T) {
 		{"value that is a mapping", "concurrency:\n  value: 4\n", []string{"settings.yaml:2: concurrency:", "a value"}},
 		{"key without a value", "scan:\n  fail-on:\n", []string{"settings.yaml:2: scan.fail-on:", "value"}},
 		{"key set to null", "log-level: ~\n", []string{"settings.yaml:1: log-level:", "value"}},
-		{"repeated key", "quiet: true\nquiet: false\n", []string{"settings.yaml:2: quiet: repeated key"}},
+		{"repeated key", "quiet: true\nquiet: false\n", []string{`settings.yaml:2: quiet: duplicate key "quiet" (first defined on line 1)`}},
 		{"every problem at once", "concurency: 4\nscan:\n  fail_on: new\n", []string{"settings.yaml:1:", "settings.yaml:3:"}},
 		{"bad value names its line", "scan:\n  concurrency: many\n", []string{"settings.yaml:2", "--concurrency"}},
 		{"syntax error", "scan:\n  concurrency: [4\n", []string{"settings.yaml:"}},

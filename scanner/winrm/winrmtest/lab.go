@@ -1,19 +1,16 @@
 package winrmtest
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/ntlmscan/ntlmscan/inventory/yamlcheck"
 	"github.com/ntlmscan/ntlmscan/scanner/facts"
 	"github.com/ntlmscan/ntlmscan/scanner/winrm/winrmtest/internal/ntlmserver"
-	"gopkg.in/yaml.v3"
 )
 
 // Lab is a simulated Windows estate: domains with their users, hosts with
@@ -40,7 +37,7 @@ type Domain struct {
 	// loopback: the demo's way to show Kerberos without a real KDC. Its
 	// members then accept Kerberos with keys the KDC made for HTTP/fqdn.
 	KDC  bool `yaml:"kdc"`
-	Line int  `yaml:"-"`
+	Line int  `yaml:"-" yamlcheck:"line"`
 }
 
 // User is an account with its (lab-only) password.
@@ -80,7 +77,7 @@ type Host struct {
 	SMBClient             *SMBClient      `yaml:"smbClient"`
 	NTLMEvents            []NTLMEvent     `yaml:"ntlmEvents"`
 	Faults                Faults          `yaml:"faults"`
-	Line                  int             `yaml:"-"`
+	Line                  int             `yaml:"-" yamlcheck:"line"`
 
 	domain *Domain // resolved by Validate
 	role   int
@@ -217,7 +214,7 @@ type Cut struct {
 	// Addresses limits the cut to these addresses of To (default: all),
 	// e.g. a firewall that drops only IPv6.
 	Addresses []string `yaml:"addresses"`
-	Line      int      `yaml:"-"`
+	Line      int      `yaml:"-" yamlcheck:"line"`
 }
 
 // Faults are knobs that make a host misbehave. They can also be changed on
@@ -272,6 +269,7 @@ const (
 	defaultShellIdleTimeout  = 2 * time.Hour
 	maxOversizedOutput       = 256 << 20
 	maxLabFileSize           = 64 << 20
+	maxLabErrors             = 50
 )
 
 // Registry paths the simulator itself interprets.
@@ -316,111 +314,35 @@ func LoadLab(path string) (*Lab, error) {
 	return ParseLab(data, path)
 }
 
-// ParseLab decodes a lab from YAML strictly (unknown keys are errors) and
-// validates it. filename is only used in error messages.
+// ParseLab decodes a lab from YAML strictly (unknown and repeated keys are
+// errors, reported all at once in the wording of every file ntlmscan reads)
+// and validates it. filename is only used in error messages.
 func ParseLab(data []byte, filename string) (*Lab, error) {
-	var root yaml.Node
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&root); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, &LabError{File: filename, Msg: "the lab is empty: it needs at least one host under hosts:"}
-		}
-		return nil, yamlError(filename, err)
+	root, _, syntax := yamlcheck.Parse(data)
+	switch {
+	case root == nil && syntax != nil:
+		return nil, &LabError{File: filename, Line: syntax.Line, Msg: syntax.Message}
+	case root == nil:
+		return nil, &LabError{File: filename, Msg: "the lab is empty: it needs at least one host under hosts:"}
 	}
 	lab := &Lab{}
-	dec = yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(lab); err != nil {
-		return nil, yamlError(filename, err)
+	c := &yamlcheck.Collector{File: filename, Limit: maxLabErrors}
+	yamlcheck.NewWalker(c).Decode(root, "", lab)
+	if ve, ok := yamlcheck.AsValidationError(c.Err()); ok {
+		errs := make([]*LabError, len(ve.Problems))
+		for i, p := range ve.Problems {
+			errs[i] = &LabError{File: filename, Line: p.Line, Msg: p.Detail()}
+		}
+		if len(errs) == 1 {
+			return nil, errs[0]
+		}
+		return nil, &LabErrors{Errs: errs}
 	}
 	lab.File = filename
-	attachLines(lab, &root)
 	if err := lab.Validate(); err != nil {
 		return nil, err
 	}
 	return lab, nil
-}
-
-var yamlTypeSuffix = regexp.MustCompile(` in type [\w.*\[\]]+`)
-
-// yamlError turns yaml.v3 errors into file:line messages without Go type names.
-func yamlError(file string, err error) error {
-	var te *yaml.TypeError
-	if errors.As(err, &te) {
-		var errs []*LabError
-		for _, m := range te.Errors {
-			m = yamlTypeSuffix.ReplaceAllString(m, "")
-			n, rest, _ := splitYAMLLine(m)
-			errs = append(errs, &LabError{File: file, Line: n, Msg: rest})
-		}
-		if len(errs) == 1 {
-			return errs[0]
-		}
-		return &LabErrors{Errs: errs}
-	}
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	n, rest, _ := splitYAMLLine(msg)
-	return &LabError{File: file, Line: n, Msg: rest}
-}
-
-func splitYAMLLine(m string) (int, string, bool) {
-	var n int
-	if !strings.HasPrefix(m, "line ") {
-		return 0, m, false
-	}
-	rest := m[len("line "):]
-	i := strings.IndexByte(rest, ':')
-	if i < 0 {
-		return 0, m, false
-	}
-	if _, err := fmt.Sscanf(rest[:i], "%d", &n); err != nil {
-		return 0, m, false
-	}
-	return n, strings.TrimSpace(rest[i+1:]), true
-}
-
-// attachLines records the line of each domain, host and cut from the node tree
-// (yaml.v3 loses KnownFields inside custom unmarshalers, so lines are taken here).
-func attachLines(lab *Lab, root *yaml.Node) {
-	doc := root
-	if doc.Kind == yaml.DocumentNode && len(doc.Content) > 0 {
-		doc = doc.Content[0]
-	}
-	if seq := mapValue(doc, "domains"); seq != nil && seq.Kind == yaml.SequenceNode {
-		for i, n := range seq.Content {
-			if i < len(lab.Domains) && lab.Domains[i] != nil {
-				lab.Domains[i].Line = n.Line
-			}
-		}
-	}
-	if seq := mapValue(doc, "hosts"); seq != nil && seq.Kind == yaml.SequenceNode {
-		for i, n := range seq.Content {
-			if i < len(lab.Hosts) && lab.Hosts[i] != nil {
-				lab.Hosts[i].Line = n.Line
-			}
-		}
-	}
-	if nw := mapValue(doc, "network"); nw != nil {
-		if seq := mapValue(nw, "cuts"); seq != nil && seq.Kind == yaml.SequenceNode {
-			for i, n := range seq.Content {
-				if i < len(lab.Network.Cuts) {
-					lab.Network.Cuts[i].Line = n.Line
-				}
-			}
-		}
-	}
-}
-
-func mapValue(n *yaml.Node, key string) *yaml.Node {
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i+1]
-		}
-	}
-	return nil
 }
 
 // HostByName finds a host by NetBIOS name, FQDN or address (case-insensitive).
