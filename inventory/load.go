@@ -2,8 +2,6 @@ package inventory
 
 import (
 	"fmt"
-	"io"
-	"os"
 	"strings"
 
 	"github.com/ntlmscan/ntlmscan/inventory/yamlcheck"
@@ -14,7 +12,7 @@ import (
 // wrapped *fs.PathError. Load never touches the network and never reads
 // secrets (see Credential.Resolve).
 func Load(path string) (*Inventory, error) {
-	data, err := readLimited(path)
+	data, err := yamlcheck.ReadFile(path, MaxFileSize)
 	if err != nil {
 		return nil, fmt.Errorf("read inventory: %w", err)
 	}
@@ -26,8 +24,8 @@ func Load(path string) (*Inventory, error) {
 // problem in the file is reported at once in a *ValidationError, the only
 // error type Parse returns.
 func Parse(data []byte, filename string) (*Inventory, error) {
-	ps := newProblems(filename)
-	root := yamlcheck.Document(data, ps, "inventory", maxFileSize)
+	ps := NewCollector(filename)
+	root := yamlcheck.Document(data, ps, "inventory", MaxFileSize)
 	if root == nil {
 		return nil, ps.Err()
 	}
@@ -41,16 +39,6 @@ func Parse(data []byte, filename string) (*Inventory, error) {
 		return nil, err
 	}
 	return inv, nil
-}
-
-func readLimited(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	// One byte over the limit is enough for Parse to report the size.
-	return io.ReadAll(io.LimitReader(f, maxFileSize+1))
 }
 
 // Summary counts what an inventory holds; `ntlmscan validate` prints it.

@@ -19,6 +19,11 @@ const (
 	RoleDomainController Role = "domain-controller"
 )
 
+// Roles lists every role, in the order of the inventory's sections.
+func Roles() []Role {
+	return []Role{RoleCore, RoleAgent, RoleRepositoryHost, RoleDomainController}
+}
+
 // Inventory is a loaded, validated inventory file. Every reference is
 // resolved to a pointer; nothing dangles.
 type Inventory struct {

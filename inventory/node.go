@@ -4,9 +4,10 @@ import (
 	"github.com/ntlmscan/ntlmscan/inventory/yamlcheck"
 )
 
-// maxFileSize bounds what Parse accepts; a real estate of thousands of
+// MaxFileSize bounds what Parse accepts, and the what-if file checked
+// against an inventory (report/whatif); a real estate of thousands of
 // agents is well under a megabyte.
-const maxFileSize = 8 << 20
+const MaxFileSize = 8 << 20
 
 // walker reads the inventory with the shared YAML layer (yamlcheck.Walker);
 // the inventory's decoding steps are its methods.

@@ -1,6 +1,8 @@
 package yamlcheck
 
 import (
+	"io"
+	"os"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -42,6 +44,18 @@ func Document(data []byte, c *Collector, what string, maxSize int) (root *yaml.N
 		return nil
 	}
 	return root
+}
+
+// ReadFile reads the file at path, at most maxSize+1 bytes: one byte over
+// the limit is enough for Document to report the size without reading a
+// huge or endless file (a device, a FIFO) whole.
+func ReadFile(path string, maxSize int) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, int64(maxSize)+1))
 }
 
 // Version declares the version: key of a file format that has only

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ntlmscan/ntlmscan/inventory"
+	"github.com/ntlmscan/ntlmscan/report/whatif"
 	"github.com/ntlmscan/ntlmscan/scanner/facts"
 )
 
@@ -197,12 +198,12 @@ func TestDemoFleetStrict(t *testing.T) {
 }
 
 // demoAssume is examples/assume.yaml as Go values.
-func demoAssume() *inventory.Overlay {
+func demoAssume() *whatif.Overlay {
 	two := uint64(2)
-	return &inventory.Overlay{Name: "demo-ntlm-baseline", File: "examples/assume.yaml", Changes: []inventory.OverlayChange{
-		{Select: inventory.Selector{Roles: []inventory.Role{inventory.RoleAgent}}, Setting: facts.RestrictReceivingNTLMTraffic,
-			Set: &inventory.OverlayValue{DWORD: &two}, Line: 22},
-		{Select: inventory.Selector{Hosts: []string{"CORE01"}}, Setting: facts.ClientAllowedNTLMServers,
+	return &whatif.Overlay{Name: "demo-ntlm-baseline", File: "examples/assume.yaml", Changes: []whatif.Change{
+		{Select: whatif.Selector{Roles: []inventory.Role{inventory.RoleAgent}}, Setting: facts.RestrictReceivingNTLMTraffic,
+			Set: &whatif.Value{DWORD: &two}, Line: 22},
+		{Select: whatif.Selector{Hosts: []string{"CORE01"}}, Setting: facts.ClientAllowedNTLMServers,
 			Add: []string{"127.0.0.32"}, Line: 30},
 	}}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/ntlmscan/ntlmscan/inventory"
+	"github.com/ntlmscan/ntlmscan/report/whatif"
 	"github.com/ntlmscan/ntlmscan/scanner/facts"
 )
 
@@ -29,7 +30,7 @@ const (
 // evaluated twice, as collected and with the overlay applied to copies, and
 // each path's Before holds the first outcome. Evaluate does no I/O and never
 // modifies its arguments.
-func Evaluate(inv *inventory.Inventory, results []facts.HostResult, overlay *inventory.Overlay, opts Options) *Matrix {
+func Evaluate(inv *inventory.Inventory, results []facts.HostResult, overlay *whatif.Overlay, opts Options) *Matrix {
 	m := &Matrix{}
 	if inv == nil {
 		return m

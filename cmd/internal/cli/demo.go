@@ -10,6 +10,7 @@ import (
 
 	"github.com/ntlmscan/ntlmscan/examples"
 	"github.com/ntlmscan/ntlmscan/inventory"
+	"github.com/ntlmscan/ntlmscan/report/whatif"
 	"github.com/ntlmscan/ntlmscan/scanner/winrm/winrmtest"
 )
 
@@ -67,13 +68,13 @@ shown; pass --fail-on to get scan's exit codes.`,
 			in := scanInputs{InventoryPath: demoInventoryName, Inventory: inv, Password: labPasswords(srv), Krb5Conf: srv.Krb5Conf()}
 			switch {
 			case o.AssumePath != "":
-				ov, err := inventory.LoadOverlay(o.AssumePath, inv)
+				ov, err := whatif.Load(o.AssumePath, inv)
 				if err != nil {
 					return describeInventoryError(err)
 				}
 				in.Overlay = ov
 			case whatIf:
-				ov, err := inventory.ParseOverlay(examples.DemoOverlay, demoOverlayName, inv)
+				ov, err := whatif.Parse(examples.DemoOverlay, demoOverlayName, inv)
 				if err != nil {
 					return describeInventoryError(err)
 				}

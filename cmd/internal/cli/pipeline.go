@@ -20,6 +20,7 @@ import (
 	"github.com/ntlmscan/ntlmscan/report/render"
 	"github.com/ntlmscan/ntlmscan/report/verdict"
 	"github.com/ntlmscan/ntlmscan/report/waiver"
+	"github.com/ntlmscan/ntlmscan/report/whatif"
 	"github.com/ntlmscan/ntlmscan/scanner"
 	"github.com/ntlmscan/ntlmscan/scanner/facts"
 )
@@ -78,7 +79,7 @@ func addScanFlags(cmd *cobra.Command, o *scanOptions) {
 type scanInputs struct {
 	InventoryPath string
 	Inventory     *inventory.Inventory
-	Overlay       *inventory.Overlay
+	Overlay       *whatif.Overlay
 	Password      func(*inventory.Credential) (string, error)
 	Krb5Conf      string // krb5.conf text (the demo's lab KDC); "": KRB5_CONFIG
 }

@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ntlmscan/ntlmscan/inventory"
+	"github.com/ntlmscan/ntlmscan/report/whatif"
 	"github.com/ntlmscan/ntlmscan/scanner"
 )
 
@@ -45,7 +46,7 @@ gathered.
 			}
 			in := scanInputs{InventoryPath: inventoryPath, Inventory: inv, Password: scanner.DefaultPassword}
 			if o.AssumePath != "" {
-				ov, err := inventory.LoadOverlay(o.AssumePath, inv)
+				ov, err := whatif.Load(o.AssumePath, inv)
 				if err != nil {
 					return describeInventoryError(err)
 				}

@@ -8,6 +8,7 @@ import (
 	"github.com/ntlmscan/ntlmscan/cmd/internal/iostreams"
 	"github.com/ntlmscan/ntlmscan/inventory"
 	"github.com/ntlmscan/ntlmscan/report/waiver"
+	"github.com/ntlmscan/ntlmscan/report/whatif"
 	"github.com/ntlmscan/ntlmscan/scanner/winrm/winrmtest"
 )
 
@@ -39,7 +40,7 @@ func TestYAMLDialect(t *testing.T) {
 			key{5, "cores.CORE01.address", "address", "4"}},
 		{"what-if", "assume.yaml",
 			"descripton: x\nname: a\nname: b\nchanges:\n  - roles: [agent]\n    set: {RestrictReceivingNTLMTraffic: 2}\n",
-			func(d []byte, f string) error { _, err := inventory.ParseOverlay(d, f, inv); return err },
+			func(d []byte, f string) error { _, err := whatif.Parse(d, f, inv); return err },
 			key{1, "descripton", "descripton", "description"},
 			key{3, "name", "name", "2"}},
 		{"waivers", "waivers.yaml",

@@ -1,4 +1,4 @@
-package inventory
+package whatif
 
 import (
 	"fmt"
@@ -9,42 +9,50 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/ntlmscan/ntlmscan/inventory"
 	"github.com/ntlmscan/ntlmscan/inventory/yamlcheck"
 	"github.com/ntlmscan/ntlmscan/scanner/facts"
 )
 
-var roleNames = []string{string(RoleCore), string(RoleAgent), string(RoleRepositoryHost), string(RoleDomainController)}
+// roleNames are the values a selector's roles: accepts.
+var roleNames = func() []string {
+	var out []string
+	for _, r := range inventory.Roles() {
+		out = append(out, string(r))
+	}
+	return out
+}()
 
-// LoadOverlay reads a what-if file (--assume) and checks it against inv:
-// setting names, value types and that every selector picks at least one host.
-func LoadOverlay(path string, inv *Inventory) (*Overlay, error) {
-	data, err := readLimited(path)
+// Load reads a what-if file (--assume) and checks it against inv: setting
+// names, value types and that every selector picks at least one host.
+func Load(path string, inv *inventory.Inventory) (*Overlay, error) {
+	data, err := yamlcheck.ReadFile(path, inventory.MaxFileSize)
 	if err != nil {
 		return nil, fmt.Errorf("read what-if file: %w", err)
 	}
-	return ParseOverlay(data, path, inv)
+	return Parse(data, path, inv)
 }
 
-// ParseOverlay is LoadOverlay for a file held in memory. Like Parse it
-// reports every problem at once in a *ValidationError.
-func ParseOverlay(data []byte, filename string, inv *Inventory) (*Overlay, error) {
-	return ParseOverlayWith(data, filename, inv, facts.Default())
+// Parse is Load for a file held in memory. Like inventory.Parse it reports
+// every problem at once in a *inventory.ValidationError.
+func Parse(data []byte, filename string, inv *inventory.Inventory) (*Overlay, error) {
+	return ParseWith(data, filename, inv, facts.Default())
 }
 
-// ParseOverlayWith is ParseOverlay against another settings table (a
-// test's table with one more row): setting names, types, documented values
-// and domain-controller scope all come from the table's rows (nil: the
-// default table).
-func ParseOverlayWith(data []byte, filename string, inv *Inventory, cat *facts.Catalogue) (*Overlay, error) {
+// ParseWith is Parse against another settings table (a test's table with
+// one more row): setting names, types, documented values and
+// domain-controller scope all come from the table's rows (nil: the default
+// table).
+func ParseWith(data []byte, filename string, inv *inventory.Inventory, cat *facts.Catalogue) (*Overlay, error) {
 	if cat == nil {
 		cat = facts.Default()
 	}
-	ps := newProblems(filename)
+	ps := inventory.NewCollector(filename)
 	if inv == nil {
 		ps.Add(0, "", "load the inventory first", "a what-if file can only be checked against an inventory")
 		return nil, ps.Err()
 	}
-	root := yamlcheck.Document(data, ps, "what-if", maxFileSize)
+	root := yamlcheck.Document(data, ps, "what-if", inventory.MaxFileSize)
 	if root == nil {
 		return nil, ps.Err()
 	}
@@ -71,7 +79,7 @@ func ParseOverlayWith(data []byte, filename string, inv *Inventory, cat *facts.C
 			if len(items) == 0 && ps.Len() == 0 {
 				ps.Add(changes.Line, "changes", "add at least one change", "changes is empty")
 			}
-			oc := overlayChecker{w: w, inv: inv, cat: cat}
+			oc := checker{w: w, inv: inv, cat: cat}
 			for i, item := range items {
 				ov.Changes = append(ov.Changes, oc.change(item, yamlcheck.Index("changes", i))...)
 			}
@@ -83,25 +91,25 @@ func ParseOverlayWith(data []byte, filename string, inv *Inventory, cat *facts.C
 	return ov, nil
 }
 
-type overlayChecker struct {
+type checker struct {
 	w   *yamlcheck.Walker
-	inv *Inventory
+	inv *inventory.Inventory
 	cat *facts.Catalogue // the settings table: names, types, values
 }
 
-// overlayChange is one entry under changes:, as written.
-type overlayChange struct {
+// rawChange is one entry under changes:, as written.
+type rawChange struct {
 	hosts, tags, roles, set, remove, add, delete yamlcheck.Opt[*yaml.Node]
 }
 
-func (oc overlayChecker) change(n *yaml.Node, field string) []OverlayChange {
+func (oc checker) change(n *yaml.Node, field string) []Change {
 	w, ps := oc.w, oc.w.C
 	r := w.Resolve(n, field)
 	if r == nil {
 		return nil
 	}
 	before := ps.Len()
-	var ch overlayChange
+	var ch rawChange
 	_, ok := w.Fields(r, field,
 		yamlcheck.Text("description", nil),
 		yamlcheck.Node("hosts", &ch.hosts),
@@ -117,7 +125,7 @@ func (oc overlayChecker) change(n *yaml.Node, field string) []OverlayChange {
 	}
 	keyProblems := ps.Len() > before
 	sel, selOK := oc.selector(ch, field, r.Line)
-	var matched []*Host
+	var matched []*inventory.Host
 	if selOK {
 		for _, h := range oc.inv.Hosts {
 			if sel.Matches(h) {
@@ -129,7 +137,7 @@ func (oc overlayChecker) change(n *yaml.Node, field string) []OverlayChange {
 		}
 	}
 
-	var out []OverlayChange
+	var out []Change
 	// One entry may add to and delete from the same list; anything else
 	// touching a setting twice is ambiguous.
 	type use struct {
@@ -137,7 +145,7 @@ func (oc overlayChecker) change(n *yaml.Node, field string) []OverlayChange {
 		list bool
 	}
 	seen := map[string]use{}
-	add := func(c OverlayChange, f string) {
+	add := func(c Change, f string) {
 		isList := c.Add != nil || c.Delete != nil
 		if prev, dup := seen[c.Setting]; dup && !(isList && prev.list) {
 			ps.Add(c.Line, f, "split it into two changes, applied in order", "%s is already changed on line %d of this entry", c.Setting, prev.line)
@@ -160,7 +168,7 @@ func (oc overlayChecker) change(n *yaml.Node, field string) []OverlayChange {
 			if s == nil {
 				continue
 			}
-			c := OverlayChange{Setting: s.ID, Line: e.Line()}
+			c := Change{Setting: s.ID, Line: e.Line()}
 			if v, ok := oc.value(s, e.Val, f); ok {
 				c.Set = v
 				add(c, f)
@@ -176,7 +184,7 @@ func (oc overlayChecker) change(n *yaml.Node, field string) []OverlayChange {
 			if s == nil {
 				continue
 			}
-			add(OverlayChange{Setting: s.ID, Remove: true, Line: lines[i]}, f)
+			add(Change{Setting: s.ID, Remove: true, Line: lines[i]}, f)
 		}
 	}
 	for _, list := range []struct {
@@ -207,7 +215,7 @@ func (oc overlayChecker) change(n *yaml.Node, field string) []OverlayChange {
 				ps.Add(e.Line(), f, "give at least one entry, e.g. [agent07.corp.example]", "no entries to %s", verb)
 				continue
 			}
-			c := OverlayChange{Setting: s.ID, Line: e.Line()}
+			c := Change{Setting: s.ID, Line: e.Line()}
 			if verb == "add" {
 				c.Add = entries
 			} else {
@@ -223,7 +231,7 @@ func (oc overlayChecker) change(n *yaml.Node, field string) []OverlayChange {
 }
 
 // selector decodes hosts/tags/roles and checks each name against the inventory.
-func (oc overlayChecker) selector(ch overlayChange, field string, line int) (Selector, bool) {
+func (oc checker) selector(ch rawChange, field string, line int) (Selector, bool) {
 	w, ps := oc.w, oc.w.C
 	var sel Selector
 	ok := true
@@ -278,7 +286,7 @@ func (oc overlayChecker) selector(ch overlayChange, field string, line int) (Sel
 				ok = false
 				continue
 			}
-			sel.Roles = append(sel.Roles, Role(v))
+			sel.Roles = append(sel.Roles, inventory.Role(v))
 		}
 	}
 	if len(sel.Hosts) == 0 && len(sel.Tags) == 0 && len(sel.Roles) == 0 {
@@ -307,26 +315,26 @@ func refHintList(got string, known []string, label, extra string) string {
 	return label + ": " + list
 }
 
-func (oc overlayChecker) setting(e yamlcheck.Entry, field string) *facts.Setting {
+func (oc checker) setting(e yamlcheck.Entry, field string) *facts.Setting {
 	return oc.settingByName(e.Name, e.Line(), field)
 }
 
-func (oc overlayChecker) settingByName(name string, line int, field string) *facts.Setting {
+func (oc checker) settingByName(name string, line int, field string) *facts.Setting {
 	if s := oc.cat.Setting(name); s != nil {
 		return s
 	}
 	ids := oc.cat.IDs()
 	hint := "valid settings: " + strings.Join(ids, ", ")
-	if s := suggest(name, ids); s != "" {
-		hint = "did you mean " + quote(s) + "?"
+	if s := yamlcheck.Suggest(name, ids); s != "" {
+		hint = "did you mean \"" + yamlcheck.Clip(s) + "\"?"
 	}
-	oc.w.C.Add(line, field, hint, "unknown setting %q", clip(name))
+	oc.w.C.Add(line, field, hint, "unknown setting %q", yamlcheck.Clip(name))
 	return nil
 }
 
 // value decodes a set: value and checks it against the setting's type and
 // the documented values of its row (any 32-bit value for a bit mask).
-func (oc overlayChecker) value(s *facts.Setting, n *yaml.Node, field string) (*OverlayValue, bool) {
+func (oc checker) value(s *facts.Setting, n *yaml.Node, field string) (*Value, bool) {
 	w, ps := oc.w, oc.w.C
 	switch s.Type {
 	case facts.RegMultiSZ:
@@ -342,7 +350,7 @@ func (oc overlayChecker) value(s *facts.Setting, n *yaml.Node, field string) (*O
 		if list == nil {
 			list = []string{}
 		}
-		return &OverlayValue{Strings: list}, true
+		return &Value{Strings: list}, true
 	default:
 		r := w.Resolve(n, field)
 		if r != nil && r.Kind == yaml.SequenceNode {
@@ -363,19 +371,19 @@ func (oc overlayChecker) value(s *facts.Setting, n *yaml.Node, field string) (*O
 			ps.Add(r.Line, field, "documented values: "+strings.Join(vals, ", "), "%d is not a valid value for %s", u, s.ID)
 			return nil, false
 		}
-		return &OverlayValue{DWORD: &u}, true
+		return &Value{DWORD: &u}, true
 	}
 }
 
 // checkScope rejects a domain-controller-only setting aimed only at
 // machines that are not domain controllers: the change would do nothing.
-func (oc overlayChecker) checkScope(c OverlayChange, field string, matched []*Host) {
+func (oc checker) checkScope(c Change, field string, matched []*inventory.Host) {
 	s := oc.cat.Setting(c.Setting)
 	if s == nil || !s.DCOnly {
 		return
 	}
 	for _, h := range matched {
-		if h.Role == RoleDomainController {
+		if h.Role == inventory.RoleDomainController {
 			return
 		}
 	}
