@@ -43,7 +43,7 @@ func run(t *testing.T, env map[string]string, args ...string) result {
 	t.Helper()
 	io, _, out, errOut := iostreams.Test()
 	f := &Factory{IO: io, Now: func() time.Time { return fixedNow }, Version: "test",
-		Getenv: func(k string) string { return env[k] }}
+		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}
 	code := Run(context.Background(), f, args)
 	return result{code, out.String(), errOut.String()}
 }
@@ -483,7 +483,7 @@ func TestSimulateServesUntilInterrupted(t *testing.T) {
 	pr, pw := io.Pipe()
 	streams, _, _, errOut := iostreams.Test()
 	streams.Out = pw
-	f := &Factory{IO: streams, Now: time.Now, Version: "test", Getenv: func(string) string { return "" }}
+	f := &Factory{IO: streams, Now: time.Now, Version: "test"}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var wg sync.WaitGroup
@@ -548,7 +548,7 @@ func TestInterruptedScanKeepsResultsButNotBaseline(t *testing.T) {
 	}
 	dir := filepath.Join(t.TempDir(), "runs")
 	streams, _, _, errOut := iostreams.Test()
-	f := &Factory{IO: streams, Now: func() time.Time { return fixedNow }, Version: "test", Getenv: func(string) string { return "" }}
+	f := &Factory{IO: streams, Now: func() time.Time { return fixedNow }, Version: "test"}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan int, 1)

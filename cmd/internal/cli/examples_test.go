@@ -18,7 +18,7 @@ const examplesDir = "../../../examples"
 func checkCommandLine(t *testing.T, where string, args []string) {
 	t.Helper()
 	streams, _, _, _ := iostreams.Test()
-	root := NewRootCmd(&Factory{IO: streams, Getenv: func(string) string { return "" }})
+	root := NewRootCmd(&Factory{IO: streams})
 	cmd, rest, err := root.Find(args)
 	if err != nil || cmd == root {
 		t.Fatalf("%s: %v is not an ntlmscan command: %v", where, args, err)

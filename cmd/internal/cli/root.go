@@ -32,7 +32,7 @@ func Main() int {
 		<-ctx.Done()
 		stop()
 	}()
-	f := &Factory{IO: iostreams.System(), Now: time.Now, Version: Version, Getenv: os.Getenv}
+	f := &Factory{IO: iostreams.System(), Now: time.Now, Version: Version, LookupEnv: os.LookupEnv}
 	return Run(ctx, f, os.Args[1:])
 }
 

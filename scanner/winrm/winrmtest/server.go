@@ -24,6 +24,7 @@ type config struct {
 	ephemeral bool
 	logger    *slog.Logger
 	maxCalls  int
+	fleetDir  string // StartFleet only
 }
 
 // WithEphemeralPorts replaces every WinRM port of the lab by an ephemeral
