@@ -98,8 +98,8 @@ flags: the inventory names an environment variable or a file for each credential
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &FlagError{Err: err} })
 
 	root.AddCommand(
-		newScanCmd(f),
-		newDemoCmd(f),
+		newScanCmd(f, nil),
+		newDemoCmd(f, nil),
 		newSimulateCmd(f),
 		newValidateCmd(f),
 		newReportCmd(f),
