@@ -3,6 +3,8 @@ package cli
 import (
 	"errors"
 	"fmt"
+
+	"github.com/ntlmscan/ntlmscan/report"
 )
 
 // Exit codes, documented in README and in `ntlmscan --help`. Findings (2)
@@ -69,6 +71,15 @@ func exitWith(code int, err error) error {
 		code = ExitError
 	}
 	return WithCode(code, err)
+}
+
+// diffExitCode is diff's exit status: 2 when the newer report has blocked
+// paths the older did not, so a script can alert on drift.
+func diffExitCode(cmp *report.Comparison) int {
+	if len(cmp.New) > 0 {
+		return ExitFindings
+	}
+	return ExitOK
 }
 
 // scanOutcome is how a scan ended, as far as its exit code is concerned.
