@@ -54,9 +54,24 @@ func StartFleet(lab *Lab, invYAML []byte, name string, opts ...Option) (*Fleet, 
 	if err != nil {
 		return nil, err
 	}
-	f := &Fleet{Server: srv, dir: cfg.fleetDir}
+	f, err := NewFleet(srv, invYAML, name, cfg.fleetDir)
+	if err != nil {
+		srv.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// NewFleet points the inventory invYAML at a running server, as StartFleet
+// does: Run's WithStarted function can hand out an inventory for the lab it
+// serves. The CA file goes into dir ("": a temporary directory that Close
+// removes). Close closes srv too.
+func NewFleet(srv *Server, invYAML []byte, name, dir string) (*Fleet, error) {
+	f := &Fleet{Server: srv, dir: dir}
 	if err := f.point(invYAML, name); err != nil {
-		f.Close()
+		if f.removeDir {
+			_ = os.RemoveAll(f.dir)
+		}
 		return nil, err
 	}
 	return f, nil

@@ -101,3 +101,42 @@ func TestStartFleetRefusesHostsNotInTheLab(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// Run's WithStarted function can hand out an inventory of the lab it serves
+// (what `simulate` needs to write one for other tools).
+func TestNewFleetForTheLabRunServes(t *testing.T) {
+	t.Parallel()
+	lab, err := winrmtest.ParseLab(examples.DemoLab, "lab.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	invPath := filepath.Join(dir, "inventory.yaml")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var served *winrmtest.Server
+	started := func(srv *winrmtest.Server) error {
+		served = srv
+		f, err := winrmtest.NewFleet(srv, examples.DemoInventory, "inventory.yaml", dir)
+		if err != nil {
+			return err
+		}
+		cancel() // stop serving once the inventory is written
+		return f.WriteInventory(invPath)
+	}
+	var out bytes.Buffer
+	if err := winrmtest.Run(ctx, lab, &out, winrmtest.WithEphemeralPorts(), winrmtest.WithStarted(started)); err != nil {
+		t.Fatal(err)
+	}
+	inv, err := inventory.Load(invPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep, _ := served.Host("CORE01")
+	if h := inv.HostByName("CORE01"); h == nil || h.WinRM.Port != ep.HTTPPort || !strings.Contains(out.String(), ep.HTTPURL) {
+		t.Errorf("CORE01 in the written inventory: %+v; served at %s", h, ep.HTTPURL)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "fleet-ca.pem")); err != nil {
+		t.Errorf("CA file not left in the fleet directory: %v", err)
+	}
+}
