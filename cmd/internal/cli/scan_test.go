@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -181,5 +182,46 @@ func TestExitWith(t *testing.T) {
 	}
 	if SilentCode(ExitOK) != nil {
 		t.Error("SilentCode(ExitOK) is an error")
+	}
+}
+
+// Test_scanRun fills scanOptions directly, as runF would receive them: the
+// terminal report is coloured only on a terminal, and NO_COLOR is read from
+// the options' environment, not the process's.
+func Test_scanRun(t *testing.T) {
+	t.Parallel()
+	invPath, _, env := demoFleet(t)
+	tests := []struct {
+		name      string
+		tty       bool
+		noColor   bool
+		env       map[string]string
+		wantColor bool
+	}{
+		{"pipe", false, false, nil, false},
+		{"terminal", true, false, nil, true},
+		{"terminal, NO_COLOR", true, false, map[string]string{"NO_COLOR": "1"}, false},
+		{"terminal, --no-color", true, true, nil, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ios, _, stdout, stderr := iostreams.Test()
+			ios.SetTTY(tc.tty, false)
+			f := &Factory{}
+			o := &scanOptions{IO: ios, Now: func() time.Time { return fixedNow }, LookupEnv: lookup(withEnv(env, tc.env)),
+				Version: "test", LoggerTo: f.loggerTo, InventoryPath: invPath}
+			o.Concurrency, o.HostTimeout, o.Format, o.FailOn, o.NoColor = 4, time.Minute, "table", "blocked", tc.noColor
+			code, err := scanRun(context.Background(), o)
+			if err != nil || code != ExitBoth {
+				t.Fatalf("scanRun = %d, %v; want %d (blocked paths, AGENT07 not scanned)\n%s", code, err, ExitBoth, stderr)
+			}
+			if got := strings.Contains(stdout.String(), "\x1b["); got != tc.wantColor {
+				t.Errorf("colour = %v, want %v", got, tc.wantColor)
+			}
+			if !strings.Contains(stdout.String(), "AGENT05") {
+				t.Errorf("no report on stdout:\n%s", stdout)
+			}
+		})
 	}
 }
