@@ -89,7 +89,9 @@ func TestHostTimeoutPrecedence(t *testing.T) {
 			w = &yaml.Node{Kind: yaml.MappingNode}
 			agent02.Content = append(agent02.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "winrm"}, w)
 		}
-		setKey(w, "timeout", "4s")
+		// Shorter than every value below: the inventory's own timeout wins
+		// even then, and no subtest waits longer than its own deadline.
+		setKey(w, "timeout", "1s")
 	})
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "settings.yaml")
@@ -121,7 +123,7 @@ func TestHostTimeoutPrecedence(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for host, want := range map[string]string{"AGENT01": tc.want, "AGENT02": "4s"} {
+			for host, want := range map[string]string{"AGENT01": tc.want, "AGENT02": "1s"} {
 				h := hostResult(t, rep, host)
 				if h.Error == nil || h.Error.Class != facts.ErrTimeout || !strings.Contains(h.Error.Message, "per-host timeout ("+want+")") {
 					t.Errorf("%s: got %+v, want a timeout after %s", host, h.Error, want)
