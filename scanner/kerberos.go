@@ -50,7 +50,8 @@ func (s *scan) kerberosClient(h *inventory.Host, c *inventory.Credential) (*winr
 }
 
 func (s *scan) newKerberosClient(h *inventory.Host, c *inventory.Credential) (*winrm.KerberosClient, error) {
-	kcred := winrm.KerberosCredentials{Username: c.Username, Config: s.opts.Krb5Conf, FallbackConfig: inventoryKrb5Conf(s.inv)}
+	getenv := func(k string) string { v, _ := s.opts.LookupEnv(k); return v }
+	kcred := winrm.KerberosCredentials{Username: c.Username, Config: s.opts.Krb5Conf, FallbackConfig: inventoryKrb5Conf(s.inv), Getenv: getenv}
 	user, domain := winrm.SplitUsername(c.Username)
 	if _, realm, ok := strings.Cut(user, "@"); ok {
 		kcred.Realm = strings.ToUpper(realm)
@@ -69,7 +70,7 @@ func (s *scan) newKerberosClient(h *inventory.Host, c *inventory.Credential) (*w
 	case c.KerberosCache != "":
 		kcred.CCache = c.KerberosCache
 		if c.KerberosCache == "KRB5CCNAME" {
-			kcred.CCache = os.Getenv("KRB5CCNAME")
+			kcred.CCache = getenv("KRB5CCNAME")
 			if kcred.CCache == "" {
 				kcred.CCache = fmt.Sprintf("/tmp/krb5cc_%d", os.Getuid())
 			}

@@ -61,9 +61,13 @@ type Options struct {
 	// reclassifies once every host is done (see Run).
 	Progress func(done, total int, r *facts.HostResult)
 	// Password resolves a credential reference to its secret (default:
-	// DefaultPassword: environment variable, then password file). The demo
-	// uses it to supply lab passwords without environment variables.
+	// PasswordFrom(LookupEnv): environment variable, then password file).
+	// The demo uses it to supply lab passwords without environment variables.
 	Password func(*inventory.Credential) (string, error)
+	// LookupEnv reads the environment: the variables credentials name,
+	// KRB5CCNAME and KRB5_CONFIG (default os.LookupEnv). Commands pass
+	// their own, so a test's environment never is the process's.
+	LookupEnv func(string) (string, bool)
 	// OperationTimeout is the WS-Management OperationTimeout: how long one
 	// Receive long-polls (default 20s, and at most half the host timeout).
 	OperationTimeout time.Duration
@@ -92,6 +96,12 @@ func (o *Options) defaults() {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.LookupEnv == nil {
+		o.LookupEnv = os.LookupEnv
+	}
+	if o.Password == nil {
+		o.Password = PasswordFrom(o.LookupEnv)
 	}
 	if o.OperationTimeout <= 0 {
 		o.OperationTimeout = DefaultOperationTimeout

@@ -106,6 +106,9 @@ type KerberosCredentials struct {
 	// FallbackConfig is used when Config is empty and no krb5.conf file
 	// exists (the scanner derives one from the inventory's domains).
 	FallbackConfig string
+	// Getenv reads KRB5_CONFIG (nil: os.Getenv); a command passes its own
+	// environment so that tests need not change the process's.
+	Getenv func(string) string
 }
 
 // KerberosClient holds one identity's ticket-granting ticket and its
@@ -125,10 +128,14 @@ type KerberosClient struct {
 // NewKerberosClient prepares a client; nothing is sent until the first
 // ticket is needed.
 func NewKerberosClient(c KerberosCredentials) (*KerberosClient, error) {
-	cfg, err := loadKrb5Config(c.Config)
+	getenv := c.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	cfg, err := loadKrb5Config(c.Config, getenv)
 	var ke *KerberosError
 	if err != nil && c.Config == "" && c.FallbackConfig != "" && errors.As(err, &ke) && strings.HasPrefix(ke.Detail, "no krb5.conf") {
-		cfg, err = loadKrb5Config(c.FallbackConfig)
+		cfg, err = loadKrb5Config(c.FallbackConfig, getenv)
 	}
 	if err != nil {
 		return nil, err
@@ -193,7 +200,7 @@ func noRealm(username string) error {
 
 // loadKrb5Config reads krb5.conf: the given text, else KRB5_CONFIG (the
 // first file of a colon-separated list that exists), else /etc/krb5.conf.
-func loadKrb5Config(text string) (*config.Config, error) {
+func loadKrb5Config(text string, getenv func(string) string) (*config.Config, error) {
 	if text != "" {
 		cfg, err := config.NewFromString(text)
 		if err != nil {
@@ -202,7 +209,7 @@ func loadKrb5Config(text string) (*config.Config, error) {
 		return cfg, nil
 	}
 	paths := []string{"/etc/krb5.conf"}
-	if v := os.Getenv("KRB5_CONFIG"); v != "" {
+	if v := getenv("KRB5_CONFIG"); v != "" {
 		paths = strings.Split(v, ":")
 	}
 	for _, p := range paths {

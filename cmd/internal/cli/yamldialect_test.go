@@ -16,12 +16,13 @@ import (
 // settings, lab) speaks one dialect: a misspelt key and a repeated key read
 // the same, word for word, whichever file they are in.
 func TestYAMLDialect(t *testing.T) {
+	t.Parallel()
 	inv, err := inventory.Parse(mustReadExample(t), "inventory.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	streams, _, _, _ := iostreams.Test()
-	root := NewRootCmd(&Factory{IO: streams, Getenv: func(string) string { return "" }})
+	root := NewRootCmd(&Factory{IO: streams, LookupEnv: func(string) (string, bool) { return "", false }})
 
 	type key struct {
 		line       int

@@ -24,6 +24,8 @@ type config struct {
 	ephemeral bool
 	logger    *slog.Logger
 	maxCalls  int
+	fleetDir  string              // StartFleet only
+	started   func(*Server) error // Run only
 }
 
 // WithEphemeralPorts replaces every WinRM port of the lab by an ephemeral
