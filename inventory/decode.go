@@ -130,6 +130,7 @@ type hostSpec struct {
 	tags, groups                              []opt[string]
 	winrm                                     winrmSpec
 	described                                 *describedSpec
+	smbPort                                   opt[int] // repository hosts only
 
 	badKeys bool // unknown keys were rejected: skip "missing X" errors
 
@@ -465,7 +466,7 @@ func (w *walker) tagList(m map[string]entry, field string) []opt[string] {
 }
 
 var (
-	hostKeys      = []string{"description", "address", "fqdn", "netbios", "domain", "workgroup", "tags", "groups", "winrm", "described"}
+	hostKeys      = []string{"description", "address", "fqdn", "netbios", "domain", "workgroup", "tags", "groups", "winrm", "described", "smb_port"}
 	coreKeys      = []string{"description", "address", "fqdn", "netbios", "domain", "workgroup", "tags", "groups", "winrm", "account", "agents", "repositories", "service_names"}
 	dcKeys        = []string{"description", "address", "fqdn", "netbios", "tags", "groups", "winrm", "described"}
 	describedKeys = []string{"platform", "lm_compatibility_level", "ntlmv1_only", "require_signing", "description"}
@@ -549,6 +550,11 @@ func (w *walker) host(e entry, field string, role Role) *hostSpec {
 	}
 	if x, ok := m["described"]; ok {
 		h.described = w.described(x, join(field, "described"))
+	}
+	h.smbPort = w.optInt(m, field, "smb_port", 1, 65535)
+	if h.smbPort.set && role != RoleRepositoryHost {
+		w.ps.Add(h.smbPort.line, h.smbPort.field, "smb_port is where ntlmscan probes a repository host's SMB service; remove it here", "smb_port is only for repository_hosts")
+		h.smbPort.set = false
 	}
 	if x, ok := m["description"]; ok {
 		w.text(x.val, join(field, "description"))
