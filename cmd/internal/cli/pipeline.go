@@ -47,6 +47,8 @@ type scanOptions struct {
 	AssumePath   string
 	Quiet        bool
 	NoColor      bool
+	SMBProbe     bool
+	SMBAuth      bool
 }
 
 func addScanFlags(cmd *cobra.Command, o *scanOptions) {
@@ -71,6 +73,8 @@ func addScanFlags(cmd *cobra.Command, o *scanOptions) {
 	fl.StringVar(&o.AssumePath, "assume", "", "what-if overlay of planned settings; every path shows its verdict before and after")
 	fl.BoolVarP(&o.Quiet, "quiet", "q", false, "no progress bar and no terminal report (files and exit code only)")
 	fl.BoolVar(&o.NoColor, "no-color", false, "never colour the terminal output (NO_COLOR is honoured too)")
+	fl.BoolVar(&o.SMBProbe, "smb-probe", true, "probe each repository host's SMB service (NEGOTIATE) from this machine; --smb-probe=false skips it")
+	fl.BoolVar(&o.SMBAuth, "smb-auth", false, "also try one NTLM logon per repository account and host, with the credentials: entry naming that account")
 }
 
 // scanInputs is what a scan needs besides flags; `scan` loads it from
@@ -187,6 +191,8 @@ func runScan(ctx context.Context, f *Factory, o *scanOptions, in scanInputs) err
 		Logger:           scanLog,
 		Password:         in.Password,
 		Krb5Conf:         in.Krb5Conf,
+		SMBProbe:         o.SMBProbe || o.SMBAuth,
+		SMBAuth:          o.SMBAuth,
 		Progress: func(done, total int, r *facts.HostResult) {
 			bar.hostDone(!r.OK())
 		},
