@@ -48,6 +48,7 @@ func (e *engine) evalPath(core *inventory.Core, kind Kind, target *inventory.Hos
 	// protocol-level and identity checks.
 	pe.checkOutgoing()
 	pe.checkSMBClient()
+	pe.checkSMBProbe()
 	pe.checkIncoming()
 	pe.checkForceGuest()
 	pe.checkServerNameHardening()
