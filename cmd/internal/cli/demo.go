@@ -124,6 +124,13 @@ func pointAtSimulator(inv *inventory.Inventory, srv *winrmtest.Server) (func(), 
 		return func() {}, fmt.Errorf("write the demo CA: %w", err)
 	}
 	for _, h := range inv.Hosts {
+		// Share hosts, scanned or described, answer the SMB probe at the
+		// lab's SMB port.
+		if h.Role == inventory.RoleRepositoryHost {
+			if ep, ok := srv.Host(h.NetBIOS); ok && ep.SMBPort != 0 {
+				h.Address, h.SMBPort = ep.Address, ep.SMBPort
+			}
+		}
 		if !h.Scan {
 			continue
 		}
