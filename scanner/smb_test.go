@@ -2,6 +2,7 @@ package scanner
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -90,6 +91,10 @@ func TestSMBProbeSamba(t *testing.T) {
 	}
 	if a := got.AuthFor(`SAMBATEST\nobody-here`); a == nil || a.Outcome != facts.SMBAuthNotAttempted || !strings.Contains(a.Message, "NTLMSCAN_TEST_UNUSED_1") {
 		t.Errorf("auth without a password: %+v", a)
+	}
+
+	if b, _ := json.Marshal(res); strings.Contains(string(b), s.Password) {
+		t.Error("the results carry the share account's password")
 	}
 
 	res = Run(ctx, inv, Options{Password: passwords, Retries: -1, HostTimeout: 10 * time.Second})
