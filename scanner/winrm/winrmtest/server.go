@@ -152,10 +152,7 @@ func NewServer(lab *Lab, opts ...Option) (*Server, error) {
 			s.Close()
 			return nil, err
 		}
-		if err := hs.listenSMB(); err != nil {
-			s.Close()
-			return nil, err
-		}
+		hs.listenSMB()
 	}
 	return s, nil
 }

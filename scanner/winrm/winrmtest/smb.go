@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"strconv"
@@ -60,12 +59,13 @@ func smbSPNEGO(kerberos bool) []byte {
 }
 
 // listenSMB starts the host's SMB listener when the lab gives it one. A
-// fixed port the process may not bind (445 without privileges) leaves the
-// host without SMB, with a warning, rather than failing the whole lab.
-func (hs *hostServer) listenSMB() error {
+// fixed port the process cannot bind (445 without privileges, or held by a
+// real smbd) leaves the host without SMB, with a warning, rather than
+// failing the whole lab.
+func (hs *hostServer) listenSMB() {
 	c := hs.h.SMBServer
 	if c == nil {
-		return nil
+		return
 	}
 	port := c.Port
 	if hs.srv.cfg.ephemeral {
@@ -74,11 +74,14 @@ func (hs *hostServer) listenSMB() error {
 	addr := net.JoinHostPort(hs.h.Address, strconv.Itoa(port))
 	ln, err := net.Listen("tcp4", addr)
 	if err != nil {
+		// Port 445 needs privileges, and a real smbd may hold it: the lab
+		// runs on without this host's SMB service.
+		hint := "another process may hold it"
 		if errors.Is(err, syscall.EACCES) {
-			hs.srv.log.Warn("no SMB service: the port needs privileges (use ephemeral ports)", "host", hs.h.Name, "addr", addr)
-			return nil
+			hint = "the port needs privileges"
 		}
-		return fmt.Errorf("winrmtest: host %s: SMB listen on %s: %w", hs.h.Name, addr, err)
+		hs.srv.log.Warn("no simulated SMB service ("+hint+"; use ephemeral ports)", "host", hs.h.Name, "addr", addr, "err", err)
+		return
 	}
 	hs.endpoint.SMBPort = ln.Addr().(*net.TCPAddr).Port
 	hs.smbLn = ln
@@ -107,7 +110,6 @@ func (hs *hostServer) listenSMB() error {
 			}()
 		}
 	}()
-	return nil
 }
 
 func (hs *hostServer) smbSigningRequired() bool {

@@ -144,3 +144,24 @@ func FuzzSMBServer(f *testing.F) {
 		}
 	})
 }
+
+// A fixed SMB port the lab cannot bind (held by another process, or 445
+// without privileges) leaves that host without SMB; the lab still starts.
+func TestSMBPortTaken(t *testing.T) {
+	t.Parallel()
+	lab := newLab(t, "hosts:\n  - name: NAS09\n    address: 127.0.0.49\n    winrm: {http: false}\n    smbServer: {}\n")
+	held, err := net.Listen("tcp4", lab.Hosts[0].Address+":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	lab.Hosts[0].SMBServer.Port = held.Addr().(*net.TCPAddr).Port
+	srv, err := NewServer(lab)
+	if err != nil {
+		t.Fatalf("the lab failed over an SMB port: %v", err)
+	}
+	defer srv.Close()
+	if ep, _ := srv.Host("NAS09"); ep.SMBPort != 0 {
+		t.Errorf("SMBPort %d, want 0 (not served)", ep.SMBPort)
+	}
+}
