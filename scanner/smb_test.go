@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -121,5 +124,52 @@ func TestSMBProbeUnreachable(t *testing.T) {
 	}
 	if a := p.AuthFor(`SAMBATEST\x`); a == nil || a.Outcome != facts.SMBAuthNotAttempted {
 		t.Errorf("auth %+v", a)
+	}
+}
+
+// TestSMBAuthOncePerAccount: two repositories on one host with the same
+// account (written in another case) cost one logon, on one connection; a
+// second run may try again.
+func TestSMBAuthOncePerAccount(t *testing.T) {
+	s := samba.Start(t, "127.0.0.1")
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	var conns atomic.Int32
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			conns.Add(1)
+			go func() {
+				defer c.Close()
+				up, err := net.Dial("tcp", s.Addr)
+				if err != nil {
+					return
+				}
+				defer up.Close()
+				go func() { _, _ = io.Copy(up, c); up.Close() }()
+				_, _ = io.Copy(c, up)
+			}()
+		}
+	}()
+	account := `SAMBATEST\` + s.User
+	inv := smbInventory(t, l.Addr().String(), account, strings.ToUpper(account))
+	opts := Options{Password: func(c *inventory.Credential) (string, error) { return s.Password, nil },
+		Retries: -1, HostTimeout: 10 * time.Second, SMBAuth: true, SMBProbe: true}
+	for run := 1; run <= 2; run++ {
+		conns.Store(0)
+		res := Run(context.Background(), inv, opts)
+		p := res[1].SMB
+		if p == nil || len(p.Auth) != 1 || p.Auth[0].Outcome != facts.SMBAuthAccepted {
+			t.Fatalf("run %d: auth %+v", run, p)
+		}
+		if n := conns.Load(); n != 1 {
+			t.Errorf("run %d: %d connections to the share host, want 1", run, n)
+		}
 	}
 }
