@@ -115,3 +115,14 @@ func TestSambaOneAttempt(t *testing.T) {
 		t.Errorf("another server: %+v (%s)", r.Session, r.SessionError)
 	}
 }
+
+// TestSambaGuest: with "map to guest = bad user" an unknown account gets a
+// guest session, which the probe reports as such, not as accepted.
+func TestSambaGuest(t *testing.T) {
+	t.Parallel()
+	s := samba.Start(t, "127.0.0.1", "map to guest = bad user", "guest account = nobody")
+	r := probe(t, s.Addr, smbprobe.Options{Credential: &smbprobe.Credential{Username: "no-such-user", Password: "x"}})
+	if r.Session == nil || r.Session.Outcome != smbprobe.AuthGuest {
+		t.Fatalf("session %+v (%s)\n%s", r.Session, r.SessionError, s.Log())
+	}
+}
