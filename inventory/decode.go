@@ -120,6 +120,7 @@ type hostSpec struct {
 	tags, groups                              []opt[string]
 	winrm                                     winrmSpec
 	described                                 *describedSpec
+	smbPort                                   opt[int] // repository hosts only
 
 	badKeys bool // unknown keys were rejected: skip "missing X" errors
 
@@ -434,12 +435,19 @@ func (w *walker) host(e yamlcheck.Entry, field string, role Role) *hostSpec {
 			}))
 	} else {
 		keys = append(keys, yamlcheck.Func("described", func(e yamlcheck.Entry, f string) { h.described = w.described(e, f) }))
+		if role != RoleDomainController {
+			keys = append(keys, yamlcheck.Int("smb_port", &h.smbPort, 1, 65535))
+		}
 	}
 	m, ok := w.Fields(e.Val, field, keys...)
 	if !ok {
 		return nil
 	}
 	h.badKeys = m.Unknown > 0
+	if h.smbPort.Set && role != RoleRepositoryHost {
+		w.C.Add(h.smbPort.Line, h.smbPort.Field, "smb_port is where ntlmscan probes a repository host's SMB service; remove it here", "smb_port is only for repository_hosts")
+		h.smbPort.Set = false
+	}
 	if h.address.Set {
 		if r, hint := checkHostName(h.address.Value); r != "" {
 			w.C.Add(h.address.Line, h.address.Field, hint, "address %q %s", clip(h.address.Value), r)

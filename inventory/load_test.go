@@ -137,6 +137,8 @@ func TestLoadBadConfigs(t *testing.T) {
 			`:23: agents: must be a mapping (key: value pairs), not a list`,
 		}},
 		{"invalid-tags", []string{`:25: agents.AGENT01.tags: invalid tag "not ok"`}},
+		{"invalid-smb-port", []string{`:29: repository_hosts.FS01.smb_port: 0 is out of range`}},
+		{"invalid-smb-port-agent", []string{`:26: agents.AGENT01.smb_port: smb_port is only for repository_hosts`}},
 		{"invalid-merge-key", []string{`:24: agents.AGENT01: merge key '<<' needs a mapping or a list of mappings`}},
 	}
 	seen := map[string]bool{}
@@ -585,6 +587,32 @@ func TestSPNWithPort(t *testing.T) {
 			t.Errorf("spn %s read as %q", tt.spn, inv.HostByName("AGENT01").WinRM.SPN)
 		case !tt.valid && (err == nil || !strings.Contains(err.Error(), "invalid SPN")):
 			t.Errorf("spn %s: error %v, want invalid SPN", tt.spn, err)
+		}
+	}
+}
+
+// smb_port sets where a repository host's SMB service is probed; 445 is the
+// default, and hosts of other roles have none.
+func TestSMBPort(t *testing.T) {
+	t.Parallel()
+	base, err := os.ReadFile(filepath.Join("testdata", "invalid-port.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := strings.Replace(string(base), "    port: 70000\n", "", 1)
+	for _, tc := range []struct {
+		extra string
+		want  int
+	}{{"", 445}, {"    smb_port: 44501\n", 44501}} {
+		inv, err := Parse([]byte(file+tc.extra), "inv.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := inv.HostByName("FS01").SMBPort; got != tc.want {
+			t.Errorf("smb_port %q: SMBPort %d, want %d", tc.extra, got, tc.want)
+		}
+		if got := inv.HostByName("AGENT01").SMBPort; got != 0 {
+			t.Errorf("agent SMBPort %d, want 0", got)
 		}
 	}
 }

@@ -52,7 +52,10 @@ type Host struct {
 	// appliances): ntlmscan takes their properties from Described.
 	Scan      bool
 	Described *Described
-	Line      int // line of the host's entry in File
+	// SMBPort is where ntlmscan probes a repository host's SMB service
+	// (smb_port; 445 unless set); 0 for other roles.
+	SMBPort int
+	Line    int // line of the host's entry in File
 }
 
 // HasTag reports whether the host carries tag (case-insensitive).

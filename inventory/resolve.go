@@ -15,6 +15,7 @@ const (
 	DefaultAgentPort   = 8006 // commonly cited Rapid Recovery agent port (UNCONFIRMED: no Quest port table found)
 	DefaultHTTPPort    = 5985
 	DefaultHTTPSPort   = 5986
+	DefaultSMBPort     = 445
 	DefaultCoreService = "RapidRecoveryCore"
 	DefaultRepoKind    = "repository"
 )
@@ -253,6 +254,9 @@ func (r *resolver) hosts() {
 
 func (r *resolver) host(hs *hostSpec, dcDomain *Domain) *Host {
 	h := &Host{Name: hs.name, Role: hs.role, Line: hs.line, Scan: hs.described == nil}
+	if hs.role == RoleRepositoryHost {
+		h.SMBPort = hs.smbPort.Or(DefaultSMBPort)
+	}
 	// Groups: membership also tags the host with the group's name.
 	var groups []*groupSpec
 	var tags []string

@@ -24,6 +24,7 @@ import (
 	"github.com/ntlmscan/ntlmscan/inventory"
 	"github.com/ntlmscan/ntlmscan/scanner/collect"
 	"github.com/ntlmscan/ntlmscan/scanner/facts"
+	"github.com/ntlmscan/ntlmscan/scanner/smbprobe"
 	"github.com/ntlmscan/ntlmscan/scanner/winrm"
 )
 
@@ -80,6 +81,14 @@ type Options struct {
 	Krb5Conf string
 	// Dial replaces the TCP dialer (tests; e.g. a resolver that fails).
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// SMBProbe probes every repository host's SMB service from this
+	// machine (SMB2 NEGOTIATE), alongside the WinRM collection and within
+	// the host's timeout; the result is HostResult.SMB.
+	SMBProbe bool
+	// SMBAuth adds one NTLM SESSION_SETUP per repository account and host
+	// (with the credentials: entry naming that account), never more than
+	// one per account and host in a run.
+	SMBAuth bool
 }
 
 func (o *Options) defaults() {
@@ -157,6 +166,32 @@ func Run(ctx context.Context, inv *inventory.Inventory, opts Options) []facts.Ho
 		total++
 	}
 
+	// SMB probes of repository hosts run beside the WinRM collection, each
+	// within its host's timeout.
+	smb := make([]*facts.SMBProbe, len(inv.Hosts))
+	var sg errgroup.Group
+	sg.SetLimit(opts.Concurrency)
+	if opts.SMBProbe {
+		for i, h := range inv.Hosts {
+			if h.Role != inventory.RoleRepositoryHost {
+				continue
+			}
+			sg.Go(func() error {
+				if expired(scanCtx) != nil {
+					return nil
+				}
+				timeout := h.WinRM.Timeout
+				if timeout <= 0 {
+					timeout = opts.HostTimeout
+				}
+				ctx, cancel := context.WithTimeout(scanCtx, timeout)
+				defer cancel()
+				smb[i] = s.smbProbe(ctx, h)
+				return nil
+			})
+		}
+	}
+
 	var (
 		g        errgroup.Group
 		progress sync.Mutex
@@ -187,6 +222,7 @@ func Run(ctx context.Context, inv *inventory.Inventory, opts Options) []facts.Ho
 		})
 	}
 	_ = g.Wait()
+	_ = sg.Wait()
 
 	for i, h := range inv.Hosts {
 		if started[i] {
@@ -198,6 +234,9 @@ func Run(ctx context.Context, inv *inventory.Inventory, opts Options) []facts.Ho
 		}
 		results[i] = facts.HostResult{Host: h.Name, Address: h.Address,
 			Error: &facts.HostError{Class: facts.ErrCanceled, Message: msg, Hint: "run the scan again, with a longer deadline or more concurrency"}}
+	}
+	for i := range results {
+		results[i].SMB = smb[i]
 	}
 	s.settleRefusals(results)
 	// Warn only now: a refusal's class is settled once every host is done,
@@ -233,6 +272,8 @@ type scan struct {
 	refusals []refusal                     // NTLM 401s to settle after the scan
 	caFiles  map[string]caFile
 	krb      krbClients // one Kerberos client per credential
+
+	smbAttempts smbprobe.Attempts // one SMB logon per credential and host
 }
 
 type refusal struct {

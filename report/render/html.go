@@ -30,6 +30,8 @@ type htmlView struct {
 	Notes    []string
 	Failed   []hostRow
 	Describe []hostRow
+	SMB      []smbRow
+	SMBTitle string
 	Coverage []string
 	Auth     []string
 	Plan     []htmlPlanChange
@@ -139,6 +141,8 @@ func newHTMLView(r *report.Report) *htmlView {
 		Targets:     cleanAll(v.Grid.Targets),
 		Failed:      cleanHosts(hostRows(v.Failed)),
 		Describe:    cleanHosts(hostRows(v.Described)),
+		SMB:         cleanSMB(smbRows(r)),
+		SMBTitle:    SMBProbeHeading,
 		Auth:        cleanAll(authLines(r)),
 	}
 	hv.Cards = append(hv.Cards,
@@ -293,6 +297,14 @@ func cleanAll(list []string) []string {
 		out[i] = clean(s)
 	}
 	return out
+}
+
+func cleanSMB(list []smbRow) []smbRow {
+	for i := range list {
+		h := &list[i]
+		h.Host, h.Target, h.Found, h.Logons = clean(h.Host), clean(h.Target), clean(h.Found), clean(h.Logons)
+	}
+	return list
 }
 
 func cleanHosts(list []hostRow) []hostRow {

@@ -231,6 +231,14 @@ func renderMarkdown(w io.Writer, r *report.Report, _ Options) error {
 		m.printf("\n")
 	}
 
+	if smb := smbRows(r); len(smb) > 0 {
+		m.printf("## %s\n\n| Host | Target | Found | NTLM logon (--smb-auth) |\n|---|---|---|---|\n", SMBProbeHeading)
+		for _, h := range smb {
+			m.printf("| %s | %s | %s | %s |\n", mdText(h.Host), mdCell(h.Target), mdText(h.Found), mdText(h.Logons))
+		}
+		m.printf("\n")
+	}
+
 	if len(v.Failed) > 0 || len(v.Described) > 0 {
 		m.printf("## Hosts not scanned\n\n| Host | Address | Error class | Message | Hint |\n|---|---|---|---|---|\n")
 		for _, list := range [][]hostRow{hostRows(v.Failed), hostRows(v.Described)} {

@@ -127,6 +127,15 @@ func renderTable(w io.Writer, r *report.Report, opts Options) error {
 		}
 	}
 
+	if smb := smbRows(r); len(smb) > 0 {
+		out.printf("\n%s\n", pt.heading(strings.ToUpper(SMBProbeHeading)))
+		rows := []table.Row{{"HOST", "TARGET", "FOUND", "NTLM LOGON (--smb-auth)"}}
+		for _, h := range smb {
+			rows = append(rows, table.Row{clean(h.Host), clean(h.Target), clean(h.Found), clean(h.Logons)})
+		}
+		out.printf("%s\n", simpleTable(rows, map[int]int{2: 30, 3: 30}, opts.Width))
+	}
+
 	s := v.Sum
 	out.printf("\n%s\n", pt.heading("SUMMARY"))
 	out.printf("Hosts: %d in the inventory, %d scanned, %d failed, %d described only (not scanned)\n",

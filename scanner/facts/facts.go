@@ -230,6 +230,10 @@ type HostResult struct {
 	// AuthNote says why auth: auto did not use Kerberos.
 	Auth     string `json:"auth,omitempty"`
 	AuthNote string `json:"authNote,omitempty"`
+	// SMB is the SMB probe of a repository host (nil: not probed). It is
+	// gathered whether or not WinRM collection worked, and for described
+	// hosts too.
+	SMB *SMBProbe `json:"smb,omitempty"`
 }
 
 // OK reports whether facts were collected.

@@ -803,3 +803,43 @@ func TestSecretsNeverInKerberosOrPlanOutput(t *testing.T) {
 		}
 	}
 }
+
+// TestDemoShowsSMBProbe: the demo's share hosts answer the SMB probe from
+// the lab, so NAS01's path shows what the probe found (and, with
+// --smb-auth, the one NTLM logon with the archive account).
+func TestDemoShowsSMBProbe(t *testing.T) {
+	r := run(t, nil, "demo", "--smb-auth", "--format", "json")
+	if r.code != ExitOK {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	rep, err := report.Decode(strings.NewReader(r.stdout))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range rep.Hosts {
+		if h.Host != "NAS01" {
+			continue
+		}
+		p := h.SMB
+		if !p.Answered() || p.Vantage != "controller" || p.Dialect != "3.0.2" || !p.OnlyNTLM() {
+			t.Fatalf("NAS01 probe facts %+v", p)
+		}
+		if a := p.AuthFor(`NAS01\rrbackup`); a == nil || a.Outcome != "accepted" {
+			t.Errorf("NAS01 logon %+v", a)
+		}
+	}
+	found := false
+	for _, p := range rep.Matrix.Paths {
+		if p.Target != "NAS01" {
+			continue
+		}
+		for _, rs := range p.Reasons {
+			if rs.Setting == "smb-probe" && strings.Contains(rs.Explanation, "from the controller running ntlmscan, not from "+p.Core) {
+				found = true
+			}
+		}
+	}
+	if !found {
+		t.Error("NAS01's path has no reason from the SMB probe")
+	}
+}

@@ -48,6 +48,8 @@ type scanFlags struct {
 	AssumePath   string
 	Quiet        bool
 	NoColor      bool
+	SMBProbe     bool
+	SMBAuth      bool
 }
 
 func addScanFlags(cmd *cobra.Command, o *scanFlags) {
@@ -72,6 +74,8 @@ func addScanFlags(cmd *cobra.Command, o *scanFlags) {
 	fl.StringVar(&o.AssumePath, "assume", "", "what-if overlay of planned settings; every path shows its verdict before and after")
 	fl.BoolVarP(&o.Quiet, "quiet", "q", false, "no progress bar and no terminal report (files and exit code only)")
 	fl.BoolVar(&o.NoColor, "no-color", false, "never colour the terminal output (NO_COLOR is honoured too)")
+	fl.BoolVar(&o.SMBProbe, "smb-probe", true, "probe each repository host's SMB service (NEGOTIATE) from this machine; --smb-probe=false skips it")
+	fl.BoolVar(&o.SMBAuth, "smb-auth", false, "also try one NTLM logon per repository account and host, with the credentials: entry naming that account")
 }
 
 func (o *scanFlags) check() error {
@@ -224,6 +228,8 @@ func (o *scanOptions) collect(ctx context.Context, job *scanJob) (results []fact
 		Password:         job.Password,
 		LookupEnv:        o.lookupEnv(),
 		Krb5Conf:         job.Krb5Conf,
+		SMBProbe:         o.SMBProbe || o.SMBAuth,
+		SMBAuth:          o.SMBAuth,
 		Progress: func(done, total int, r *facts.HostResult) {
 			bar.hostDone(!r.OK())
 		},

@@ -98,6 +98,16 @@ func (f *Fleet) point(invYAML []byte, name string) error {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	for _, h := range inv.Hosts {
+		// Share hosts, scanned or described, answer the SMB probe at the
+		// lab's SMB port.
+		if h.Role == inventory.RoleRepositoryHost {
+			if ep, ok := f.Server.Host(h.NetBIOS); ok && ep.SMBPort != 0 {
+				if entry := fleetHostEntry(&doc, h); entry != nil {
+					fleetSetScalar(entry, "address", ep.Address)
+					fleetSetScalar(entry, "smb_port", strconv.Itoa(ep.SMBPort))
+				}
+			}
+		}
 		if !h.Scan {
 			continue
 		}

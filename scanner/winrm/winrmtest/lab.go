@@ -75,6 +75,7 @@ type Host struct {
 	Services              []Service       `yaml:"services"`
 	Listens               []int           `yaml:"listens"` // TCP ports (WinRM ports served are added)
 	SMBClient             *SMBClient      `yaml:"smbClient"`
+	SMBServer             *SMBServer      `yaml:"smbServer"`
 	NTLMEvents            []NTLMEvent     `yaml:"ntlmEvents"`
 	Faults                Faults          `yaml:"faults"`
 	Line                  int             `yaml:"-" yamlcheck:"line"`
@@ -190,6 +191,27 @@ type SMBClient struct {
 	// BlockNTLMServerExceptionList is the cmdlet's property, for an SMB
 	// client that reports one (nil: the property does not exist).
 	BlockNTLMServerExceptionList []string `yaml:"blockNTLMServerExceptionList"`
+}
+
+// SMBServer is the host's SMB service as ntlmscan's SMB probe sees it: a
+// real listener on the host's address that answers NEGOTIATE and an NTLM
+// SESSION_SETUP (smb.go). Hosts without it serve no SMB.
+type SMBServer struct {
+	Port int `yaml:"port"` // default 445 (a system-chosen port with ephemeral ports)
+	// Dialect is the highest SMB2 dialect it speaks: 2.0.2, 2.1, 3.0, 3.0.2
+	// or 3.1.1 (default).
+	Dialect  string `yaml:"dialect"`
+	SMB1Only bool   `yaml:"smb1Only"` // answers only SMB1 (NT LM 0.12)
+	// SigningRequired defaults to the registry's LanManServer
+	// RequireSecuritySignature (1 = required).
+	SigningRequired *bool `yaml:"signingRequired"`
+	// Kerberos: offers Kerberos in its SPNEGO mechanism list (default:
+	// domain members).
+	Kerberos *bool `yaml:"kerberos"`
+	// NTLM: accepts NTLM logons (default true); false refuses every
+	// AUTHENTICATE with STATUS_NTLM_BLOCKED, as Samba's ntlm auth =
+	// disabled does.
+	NTLM *bool `yaml:"ntlm"`
 }
 
 // NTLMEvent is one event of Microsoft-Windows-NTLM/Operational (4001-4006,

@@ -184,6 +184,7 @@ func (v *validator) hosts() {
 		v.services(h, where)
 		v.ports(h.Line, where+": listens", h.Listens)
 		v.smbClient(h, where)
+		v.smbServer(h, where)
 		for _, e := range h.NTLMEvents {
 			if e.ID <= 0 {
 				v.errorf(h.Line, "%s: an NTLM event has no id", where)
@@ -558,6 +559,35 @@ func (v *validator) smbClient(h *Host, where string) {
 	}
 	if c.BlockNTLM != nil && h.OS.Build < 26100 {
 		v.errorf(h.Line, "%s: smbClient.blockNTLM only exists on Windows 11 24H2 / Server 2025 (build 26100 and later), this host is build %d", where, h.OS.Build)
+	}
+}
+
+// smbDialects are the dialect names smbServer.dialect takes.
+var smbDialects = []string{"2.0.2", "2.1", "3.0", "3.0.2", "3.1.1"}
+
+func (v *validator) smbServer(h *Host, where string) {
+	c := h.SMBServer
+	if c == nil {
+		return
+	}
+	if c.Port == 0 {
+		c.Port = 445
+	}
+	if c.Port < 1 || c.Port > 65535 {
+		v.errorf(h.Line, "%s: smbServer.port %d is not a TCP port (1-65535)", where, c.Port)
+	}
+	if h.ServesWinRM() && (c.Port == h.WinRM.HTTPPort || (h.WinRM.HTTPS && c.Port == h.WinRM.HTTPSPort)) {
+		v.errorf(h.Line, "%s: smbServer.port %d is also a WinRM port", where, c.Port)
+	}
+	switch {
+	case c.SMB1Only && c.Dialect != "":
+		v.errorf(h.Line, "%s: smbServer: smb1Only and dialect exclude each other (an SMB1-only server speaks no SMB2 dialect)", where)
+	case c.Dialect == "":
+		if !c.SMB1Only {
+			c.Dialect = "3.1.1"
+		}
+	case !slices.Contains(smbDialects, c.Dialect):
+		v.errorf(h.Line, "%s: smbServer.dialect %q is not one of %s", where, c.Dialect, strings.Join(smbDialects, ", "))
 	}
 }
 
