@@ -3,6 +3,7 @@ package report
 import (
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,20 +35,28 @@ func Compare(baseline, current *Report) *Comparison {
 	}
 	basePaths := map[string]*verdict.Path{}
 	baseFirst := map[string]time.Time{}
+	// baseGood is the baseline's last good verdict of each path: its own,
+	// or the one it carried forward because its hosts had failed.
+	baseGood := map[string]goodVerdict{}
 	if baseline != nil {
 		c.BaselineRunID = baseline.RunID
 		c.BaselineGeneratedAt = baseline.GeneratedAt.UTC()
 		for i := range baseline.Matrix.Paths {
 			p := &baseline.Matrix.Paths[i]
 			basePaths[pathKey(p.ID)] = p
+			baseGood[pathKey(p.ID)] = goodVerdict{p.Verdict, c.BaselineGeneratedAt}
 		}
 		if baseline.Baseline != nil {
 			for _, h := range baseline.Baseline.History {
 				baseFirst[pathKey(h.PathID)] = h.FirstSeen.UTC()
 			}
+			for _, nc := range baseline.Baseline.NotComparable {
+				baseGood[pathKey(nc.PathID)] = goodVerdict{nc.Carried, nc.FactsAt.UTC()}
+			}
 		}
 	}
 	waivers := current.WaiverIndex()
+	failed := failedHostSet(current)
 
 	inCurrent := make(map[string]bool, len(current.Matrix.Paths))
 	for i := range current.Matrix.Paths {
@@ -70,11 +79,32 @@ func Compare(baseline, current *Report) *Comparison {
 			PathID: p.ID, Core: p.Core, Target: p.Target, Kind: p.Kind, NameUsed: p.NameUsed,
 			After: p.Verdict, Deciding: p.Deciding, Waived: waivers[p.ID].Active(),
 		}
+		good, hadGood := baseGood[key]
 		if b != nil {
-			change.Before = b.Verdict
+			change.Before = good.verdict
+		}
+		if hosts := unjudgedBy(p, failed); len(hosts) > 0 {
+			// Tonight says nothing about this path: keep the last good
+			// verdict, so neither "fixed" tonight nor "new" tomorrow.
+			nc := CarriedPath{
+				PathID: p.ID, Core: p.Core, Target: p.Target, Kind: p.Kind, NameUsed: p.NameUsed,
+				After: p.Verdict, FailedHosts: hosts,
+			}
+			if hadGood && good.verdict != "" {
+				nc.Carried, nc.FactsAt, nc.Age = good.verdict, good.at, age(now.Sub(good.at))
+			}
+			c.NotComparable = append(c.NotComparable, nc)
+			if b == nil {
+				c.Added = append(c.Added, change)
+			}
+			continue
+		}
+		if b != nil && good.verdict == "" {
+			// The baseline never judged it: compare as a path first seen now.
+			change.Before = ""
 		}
 		nowBlocked := p.Verdict.Blocking()
-		wasBlocked := b != nil && b.Verdict.Blocking()
+		wasBlocked := b != nil && good.verdict.Blocking()
 		switch {
 		case nowBlocked && !wasBlocked:
 			c.New = append(c.New, change)
@@ -84,7 +114,7 @@ func Compare(baseline, current *Report) *Comparison {
 		switch {
 		case b == nil:
 			c.Added = append(c.Added, change)
-		case b.Verdict != p.Verdict:
+		case change.Before != p.Verdict:
 			c.Changed = append(c.Changed, change)
 		}
 	}
@@ -107,10 +137,53 @@ func Compare(baseline, current *Report) *Comparison {
 	for _, list := range [][]PathChange{c.New, c.Fixed, c.Changed, c.Added, c.Removed} {
 		slices.SortStableFunc(list, comparePathChange)
 	}
+	slices.SortStableFunc(c.NotComparable, func(a, b CarriedPath) int {
+		return comparePathChange(PathChange{PathID: a.PathID, Core: a.Core, Kind: a.Kind, Target: a.Target, NameUsed: a.NameUsed},
+			PathChange{PathID: b.PathID, Core: b.Core, Kind: b.Kind, Target: b.Target, NameUsed: b.NameUsed})
+	})
 	return c
 }
 
 func pathKey(id string) string { return strings.ToLower(id) }
+
+type goodVerdict struct {
+	verdict verdict.Verdict
+	at      time.Time
+}
+
+// failedHostSet holds the hosts of r that failed (lower-cased); hosts only
+// described in the inventory (not-scanned) did not fail.
+func failedHostSet(r *Report) map[string]bool {
+	out := map[string]bool{}
+	for _, h := range r.FailedHosts() {
+		out[strings.ToLower(h.Host)] = true
+	}
+	return out
+}
+
+// unjudgedBy returns the failed hosts that left p unjudged: the hosts of its
+// "could not be scanned" reasons, unless p is blocking anyway (a refusal by
+// policy is itself a finding).
+func unjudgedBy(p *verdict.Path, failed map[string]bool) []string {
+	if len(failed) == 0 || p.Verdict.Blocking() {
+		return nil
+	}
+	var hosts []string
+	for _, r := range p.Reasons {
+		if r.Setting == verdict.SettingScan && failed[strings.ToLower(r.Host)] && !slices.Contains(hosts, r.Host) {
+			hosts = append(hosts, r.Host)
+		}
+	}
+	return hosts
+}
+
+// age renders how old carried facts are: whole days, or hours below a day.
+func age(d time.Duration) string {
+	if d >= 24*time.Hour {
+		return strconv.Itoa(int(d/(24*time.Hour))) + "d"
+	}
+	return strconv.Itoa(int(d/time.Hour)) + "h"
+}
 
 // comparePathChange orders like the matrix: Core, kind, target, name used.
 func comparePathChange(a, b PathChange) int {

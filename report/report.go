@@ -99,6 +99,30 @@ type Comparison struct {
 	Removed []PathChange `json:"removed"`
 	// History has one entry per current path, in matrix order.
 	History []PathHistory `json:"history"`
+	// NotComparable lists paths the current scan could not judge because a
+	// host they depend on failed (a wrong password, a host down): they are
+	// neither new nor fixed nor changed, and carry the last good verdict
+	// forward so the next good night compares with it.
+	NotComparable []CarriedPath `json:"notComparable,omitempty"`
+}
+
+// CarriedPath is a path the current scan could not judge, with the verdict
+// of the last scan that could.
+type CarriedPath struct {
+	PathID   string          `json:"pathId"`
+	Core     string          `json:"core"`
+	Target   string          `json:"target"`
+	Kind     verdict.Kind    `json:"kind"`
+	NameUsed string          `json:"nameUsed"`
+	After    verdict.Verdict `json:"after"` // tonight's verdict (unknown)
+	// Carried is the last good verdict ("" when no good scan had the path).
+	Carried verdict.Verdict `json:"carried,omitempty"`
+	// FactsAt is when the carried verdict was found; Age is how old it is
+	// at the current scan ("3d", "20h").
+	FactsAt time.Time `json:"factsAt,omitzero"`
+	Age     string    `json:"age,omitempty"`
+	// FailedHosts are the hosts whose failure left the path unjudged.
+	FailedHosts []string `json:"failedHosts"`
 }
 
 // PathChange is one path that differs between baseline and current scan.

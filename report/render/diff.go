@@ -56,8 +56,26 @@ func diffSections(c *report.Comparison) []diffSection {
 }
 
 func diffHeadline(c *report.Comparison) string {
-	return fmt.Sprintf("%d new blocked, %d fixed, %d changed, %d added, %d removed",
+	s := fmt.Sprintf("%d new blocked, %d fixed, %d changed, %d added, %d removed",
 		len(c.New), len(c.Fixed), len(c.Changed), len(c.Added), len(c.Removed))
+	if n := len(c.NotComparable); n > 0 {
+		s += fmt.Sprintf(", %d not comparable (hosts failed; last good verdict carried forward)", n)
+	}
+	return s
+}
+
+// notComparableTitle heads the paths a failed host left unjudged.
+const notComparableTitle = "Not comparable (hosts failed; last good verdict carried forward)"
+
+// carriedCells is one not-comparable path as text cells: core, target,
+// kind, name used, carried verdict, facts' time and age, failed hosts.
+func carriedCells(nc report.CarriedPath) []string {
+	carried, from := "(none)", "-"
+	if nc.Carried != "" {
+		carried = string(nc.Carried)
+		from = timeText(nc.FactsAt) + " (" + nc.Age + " old)"
+	}
+	return []string{nc.Core, nc.Target, string(nc.Kind), nc.NameUsed, carried, from, strings.Join(nc.FailedHosts, ", ")}
 }
 
 func changeVerdicts(ch report.PathChange) (before, after string) {
@@ -97,6 +115,17 @@ func renderDiffText(w io.Writer, c *report.Comparison, opts Options) error {
 		}
 		out.printf("\n%s\n%s\n", pt.heading(strings.ToUpper(sec.Title)), simpleTable(rows, map[int]int{3: 20, 6: 30}, opts.Width))
 	}
+	if len(c.NotComparable) > 0 {
+		rows := []table.Row{{"CORE", "TARGET", "KIND", "NAME USED", "LAST GOOD", "FOUND", "FAILED HOSTS"}}
+		for _, nc := range c.NotComparable {
+			row := table.Row{}
+			for _, cell := range carriedCells(nc) {
+				row = append(row, clean(cell))
+			}
+			rows = append(rows, row)
+		}
+		out.printf("\n%s\n%s\n", pt.heading(strings.ToUpper(notComparableTitle)), simpleTable(rows, map[int]int{3: 20}, opts.Width))
+	}
 	return out.err
 }
 
@@ -113,6 +142,17 @@ func renderDiffMarkdown(w io.Writer, c *report.Comparison, _ Options) error {
 			before, after := changeVerdicts(ch)
 			m.printf("| %s | %s | %s | %s | %s | %s | %s |\n", mdText(ch.Core), mdText(ch.Target), mdText(string(ch.Kind)),
 				mdCell(ch.NameUsed), mdText(before), mdText(after), mdDeciding(ch.Deciding))
+		}
+	}
+	if len(c.NotComparable) > 0 {
+		m.printf("\n## %s\n\n| Core | Target | Kind | Name used | Last good | Found | Failed hosts |\n|---|---|---|---|---|---|---|\n", notComparableTitle)
+		for _, nc := range c.NotComparable {
+			cells := carriedCells(nc)
+			m.printf("|")
+			for _, cell := range cells {
+				m.printf(" %s |", mdCell(cell))
+			}
+			m.printf("\n")
 		}
 	}
 	return m.err
