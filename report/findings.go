@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/ntlmscan/ntlmscan/report/verdict"
@@ -20,18 +21,63 @@ func FailOnValues() []string {
 	return []string{FailOnBlocked, FailOnAtRisk, FailOnNew, FailOnNone}
 }
 
-// ParseFailOn checks a --fail-on value; "" means the default (blocked).
+// Modifiers of --fail-on, after a comma: whether hosts that could not be
+// scanned (and no active host waiver accepts) make the run exit 4.
+const (
+	FailOnUnscannedHosts   = "unscanned"    // default: they do
+	FailOnNoUnscannedHosts = "no-unscanned" // they do not (still reported)
+)
+
+// ParseFailOn checks a --fail-on value, MODE[,unscanned|,no-unscanned];
+// "" means the default (blocked, unscanned hosts included). It returns the
+// normal form: the mode, followed by ",no-unscanned" when given.
 func ParseFailOn(s string) (string, error) {
-	v := strings.ToLower(strings.TrimSpace(s))
-	if v == "" {
-		return FailOnBlocked, nil
-	}
-	for _, ok := range FailOnValues() {
-		if v == ok {
-			return v, nil
+	mode, unscanned, given := "", true, false
+	for part := range strings.SplitSeq(strings.ToLower(strings.TrimSpace(s)), ",") {
+		part = strings.TrimSpace(part)
+		switch {
+		case part == "" && s != "" && strings.Contains(s, ","):
+			return "", fmt.Errorf("--fail-on %q: an empty item; want MODE[,unscanned|,no-unscanned]", s)
+		case part == "":
+		case part == FailOnUnscannedHosts || part == FailOnNoUnscannedHosts:
+			if given {
+				return "", fmt.Errorf("--fail-on %q: give unscanned or no-unscanned once", s)
+			}
+			given, unscanned = true, part == FailOnUnscannedHosts
+		case slices.Contains(FailOnValues(), part):
+			if mode != "" {
+				return "", fmt.Errorf("--fail-on %q: give one of %s, optionally followed by ,unscanned or ,no-unscanned", s, strings.Join(FailOnValues(), ", "))
+			}
+			mode = part
+		default:
+			return "", fmt.Errorf("--fail-on %q: want one of %s, optionally followed by ,unscanned (the default) or ,no-unscanned", s, strings.Join(FailOnValues(), ", "))
 		}
 	}
-	return "", fmt.Errorf("--fail-on %q: want one of %s", s, strings.Join(FailOnValues(), ", "))
+	if mode == "" {
+		mode = FailOnBlocked
+	}
+	if !unscanned {
+		mode += "," + FailOnNoUnscannedHosts
+	}
+	return mode, nil
+}
+
+// FailOnUnscanned reports whether, under a --fail-on value, hosts that could
+// not be scanned make the run exit 4 (the default). An unparsable value
+// counts them, so a typo never hides a failure.
+func FailOnUnscanned(failOn string) bool {
+	v, err := ParseFailOn(failOn)
+	return err != nil || !strings.HasSuffix(v, ","+FailOnNoUnscannedHosts)
+}
+
+// failOnMode is the mode part of a --fail-on value.
+func failOnMode(failOn string) (string, error) {
+	v, err := ParseFailOn(failOn)
+	if err != nil {
+		return "", err
+	}
+	mode, _, _ := strings.Cut(v, ",")
+	return mode, nil
 }
 
 // Findings counts the paths that make a run fail under failOn:
@@ -52,7 +98,7 @@ func Findings(r *Report, failOn string) (n int) {
 	if r == nil {
 		return 0
 	}
-	mode, err := ParseFailOn(failOn)
+	mode, err := failOnMode(failOn)
 	if err != nil {
 		mode = FailOnAtRisk
 	}

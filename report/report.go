@@ -155,8 +155,49 @@ type Waivers struct {
 	File string `json:"file"`
 	// Applied has one entry per waived path (active or expired), in matrix order.
 	Applied []AppliedWaiver `json:"applied"`
-	// Unused lists waivers that matched no path: stale entries to remove.
+	// Unused lists waivers that matched no path (or, for a host waiver, no
+	// failed host): stale entries to remove.
 	Unused []WaiverRef `json:"unused,omitempty"`
+	// Hosts has one entry per failed host a host waiver accepts (active or
+	// expired), in host order.
+	Hosts []AppliedHostWaiver `json:"hosts,omitempty"`
+}
+
+// AppliedHostWaiver is a waiver that accepts one host that could not be
+// scanned: while active, the host does not make the run exit 4.
+type AppliedHostWaiver struct {
+	Host string `json:"host"`
+	WaiverRef
+	Expired bool `json:"expired"`
+}
+
+// Active reports whether the waiver still accepts its host.
+func (w *AppliedHostWaiver) Active() bool { return w != nil && !w.Expired }
+
+// HostWaiverIndex maps lower-cased host names to their host waiver.
+func (r *Report) HostWaiverIndex() map[string]*AppliedHostWaiver {
+	out := map[string]*AppliedHostWaiver{}
+	if r == nil || r.Waivers == nil {
+		return out
+	}
+	for i := range r.Waivers.Hosts {
+		w := &r.Waivers.Hosts[i]
+		out[strings.ToLower(w.Host)] = w
+	}
+	return out
+}
+
+// UnwaivedFailedHosts returns the failed hosts no active host waiver
+// accepts, sorted by name: the hosts that make a run exit 4.
+func (r *Report) UnwaivedFailedHosts() []facts.HostResult {
+	idx := r.HostWaiverIndex()
+	var out []facts.HostResult
+	for _, h := range r.FailedHosts() {
+		if !idx[strings.ToLower(h.Host)].Active() {
+			out = append(out, h)
+		}
+	}
+	return out
 }
 
 // WaiverRef describes one waiver as written in the waiver file.

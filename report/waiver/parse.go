@@ -105,8 +105,9 @@ func (p *parser) entry(w *yamlcheck.Walker, n *yaml.Node, at string) (wv Waiver,
 	}
 	wv.Line = r.Line
 	before := p.Len()
-	var path, core, target, kind, owner, reason, expires yamlcheck.Opt[string]
+	var host, path, core, target, kind, owner, reason, expires yamlcheck.Opt[string]
 	if _, ok := w.Fields(r, at,
+		yamlcheck.NonEmpty("host", &host),
 		yamlcheck.NonEmpty("path", &path),
 		yamlcheck.NonEmpty("core", &core),
 		yamlcheck.NonEmpty("target", &target),
@@ -123,11 +124,15 @@ func (p *parser) entry(w *yamlcheck.Walker, n *yaml.Node, at string) (wv Waiver,
 		}
 		return r.Line
 	}
-	wv.PathID, wv.Core, wv.Target = path.Value, core.Value, target.Value
+	wv.Host, wv.PathID, wv.Core, wv.Target = host.Value, path.Value, core.Value, target.Value
 	wv.Kind = verdict.Kind(strings.ToLower(kind.Value))
 	wv.Owner, wv.Reason = owner.Value, reason.Value
 
 	switch {
+	case host.Given() && (path.Given() || core.Given() || target.Given() || kind.Given()):
+		p.add(line(host), at+".host", "give host alone (it accepts a host that cannot be scanned), or a path: give path or core/target/kind instead")
+	case host.Given():
+		// An empty host was reported above.
 	case wv.PathID != "" && (wv.Core != "" || wv.Target != "" || wv.Kind != ""):
 		p.add(line(path), at+".path", "give either path or core/target/kind, not both")
 	case wv.PathID != "":
@@ -137,7 +142,7 @@ func (p *parser) entry(w *yamlcheck.Walker, n *yaml.Node, at string) (wv Waiver,
 	case path.Given():
 		// An empty path was reported above.
 	case wv.Core == "" || wv.Target == "":
-		p.add(r.Line, at, "say which path is waived: path: CORE|kind|TARGET|name, or core: and target: (and optionally kind:)")
+		p.add(r.Line, at, "say which path is waived: path: CORE|kind|TARGET|name, or core: and target: (and optionally kind:); or host: NAME for a host that cannot be scanned")
 	}
 	if wv.Kind != "" && wv.Kind != verdict.KindAgent && wv.Kind != verdict.KindShare {
 		p.add(line(kind), at+".kind", "%q is not a path kind; want agent or share", kind.Value)

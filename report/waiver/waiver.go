@@ -17,6 +17,10 @@
 //	    owner: j.doe@corp.example
 //	    reason: AGENT02 moves to FQDN registration in CHG-2291
 //	    expires: 2027-01-31
+//	  - host: AGENT07                     # or: a host that cannot be scanned
+//	    owner: ops@corp.example
+//	    reason: decommissioned in CHG-2310
+//	    expires: 2027-03-31
 package waiver
 
 import (
@@ -25,6 +29,7 @@ import (
 
 	"github.com/ntlmscan/ntlmscan/report"
 	"github.com/ntlmscan/ntlmscan/report/verdict"
+	"github.com/ntlmscan/ntlmscan/scanner/facts"
 )
 
 // DateLayout is how expiry dates are written.
@@ -37,8 +42,10 @@ type File struct {
 }
 
 // Waiver is one entry. Either PathID is set, or Core and Target (and
-// optionally Kind).
+// optionally Kind), or Host: a host known to be unscannable, accepted so
+// that it no longer makes the run exit 4.
 type Waiver struct {
+	Host    string
 	PathID  string
 	Core    string
 	Target  string
@@ -52,6 +59,9 @@ type Waiver struct {
 // Matches reports whether the waiver covers p. Names compare
 // case-insensitively, as inventory names do.
 func (w *Waiver) Matches(p *verdict.Path) bool {
+	if w.Host != "" {
+		return false
+	}
 	if w.PathID != "" {
 		return strings.EqualFold(w.PathID, p.ID)
 	}
@@ -67,6 +77,9 @@ func (w *Waiver) Expired(now time.Time) bool {
 
 // Selector describes what the waiver matches, as the report shows it.
 func (w *Waiver) Selector() string {
+	if w.Host != "" {
+		return "host=" + w.Host
+	}
 	if w.PathID != "" {
 		return w.PathID
 	}
@@ -115,10 +128,44 @@ func Apply(r *report.Report, f *File, now time.Time) {
 			})
 		}
 	}
+	for i := range r.Hosts {
+		h := &r.Hosts[i]
+		if h.Error == nil || h.Error.Class == facts.ErrNotScanned {
+			continue // scanned, or described only: nothing to accept
+		}
+		var chosen *Waiver
+		for j := range f.Waivers {
+			w := &f.Waivers[j]
+			if w.Host == "" || !strings.EqualFold(w.Host, h.Host) {
+				continue
+			}
+			used[j] = true
+			if chosen == nil || (chosen.Expired(now) && !w.Expired(now)) {
+				chosen = w
+			}
+		}
+		if chosen != nil {
+			out.Hosts = append(out.Hosts, report.AppliedHostWaiver{
+				Host: h.Host, WaiverRef: chosen.Ref(), Expired: chosen.Expired(now),
+			})
+		}
+	}
 	for j := range f.Waivers {
 		if !used[j] {
 			out.Unused = append(out.Unused, f.Waivers[j].Ref())
 		}
 	}
 	r.Waivers = out
+}
+
+// Expired returns the waivers no longer in force at now, in file order, so
+// that `validate --waivers` can name them before a nightly run counts them.
+func (f *File) Expired(now time.Time) []Waiver {
+	var out []Waiver
+	for _, w := range f.Waivers {
+		if w.Expired(now) {
+			out = append(out, w)
+		}
+	}
+	return out
 }

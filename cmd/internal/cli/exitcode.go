@@ -22,7 +22,8 @@ const ExitCodeHelp = `Exit codes:
   0  clean: every host scanned, no finding at or above --fail-on
   1  usage or configuration error, or nothing could be scanned
   2  findings at or above --fail-on (blocked by default; at-risk, new and none selectable)
-  4  some hosts could not be scanned, or the scan was interrupted
+  4  some hosts could not be scanned (unless a host waiver accepts them or
+     --fail-on ends in ,no-unscanned), or the scan was interrupted
   6  both 2 and 4`
 
 // ExitErr carries an exit code through cobra's error return. Silent
@@ -84,8 +85,11 @@ func diffExitCode(cmp *report.Comparison) int {
 
 // scanOutcome is how a scan ended, as far as its exit code is concerned.
 type scanOutcome struct {
-	Scanned     int  // hosts collected
-	Failed      int  // hosts that could not be (described-only hosts are neither)
+	Scanned int // hosts collected
+	Failed  int // hosts that could not be and count (described-only hosts are neither)
+	// Accepted are hosts that could not be scanned but do not count: an
+	// active host waiver accepts them, or --fail-on ...,no-unscanned.
+	Accepted    int
 	Findings    int  // findings at or above --fail-on
 	Interrupted bool // Ctrl-C or --timeout left hosts unscanned
 }
@@ -93,7 +97,7 @@ type scanOutcome struct {
 // exitCode is scan's exit status: 1 when nothing could be scanned, else 2
 // for findings, 4 for hosts not scanned, or both.
 func (s scanOutcome) exitCode() int {
-	if s.Scanned == 0 && s.Failed > 0 {
+	if s.Scanned == 0 && s.Failed+s.Accepted > 0 {
 		return ExitError
 	}
 	code := ExitOK

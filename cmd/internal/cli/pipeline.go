@@ -288,17 +288,14 @@ func anyNotStarted(results []facts.HostResult) bool {
 // outcomeOf counts what the exit code depends on in a finished report.
 func outcomeOf(rep *report.Report, failOn string, interrupted bool) scanOutcome {
 	out := scanOutcome{Findings: report.Findings(rep, failOn), Interrupted: interrupted}
-	for i := range rep.Hosts {
-		h := &rep.Hosts[i]
-		switch {
-		case h.OK():
-			out.Scanned++
-		case h.Error != nil && h.Error.Class == facts.ErrNotScanned:
-			// Described-only hosts (NAS) are not failures.
-		default:
-			out.Failed++
-		}
+	out.Scanned = rep.ScannedHosts()
+	// Described-only hosts (NAS) are not failures; a host an active host
+	// waiver accepts, or any with --fail-on ...,no-unscanned, does not count.
+	failed, counted := len(rep.FailedHosts()), len(rep.UnwaivedFailedHosts())
+	if !report.FailOnUnscanned(failOn) {
+		counted = 0
 	}
+	out.Failed, out.Accepted = counted, failed-counted
 	return out
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/ntlmscan/ntlmscan/inventory"
 	"github.com/ntlmscan/ntlmscan/inventory/safetext"
+	"github.com/ntlmscan/ntlmscan/report/waiver"
 	"github.com/ntlmscan/ntlmscan/report/whatif"
 )
 
@@ -44,6 +45,12 @@ secret and contacts no host. Exit code 0 when valid, 1 otherwise.`,
 					return WithCode(ExitError, err)
 				}
 				fmt.Fprintf(f.IO.Out, "%s: valid, %d waivers\n", safetext.Escape(waiversPath), len(w.Waivers))
+				// Expired waivers no longer excuse anything: name them now,
+				// before a nightly run starts failing on them.
+				for _, e := range w.Expired(f.Now()) {
+					fmt.Fprintf(f.IO.Out, "%s:%d: waiver for %s (owner %s) expired on %s; renew it with a new date or remove it\n",
+						safetext.Escape(waiversPath), e.Line, safetext.Escape(e.Selector()), safetext.Escape(e.Owner), e.Expires.Format(waiver.DateLayout))
+				}
 			}
 			return nil
 		},
