@@ -50,6 +50,10 @@ func Encode(w io.Writer, r *Report) error {
 		s.raw(",\n")
 		s.field("  ", "waivers", r.Waivers, true)
 	}
+	if r.Merge != nil {
+		s.raw(",\n")
+		s.field("  ", "merge", r.Merge, true)
+	}
 	s.raw("\n}\n")
 	if s.err != nil {
 		return fmt.Errorf("encode report: %w", s.err)

@@ -54,6 +54,8 @@ type Report struct {
 	Baseline *Comparison `json:"baseline,omitempty"`
 	// Waivers is set when a waiver file was applied.
 	Waivers *Waivers `json:"waivers,omitempty"`
+	// Merge is set when the report was merged from shard reports.
+	Merge *MergeInfo `json:"merge,omitempty"`
 	// MigratedFrom is the schema of the document Decode read when it was
 	// older than SchemaVersion (0 otherwise). Never written.
 	MigratedFrom int `json:"-"`

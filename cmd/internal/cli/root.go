@@ -104,6 +104,7 @@ flags: the inventory names an environment variable or a file for each credential
 		newValidateCmd(f),
 		newReportCmd(f),
 		newDiffCmd(f),
+		newMergeCmd(f),
 		newPlanCmd(f, nil),
 		newVersionCmd(f),
 	)
