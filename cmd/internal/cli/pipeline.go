@@ -40,6 +40,7 @@ type scanFlags struct {
 	HTMLFile     string
 	MarkdownFile string
 	OutputDir    string
+	MetricsFile  string
 	Keep         int
 	BaselinePath string
 	WaiversPath  string
@@ -66,6 +67,7 @@ func addScanFlags(cmd *cobra.Command, o *scanFlags) {
 	fl.StringVar(&o.HTMLFile, "html", "", "also write a self-contained HTML report to this file")
 	fl.StringVar(&o.MarkdownFile, "markdown", "", "also write a Markdown report to this file")
 	fl.StringVar(&o.OutputDir, "output-dir", "", "nightly mode: write timestamped JSON/CSV/HTML and latest.json here, under a lock")
+	fl.StringVar(&o.MetricsFile, "metrics-file", "", "write Prometheus metrics here (for node_exporter's textfile collector), atomically")
 	fl.IntVar(&o.Keep, "keep", 30, "with --output-dir: keep the newest N runs (0 = all)")
 	fl.StringVar(&o.BaselinePath, "baseline", "", "earlier JSON report to compare with (default with --output-dir: its latest.json)")
 	fl.StringVar(&o.WaiversPath, "waivers", "", "waivers file: accepted risks with owner and expiry")
@@ -136,12 +138,24 @@ func runScan(ctx context.Context, o *scanOptions, in scanInputs) (scanOutcome, e
 		return scanOutcome{}, err
 	}
 	defer job.close()
+	started := o.Now()
 	results, interrupted := o.collect(ctx, job)
 	rep := o.judge(job, results)
-	if err := o.publish(rep, job.dir, interrupted); err != nil {
-		return scanOutcome{}, err
+	errPublish := o.publish(rep, job.dir, interrupted)
+	out := outcomeOf(rep, o.FailOn, interrupted)
+	if o.MetricsFile != "" {
+		// Written even when an output failed: monitoring must see the run.
+		code := out.exitCode()
+		if errPublish != nil {
+			code = ExitError
+		}
+		m := runMetrics{Started: started, Finished: o.Now(), ExitCode: code, Success: code != ExitError && !interrupted}
+		errPublish = errors.Join(errPublish, writeMetricsFile(o.MetricsFile, rep, m))
 	}
-	return outcomeOf(rep, o.FailOn, interrupted), nil
+	if errPublish != nil {
+		return scanOutcome{}, errPublish
+	}
+	return out, nil
 }
 
 // loadJob reads the waivers, locks the output directory and reads the
