@@ -74,13 +74,19 @@ func TestSchedulingExamples(t *testing.T) {
 			if !regexp.MustCompile(`^[0-9*/,-]+$`).MatchString(strings.Join(fields[:5], "")) {
 				t.Fatalf("bad schedule in %q", line)
 			}
-			cmdline := strings.Join(fields[6:], " ")
-			i := strings.Index(cmdline, "ntlmscan scan")
-			if i < 0 {
-				t.Fatalf("cron line does not run ntlmscan scan: %q", line)
+			if fields[5] != "ntlmscan" || !strings.HasSuffix(fields[6], "/ntlmscan-nightly.sh") {
+				t.Fatalf("cron line does not run ntlmscan-nightly.sh as ntlmscan: %q", line)
 			}
-			args := strings.Fields(strings.SplitN(cmdline[i+len("ntlmscan "):], " 2>", 2)[0])
-			checkCommandLine(t, "ntlmscan.cron", args)
+			script, err := os.ReadFile(filepath.Join(examplesDir, "cron", "ntlmscan-nightly.sh"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := regexp.MustCompile(`(?s)\nargs=\((.*?)\)\n`).FindSubmatch(script)
+			if m == nil {
+				t.Fatal("ntlmscan-nightly.sh has no args=(...) command line")
+			}
+			args := strings.Fields(strings.NewReplacer(`"`, "", "\n", " ").Replace(string(m[1])))
+			checkCommandLine(t, "ntlmscan-nightly.sh", args)
 			found = true
 		}
 		if !found {
