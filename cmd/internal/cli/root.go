@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
@@ -114,7 +113,8 @@ flags: the inventory names an environment variable or a file for each credential
 // applySettings fills every flag the user did not set from NTLMSCAN_*
 // environment variables, then from the settings file, so flags win over the
 // environment, the environment over the file, and the file over defaults.
-// The file is checked strictly first (see loadSettings).
+// The file is checked strictly first (see loadSettings); viper then layers
+// the sources (settingsViper).
 func applySettings(cmd *cobra.Command, f *Factory, configFile string) error {
 	if configFile == "" {
 		configFile = f.Getenv("NTLMSCAN_CONFIG")
@@ -130,21 +130,14 @@ func applySettings(cmd *cobra.Command, f *Factory, configFile string) error {
 		}
 		file = sf
 	}
+	v, where := settingsViper(cmd, f, file)
 	var errs []error
 	cmd.Flags().VisitAll(func(fl *pflag.Flag) {
-		if fl.Changed || fl.Name == "config" || fl.Name == "help" {
+		from := where(fl.Name)
+		if fl.Changed || from == "default" || from == "" {
 			return
 		}
-		env := "NTLMSCAN_" + strings.ToUpper(strings.NewReplacer("-", "_").Replace(fl.Name))
-		val, from := f.Getenv(env), env
-		if val == "" && file != nil {
-			if s, ok := file.lookup(cmd.Name(), fl.Name); ok {
-				val, from = s.value, fmt.Sprintf("%s:%d: %s", file.path, s.line, s.key)
-			}
-		}
-		if val == "" {
-			return
-		}
+		val := v.GetString(fl.Name)
 		if err := fl.Value.Set(val); err != nil {
 			errs = append(errs, fmt.Errorf("invalid value %q for --%s from %s: %v", val, fl.Name, from, err))
 			return
