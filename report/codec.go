@@ -54,6 +54,10 @@ func Encode(w io.Writer, r *Report) error {
 		s.raw(",\n")
 		s.field("  ", "merge", r.Merge, true)
 	}
+	if len(r.Trend) > 0 {
+		s.raw(",\n")
+		s.field("  ", "trend", r.Trend, true)
+	}
 	s.raw("\n}\n")
 	if s.err != nil {
 		return fmt.Errorf("encode report: %w", s.err)

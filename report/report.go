@@ -56,6 +56,8 @@ type Report struct {
 	Waivers *Waivers `json:"waivers,omitempty"`
 	// Merge is set when the report was merged from shard reports.
 	Merge *MergeInfo `json:"merge,omitempty"`
+	// Trend is the output directory's last runs, this one last (--output-dir).
+	Trend []TrendPoint `json:"trend,omitempty"`
 	// MigratedFrom is the schema of the document Decode read when it was
 	// older than SchemaVersion (0 otherwise). Never written.
 	MigratedFrom int `json:"-"`

@@ -26,6 +26,7 @@ type htmlView struct {
 	Legend   []htmlLegend
 	Paths    []htmlPath
 	Baseline *htmlBaseline
+	Trend    *htmlTrend
 	Waivers  *htmlWaivers
 	Notes    []string
 	Failed   []hostRow
@@ -89,6 +90,19 @@ type htmlChange struct {
 	Before, BeforeClass                string
 	After, AfterClass                  string
 	Deciding                           string
+}
+
+// htmlTrend is the output directory's last runs, counts per verdict.
+type htmlTrend struct {
+	N        int
+	Verdicts []htmlLegend // column heads: Text and Class
+	Rows     []htmlTrendRow
+}
+
+type htmlTrendRow struct {
+	RunID, Generated string
+	Counts           []int
+	Failed           int
 }
 
 type htmlWaivers struct {
@@ -199,6 +213,21 @@ func newHTMLView(r *report.Report) *htmlView {
 		add("fixed", c.Fixed)
 		hv.Baseline = hb
 	}
+	if len(r.Trend) > 1 {
+		ht := &htmlTrend{N: len(r.Trend)}
+		for _, v := range verdict.Order() {
+			ht.Verdicts = append(ht.Verdicts, htmlLegend{Text: string(v), Class: verdictClass(v)})
+		}
+		for i := len(r.Trend) - 1; i >= 0; i-- { // newest first
+			tp := r.Trend[i]
+			row := htmlTrendRow{RunID: clean(tp.RunID), Generated: timeText(tp.GeneratedAt), Failed: tp.FailedHosts}
+			for _, v := range verdict.Order() {
+				row.Counts = append(row.Counts, tp.Verdicts[string(v)])
+			}
+			ht.Rows = append(ht.Rows, row)
+		}
+		hv.Trend = ht
+	}
 	if ws := r.Waivers; ws != nil {
 		hw := &htmlWaivers{File: clean(ws.File)}
 		for _, a := range ws.Applied {
@@ -207,6 +236,13 @@ func newHTMLView(r *report.Report) *htmlView {
 				status, class = "expired", "c-bad"
 			}
 			hw.Rows = append(hw.Rows, htmlWaiver{clean(a.PathID), status, class, clean(a.Expires), clean(a.Owner), clean(a.Reason), a.Line})
+		}
+		for _, h := range ws.Hosts {
+			status, class := "host accepted", "c-good"
+			if h.Expired {
+				status, class = "expired", "c-bad"
+			}
+			hw.Rows = append(hw.Rows, htmlWaiver{clean(h.Match), status, class, clean(h.Expires), clean(h.Owner), clean(h.Reason), h.Line})
 		}
 		for _, u := range ws.Unused {
 			hw.Rows = append(hw.Rows, htmlWaiver{clean(u.Match), "unused", "c-warn", clean(u.Expires), clean(u.Owner), clean(u.Reason), u.Line})

@@ -120,6 +120,9 @@ type scanJob struct {
 	waivers  *waiver.File
 	baseline *report.Report
 	dir      *outdir.Dir // --output-dir, locked; nil without it
+	// previous is the output directory's latest.json (nil without one):
+	// the run whose trend this one carries forward.
+	previous *report.Report
 }
 
 func (j *scanJob) close() {
@@ -190,9 +193,12 @@ func (o *scanOptions) loadJob(in scanInputs) (*scanJob, error) {
 				if b, err := loadReport(latest); err != nil {
 					log.Warn("previous latest.json is not usable as the baseline; comparing with nothing this time", "error", err)
 				} else {
-					job.baseline = b
+					job.baseline, job.previous = b, b
 				}
 			}
+		} else if latest := filepath.Join(o.OutputDir, outdir.LatestName); fileExists(latest) {
+			// Only for the trend: a latest.json it cannot read starts a new one.
+			job.previous, _ = loadReport(latest)
 		}
 	}
 	if o.BaselinePath != "" {
@@ -285,6 +291,9 @@ func (o *scanOptions) judge(job *scanJob, results []facts.HostResult) *report.Re
 	}
 	if job.baseline != nil {
 		rep.Baseline = report.Compare(job.baseline, rep)
+	}
+	if job.dir != nil {
+		rep.Trend = report.NextTrend(job.previous, rep, report.TrendRuns)
 	}
 	return rep
 }
