@@ -67,6 +67,7 @@ type options struct {
 	cpuProfile     string
 	memProfile     string
 	simProfile     string
+	port           int // the simulator's shared HTTP port, from its "ready" line
 }
 
 func main() {
@@ -144,13 +145,16 @@ func serveLab(path, profile string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	srv, err := winrmtest.NewServer(lab, winrmtest.WithMaxCalls(1))
+	// One listener for every host, dispatching by destination address: a
+	// listener per host would need an open file each, and 20,000 hosts
+	// reach a 20,000-file limit.
+	srv, err := winrmtest.NewServer(lab, winrmtest.WithMaxCalls(1), winrmtest.WithSharedListener())
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
 	signal.Ignore(os.Interrupt)
-	fmt.Println("ready")
+	fmt.Println("ready", srv.Hosts()[0].HTTPPort)
 	sc := bufio.NewScanner(os.Stdin)
 	for sc.Scan() {
 		if sc.Text() == "stats" {
@@ -163,9 +167,10 @@ func serveLab(path, profile string) error {
 
 // simulator is the child process.
 type simulator struct {
-	cmd *exec.Cmd
-	in  io.WriteCloser
-	out *bufio.Scanner
+	port int // the shared HTTP port every host serves on
+	cmd  *exec.Cmd
+	in   io.WriteCloser
+	out  *bufio.Scanner
 }
 
 func startSimulator(labPath, profile string) (*simulator, error) {
@@ -191,9 +196,13 @@ func startSimulator(labPath, profile string) (*simulator, error) {
 		return nil, err
 	}
 	s := &simulator{cmd: cmd, in: in, out: bufio.NewScanner(outPipe)}
-	if !s.out.Scan() || s.out.Text() != "ready" {
+	if !s.out.Scan() || !strings.HasPrefix(s.out.Text(), "ready ") {
 		s.stop()
 		return nil, fmt.Errorf("the simulator did not start (%q)", s.out.Text())
+	}
+	if _, err := fmt.Sscanf(s.out.Text(), "ready %d", &s.port); err != nil || s.port == 0 {
+		s.stop()
+		return nil, fmt.Errorf("the simulator did not say its port (%q)", s.out.Text())
 	}
 	return s, nil
 }
@@ -232,7 +241,7 @@ func fleetInventory(o options, n int) *inventory.Inventory {
 	for i := range n {
 		h := &inventory.Host{Name: hostName(i), Role: inventory.RoleAgent, Address: hostAddr(i), NetBIOS: hostName(i),
 			FQDN: strings.ToLower(hostName(i)) + ".bench.example", Scan: true,
-			WinRM: inventory.WinRM{Transport: inventory.TransportNTLM, Port: 5985, Timeout: o.hostTimeout, Credential: cred}}
+			WinRM: inventory.WinRM{Transport: inventory.TransportNTLM, Port: o.port, Timeout: o.hostTimeout, Credential: cred}}
 		inv.Hosts = append(inv.Hosts, h)
 		if o.agentsPerCore > 0 && i%o.agentsPerCore == 0 {
 			h.Role = inventory.RoleCore
@@ -346,7 +355,7 @@ func runPywinrm(o options, dir string) (*pyResult, error) {
 			seen[string(stdin)] = idx
 			ff.Stdins = append(ff.Stdins, stdin)
 		}
-		ff.Hosts = append(ff.Hosts, [2]any{"http://" + h.Address + ":5985/wsman", idx})
+		ff.Hosts = append(ff.Hosts, [2]any{fmt.Sprintf("http://%s:%d/wsman", h.Address, o.port), idx})
 	}
 	hostsFile := filepath.Join(dir, "fleet.json")
 	data, err := json.Marshal(ff)
@@ -403,7 +412,8 @@ func run(o options) error {
 		return err
 	}
 	defer sim.stop()
-	fmt.Printf("simulator: separate process (pid %d), started in %s\n", sim.cmd.Process.Pid, time.Since(t0).Round(time.Millisecond))
+	o.port = sim.port
+	fmt.Printf("simulator: separate process (pid %d), one listener on port %d for every host, started in %s\n", sim.cmd.Process.Pid, sim.port, time.Since(t0).Round(time.Millisecond))
 
 	// A warm-up scan first (not reported): pools, templates and the
 	// simulator's first connections would otherwise count against the

@@ -22,6 +22,7 @@ type Option func(*config)
 
 type config struct {
 	ephemeral bool
+	shared    bool // WithSharedListener
 	logger    *slog.Logger
 	maxCalls  int
 	fleetDir  string              // StartFleet only
@@ -73,6 +74,7 @@ type Server struct {
 	connSeq atomic.Uint64
 	kdc     *labKDC // the lab's simulated KDC (domains with kdc: true), or nil
 
+	shared    []*http.Server // WithSharedListener's listeners
 	closing   chan struct{}
 	closeOnce sync.Once
 	wg        sync.WaitGroup // Serve goroutines
@@ -87,6 +89,8 @@ type hostServer struct {
 	https    []*http.Server
 	cert     lazyCert
 	smbLn    net.Listener // nil without smbServer
+	// sharedHTTP: its HTTP listener is the server's shared one.
+	sharedHTTP bool
 
 	proxyCert   lazyCert // tlsInterceptingProxy: what clients see instead
 	bindingOnce sync.Once
@@ -149,6 +153,12 @@ func NewServer(lab *Lab, opts ...Option) (*Server, error) {
 	if s.kdc, err = startKDC(lab, kdcAddr); err != nil {
 		return nil, err
 	}
+	if cfg.shared {
+		if err := s.listenShared(); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
 	for _, hs := range s.hosts {
 		if err := hs.listen(); err != nil {
 			s.Close()
@@ -167,7 +177,7 @@ func (hs *hostServer) listen() error {
 		https bool
 	}
 	var ls []listener
-	if h.httpEnabled() {
+	if h.httpEnabled() && !hs.sharedHTTP {
 		ls = append(ls, listener{h.WinRM.HTTPPort, false})
 	}
 	if h.WinRM.HTTPS {
@@ -254,6 +264,18 @@ func (s *Server) Close() {
 	s.closeOnce.Do(func() {
 		close(s.closing)
 		var wg sync.WaitGroup
+		for _, hsrv := range s.shared {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				if err := hsrv.Shutdown(ctx); err != nil {
+					s.log.Warn("requests still running after 5s on the shared listener, closing their connections")
+					hsrv.Close()
+				}
+			}()
+		}
 		for _, hs := range s.hosts {
 			for _, hsrv := range hs.https {
 				wg.Add(1)
