@@ -249,7 +249,7 @@ func renderMarkdown(w io.Writer, r *report.Report, _ Options) error {
 		m.printf("\n")
 	}
 
-	if ws := r.Waivers; ws != nil && (len(ws.Applied) > 0 || len(ws.Unused) > 0) {
+	if ws := r.Waivers; ws != nil && (len(ws.Applied) > 0 || len(ws.Unused) > 0 || len(ws.Hosts) > 0) {
 		m.printf("## Waivers (%s)\n\n| Path | Status | Expires | Owner | Reason | Line |\n|---|---|---|---|---|---|\n", mdCode(ws.File))
 		for _, a := range ws.Applied {
 			status := "active"
@@ -257,6 +257,13 @@ func renderMarkdown(w io.Writer, r *report.Report, _ Options) error {
 				status = "**expired**"
 			}
 			m.printf("| %s | %s | %s | %s | %s | %d |\n", mdCell(a.PathID), status, mdText(a.Expires), mdText(a.Owner), mdText(a.Reason), a.Line)
+		}
+		for _, h := range ws.Hosts {
+			status := "host accepted"
+			if h.Expired {
+				status = "**expired**"
+			}
+			m.printf("| %s | %s | %s | %s | %s | %d |\n", mdCell(h.Match), status, mdText(h.Expires), mdText(h.Owner), mdText(h.Reason), h.Line)
 		}
 		for _, u := range ws.Unused {
 			m.printf("| %s | unused | %s | %s | %s | %d |\n", mdCell(u.Match), mdText(u.Expires), mdText(u.Owner), mdText(u.Reason), u.Line)

@@ -41,3 +41,28 @@ func TestDiffShowsNotComparable(t *testing.T) {
 		}
 	}
 }
+
+// Host waivers show in every waivers table, active or expired.
+func TestHostWaiversRendered(t *testing.T) {
+	t.Parallel()
+	r := &report.Report{Waivers: &report.Waivers{File: "w.yaml", Hosts: []report.AppliedHostWaiver{
+		{Host: "AGENT07", WaiverRef: report.WaiverRef{Line: 2, Match: "host=AGENT07", Owner: "ops@corp.example", Reason: "CHG-2310", Expires: "2027-03-31"}},
+		{Host: "AGENT08", WaiverRef: report.WaiverRef{Line: 6, Match: "host=AGENT08", Owner: "ops@corp.example", Reason: "old", Expires: "2026-01-31"}, Expired: true},
+	}}}
+	for _, format := range []string{"table", "markdown", "html"} {
+		rd, err := render.New(format)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := rd.Render(&buf, r, render.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		out := buf.String()
+		for _, want := range []string{"host=AGENT07", "host accepted", "host=AGENT08", "CHG-2310"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s lacks %q", format, want)
+			}
+		}
+	}
+}

@@ -353,6 +353,13 @@ func waiverTable(ws *report.Waivers, pt painter, width int) string {
 		}
 		rows = append(rows, table.Row{clean(a.PathID), status, clean(a.Expires), clean(a.Owner), clean(a.Reason), a.Line})
 	}
+	for _, h := range ws.Hosts {
+		status := pt.paint("host accepted", text.FgGreen)
+		if h.Expired {
+			status = pt.paint("EXPIRED", text.FgRed, text.Bold)
+		}
+		rows = append(rows, table.Row{clean(h.Match), status, clean(h.Expires), clean(h.Owner), clean(h.Reason), h.Line})
+	}
 	for _, u := range ws.Unused {
 		rows = append(rows, table.Row{clean(u.Match), pt.paint("unused", text.FgYellow), clean(u.Expires), clean(u.Owner), clean(u.Reason), u.Line})
 	}

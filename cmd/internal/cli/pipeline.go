@@ -71,7 +71,7 @@ func addScanFlags(cmd *cobra.Command, o *scanFlags) {
 	fl.IntVar(&o.Keep, "keep", 30, "with --output-dir: keep the newest N runs (0 = all)")
 	fl.StringVar(&o.BaselinePath, "baseline", "", "earlier JSON report to compare with (default with --output-dir: its latest.json)")
 	fl.StringVar(&o.WaiversPath, "waivers", "", "waivers file: accepted risks with owner and expiry")
-	fl.StringVar(&o.FailOn, "fail-on", "blocked", "exit 2 when findings reach: "+strings.Join(report.FailOnValues(), ", "))
+	fl.StringVar(&o.FailOn, "fail-on", "blocked", "exit 2 when findings reach: "+strings.Join(report.FailOnValues(), ", ")+"; add ,no-unscanned to keep unscanned hosts out of exit 4")
 	fl.BoolVar(&o.Strict, "strict", false, "Quest's advice: anything short of an explicit \"Allow all\" is at-risk")
 	fl.StringVar(&o.AssumePath, "assume", "", "what-if overlay of planned settings; every path shows its verdict before and after")
 	fl.BoolVarP(&o.Quiet, "quiet", "q", false, "no progress bar and no terminal report (files and exit code only)")
