@@ -163,7 +163,13 @@ func (s *scan) kerberosAuth(h *inventory.Host, c *inventory.Credential, ntlm fun
 		return nil, err
 	}
 	k := winrm.NewKerberos(kc, spn)
-	if mode != inventory.AuthAuto || !hasPassword(c) {
+	if mode != inventory.AuthAuto {
+		// The inventory says this host takes Kerberos: the ticket goes on
+		// the first request, one round trip less than asking first.
+		k.Optimistic()
+		return k, nil
+	}
+	if !hasPassword(c) {
 		return k, nil
 	}
 	return &autoAuth{krb: k, ntlm: ntlm}, nil

@@ -39,6 +39,8 @@ type KerberosAuth struct {
 
 	mu     sync.Mutex
 	scheme string // learnt from the first 401; later connections send at once
+	// assumed: scheme was set by Optimistic and no host answer confirmed it.
+	assumed bool
 }
 
 // NewKerberos returns a Kerberos authenticator for one host.
@@ -68,10 +70,25 @@ func (a *KerberosAuth) String() string { return "kerberos(" + a.kc.Principal() +
 // GSS context flags sent in the authenticator checksum (RFC 4121 4.1.1.1).
 var krbContextFlags = []int{gssapi.ContextFlagMutual, gssapi.ContextFlagSequence, gssapi.ContextFlagConf, gssapi.ContextFlagInteg}
 
+// Optimistic makes the host's first request carry the AP-REQ at once,
+// under Negotiate (which Windows offers unless it is switched off), instead
+// of first asking the host anonymously which schemes it offers: one round
+// trip less per host, at the cost of a service ticket for a host that turns
+// out not to take Kerberos. The scanner uses it for auth: kerberos, where
+// the inventory says the host takes Kerberos; auth: auto keeps asking
+// first, so a host without Kerberos costs no ticket.
+func (a *KerberosAuth) Optimistic() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.scheme == "" {
+		a.scheme, a.assumed = "Negotiate", true
+	}
+}
+
 // Authenticate implements Authenticator.
 func (a *KerberosAuth) Authenticate(x Exchanger, secure bool) (Protector, error) {
 	a.mu.Lock()
-	scheme := a.scheme
+	scheme, assumed := a.scheme, a.assumed
 	a.mu.Unlock()
 	if scheme == "" {
 		// Learn what the host offers before asking the KDC for a ticket:
@@ -160,7 +177,29 @@ func (a *KerberosAuth) Authenticate(x Exchanger, secure bool) (Protector, error)
 	answer, hasAnswer := findChallenge(offered, scheme)
 	switch resp.Status {
 	case http.StatusOK:
+		if assumed {
+			a.mu.Lock()
+			a.assumed = false
+			a.mu.Unlock()
+		}
 	case http.StatusUnauthorized:
+		if assumed && !hasAnswer {
+			// The scheme was assumed (Optimistic) and the host does not
+			// take it: use what it offers, on a new connection.
+			a.mu.Lock()
+			a.assumed = false
+			a.mu.Unlock()
+			if _, ok := findChallenge(offered, "Kerberos"); ok && scheme != "Kerberos" {
+				a.mu.Lock()
+				a.scheme = "Kerberos"
+				a.mu.Unlock()
+				return nil, errAuthRedial
+			}
+			if _, ok := findChallenge(offered, "Negotiate"); !ok {
+				return nil, &KerberosError{Kind: KrbNotOffered, Stage: "host", SPN: a.spn,
+					Detail: fmt.Sprintf("the host offers neither Negotiate nor Kerberos (offers %v)", offeredSchemes(offered))}
+			}
+		}
 		if hasAnswer && answer.Token != "" {
 			if ke := krbErrorFromToken(answer.Token, a.spn); ke != nil {
 				return nil, ke
