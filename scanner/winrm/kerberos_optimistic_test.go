@@ -18,6 +18,9 @@ import (
 func TestKerberosOptimistic(t *testing.T) {
 	srv := startKerberosLab(t)
 	kc := labKerberosClient(t, srv, "Test-Only-Scan-1!")
+	if c := srv.Counters(); c.KDCAS+c.KDCTGS != 0 {
+		t.Fatalf("KDC requests before any logon: %+v", c)
+	}
 	for _, tc := range []struct {
 		host       string
 		optimistic bool
@@ -39,6 +42,11 @@ func TestKerberosOptimistic(t *testing.T) {
 		if st := sess.Transport().Stats(); st.RoundTrips != tc.want {
 			t.Errorf("%s optimistic=%v: %d round trips, want %d", tc.host, tc.optimistic, st.RoundTrips, tc.want)
 		}
+	}
+	// The lab KDC counts what it answered: one TGT, a service ticket per
+	// host at most (the client keeps them).
+	if c := srv.Counters(); c.KDCAS != 1 || c.KDCTGS < 1 || c.KDCTGS > 2 {
+		t.Errorf("KDC requests = AS %d, TGS %d; want 1 and 1 to 2", c.KDCAS, c.KDCTGS)
 	}
 }
 

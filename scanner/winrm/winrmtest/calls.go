@@ -83,13 +83,19 @@ type Counters struct {
 	Requests   uint64 // HTTP requests answered
 	Handshakes uint64 // NTLM NEGOTIATE legs (one per handshake)
 	SOAP       uint64 // requests that carried a WS-Man message
+	KDCAS      uint64 // AS-REQs the lab KDC answered (TGTs)
+	KDCTGS     uint64 // TGS-REQs the lab KDC answered (service tickets)
 }
 
 // Counters returns the running totals.
 func (s *Server) Counters() Counters {
 	s.calls.mu.Lock()
-	defer s.calls.mu.Unlock()
-	return s.calls.counters
+	c := s.calls.counters
+	s.calls.mu.Unlock()
+	if s.kdc != nil {
+		c.KDCAS, c.KDCTGS = s.kdc.asReqs.Load(), s.kdc.tgsReqs.Load()
+	}
+	return c
 }
 
 func (l *callLog) add(c Call) {

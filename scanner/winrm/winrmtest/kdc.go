@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jcmturner/gofork/encoding/asn1"
@@ -35,6 +36,8 @@ type labKDC struct {
 	ln     net.Listener
 	realms map[string]*kdcRealm // by upper-case realm
 	wg     sync.WaitGroup
+	// as and tgs count the requests answered, for Counters.
+	asReqs, tgsReqs atomic.Uint64
 }
 
 type kdcRealm struct {
@@ -148,12 +151,14 @@ func (k *labKDC) handle(req []byte) []byte {
 	}
 	switch req[0] & 0x1f {
 	case msgtype.KRB_AS_REQ:
+		k.asReqs.Add(1)
 		var r messages.ASReq
 		if err := r.Unmarshal(req); err != nil {
 			return kdcErr(types.PrincipalName{}, "", errorcode.KRB_ERR_GENERIC, "malformed AS-REQ")
 		}
 		return k.as(r)
 	case msgtype.KRB_TGS_REQ:
+		k.tgsReqs.Add(1)
 		var r messages.TGSReq
 		if err := r.Unmarshal(req); err != nil {
 			return kdcErr(types.PrincipalName{}, "", errorcode.KRB_ERR_GENERIC, "malformed TGS-REQ")
