@@ -69,6 +69,7 @@ type options struct {
 	simProfile     string
 	port           int // the simulator's shared HTTP port, from its "ready" line
 	kerberos       bool
+	krbProfile     string
 	krb5           string // the lab KDC's krb5.conf, written by the simulator
 	useKerberos    bool   // this scan logs on with Kerberos (auth: kerberos)
 }
@@ -89,6 +90,7 @@ func main() {
 	flag.StringVar(&o.memProfile, "memprofile", "", "write an allocation profile of the controller here after the full scan")
 	flag.StringVar(&o.simProfile, "simprofile", "", "write a CPU profile of the simulator process here")
 	flag.BoolVar(&o.kerberos, "kerberos", true, "after the NTLM scan, scan the same N hosts with Kerberos (the lab KDC) and compare the walls")
+	flag.StringVar(&o.krbProfile, "krbprofile", "", "write a CPU profile of the Kerberos scan (controller) here")
 	flag.StringVar(&serve, "serve", "", "internal: serve this lab (the simulator process)")
 	flag.Parse()
 	if serve != "" {
@@ -504,7 +506,19 @@ func run(o options) error {
 	if o.kerberos && o.krb5 != "" {
 		ko := o
 		ko.useKerberos = true
+		if o.krbProfile != "" {
+			f, err := os.Create(o.krbProfile)
+			if err != nil {
+				return err
+			}
+			if err := pprof.StartCPUProfile(f); err != nil {
+				return err
+			}
+		}
 		kr, err := scan(ko, sim, o.n)
+		if o.krbProfile != "" {
+			pprof.StopCPUProfile()
+		}
 		if err != nil {
 			return err
 		}
