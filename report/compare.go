@@ -124,12 +124,18 @@ func Compare(baseline, current *Report) *Comparison {
 			if inCurrent[pathKey(b.ID)] {
 				continue
 			}
+			// A path the baseline could not judge is gone with its last
+			// good verdict.
+			before := b.Verdict
+			if good := baseGood[pathKey(b.ID)]; good.verdict != "" {
+				before = good.verdict
+			}
 			gone := PathChange{
 				PathID: b.ID, Core: b.Core, Target: b.Target, Kind: b.Kind, NameUsed: b.NameUsed,
-				Before: b.Verdict, Deciding: b.Deciding,
+				Before: before, Deciding: b.Deciding,
 			}
 			c.Removed = append(c.Removed, gone)
-			if b.Verdict.Blocking() {
+			if before.Blocking() {
 				c.Fixed = append(c.Fixed, gone)
 			}
 		}

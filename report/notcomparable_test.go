@@ -68,6 +68,12 @@ func TestCompareNotComparable(t *testing.T) {
 	if len(n4.Baseline.NotComparable) != 0 {
 		t.Errorf("good night has not comparable paths: %+v", n4.Baseline.NotComparable)
 	}
+	// A path removed after a bad night is gone with its last good verdict:
+	// blocked, so fixed.
+	n5 := rep("n5", t3)
+	if got := ids(report.Compare(n3, n5).Fixed); len(got) != 1 || got[0] != "A:blocked>" {
+		t.Errorf("removed after a bad night: fixed = %v, want A:blocked>", got)
+	}
 }
 
 // A path whose verdict is blocking is comparable even when a host failed

@@ -212,7 +212,7 @@ func (o *scanOptions) loadJob(in scanInputs) (*scanJob, error) {
 	if note := job.baseline.MigrationNote(); note != "" {
 		log.Warn("baseline from an older ntlmscan", "note", note)
 	}
-	if o.FailOn == "new" && job.baseline == nil {
+	if mode, _, _ := strings.Cut(o.FailOn, ","); mode == report.FailOnNew && job.baseline == nil {
 		log.Warn("--fail-on new without a baseline: every blocked path counts as new")
 	}
 	return job, nil
