@@ -34,7 +34,7 @@ jump host) and judges every path of the whole inventory again from the union of 
 facts, so a Core, its domain controllers and its targets may sit in different shards.
 A host in more than one shard is taken from the newest scan of it, with a note. The
 result is a report like any other: render it with ntlmscan report, compare it with diff.`,
-		Example: `  ntlmscan merge -i estate.yaml site-a/latest.json site-b/latest.json site-c/latest.json -o fleet.json
+		Example: `  ntlmscan merge -i estate.yaml site-a.json site-b.json site-c.json -o fleet.json
   ntlmscan report fleet.json --format html -o fleet.html`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
