@@ -81,7 +81,7 @@ type htmlFix struct {
 type htmlBaseline struct {
 	RunID, Generated           string
 	New, Fixed, Changed, Added int
-	Removed                    int
+	Removed, NotComparable     int
 	Changes                    []htmlChange
 }
 
@@ -194,6 +194,7 @@ func newHTMLView(r *report.Report) *htmlView {
 		hb := &htmlBaseline{
 			RunID: clean(c.BaselineRunID), Generated: timeText(c.BaselineGeneratedAt),
 			New: len(c.New), Fixed: len(c.Fixed), Changed: len(c.Changed), Added: len(c.Added), Removed: len(c.Removed),
+			NotComparable: len(c.NotComparable),
 		}
 		add := func(what string, list []report.PathChange) {
 			for _, ch := range list {

@@ -110,7 +110,11 @@ func renderMarkdown(w io.Writer, r *report.Report, _ Options) error {
 		m.printf("- Waivers: %d active, %d expired, %d unused\n", s.Waived, s.WaiverExpired, len(r.Waivers.Unused))
 	}
 	if c := r.Baseline; c != nil {
-		m.printf("- Since baseline %s: %d new blocked, %d fixed, %d changed\n", mdText(c.BaselineRunID), len(c.New), len(c.Fixed), len(c.Changed))
+		m.printf("- Since baseline %s: %d new blocked, %d fixed, %d changed", mdText(c.BaselineRunID), len(c.New), len(c.Fixed), len(c.Changed))
+		if n := len(c.NotComparable); n > 0 {
+			m.printf(", %d not comparable (hosts failed; last good verdict carried forward)", n)
+		}
+		m.printf("\n")
 	}
 	m.printf("- **Findings (--fail-on %s): %d**\n", mdText(s.FailOn), s.Findings)
 	for _, c := range r.Matrix.Coverage {

@@ -66,3 +66,23 @@ func TestHostWaiversRendered(t *testing.T) {
 		}
 	}
 }
+
+// A scan report's summary of the baseline says how many paths are not
+// comparable, in every format that summarises it.
+func TestReportSummaryNotComparable(t *testing.T) {
+	t.Parallel()
+	r := &report.Report{Baseline: &report.Comparison{NotComparable: []report.CarriedPath{{PathID: "CORE01|agent|A|a", FailedHosts: []string{"CORE01"}}}}}
+	for _, format := range []string{"table", "markdown", "html"} {
+		rd, err := render.New(format)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := rd.Render(&buf, r, render.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(buf.String(), "1 not comparable") {
+			t.Errorf("%s summary lacks the not comparable count", format)
+		}
+	}
+}

@@ -108,8 +108,7 @@ func renderTable(w io.Writer, r *report.Report, opts Options) error {
 
 	if c := r.Baseline; c != nil {
 		out.printf("\n%s\n", pt.heading(fmt.Sprintf("CHANGES SINCE BASELINE %s (%s)", clean(c.BaselineRunID), timeText(c.BaselineGeneratedAt))))
-		out.printf("%d new blocked, %d fixed, %d changed, %d added, %d removed\n",
-			len(c.New), len(c.Fixed), len(c.Changed), len(c.Added), len(c.Removed))
+		out.printf("%s\n", diffHeadline(c))
 		if len(c.New)+len(c.Fixed) > 0 {
 			out.printf("%s\n", changeTable(c, pt, opts.Width))
 		}
