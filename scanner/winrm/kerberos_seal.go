@@ -1,6 +1,8 @@
 package winrm
 
 import (
+	"crypto/hmac"
+	"crypto/rand"
 	"crypto/subtle"
 	"encoding/binary"
 	"errors"
@@ -9,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/jcmturner/gokrb5/v8/crypto"
+	"github.com/jcmturner/gokrb5/v8/crypto/common"
+	"github.com/jcmturner/gokrb5/v8/crypto/etype"
 	"github.com/jcmturner/gokrb5/v8/iana/keyusage"
 	"github.com/jcmturner/gokrb5/v8/types"
 )
@@ -57,10 +61,20 @@ type krbSealer struct {
 	acceptorSubkey bool
 	sendSeq        uint64
 	recvSeq        uint64
+	// sendKeys are the keys RFC 3961 derives from key for sealing, derived
+	// once per context rather than once per message.
+	sendKeys, recvKeys *usageKeys
 }
 
 func (s *krbSealer) Wrap(soap []byte) ([]byte, http.Header, error) {
-	hdr, data, err := wrapRFC4121(s.key, s.acceptorSubkey, false, s.sendSeq, soap)
+	if s.sendKeys == nil {
+		uk, err := newUsageKeys(s.key, keyusage.GSSAPI_INITIATOR_SEAL)
+		if err != nil {
+			return nil, nil, fmt.Errorf("seal message: %w", err)
+		}
+		s.sendKeys = uk
+	}
+	hdr, data, err := wrapRFC4121Keys(s.key, s.sendKeys, s.acceptorSubkey, false, s.sendSeq, soap)
 	if err != nil {
 		return nil, nil, fmt.Errorf("seal message: %w", err)
 	}
@@ -85,8 +99,15 @@ func (s *krbSealer) Unwrap(resp *Response) ([]byte, error) {
 		return nil, err
 	}
 	var out []byte
+	if s.recvKeys == nil {
+		uk, err := newUsageKeys(s.key, keyusage.GSSAPI_ACCEPTOR_SEAL)
+		if err != nil {
+			return nil, fmt.Errorf("unseal: %w", err)
+		}
+		s.recvKeys = uk
+	}
 	for _, p := range parts {
-		plain, err := unwrapRFC4121(s.key, s.acceptorSubkey, true, s.recvSeq, p.Signature, p.Sealed)
+		plain, err := unwrapRFC4121Keys(s.key, s.recvKeys, s.acceptorSubkey, true, s.recvSeq, p.Signature, p.Sealed)
 		if err != nil {
 			return nil, fmt.Errorf("unseal: %w", err)
 		}
@@ -113,6 +134,76 @@ func splitKrbSealed(body []byte, boundary, protocol string) ([]sealedPart, error
 // wrapRFC4121 seals msg as an RFC 4121 wrap token split into header and
 // data (EC=0, RRC = 16 + HMAC length).
 func wrapRFC4121(key types.EncryptionKey, acceptorSubkey, acceptor bool, seq uint64, msg []byte) (hdr, data []byte, err error) {
+	return wrapRFC4121Keys(key, nil, acceptorSubkey, acceptor, seq, msg)
+}
+
+// usageKeys are the encryption (Ke) and integrity (Ki) keys RFC 3961
+// derives from a context key for one key usage. Deriving them is most of
+// the cost of sealing a short message, and they never change in a context.
+type usageKeys struct {
+	et     etype.EType
+	usage  uint32
+	ke, ki []byte
+}
+
+func newUsageKeys(key types.EncryptionKey, usage uint32) (*usageKeys, error) {
+	et, err := crypto.GetEtype(key.KeyType)
+	if err != nil {
+		return nil, err
+	}
+	ke, err := et.DeriveKey(key.KeyValue, common.GetUsageKe(usage))
+	if err != nil {
+		return nil, err
+	}
+	ki, err := et.DeriveKey(key.KeyValue, common.GetUsageKi(usage))
+	if err != nil {
+		return nil, err
+	}
+	return &usageKeys{et: et, usage: usage, ke: ke, ki: ki}, nil
+}
+
+// encrypt is RFC 3961's simplified-profile encryption (RFC 3962 for AES):
+// a random confounder, the plaintext encrypted with Ke, and an HMAC of
+// confounder and plaintext with Ki; what gokrb5's EncryptMessage returns.
+func (u *usageKeys) encrypt(msg []byte) ([]byte, error) {
+	plain := make([]byte, u.et.GetConfounderByteSize()+len(msg))
+	if _, err := rand.Read(plain[:u.et.GetConfounderByteSize()]); err != nil {
+		return nil, err
+	}
+	copy(plain[u.et.GetConfounderByteSize():], msg)
+	mac := hmac.New(u.et.GetHashFunc(), u.ki)
+	mac.Write(plain)
+	sum := mac.Sum(nil)[:u.et.GetHMACBitLength()/8]
+	_, ct, err := u.et.EncryptData(u.ke, plain)
+	if err != nil {
+		return nil, err
+	}
+	return append(ct, sum...), nil
+}
+
+// decrypt reverses encrypt: it checks the HMAC (Ki) over the decrypted
+// confounder and plaintext, and returns the plaintext; what gokrb5's
+// DecryptMessage does.
+func (u *usageKeys) decrypt(ct []byte) ([]byte, error) {
+	n, conf := u.et.GetHMACBitLength()/8, u.et.GetConfounderByteSize()
+	if len(ct) < conf+n {
+		return nil, errors.New("ciphertext too short")
+	}
+	pt, err := u.et.DecryptData(u.ke, ct[:len(ct)-n])
+	if err != nil {
+		return nil, err
+	}
+	mac := hmac.New(u.et.GetHashFunc(), u.ki)
+	mac.Write(pt)
+	if !hmac.Equal(mac.Sum(nil)[:n], ct[len(ct)-n:]) {
+		return nil, errors.New("integrity verification failed")
+	}
+	return pt[conf:], nil
+}
+
+// wrapRFC4121Keys is wrapRFC4121 with the usage's keys derived already
+// (nil: derive them for this message).
+func wrapRFC4121Keys(key types.EncryptionKey, uk *usageKeys, acceptorSubkey, acceptor bool, seq uint64, msg []byte) (hdr, data []byte, err error) {
 	et, err := crypto.GetEtype(key.KeyType)
 	if err != nil {
 		return nil, nil, err
@@ -130,7 +221,14 @@ func wrapRFC4121(key types.EncryptionKey, acceptorSubkey, acceptor bool, seq uin
 	binary.BigEndian.PutUint64(h[8:], seq)
 	pt := make([]byte, 0, len(msg)+16)
 	pt = append(append(pt, msg...), h...)
-	_, ct, err := et.EncryptMessage(key.KeyValue, pt, usage)
+	var ct []byte
+	if uk != nil && uk.usage == usage {
+		ct, err = uk.encrypt(pt)
+	} else if uk != nil {
+		ct, err = nil, fmt.Errorf("keys derived for key usage %d, not %d", uk.usage, usage)
+	} else {
+		_, ct, err = et.EncryptMessage(key.KeyValue, pt, usage)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -148,6 +246,12 @@ func wrapRFC4121(key types.EncryptionKey, acceptorSubkey, acceptor bool, seq uin
 // are accepted; Windows rotates by RRC+EC (MS-KILE 3.4.5.4.1), so that is
 // tried when RRC alone does not decrypt.
 func unwrapRFC4121(key types.EncryptionKey, acceptorSubkey, fromAcceptor bool, seq uint64, hdr, data []byte) ([]byte, error) {
+	return unwrapRFC4121Keys(key, nil, acceptorSubkey, fromAcceptor, seq, hdr, data)
+}
+
+// unwrapRFC4121Keys is unwrapRFC4121 with the usage's keys derived already
+// (nil: derive them for this message).
+func unwrapRFC4121Keys(key types.EncryptionKey, uk *usageKeys, acceptorSubkey, fromAcceptor bool, seq uint64, hdr, data []byte) ([]byte, error) {
 	tok := make([]byte, 0, len(hdr)+len(data))
 	tok = append(append(tok, hdr...), data...)
 	if len(tok) < 16 || tok[0] != 0x05 || tok[1] != 0x04 || tok[3] != 0xff {
@@ -186,7 +290,11 @@ func unwrapRFC4121(key types.EncryptionKey, acceptorSubkey, fromAcceptor bool, s
 		if len(un) < et.GetConfounderByteSize()+et.GetHMACBitLength()/8+16 {
 			return nil, errors.New("wrap token too short")
 		}
-		pt, err = et.DecryptMessage(key.KeyValue, un, usage)
+		if uk != nil && uk.usage == usage {
+			pt, err = uk.decrypt(un)
+		} else {
+			pt, err = et.DecryptMessage(key.KeyValue, un, usage)
+		}
 		if err == nil || ec == 0 {
 			break
 		}
