@@ -53,6 +53,11 @@ type krbContext struct {
 	recvSeq        uint64 // next initiator sequence number
 	sendSeq        uint64
 	mu             sync.Mutex
+
+	// The usage keys of key, derived once (see krbUsageKeys).
+	inOnce, outOnce sync.Once
+	in, out         *krbUsageKeys
+	inErr, outErr   error
 }
 
 // keytab returns the host's Kerberos keys: its lab keytab file, else the
@@ -411,17 +416,17 @@ func (k *krbContext) open(tok []byte) ([]byte, error) {
 	ec := int(binary.BigEndian.Uint16(tok[4:6]))
 	rrc := int(binary.BigEndian.Uint16(tok[6:8]))
 	seq := binary.BigEndian.Uint64(tok[8:16])
-	et, err := crypto.GetEtype(k.key.KeyType)
-	if err != nil {
-		return nil, err
-	}
 	body := tok[16:]
 	if len(body) == 0 {
 		return nil, errors.New("empty wrap token")
 	}
 	r := rrc % len(body)
 	un := append(append([]byte{}, body[r:]...), body[:r]...)
-	pt, err := et.DecryptMessage(k.key.KeyValue, un, keyusage.GSSAPI_INITIATOR_SEAL)
+	k.inOnce.Do(func() { k.in, k.inErr = deriveUsageKeys(k.key, keyusage.GSSAPI_INITIATOR_SEAL) })
+	if k.inErr != nil {
+		return nil, fmt.Errorf("wrap token: %v", k.inErr)
+	}
+	pt, err := k.in.decrypt(un)
 	if err != nil {
 		return nil, fmt.Errorf("wrap token: %v", err)
 	}
@@ -450,7 +455,11 @@ func (k *krbContext) seal(plain []byte) []byte {
 	}
 	binary.BigEndian.PutUint64(h[8:], k.sendSeq)
 	k.sendSeq++
-	_, ct, err := et.EncryptMessage(k.key.KeyValue, append(append([]byte{}, plain...), h...), keyusage.GSSAPI_ACCEPTOR_SEAL)
+	k.outOnce.Do(func() { k.out, k.outErr = deriveUsageKeys(k.key, keyusage.GSSAPI_ACCEPTOR_SEAL) })
+	if k.outErr != nil {
+		return nil
+	}
+	ct, err := k.out.encrypt(append(append([]byte{}, plain...), h...))
 	if err != nil {
 		return nil
 	}
