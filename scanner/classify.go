@@ -266,24 +266,32 @@ func classifyAuth(e *winrm.AuthError, username string, local bool) *facts.HostEr
 const (
 	hintTokenFilter = "a local account in Administrators other than the built-in Administrator gets a filtered token over the network (UAC remote restrictions) and WinRM refuses it; " +
 		`set HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System\LocalAccountTokenFilterPolicy = 1 (REG_DWORD), or scan with a domain account`
+	// hintShellRights: by default the cmd shell admits only Administrators
+	// (and INTERACTIVE, which a network logon never is): Remote Management
+	// Users alone pass the logon and are denied at shell Create.
+	hintShellRights = "by default WinRM's remote shell admits only members of the host's local Administrators group; " +
+		"a member of Remote Management Users alone is denied at shell Create. Add the scanning account to Administrators, or grant it Read and Execute with " +
+		"winrm configSDDL default (run on the host) and give it read access to the registry keys ntlmscan reads (Lsa, MSV1_0, Netlogon and LanmanWorkstation/LanManServer " +
+		"parameters and policies under HKLM); check winrm get winrm/config/service (RootSDDL)"
 	hintRights = "WinRM admits members of the host's local Administrators or Remote Management Users group (RootSDDL; winrm get winrm/config/service); add the scanning account to one of them"
 )
 
 // classifyRefusalFault recognises WinRM refusing the shell after a
-// successful logon. The message texts are Windows'; the fault codes are
-// not relied on (not captured from Windows).
+// successful logon, by the fault's code (ERROR_WSMAN_REMOTESHELLS_NOT_ALLOWED,
+// ERROR_ACCESS_DENIED as 5 or 0x80070005), so a host answering in another
+// language is recognised; Windows' English texts are only the fallback
+// (winrm.FaultError.Kind).
 func classifyRefusalFault(f *winrm.FaultError) *facts.HostError {
-	text := strings.ToLower(f.Reason + " " + f.Message)
-	switch {
-	case strings.Contains(text, "not accept any remote shell requests"):
+	switch f.Kind() {
+	case winrm.FaultRemoteShellsNotAllowed:
 		return &facts.HostError{Class: facts.ErrRemoteShellDisabled,
 			Message: clean("the WinRM service refuses every remote shell: " + faultText(f)),
 			Hint: "the policy Computer Configuration > Administrative Templates > Windows Components > Windows Remote Shell > Allow Remote Shell Access is Disabled " +
 				`(HKLM\SOFTWARE\Policies\Microsoft\Windows\WinRM\Service\WinRS\AllowRemoteShellAccess = 0); set it to Enabled or Not Configured for this host`}
-	case strings.Contains(text, "access is denied") || strings.EqualFold(f.Subcode, "AccessDenied"):
+	case winrm.FaultAccessDenied:
 		return &facts.HostError{Class: facts.ErrWinRMAccessDenied,
 			Message: clean(fmt.Sprintf("the logon succeeded, but the WinRM service denied %s: %s", f.Action, faultText(f))),
-			Hint:    "the account lacks rights on the WinRM shell: " + hintRights + "; check the shell's security descriptor (winrm get winrm/config/service, RootSDDL)"}
+			Hint:    hintShellRights}
 	}
 	return nil
 }

@@ -100,11 +100,12 @@ func (h *Host) shellAccessDenied(a account) bool {
 }
 
 // faultShellAccessDisabled is Create with AllowRemoteShellAccess=false. The
-// message is Windows' (quoted in many reports of this GPO); the code and
-// subcode were not captured from Windows.
+// message is Windows' (quoted in many reports of this GPO) and the code is
+// ERROR_WSMAN_REMOTESHELLS_NOT_ALLOWED (winerror.h); the subcode was not
+// captured from Windows (UNCONFIRMED).
 func faultShellAccessDisabled() wsmanFault {
 	msg := "The WS-Management service cannot process the request. The service is configured to not accept any remote shell requests. "
-	return wsmanFault{code: "s:Receiver", subcode: "w:AccessDenied", wsmanCode: "5", reason: msg, message: msg}
+	return wsmanFault{code: "s:Receiver", subcode: "w:AccessDenied", wsmanCode: "2150859180", reason: msg, message: msg}
 }
 
 // faultAccessDenied is WinRM's "Access is denied." (ERROR_ACCESS_DENIED, 5)
