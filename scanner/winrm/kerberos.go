@@ -185,7 +185,7 @@ func (a *KerberosAuth) Authenticate(x Exchanger, secure bool) (Protector, error)
 	if secure {
 		return plainProtector{}, nil
 	}
-	s := &krbSealer{protocol: krbProtocol(scheme), sendSeq: uint64(auth.SeqNumber), recvSeq: uint64(rep.SequenceNumber)}
+	s := &krbSealer{protocol: krbProtocol(scheme), sendSeq: krbSeq(auth.SeqNumber), recvSeq: krbSeq(rep.SequenceNumber)}
 	switch {
 	case rep.Subkey.KeyType != 0 && len(rep.Subkey.KeyValue) > 0:
 		s.key, s.acceptorSubkey = rep.Subkey, true
@@ -336,3 +336,8 @@ func verifyAPRep(b64 string, key types.EncryptionKey, auth types.Authenticator) 
 	}
 	return &p, nil
 }
+
+// krbSeq reads an initial sequence number (Authenticator, AP-REP), a
+// UInt32 (RFC 4120 5.5.2) that some implementations encode as a negative
+// INTEGER above 2^31: the low 32 bits are the number, as MIT reads it.
+func krbSeq(n int64) uint64 { return uint64(uint32(n)) }
