@@ -62,6 +62,7 @@ func classify(f failure) *facts.HostError {
 		connErr   *winrm.ConnectError
 		authErr   *winrm.AuthError
 		krbErr    *winrm.KerberosError
+		tooLong   *winrm.HeaderTooLongError
 		insecure  *winrm.InsecureError
 		fault     *winrm.FaultError
 		httpErr   *winrm.HTTPError
@@ -90,6 +91,8 @@ func classify(f failure) *facts.HostError {
 		return classifyAuth(authErr, f.username, f.local)
 	case errors.As(err, &krbErr):
 		return classifyKerberos(krbErr, f.username)
+	case errors.As(err, &tooLong):
+		return tokenTooLarge(tooLong, f.username)
 	case errors.As(err, &insecure) && insecure.ContentType != "" && !wsmanContentType(insecure.ContentType):
 		return notWinRM(f.addr, insecure.Status, insecure.ContentType, "")
 	case errors.As(err, &insecure):
@@ -150,6 +153,21 @@ func classify(f failure) *facts.HostError {
 		return he(facts.ErrTimeout, "no answer from the WinRM service in time", "the host or its WinRM service is slow or hung; check it")
 	}
 	return he(facts.ErrInternal, "unexpected failure: "+err.Error(), "report this as an ntlmscan bug, with the debug log of the scan")
+}
+
+// tokenTooLarge: HTTP.sys refused the Kerberos ticket's header as too long
+// (class kerberos-token-too-large, README "Kerberos").
+func tokenTooLarge(e *winrm.HeaderTooLongError, username string) *facts.HostError {
+	limit := "MaxRequestBytes (all request headers)"
+	if e.Field {
+		limit = "MaxFieldLength (one header)"
+	}
+	return &facts.HostError{Class: facts.ErrKerberosTokenTooLarge,
+		Message: fmt.Sprintf("the host's HTTP.sys refused the Kerberos logon of %s with HTTP 400: the %d-byte Authorization header exceeds its %s; "+
+			"the ticket grows with the account's group memberships (its PAC)", username, e.HeaderBytes, limit),
+		Hint: `raise MaxFieldLength and MaxRequestBytes (REG_DWORD) under HKLM\SYSTEM\CurrentControlSet\Services\HTTP\Parameters on the host ` +
+			"(e.g. 65534 and 16777216, as Microsoft's article on HTTP 400 Bad Request (Request Header too long) for users in many groups advises), then restart the host; " +
+			"or scan with an account in fewer groups"}
 }
 
 // wsmanContentType reports whether a reply's Content-Type is one a WinRM

@@ -21,7 +21,7 @@ func TestHostErrorClassVerdicts(t *testing.T) {
 		facts.ErrQuota, facts.ErrTimeout, facts.ErrRemoteScript, facts.ErrMalformedOutput, facts.ErrSchemaMismatch,
 		facts.ErrWinRMService, facts.ErrCredentials, facts.ErrCanceled, facts.ErrInternal,
 		facts.ErrKerberosClockSkew, facts.ErrKerberosSPN, facts.ErrKerberosNoTGT, facts.ErrKerberosKDC,
-		facts.ErrKerberosCredentials, facts.ErrKerberosConfig, facts.ErrKerberosRefused,
+		facts.ErrKerberosCredentials, facts.ErrKerberosConfig, facts.ErrKerberosRefused, facts.ErrKerberosTokenTooLarge,
 	}
 	for _, class := range classes {
 		for _, who := range []string{"AGENT02", "CORE01"} {

@@ -10,3 +10,10 @@ const (
 	ErrKerberosConfig      ErrorClass = "kerberos-config"          // no krb5.conf, realm or usable credential
 	ErrKerberosRefused     ErrorClass = "kerberos-refused"         // the host refused the ticket, or mutual auth failed
 )
+
+// ErrKerberosTokenTooLarge: HTTP.sys on the host refused the request that
+// carried the Kerberos ticket with HTTP 400 "Header Field Too Long" or
+// "Request Header Too Long": the ticket (its PAC grows with the account's
+// group memberships) exceeds the host's MaxFieldLength / MaxRequestBytes.
+// Hint: raise both under HKLM\SYSTEM\CurrentControlSet\Services\HTTP\Parameters.
+const ErrKerberosTokenTooLarge ErrorClass = "kerberos-token-too-large"

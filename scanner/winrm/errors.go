@@ -170,3 +170,39 @@ func sanitizeSnippet(body []byte, n int) string {
 	}
 	return strings.TrimSpace(b.String())
 }
+
+// HeaderTooLongError is HTTP.sys refusing a request whose headers exceed
+// its limits (HTTP 400 "Header Field Too Long": one header over
+// MaxFieldLength; "Request Header Too Long": all headers over
+// MaxRequestBytes). With Kerberos it means the ticket in the Authorization
+// header is too big: an account in many groups has a large PAC.
+type HeaderTooLongError struct {
+	Action      string
+	Field       bool // one header field too long (MaxFieldLength), else the whole header (MaxRequestBytes)
+	HeaderBytes int  // length of the Authorization header ntlmscan sent
+}
+
+func (e *HeaderTooLongError) Error() string {
+	which := "the request's headers exceed MaxRequestBytes"
+	if e.Field {
+		which = "a request header field exceeds MaxFieldLength"
+	}
+	return fmt.Sprintf("%s: HTTP 400 from HTTP.sys: %s (Authorization header of %d bytes)", e.Action, which, e.HeaderBytes)
+}
+
+// headerTooLong recognises HTTP.sys's 400 pages for oversized headers. They
+// come from HTTP.sys itself, before WinRM, in English.
+func headerTooLong(action string, status int, body []byte, authHeaderBytes int) *HeaderTooLongError {
+	if status != 400 {
+		return nil
+	}
+	text := strings.ToLower(string(body))
+	switch {
+	case strings.Contains(text, "header field too long"), strings.Contains(text, "header field is too long"):
+		return &HeaderTooLongError{Action: action, Field: true, HeaderBytes: authHeaderBytes}
+	case strings.Contains(text, "request header too long"), strings.Contains(text, "request too long"),
+		strings.Contains(text, "size of the request headers is too long"):
+		return &HeaderTooLongError{Action: action, HeaderBytes: authHeaderBytes}
+	}
+	return nil
+}

@@ -42,3 +42,24 @@ func TestFaultKindByCode(t *testing.T) {
 		})
 	}
 }
+
+// TestHeaderTooLong: HTTP.sys's two 400 pages for oversized headers are
+// told apart; other 400s are not taken for them.
+func TestHeaderTooLong(t *testing.T) {
+	tests := []struct {
+		status int
+		body   string
+		want   *HeaderTooLongError
+	}{
+		{400, "<BODY><h2>Bad Request - Header Field Too Long</h2>\r\n<hr><p>HTTP Error 400. A request header field is too long.</p>", &HeaderTooLongError{Action: "a", Field: true, HeaderBytes: 9}},
+		{400, "<BODY><h2>Bad Request - Request Too Long</h2>\r\n<hr><p>HTTP Error 400. The size of the request headers is too long.</p>", &HeaderTooLongError{Action: "a", HeaderBytes: 9}},
+		{400, "<h2>Bad Request - Invalid Hostname</h2>", nil},
+		{500, "Header Field Too Long", nil},
+	}
+	for _, tc := range tests {
+		got := headerTooLong("a", tc.status, []byte(tc.body), 9)
+		if (got == nil) != (tc.want == nil) || (got != nil && *got != *tc.want) {
+			t.Errorf("headerTooLong(%d, %q) = %+v, want %+v", tc.status, tc.body, got, tc.want)
+		}
+	}
+}

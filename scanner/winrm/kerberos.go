@@ -173,6 +173,9 @@ func (a *KerberosAuth) Authenticate(x Exchanger, secure bool) (Protector, error)
 		}
 		return nil, &KerberosError{Kind: KrbRefused, Stage: "host", SPN: a.spn, Detail: detail}
 	default:
+		if e := headerTooLong("authenticate", resp.Status, resp.Body, len(h.Get("Authorization"))); e != nil {
+			return nil, e
+		}
 		return nil, &HTTPError{Action: "authenticate", Status: resp.Status, ContentType: resp.Header.Get("Content-Type"), Snippet: sanitizeSnippet(resp.Body, 120)}
 	}
 	if !hasAnswer || answer.Token == "" {

@@ -339,6 +339,8 @@ func (v *validator) winrm(h *Host, where string) {
 		{"maxShellsPerUser", &w.MaxShellsPerUser, defaultMaxShells, 1 << 20},
 		{"maxConcurrentOperationsPerUser", &w.MaxConcurrentOperationsPerUser, defaultMaxOperations, 1 << 20},
 		{"maxEnvelopeSizeKB", &w.MaxEnvelopeSizeKB, defaultMaxEnvelopeSizeKB, 1 << 20},
+		{"maxFieldLength", &w.MaxFieldLength, defaultMaxFieldLength, 65534},
+		{"maxRequestBytes", &w.MaxRequestBytes, defaultMaxRequestBytes, 16777216},
 	}
 	for _, d := range defaults {
 		switch {
