@@ -94,7 +94,7 @@ func classify(f failure) *facts.HostError {
 	case errors.As(err, &tooLong):
 		return tokenTooLarge(tooLong, f.username)
 	case errors.As(err, &insecure) && insecure.ContentType != "" && !wsmanContentType(insecure.ContentType):
-		return notWinRM(f.addr, insecure.Status, insecure.ContentType, "")
+		return notWinRM(f.addr, insecure.Status, insecure.ContentType, insecure.Snippet)
 	case errors.As(err, &insecure):
 		return he(facts.ErrEncryptionNeeded, insecure.Reason,
 			"ntlmscan never sends WinRM messages unprotected: use NTLM (sealed) over HTTP, or HTTPS")
@@ -112,6 +112,8 @@ func classify(f failure) *facts.HostError {
 		}
 		return he(facts.ErrWinRMService, fmt.Sprintf("the WinRM service answered %s with a fault: %s", fault.Action, faultText(fault)),
 			"check the Microsoft-Windows-WinRM/Operational event log on the host")
+	case errors.As(err, &httpErr) && httpErr.Status >= 300 && httpErr.Status <= 399:
+		return redirected(f.addr, httpErr)
 	case errors.As(err, &httpErr) && httpErr.Snippet != "" && !wsmanContentType(httpErr.ContentType):
 		return notWinRM(f.addr, httpErr.Status, httpErr.ContentType, httpErr.Snippet)
 	case errors.As(err, &httpErr):
@@ -197,6 +199,20 @@ func notWinRM(addr string, status int, contentType, snippet string) *facts.HostE
 		Hint: "a proxy, load balancer or other web server answered instead of WinRM (or Windows' HTTP.sys, when no WinRM listener serves this address and port). " +
 			"ntlmscan connects directly and does not use HTTP_PROXY/HTTPS_PROXY: if a transparent or intercepting proxy sits in the path, have it pass WinRM to this host through " +
 			"(as a NO_PROXY or bypass entry would) or scan from a machine with a direct route; otherwise check the host's address and port in the inventory (winrm enumerate winrm/config/listener on the host)"}
+}
+
+// redirected: WinRM never redirects, so a 3xx came from a web server,
+// proxy or portal in WinRM's place; the message names where it points.
+func redirected(addr string, e *winrm.HTTPError) *facts.HostError {
+	target := e.Location
+	if target == "" {
+		target = "no Location"
+	}
+	return &facts.HostError{Class: facts.ErrNotWinRM,
+		Message: clean(fmt.Sprintf("something other than the WinRM service answered at %s: HTTP %d redirecting to %s", addr, e.Status, target)),
+		Hint: "WinRM never answers with a redirect: a web server, load balancer or captive/login portal answered instead (ntlmscan does not follow redirects). " +
+			"Check the host's address and port in the inventory (winrm enumerate winrm/config/listener on the host); if a proxy sits in the path, have it pass WinRM to this host through " +
+			"(as a NO_PROXY or bypass entry would) or scan from a machine with a direct route"}
 }
 
 func classifyConnect(e *winrm.ConnectError, addr string) *facts.HostError {

@@ -79,6 +79,7 @@ type InsecureError struct {
 	// clear differs from an HTML page that did not come from WinRM at all.
 	Status      int
 	ContentType string
+	Snippet     string // start of the reply's body, printable characters only
 }
 
 func (e *InsecureError) Error() string { return "refusing unprotected WinRM traffic: " + e.Reason }
@@ -90,12 +91,16 @@ type HTTPError struct {
 	Status      int
 	ContentType string
 	Snippet     string // start of the body, printable characters only
+	Location    string // a redirect's target (Location header), printable characters only
 }
 
 func (e *HTTPError) Error() string {
 	s := fmt.Sprintf("%s: unexpected HTTP %d", e.Action, e.Status)
 	if e.ContentType != "" {
 		s += " (" + e.ContentType + ")"
+	}
+	if e.Location != "" {
+		s += " redirecting to " + e.Location
 	}
 	if e.Snippet == "" {
 		s += " with an empty body"
@@ -205,4 +210,27 @@ func headerTooLong(action string, status int, body []byte, authHeaderBytes int) 
 		return &HeaderTooLongError{Action: action, HeaderBytes: authHeaderBytes}
 	}
 	return nil
+}
+
+// unexpectedAnswer is an HTTP answer to an authentication leg that is
+// neither a challenge nor a success.
+func unexpectedAnswer(action string, resp *Response) *HTTPError {
+	return &HTTPError{Action: action, Status: resp.Status, ContentType: sanitizeSnippet([]byte(resp.Header.Get("Content-Type")), 100),
+		Snippet: sanitizeSnippet(resp.Body, 120), Location: redirectTarget(resp.Status, resp.Header.Get("Location"))}
+}
+
+// redirectTarget is the Location of a 3xx answer (WinRM never redirects),
+// cut short and printable.
+func redirectTarget(status int, location string) string {
+	if status < 300 || status > 399 {
+		return ""
+	}
+	return sanitizeSnippet([]byte(location), 200)
+}
+
+// acceptedUnauthenticated is a host answering 200 to a request that was not
+// yet authenticated: a web server's page, or a WinRM that lets anyone in.
+func acceptedUnauthenticated(reason string, resp *Response) *InsecureError {
+	return &InsecureError{Reason: reason, Status: resp.Status,
+		ContentType: sanitizeSnippet([]byte(resp.Header.Get("Content-Type")), 100), Snippet: sanitizeSnippet(resp.Body, 120)}
 }

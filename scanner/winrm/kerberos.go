@@ -84,9 +84,9 @@ func (a *KerberosAuth) Authenticate(x Exchanger, secure bool) (Protector, error)
 		switch resp.Status {
 		case http.StatusUnauthorized:
 		case http.StatusOK:
-			return nil, &InsecureError{Reason: "the host accepted a request before Kerberos authentication"}
+			return nil, acceptedUnauthenticated("the host accepted a request before Kerberos authentication", resp)
 		default:
-			return nil, &HTTPError{Action: "authenticate", Status: resp.Status, ContentType: resp.Header.Get("Content-Type"), Snippet: sanitizeSnippet(resp.Body, 120)}
+			return nil, unexpectedAnswer("authenticate", resp)
 		}
 		if _, ok := findChallenge(offered, "Negotiate"); ok {
 			scheme = "Negotiate"
@@ -176,7 +176,7 @@ func (a *KerberosAuth) Authenticate(x Exchanger, secure bool) (Protector, error)
 		if e := headerTooLong("authenticate", resp.Status, resp.Body, len(h.Get("Authorization"))); e != nil {
 			return nil, e
 		}
-		return nil, &HTTPError{Action: "authenticate", Status: resp.Status, ContentType: resp.Header.Get("Content-Type"), Snippet: sanitizeSnippet(resp.Body, 120)}
+		return nil, unexpectedAnswer("authenticate", resp)
 	}
 	if !hasAnswer || answer.Token == "" {
 		return nil, &KerberosError{Kind: KrbMutual, Stage: "host", SPN: a.spn, Detail: "the host accepted the ticket but sent no AP-REP to prove its identity"}
