@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"slices"
 	"strconv"
 
@@ -217,6 +218,13 @@ func (e *SchemaError) Error() string {
 }
 
 func readLimited(r io.Reader, limit int) ([]byte, error) {
+	// A file says how big it is: one over the limit is refused before any
+	// of it is read into memory.
+	if st, ok := r.(interface{ Stat() (fs.FileInfo, error) }); ok {
+		if fi, err := st.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() > int64(limit) {
+			return nil, fmt.Errorf("report file is %d bytes, more than the %d-byte limit: not a report ntlmscan wrote", fi.Size(), limit)
+		}
+	}
 	data, err := io.ReadAll(io.LimitReader(r, int64(limit)+1))
 	if err != nil {
 		return nil, fmt.Errorf("read report: %w", err)
