@@ -13,7 +13,7 @@ import (
 // (or at) the logon gets its own class and a hint that names the cause.
 func TestRefusalCauses(t *testing.T) {
 	srv := startLab(t, "lab-authz.yaml")
-	f := newFleet(t, srv, "FILTER01", "UNFILTER01", "NORIGHTS01", "RMU01", "NOSHELL01", "NOSHELL02", "SDDL01")
+	f := newFleet(t, srv, "FILTER01", "UNFILTER01", "NORIGHTS01", "RMU01", "RMUSDDL01", "NOSHELL01", "NOSHELL02", "SDDL01")
 	f.useLocal("FILTER01")
 	f.useLocal("UNFILTER01")
 	res := Run(context.Background(), f.inv, Options{Password: labPasswords})
@@ -27,7 +27,10 @@ func TestRefusalCauses(t *testing.T) {
 		// The same 401 as an NTLM policy refusal: with the credential proven
 		// on other hosts the policy class stays, naming both causes.
 		{"NORIGHTS01", facts.ErrAuthNTLMPolicy, []string{"Administrators or Remote Management Users", "event 4002"}},
-		{"RMU01", "", nil},
+		// Remote Management Users alone: logon fine, shell denied (the
+		// cmd shell admits only Administrators by default).
+		{"RMU01", facts.ErrWinRMAccessDenied, []string{"local Administrators", "winrm configSDDL default", "Read and Execute", "registry"}},
+		{"RMUSDDL01", "", nil},
 		{"NOSHELL01", facts.ErrRemoteShellDisabled, []string{"Allow Remote Shell Access", "AllowRemoteShellAccess = 0"}},
 		{"NOSHELL02", facts.ErrRemoteShellDisabled, []string{"Allow Remote Shell Access"}},
 		{"SDDL01", facts.ErrWinRMAccessDenied, []string{"Remote Management Users", "RootSDDL"}},
@@ -95,5 +98,24 @@ func TestProbesEveryAddressEndToEnd(t *testing.T) {
 	}
 	if v6 := pr.ByAddress[0].Ports; len(v6) == 0 || v6[0].Open || v6[0].Error != "timeout" {
 		t.Errorf("IPv6 ports %+v, want timeouts", v6)
+	}
+}
+
+// TestServicesUnknownWithoutAdminRights: an account admitted to the shell
+// without being an administrator cannot list services over its network
+// logon; the host is still collected and the services are unknown with
+// that reason, not absent.
+func TestServicesUnknownWithoutAdminRights(t *testing.T) {
+	srv := startLab(t, "lab-authz.yaml")
+	f := newFleet(t, srv, "RMUSDDL01")
+	f.makeCore("RMUSDDL01", nil)
+	res := Run(context.Background(), f.inv, Options{Password: labPasswords})
+	r := resultFor(t, res, "RMUSDDL01")
+	if !r.OK() {
+		t.Fatalf("not collected: %+v", r.Error)
+	}
+	reason, unknown := r.Facts.ServicesUnknown()
+	if !unknown || !strings.Contains(reason, "Service Control Manager") {
+		t.Fatalf("services unknown=%v reason %q, want unknown naming the Service Control Manager; errors %+v", unknown, reason, r.Facts.Errors)
 	}
 }

@@ -307,7 +307,8 @@ const (
 		"a member of Remote Management Users alone is denied at shell Create. Add the scanning account to Administrators, or grant it Read and Execute with " +
 		"winrm configSDDL default (run on the host) and give it read access to the registry keys ntlmscan reads (Lsa, MSV1_0, Netlogon and LanmanWorkstation/LanManServer " +
 		"parameters and policies under HKLM); check winrm get winrm/config/service (RootSDDL)"
-	hintRights = "WinRM admits members of the host's local Administrators or Remote Management Users group (RootSDDL; winrm get winrm/config/service); add the scanning account to one of them"
+	hintRights = "WinRM admits members of the host's local Administrators or Remote Management Users group (RootSDDL; winrm get winrm/config/service); add the scanning account to Administrators " +
+		"(Remote Management Users alone is then denied the shell unless granted Read and Execute with winrm configSDDL default)"
 )
 
 // classifyRefusalFault recognises WinRM refusing the shell after a

@@ -281,6 +281,31 @@ func (r *Response) Service(name string) *Service {
 	return nil
 }
 
+// Collector steps (StepError.Step) whose failure makes facts unknown.
+const (
+	// StepServices: neither Win32_Service nor Get-Service could list the
+	// services (a non-administrator's network logon is denied the Service
+	// Control Manager): every asked service is unknown, not absent.
+	StepServices = "services"
+	// StepServicesWMI: Win32_Service failed; Get-Service answered, without
+	// the services' logon accounts.
+	StepServicesWMI = "services.wmi"
+)
+
+// ServicesUnknown reports that the host could not list its services, and
+// why: the asked services then read as not present but are unknown.
+func (r *Response) ServicesUnknown() (reason string, unknown bool) {
+	if r == nil {
+		return "", false
+	}
+	for _, e := range r.Errors {
+		if e.Step == StepServices {
+			return e.Message, true
+		}
+	}
+	return "", false
+}
+
 // Probe looks up the probe result for target; nil when it was not asked.
 func (r *Response) Probe(target string) *ProbeResult {
 	if r == nil {

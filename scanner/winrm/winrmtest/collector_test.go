@@ -708,7 +708,7 @@ hosts:
 // TestLabAuthorizationListsValidated: a malformed account in the
 // authorization lists is a lab error naming the host.
 func TestLabAuthorizationListsValidated(t *testing.T) {
-	for _, bad := range []string{`administrators: ['']`, `remoteManagementUsers: ['A\B\C']`, `winrm: {shellDeniedTo: ['CORP\']}`} {
+	for _, bad := range []string{`administrators: ['']`, `remoteManagementUsers: ['A\B\C']`, `winrm: {shellDeniedTo: ['CORP\']}`, `winrm: {configSDDL: ['A\B\C']}`} {
 		_, err := ParseLab([]byte("hosts:\n  - {name: H1, address: 127.0.9.30, os: {build: 20348}, "+bad+"}\n"), "lab.yaml")
 		if err == nil || !strings.Contains(err.Error(), `host "H1"`) || !strings.Contains(err.Error(), "is not an account") {
 			t.Errorf("%s: %v", bad, err)

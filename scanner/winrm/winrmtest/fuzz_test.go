@@ -195,7 +195,7 @@ func FuzzCollectorRequest(f *testing.F) {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, req string) {
-		resp, err := hs.runCollector(req)
+		resp, err := hs.runCollector(req, true)
 		if err != nil {
 			var pf *psFailure
 			if !errors.As(err, &pf) || pf.line <= 0 || pf.msg == "" {

@@ -129,6 +129,12 @@ type WinRM struct {
 	// ShellDeniedTo lists accounts the shell's SDDL does not grant although
 	// they pass the RootSDDL: Create answers "Access is denied.".
 	ShellDeniedTo []string `yaml:"shellDeniedTo"`
+	// ConfigSDDL lists accounts granted Read and Execute in the RootSDDL
+	// (winrm configSDDL default): they pass the logon and open shells
+	// without being administrators. By default the shell admits only
+	// Administrators: Remote Management Users alone get "Access is
+	// denied." at Create.
+	ConfigSDDL []string `yaml:"configSDDL"`
 	// Quotas (winrm/config/Service and winrm/config/Winrs).
 	MaxShellsPerUser               int `yaml:"maxShellsPerUser"`               // default 30
 	MaxConcurrentOperationsPerUser int `yaml:"maxConcurrentOperationsPerUser"` // default 1500

@@ -621,7 +621,7 @@ func (v *validator) accountLists(h *Host, where string) {
 	for _, l := range []struct {
 		key  string
 		list []string
-	}{{"administrators", h.Administrators}, {"remoteManagementUsers", h.RemoteManagementUsers}, {"winrm.shellDeniedTo", h.WinRM.ShellDeniedTo}} {
+	}{{"administrators", h.Administrators}, {"remoteManagementUsers", h.RemoteManagementUsers}, {"winrm.shellDeniedTo", h.WinRM.ShellDeniedTo}, {"winrm.configSDDL", h.WinRM.ConfigSDDL}} {
 		for _, e := range l.list {
 			_, user, ok := strings.Cut(strings.TrimSpace(e), `\`)
 			if !ok {
