@@ -74,7 +74,15 @@ func classify(f failure) *facts.HostError {
 		xmlErr    *xml.SyntaxError
 		cmdErr    *mzwinrm.ExecuteCommandError
 	)
+	var stopped *credentialStoppedError
 	switch {
+	case errors.As(err, &stopped):
+		return he(facts.ErrNotAttempted,
+			fmt.Sprintf("not attempted: %s refused the NTLM logon of %s (credential %q) earlier in this run, before it had worked on any host; "+
+				"ntlmscan tries such a credential on no other host, so that a wrong password costs one failed logon instead of one per host (account lockout)",
+				stopped.refusedBy, stopped.username, stopped.credential),
+			"see "+stopped.refusedBy+"'s error: if the password is wrong, fix it (the variable or file the inventory names) and scan again; "+
+				"if it is right and "+stopped.refusedBy+" refused it for another reason (its incoming NTLM policy, no WinRM rights), scan again with --continue-on-bad-credential")
 	case errors.As(err, &credErr):
 		return he(facts.ErrCredentials, credErr.msg, credErr.hint)
 	case errors.As(err, &tlsCfgErr):

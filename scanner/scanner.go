@@ -74,6 +74,11 @@ type Options struct {
 	// auto); empty: KRB5_CONFIG, else /etc/krb5.conf. The demo passes the
 	// lab KDC's.
 	Krb5Conf string
+	// ContinueOnBadCredential tries a domain credential on every host even
+	// after one refused it before it had worked anywhere (by default the
+	// others end as not-attempted, so that a wrong password costs one
+	// failed logon, not one per host).
+	ContinueOnBadCredential bool
 	// Dial replaces the TCP dialer (tests; e.g. a resolver that fails).
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
@@ -223,6 +228,7 @@ type scan struct {
 	refusals []refusal                     // NTLM 401s to settle after the scan
 	caFiles  map[string]caFile
 	krb      krbClients // one Kerberos client per credential
+	gates    map[*inventory.Credential]*credGate
 }
 
 type refusal struct {
@@ -285,7 +291,7 @@ func (s *scan) host(scanCtx context.Context, h *inventory.Host) facts.HostResult
 	hostCtx, cancel := context.WithTimeout(scanCtx, timeout)
 	defer cancel()
 
-	prep, err := s.prepare(h, log)
+	prep, err := s.prepare(hostCtx, h, log)
 	if err != nil {
 		res.Error = classify(failure{err: err})
 		res.Duration = time.Since(start)
@@ -302,6 +308,7 @@ func (s *scan) host(scanCtx context.Context, h *inventory.Host) facts.HostResult
 			s.mu.Lock()
 			s.authOK[prep.cred]++
 			s.mu.Unlock()
+			s.gateFor(prep.cred).markProven()
 		}
 		if err == nil {
 			res.Facts = resp
@@ -380,7 +387,7 @@ type prepared struct {
 	stdin    []byte
 }
 
-func (s *scan) prepare(h *inventory.Host, log *slog.Logger) (*prepared, error) {
+func (s *scan) prepare(ctx context.Context, h *inventory.Host, log *slog.Logger) (*prepared, error) {
 	w := h.WinRM
 	p := &prepared{cred: w.Credential}
 	if w.Credential == nil {
@@ -407,7 +414,11 @@ func (s *scan) prepare(h *inventory.Host, log *slog.Logger) (*prepared, error) {
 		if w.Transport == inventory.TransportBasic {
 			return winrm.NewBasic(p.username, pw), nil
 		}
-		return winrm.NewNTLM(p.username, pw), nil
+		var a winrm.Authenticator = winrm.NewNTLM(p.username, pw)
+		if !s.opts.ContinueOnBadCredential && isDomainAccount(s.inv, h, p.username) {
+			a = &gatedAuth{Authenticator: a, ctx: ctx, gate: s.gateFor(w.Credential), host: h.Name, credName: w.Credential.Name, username: p.username}
+		}
+		return a, nil
 	}
 	var err error
 	if w.Transport != inventory.TransportBasic && (w.Auth == inventory.AuthKerberos || w.Auth == inventory.AuthAuto) {

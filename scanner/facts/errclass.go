@@ -23,3 +23,12 @@ const (
 	ErrRemoteShellDisabled ErrorClass = "remote-shell-disabled"
 	// The channel-binding refusal has its own class: ErrAuthChannelBinding.
 )
+
+// ErrNotAttempted: the host was not tried because its credential was
+// refused by another host earlier in this run (a domain credential's NTLM
+// logon answered 401 before it had worked anywhere). Trying it on every
+// host would cost one failed logon per host and can lock the account out;
+// the message names the host that refused it. Hint: fix the password, or
+// --continue-on-bad-credential when that host refuses it for another reason
+// (NTLM policy, no WinRM rights).
+const ErrNotAttempted ErrorClass = "not-attempted"

@@ -31,6 +31,8 @@ type scanOptions struct {
 	Deadline         time.Duration
 	OperationTimeout time.Duration
 	Retries          int
+	// ContinueOnBadCredential: try a refused domain credential on every host.
+	ContinueOnBadCredential bool
 
 	Format       string
 	Output       string // file for --format; "" or "-" = stdout
@@ -56,6 +58,8 @@ func addScanFlags(cmd *cobra.Command, o *scanOptions) {
 	fl.DurationVar(&o.Deadline, "timeout", 0, "deadline for the whole scan (0 = none); hosts not finished by then are reported, not lost")
 	fl.DurationVar(&o.OperationTimeout, "operation-timeout", scanner.DefaultOperationTimeout, "WS-Management OperationTimeout (one Receive long poll)")
 	fl.IntVar(&o.Retries, "retries", scanner.DefaultRetries, "extra attempts after a transient failure (never after refused credentials)")
+	fl.BoolVar(&o.ContinueOnBadCredential, "continue-on-bad-credential", false,
+		"try a domain credential on every host even after one refused it before it worked anywhere (risks one failed logon per host: account lockout)")
 	fl.StringVarP(&o.Format, "format", "f", render.FormatTable, "output format: "+strings.Join(render.Formats(), ", "))
 	fl.StringVarP(&o.Output, "output", "o", "", "write the --format output to this file instead of stdout")
 	fl.StringVar(&o.CSVFile, "csv", "", "also write the path CSV (for change tickets) to this file")
@@ -179,14 +183,15 @@ func runScan(ctx context.Context, f *Factory, o *scanOptions, in scanInputs) err
 		scanLog = f.loggerTo(held)
 	}
 	results := scanner.Run(ctx, in.Inventory, scanner.Options{
-		Concurrency:      o.Concurrency,
-		HostTimeout:      o.HostTimeout,
-		Deadline:         o.Deadline,
-		OperationTimeout: o.OperationTimeout,
-		Retries:          retries,
-		Logger:           scanLog,
-		Password:         in.Password,
-		Krb5Conf:         in.Krb5Conf,
+		Concurrency:             o.Concurrency,
+		HostTimeout:             o.HostTimeout,
+		Deadline:                o.Deadline,
+		OperationTimeout:        o.OperationTimeout,
+		Retries:                 retries,
+		Logger:                  scanLog,
+		ContinueOnBadCredential: o.ContinueOnBadCredential,
+		Password:                in.Password,
+		Krb5Conf:                in.Krb5Conf,
 		Progress: func(done, total int, r *facts.HostResult) {
 			bar.hostDone(!r.OK())
 		},
