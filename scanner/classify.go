@@ -50,6 +50,12 @@ func classify(f failure) *facts.HostError {
 	case errors.Is(f.scanCtxErr, context.DeadlineExceeded):
 		return he(facts.ErrTimeout, "the scan's overall deadline passed while this host was being collected",
 			"raise the scan deadline, or scan fewer hosts at once")
+	case f.hostCtxErr != nil && kdcTimedOut(err):
+		// The host's deadline passed while it waited for the KDC: that
+		// is the failure to fix, not the host.
+		var ke *winrm.KerberosError
+		errors.As(err, &ke)
+		return classifyKerberos(ke, f.username)
 	case f.hostCtxErr != nil:
 		return he(facts.ErrTimeout, fmt.Sprintf("no complete answer within the per-host timeout (%s)", f.hostTO),
 			"the host or its WinRM service is hung or very slow; check it, or raise --host-timeout (or the host's winrm.timeout in the inventory)")
@@ -178,6 +184,12 @@ func tokenTooLarge(e *winrm.HeaderTooLongError, username string) *facts.HostErro
 		Hint: `raise MaxFieldLength and MaxRequestBytes (REG_DWORD) under HKLM\SYSTEM\CurrentControlSet\Services\HTTP\Parameters on the host ` +
 			"(e.g. 65534 and 16777216, as Microsoft's article on HTTP 400 Bad Request (Request Header too long) for users in many groups advises), then restart the host; " +
 			"or scan with an account in fewer groups"}
+}
+
+// kdcTimedOut: no KDC answered before the host's deadline.
+func kdcTimedOut(err error) bool {
+	var ke *winrm.KerberosError
+	return errors.As(err, &ke) && ke.Kind == winrm.KrbKDCUnreachable && ke.Timeout
 }
 
 // wsmanContentType reports whether a reply's Content-Type is one a WinRM

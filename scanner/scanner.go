@@ -422,7 +422,7 @@ func (s *scan) prepare(ctx context.Context, h *inventory.Host, log *slog.Logger)
 	}
 	var err error
 	if w.Transport != inventory.TransportBasic && (w.Auth == inventory.AuthKerberos || w.Auth == inventory.AuthAuto) {
-		p.auth, err = s.kerberosAuth(h, w.Credential, ntlm)
+		p.auth, err = s.kerberosAuth(ctx, h, w.Credential, ntlm)
 	} else {
 		p.auth, err = ntlm()
 	}

@@ -2,6 +2,7 @@ package winrm
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -36,6 +37,7 @@ import (
 type KerberosAuth struct {
 	kc  *KerberosClient
 	spn string
+	ctx context.Context // bounds waiting for the KDC (the host's deadline)
 
 	mu     sync.Mutex
 	scheme string // learnt from the first 401; later connections send at once
@@ -43,7 +45,14 @@ type KerberosAuth struct {
 
 // NewKerberos returns a Kerberos authenticator for one host.
 func NewKerberos(kc *KerberosClient, spn string) *KerberosAuth {
-	return &KerberosAuth{kc: kc, spn: spn}
+	return NewKerberosContext(context.Background(), kc, spn)
+}
+
+// NewKerberosContext is NewKerberos whose KDC requests ctx bounds: the host
+// never waits for a KDC past its deadline, and a KDC that did not answer
+// is asked again while ctx has time.
+func NewKerberosContext(ctx context.Context, kc *KerberosClient, spn string) *KerberosAuth {
+	return &KerberosAuth{kc: kc, spn: spn, ctx: ctx}
 }
 
 // Method implements Authenticator.
@@ -105,7 +114,7 @@ func (a *KerberosAuth) Authenticate(x Exchanger, secure bool) (Protector, error)
 			return nil, errAuthRedial
 		}
 	}
-	tkt, key, err := a.kc.ServiceTicket(a.spn)
+	tkt, key, err := a.kc.ServiceTicket(a.ctx, a.spn)
 	if err != nil {
 		return nil, err
 	}
