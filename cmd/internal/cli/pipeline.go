@@ -381,6 +381,9 @@ func loadReport(path string) (*report.Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	// The file may have been edited: every PowerShell line shown from it is
+	// rebuilt from its change, never its own text.
+	rep.Matrix.RebuildScripts()
 	return rep, nil
 }
 
