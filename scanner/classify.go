@@ -144,7 +144,7 @@ func classify(f failure) *facts.HostError {
 			"is something other than the Windows WinRM service (a proxy, another product) listening on this port?")
 	case errors.As(err, &scriptErr):
 		return he(facts.ErrRemoteScript, fmt.Sprintf("the collector failed on the host (exit code %d): %s", scriptErr.ExitCode, orNone(scriptErr.Stderr)),
-			"run powershell.exe on the host as the scanning account to see whether PowerShell starts (execution policy, constrained language mode, AppLocker)")
+			"run powershell.exe on the host as the scanning account to see whether PowerShell starts (constrained language mode, AppLocker or WDAC rules for powershell.exe; execution policy does not apply to -EncodedCommand)")
 	case errors.As(err, &schemaErr):
 		return he(facts.ErrSchemaMismatch, schemaErr.Error(),
 			"the collector that ran is not the one this ntlmscan sent; use one ntlmscan version, and check nothing on the host rewrites commands")
