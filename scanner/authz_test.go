@@ -122,3 +122,27 @@ func TestServicesUnknownWithoutAdminRights(t *testing.T) {
 		t.Fatalf("services unknown=%v reason %q, want unknown naming the Service Control Manager; errors %+v", unknown, reason, r.Facts.Errors)
 	}
 }
+
+// TestCollectorPhaseTimings: the facts say where the collector's time went,
+// phase by phase, so the first real hosts show what is slow.
+func TestCollectorPhaseTimings(t *testing.T) {
+	lab := generatedLab(2, 13, domainPass, winrmtest.Faults{})
+	lab.Hosts[1].Listens = []int{445, 8006}
+	lab.Network.Cuts = []winrmtest.Cut{{From: "H001", To: "H002", Ports: []int{8006}}}
+	srv := startLabValue(t, lab)
+	f := newFleet(t, srv, "H001", "H002")
+	f.makeCore("H001", map[string]string{"H002": "h002.corp.example"})
+	res := Run(context.Background(), f.inv, Options{Password: labPasswords})
+	r := resultFor(t, res, "H001")
+	if !r.OK() {
+		t.Fatalf("Core not collected: %+v", r.Error)
+	}
+	tm := r.Facts.Timings
+	if tm == nil {
+		t.Fatal("no collector timings in the facts")
+	}
+	// The cut port times out: the probe phase lasts the probe timeout.
+	if tm.ProbesMS < 1000 || tm.TotalMS < tm.ProbesMS {
+		t.Errorf("timings %+v: want the probe phase to carry the timeout and the total to cover it", *tm)
+	}
+}

@@ -366,6 +366,11 @@ func (s *scan) host(scanCtx context.Context, h *inventory.Host) facts.HostResult
 		log.Debug("host failed", "class", res.Error.Class, "error", res.Error.Message, "attempts", res.Attempts, "roundtrips", res.RoundTrips)
 	} else {
 		log.Info("host collected", "ms", res.Duration.Milliseconds(), "attempts", res.Attempts, "roundtrips", res.RoundTrips)
+		if tm := res.Facts.Timings; tm != nil {
+			// Where the time went on the host (the rest is WinRM).
+			log.Debug("collector phases", "identity_ms", tm.IdentityMS, "registry_ms", tm.RegistryMS, "services_ms", tm.ServicesMS,
+				"smbclient_ms", tm.SMBClientMS, "probes_ms", tm.ProbesMS, "collector_ms", tm.TotalMS)
+		}
 	}
 	return res
 }

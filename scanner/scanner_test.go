@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -285,7 +286,7 @@ func TestErrorClasses(t *testing.T) {
 		"AGENT03":  "incoming NTLM policy",
 		"DC01":     `CORP\svc-rr`,
 		"NOISE01":  "more than",
-		"SCHEMA01": "schema 2",
+		"SCHEMA01": "speaks schema " + strconv.Itoa(facts.SchemaVersion),
 		"KRB5":     "not supported yet",
 		"NOPW":     "NTLMSCAN_TEST_UNSET_VARIABLE",
 		"NODNS":    "nohost.corp.example",

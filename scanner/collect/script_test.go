@@ -190,3 +190,17 @@ func TestStdinLayout(t *testing.T) {
 		}
 	}
 }
+
+// TestCollectorReadsSMBClientThroughCIM: the SMB client configuration comes
+// from its CIM class directly: Get-Command's module discovery costs seconds
+// per host under -NoProfile.
+func TestCollectorReadsSMBClientThroughCIM(t *testing.T) {
+	if strings.Contains(Script, "Get-Command") {
+		t.Error("collect.ps1 uses Get-Command")
+	}
+	for _, want := range []string{"-Namespace 'ROOT/Microsoft/Windows/SMB'", "-ClassName 'MSFT_SmbClientConfiguration'", "-MethodName 'GetConfiguration'"} {
+		if !strings.Contains(Script, want) {
+			t.Errorf("collect.ps1 lacks %q", want)
+		}
+	}
+}

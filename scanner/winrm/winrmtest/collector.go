@@ -223,6 +223,19 @@ func (hs *hostServer) runCollector(requestJSON string, admin bool) (*facts.Respo
 		return nil, err
 	}
 	resp.Probes = probes
+	// Stop-Phase: the lab answers the local phases at once; the probe phase
+	// lasts as long as its slowest connect would on the host (the timeout
+	// when one is cut), which the lab reports without waiting for it.
+	tm := &facts.CollectorTimings{}
+	for _, p := range probes {
+		for _, a := range p.ByAddress {
+			for _, pt := range a.Ports {
+				tm.ProbesMS = max(tm.ProbesMS, pt.ElapsedMS)
+			}
+		}
+	}
+	tm.TotalMS = tm.ProbesMS
+	resp.Timings = tm
 	return resp, nil
 }
 
@@ -287,12 +300,13 @@ func (h *Host) smbClientConfig() *facts.SMBClientConfig {
 	}
 	out := &facts.SMBClientConfig{Available: avail, Error: c.Error}
 	if !avail {
-		// Get-Command finds no cmdlet: the script reports available=false
-		// and no error.
+		// No ROOT/Microsoft/Windows/SMB namespace or class (before Windows
+		// 8 / Server 2012): the script reports available=false, no error.
 		return out
 	}
 	if c.Error != "" {
-		// Get-SmbClientConfiguration threw: available stays false.
+		// MSFT_SmbClientConfiguration.GetConfiguration failed: available
+		// stays false.
 		out.Available = false
 		return out
 	}
