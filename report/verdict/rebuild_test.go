@@ -1,6 +1,8 @@
 package verdict
 
 import (
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/ntlmscan/ntlmscan/scanner/facts"
@@ -37,4 +39,34 @@ func TestRemediationScriptRebuilt(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzManualScript: whatever a hand-edited file holds in a fix's value,
+// the rebuilt line is empty or exactly one of the engine's templates with
+// the name as a single-quoted literal.
+func FuzzManualScript(f *testing.F) {
+	for _, v := range []string{"TCP 8006 to agent01", "TCP 445 to nas'01", "remove svc-rr", "TCP 99999 to a", "TCP 1 to ", "TCP 08 to x", "remove "} {
+		f.Add(v, "Resolve-DnsName")
+		f.Add(v, "")
+	}
+	f.Fuzz(func(t *testing.T, value, fileText string) {
+		for _, setting := range []string{settingNetworkPath, SettingProtectedUsers} {
+			got := manualScript(setting, value, fileText)
+			if got == "" {
+				continue
+			}
+			var want []string
+			switch setting {
+			case settingNetworkPath:
+				rest, name, _ := strings.Cut(value, " to ")
+				port := strings.TrimPrefix(rest, "TCP ")
+				want = []string{"Resolve-DnsName -Name " + PSQuote(name), "Test-NetConnection -ComputerName " + PSQuote(name) + " -Port " + port}
+			default:
+				want = []string{protectedUsersFix("", strings.TrimPrefix(value, "remove ")).PowerShell}
+			}
+			if !slices.Contains(want, got) {
+				t.Fatalf("manualScript(%q, %q) = %q, want one of %q", setting, value, got, want)
+			}
+		}
+	})
 }
