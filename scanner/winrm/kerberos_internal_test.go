@@ -71,6 +71,8 @@ func TestUnwrapRFC4121(t *testing.T) {
 		{"RRC in the encrypted header copy", func() ([]byte, []byte) { return windowsStyleWrap(t, key, 7, msg, 0, true) }, true, 7, ""},
 		{"RRC in the copy, EC 16", func() ([]byte, []byte) { return windowsStyleWrap(t, key, 7, msg, 16, true) }, true, 7, ""},
 		{"sequence number above 2^31", func() ([]byte, []byte) { return windowsStyleWrap(t, key, 0xfffffffe, msg, 0) }, true, 0xfffffffe, ""},
+		{"32-bit sequence number wrapped to 0", func() ([]byte, []byte) { return windowsStyleWrap(t, key, 0, msg, 0) }, true, 1 << 32, ""},
+		{"wrapped, but replayed", func() ([]byte, []byte) { return windowsStyleWrap(t, key, 0xffffffff, msg, 0) }, true, 1 << 32, "sequence number"},
 		{"replayed sequence number", good, true, 8, "sequence number"},
 		{"other key flag", good, false, 7, "another key"},
 		{"tampered data", func() ([]byte, []byte) {

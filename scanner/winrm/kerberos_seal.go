@@ -204,7 +204,11 @@ func unwrapRFC4121(key types.EncryptionKey, acceptorSubkey, fromAcceptor bool, s
 	if subtle.ConstantTimeCompare(copyHdr[:6], tok[:6]) != 1 || subtle.ConstantTimeCompare(copyHdr[8:16], tok[8:16]) != 1 {
 		return nil, errors.New("wrap token header does not match its encrypted copy")
 	}
-	if got != seq {
+	// Sequence numbers start as a UInt32 (krbSeq); a peer that keeps them
+	// in 32 bits wraps to 0 where ours goes on past 2^32, so a token whose
+	// upper half is zero is matched on the lower 32 bits (UNCONFIRMED which
+	// Windows does: neither can replay an earlier message).
+	if got != seq && (got>>32 != 0 || uint32(got) != uint32(seq)) {
 		return nil, fmt.Errorf("wrap token sequence number %d, expected %d (replayed or reordered message)", got, seq)
 	}
 	return pt[:len(pt)-16-ec], nil
