@@ -79,3 +79,28 @@ func TestRightPasswordRefusedByOneHost(t *testing.T) {
 		t.Fatalf("NORIGHTS01: %+v, want %s", r.Error, facts.ErrAuthNTLMPolicy)
 	}
 }
+
+// TestPolicyHostDoesNotStopTheCredential: the credential is tried first on
+// the first inventory host that uses it, so a host that refuses NTLM by
+// policy elsewhere in the inventory cannot stop it, however the hosts are
+// scheduled.
+func TestPolicyHostDoesNotStopTheCredential(t *testing.T) {
+	lab := generatedLab(6, 32, domainPass, winrmtest.Faults{})
+	for _, i := range []int{1, 5} {
+		lab.Hosts[i].Registry = []winrmtest.RegistryEntry{{Path: `HKLM\SYSTEM\CurrentControlSet\Control\Lsa\MSV1_0\RestrictReceivingNTLMTraffic`, Type: "REG_DWORD", Value: 2}}
+	}
+	srv := startLabValue(t, lab)
+	for range 3 {
+		f := newFleet(t, srv, names(srv)...)
+		res := Run(context.Background(), f.inv, Options{Password: labPasswords, Concurrency: 6})
+		for _, r := range res {
+			want := facts.ErrorClass("")
+			if r.Host == "H002" || r.Host == "H006" {
+				want = facts.ErrAuthNTLMPolicy
+			}
+			if (r.Error == nil && want != "") || (r.Error != nil && r.Error.Class != want) {
+				t.Fatalf("%s: %+v, want class %q", r.Host, r.Error, want)
+			}
+		}
+	}
+}

@@ -139,6 +139,7 @@ func Run(ctx context.Context, inv *inventory.Inventory, opts Options) []facts.Ho
 		caFiles:   map[string]caFile{},
 	}
 	defer s.krb.closeAll()
+	s.electLeaders()
 	results := make([]facts.HostResult, len(inv.Hosts))
 	started := make([]bool, len(inv.Hosts))
 	total := 0
@@ -171,6 +172,7 @@ func Run(ctx context.Context, inv *inventory.Inventory, opts Options) []facts.Ho
 			}
 			started[i] = true
 			results[i] = s.host(scanCtx, h)
+			s.hostDone(h)
 			progress.Lock()
 			done++
 			if opts.Progress != nil {
