@@ -12,7 +12,7 @@ const (
 	nsWSManFault = "http://schemas.microsoft.com/wbem/wsman/1/wsmanfault"
 )
 
-// WS-Management fault codes ntlmscan reacts to (WINRM-PROTOCOL.md §1.8, and
+// WS-Management fault codes ntlmscan reacts to (the WSManFault codes Windows sends, and
 // the ERROR_WSMAN_* values of the Windows SDK's winerror.h). Faults are
 // classified by these codes, so a host that answers in another language is
 // recognised; the English texts are only a fallback for a fault without a
