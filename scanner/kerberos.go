@@ -1,6 +1,7 @@
 package scanner
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -141,7 +142,7 @@ func hasPassword(c *inventory.Credential) bool { return c.PasswordEnv != "" || c
 
 // kerberosAuth builds the authenticator for auth: kerberos or auto.
 // ntlm, if non-nil, is the NTLM authenticator auto may fall back to.
-func (s *scan) kerberosAuth(h *inventory.Host, c *inventory.Credential, ntlm func() (winrm.Authenticator, error)) (winrm.Authenticator, error) {
+func (s *scan) kerberosAuth(ctx context.Context, h *inventory.Host, c *inventory.Credential, ntlm func() (winrm.Authenticator, error)) (winrm.Authenticator, error) {
 	mode := h.WinRM.Auth
 	spn := kerberosSPN(h)
 	if mode == inventory.AuthAuto {
@@ -162,7 +163,7 @@ func (s *scan) kerberosAuth(h *inventory.Host, c *inventory.Credential, ntlm fun
 		}
 		return nil, err
 	}
-	k := winrm.NewKerberos(kc, spn)
+	k := winrm.NewKerberosContext(ctx, kc, spn)
 	if mode != inventory.AuthAuto || !hasPassword(c) {
 		return k, nil
 	}

@@ -53,6 +53,7 @@ func TestKerberosAuthModes(t *testing.T) {
 		{"SKEWED", inventory.AuthAuto, "", facts.ErrKerberosClockSkew, "", "NTP"},
 		{"SKEWED", inventory.AuthKerberos, "", facts.ErrKerberosClockSkew, "", "NTP"},
 		{"WG", inventory.AuthAuto, "ntlm", "", "not in a domain", ""},
+		{"BIGTOKEN", inventory.AuthKerberos, "", facts.ErrKerberosTokenTooLarge, "", "MaxFieldLength and MaxRequestBytes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.host+"/"+string(tt.mode), func(t *testing.T) {

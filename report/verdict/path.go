@@ -236,7 +236,7 @@ func (pe *pathEval) checkReachability() {
 		pe.add(r)
 		return
 	}
-	diag := &Remediation{Host: pe.cv.name(), Setting: "network path", Value: fmt.Sprintf("TCP %d to %s", port, name)}
+	diag := &Remediation{Host: pe.cv.name(), Setting: settingNetworkPath, Value: fmt.Sprintf("TCP %d to %s", port, name)}
 	if pr.DNSError != "" {
 		pe.p.Reachable = ReachNo
 		r := base
@@ -274,6 +274,9 @@ func (pe *pathEval) checkReachability() {
 	r.Remediation = diag
 	pe.unreachable = pe.add(r)
 }
+
+// settingNetworkPath names the diagnostic fix of an unreachable path.
+const settingNetworkPath = "network path"
 
 func orDefault(s, def string) string {
 	if s == "" {

@@ -32,6 +32,8 @@ type scanFlags struct {
 	Deadline         time.Duration
 	OperationTimeout time.Duration
 	Retries          int
+	// ContinueOnBadCredential: try a refused domain credential on every host.
+	ContinueOnBadCredential bool
 
 	Format       string
 	Output       string // file for --format; "" or "-" = stdout
@@ -59,6 +61,8 @@ func addScanFlags(cmd *cobra.Command, o *scanFlags) {
 	fl.DurationVar(&o.Deadline, "timeout", 0, "deadline for the whole scan (0 = none); hosts not finished by then are reported, not lost")
 	fl.DurationVar(&o.OperationTimeout, "operation-timeout", scanner.DefaultOperationTimeout, "WS-Management OperationTimeout (one Receive long poll)")
 	fl.IntVar(&o.Retries, "retries", scanner.DefaultRetries, "extra attempts after a transient failure (never after refused credentials)")
+	fl.BoolVar(&o.ContinueOnBadCredential, "continue-on-bad-credential", false,
+		"try a domain credential on every host even after one refused it before it worked anywhere (risks one failed logon per host: account lockout)")
 	fl.StringVarP(&o.Format, "format", "f", render.FormatTable, "output format: "+strings.Join(render.Formats(), ", "))
 	fl.StringVarP(&o.Output, "output", "o", "", "write the --format output to this file instead of stdout")
 	fl.StringVar(&o.CSVFile, "csv", "", "also write the path CSV (for change tickets) to this file")
@@ -219,17 +223,18 @@ func (o *scanOptions) collect(ctx context.Context, job *scanJob) (results []fact
 		scanLog = o.LoggerTo(held)
 	}
 	results = scanner.Run(ctx, job.Inventory, scanner.Options{
-		Concurrency:      o.Concurrency,
-		HostTimeout:      o.HostTimeout,
-		Deadline:         o.Deadline,
-		OperationTimeout: o.OperationTimeout,
-		Retries:          retries,
-		Logger:           scanLog,
-		Password:         job.Password,
-		LookupEnv:        o.lookupEnv(),
-		Krb5Conf:         job.Krb5Conf,
-		SMBProbe:         o.SMBProbe || o.SMBAuth,
-		SMBAuth:          o.SMBAuth,
+		Concurrency:             o.Concurrency,
+		HostTimeout:             o.HostTimeout,
+		Deadline:                o.Deadline,
+		OperationTimeout:        o.OperationTimeout,
+		Retries:                 retries,
+		Logger:                  scanLog,
+		ContinueOnBadCredential: o.ContinueOnBadCredential,
+		Password:                job.Password,
+		LookupEnv:               o.lookupEnv(),
+		Krb5Conf:                job.Krb5Conf,
+		SMBProbe:                o.SMBProbe || o.SMBAuth,
+		SMBAuth:                 o.SMBAuth,
 		Progress: func(done, total int, r *facts.HostResult) {
 			bar.hostDone(!r.OK())
 		},
@@ -412,6 +417,9 @@ func loadReport(path string) (*report.Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	// The file may have been edited: every PowerShell line shown from it is
+	// rebuilt from its change, never its own text.
+	rep.Matrix.RebuildScripts()
 	return rep, nil
 }
 

@@ -129,10 +129,22 @@ type WinRM struct {
 	// ShellDeniedTo lists accounts the shell's SDDL does not grant although
 	// they pass the RootSDDL: Create answers "Access is denied.".
 	ShellDeniedTo []string `yaml:"shellDeniedTo"`
+	// ConfigSDDL lists accounts granted Read and Execute in the RootSDDL
+	// (winrm configSDDL default): they pass the logon and open shells
+	// without being administrators. By default the shell admits only
+	// Administrators: Remote Management Users alone get "Access is
+	// denied." at Create.
+	ConfigSDDL []string `yaml:"configSDDL"`
 	// Quotas (winrm/config/Service and winrm/config/Winrs).
 	MaxShellsPerUser               int `yaml:"maxShellsPerUser"`               // default 30
 	MaxConcurrentOperationsPerUser int `yaml:"maxConcurrentOperationsPerUser"` // default 1500
 	MaxEnvelopeSizeKB              int `yaml:"maxEnvelopeSizeKB"`              // default 500
+	// HTTP.sys limits (HKLM\SYSTEM\CurrentControlSet\Services\HTTP\Parameters):
+	// a request with one header longer than MaxFieldLength, or headers
+	// longer than MaxRequestBytes in all, gets HTTP.sys's HTTP 400 before
+	// WinRM sees it; a big Kerberos ticket is the usual cause.
+	MaxFieldLength  int `yaml:"maxFieldLength"`  // default 16384, at most 65534
+	MaxRequestBytes int `yaml:"maxRequestBytes"` // default 16384, at most 16777216
 	// IdleTimeout closes idle keep-alive connections (HTTP.sys: 120s).
 	IdleTimeout time.Duration `yaml:"idleTimeout"`
 	// ShellIdleTimeout expires shells nobody uses (Winrs IdleTimeout, 2h).
@@ -287,6 +299,8 @@ const (
 	defaultMaxShells         = 30
 	defaultMaxOperations     = 1500
 	defaultMaxEnvelopeSizeKB = 500
+	defaultMaxFieldLength    = 16384
+	defaultMaxRequestBytes   = 16384
 	defaultIdleTimeout       = 120 * time.Second
 	defaultShellIdleTimeout  = 2 * time.Hour
 	maxOversizedOutput       = 256 << 20

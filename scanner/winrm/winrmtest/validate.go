@@ -340,6 +340,8 @@ func (v *validator) winrm(h *Host, where string) {
 		{"maxShellsPerUser", &w.MaxShellsPerUser, defaultMaxShells, 1 << 20},
 		{"maxConcurrentOperationsPerUser", &w.MaxConcurrentOperationsPerUser, defaultMaxOperations, 1 << 20},
 		{"maxEnvelopeSizeKB", &w.MaxEnvelopeSizeKB, defaultMaxEnvelopeSizeKB, 1 << 20},
+		{"maxFieldLength", &w.MaxFieldLength, defaultMaxFieldLength, 65534},
+		{"maxRequestBytes", &w.MaxRequestBytes, defaultMaxRequestBytes, 16777216},
 	}
 	for _, d := range defaults {
 		switch {
@@ -649,7 +651,7 @@ func (v *validator) accountLists(h *Host, where string) {
 	for _, l := range []struct {
 		key  string
 		list []string
-	}{{"administrators", h.Administrators}, {"remoteManagementUsers", h.RemoteManagementUsers}, {"winrm.shellDeniedTo", h.WinRM.ShellDeniedTo}} {
+	}{{"administrators", h.Administrators}, {"remoteManagementUsers", h.RemoteManagementUsers}, {"winrm.shellDeniedTo", h.WinRM.ShellDeniedTo}, {"winrm.configSDDL", h.WinRM.ConfigSDDL}} {
 		for _, e := range l.list {
 			_, user, ok := strings.Cut(strings.TrimSpace(e), `\`)
 			if !ok {
