@@ -69,7 +69,13 @@ type Kind string
 const (
 	KindAgent Kind = "agent" // Core -> agent service (and recovery point mounts)
 	KindShare Kind = "share" // Core -> repository / archive share over SMB
+	// KindReplication: source Core -> target Core's service, with the
+	// account entered in the replication wizard.
+	KindReplication Kind = "replication"
 )
+
+// Kinds lists every path kind, in matrix order.
+func Kinds() []Kind { return []Kind{KindAgent, KindReplication, KindShare} }
 
 // NameForm is how the Core names the target.
 type NameForm string
@@ -205,6 +211,13 @@ type Path struct {
 	NameForm  NameForm `json:"nameForm"`
 	Port      int      `json:"port"`
 	Account   string   `json:"account"`
+	// Operations are the Rapid Recovery operations this path serves
+	// (inventory.Operation values): what fails when it is blocked. Empty
+	// in reports of schema 2 and older.
+	Operations []string `json:"operations,omitempty"`
+	// Impact says, for a path that is not ok, which operations fail or may
+	// fail ("Virtual Standby to HV01 will fail").
+	Impact string `json:"impact,omitempty"`
 	Reachable string   `json:"reachable"` // "yes", "no", "unknown", with details in Reasons
 	Need      Need     `json:"ntlmNeeded"`
 	NeedWhy   string   `json:"ntlmNeededWhy"`
