@@ -20,7 +20,7 @@ func (l *lab) addReplication(source, target *inventory.Core, nameUsed string, ac
 
 // Path IDs of the replication cases.
 const (
-	pRepTrusted = "CORE01|replication|CORE04|core04.b.partner.example" // trusted other forest, by FQDN
+	pRepTrusted = "CORE01|replication|CORE04|core04.b.partner.example"  // trusted other forest, by FQDN
 	pRepSameFor = "CORE01|replication|CORE06|core06.child.corp.example" // same forest, by FQDN
 	pRepWG      = "CORE01|replication|CORE03|10.0.0.23"                 // workgroup, by address, local account
 	pRepUntrust = "CORE01|replication|CORE05|core05.other.example"      // untrusted domain, source's account
@@ -103,7 +103,10 @@ func TestReplicationRules(t *testing.T) {
 			explains: "CORE05 passes the logon through to a DC of other.example"},
 		{name: "untrusted domain, target domain's DC denies", mut: func(l *lab) { l.set("ODC01", facts.RestrictNTLMInDomain, 3) },
 			path: pRepTgtAcct, want: Blocked, need: NeedRequired, host: "ODC01", setting: rid},
-		{name: "untrusted domain, source's DC settings do not apply", mut: func(l *lab) { l.set("DC01", facts.RestrictNTLMInDomain, 7); l.set("DC02", facts.RestrictNTLMInDomain, 7) },
+		{name: "untrusted domain, source's DC settings do not apply", mut: func(l *lab) {
+			l.set("DC01", facts.RestrictNTLMInDomain, 7)
+			l.set("DC02", facts.RestrictNTLMInDomain, 7)
+		},
 			path: pRepUntrust, want: AtRisk, need: NeedRequired, host: "CORE05", setting: SettingTrust},
 
 		// Trust unknown: at-risk with the reason.

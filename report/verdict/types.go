@@ -202,26 +202,26 @@ type Reason struct {
 
 // Path is one Core->target path with its verdict.
 type Path struct {
-	ID        string   `json:"id"` // stable: core|kind|target|name
-	Core      string   `json:"core"`
-	Target    string   `json:"target"` // inventory host name
-	Kind      Kind     `json:"kind"`
-	Share     string   `json:"share,omitempty"` // UNC path for share paths
-	NameUsed  string   `json:"nameUsed"`
-	NameForm  NameForm `json:"nameForm"`
-	Port      int      `json:"port"`
-	Account   string   `json:"account"`
+	ID       string   `json:"id"` // stable: core|kind|target|name
+	Core     string   `json:"core"`
+	Target   string   `json:"target"` // inventory host name
+	Kind     Kind     `json:"kind"`
+	Share    string   `json:"share,omitempty"` // UNC path for share paths
+	NameUsed string   `json:"nameUsed"`
+	NameForm NameForm `json:"nameForm"`
+	Port     int      `json:"port"`
+	Account  string   `json:"account"`
 	// Operations are the Rapid Recovery operations this path serves
 	// (inventory.Operation values): what fails when it is blocked. Empty
 	// in reports of schema 2 and older.
 	Operations []string `json:"operations,omitempty"`
 	// Impact says, for a path that is not ok, which operations fail or may
 	// fail ("Virtual Standby to HV01 will fail").
-	Impact string `json:"impact,omitempty"`
-	Reachable string   `json:"reachable"` // "yes", "no", "unknown", with details in Reasons
-	Need      Need     `json:"ntlmNeeded"`
-	NeedWhy   string   `json:"ntlmNeededWhy"`
-	Verdict   Verdict  `json:"verdict"`
+	Impact    string  `json:"impact,omitempty"`
+	Reachable string  `json:"reachable"` // "yes", "no", "unknown", with details in Reasons
+	Need      Need    `json:"ntlmNeeded"`
+	NeedWhy   string  `json:"ntlmNeededWhy"`
+	Verdict   Verdict `json:"verdict"`
 	// Deciding is the reason that set the verdict (nil for a plain ok).
 	Deciding *Reason  `json:"deciding,omitempty"`
 	Reasons  []Reason `json:"reasons"`
