@@ -28,7 +28,11 @@ const Kind = "ntlmscan.report"
 // structured remediations (add, set, rename, change), matrix coverage and
 // plan. A schema 1 document is a subset of it and is read (migrated), with
 // MigratedFrom set so callers can say so.
-const SchemaVersion = 2
+//
+// Schema 3 (issue 24): path kind replication, and every path's operations
+// and impact. A schema 2 document is a subset of it: its paths read with
+// no operations.
+const SchemaVersion = 3
 
 // oldestReadableSchema is the oldest schema Decode migrates.
 const oldestReadableSchema = 1
@@ -60,6 +64,10 @@ type Report struct {
 func (r *Report) MigrationNote() string {
 	if r == nil || r.MigratedFrom == 0 {
 		return ""
+	}
+	if r.MigratedFrom >= 2 {
+		return fmt.Sprintf("report schema %d (an older ntlmscan) read as schema %d: its paths do not say which Rapid Recovery operations they serve, and it has no replication paths; re-run the scan for a current report",
+			r.MigratedFrom, SchemaVersion)
 	}
 	return fmt.Sprintf("report schema %d (an older ntlmscan) read as schema %d: it has no change plan, and its verdicts follow the older rules (e.g. unreachable ranked above blocked, one of several DCs counted as blocked); re-run the scan for a current report",
 		r.MigratedFrom, SchemaVersion)

@@ -497,3 +497,12 @@ func authLines(r *report.Report) []string {
 	}
 	return out
 }
+
+// impactSentence is the path's impact as a sentence ("Virtual Standby to
+// HV01 will fail."), empty for an ok path.
+func impactSentence(p *verdict.Path) string {
+	if p.Impact == "" {
+		return ""
+	}
+	return strings.ToUpper(p.Impact[:1]) + p.Impact[1:] + "."
+}
