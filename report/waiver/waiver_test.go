@@ -206,8 +206,8 @@ func TestApplyExample(t *testing.T) {
 	if len(r.Waivers.Unused) != 0 {
 		t.Errorf("Unused = %+v, want none", r.Waivers.Unused)
 	}
-	if got := report.Findings(r, report.FailOnBlocked); got != 3 {
-		t.Errorf("Findings(blocked) = %d, want 3 (4 blocked, NAS01 waived)", got)
+	if got := report.Findings(r, report.FailOnBlocked); got != 4 {
+		t.Errorf("Findings(blocked) = %d, want 4 (5 blocked, NAS01 waived)", got)
 	}
 }
 
