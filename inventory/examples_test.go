@@ -3,6 +3,7 @@ package inventory
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -194,6 +195,23 @@ func TestEstateExample(t *testing.T) {
 	}
 	if ipLinks < 2 || localLinks != 1 {
 		t.Errorf("estate has %d agents by IP and %d local-account links", ipLinks, localLinks)
+	}
+	// The Virtual Standby and export targets, and the replication.
+	var standbyLinks, exportShares int
+	for _, c := range inv.Cores {
+		for _, l := range c.Agents {
+			if slices.Contains(l.Ops(), OpVirtualStandby) {
+				standbyLinks++
+			}
+		}
+		for _, r := range c.Repositories {
+			if r.Kind == "export" && slices.Contains(r.Ops(), OpVirtualStandby) {
+				exportShares++
+			}
+		}
+	}
+	if standbyLinks != 1 || exportShares != 1 || s.ReplicationPaths != 1 || inv.Cores[0].Replication[0].Target != inv.Cores[1] {
+		t.Errorf("estate has %d Virtual Standby hosts, %d export shares, %d replications", standbyLinks, exportShares, s.ReplicationPaths)
 	}
 }
 

@@ -96,11 +96,11 @@ func DefaultShareOperations(kind string) []Operation {
 }
 
 // DefaultCorePort is the port a source Core uses for a target Core: the
-// Core's web service port. Commonly cited as 8006 for the Core (Quest's
-// "Rapid Recovery User Guide", replication wizard, asks for the target's
-// host name, port, user name and password); UNCONFIRMED: no Quest port
-// table was found.
-const DefaultCorePort = 8006
+// Core's web service port, commonly cited as the same port as the Agent's
+// (Quest's "Rapid Recovery User Guide": the replication wizard asks for
+// the target's host name, port, user name and password); UNCONFIRMED: no
+// Quest port table was found.
+const DefaultCorePort = DefaultAgentPort
 
 // ReplicationLink is one source Core replicating to one target Core. The
 // source connects to the target's Core service with the user name and

@@ -57,7 +57,7 @@ func (pe *pathEval) noteReplication() {
 		who = "the account's domain is unknown"
 	}
 	pe.add(Reason{
-		Host: tgt, Role: RolePath, Setting: "replication", RawValue: fmt.Sprintf("%s -> %s:%d", src, pe.p.NameUsed, pe.p.Port),
+		Host: tgt, Role: RolePath, Setting: SettingReplication, RawValue: fmt.Sprintf("%s -> %s:%d", src, pe.p.NameUsed, pe.p.Port),
 		ValueLabel: "replication", Effect: EffectInfo,
 		Explanation: fmt.Sprintf("%s replicates recovery points to the Core service of %s (%s, TCP %d) with the account given in the replication wizard, %s: %s. Whether %s also connects back to %s, and for what, is UNCONFIRMED (Quest's documents do not say); such a connection would be a separate path from %s.",
 			src, tgt, pe.p.NameUsed, pe.p.Port, pe.p.Account, who, tgt, src, tgt),

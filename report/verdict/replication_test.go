@@ -147,7 +147,7 @@ func TestReplicationRules(t *testing.T) {
 					t.Errorf("no reason says %q\n%s", tc.explains, dumpPath(p))
 				}
 			}
-			if !hasReason(p, p.Target, "replication", EffectInfo) {
+			if !hasReason(p, p.Target, SettingReplication, EffectInfo) {
 				t.Errorf("no replication reason naming the validator\n%s", dumpPath(p))
 			}
 			if (p.Verdict == OK) != (p.Impact == "") {

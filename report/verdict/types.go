@@ -312,6 +312,7 @@ const (
 	SettingDescribed      = "described-properties" // a described (unscanned) host such as a NAS
 	SettingService        = "service"              // the Core service
 	SettingIdentity       = "identity"             // scanned identity vs inventory
+	SettingReplication    = "replication"          // a replication path: who validates, the other direction
 )
 
 // PathID returns the stable identifier of a path: core|kind|target|nameUsed.

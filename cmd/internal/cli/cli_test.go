@@ -116,6 +116,7 @@ func demoFleet(t *testing.T) (invPath string, srv *winrmtest.Server) {
 	t.Setenv("NTLMSCAN_PASSWORD", demoScanPassword)
 	t.Setenv("NTLMSCAN_AGENT03_PASSWORD", demoLocalPassword)
 	t.Setenv("NTLMSCAN_AGENT05_PASSWORD", demoLocalPassword)
+	t.Setenv("NTLMSCAN_CORE03_PASSWORD", demoLocalPassword)
 	return invPath, srv
 }
 
@@ -257,6 +258,7 @@ func TestScanNothingScannedIsExit1(t *testing.T) {
 	t.Setenv("NTLMSCAN_PASSWORD", "wrong-password")
 	t.Setenv("NTLMSCAN_AGENT03_PASSWORD", "wrong-password")
 	t.Setenv("NTLMSCAN_AGENT05_PASSWORD", "wrong-password")
+	t.Setenv("NTLMSCAN_CORE03_PASSWORD", "wrong-password")
 	r := run(t, nil, "scan", "-i", invPath, "--quiet", "--retries", "0")
 	if r.code != ExitError {
 		t.Fatalf("exit %d, want %d (nothing could be scanned); stderr:\n%s", r.code, ExitError, r.stderr)

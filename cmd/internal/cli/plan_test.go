@@ -269,6 +269,7 @@ func labFleet(t *testing.T, lab *winrmtest.Lab, invYAML []byte) (string, *winrmt
 	t.Setenv("NTLMSCAN_PASSWORD", demoScanPassword)
 	t.Setenv("NTLMSCAN_AGENT03_PASSWORD", demoLocalPassword)
 	t.Setenv("NTLMSCAN_AGENT05_PASSWORD", demoLocalPassword)
+	t.Setenv("NTLMSCAN_CORE03_PASSWORD", demoLocalPassword)
 	return invPath, srv
 }
 
