@@ -157,7 +157,7 @@ func TestDemoFleet(t *testing.T) {
 		!strings.Contains(fix.Note, "Address the target Core by name") || repl.Impact != "replication to CORE03 will fail" {
 		t.Errorf("replication fix %+v impact %q", repl.Deciding.Remediation, repl.Impact)
 	}
-		agent05 := findPath(t, m, "CORE01|agent|AGENT05|127.0.0.35")
+	agent05 := findPath(t, m, "CORE01|agent|AGENT05|127.0.0.35")
 	if !mustDeciding(t, agent05).Unconfirmed || !strings.Contains(agent05.Deciding.Explanation, "127.0.0.35") {
 		t.Errorf("AGENT05 deciding = %+v", agent05.Deciding)
 	}
