@@ -154,8 +154,14 @@ func TestDemoFleet(t *testing.T) {
 
 	repl := findPath(t, m, "CORE01|replication|CORE03|127.0.0.23")
 	if fix := mustDeciding(t, repl).Remediation; fix == nil || fix.Host != "CORE01" || !slices.Contains(fix.Add, "127.0.0.23") ||
-		!strings.Contains(fix.Note, "Address the target Core by name") || repl.Impact != "replication to CORE03 will fail" {
+		!strings.Contains(fix.Note, "Address the target Core by name") || repl.Impact != "replication to CORE03 will fail" ||
+		fix.Rename == nil || fix.Rename.Kind != KindReplication {
 		t.Errorf("replication fix %+v impact %q", repl.Deciding.Remediation, repl.Impact)
+	}
+	for _, c := range m.Plan {
+		if c.Kind == ChangeRename && c.Rename.Target == "CORE03" && (len(c.Notes) != 1 || !strings.Contains(c.Notes[0], "change the replication target CORE03 from 127.0.0.23")) {
+			t.Errorf("replication rename notes = %q", c.Notes)
+		}
 	}
 	agent05 := findPath(t, m, "CORE01|agent|AGENT05|127.0.0.35")
 	if !mustDeciding(t, agent05).Unconfirmed || !strings.Contains(agent05.Deciding.Explanation, "127.0.0.35") {

@@ -101,6 +101,9 @@ func (pe *pathEval) clientExceptionFix(existing *listIndex, unconfirmed *excepti
 	if pe.p.NameForm == NameIP {
 		if to := firstOr(pe.tv.fqdns(), pe.tv.netbios()); to != "" && !strings.EqualFold(to, pe.p.NameUsed) {
 			rename = &Rename{Core: core, Target: target, From: pe.p.NameUsed, To: to}
+			if pe.p.Kind != KindAgent {
+				rename.Kind = pe.p.Kind // an agent's rename keeps its earlier shape
+			}
 		}
 		if pe.tgtDom != "" {
 			note = append(note, fmt.Sprintf("Address the %s by name, and list both name forms: re-register %s in the Rapid Recovery Core on %s as %s instead of %s, so Kerberos is used and NTLM is only a fallback (or register an IP SPN, setspn -s HOST/%s %s, and set TryIPSPN=1 on %s).",

@@ -137,6 +137,9 @@ type Rename struct {
 	Target string `json:"target"`
 	From   string `json:"from"`
 	To     string `json:"to"`
+	// Kind is the kind of path renamed: an agent is re-registered, a
+	// replication target's host name is edited ("" reads as agent).
+	Kind Kind `json:"kind,omitempty"`
 }
 
 // ChangeKind says what a plan entry changes.
