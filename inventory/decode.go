@@ -99,7 +99,6 @@ type linkSpec struct {
 	port    opt[int]
 	account opt[accountSpec]
 	ops     []opt[string]
-	opsSet  bool
 }
 
 type repoSpec struct {
@@ -111,7 +110,6 @@ type repoSpec struct {
 	account opt[accountSpec]
 	kind    opt[string]
 	ops     []opt[string]
-	opsSet  bool
 }
 
 type hostSpec struct {
@@ -560,7 +558,7 @@ func (w *walker) link(n *yaml.Node, field string) *linkSpec {
 		yamlcheck.Str("name", &l.name),
 		yamlcheck.Int("port", &l.port, 1, 65535),
 		yamlcheck.Func("account", func(e yamlcheck.Entry, f string) { l.account = w.account(e, f) }),
-		w.operationsKey(&l.ops, &l.opsSet),
+		w.operationsKey(&l.ops),
 		yamlcheck.Text("description", nil),
 	)
 	if !ok {
@@ -597,7 +595,7 @@ func (w *walker) repos(n *yaml.Node, field string) []*repoSpec {
 			yamlcheck.Str("host", &rs.host),
 			yamlcheck.Func("account", func(e yamlcheck.Entry, f string) { rs.account = w.account(e, f) }),
 			yamlcheck.Str("kind", &kind),
-			w.operationsKey(&rs.ops, &rs.opsSet),
+			w.operationsKey(&rs.ops),
 			yamlcheck.Text("description", nil),
 		)
 		if !ok {

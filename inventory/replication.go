@@ -174,9 +174,8 @@ func (w *walker) replications(e yamlcheck.Entry, field string) []*replSpec {
 }
 
 // operationsKey declares operations: on an agent link or a repository.
-func (w *walker) operationsKey(dst *[]opt[string], set *bool) yamlcheck.Key {
+func (w *walker) operationsKey(dst *[]opt[string]) yamlcheck.Key {
 	return yamlcheck.Func("operations", func(e yamlcheck.Entry, f string) {
-		*set = true
 		vals, lines, _ := w.StrList(e.Val, f)
 		for i := range vals {
 			*dst = append(*dst, opt[string]{Value: vals[i], Set: true, Line: lines[i], Field: f})
