@@ -47,6 +47,8 @@ func (pe *pathEval) noteReplication() {
 		who = fmt.Sprintf("%s validates the local account %s itself; no domain controller is involved", tgt, pe.acct.Name)
 	case pe.tgtDom == "":
 		who = fmt.Sprintf("%s is not joined to a domain, so it can only check %s against its own account database (a local account with the same name and password)", tgt, pe.p.Account)
+	case pe.p.Need == NeedUnknown:
+		who = fmt.Sprintf("whether %s trusts the account's domain is unknown, so it is unknown whether a DC or %s itself validates it", tgt, tgt)
 	case pe.untrustedForeign():
 		who = fmt.Sprintf("%s's domain %s does not trust %s (per the inventory), so %s checks the account against its own account database", tgt, pe.tgtDom, pe.acctDom, tgt)
 	case pe.acctDom != "" && strings.EqualFold(pe.acctDom, pe.tgtDom):

@@ -111,7 +111,7 @@ func TestReplicationRules(t *testing.T) {
 
 		// Trust unknown: at-risk with the reason.
 		{name: "target domain not described", path: pRepUnknown, want: AtRisk, need: NeedUnknown,
-			host: "CORE07", setting: SettingTrust, explains: "Which authority validates"},
+			host: "CORE07", setting: SettingTrust, explains: "whether CORE07 trusts the account's domain is unknown"},
 
 		// Reachability is probed from the source Core.
 		{name: "target Core port closed", mut: func(l *lab) { l.probe("CORE01", "10.0.0.23", 8006, false, "timeout") },
