@@ -70,7 +70,7 @@ func TestDemoLab(t *testing.T) {
 	if _, ok := lab.Password("CORE03", "rr-replication"); !ok {
 		t.Error("CORE03 lacks the local account rr-replication")
 	}
-		if nas := host("NAS01"); nas.ServesWinRM() || !nas.listensOn(445) || nas.listensOn(5985) {
+	if nas := host("NAS01"); nas.ServesWinRM() || !nas.listensOn(445) || nas.listensOn(5985) {
 		t.Error("NAS01 must have no WinRM and listen on 445 only")
 	}
 	if !lab.cut(core02, host("AGENT06"), host("AGENT06").Address, 8006) || lab.cut(core01, host("AGENT06"), host("AGENT06").Address, 8006) {
