@@ -52,8 +52,10 @@ func DemoBaseline() *report.Report {
 		case "CORE02|share|NAS01|nas01":
 			p.Verdict = verdict.OK
 			p.Deciding = nil
+			p.Impact = ""
 		case "CORE01|agent|AGENT04|agent04.corp.example":
 			p.Verdict = verdict.Blocked
+			p.Impact = "agent protection and Live Recovery to AGENT04 will fail"
 		}
 	}
 	r.Matrix.Paths = append(r.Matrix.Paths, verdict.Path{
@@ -61,6 +63,7 @@ func DemoBaseline() *report.Report {
 		NameUsed: "127.0.0.39", NameForm: verdict.NameIP, Port: 8006, Account: `CORP\svc-rapidrecovery`,
 		Reachable: "yes", Need: verdict.NeedRequired, NeedWhy: "target named by IP address",
 		Verdict: verdict.Blocked, Deciding: ptr(sendingDenyAll()), Reasons: []verdict.Reason{sendingDenyAll()},
+		Impact: "agent protection and Live Recovery to AGENT09 will fail",
 	})
 	// A baseline that itself had a baseline carries first-seen times.
 	r.Baseline = &report.Comparison{
