@@ -140,6 +140,22 @@ func TestLoadBadConfigs(t *testing.T) {
 		{"invalid-smb-port", []string{`:29: repository_hosts.FS01.smb_port: 0 is out of range`}},
 		{"invalid-smb-port-agent", []string{`:26: agents.AGENT01.smb_port: smb_port is only for repository_hosts`}},
 		{"invalid-merge-key", []string{`:24: agents.AGENT01: merge key '<<' needs a mapping or a list of mappings`}},
+		{"invalid-repl-unknown-core", []string{`:26: cores.CORE01.replication[0].core: unknown core "CORE3"`}},
+		{"invalid-repl-not-core", []string{`:26: cores.CORE01.replication[0].core: AGENT01 is an inventory agent, not a core`}},
+		{"invalid-repl-self", []string{`:26: cores.CORE01.replication[0].core: CORE01 cannot replicate to itself`}},
+		{"invalid-repl-duplicate", []string{`:27: cores.CORE01.replication[1]: CORE01 already replicates to CORE03 (line 26)`}},
+		{"invalid-repl-missing-keys", []string{
+			`:26: cores.CORE01.replication[0]: replication entry has no core:`,
+			`:26: cores.CORE01.replication[0]: replication entry has no name:`,
+			`:26: cores.CORE01.replication[0]: replication entry has no account:`,
+		}},
+		{"invalid-repl-localsystem", []string{`:26: cores.CORE01.replication[0].account: replication does not use LocalSystem`}},
+		{"invalid-repl-scalar", []string{`:26: cores.CORE01.replication[0]: a replication entry needs core:, name: and account:`}},
+		{"invalid-repl-name-other-host", []string{`:26: cores.CORE01.replication[0].name: "10.0.0.31" is a name of AGENT01, not of CORE03`}},
+		{"invalid-operation-unknown", []string{`:20: cores.CORE01.agents[0].operations: unknown operation "virtual-stanby"`}},
+		{"invalid-operation-wrong-kind", []string{`:20: cores.CORE01.agents[0].operations: operation "replication" does not run over a link to an agent`}},
+		{"invalid-operation-repeated", []string{`:25: cores.CORE01.repositories.Repo.operations: operation "repository" is listed twice`}},
+		{"invalid-operation-empty", []string{`:25: cores.CORE01.repositories.Repo.operations: is empty`}},
 	}
 	seen := map[string]bool{}
 	for _, tc := range tests {

@@ -560,8 +560,10 @@ func (r *resolver) cores() {
 		}
 		r.links(core, cs)
 		r.repositories(core, cs)
+		r.replications(core, cs)
 		r.inv.Cores = append(r.inv.Cores, core)
 	}
+	r.linkReplicationTargets()
 }
 
 func (r *resolver) agentNames() []string {
@@ -604,6 +606,7 @@ func (r *resolver) links(core *Core, cs *hostSpec) {
 				link.AccountOverride = true
 			}
 		}
+		link.Operations = r.operations(ls.ops, agentOperations, "link to an agent")
 		core.Agents = append(core.Agents, link)
 	}
 }
@@ -676,6 +679,7 @@ func (r *resolver) repositories(core *Core, cs *hostSpec) {
 		if rs.account.Set {
 			repo.Account, _ = r.account(rs.account, repo.Host, core)
 		}
+		repo.Operations = r.operations(rs.ops, shareOperations, "share")
 		r.inv.Repositories = append(r.inv.Repositories, repo)
 		core.Repositories = append(core.Repositories, repo)
 	}

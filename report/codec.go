@@ -385,8 +385,8 @@ func validateRanges(r *Report) error {
 		p := &m.Paths[i]
 		at := fmt.Sprintf("matrix.paths[%d]", i)
 		switch {
-		case p.Kind != verdict.KindAgent && p.Kind != verdict.KindShare:
-			return rangeError(at+".kind", string(p.Kind), "agent or share")
+		case !slices.Contains(verdict.Kinds(), p.Kind):
+			return rangeError(at+".kind", string(p.Kind), kindNames())
 		case p.Port < 0 || p.Port > 65535:
 			return rangeError(at+".port", fmt.Sprint(p.Port), "0-65535")
 		case p.Reachable != "" && p.Reachable != verdict.ReachYes && p.Reachable != verdict.ReachNo && p.Reachable != verdict.ReachUnknown:
@@ -430,6 +430,15 @@ func validateRanges(r *Report) error {
 }
 
 const maxDWORD = 1<<32 - 1
+
+// kindNames lists the path kinds for a range error ("agent, replication or share").
+func kindNames() string {
+	var names []string
+	for _, k := range verdict.Kinds() {
+		names = append(names, string(k))
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
 
 var effects = []verdict.Effect{verdict.EffectBlocks, verdict.EffectRisk, verdict.EffectAudit, verdict.EffectAllows,
 	verdict.EffectUnknown, verdict.EffectInfo, verdict.EffectNeedsNTLM, verdict.EffectSuspected, verdict.EffectNotChecked}

@@ -61,6 +61,7 @@ type htmlLegend struct{ Text, Class, Meaning string }
 
 type htmlPath struct {
 	ID, Core, Target, Kind, NameUsed, Reachable, Need, NeedWhy, Account string
+	Operations, Impact                                                  string
 	Verdict, Class, Marks, Deciding                                     string
 	FirstSeen, LastSeen                                                 string
 	Reasons                                                             []htmlReason
@@ -238,6 +239,7 @@ func newHTMLPath(v *view, rw row) htmlPath {
 	p := rw.P
 	hp := htmlPath{
 		ID: clean(p.ID), Core: clean(p.Core), Target: clean(p.Target), Kind: clean(string(p.Kind)),
+		Operations: clean(verdict.OperationsText(p.Operations)), Impact: clean(impactSentence(p)),
 		NameUsed: clean(nameUsedText(p)), Reachable: clean(p.Reachable), Need: clean(string(p.Need)),
 		NeedWhy: clean(p.NeedWhy), Account: clean(p.Account),
 		Verdict: clean(string(p.Verdict)), Class: verdictClass(p.Verdict),

@@ -146,16 +146,16 @@ func renderMarkdown(w io.Writer, r *report.Report, _ Options) error {
 	m.printf("- -: %s\n\n", mdText(legendNoPath))
 
 	m.printf("## Paths\n\n")
-	m.printf("| Core | Target | Kind | Name used | Reachable | NTLM needed | Verdict | Deciding setting |\n")
-	m.printf("|---|---|---|---|---|---|---|---|\n")
+	m.printf("| Core | Target | Kind | Operations | Name used | Reachable | NTLM needed | Verdict | Deciding setting |\n")
+	m.printf("|---|---|---|---|---|---|---|---|---|\n")
 	for _, rw := range v.Rows {
 		p := rw.P
 		verdictCell := mdVerdict(p.Verdict)
 		if marks := verdictMarks(rw); len(marks) > 0 {
 			verdictCell += " (" + mdText(strings.Join(marks, ", ")) + ")"
 		}
-		m.printf("| %s | %s | %s | %s | %s | %s | %s | %s |\n",
-			mdText(p.Core), mdText(p.Target), mdText(string(p.Kind)), mdCell(nameUsedText(p)), mdText(p.Reachable),
+		m.printf("| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+			mdText(p.Core), mdText(p.Target), mdText(string(p.Kind)), mdText(verdict.OperationsText(p.Operations)), mdCell(nameUsedText(p)), mdText(p.Reachable),
 			mdText(string(p.Need)), verdictCell, mdDeciding(p.Deciding))
 	}
 	m.printf("\n")
@@ -169,6 +169,9 @@ func renderMarkdown(w io.Writer, r *report.Report, _ Options) error {
 		m.printf("### %s → %s (%s): %s\n\n", mdText(p.Core), mdText(p.Target), mdCode(nameUsedText(p)), mdVerdict(p.Verdict))
 		m.printf("- Path id: %s; account %s; TCP reachable: %s; NTLM needed: %s (%s)\n",
 			mdCode(p.ID), mdCode(p.Account), mdText(p.Reachable), mdText(string(p.Need)), mdText(p.NeedWhy))
+		if s := impactSentence(p); s != "" {
+			m.printf("- %s\n", mdText(s))
+		}
 		if rw.Waiver != nil {
 			state := "Waived until"
 			if rw.Waiver.Expired {

@@ -179,7 +179,7 @@ func renderTable(w io.Writer, r *report.Report, opts Options) error {
 }
 
 func pathTable(v *view, pt painter, width int) string {
-	pathHeader := table.Row{"CORE", "TARGET", "KIND", "NAME USED", "REACHABLE", "NTLM NEEDED", "VERDICT", "DECIDING SETTING"}
+	pathHeader := table.Row{"CORE", "TARGET", "KIND", "OPERATIONS", "NAME USED", "REACHABLE", "NTLM NEEDED", "VERDICT", "DECIDING SETTING"}
 	tw := newTable()
 	tw.AppendHeader(pathHeader)
 	rows := make([]table.Row, 0, len(v.Rows))
@@ -190,13 +190,14 @@ func pathTable(v *view, pt painter, width int) string {
 			verdictCell += " (" + clean(strings.Join(marks, ", ")) + ")"
 		}
 		rows = append(rows, table.Row{
-			clean(p.Core), clean(p.Target), clean(string(p.Kind)), clean(nameUsedText(p)),
+			clean(p.Core), clean(p.Target), clean(string(p.Kind)), clean(orDash(verdict.OperationsText(p.Operations))), clean(nameUsedText(p)),
 			clean(p.Reachable), clean(string(p.Need)), verdictCell, clean(decidingText(p.Deciding)),
 		})
 	}
 	tw.AppendRows(rows)
-	// NAME USED, VERDICT and DECIDING SETTING wrap; the short columns stay whole.
-	fitTable(tw, append([]table.Row{pathHeader}, rows...), map[int]int{3: 20, 6: 12, 7: 30}, width)
+	// OPERATIONS, NAME USED, VERDICT and DECIDING SETTING wrap; the short
+	// columns stay whole.
+	fitTable(tw, append([]table.Row{pathHeader}, rows...), map[int]int{3: 16, 4: 20, 7: 12, 8: 30}, width)
 	return renderTW(tw)
 }
 

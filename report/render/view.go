@@ -560,3 +560,12 @@ func smbFound(p *facts.SMBProbe) string {
 	}
 	return strings.Join(parts, "; ")
 }
+
+// impactSentence is the path's impact as a sentence ("Virtual Standby to
+// HV01 will fail."), empty for an ok path.
+func impactSentence(p *verdict.Path) string {
+	if p.Impact == "" {
+		return ""
+	}
+	return strings.ToUpper(p.Impact[:1]) + p.Impact[1:] + "."
+}

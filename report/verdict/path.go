@@ -40,6 +40,7 @@ func (e *engine) evalPath(core *inventory.Core, kind Kind, target *inventory.Hos
 
 	pe.checkReachability()
 	pe.decideNeed()
+	pe.noteReplication()
 	if !pe.cv.scanned {
 		pe.hostUnknown(pe.cv, RoleClient)
 	}

@@ -194,7 +194,7 @@ func TestCollectionAnsweredFromLab(t *testing.T) {
 		t.Run(h.Name, func(t *testing.T) {
 			u, p := user, pass
 			switch h.Name {
-			case "AGENT03", "AGENT05": // as the demo inventory scans them
+			case "AGENT03", "AGENT05", "CORE03": // as the demo inventory scans them
 				u, p = h.Name+`\ntlmscan-local`, "Lab-Only-Local1!"
 			}
 			req := &facts.Request{Schema: facts.SchemaVersion, Services: []string{"RapidRecoveryCore", "RapidRecoveryAgent"}, SMBClientConfig: true}
