@@ -350,7 +350,7 @@ func (m *merger) addLink(c *Core, ic *inventory.Core, a Agent) {
 	link := &yaml.Node{Kind: yaml.MappingNode}
 	setScalar(link, "agent", name)
 	setScalar(link, "name", a.NameUsed)
-	if a.Port != 0 && a.Port != 8006 {
+	if a.Port != 0 && a.Port != inventory.DefaultAgentPort {
 		setScalar(link, "port", strconv.Itoa(a.Port))
 	}
 	if a.Account != "" {

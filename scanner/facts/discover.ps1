@@ -46,7 +46,8 @@ function ConvertTo-Bag($Item) {
 function Get-Listing([string]$Cmdlet) {
     $items = (New-Object 'System.Collections.Generic.List[object]')
     try {
-        foreach ($item in @(& (Get-Command -Name $Cmdlet -CommandType Cmdlet, Function) -ErrorAction Stop)) {
+        # $Cmdlet is one of the names below in this script, never request data.
+        foreach ($item in @(& $Cmdlet -ErrorAction Stop)) {
             if ($null -ne $item) { $items.Add((ConvertTo-Bag $item)) }
         }
     } catch {

@@ -240,7 +240,7 @@ version: 1
 	if domain != "" {
 		fmt.Fprintf(&b, "  # The domain of the first Core; give other hosts domain: or workgroup: of their own.\n  domain: %s\n", yamlString(domain))
 	}
-	b.WriteString("  agent_port: 8006\n  winrm:\n    transport: ntlm\n    credential: scan\n")
+	fmt.Fprintf(&b, "  agent_port: %d\n  winrm:\n    transport: ntlm\n    credential: scan\n", inventory.DefaultAgentPort)
 	o.winrmLines(&b, "    ")
 	b.WriteString("# Where ntlmscan's password is: never the password itself.\n")
 	fmt.Fprintf(&b, "credentials:\n  scan:\n    username: %s\n    password_env: %s\n", yamlString(o.Username), yamlString(o.PasswordEnv))

@@ -386,7 +386,7 @@ func (x *executor) psScript(script string) (execResult, func([]byte) execResult)
 	script = strings.TrimPrefix(strings.TrimLeft(script, "\ufeff"), psProgressPrefix)
 	if script == facts.Bootstrap {
 		return execResult{}, func(stdin []byte) execResult {
-			if body, _, _ := strings.Cut(string(stdin), facts.StdinSeparator); body == facts.DiscoverScript {
+			if body, _, _ := strings.Cut(string(stdin), facts.StdinSeparator); isDiscoverScript(body) {
 				return x.discover(stdin)
 			}
 			return x.collect(stdin)

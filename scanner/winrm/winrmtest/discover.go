@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ntlmscan/ntlmscan/inventory"
 	"github.com/ntlmscan/ntlmscan/scanner/facts"
 )
 
@@ -38,7 +39,7 @@ type RRProtected struct {
 	// HostName is exactly what the Core connects to: an FQDN, a NetBIOS
 	// name or an IP address.
 	HostName string `yaml:"hostName"`
-	Port     int    `yaml:"port"`    // default 8006
+	Port     int    `yaml:"port"`    // default: the Rapid Recovery Agent port
 	Account  string `yaml:"account"` // the account the Core uses for it, if any
 }
 
@@ -60,12 +61,26 @@ func importModuleError(name string) string {
 	return fmt.Sprintf("The specified module '%s' was not loaded because no valid module file was found in any module directory.", name)
 }
 
+// discoverHeader starts discover.ps1 (and any copy meant to be it).
+const discoverHeader = "# NTLMSCAN-DISCOVER"
+
+// isDiscoverScript: the script on stdin means to be the discovery script
+// (discover then refuses any copy that is not byte-exact).
+func isDiscoverScript(body string) bool {
+	return strings.HasPrefix(strings.TrimPrefix(body, "\ufeff"), discoverHeader)
+}
+
 // discover runs the bootstrap with the discovery script on stdin: it does
 // what discover.ps1 does, with the lab's rapidRecovery section as the
 // module's answers.
 func (x *executor) discover(stdin []byte) execResult {
-	_, reqPart, _ := strings.Cut(string(stdin), facts.StdinSeparator)
+	body, reqPart, _ := strings.Cut(string(stdin), facts.StdinSeparator)
 	boot := facts.Bootstrap
+	if body != facts.DiscoverScript {
+		return bootstrapFailure(scriptLine(boot, "[ScriptBlock]::Create", 1), fmt.Sprintf(
+			"winrmtest runs only the contract's discovery script (scanner/facts/discover.ps1, %d bytes); the script received on stdin (%d bytes) differs from it at line %d",
+			len(facts.DiscoverScript), len(body), firstDifference(body, facts.DiscoverScript)))
+	}
 	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(reqPart))
 	if err != nil {
 		return bootstrapFailure(scriptLine(boot, "FromBase64String", 1),
@@ -123,7 +138,7 @@ func (x *executor) discover(stdin []byte) execResult {
 		for _, p := range rr.Protected {
 			port := p.Port
 			if port == 0 {
-				port = 8006
+				port = inventory.DefaultAgentPort
 			}
 			b := facts.Bag{"DisplayName": p.DisplayName, "HostName": p.HostName, "Port": strconv.Itoa(port)}
 			if p.Account != "" {
@@ -141,13 +156,13 @@ func (x *executor) discover(stdin []byte) execResult {
 			resp.Replicated = append(resp.Replicated, facts.Bag{"DisplayName": r.DisplayName, "TargetCore": r.TargetCore})
 		}
 	}
-	body, err := json.Marshal(resp)
+	data, err := json.Marshal(resp)
 	if err != nil {
 		return bootstrapFailure(scriptLine(boot, "[ScriptBlock]::Create", 1), err.Error())
 	}
 	var out strings.Builder
 	out.WriteString("\r\n" + facts.BeginMarker + "\r\n")
-	writeASCIIJSON(&out, body)
+	writeASCIIJSON(&out, data)
 	out.WriteString("\r\n" + facts.EndMarker + "\r\n")
 	return execResult{stdout: out.String()}
 }
