@@ -226,3 +226,28 @@ func TestDiscoverWithoutInventory(t *testing.T) {
 		t.Errorf("a new inventory has no drift to report:\n%s", r.stderr)
 	}
 }
+
+// TestValidateWarnings: validate prints lint warnings and stale waivers on
+// stderr with file:line, and still exits 0.
+func TestValidateWarnings(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	inv := filepath.Join(dir, "inv.yaml")
+	// AGENT08 lands under agents:, before repository_hosts:.
+	text := strings.Replace(string(examples.DemoInventory), "\n# Machines behind the repository and archive shares.\n",
+		"  AGENT08:\n    address: 127.0.0.38\n\n# Machines behind the repository and archive shares.\n", 1)
+	if err := os.WriteFile(inv, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	waivers := filepath.Join(dir, "waivers.yaml")
+	os.WriteFile(waivers, []byte("waivers:\n  - {core: CORE09, target: AGENT01, owner: a, reason: r, expires: 2027-01-01}\n"), 0o600)
+	r := run(t, nil, "validate", "-i", inv, "--waivers", waivers)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	for _, want := range []string{"inv.yaml:", ": warning: agents.AGENT08: agent AGENT08 is protected by no Core", `waivers.yaml:2: warning: waiver core=CORE09 target=AGENT01: the inventory has no Core "CORE09"`} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+}
