@@ -1,0 +1,57 @@
+package cli
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestLimit: scan --limit collects only what the limited paths need and
+// says what it left out; report and plan --limit filter a saved report.
+func TestLimit(t *testing.T) {
+	t.Parallel()
+	invPath, _, env := demoFleet(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "scan.json")
+	r := run(t, env, "scan", "-i", invPath, "--limit", "agent0[12]", "-q", "--json", out, "--fail-on", "none")
+	if r.code != 0 {
+		t.Fatalf("scan exit %d:\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "--limit agent0[12]: left out 9 of 11 paths and 8 hosts (CORE02, AGENT03, AGENT04, AGENT05, AGENT06, AGENT07, FS01, NAS01)") {
+		t.Errorf("stderr does not say what was left out:\n%s", r.stderr)
+	}
+	rep, err := loadReport(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var targets, hosts []string
+	for _, p := range rep.Matrix.Paths {
+		targets = append(targets, p.Core+">"+p.Target)
+	}
+	for _, h := range rep.Hosts {
+		hosts = append(hosts, h.Host)
+	}
+	if got := strings.Join(targets, " "); got != "CORE01>AGENT01 CORE01>AGENT02" {
+		t.Errorf("paths %s", got)
+	}
+	if got := strings.Join(hosts, " "); got != "DC01 DC02 CORE01 AGENT01 AGENT02" {
+		t.Errorf("hosts scanned %s, want the paths' Core, targets and the DCs", got)
+	}
+
+	r = run(t, nil, "report", out, "--limit", "AGENT02", "-f", "csv")
+	if r.code != 0 || !strings.Contains(r.stdout, ",CORE01|agent|AGENT02|") || strings.Contains(r.stdout, ",CORE01|agent|AGENT01|") {
+		t.Errorf("report --limit AGENT02: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	r = run(t, nil, "plan", out, "--limit", "nomatch*")
+	if r.code != ExitError || !strings.Contains(r.stderr, "matches no path") {
+		t.Errorf("plan --limit nomatch*: exit %d %s", r.code, r.stderr)
+	}
+	r = run(t, nil, "plan", out, "--limit", "AGENT01", "-f", "json")
+	if r.code != 0 || !strings.Contains(r.stderr, "--limit AGENT01: left out 1 of 2 paths") {
+		t.Errorf("plan --limit AGENT01: exit %d %s", r.code, r.stderr)
+	}
+	r = run(t, env, "scan", "-i", invPath, "--limit", "AGENT01", "--output-dir", dir)
+	if r.code != ExitError || !strings.Contains(r.stderr, "--limit and --output-dir exclude each other") {
+		t.Errorf("--limit with --output-dir: exit %d %s", r.code, r.stderr)
+	}
+}
