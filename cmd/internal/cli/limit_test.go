@@ -4,6 +4,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ntlmscan/ntlmscan/examples"
+	"github.com/ntlmscan/ntlmscan/scanner/winrm/winrmtest"
 )
 
 // TestLimit: scan --limit collects only what the limited paths need and
@@ -53,5 +56,38 @@ func TestLimit(t *testing.T) {
 	r = run(t, env, "scan", "-i", invPath, "--limit", "AGENT01", "--output-dir", dir)
 	if r.code != ExitError || !strings.Contains(r.stderr, "--limit and --output-dir exclude each other") {
 		t.Errorf("--limit with --output-dir: exit %d %s", r.code, r.stderr)
+	}
+}
+
+// TestScanDriftWarnings: every scan asks the collected Cores' module and
+// warns about drift; a Core without the module is no failure, and
+// --drift=false skips the check.
+func TestScanDriftWarnings(t *testing.T) {
+	t.Parallel()
+	stale := strings.Replace(string(examples.DemoInventory), "      - agent: AGENT07\n        name: agent07.corp.example\n", "", 1)
+	lab, err := winrmtest.ParseLab(examples.DemoLab, "lab.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range lab.Hosts {
+		if h.Name == "CORE01" {
+			h.RapidRecovery.ModuleAbsent = true
+		}
+	}
+	invPath, _, env := labFleet(t, lab, []byte(stale))
+	r := run(t, env, "scan", "-i", invPath, "-q", "--fail-on", "none")
+	want := `ntlmscan: warning: drift: CORE02: agent-missing: the Core protects "AGENT07" (name "agent07.corp.example"), the inventory has no link for it (ntlmscan discover -i adds it)`
+	if !strings.Contains(r.stderr, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+	}
+	if strings.Contains(r.stderr, "drift: CORE01") || strings.Contains(r.stderr, "rr-module-missing") {
+		t.Errorf("a Core without the module must stay quiet:\n%s", r.stderr)
+	}
+	if r.code == ExitError {
+		t.Fatalf("exit %d", r.code)
+	}
+	r = run(t, env, "scan", "-i", invPath, "-q", "--fail-on", "none", "--drift=false")
+	if strings.Contains(r.stderr, "drift:") {
+		t.Errorf("--drift=false still checked:\n%s", r.stderr)
 	}
 }

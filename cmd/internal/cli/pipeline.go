@@ -52,6 +52,7 @@ type scanFlags struct {
 	SMBProbe     bool
 	SMBAuth      bool
 	Limit        string
+	Drift        bool
 }
 
 func addScanFlags(cmd *cobra.Command, o *scanFlags) {
@@ -77,6 +78,7 @@ func addScanFlags(cmd *cobra.Command, o *scanFlags) {
 	fl.BoolVarP(&o.Quiet, "quiet", "q", false, "no progress bar and no terminal report (files and exit code only)")
 	fl.BoolVar(&o.NoColor, "no-color", false, "never colour the terminal output (NO_COLOR is honoured too)")
 	fl.BoolVar(&o.SMBProbe, "smb-probe", true, "probe each repository host's SMB service (NEGOTIATE) from this machine; --smb-probe=false skips it")
+	fl.BoolVar(&o.Drift, "drift", true, "ask each collected Core's Rapid Recovery module what it protects and warn where the inventory differs (--drift=false skips it)")
 	fl.StringVar(&o.Limit, "limit", "", "scan only the paths of matching hosts (names, globs, groups, tag:TAG; a:b union, a:&b intersection, !a exclusion) and the hosts they need")
 	fl.BoolVar(&o.SMBAuth, "smb-auth", false, "also try one NTLM logon per repository account and host, with the credentials: entry naming that account")
 }
@@ -143,6 +145,7 @@ func (j *scanJob) close() {
 // returns how the scan ended; scanOutcome.exitCode turns that into the
 // exit status.
 func runScan(ctx context.Context, o *scanOptions, in scanInputs) (scanOutcome, error) {
+	full := in.Inventory
 	if o.Limit != "" {
 		l, err := inventory.ParseLimit(o.Limit)
 		if err != nil {
@@ -161,6 +164,9 @@ func runScan(ctx context.Context, o *scanOptions, in scanInputs) (scanOutcome, e
 	}
 	defer job.close()
 	results, interrupted := o.collect(ctx, job)
+	if o.Drift && !interrupted {
+		o.driftCheck(ctx, job, full, results)
+	}
 	rep := o.judge(job, results)
 	if err := o.publish(rep, job.dir, interrupted); err != nil {
 		return scanOutcome{}, err
