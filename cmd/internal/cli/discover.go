@@ -3,7 +3,10 @@ package cli
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,6 +18,7 @@ import (
 	"github.com/ntlmscan/ntlmscan/inventory/safetext"
 	"github.com/ntlmscan/ntlmscan/scanner"
 	"github.com/ntlmscan/ntlmscan/scanner/discovery"
+	"github.com/ntlmscan/ntlmscan/scanner/facts"
 )
 
 // discoverOptions are the inputs of `ntlmscan discover`.
@@ -105,7 +109,8 @@ func discoverRun(ctx context.Context, f *Factory, o *discoverOptions) (int, erro
 	if err != nil {
 		return ExitError, err
 	}
-	results := scanner.Discover(ctx, inv, cores, scanner.Options{LookupEnv: o.LookupEnv, Logger: f.Logger(), HostTimeout: o.HostTimeout})
+	log := f.Logger()
+	results := scanner.Discover(ctx, inv, cores, scanner.Options{LookupEnv: o.LookupEnv, Logger: log, HostTimeout: o.HostTimeout})
 	var found []*discovery.Core
 	failed := 0
 	for _, r := range results {
@@ -114,6 +119,7 @@ func discoverRun(ctx context.Context, f *Factory, o *discoverOptions) (int, erro
 			fmt.Fprintf(o.IO.ErrOut, "%s: %s: %s\n  hint: %s\n", r.Core.Name, r.Error.Class, safetext.Escape(r.Error.Message), r.Error.Hint)
 			continue
 		}
+		logShapes(log, r.Core.Name, r.Response)
 		found = append(found, discovery.Read(r.Core.Name, r.Response))
 	}
 	if len(found) == 0 {
@@ -284,4 +290,23 @@ version: 1
 		fmt.Fprintf(&b, "    account: %s\n", yamlString(account))
 	}
 	return b.String()
+}
+
+// logShapes logs, at debug level, the property names each cmdlet's objects
+// had on a Core: the module's output types are UNCONFIRMED, and this is
+// what to compare with the fields ntlmscan reads (README, "ntlmscan
+// discover"). Names only, never values.
+func logShapes(log *slog.Logger, core string, r *facts.DiscoverResponse) {
+	for _, l := range []struct {
+		cmdlet string
+		bags   []facts.Bag
+	}{{"Get-ProtectedServers", r.Protected}, {"Get-Repositories", r.Repositories}, {"Get-ScheduledArchives", r.Archives}, {"Get-ReplicatedServers", r.Replicated}} {
+		names := map[string]bool{}
+		for _, b := range l.bags {
+			for k := range b {
+				names[safetext.Escape(k)] = true
+			}
+		}
+		log.Debug("module output", "host", core, "cmdlet", l.cmdlet, "objects", len(l.bags), "properties", strings.Join(slices.Sorted(maps.Keys(names)), ","))
+	}
 }

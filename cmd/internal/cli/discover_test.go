@@ -205,7 +205,7 @@ func TestDiscoverWithoutInventory(t *testing.T) {
 	ep, _ := srv.Host("CORE01")
 	out := filepath.Join(t.TempDir(), "fresh.yaml")
 	r := run(t, env, "discover", "--core", ep.Address, "--winrm-port", strconv.Itoa(ep.HTTPPort),
-		"--username", `CORP\svc-ntlmscan`, "-o", out)
+		"--username", `CORP\svc-ntlmscan`, "-o", out, "--log-level", "debug")
 	if r.code != 0 {
 		t.Fatalf("exit %d\nstderr:\n%s", r.code, r.stderr)
 	}
@@ -224,6 +224,10 @@ func TestDiscoverWithoutInventory(t *testing.T) {
 	}
 	if strings.Contains(r.stderr, "drift:") {
 		t.Errorf("a new inventory has no drift to report:\n%s", r.stderr)
+	}
+	// The debug log shows the module's property names (never values).
+	if !strings.Contains(r.stderr, "cmdlet=Get-ProtectedServers objects=4 properties=DisplayName,HostName,Port,UserName") {
+		t.Errorf("debug log lacks the property names:\n%s", r.stderr)
 	}
 }
 
