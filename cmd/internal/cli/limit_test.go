@@ -91,3 +91,39 @@ func TestScanDriftWarnings(t *testing.T) {
 		t.Errorf("--drift=false still checked:\n%s", r.stderr)
 	}
 }
+
+// TestScanMultiRoleHost: a domain controller that is also protected by a
+// Core is scanned once, in its own role, and its agent path is judged.
+func TestScanMultiRoleHost(t *testing.T) {
+	t.Parallel()
+	inv := strings.Replace(string(examples.DemoInventory), "      - agent: AGENT01\n        name: agent01.corp.example\n",
+		"      - agent: AGENT01\n        name: agent01.corp.example\n      - agent: DC01\n        name: dc01.corp.example\n", 1)
+	lab, err := winrmtest.ParseLab(examples.DemoLab, "lab.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	invPath, _, env := labFleet(t, lab, []byte(inv))
+	out := filepath.Join(t.TempDir(), "scan.json")
+	r := run(t, env, "scan", "-i", invPath, "-q", "--json", out, "--fail-on", "none", "--drift=false")
+	if r.code == ExitError {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	rep, err := loadReport(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found, dcResults := false, 0
+	for _, p := range rep.Matrix.Paths {
+		if p.Core == "CORE01" && p.Target == "DC01" && p.Kind == "agent" && p.Verdict != "" {
+			found = true
+		}
+	}
+	for _, h := range rep.Hosts {
+		if h.Host == "DC01" {
+			dcResults++
+		}
+	}
+	if !found || dcResults != 1 {
+		t.Errorf("path CORE01>DC01 found=%v, DC01 results %d (want the path and one result)", found, dcResults)
+	}
+}
