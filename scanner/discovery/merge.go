@@ -424,10 +424,11 @@ func (m *merger) addShare(c *Core, ic *inventory.Core, s Share) {
 	repos.Content = append(repos.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: name}, e)
 }
 
-// replication writes what Get-ReplicatedServers listed as a comment on the
-// Core: the inventory has no key for replication targets yet.
+// replication writes what Get-ReplicatedServers and Get-VirtualizedServers
+// listed as a comment on the Core: the inventory has no key for replication
+// or Virtual Standby targets yet.
 func (m *merger) replication(c *Core) {
-	if len(c.Replicated) == 0 || m.root == nil {
+	if len(c.Replicated)+len(c.Exports) == 0 || m.root == nil {
 		return
 	}
 	cores := value(m.root, "cores")
@@ -435,11 +436,28 @@ func (m *merger) replication(c *Core) {
 		return
 	}
 	var b strings.Builder
-	b.WriteString("Replication listed by " + c.Name + " (Get-ReplicatedServers; shape UNCONFIRMED):")
-	for _, r := range c.Replicated {
-		b.WriteString("\n  " + safetext.Escape(r.Name))
-		if r.TargetCore != "" {
-			b.WriteString(" -> " + safetext.Escape(r.TargetCore))
+	if len(c.Replicated) > 0 {
+		b.WriteString("Replication listed by " + c.Name + " (Get-ReplicatedServers; shape UNCONFIRMED):")
+		for _, r := range c.Replicated {
+			b.WriteString("\n  " + safetext.Escape(r.Name))
+			if r.TargetCore != "" {
+				b.WriteString(" -> " + safetext.Escape(r.TargetCore))
+			}
+		}
+	}
+	if len(c.Exports) > 0 {
+		if b.Len() > 0 {
+			b.WriteString("\n")
+		}
+		b.WriteString("Virtual Standby listed by " + c.Name + " (Get-VirtualizedServers; shape UNCONFIRMED):")
+		for _, e := range c.Exports {
+			b.WriteString("\n  " + safetext.Escape(e.Name))
+			if e.Target != "" {
+				b.WriteString(" -> " + safetext.Escape(e.Target))
+			}
+			if e.Type != "" {
+				b.WriteString(" (" + safetext.Escape(e.Type) + ")")
+			}
 		}
 	}
 	for i := 0; i+1 < len(cores.Content); i += 2 {

@@ -31,6 +31,8 @@ func TestMergeKeepsEditsAndAddsWhatCoresList(t *testing.T) {
 		"# my estate, keep this",
 		"# Replication listed by CORE01 (Get-ReplicatedServers; shape UNCONFIRMED):",
 		"AGENT01 -> dr-core.corp.example",
+		"# Virtual Standby listed by CORE01 (Get-VirtualizedServers; shape UNCONFIRMED):",
+		"AGENT02 -> hv01.corp.example (HyperV)",
 		"# protected by CORE01 (ntlmscan discover)",
 		"# UNCONFIRMED: the Core did not report the share's account",
 	} {

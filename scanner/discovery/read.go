@@ -27,13 +27,15 @@ import (
 var (
 	// What the Core connects to. The display name comes last: it is only
 	// what the console shows, and may differ from the name used.
-	nameUsedFields    = []string{"HostName", "HostUri", "Host", "Address", "IpAddress", "MachineName", "Name", "DisplayName"}
-	displayNameFields = []string{"DisplayName", "Name", "MachineName", "HostName"}
-	portFields        = []string{"Port", "AgentPort"}
-	accountFields     = []string{"UserName", "Username", "User", "Account", "AccountName"}
-	shareNameFields   = []string{"Name", "DisplayName", "RepositoryName", "ArchiveName"}
-	sharePathFields   = []string{"Path", "Location", "Uri", "UncPath", "Specification", "StoragePath", "Destination"}
-	targetCoreFields  = []string{"TargetCore", "TargetCoreName", "RemoteCore", "Target", "CoreName"}
+	nameUsedFields     = []string{"HostName", "HostUri", "Host", "Address", "IpAddress", "MachineName", "Name", "DisplayName"}
+	displayNameFields  = []string{"DisplayName", "Name", "MachineName", "HostName"}
+	portFields         = []string{"Port", "AgentPort"}
+	accountFields      = []string{"UserName", "Username", "User", "Account", "AccountName"}
+	shareNameFields    = []string{"Name", "DisplayName", "RepositoryName", "ArchiveName"}
+	sharePathFields    = []string{"Path", "Location", "Uri", "UncPath", "Specification", "StoragePath", "Destination"}
+	targetCoreFields   = []string{"TargetCore", "TargetCoreName", "RemoteCore", "Target", "CoreName"}
+	exportTargetFields = []string{"Target", "HostName", "Host", "Location", "Path", "Destination", "Server"}
+	exportTypeFields   = []string{"Type", "VirtualMachineType", "ExportType", "Hypervisor"}
 )
 
 // Agent is one machine a Core protects.
@@ -58,6 +60,14 @@ type Replica struct {
 	TargetCore string
 }
 
+// Export is a Virtual Standby (continuous export) listed by the Core
+// (Get-VirtualizedServers): the machine, where it is exported to, and how.
+type Export struct {
+	Name   string
+	Target string // hypervisor host or UNC path, as reported
+	Type   string
+}
+
 // Core is what one Core listed, checked.
 type Core struct {
 	Name              string // the Core's inventory name
@@ -68,6 +78,7 @@ type Core struct {
 	Agents            []Agent
 	Shares            []Share
 	Replicated        []Replica
+	Exports           []Export
 	// Notes are entries left out or doubtful, each a sentence for the user.
 	Notes []string
 }
@@ -128,6 +139,13 @@ func Read(name string, r *facts.DiscoverResponse) *Core {
 			continue
 		}
 		c.Replicated = append(c.Replicated, Replica{Name: n, TargetCore: b.Field(targetCoreFields...)})
+	}
+	for _, b := range r.Virtualized {
+		n := b.Field(displayNameFields...)
+		if n == "" {
+			continue
+		}
+		c.Exports = append(c.Exports, Export{Name: n, Target: b.Field(exportTargetFields...), Type: b.Field(exportTypeFields...)})
 	}
 	for _, e := range r.Errors {
 		c.note("%s failed on the Core: %s", safetext.Escape(e.Step), safetext.Escape(e.Message))

@@ -53,7 +53,10 @@ type DiscoverResponse struct {
 	Repositories      []Bag       `json:"repositories"`
 	Archives          []Bag       `json:"archives"`
 	Replicated        []Bag       `json:"replicated"`
-	Errors            []StepError `json:"errors"`
+	// Virtualized are Get-VirtualizedServers' machines: Virtual Standby
+	// (continuous export) targets.
+	Virtualized []Bag       `json:"virtualized"`
+	Errors      []StepError `json:"errors"`
 }
 
 // DiscoverMod says whether the module was imported.

@@ -67,6 +67,7 @@ $response = [ordered]@{
     repositories = @()
     archives     = @()
     replicated   = @()
+    virtualized  = @()
     errors       = @()
 }
 
@@ -105,6 +106,7 @@ if ($response.module.found) {
     $response.repositories = Get-Listing 'Get-Repositories'
     $response.archives = Get-Listing 'Get-ScheduledArchives'
     $response.replicated = Get-Listing 'Get-ReplicatedServers'
+    $response.virtualized = Get-Listing 'Get-VirtualizedServers'
 }
 $response.errors = $stepErrors.ToArray()
 

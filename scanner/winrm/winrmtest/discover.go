@@ -31,6 +31,16 @@ type RapidRecovery struct {
 	Archives []RRShare `yaml:"archives"`
 	// Replicated are Get-ReplicatedServers' machines.
 	Replicated []RRReplicated `yaml:"replicated"`
+	// VirtualStandby are Get-VirtualizedServers' machines.
+	VirtualStandby []RRVirtual `yaml:"virtualStandby"`
+}
+
+// RRVirtual is a machine the Core exports continuously to a hypervisor or
+// a path (Virtual Standby).
+type RRVirtual struct {
+	DisplayName string `yaml:"displayName"`
+	Target      string `yaml:"target"` // hypervisor host or \\server\share path
+	Type        string `yaml:"type"`   // e.g. HyperV, ESXi, VMware Workstation
 }
 
 // RRProtected is one protected machine.
@@ -106,6 +116,7 @@ func (x *executor) discover(stdin []byte) execResult {
 		Repositories:      []facts.Bag{},
 		Archives:          []facts.Bag{},
 		Replicated:        []facts.Bag{},
+		Virtualized:       []facts.Bag{},
 		Errors:            []facts.StepError{},
 		DomainControllers: []string{},
 	}
@@ -154,6 +165,9 @@ func (x *executor) discover(stdin []byte) execResult {
 		}
 		for _, r := range rr.Replicated {
 			resp.Replicated = append(resp.Replicated, facts.Bag{"DisplayName": r.DisplayName, "TargetCore": r.TargetCore})
+		}
+		for _, v := range rr.VirtualStandby {
+			resp.Virtualized = append(resp.Virtualized, facts.Bag{"DisplayName": v.DisplayName, "Target": v.Target, "Type": v.Type})
 		}
 	}
 	data, err := json.Marshal(resp)

@@ -15,7 +15,7 @@ import (
 // reviewedDiscoverSHA256 is the discover.ps1 that discover.go's emulation
 // was last reviewed against. When discover.ps1 changes, review discover()
 // against it, then update this hash.
-const reviewedDiscoverSHA256 = "573274eed9cd2dba350e04ceb7894e7ed01a328b1ce58fa3292361a6e2d16a98"
+const reviewedDiscoverSHA256 = "4598b4a3d2cf0aa57cbe0c10a4183f2a1a7b826c3fe8e96407feb8124210696d"
 
 func TestDiscoverEmulationReviewed(t *testing.T) {
 	sum := sha256.Sum256([]byte(facts.DiscoverScript))
@@ -68,6 +68,15 @@ func TestDiscoverAnsweredFromLab(t *testing.T) {
 		}
 		if len(r.Repositories) != 1 || r.Repositories[0].Field("Path") != `\\fs01.corp.example\RRRepo` {
 			t.Errorf("repositories %v", r.Repositories)
+		}
+	})
+	t.Run("virtual standby", func(t *testing.T) {
+		r, stderr, exit := decode(t, "CORE02", req, facts.DiscoverScript)
+		if exit != 0 {
+			t.Fatalf("exit %d: %s", exit, stderr)
+		}
+		if len(r.Virtualized) != 1 || r.Virtualized[0].Field("Target") != "hv01.corp.example" || len(r.Archives) != 1 {
+			t.Errorf("virtualized %v archives %v", r.Virtualized, r.Archives)
 		}
 	})
 	t.Run("no module", func(t *testing.T) {
