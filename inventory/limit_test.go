@@ -94,3 +94,23 @@ func mustLimit(t *testing.T, s string) *Limit {
 	}
 	return l
 }
+
+// FuzzLimit: any pattern parses or is refused, never panics, and a parsed
+// pattern matches deterministically.
+func FuzzLimit(f *testing.F) {
+	for _, s := range []string{"AGENT01", "agent0*:&tag:dmz", "!tag:dmz:&agent*", "a,b:!c", "[", "tag:", "&", "all:!*0[1-9]"} {
+		f.Add(s)
+	}
+	subjects := []Subject{{Name: "AGENT01", Aliases: []string{"agent01.corp.example", "10.0.0.31"}, Tags: []string{"dmz", "site-b"}}, {Name: "CORE01"}}
+	f.Fuzz(func(t *testing.T, s string) {
+		l, err := ParseLimit(s)
+		if err != nil {
+			return
+		}
+		for _, sub := range subjects {
+			if l.Match(sub) != l.Match(sub) {
+				t.Fatal("nondeterministic")
+			}
+		}
+	})
+}
