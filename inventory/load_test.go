@@ -42,7 +42,9 @@ func TestLoadBadConfigs(t *testing.T) {
 		{"invalid-duplicate-key", []string{`:15: cores.CORE01.address: duplicate key "address" (first defined on line 14)`}},
 		{"invalid-duplicate-host", []string{`:26: repository_hosts.agent01: host "agent01" is already defined on line 23 (as agent)`}},
 		{"invalid-unknown-agent", []string{`:18: cores.CORE01.agents[1].agent: unknown agent "AGENT1"`}},
-		{"invalid-agent-role", []string{`:18: cores.CORE01.agents[1].agent: FS01 is defined as a repository-host, not an agent`}},
+		{"invalid-agent-role", []string{`:18: cores.CORE01.agents[1].agent: CORE01 cannot protect itself`}},
+		{"invalid-local-kerberos", []string{`:25: agents.AGENT01.winrm.auth: auth kerberos cannot use the local account "AGENT01\ntlmscan-local" of credential "agent01-local": only domain accounts get Kerberos tickets`}},
+		{"invalid-password-file-not-path", []string{`:8: credentials.scan.password_file: the value does not look like a file path (not shown, in case it is a password)`}},
 		{"invalid-duplicate-link", []string{`:18: cores.CORE01.agents[1]: CORE01 already protects AGENT01 (line 17)`}},
 		{"invalid-link-name-other-host", []string{`:17: cores.CORE01.agents[0].name: "fs01.corp.example" is a name of FS01, not of AGENT01`}},
 		{"invalid-link-missing-name", []string{`:17: cores.CORE01.agents[0]: agent entry has no name:`}},
@@ -630,5 +632,37 @@ func TestSMBPort(t *testing.T) {
 		if got := inv.HostByName("AGENT01").SMBPort; got != 0 {
 			t.Errorf("agent SMBPort %d, want 0", got)
 		}
+	}
+}
+
+// TestPasswordFileValueNeverEchoed: a password_file value that is not a
+// path (likely the password itself) is refused without being shown.
+func TestPasswordFileValueNeverEchoed(t *testing.T) {
+	t.Parallel()
+	_, err := Load("testdata/invalid-password-file-not-path.yaml")
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	if ve, ok := AsValidationError(err); !ok || strings.Contains(ve.Error(), "Hunter2") {
+		t.Fatalf("the value was echoed or the error is not a validation error: %v", err)
+	}
+	for _, ok := range []string{"/etc/ntlmscan/scan.password", `C:\secrets\pw.txt`, "scan.password", "./pw"} {
+		if !looksLikePath(ok) {
+			t.Errorf("%q is a path", ok)
+		}
+	}
+}
+
+// TestMultiRoleHosts: a file server (or DC) that is also protected by a
+// Core keeps its role and is the link's agent.
+func TestMultiRoleHosts(t *testing.T) {
+	t.Parallel()
+	inv, err := Load("testdata/valid-multi-role.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := inv.Cores[0].Agents[1]
+	if l.Agent.Name != "FS01" || l.Agent.Role != RoleRepositoryHost || l.NameUsed != "fs01.corp.example" {
+		t.Errorf("link %+v", l)
 	}
 }

@@ -153,6 +153,10 @@ func (s *scan) kerberosAuth(ctx context.Context, h *inventory.Host, c *inventory
 			return fallbackNow(ntlm, "the host has no FQDN in the inventory, so Kerberos cannot name it", nil)
 		case h.Domain == "" && h.WinRM.SPN == "":
 			return fallbackNow(ntlm, "the host is not in a domain", nil)
+		case localAccountOf(h, c.Username):
+			// A local account has no principal at the domain's KDC;
+			// asking for one only costs a failed pre-authentication.
+			return fallbackNow(ntlm, "the credential is the local account "+c.Username+" (Kerberos needs a domain account)", nil)
 		}
 	}
 	kc, err := s.kerberosClient(h, c)
@@ -298,4 +302,14 @@ func classifyKerberos(e *winrm.KerberosError, username string) *facts.HostError 
 	}
 	return &facts.HostError{Class: facts.ErrKerberosRefused, Message: msg,
 		Hint: facts.DefaultHint(facts.ErrKerberosRefused)}
+}
+
+// localAccountOf: username is a local account of h (.\user or HOST\user).
+func localAccountOf(h *inventory.Host, username string) bool {
+	prefix, _, ok := strings.Cut(username, `\`)
+	if !ok {
+		return false
+	}
+	return prefix == "." || strings.EqualFold(prefix, h.Name) || strings.EqualFold(prefix, h.NetBIOS) ||
+		(h.FQDN != "" && strings.EqualFold(prefix, firstLabel(h.FQDN)))
 }

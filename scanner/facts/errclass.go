@@ -63,7 +63,11 @@ const (
 	// another host earlier in this run before it had worked anywhere, and
 	// trying it on every host could lock the account out.
 	ErrNotAttempted ErrorClass = "not-attempted"
-	ErrInternal     ErrorClass = "internal"
+	// ErrRRModuleMissing: a Core answered discovery but the Rapid Recovery
+	// PowerShell module could not be imported there (not installed, or an
+	// older Core); discover and the scan's drift check skip that Core.
+	ErrRRModuleMissing ErrorClass = "rr-module-missing"
+	ErrInternal        ErrorClass = "internal"
 )
 
 // Class is one row of the error-class table: what the class means, the fix
@@ -173,6 +177,9 @@ var Classes = []Class{
 	{ErrCanceled, "Ctrl-C or `--timeout` stopped the scan before or while this host was collected",
 		"run the scan again, with a longer `--timeout` or more `--concurrency`",
 		"run the scan again to collect this host"},
+	{ErrRRModuleMissing, "discovery ran on a Core, but `Import-Module RapidRecoveryPowerShellModule` failed there (the module is missing or the Core is too old)",
+		"install the Core's PowerShell module (Core installer), or list the Core's agents and repositories by hand",
+		"on the Core, run Import-Module RapidRecoveryPowerShellModule as the scanning account; if it fails, install the module with the Core installer, or write this Core's agents and repositories into the inventory by hand"},
 	{ErrInternal, "an unexpected failure inside ntlmscan", "report it as a bug, with the `--log-level debug` output",
 		"report this as an ntlmscan bug, with the debug log of the scan"},
 }

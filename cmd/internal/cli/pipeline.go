@@ -16,6 +16,7 @@ import (
 
 	"github.com/ntlmscan/ntlmscan/cmd/internal/outdir"
 	"github.com/ntlmscan/ntlmscan/inventory"
+	"github.com/ntlmscan/ntlmscan/inventory/safetext"
 	"github.com/ntlmscan/ntlmscan/report"
 	"github.com/ntlmscan/ntlmscan/report/render"
 	"github.com/ntlmscan/ntlmscan/report/verdict"
@@ -52,6 +53,8 @@ type scanFlags struct {
 	NoColor      bool
 	SMBProbe     bool
 	SMBAuth      bool
+	Limit        string
+	Drift        bool
 }
 
 func addScanFlags(cmd *cobra.Command, o *scanFlags) {
@@ -79,6 +82,8 @@ func addScanFlags(cmd *cobra.Command, o *scanFlags) {
 	fl.BoolVarP(&o.Quiet, "quiet", "q", false, "no progress bar and no terminal report (files and exit code only)")
 	fl.BoolVar(&o.NoColor, "no-color", false, "never colour the terminal output (NO_COLOR is honoured too)")
 	fl.BoolVar(&o.SMBProbe, "smb-probe", true, "probe each repository host's SMB service (NEGOTIATE) from this machine; --smb-probe=false skips it")
+	fl.BoolVar(&o.Drift, "drift", true, "ask each collected Core's Rapid Recovery module what it protects and warn where the inventory differs (--drift=false skips it)")
+	fl.StringVar(&o.Limit, "limit", "", "scan only the paths of matching hosts (names, globs, groups, tag:TAG; a:b union, a:&b intersection, !a exclusion) and the hosts they need")
 	fl.BoolVar(&o.SMBAuth, "smb-auth", false, "also try one NTLM logon per repository account and host, with the credentials: entry naming that account")
 }
 
@@ -102,6 +107,15 @@ func (o *scanFlags) check() error {
 	}
 	if o.HostTimeout <= 0 {
 		return FlagErrorf("--host-timeout must be positive, got %s", o.HostTimeout)
+	}
+	if o.Limit != "" {
+		if _, err := inventory.ParseLimit(o.Limit); err != nil {
+			return &FlagError{Err: err}
+		}
+		if o.OutputDir != "" {
+			// A partial scan must not become tomorrow's baseline.
+			return FlagErrorf("--limit and --output-dir exclude each other: a limited scan would replace latest.json, the next night's baseline, with part of the estate")
+		}
 	}
 	return nil
 }
@@ -135,12 +149,28 @@ func (j *scanJob) close() {
 // returns how the scan ended; scanOutcome.exitCode turns that into the
 // exit status.
 func runScan(ctx context.Context, o *scanOptions, in scanInputs) (scanOutcome, error) {
+	full := in.Inventory
+	if o.Limit != "" {
+		l, err := inventory.ParseLimit(o.Limit)
+		if err != nil {
+			return scanOutcome{}, &FlagError{Err: err}
+		}
+		restricted, leftOut, err := in.Inventory.Restrict(l)
+		if err != nil {
+			return scanOutcome{}, err
+		}
+		in.Inventory = restricted
+		fmt.Fprintf(o.IO.ErrOut, "--limit %s: left out %s\n", safetext.Escape(o.Limit), strings.Join(leftOut, " and "))
+	}
 	job, err := o.loadJob(in)
 	if err != nil {
 		return scanOutcome{}, err
 	}
 	defer job.close()
 	results, interrupted := o.collect(ctx, job)
+	if o.Drift && !interrupted {
+		o.driftCheck(ctx, job, full, results)
+	}
 	rep := o.judge(job, results)
 	if err := o.publish(rep, job.dir, interrupted); err != nil {
 		return scanOutcome{}, err

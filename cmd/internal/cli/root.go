@@ -102,6 +102,7 @@ flags: the inventory names an environment variable or a file for each credential
 		newDemoCmd(f, nil),
 		newSimulateCmd(f),
 		newValidateCmd(f),
+		newDiscoverCmd(f, nil),
 		newReportCmd(f),
 		newDiffCmd(f),
 		newPlanCmd(f, nil),

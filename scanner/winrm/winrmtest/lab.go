@@ -77,8 +77,11 @@ type Host struct {
 	SMBClient             *SMBClient      `yaml:"smbClient"`
 	SMBServer             *SMBServer      `yaml:"smbServer"`
 	NTLMEvents            []NTLMEvent     `yaml:"ntlmEvents"`
-	Faults                Faults          `yaml:"faults"`
-	Line                  int             `yaml:"-" yamlcheck:"line"`
+	// RapidRecovery is what the Core's Rapid Recovery PowerShell module
+	// lists (discover.go); nil: the host is no Core and has no module.
+	RapidRecovery *RapidRecovery `yaml:"rapidRecovery"`
+	Faults        Faults         `yaml:"faults"`
+	Line          int            `yaml:"-" yamlcheck:"line"`
 
 	domain *Domain // resolved by Validate
 	role   int
