@@ -74,6 +74,9 @@ type Options struct {
 	// auto); empty: KRB5_CONFIG, else /etc/krb5.conf. The demo passes the
 	// lab KDC's.
 	Krb5Conf string
+	// EvidenceDays is the NTLM event read's window in days (0: the
+	// default, facts.DefaultEvidenceDays; negative: no event read).
+	EvidenceDays int
 	// Dial replaces the TCP dialer (tests; e.g. a resolver that fails).
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
@@ -446,6 +449,12 @@ func (s *scan) prepare(h *inventory.Host, log *slog.Logger) (*prepared, error) {
 		}
 	}
 	p.request = collect.BuildRequest(s.inv, h)
+	switch d := s.opts.EvidenceDays; {
+	case d < 0:
+		p.request.Events = nil
+	case d > 0:
+		p.request.Events = facts.NewEventQuery(d)
+	}
 	p.stdin, err = collect.Stdin(p.request)
 	if err != nil {
 		return nil, err

@@ -23,7 +23,7 @@ func sampleRequest() facts.Request {
 	}
 }
 
-const sampleJSON = `{"schema":2,"identity":{"netbiosName":"CORE01","dnsHostName":"core01","domain":"corp.example","partOfDomain":true,"domainRole":3,"osCaption":"Windows Server 2022 Standard","osVersion":"10.0.20348","osBuild":20348},` +
+const sampleJSON = `{"schema":3,"identity":{"netbiosName":"CORE01","dnsHostName":"core01","domain":"corp.example","partOfDomain":true,"domainRole":3,"osCaption":"Windows Server 2022 Standard","osVersion":"10.0.20348","osBuild":20348},` +
 	`"registry":[{"key":"HKLM\\SYSTEM\\CurrentControlSet\\Control\\Lsa\\MSV1_0","name":"RestrictSendingNTLMTraffic","present":true,"type":"REG_DWORD","dword":2},` +
 	`{"key":"HKLM\\SYSTEM\\CurrentControlSet\\Control\\Lsa\\MSV1_0","name":"ClientAllowedNTLMServers","present":false}],` +
 	`"services":[{"name":"RapidRecoveryCore","present":true,"state":"Running","startMode":"Auto","logonAs":"CORP\\svc-rr"}],` +
@@ -64,9 +64,9 @@ func TestParse(t *testing.T) {
 		{name: "broken JSON", stdout: wrap(sampleJSON[:len(sampleJSON)/2]), wantErr: &MalformedError{}, contains: "not valid JSON"},
 		{name: "unknown field", stdout: wrap(strings.Replace(sampleJSON, `"errors":[]`, `"errors":[],"surprise":1`, 1)), wantErr: &MalformedError{}, contains: "surprise"},
 		{name: "trailing document", stdout: wrap(sampleJSON + "{}"), wantErr: &MalformedError{}},
-		{name: "other schema", stdout: wrap(strings.Replace(sampleJSON, `"schema":2`, `"schema":1`, 1)), wantErr: &facts.SchemaError{}, contains: "schema 1"},
-		{name: "other schema with new fields", stdout: wrap(strings.Replace(sampleJSON, `"schema":2,`, `"schema":7,"newThing":{},`, 1)), wantErr: &facts.SchemaError{}},
-		{name: "no schema", stdout: wrap(strings.Replace(sampleJSON, `"schema":2,`, ``, 1)), wantErr: &MalformedError{}, contains: "no schema"},
+		{name: "other schema", stdout: wrap(strings.Replace(sampleJSON, `"schema":3`, `"schema":1`, 1)), wantErr: &facts.SchemaError{}, contains: "schema 1"},
+		{name: "other schema with new fields", stdout: wrap(strings.Replace(sampleJSON, `"schema":3,`, `"schema":7,"newThing":{},`, 1)), wantErr: &facts.SchemaError{}},
+		{name: "no schema", stdout: wrap(strings.Replace(sampleJSON, `"schema":3,`, ``, 1)), wantErr: &MalformedError{}, contains: "no schema"},
 		{name: "registry entry missing", stdout: wrap(strings.Replace(sampleJSON, `,{"key":"HKLM\\SYSTEM\\CurrentControlSet\\Control\\Lsa\\MSV1_0","name":"ClientAllowedNTLMServers","present":false}`, ``, 1)),
 			wantErr: &MalformedError{}, contains: "1 registry values for 2"},
 		{name: "registry order", stdout: wrap(strings.Replace(sampleJSON, `"ClientAllowedNTLMServers"`, `"Other"`, 1)), wantErr: &MalformedError{}, contains: "asked"},
@@ -177,7 +177,7 @@ func FuzzExtract(f *testing.F) {
 // the same value.
 func FuzzDecodeFacts(f *testing.F) {
 	f.Add([]byte(sampleJSON))
-	f.Add([]byte(`{"schema":2}`))
+	f.Add([]byte(`{"schema":3}`))
 	f.Add([]byte(`{"schema":1,"identity":{},"registry":[]}`))
 	f.Add([]byte(`{"schema":1,"registry":[{"key":"","name":"x"}]}`))
 	f.Add([]byte(`[]`))

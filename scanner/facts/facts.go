@@ -20,7 +20,9 @@ import (
 // the remote collector script. Bump it whenever either JSON shape changes.
 // 2: per-address probe results (ProbeResult.ByAddress) and the SMB client's
 // BlockNTLMServerExceptionList property.
-const SchemaVersion = 2
+// 3: the NTLM event read (Request.Events, Response.NTLMEvents) and
+// Credential Guard's state (Response.CredentialGuard).
+const SchemaVersion = 3
 
 // Output markers around the single JSON document the collector prints. They
 // are unlikely to appear in PowerShell noise, so the scanner can ignore
@@ -75,6 +77,10 @@ type Request struct {
 	// Probes run in parallel on the host with ProbeTimeoutMS per connection.
 	Probes         []Probe `json:"probes,omitempty"`
 	ProbeTimeoutMS int     `json:"probeTimeoutMs,omitempty"`
+	// Events asks for the NTLM operational log, aggregated on the host;
+	// CredentialGuard for Win32_DeviceGuard.
+	Events          *EventQuery `json:"events,omitempty"`
+	CredentialGuard bool        `json:"credentialGuard,omitempty"`
 }
 
 // Response is the JSON document the collector prints between the markers.
@@ -85,6 +91,10 @@ type Response struct {
 	Services  []Service        `json:"services,omitempty"`
 	SMBClient *SMBClientConfig `json:"smbClient,omitempty"`
 	Probes    []ProbeResult    `json:"probes,omitempty"`
+	// NTLMEvents and CredentialGuard answer Request.Events and
+	// Request.CredentialGuard (nil when not asked).
+	NTLMEvents      *NTLMEvents      `json:"ntlmEvents,omitempty"`
+	CredentialGuard *CredentialGuard `json:"credentialGuard,omitempty"`
 	// Errors are steps of the collector that failed on the host without
 	// spoiling the rest (for example a registry key it may not read).
 	Errors []StepError `json:"errors,omitempty"`

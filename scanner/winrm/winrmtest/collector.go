@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/ntlmscan/ntlmscan/scanner/facts"
 )
@@ -205,6 +206,11 @@ func (hs *hostServer) runCollector(requestJSON string) (*facts.Response, error) 
 		return nil, err
 	}
 	resp.Probes = probes
+	// --- NTLM events --- (ntlmevents.go)
+	resp.NTLMEvents = h.readNTLMEvents(psProperty(request, "events"), time.Now())
+	if psTruthy(psProperty(request, "credentialGuard")) {
+		resp.CredentialGuard = h.credentialGuard()
+	}
 	return resp, nil
 }
 

@@ -27,7 +27,7 @@ var (
 // reviewedCollectorSHA256 is the collect.ps1 that collector.go's emulation
 // was last reviewed against. When collect.ps1 changes, review runCollector
 // step by step against it, then update this hash.
-const reviewedCollectorSHA256 = "707ebaf97faad65a1acbbe9da107db9fc5523141ab4f30c1a7bd5ce67239ff95"
+const reviewedCollectorSHA256 = "84fd6d3de19e33c32749419c897d065ae6b5361249f7e806832767fbed295ba8"
 
 func collectionCommand(bootstrap string) string {
 	u := utf16.Encode([]rune(bootstrap))
@@ -498,29 +498,29 @@ func TestCollectionGarbledRequests(t *testing.T) {
 		check      func(t *testing.T, resp *facts.Response) // on success
 	}{
 		{"not JSON", `{registry:`, line("ConvertFrom-Json -InputObject", 1) + "Invalid JSON primitive", nil},
-		{"no schema", `{"registry":[]}`, schemaLine + "ntlmscan collector speaks schema 2, the request is schema \r\n", nil},
-		{"other schema", `{"schema":99}`, schemaLine + "ntlmscan collector speaks schema 2, the request is schema 99\r\n", nil},
+		{"no schema", `{"registry":[]}`, schemaLine + "ntlmscan collector speaks schema 3, the request is schema \r\n", nil},
+		{"other schema", `{"schema":99}`, schemaLine + "ntlmscan collector speaks schema 3, the request is schema 99\r\n", nil},
 		{"an array", `[1,2]`, schemaLine, nil},
-		{"schema as text", `{"schema":"2"}`, "", nil},
-		{"keys differing in case", `{"schema":2,"Registry":[],"registry":[]}`, line("ConvertFrom-Json -InputObject", 1) + "Cannot convert the JSON string because a dictionary that was converted from the string contains the duplicated keys 'Registry' and 'registry'.", nil},
-		{"bad port", `{"schema":2,"probes":[{"target":"AGENT01","ports":["abc"]}]}`, line("port = [int]$port", 1) + `Cannot convert value "abc" to type "System.Int32".`, nil},
-		{"bad port, target unknown", `{"schema":2,"probes":[{"target":"ghost","ports":[{"x":1}]}]}`, line("port = [int]$port", 2) + "Cannot convert the", nil},
-		{"bad timeout", `{"schema":2,"probeTimeoutMs":"9x","probes":[{"target":"AGENT01","ports":[445]}]}`, "", func(t *testing.T, r *facts.Response) {
+		{"schema as text", `{"schema":"3"}`, "", nil},
+		{"keys differing in case", `{"schema":3,"Registry":[],"registry":[]}`, line("ConvertFrom-Json -InputObject", 1) + "Cannot convert the JSON string because a dictionary that was converted from the string contains the duplicated keys 'Registry' and 'registry'.", nil},
+		{"bad port", `{"schema":3,"probes":[{"target":"AGENT01","ports":["abc"]}]}`, line("port = [int]$port", 1) + `Cannot convert value "abc" to type "System.Int32".`, nil},
+		{"bad port, target unknown", `{"schema":3,"probes":[{"target":"ghost","ports":[{"x":1}]}]}`, line("port = [int]$port", 2) + "Cannot convert the", nil},
+		{"bad timeout", `{"schema":3,"probeTimeoutMs":"9x","probes":[{"target":"AGENT01","ports":[445]}]}`, "", func(t *testing.T, r *facts.Response) {
 			if len(r.Probes) != 1 || !r.Probes[0].Ports[0].Open {
 				t.Errorf("probes %+v", r.Probes)
 			}
 		}},
-		{"not HKLM", `{"schema":2,"registry":[{"key":"HKCU\\Software","name":"x"}]}`, "", func(t *testing.T, r *facts.Response) {
+		{"not HKLM", `{"schema":3,"registry":[{"key":"HKCU\\Software","name":"x"}]}`, "", func(t *testing.T, r *facts.Response) {
 			if len(r.Registry) != 1 || r.Registry[0].Error != `only HKLM keys can be read: HKCU\Software` || r.Registry[0].Present {
 				t.Errorf("registry %+v", r.Registry)
 			}
 		}},
-		{"single objects and nulls", `{"schema":2,"registry":{"KEY":"HKLM\\SYSTEM\\CurrentControlSet\\Control\\Lsa\\MSV1_0","Name":"RestrictSendingNTLMTraffic"},"services":"RapidRecoveryAgent","probes":[null],"smbClientConfig":"yes"}`, "", func(t *testing.T, r *facts.Response) {
+		{"single objects and nulls", `{"schema":3,"registry":{"KEY":"HKLM\\SYSTEM\\CurrentControlSet\\Control\\Lsa\\MSV1_0","Name":"RestrictSendingNTLMTraffic"},"services":"RapidRecoveryAgent","probes":[null],"smbClientConfig":"yes"}`, "", func(t *testing.T, r *facts.Response) {
 			if len(r.Registry) != 1 || r.Registry[0].Name != "RestrictSendingNTLMTraffic" || r.Registry[0].Error != "" || len(r.Services) != 1 || !r.Services[0].Present || r.SMBClient == nil || len(r.Probes) != 0 {
 				t.Errorf("response %+v", r)
 			}
 		}},
-		{"port out of range, null ports", `{"schema":2,"probes":[{"target":"AGENT01","ports":[70000]},{"target":"AGENT01"}]}`, "", func(t *testing.T, r *facts.Response) {
+		{"port out of range, null ports", `{"schema":3,"probes":[{"target":"AGENT01","ports":[70000]},{"target":"AGENT01"}]}`, "", func(t *testing.T, r *facts.Response) {
 			if len(r.Probes) != 2 || !strings.Contains(r.Probes[0].Ports[0].Error, "out of the range") || r.Probes[1].Ports[0].Port != 0 {
 				t.Errorf("probes %+v", r.Probes)
 			}

@@ -187,10 +187,10 @@ func FuzzCollectorRequest(f *testing.F) {
 	h := lab.HostByName("CORE01")
 	hs := &hostServer{h: h, srv: &Server{lab: lab}}
 	for _, seed := range []string{
-		`{"schema":2}`,
-		`{"schema":2,"registry":[{"key":"HKLM\\SYSTEM\\CurrentControlSet\\Control\\Lsa","name":"LmCompatibilityLevel"}],"services":["RapidRecoveryCore"],"smbClientConfig":true,"probes":[{"target":"agent01.corp.example","ports":[445,8006]}],"probeTimeoutMs":100}`,
+		`{"schema":3}`,
+		`{"schema":3,"registry":[{"key":"HKLM\\SYSTEM\\CurrentControlSet\\Control\\Lsa","name":"LmCompatibilityLevel"}],"services":["RapidRecoveryCore"],"smbClientConfig":true,"probes":[{"target":"agent01.corp.example","ports":[445,8006]}],"probeTimeoutMs":100}`,
 		`{"schema":"2","registry":{"key":1,"name":[1,2]},"services":[null,{"a":1}],"probes":[{"target":null,"ports":["7", 1e3, -1, 99999, true]}]}`,
-		`[]`, `null`, `{registry:`, `{"schema":2,"probes":[{"target":"x","ports":[[1]]}]}`, `{"SCHEMA":2.0}`,
+		`[]`, `null`, `{registry:`, `{"schema":3,"probes":[{"target":"x","ports":[[1]]}]}`, `{"SCHEMA":2.0}`,
 	} {
 		f.Add(seed)
 	}

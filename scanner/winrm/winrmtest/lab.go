@@ -79,8 +79,12 @@ type Host struct {
 	Listens               []int           `yaml:"listens"` // TCP ports (WinRM ports served are added)
 	SMBClient             *SMBClient      `yaml:"smbClient"`
 	NTLMEvents            []NTLMEvent     `yaml:"ntlmEvents"`
-	Faults                Faults          `yaml:"faults"`
-	Line                  int             `yaml:"-"`
+	// NTLMLogError makes the NTLM operational log unreadable with this
+	// message (Get-WinEvent fails); CredentialGuard is Win32_DeviceGuard.
+	NTLMLogError    string              `yaml:"ntlmLogError"`
+	CredentialGuard *CredentialGuardLab `yaml:"credentialGuard"`
+	Faults          Faults              `yaml:"faults"`
+	Line            int                 `yaml:"-"`
 
 	domain *Domain // resolved by Validate
 	role   int
@@ -195,11 +199,19 @@ type SMBClient struct {
 	BlockNTLMServerExceptionList []string `yaml:"blockNTLMServerExceptionList"`
 }
 
-// NTLMEvent is one event of Microsoft-Windows-NTLM/Operational (4001-4006,
-// 8001-8004, ...). Stored in the model only; nothing serves them yet.
+// NTLMEvent is one event of Microsoft-Windows-NTLM/Operational (4001-4004,
+// 8001-8004, 4010-4013, 4020-4025), with its EventData by name (the names
+// of scanner/facts.EventFields, e.g. TargetName, UserName, DomainName,
+// ProcessName, ClientUserName, SChannelName, WorkstationName). The
+// collector's event read serves them (ntlmevents.go).
 type NTLMEvent struct {
-	ID     int               `yaml:"id"`
-	Time   time.Time         `yaml:"time"`
+	ID   int       `yaml:"id"`
+	Time time.Time `yaml:"time"`
+	// Ago places the event this long before now (when Time is unset), so
+	// a lab file's events stay inside the read window.
+	Ago time.Duration `yaml:"ago"`
+	// Count repeats the record (default 1).
+	Count  int               `yaml:"count"`
 	Fields map[string]string `yaml:"fields"`
 }
 

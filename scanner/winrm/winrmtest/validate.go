@@ -188,6 +188,9 @@ func (v *validator) hosts() {
 			if e.ID <= 0 {
 				v.errorf(h.Line, "%s: an NTLM event has no id", where)
 			}
+			if e.Count < 0 || e.Ago < 0 {
+				v.errorf(h.Line, "%s: NTLM event %d: count and ago cannot be negative", where, e.ID)
+			}
 		}
 		v.faults(h.Line, where, &h.Faults)
 	}
