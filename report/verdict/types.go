@@ -289,16 +289,17 @@ const (
 
 // Reason.Setting values for reasons that are not about one registry value.
 const (
-	SettingReachability   = "reachability"         // the Core's TCP probe
-	SettingScan           = "scan"                 // the host could not be scanned
-	SettingNameUsed       = "name-used"            // how the Core names the target
-	SettingDomain         = "domain-membership"    // workgroup / domain of the target
-	SettingAccount        = "account"              // local vs domain account
-	SettingTrust          = "trust"                // forest / trust between account and target domain
-	SettingProtectedUsers = "Protected Users"      // group membership stated in the inventory
-	SettingDescribed      = "described-properties" // a described (unscanned) host such as a NAS
-	SettingService        = "service"              // the Core service
-	SettingIdentity       = "identity"             // scanned identity vs inventory
+	SettingReachability    = "reachability"         // the Core's TCP probe
+	SettingScan            = "scan"                 // the host could not be scanned
+	SettingNameUsed        = "name-used"            // how the Core names the target
+	SettingDomain          = "domain-membership"    // workgroup / domain of the target
+	SettingAccount         = "account"              // local vs domain account
+	SettingTrust           = "trust"                // forest / trust between account and target domain
+	SettingProtectedUsers  = "Protected Users"      // group membership stated in the inventory
+	SettingDescribed       = "described-properties" // a described (unscanned) host such as a NAS
+	SettingService         = "service"              // the Core service
+	SettingIdentity        = "identity"             // scanned identity vs inventory
+	SettingCredentialGuard = "Credential Guard"     // Win32_DeviceGuard's running services
 )
 
 // PathID returns the stable identifier of a path: core|kind|target|nameUsed.
