@@ -174,6 +174,9 @@ type Change struct {
 	Notes      []string `json:"notes,omitempty"`
 	// Paths are the IDs of the paths this change fixes or helps.
 	Paths []string `json:"paths"`
+	// Step is StepAudit for the plan's phase 0 (turn on NTLM auditing,
+	// evidence_plan.go); "" for the fixes.
+	Step string `json:"step,omitempty"`
 }
 
 // Reason is one contributing cause of a verdict.
@@ -215,6 +218,10 @@ type Path struct {
 	// Before is the verdict without the what-if overlay, set only when an
 	// overlay was applied.
 	Before *PathBefore `json:"before,omitempty"`
+	// Evidence is what the NTLM event logs and the KDC show for the path
+	// (evidence.go); nil for a path plainly ok or blocked by its settings
+	// with no event of its own, and in reports of older versions.
+	Evidence *Evidence `json:"evidence,omitempty"`
 }
 
 // PathBefore is the pre-overlay outcome of a path.
@@ -252,6 +259,9 @@ type Matrix struct {
 	// Plan is the change plan: one entry per host and setting, merged over
 	// every path that needs it (see Change).
 	Plan []Change `json:"plan,omitempty"`
+	// UnmatchedEvents are the NTLM event groups, per host, that no path
+	// claimed (listed, never dropped).
+	UnmatchedEvents []HostEvents `json:"unmatchedEvents,omitempty"`
 }
 
 // Coverage is one gap in what the scan could check.
@@ -300,6 +310,7 @@ const (
 	SettingService         = "service"              // the Core service
 	SettingIdentity        = "identity"             // scanned identity vs inventory
 	SettingCredentialGuard = "Credential Guard"     // Win32_DeviceGuard's running services
+	SettingEvents          = "ntlm-events"          // the NTLM operational log (evidence)
 )
 
 // PathID returns the stable identifier of a path: core|kind|target|nameUsed.

@@ -80,8 +80,9 @@ var clientEvent = EventField{
 }
 
 // The server events (4002, 8002) describe the calling server process (for
-// example lsass), not the remote user or workstation: they carry no
-// counterpart, so they match a path only through the target host itself.
+// example lsass, its identity in ClientUserName), not the remote user or
+// workstation: they carry no counterpart, so no path can claim them and
+// they are listed as the host's unmatched events.
 var serverEvent = EventField{
 	Side: EventServer, User: []string{"ClientUserName"}, Domain: []string{"ClientDomainName"},
 	Process: []string{"ProcessName"},
@@ -128,7 +129,7 @@ var EventFields = []EventField{
 	// 4003/8003 "NTLM server blocked in the domain": User, Domain,
 	// Workstation, PID, Process, ... Where they are logged (DC or member)
 	// is UNCONFIRMED.
-	{ID: 4003, Side: EventDC, Kind: EventBlocked, Counterpart: []string{"Workstation", "WorkstationName"},
+	{ID: 4003, Side: EventDC, Kind: EventBlocked, Workstation: []string{"Workstation", "WorkstationName"},
 		User: []string{"UserName"}, Domain: []string{"DomainName"}, Process: []string{"ProcessName"}, Unconfirmed: true},
 	with(dcEvent, 4004, "", EventBlocked),
 	{ID: 4010, Side: EventClient, Kind: EventMinSec, Process: []string{"ProcessName"}},
@@ -142,7 +143,7 @@ var EventFields = []EventField{
 	with(enhancedEvent, 4025, EventClient, EventBlocked),
 	with(clientEvent, 8001, "", EventWouldBlock),
 	with(serverEvent, 8002, "", EventWouldBlock),
-	{ID: 8003, Side: EventDC, Kind: EventWouldBlock, Counterpart: []string{"Workstation", "WorkstationName"},
+	{ID: 8003, Side: EventDC, Kind: EventWouldBlock, Workstation: []string{"Workstation", "WorkstationName"},
 		User: []string{"UserName"}, Domain: []string{"DomainName"}, Process: []string{"ProcessName"}, Unconfirmed: true},
 	with(dcEvent, 8004, "", EventWouldBlock),
 }

@@ -240,6 +240,22 @@ type HostResult struct {
 	// AuthNote says why auth: auto did not use Kerberos.
 	Auth     string `json:"auth,omitempty"`
 	AuthNote string `json:"authNote,omitempty"`
+	// SPNChecks are the KDC's answers for the SPNs this host (a Core) uses
+	// toward its agents and shares (Kerberos verification).
+	SPNChecks []SPNCheck `json:"spnChecks,omitempty"`
+}
+
+// SPNCheck returns the check of spn (case-insensitive), or nil.
+func (r *HostResult) SPNCheck(spn string) *SPNCheck {
+	if r == nil {
+		return nil
+	}
+	for i := range r.SPNChecks {
+		if equalFold(r.SPNChecks[i].SPN, spn) {
+			return &r.SPNChecks[i]
+		}
+	}
+	return nil
 }
 
 // OK reports whether facts were collected.
