@@ -74,6 +74,9 @@ type Options struct {
 	// auto); empty: KRB5_CONFIG, else /etc/krb5.conf. The demo passes the
 	// lab KDC's.
 	Krb5Conf string
+	// NoKerberosVerify skips asking the KDC for the tickets of the Cores'
+	// paths (Kerberos verification, spncheck.go).
+	NoKerberosVerify bool
 	// EvidenceDays is the NTLM event read's window in days (0: the
 	// default, facts.DefaultEvidenceDays; negative: no event read).
 	EvidenceDays int
@@ -193,6 +196,9 @@ func Run(ctx context.Context, inv *inventory.Inventory, opts Options) []facts.Ho
 			Error: &facts.HostError{Class: facts.ErrCanceled, Message: msg, Hint: "run the scan again, with a longer deadline or more concurrency"}}
 	}
 	s.settleRefusals(results)
+	if !opts.NoKerberosVerify {
+		s.verifySPNs(scanCtx, results)
+	}
 	// Warn only now: a refusal's class is settled once every host is done,
 	// and the warning must say what the report says.
 	for i := range results {

@@ -282,7 +282,7 @@ func TestErrorClasses(t *testing.T) {
 		"AGENT03":  "incoming NTLM policy",
 		"DC01":     `CORP\svc-rr`,
 		"NOISE01":  "more than",
-		"SCHEMA01": "schema 2",
+		"SCHEMA01": "schema 3",
 		"KRB5":     "which NTLM and Basic logons cannot use",
 		"NOPW":     "NTLMSCAN_TEST_UNSET_VARIABLE",
 		"NODNS":    "nohost.corp.example",

@@ -35,7 +35,7 @@ func TestReadNTLMEvents(t *testing.T) {
 		{ID: 8001, Ago: 3 * time.Hour, Count: 4, Fields: core},
 		{ID: 8001, Ago: 2 * time.Hour, Fields: other},
 		{ID: 8001, Ago: 30 * 24 * time.Hour, Fields: core}, // outside 7 days
-		{ID: 4624, Ago: time.Hour},                        // not asked
+		{ID: 4624, Ago: time.Hour},                         // not asked
 		{ID: 4004, Ago: time.Hour, Fields: map[string]string{"SChannelName": "AGENT01", "WorkstationName": "CORE01", "UserName": "svc-rr", "DomainName": "CORP"}},
 	}}
 	t.Run("aggregated", func(t *testing.T) {
