@@ -108,8 +108,9 @@ func (s *scan) verifySPNs(ctx context.Context, results []facts.HostResult) {
 }
 
 // kerberosCapable says whether a credential can ask a KDC: a keytab, a
-// cache, or a password for a domain account.
-func kerberosCapable(c *inventory.Credential) bool {
+// cache, or a password for a domain account (not HOST\user or .\user, a
+// local account of host h).
+func kerberosCapable(c *inventory.Credential, h *inventory.Host) bool {
 	if c == nil {
 		return false
 	}
@@ -117,12 +118,13 @@ func kerberosCapable(c *inventory.Credential) bool {
 		return true
 	}
 	user, domain := winrm.SplitUsername(c.Username)
-	return hasPassword(c) && (domain != "" && domain != "." || strings.Contains(user, "@"))
+	local := domain == "." || strings.EqualFold(domain, h.Name) || h.NetBIOS != "" && strings.EqualFold(domain, h.NetBIOS)
+	return hasPassword(c) && (domain != "" && !local || strings.Contains(user, "@"))
 }
 
 func (s *scan) verifySPN(ctx context.Context, w spnTarget) facts.SPNCheck {
 	out := facts.SPNCheck{SPN: w.spn}
-	if !kerberosCapable(w.cred) {
+	if !kerberosCapable(w.cred, w.host) {
 		out.Result, out.Detail = facts.SPNNoCredential, "the Core's scan credential is not a domain account with a password, keytab or Kerberos cache"
 		return out
 	}

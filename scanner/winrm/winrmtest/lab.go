@@ -83,8 +83,10 @@ type Host struct {
 	// message (Get-WinEvent fails); CredentialGuard is Win32_DeviceGuard.
 	NTLMLogError    string              `yaml:"ntlmLogError"`
 	CredentialGuard *CredentialGuardLab `yaml:"credentialGuard"`
-	Faults          Faults              `yaml:"faults"`
-	Line            int                 `yaml:"-"`
+	// KDC is what the lab KDC knows of the host's account (spns.go).
+	KDC    *HostKDC `yaml:"kdc"`
+	Faults Faults   `yaml:"faults"`
+	Line   int      `yaml:"-"`
 
 	domain *Domain // resolved by Validate
 	role   int
