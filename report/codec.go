@@ -39,7 +39,8 @@ func Encode(w io.Writer, r *Report) error {
 	streamArray(s, "  ", "hosts", r.Hosts)
 	s.raw(",\n  \"matrix\": {\n")
 	streamArray(s, "    ", "paths", r.Matrix.Paths)
-	rest := matrixRest{HostNotes: r.Matrix.HostNotes, Overlay: r.Matrix.Overlay, Coverage: r.Matrix.Coverage, Plan: r.Matrix.Plan}
+	rest := matrixRest{HostNotes: r.Matrix.HostNotes, Overlay: r.Matrix.Overlay, Coverage: r.Matrix.Coverage, Plan: r.Matrix.Plan,
+		UnmatchedEvents: r.Matrix.UnmatchedEvents, AtRiskEvidence: r.Matrix.AtRiskEvidence}
 	s.inner("    ", rest)
 	s.raw("\n  }")
 	if r.Baseline != nil {
@@ -67,6 +68,9 @@ type matrixRest struct {
 	Overlay   string             `json:"overlay,omitempty"`
 	Coverage  []verdict.Coverage `json:"coverage,omitempty"`
 	Plan      []verdict.Change   `json:"plan,omitempty"`
+	// Evidence (schema 3).
+	UnmatchedEvents []verdict.HostEvents          `json:"unmatchedEvents,omitempty"`
+	AtRiskEvidence  map[verdict.EvidenceState]int `json:"atRiskByEvidence,omitempty"`
 }
 
 // streamer writes one JSON document piece by piece and keeps the first

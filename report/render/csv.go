@@ -46,6 +46,8 @@ func CSVColumns() []string {
 		"first_seen",             // RFC 3339 UTC; empty without a baseline
 		"last_seen",              // RFC 3339 UTC; empty without a baseline
 		"plan_changes",           // ids of the change-plan entries that fix this path, " | " separated
+		"evidence_state",         // blocked-observed | ntlm-observed | spn-missing | kerberos-rc4 | kerberos-verified | no-ntlm-seen | no-evidence | empty
+		"evidence",               // what the NTLM event logs and the KDC show for the path
 	}
 }
 
@@ -95,6 +97,10 @@ func renderCSV(w io.Writer, r *report.Report, _ Options) error {
 				plan = append(plan, m.Change)
 			}
 		}
+		var evState, evText string
+		if ev := p.Evidence; ev != nil {
+			evState, evText = string(ev.State), ev.Summary
+		}
 		var first, last string
 		if rw.History != nil {
 			first = rw.History.FirstSeen.UTC().Format(time.RFC3339)
@@ -105,6 +111,7 @@ func renderCSV(w io.Writer, r *report.Report, _ Options) error {
 			strconv.Itoa(p.Port), p.Reachable, p.Account, string(p.Need), p.NeedWhy, string(p.Verdict), before,
 			waiver, owner, expires, why, isNew, dHost, dSetting, dValue, dEvent,
 			strings.Join(reasons, " | "), strings.Join(fixes, " | "), first, last, strings.Join(plan, " | "),
+			evState, evText,
 		}
 		for i := range record {
 			record[i] = csvCell(record[i])

@@ -41,6 +41,7 @@ func Evaluate(inv *inventory.Inventory, results []facts.HostResult, overlay *inv
 		m.Plan = buildPlan(before, m.Paths)
 		m.Plan = append(m.Plan, auditPlan(before, m.Paths)...)
 		m.UnmatchedEvents = before.unmatchedEvents()
+		m.AtRiskEvidence = nilIfEmpty(m.AtRiskByEvidence())
 		return m
 	}
 	after := newEngine(inv, results, opts)
@@ -61,6 +62,7 @@ func Evaluate(inv *inventory.Inventory, results []facts.HostResult, overlay *inv
 	m.Plan = buildPlan(after, m.Paths)
 	m.Plan = append(m.Plan, auditPlan(after, m.Paths)...)
 	m.UnmatchedEvents = after.unmatchedEvents()
+	m.AtRiskEvidence = nilIfEmpty(m.AtRiskByEvidence())
 	m.Overlay = overlay.Name
 	return m
 }

@@ -519,3 +519,10 @@ func decideWithKerberos(p *Path, unreachable int) {
 		p.Deciding = &d
 	}
 }
+
+func nilIfEmpty(m map[EvidenceState]int) map[EvidenceState]int {
+	if len(m) == 0 {
+		return nil
+	}
+	return m
+}

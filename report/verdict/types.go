@@ -262,6 +262,9 @@ type Matrix struct {
 	// UnmatchedEvents are the NTLM event groups, per host, that no path
 	// claimed (listed, never dropped).
 	UnmatchedEvents []HostEvents `json:"unmatchedEvents,omitempty"`
+	// AtRiskByEvidence counts the at-risk paths per evidence state (the
+	// JSON summary of AtRiskByEvidence).
+	AtRiskEvidence map[EvidenceState]int `json:"atRiskByEvidence,omitempty"`
 }
 
 // Coverage is one gap in what the scan could check.
