@@ -31,6 +31,7 @@ type scanOptions struct {
 	Deadline         time.Duration
 	OperationTimeout time.Duration
 	Retries          int
+	EvidenceDays     int // NTLM event read window; 0 = no event read
 
 	Format       string
 	Output       string // file for --format; "" or "-" = stdout
@@ -56,6 +57,7 @@ func addScanFlags(cmd *cobra.Command, o *scanOptions) {
 	fl.DurationVar(&o.Deadline, "timeout", 0, "deadline for the whole scan (0 = none); hosts not finished by then are reported, not lost")
 	fl.DurationVar(&o.OperationTimeout, "operation-timeout", scanner.DefaultOperationTimeout, "WS-Management OperationTimeout (one Receive long poll)")
 	fl.IntVar(&o.Retries, "retries", scanner.DefaultRetries, "extra attempts after a transient failure (never after refused credentials)")
+	fl.IntVar(&o.EvidenceDays, "evidence-days", facts.DefaultEvidenceDays, "days of the NTLM operational log read on every host as evidence (0 = do not read it)")
 	fl.StringVarP(&o.Format, "format", "f", render.FormatTable, "output format: "+strings.Join(render.Formats(), ", "))
 	fl.StringVarP(&o.Output, "output", "o", "", "write the --format output to this file instead of stdout")
 	fl.StringVar(&o.CSVFile, "csv", "", "also write the path CSV (for change tickets) to this file")
@@ -103,6 +105,9 @@ func (o *scanOptions) check() error {
 	}
 	if o.HostTimeout <= 0 {
 		return FlagErrorf("--host-timeout must be positive, got %s", o.HostTimeout)
+	}
+	if o.EvidenceDays < 0 {
+		return FlagErrorf("--evidence-days must not be negative, got %d", o.EvidenceDays)
 	}
 	return nil
 }
@@ -187,6 +192,7 @@ func runScan(ctx context.Context, f *Factory, o *scanOptions, in scanInputs) err
 		Logger:           scanLog,
 		Password:         in.Password,
 		Krb5Conf:         in.Krb5Conf,
+		EvidenceDays:     evidenceDays(o.EvidenceDays),
 		Progress: func(done, total int, r *facts.HostResult) {
 			bar.hostDone(!r.OK())
 		},
@@ -412,4 +418,13 @@ func describeInventoryError(err error) error {
 		return WithCode(ExitError, fmt.Errorf("read inventory: %w", err))
 	}
 	return WithCode(ExitError, err)
+}
+
+// evidenceDays maps --evidence-days to scanner.Options.EvidenceDays, where
+// 0 means the default and a negative value no event read.
+func evidenceDays(flag int) int {
+	if flag == 0 {
+		return -1
+	}
+	return flag
 }
