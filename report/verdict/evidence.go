@@ -122,11 +122,13 @@ type eventMatch struct {
 	name string
 	side facts.EventSide
 	log  string
-	// counterpart must name the target (client events: TargetName, the
-	// host part of the SPN the Core passed) or the Core (server events:
-	// the client's name or address); required says an event without one
-	// cannot match.
-	counterpartTarget, counterpartCore, counterpartRequired bool
+	// counterpart must be the name the Core uses (client events:
+	// TargetName, the host part of the SPN the Core passed, is the exact
+	// string Windows compared, so another form of the target's name is
+	// another configuration, e.g. before a rename), name the target (DC
+	// events: the secure channel) or the Core (server events: the client's
+	// name or address); required says an event without one cannot match.
+	counterpartNameUsed, counterpartTarget, counterpartCore, counterpartRequired bool
 	// workstation must name the Core (DC events).
 	workstationCore bool
 	// account must be the path's account (user part, case-insensitive).
@@ -138,8 +140,8 @@ type eventMatch struct {
 // eventMatching is the matching table, the one place that says which
 // events belong to a path.
 var eventMatching = []eventMatch{
-	{name: "client event on the Core naming the target", side: facts.EventClient, log: logCore,
-		counterpartTarget: true, counterpartRequired: true, account: true, process: true},
+	{name: "client event on the Core naming the target as the Core does", side: facts.EventClient, log: logCore,
+		counterpartNameUsed: true, counterpartRequired: true, account: true, process: true},
 	{name: "server event on the target naming the Core", side: facts.EventServer, log: logTarget,
 		counterpartCore: true, counterpartRequired: true, account: true},
 	{name: "pass-through event on a DC of the target's domain naming the target and the Core", side: facts.EventDC, log: logDCs,
@@ -235,7 +237,7 @@ func (pe *pathEval) matches(row *eventMatch, g *facts.EventGroup, target, core m
 	}
 	if g.Counterpart != "" {
 		h := hostPart(g.Counterpart)
-		if row.counterpartTarget && !target[h] || row.counterpartCore && !core[h] {
+		if row.counterpartNameUsed && h != hostPart(pe.p.NameUsed) || row.counterpartTarget && !target[h] || row.counterpartCore && !core[h] {
 			return false
 		}
 	}

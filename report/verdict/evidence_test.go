@@ -156,6 +156,8 @@ func TestEventMatchingTable(t *testing.T) {
 		{"the IP address the Core uses", "CORE01", coreEvent(8001, "HTTP/10.0.0.32"), "CORE01|agent|AGENT02|10.0.0.32"},
 		{"the NetBIOS name", "CORE01", coreEvent(8001, "HTTP/AGENT03"), "CORE01|agent|AGENT03|AGENT03"},
 		{"share by SPN", "CORE01", coreEvent(8001, "cifs/fs01.corp.example"), "CORE01|share|FS01|fs01.corp.example"},
+		{"another name of a target the Core names by IP", "CORE01", coreEvent(4001, "HTTP/agent02.corp.example"), ""},
+		{"the address of a target the Core names by FQDN", "CORE01", coreEvent(4001, "HTTP/127.0.0.1"), ""},
 		{"no process or account logged", "CORE01", facts.EventGroup{ID: 8001, Counterpart: "agent01.corp.example"}, agent01ID},
 		{"another target", "CORE01", coreEvent(8001, "HTTP/web01.corp.example"), ""},
 		{"another account", "CORE01", facts.EventGroup{ID: 8001, Counterpart: agent01SPN, Account: `CORP\alice`, Process: coreProc}, ""},
