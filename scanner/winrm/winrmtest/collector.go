@@ -207,7 +207,9 @@ func (hs *hostServer) runCollector(requestJSON string) (*facts.Response, error) 
 	}
 	resp.Probes = probes
 	// --- NTLM events --- (ntlmevents.go)
-	resp.NTLMEvents = h.readNTLMEvents(psProperty(request, "events"), time.Now())
+	if resp.NTLMEvents, err = h.readNTLMEvents(psProperty(request, "events"), time.Now()); err != nil {
+		return nil, err
+	}
 	if psTruthy(psProperty(request, "credentialGuard")) {
 		resp.CredentialGuard = h.credentialGuard()
 	}

@@ -37,15 +37,28 @@ func (e *NTLMEvent) expand(now time.Time) (time.Time, int) {
 }
 
 // readNTLMEvents is the script's event read for the request's "events"
-// object q (nil when the request has none).
-func (h *Host) readNTLMEvents(q any, now time.Time) *facts.NTLMEvents {
+// object q (nil when the request has none). [int]$q.days is converted
+// outside the script's try, so a bad value fails the collector there; the
+// other conversions fail inside it and become the read's error.
+func (h *Host) readNTLMEvents(q any, now time.Time) (*facts.NTLMEvents, error) {
 	if q == nil {
-		return nil
+		return nil, nil
 	}
-	days, _ := psInt(psProperty(q, "days"))
-	maxEvents, _ := psInt(psProperty(q, "maxEvents"))
-	maxGroups, _ := psInt(psProperty(q, "maxGroups"))
+	days, err := psInt(psProperty(q, "days"))
+	if err != nil {
+		return nil, collectorFailure("days = [int]$q.days", 1, err.Error())
+	}
 	out := &facts.NTLMEvents{Days: days}
+	maxEvents, err := psInt(psProperty(q, "maxEvents"))
+	if err != nil {
+		out.Error = err.Error()
+		return out, nil
+	}
+	maxGroups, err := psInt(psProperty(q, "maxGroups"))
+	if err != nil {
+		out.Error = err.Error()
+		return out, nil
+	}
 	fields := map[int]*facts.EventField{}
 	for _, f := range psPipeline(psProperty(q, "fields")) {
 		id, err := psInt(psProperty(f, "id"))
@@ -67,7 +80,7 @@ func (h *Host) readNTLMEvents(q any, now time.Time) *facts.NTLMEvents {
 	}
 	if out.Error != "" {
 		out.Capped = out.Read >= maxEvents
-		return out
+		return out, nil
 	}
 	out.Available = true
 	since := now.AddDate(0, 0, -days)
@@ -116,7 +129,7 @@ func (h *Host) readNTLMEvents(q any, now time.Time) *facts.NTLMEvents {
 			Count: n, First: r.t, Last: r.t})
 	}
 	out.Capped = out.Read >= maxEvents
-	return out
+	return out, nil
 }
 
 // credentialGuard is the script's Win32_DeviceGuard read.

@@ -2,6 +2,7 @@ package winrmtest
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -39,7 +40,7 @@ func TestReadNTLMEvents(t *testing.T) {
 		{ID: 4004, Ago: time.Hour, Fields: map[string]string{"SChannelName": "AGENT01", "WorkstationName": "CORE01", "UserName": "svc-rr", "DomainName": "CORP"}},
 	}}
 	t.Run("aggregated", func(t *testing.T) {
-		got := h.readNTLMEvents(queryFor(t, facts.NewEventQuery(7)), now)
+		got := mustRead(t, h, queryFor(t, facts.NewEventQuery(7)), now)
 		if !got.Available || got.Read != 7 || got.Capped || len(got.Groups) != 3 {
 			t.Fatalf("got %+v", got)
 		}
@@ -55,7 +56,7 @@ func TestReadNTLMEvents(t *testing.T) {
 	t.Run("capped", func(t *testing.T) {
 		q := facts.NewEventQuery(7)
 		q.MaxEvents = 3
-		got := h.readNTLMEvents(queryFor(t, q), now)
+		got := mustRead(t, h, queryFor(t, q), now)
 		if got.Read != 3 || !got.Capped {
 			t.Errorf("read %d capped %v", got.Read, got.Capped)
 		}
@@ -63,27 +64,35 @@ func TestReadNTLMEvents(t *testing.T) {
 	t.Run("group cap", func(t *testing.T) {
 		q := facts.NewEventQuery(7)
 		q.MaxGroups = 1
-		got := h.readNTLMEvents(queryFor(t, q), now)
+		got := mustRead(t, h, queryFor(t, q), now)
 		if len(got.Groups) != 1 || got.Groups[0].Count != 5 || got.Ungrouped != 2 {
 			t.Errorf("got %+v", got)
 		}
 	})
 	t.Run("window", func(t *testing.T) {
-		got := h.readNTLMEvents(queryFor(t, facts.NewEventQuery(60)), now)
+		got := mustRead(t, h, queryFor(t, facts.NewEventQuery(60)), now)
 		if got.Read != 8 {
 			t.Errorf("read %d, want 8 with a 60-day window", got.Read)
 		}
 	})
 	t.Run("log unreadable", func(t *testing.T) {
 		bad := &Host{NTLMLogError: "Attempted to perform an unauthorized operation."}
-		got := bad.readNTLMEvents(queryFor(t, facts.NewEventQuery(7)), now)
+		got := mustRead(t, bad, queryFor(t, facts.NewEventQuery(7)), now)
 		if got.Available || !strings.Contains(got.Error, "unauthorized") {
 			t.Errorf("got %+v", got)
 		}
 	})
 	t.Run("not asked", func(t *testing.T) {
-		if got := h.readNTLMEvents(nil, now); got != nil {
+		if got := mustRead(t, h, nil, now); got != nil {
 			t.Errorf("got %+v", got)
+		}
+	})
+	t.Run("days not a number fails the collector", func(t *testing.T) {
+		q, _ := convertFromJSONUncached(`{"days":"a"}`)
+		_, err := h.readNTLMEvents(q, now)
+		var pf *psFailure
+		if !errors.As(err, &pf) || pf.line == 0 {
+			t.Errorf("err %v", err)
 		}
 	})
 }
@@ -111,4 +120,13 @@ hosts:
 	if cg := resp.CredentialGuard; cg == nil || !cg.Running || !cg.Configured {
 		t.Errorf("credential guard %+v", cg)
 	}
+}
+
+func mustRead(t *testing.T, h *Host, q any, now time.Time) *facts.NTLMEvents {
+	t.Helper()
+	ev, err := h.readNTLMEvents(q, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ev
 }
