@@ -59,8 +59,11 @@ type Evidence struct {
 	// RegistryVerdict is the verdict from the settings alone, when the
 	// evidence changed it (a blocked-observed path the registry thinks ok).
 	RegistryVerdict Verdict `json:"registryVerdict,omitempty"`
-	// Events are the event groups matched to this path.
-	Events []PathEvent `json:"events,omitempty"`
+	// Events are the event groups matched to this path, the first
+	// maxPathEvents of them (the hosts' facts hold all); MoreEvents counts
+	// the rest.
+	Events     []PathEvent `json:"events,omitempty"`
+	MoreEvents int         `json:"moreEvents,omitempty"`
 	// Kerberos is the KDC's answer for the path's SPN (Kerberos-expected
 	// paths only).
 	Kerberos *facts.SPNCheck `json:"kerberos,omitempty"`
@@ -147,6 +150,10 @@ var eventMatching = []eventMatch{
 	{name: "pass-through event on a DC of the target's domain naming the target and the Core", side: facts.EventDC, log: logDCs,
 		counterpartTarget: true, workstationCore: true, account: true},
 }
+
+// maxPathEvents caps the event groups a path's evidence copies from the
+// hosts' facts, so that a busy log does not repeat itself in every path.
+const maxPathEvents = 5
 
 // coreProcessNames are the executable names of the Rapid Recovery Core
 // service. UNCONFIRMED: no Quest document names the process; client events
@@ -376,6 +383,11 @@ func (pe *pathEval) applyEvidence(registry Verdict) {
 		}
 	}
 	var blocked, used []PathEvent
+	defer func() {
+		if n := len(ev.Events); n > maxPathEvents {
+			ev.Events, ev.MoreEvents = ev.Events[:maxPathEvents], n-maxPathEvents
+		}
+	}()
 	for _, x := range ev.Events {
 		switch facts.EventFieldOf(x.Group.ID).Kind {
 		case facts.EventBlocked, facts.EventMinSec:

@@ -1,6 +1,7 @@
 package verdict
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -259,5 +260,23 @@ func TestEveryAtRiskPathHasEvidence(t *testing.T) {
 				t.Errorf("%s: at-risk path %s has no evidence state", c.name, p.ID)
 			}
 		}
+	}
+}
+
+// TestEvidenceEventsCapped: a path copies at most maxPathEvents groups from
+// the hosts' facts and counts the rest.
+func TestEvidenceEventsCapped(t *testing.T) {
+	t.Parallel()
+	l := newLab(t)
+	var groups []facts.EventGroup
+	for i := range maxPathEvents + 2 {
+		g := coreEvent(8001, agent01SPN)
+		g.Process = fmt.Sprintf(`D:\RR%d\Core.Service.exe`, i) // distinct groups, same path
+		groups = append(groups, g)
+	}
+	l.events("CORE01", groups...)
+	p := findPath(t, l.eval(Options{}), agent01ID)
+	if p.Evidence == nil || len(p.Evidence.Events) != maxPathEvents || p.Evidence.MoreEvents != 2 {
+		t.Fatalf("evidence %+v", p.Evidence)
 	}
 }
