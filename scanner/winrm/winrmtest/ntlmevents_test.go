@@ -130,3 +130,11 @@ func mustRead(t *testing.T, h *Host, q any, now time.Time) *facts.NTLMEvents {
 	}
 	return ev
 }
+
+// TestLabKDCMissingValidated: kdc.missing names only classes the KDC knows.
+func TestLabKDCMissingValidated(t *testing.T) {
+	_, err := ParseLab([]byte("hosts:\n  - name: A\n    address: 127.0.0.1\n    kdc: {missing: [ldap]}\n"), "kdc.yaml")
+	if err == nil || !strings.Contains(err.Error(), `"ldap" is not a service class`) {
+		t.Errorf("err = %v", err)
+	}
+}

@@ -20,6 +20,9 @@ type HostKDC struct {
 	RC4Only bool `yaml:"rc4Only"`
 }
 
+// kdcClasses are the service classes the lab KDC registers per host.
+var kdcClasses = []string{"HTTP", "HOST", "cifs"}
+
 // kdcSPNs are the SPNs the lab KDC registers for the host: HTTP/ when its
 // WinRM advertises Kerberos and winrm.noSPN is unset (as before), HOST/
 // and cifs/ unless kdc.missing lists them.

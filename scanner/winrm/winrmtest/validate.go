@@ -192,6 +192,13 @@ func (v *validator) hosts() {
 				v.errorf(h.Line, "%s: NTLM event %d: count and ago cannot be negative", where, e.ID)
 			}
 		}
+		if h.KDC != nil {
+			for _, c := range h.KDC.Missing {
+				if !slices.ContainsFunc(kdcClasses, func(k string) bool { return strings.EqualFold(k, c) }) {
+					v.errorf(h.Line, "%s: kdc.missing: %q is not a service class the lab KDC registers (%s)", where, c, strings.Join(kdcClasses, ", "))
+				}
+			}
+		}
 		v.faults(h.Line, where, &h.Faults)
 	}
 }
