@@ -8,7 +8,7 @@ import (
 )
 
 // TestNTLMv1SSO: a Core that sends NTLMv1 is judged with Credential Guard's
-// running state and BlockNtlmv1SSO (rule book row 4); a LocalSystem Core
+// running state and BlockNtlmv1SSO (check #4 in path.go); a LocalSystem Core
 // presents its own SSO identity, so a block applies to it, while for a
 // stored account it is a risk (UNCONFIRMED whether it is SSO).
 func TestNTLMv1SSO(t *testing.T) {
