@@ -1,6 +1,7 @@
 package scanner
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -50,7 +51,8 @@ func (s *scan) kerberosClient(h *inventory.Host, c *inventory.Credential) (*winr
 }
 
 func (s *scan) newKerberosClient(h *inventory.Host, c *inventory.Credential) (*winrm.KerberosClient, error) {
-	kcred := winrm.KerberosCredentials{Username: c.Username, Config: s.opts.Krb5Conf, FallbackConfig: inventoryKrb5Conf(s.inv)}
+	getenv := func(k string) string { v, _ := s.opts.LookupEnv(k); return v }
+	kcred := winrm.KerberosCredentials{Username: c.Username, Config: s.opts.Krb5Conf, FallbackConfig: inventoryKrb5Conf(s.inv), Getenv: getenv}
 	user, domain := winrm.SplitUsername(c.Username)
 	if _, realm, ok := strings.Cut(user, "@"); ok {
 		kcred.Realm = strings.ToUpper(realm)
@@ -69,7 +71,7 @@ func (s *scan) newKerberosClient(h *inventory.Host, c *inventory.Credential) (*w
 	case c.KerberosCache != "":
 		kcred.CCache = c.KerberosCache
 		if c.KerberosCache == "KRB5CCNAME" {
-			kcred.CCache = os.Getenv("KRB5CCNAME")
+			kcred.CCache = getenv("KRB5CCNAME")
 			if kcred.CCache == "" {
 				kcred.CCache = fmt.Sprintf("/tmp/krb5cc_%d", os.Getuid())
 			}
@@ -140,7 +142,7 @@ func hasPassword(c *inventory.Credential) bool { return c.PasswordEnv != "" || c
 
 // kerberosAuth builds the authenticator for auth: kerberos or auto.
 // ntlm, if non-nil, is the NTLM authenticator auto may fall back to.
-func (s *scan) kerberosAuth(h *inventory.Host, c *inventory.Credential, ntlm func() (winrm.Authenticator, error)) (winrm.Authenticator, error) {
+func (s *scan) kerberosAuth(ctx context.Context, h *inventory.Host, c *inventory.Credential, ntlm func() (winrm.Authenticator, error)) (winrm.Authenticator, error) {
 	mode := h.WinRM.Auth
 	spn := kerberosSPN(h)
 	if mode == inventory.AuthAuto {
@@ -161,7 +163,7 @@ func (s *scan) kerberosAuth(h *inventory.Host, c *inventory.Credential, ntlm fun
 		}
 		return nil, err
 	}
-	k := winrm.NewKerberos(kc, spn)
+	k := winrm.NewKerberosContext(ctx, kc, spn)
 	if mode != inventory.AuthAuto || !hasPassword(c) {
 		return k, nil
 	}

@@ -136,9 +136,13 @@ func (s *scan) verifySPN(ctx context.Context, w spnTarget) facts.SPNCheck {
 		etype int32
 		err   error
 	}
+	// The ticket request stops with the check's own timeout too (the
+	// client then gives up its KDC retries).
+	tctx, cancel := context.WithTimeout(ctx, spnCheckTimeout)
+	defer cancel()
 	ch := make(chan answer, 1)
 	go func() {
-		tkt, key, err := kc.ServiceTicket(w.spn)
+		tkt, key, err := kc.ServiceTicket(tctx, w.spn)
 		et := tkt.EncPart.EType
 		if key.KeyType == etypeID.RC4_HMAC {
 			et = key.KeyType

@@ -30,6 +30,8 @@ type htmlView struct {
 	Notes    []string
 	Failed   []hostRow
 	Describe []hostRow
+	SMB      []smbRow
+	SMBTitle string
 	Coverage []string
 	Auth     []string
 	Plan     []htmlPlanChange
@@ -61,6 +63,7 @@ type htmlLegend struct{ Text, Class, Meaning string }
 
 type htmlPath struct {
 	ID, Core, Target, Kind, NameUsed, Reachable, Need, NeedWhy, Account string
+	Operations, Impact                                                  string
 	Verdict, Class, Marks, Deciding                                     string
 	FirstSeen, LastSeen                                                 string
 	Reasons                                                             []htmlReason
@@ -142,6 +145,8 @@ func newHTMLView(r *report.Report) *htmlView {
 		Targets:     cleanAll(v.Grid.Targets),
 		Failed:      cleanHosts(hostRows(v.Failed)),
 		Describe:    cleanHosts(hostRows(v.Described)),
+		SMB:         cleanSMB(smbRows(r)),
+		SMBTitle:    SMBProbeHeading,
 		Auth:        cleanAll(authLines(r)),
 	}
 	hv.Cards = append(hv.Cards,
@@ -241,6 +246,7 @@ func newHTMLPath(v *view, rw row) htmlPath {
 	p := rw.P
 	hp := htmlPath{
 		ID: clean(p.ID), Core: clean(p.Core), Target: clean(p.Target), Kind: clean(string(p.Kind)),
+		Operations: clean(verdict.OperationsText(p.Operations)), Impact: clean(impactSentence(p)),
 		NameUsed: clean(nameUsedText(p)), Reachable: clean(p.Reachable), Need: clean(string(p.Need)),
 		NeedWhy: clean(p.NeedWhy), Account: clean(p.Account),
 		Verdict: clean(string(p.Verdict)), Class: verdictClass(p.Verdict),
@@ -306,6 +312,14 @@ func cleanAll(list []string) []string {
 		out[i] = clean(s)
 	}
 	return out
+}
+
+func cleanSMB(list []smbRow) []smbRow {
+	for i := range list {
+		h := &list[i]
+		h.Host, h.Target, h.Found, h.Logons = clean(h.Host), clean(h.Target), clean(h.Found), clean(h.Logons)
+	}
+	return list
 }
 
 func cleanHosts(list []hostRow) []hostRow {

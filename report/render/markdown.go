@@ -156,16 +156,16 @@ func renderMarkdown(w io.Writer, r *report.Report, _ Options) error {
 	m.printf("- -: %s\n\n", mdText(legendNoPath))
 
 	m.printf("## Paths\n\n")
-	m.printf("| Core | Target | Kind | Name used | Reachable | NTLM needed | Verdict | Deciding setting |\n")
-	m.printf("|---|---|---|---|---|---|---|---|\n")
+	m.printf("| Core | Target | Kind | Operations | Name used | Reachable | NTLM needed | Verdict | Deciding setting |\n")
+	m.printf("|---|---|---|---|---|---|---|---|---|\n")
 	for _, rw := range v.Rows {
 		p := rw.P
 		verdictCell := mdVerdict(p.Verdict)
 		if marks := verdictMarks(rw); len(marks) > 0 {
 			verdictCell += " (" + mdText(strings.Join(marks, ", ")) + ")"
 		}
-		m.printf("| %s | %s | %s | %s | %s | %s | %s | %s |\n",
-			mdText(p.Core), mdText(p.Target), mdText(string(p.Kind)), mdCell(nameUsedText(p)), mdText(p.Reachable),
+		m.printf("| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+			mdText(p.Core), mdText(p.Target), mdText(string(p.Kind)), mdText(verdict.OperationsText(p.Operations)), mdCell(nameUsedText(p)), mdText(p.Reachable),
 			mdText(string(p.Need)), verdictCell, mdDeciding(p.Deciding))
 	}
 	m.printf("\n")
@@ -179,6 +179,9 @@ func renderMarkdown(w io.Writer, r *report.Report, _ Options) error {
 		m.printf("### %s → %s (%s): %s\n\n", mdText(p.Core), mdText(p.Target), mdCode(nameUsedText(p)), mdVerdict(p.Verdict))
 		m.printf("- Path id: %s; account %s; TCP reachable: %s; NTLM needed: %s (%s)\n",
 			mdCode(p.ID), mdCode(p.Account), mdText(p.Reachable), mdText(string(p.Need)), mdText(p.NeedWhy))
+		if s := impactSentence(p); s != "" {
+			m.printf("- %s\n", mdText(s))
+		}
 		if ev := p.Evidence; ev != nil {
 			m.printf("- Evidence: **%s**: %s", mdText(string(ev.State)), mdText(ev.Summary))
 			if ev.RegistryVerdict != "" {
@@ -244,6 +247,14 @@ func renderMarkdown(w io.Writer, r *report.Report, _ Options) error {
 		m.printf("## Host notes\n\n")
 		for i := range notes {
 			m.printf("- %s\n", mdText(reasonText(&notes[i])))
+		}
+		m.printf("\n")
+	}
+
+	if smb := smbRows(r); len(smb) > 0 {
+		m.printf("## %s\n\n| Host | Target | Found | NTLM logon (--smb-auth) |\n|---|---|---|---|\n", SMBProbeHeading)
+		for _, h := range smb {
+			m.printf("| %s | %s | %s | %s |\n", mdText(h.Host), mdCell(h.Target), mdText(h.Found), mdText(h.Logons))
 		}
 		m.printf("\n")
 	}

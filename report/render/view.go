@@ -556,3 +556,75 @@ func authLines(r *report.Report) []string {
 	}
 	return out
 }
+
+// smbRow is one share host's SMB probe, as every renderer shows it.
+type smbRow struct{ Host, Target, Found, Logons string }
+
+// SMBProbeHeading names the probe's vantage point wherever its facts are
+// shown: the machine running ntlmscan, not the Cores.
+const SMBProbeHeading = "SMB probe of share hosts (from the controller running ntlmscan, not from the Cores)"
+
+func smbRows(r *report.Report) []smbRow {
+	var out []smbRow
+	for _, h := range r.Hosts {
+		p := h.SMB
+		if p == nil {
+			continue
+		}
+		row := smbRow{Host: h.Host, Target: p.Target, Found: smbFound(p), Logons: "-"}
+		var logons []string
+		for _, a := range p.Auth {
+			l := a.Account + ": " + a.Outcome
+			if a.Status != "" {
+				l += " (" + a.Status + ")"
+			}
+			if a.Message != "" {
+				l += " - " + a.Message
+			}
+			logons = append(logons, l)
+		}
+		if len(logons) > 0 {
+			row.Logons = strings.Join(logons, "; ")
+		}
+		out = append(out, row)
+	}
+	slices.SortStableFunc(out, func(a, b smbRow) int { return compareFold(a.Host, b.Host) })
+	return out
+}
+
+// smbFound is the probe's finding in one line.
+func smbFound(p *facts.SMBProbe) string {
+	if p.Error != "" {
+		return "no SMB answer: " + p.Error
+	}
+	parts := []string{"SMB " + p.Dialect}
+	if p.SMB1Only {
+		parts[0] = "SMB1 only"
+	}
+	switch {
+	case p.SigningRequired:
+		parts = append(parts, "signing required")
+	case p.SigningEnabled:
+		parts = append(parts, "signing enabled")
+	default:
+		parts = append(parts, "no signing")
+	}
+	switch {
+	case len(p.Mechanisms) > 0:
+		parts = append(parts, "offers "+strings.Join(p.Mechanisms, ", "))
+	case p.MechanismsError != "":
+		parts = append(parts, "mechanism list unreadable: "+p.MechanismsError)
+	default:
+		parts = append(parts, "no mechanism list")
+	}
+	return strings.Join(parts, "; ")
+}
+
+// impactSentence is the path's impact as a sentence ("Virtual Standby to
+// HV01 will fail."), empty for an ok path.
+func impactSentence(p *verdict.Path) string {
+	if p.Impact == "" {
+		return ""
+	}
+	return strings.ToUpper(p.Impact[:1]) + p.Impact[1:] + "."
+}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/ntlmscan/ntlmscan/inventory"
+	"github.com/ntlmscan/ntlmscan/report/whatif"
 	"github.com/ntlmscan/ntlmscan/scanner/facts"
 )
 
@@ -22,14 +23,14 @@ const (
 	ntlmV1RemovedBuild = 26100
 )
 
-// Evaluate builds the path matrix: one path per Core->agent link and per
-// Core->repository share, each with whether it needs NTLM, its verdict and
+// Evaluate builds the path matrix: one path per Core->agent link, per
+// Core->repository share and per source Core->target Core replication, each with whether it needs NTLM, its verdict and
 // every reason behind it. Results are matched to inventory hosts by
 // HostResult.Host (case-insensitive). With an overlay, the facts are
 // evaluated twice, as collected and with the overlay applied to copies, and
 // each path's Before holds the first outcome. Evaluate does no I/O and never
 // modifies its arguments.
-func Evaluate(inv *inventory.Inventory, results []facts.HostResult, overlay *inventory.Overlay, opts Options) *Matrix {
+func Evaluate(inv *inventory.Inventory, results []facts.HostResult, overlay *whatif.Overlay, opts Options) *Matrix {
 	m := &Matrix{}
 	if inv == nil {
 		return m
@@ -162,7 +163,7 @@ func (e *engine) evaluate() ([]Path, []Reason) {
 			if acct.Kind == "" && acct.Name == "" {
 				acct = core.Account
 			}
-			paths = append(paths, e.evalPath(core, KindAgent, target, link.NameUsed, port, "", normaliseAccount(acct)))
+			paths = append(paths, withOperations(e.evalPath(core, KindAgent, target, link.NameUsed, port, "", normaliseAccount(acct)), link.Ops()))
 		}
 		for _, repo := range e.coreRepositories(core) {
 			server := repo.ServerName()
@@ -174,8 +175,9 @@ func (e *engine) evaluate() ([]Path, []Reason) {
 			if acct.Kind == "" && acct.Name == "" {
 				acct = core.Account
 			}
-			paths = append(paths, e.evalPath(core, KindShare, target, server, smbPort, repo.UNC, normaliseAccount(acct)))
+			paths = append(paths, withOperations(e.evalPath(core, KindShare, target, server, smbPort, repo.UNC, normaliseAccount(acct)), repo.Ops()))
 		}
+		paths = append(paths, e.replicationPaths(core)...)
 	}
 	assignIDs(paths)
 	sortPaths(paths)

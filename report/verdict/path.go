@@ -40,6 +40,7 @@ func (e *engine) evalPath(core *inventory.Core, kind Kind, target *inventory.Hos
 
 	pe.checkReachability()
 	pe.decideNeed()
+	pe.noteReplication()
 	if !pe.cv.scanned {
 		pe.hostUnknown(pe.cv, RoleClient)
 	}
@@ -252,7 +253,7 @@ func (pe *pathEval) checkReachability() {
 		pe.add(r)
 		return
 	}
-	diag := &Remediation{Host: pe.cv.name(), Setting: "network path", Value: fmt.Sprintf("TCP %d to %s", port, name)}
+	diag := &Remediation{Host: pe.cv.name(), Setting: settingNetworkPath, Value: fmt.Sprintf("TCP %d to %s", port, name)}
 	if pr.DNSError != "" {
 		pe.p.Reachable = ReachNo
 		r := base
@@ -290,6 +291,9 @@ func (pe *pathEval) checkReachability() {
 	r.Remediation = diag
 	pe.unreachable = pe.add(r)
 }
+
+// settingNetworkPath names the diagnostic fix of an unreachable path.
+const settingNetworkPath = "network path"
 
 func orDefault(s, def string) string {
 	if s == "" {

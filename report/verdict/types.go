@@ -69,7 +69,13 @@ type Kind string
 const (
 	KindAgent Kind = "agent" // Core -> agent service (and recovery point mounts)
 	KindShare Kind = "share" // Core -> repository / archive share over SMB
+	// KindReplication: source Core -> target Core's service, with the
+	// account entered in the replication wizard.
+	KindReplication Kind = "replication"
 )
+
+// Kinds lists every path kind, in matrix order.
+func Kinds() []Kind { return []Kind{KindAgent, KindReplication, KindShare} }
 
 // NameForm is how the Core names the target.
 type NameForm string
@@ -131,6 +137,9 @@ type Rename struct {
 	Target string `json:"target"`
 	From   string `json:"from"`
 	To     string `json:"to"`
+	// Kind is the kind of path renamed: an agent is re-registered, a
+	// replication target's host name is edited ("" reads as agent).
+	Kind Kind `json:"kind,omitempty"`
 }
 
 // ChangeKind says what a plan entry changes.
@@ -199,19 +208,26 @@ type Reason struct {
 
 // Path is one Core->target path with its verdict.
 type Path struct {
-	ID        string   `json:"id"` // stable: core|kind|target|name
-	Core      string   `json:"core"`
-	Target    string   `json:"target"` // inventory host name
-	Kind      Kind     `json:"kind"`
-	Share     string   `json:"share,omitempty"` // UNC path for share paths
-	NameUsed  string   `json:"nameUsed"`
-	NameForm  NameForm `json:"nameForm"`
-	Port      int      `json:"port"`
-	Account   string   `json:"account"`
-	Reachable string   `json:"reachable"` // "yes", "no", "unknown", with details in Reasons
-	Need      Need     `json:"ntlmNeeded"`
-	NeedWhy   string   `json:"ntlmNeededWhy"`
-	Verdict   Verdict  `json:"verdict"`
+	ID       string   `json:"id"` // stable: core|kind|target|name
+	Core     string   `json:"core"`
+	Target   string   `json:"target"` // inventory host name
+	Kind     Kind     `json:"kind"`
+	Share    string   `json:"share,omitempty"` // UNC path for share paths
+	NameUsed string   `json:"nameUsed"`
+	NameForm NameForm `json:"nameForm"`
+	Port     int      `json:"port"`
+	Account  string   `json:"account"`
+	// Operations are the Rapid Recovery operations this path serves
+	// (inventory.Operation values): what fails when it is blocked. Empty
+	// in reports of schema 2 and older.
+	Operations []string `json:"operations,omitempty"`
+	// Impact says, for a path that is not ok, which operations fail or may
+	// fail ("Virtual Standby to HV01 will fail").
+	Impact    string  `json:"impact,omitempty"`
+	Reachable string  `json:"reachable"` // "yes", "no", "unknown", with details in Reasons
+	Need      Need    `json:"ntlmNeeded"`
+	NeedWhy   string  `json:"ntlmNeededWhy"`
+	Verdict   Verdict `json:"verdict"`
 	// Deciding is the reason that set the verdict (nil for a plain ok).
 	Deciding *Reason  `json:"deciding,omitempty"`
 	Reasons  []Reason `json:"reasons"`
@@ -314,6 +330,7 @@ const (
 	SettingIdentity        = "identity"             // scanned identity vs inventory
 	SettingCredentialGuard = "Credential Guard"     // Win32_DeviceGuard's running services
 	SettingEvents          = "ntlm-events"          // the NTLM operational log (evidence)
+	SettingReplication     = "replication"          // a replication path: who validates, the other direction
 )
 
 // PathID returns the stable identifier of a path: core|kind|target|nameUsed.

@@ -130,7 +130,9 @@ func TestStderrText(t *testing.T) {
 		{"progress only", "#< CLIXML\r\n<Objs Version=\"1.1.0.1\"><Obj S=\"progress\" RefId=\"0\"><MS><AV>Preparing</AV></MS></Obj></Objs>", ""},
 		{"text around clixml", "before\r\n#< CLIXML\r\n<Objs><S S=\"Error\">inside</S></Objs>after", "before inside after"},
 		{"broken clixml", "#< CLIXML\r\n<Objs><S S=\"Error\">cut", ""},
-		{"control chars", "bell\x07 and \x1b[31mred", "bell? and ?[31mred"},
+		{"control chars", "bell\x07 and \x1b[31mred", `bell\x07 and \x1b[31mred`},
+		{"escape in clixml", "#< CLIXML\r\n<Objs><S S=\"Error\">_x001B_[31mred_x001B_[0m_x000D__x000A_</S></Objs>", `\x1b[31mred\x1b[0m`},
+		{"bidi override in clixml", "#< CLIXML\r\n<Objs><S S=\"Error\">file_x202E_txt.exe</S></Objs>", `file\u202etxt.exe`},
 		{"two blocks", "#< CLIXML\r\n<Objs><S S=\"Error\">a</S></Objs>#< CLIXML\r\n<Objs><S S=\"Error\">b</S></Objs>", "a b"},
 	}
 	for _, tc := range tests {

@@ -29,6 +29,16 @@ if ($request.schema -ne $SchemaVersion) {
     throw "ntlmscan collector speaks schema $SchemaVersion, the request is schema $($request.schema)"
 }
 
+# Where the time goes, phase by phase (milliseconds), for the facts.
+$total = [System.Diagnostics.Stopwatch]::StartNew()
+$timings = [ordered]@{}
+$phase = @{ start = [long]0 }
+function Stop-Phase([string]$Name) {
+    $now = $total.ElapsedMilliseconds
+    $timings[$Name] = [int]($now - $phase.start)
+    $phase.start = $now
+}
+
 # Steps that fail are recorded and the rest still runs.
 $stepErrors = (New-Object 'System.Collections.Generic.List[object]')
 function Add-StepError([string]$Step, $Problem) {
@@ -60,6 +70,7 @@ try {
     $identity.osVersion = [string]$os.Version
     $identity.osBuild = [int]$os.BuildNumber
 } catch { Add-StepError 'os' $_ }
+Stop-Phase 'identityMs'
 
 # --- registry ---------------------------------------------------------------
 # Reads through RegistryKey to get the value kind, and to tell an absent value
@@ -104,6 +115,7 @@ foreach ($item in @($request.registry)) {
     if ($null -eq $item) { continue }
     $registry.Add((Read-RegistryValue ([string]$item.key) ([string]$item.name)))
 }
+Stop-Phase 'registryMs'
 
 # --- services ---------------------------------------------------------------
 # Exact, case-insensitive name match over the full list (no wildcards, no WQL
@@ -138,29 +150,44 @@ if ($wanted.Count -gt 0) {
         $services.Add($svc)
     }
 }
+Stop-Phase 'servicesMs'
 
 # --- SMB client configuration -----------------------------------------------
+# Straight from CIM, as Get-SmbClientConfiguration itself does (its CDXML
+# calls the static method GetConfiguration of MSFT_SmbClientConfiguration in
+# ROOT/Microsoft/Windows/SMB): no command lookup, whose module discovery costs
+# seconds per host without a profile. Before Windows 8 / Server 2012 the
+# namespace or class does not exist (CimException NativeErrorCode
+# InvalidNamespace / InvalidClass): the configuration is not available.
+# Not yet run against real hosts (UNCONFIRMED): the method's out parameter
+# read as $res.Output, and those error codes on Windows Server 2008 R2.
 $smbClient = $null
 if ($request.smbClientConfig) {
     $smbClient = [ordered]@{ available = $false }
-    if (Get-Command -Name 'Get-SmbClientConfiguration' -ErrorAction SilentlyContinue) {
-        try {
-            $cfg = Get-SmbClientConfiguration -ErrorAction Stop
-            $smbClient.available = $true
-            # BlockNTLM exists only on Windows 11 24H2 / Server 2025 and later.
-            if ($cfg.PSObject.Properties['BlockNTLM']) { $smbClient.blockNTLM = [bool]$cfg.BlockNTLM }
-            # Whether any build shows the exception list here is UNCONFIRMED;
-            # the registry values are read as well (request.registry).
-            if ($cfg.PSObject.Properties['BlockNTLMServerExceptionList']) {
-                $list = $cfg.BlockNTLMServerExceptionList
-                if ($null -eq $list) { $smbClient.blockNTLMServerExceptionList = @() }
-                else { $smbClient.blockNTLMServerExceptionList = @([string[]]$list) }
-            }
-            if ($cfg.PSObject.Properties['RequireSecuritySignature']) { $smbClient.requireSecuritySignature = [bool]$cfg.RequireSecuritySignature }
-            if ($cfg.PSObject.Properties['EnableSecuritySignature']) { $smbClient.enableSecuritySignature = [bool]$cfg.EnableSecuritySignature }
-        } catch { $smbClient.error = [string]$_.Exception.Message }
+    try {
+        $res = Invoke-CimMethod -Namespace 'ROOT/Microsoft/Windows/SMB' -ClassName 'MSFT_SmbClientConfiguration' -MethodName 'GetConfiguration' -ErrorAction Stop
+        if ($res.ReturnValue -ne 0) { throw ('MSFT_SmbClientConfiguration.GetConfiguration returned ' + $res.ReturnValue) }
+        $cfg = $res.Output
+        $smbClient.available = $true
+        # BlockNTLM exists only on Windows 11 24H2 / Server 2025 and later.
+        if ($cfg.PSObject.Properties['BlockNTLM']) { $smbClient.blockNTLM = [bool]$cfg.BlockNTLM }
+        # Whether any build shows the exception list here is UNCONFIRMED;
+        # the registry values are read as well (request.registry).
+        if ($cfg.PSObject.Properties['BlockNTLMServerExceptionList']) {
+            $list = $cfg.BlockNTLMServerExceptionList
+            if ($null -eq $list) { $smbClient.blockNTLMServerExceptionList = @() }
+            else { $smbClient.blockNTLMServerExceptionList = @([string[]]$list) }
+        }
+        if ($cfg.PSObject.Properties['RequireSecuritySignature']) { $smbClient.requireSecuritySignature = [bool]$cfg.RequireSecuritySignature }
+        if ($cfg.PSObject.Properties['EnableSecuritySignature']) { $smbClient.enableSecuritySignature = [bool]$cfg.EnableSecuritySignature }
+    } catch {
+        $smbClient.available = $false
+        $code = ''
+        if ($_.Exception.PSObject.Properties['NativeErrorCode']) { $code = [string]$_.Exception.NativeErrorCode }
+        if (@('InvalidNamespace', 'InvalidClass') -notcontains $code) { $smbClient.error = [string]$_.Exception.Message }
     }
 }
+Stop-Phase 'smbClientMs'
 
 # --- reachability probes ----------------------------------------------------
 # All DNS lookups start at once, then a TCP connect to every port of every
@@ -265,6 +292,8 @@ if ($probeList.Count -gt 0) {
     }
 }
 
+Stop-Phase 'probesMs'
+
 # --- NTLM events ------------------------------------------------------------
 # The IDs, the time window and the cap are in the Get-WinEvent query itself,
 # so the host never reads more than maxEvents events (newest first). Events
@@ -341,6 +370,8 @@ if ($request.credentialGuard) {
         $credentialGuard.running = (@($dg.SecurityServicesRunning) -contains 1)
     } catch { $credentialGuard.error = [string]$_.Exception.Message }
 }
+Stop-Phase 'eventsMs'
+$timings.totalMs = [int]$total.ElapsedMilliseconds
 
 # --- answer -----------------------------------------------------------------
 $response = [ordered]@{
@@ -350,6 +381,7 @@ $response = [ordered]@{
     services = $services.ToArray()
     probes = $probeResults.ToArray()
     errors = $stepErrors.ToArray()
+    timings = $timings
 }
 if ($null -ne $smbClient) { $response.smbClient = $smbClient }
 if ($null -ne $ntlmEvents) { $response.ntlmEvents = $ntlmEvents }

@@ -97,10 +97,7 @@ did not (so a script can alert on drift), else 0.`,
 			if err := r.RenderDiff(f.IO.Out, cmp, render.Options{Color: color, Width: width}); err != nil {
 				return WithCode(ExitError, err)
 			}
-			if len(cmp.New) > 0 {
-				return SilentCode(ExitFindings)
-			}
-			return nil
+			return SilentCode(diffExitCode(cmp))
 		},
 	}
 	cmd.Flags().StringVarP(&format, "format", "f", render.FormatTable, "output format: "+strings.Join(render.DiffFormats(), ", "))

@@ -35,43 +35,24 @@ in the README; examples/lab.yaml is the demo fleet.`,
 			if err != nil {
 				return WithCode(ExitError, err)
 			}
-			opts := []winrmtest.Option{winrmtest.WithLogger(f.Logger())}
+			// Files for clients are written once the lab listens, before
+			// "ready" is announced.
+			var setupErr error
+			writeClientFiles := func(srv *winrmtest.Server) error {
+				setupErr = writeSimulateFiles(srv, labPath, caOut, krb5Out)
+				return setupErr
+			}
+			opts := []winrmtest.Option{winrmtest.WithLogger(f.Logger()), winrmtest.WithStarted(writeClientFiles)}
 			if ephemeral {
 				opts = append(opts, winrmtest.WithEphemeralPorts())
 			}
-			srv, err := winrmtest.NewServer(lab, opts...)
-			if err != nil {
+			err = winrmtest.Run(cmd.Context(), lab, f.IO.Out, opts...)
+			switch {
+			case setupErr != nil:
+				return WithCode(ExitError, setupErr)
+			case err != nil:
 				return WithCode(ExitError, fmt.Errorf("start lab %s: %w", labPath, err))
 			}
-			defer srv.Close()
-			if caOut != "" {
-				if err := outdir.WriteFileAtomic(caOut, srv.CACertPEM()); err != nil {
-					return WithCode(ExitError, err)
-				}
-			}
-			if krb5Out != "" {
-				conf := srv.Krb5Conf()
-				if conf == "" {
-					return WithCode(ExitError, fmt.Errorf("--krb5-out: lab %s has no domain with kdc: true", labPath))
-				}
-				if err := outdir.WriteFileAtomic(krb5Out, []byte(conf)); err != nil {
-					return WithCode(ExitError, err)
-				}
-			}
-			for _, ep := range srv.Hosts() {
-				line := ep.Name
-				for _, u := range []string{ep.HTTPURL, ep.HTTPSURL} {
-					if u != "" {
-						line += " " + u
-					}
-				}
-				if ep.HTTPURL == "" && ep.HTTPSURL == "" {
-					line += " (no WinRM listener)"
-				}
-				fmt.Fprintln(f.IO.Out, line)
-			}
-			fmt.Fprintln(f.IO.Out, "ready")
-			<-cmd.Context().Done()
 			fmt.Fprintln(f.IO.ErrOut, "stopping the lab")
 			return nil
 		},
@@ -81,4 +62,23 @@ in the README; examples/lab.yaml is the demo fleet.`,
 	cmd.Flags().StringVar(&caOut, "ca-out", "", "write the run's CA certificate (PEM) here, for HTTPS clients")
 	cmd.Flags().StringVar(&krb5Out, "krb5-out", "", "write a krb5.conf for the lab's simulated KDC here (domains with kdc: true), for Kerberos clients")
 	return cmd
+}
+
+// writeSimulateFiles writes --ca-out and --krb5-out for the running lab.
+func writeSimulateFiles(srv *winrmtest.Server, labPath, caOut, krb5Out string) error {
+	if caOut != "" {
+		if err := outdir.WriteFileAtomic(caOut, srv.CACertPEM()); err != nil {
+			return err
+		}
+	}
+	if krb5Out != "" {
+		conf := srv.Krb5Conf()
+		if conf == "" {
+			return fmt.Errorf("--krb5-out: lab %s has no domain with kdc: true", labPath)
+		}
+		if err := outdir.WriteFileAtomic(krb5Out, []byte(conf)); err != nil {
+			return err
+		}
+	}
+	return nil
 }

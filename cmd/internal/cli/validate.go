@@ -7,6 +7,7 @@ import (
 
 	"github.com/ntlmscan/ntlmscan/inventory"
 	"github.com/ntlmscan/ntlmscan/inventory/safetext"
+	"github.com/ntlmscan/ntlmscan/report/whatif"
 )
 
 func newValidateCmd(f *Factory) *cobra.Command {
@@ -31,7 +32,7 @@ secret and contacts no host. Exit code 0 when valid, 1 otherwise.`,
 			}
 			fmt.Fprintf(f.IO.Out, "%s: valid\n%s\n", safetext.Escape(inventoryPath), inv.Summary())
 			if assumePath != "" {
-				ov, err := inventory.LoadOverlay(assumePath, inv)
+				ov, err := whatif.Load(assumePath, inv)
 				if err != nil {
 					return describeInventoryError(err)
 				}

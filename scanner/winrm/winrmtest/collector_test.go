@@ -27,7 +27,7 @@ var (
 // reviewedCollectorSHA256 is the collect.ps1 that collector.go's emulation
 // was last reviewed against. When collect.ps1 changes, review runCollector
 // step by step against it, then update this hash.
-const reviewedCollectorSHA256 = "84fd6d3de19e33c32749419c897d065ae6b5361249f7e806832767fbed295ba8"
+const reviewedCollectorSHA256 = "c9e30c83bedbe97e4b20ce1cf3774e02db53fbe30994561cb733ad8bceb4b24f"
 
 func collectionCommand(bootstrap string) string {
 	u := utf16.Encode([]rune(bootstrap))
@@ -35,7 +35,7 @@ func collectionCommand(bootstrap string) string {
 	for i, v := range u {
 		b[2*i], b[2*i+1] = byte(v), byte(v>>8)
 	}
-	return "powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand " + base64.StdEncoding.EncodeToString(b)
+	return "powershell.exe -NoProfile -NonInteractive -EncodedCommand " + base64.StdEncoding.EncodeToString(b)
 }
 
 func collectionStdin(t testing.TB, script string, req *facts.Request) string {
@@ -194,7 +194,7 @@ func TestCollectionAnsweredFromLab(t *testing.T) {
 		t.Run(h.Name, func(t *testing.T) {
 			u, p := user, pass
 			switch h.Name {
-			case "AGENT03", "AGENT05": // as the demo inventory scans them
+			case "AGENT03", "AGENT05", "CORE03": // as the demo inventory scans them
 				u, p = h.Name+`\ntlmscan-local`, "Lab-Only-Local1!"
 			}
 			req := &facts.Request{Schema: facts.SchemaVersion, Services: []string{"RapidRecoveryCore", "RapidRecoveryAgent"}, SMBClientConfig: true}
@@ -709,7 +709,7 @@ hosts:
 // TestLabAuthorizationListsValidated: a malformed account in the
 // authorization lists is a lab error naming the host.
 func TestLabAuthorizationListsValidated(t *testing.T) {
-	for _, bad := range []string{`administrators: ['']`, `remoteManagementUsers: ['A\B\C']`, `winrm: {shellDeniedTo: ['CORP\']}`} {
+	for _, bad := range []string{`administrators: ['']`, `remoteManagementUsers: ['A\B\C']`, `winrm: {shellDeniedTo: ['CORP\']}`, `winrm: {configSDDL: ['A\B\C']}`} {
 		_, err := ParseLab([]byte("hosts:\n  - {name: H1, address: 127.0.9.30, os: {build: 20348}, "+bad+"}\n"), "lab.yaml")
 		if err == nil || !strings.Contains(err.Error(), `host "H1"`) || !strings.Contains(err.Error(), "is not an account") {
 			t.Errorf("%s: %v", bad, err)
