@@ -395,6 +395,8 @@ func validateRanges(r *Report) error {
 			return rangeError(at+".port", fmt.Sprint(p.Port), "0-65535")
 		case p.Reachable != "" && p.Reachable != verdict.ReachYes && p.Reachable != verdict.ReachNo && p.Reachable != verdict.ReachUnknown:
 			return rangeError(at+".reachable", p.Reachable, "yes, no or unknown")
+		case p.Evidence != nil && !slices.Contains(verdict.EvidenceStates(), p.Evidence.State):
+			return rangeError(at+".evidence.state", string(p.Evidence.State), evidenceNames())
 		}
 		if err := reasonRanges(at+".deciding", p.Deciding); err != nil {
 			return err
@@ -429,11 +431,23 @@ func validateRanges(r *Report) error {
 		if c.Current < 0 {
 			return rangeError(at+".current", fmt.Sprint(c.Current), "a count")
 		}
+		if c.Step != "" && c.Step != verdict.StepAudit {
+			return rangeError(at+".step", c.Step, verdict.StepAudit+" or none")
+		}
 	}
 	return nil
 }
 
 const maxDWORD = 1<<32 - 1
+
+// evidenceNames lists the evidence states for a range error.
+func evidenceNames() string {
+	var names []string
+	for _, s := range verdict.EvidenceStates() {
+		names = append(names, string(s))
+	}
+	return strings.Join(names, ", ")
+}
 
 // kindNames lists the path kinds for a range error ("agent, replication or share").
 func kindNames() string {
