@@ -43,7 +43,8 @@ func Encode(w io.Writer, r *Report) error {
 	streamArray(s, "  ", "hosts", r.Hosts)
 	s.raw(",\n  \"matrix\": {\n")
 	streamArray(s, "    ", "paths", r.Matrix.Paths)
-	rest := matrixRest{HostNotes: r.Matrix.HostNotes, Overlay: r.Matrix.Overlay, Coverage: r.Matrix.Coverage, Plan: r.Matrix.Plan}
+	rest := matrixRest{HostNotes: r.Matrix.HostNotes, Overlay: r.Matrix.Overlay, Coverage: r.Matrix.Coverage, Plan: r.Matrix.Plan,
+		UnmatchedEvents: r.Matrix.UnmatchedEvents, AtRiskEvidence: r.Matrix.AtRiskEvidence}
 	s.inner("    ", rest)
 	s.raw("\n  }")
 	if r.Baseline != nil {
@@ -71,6 +72,9 @@ type matrixRest struct {
 	Overlay   string             `json:"overlay,omitempty"`
 	Coverage  []verdict.Coverage `json:"coverage,omitempty"`
 	Plan      []verdict.Change   `json:"plan,omitempty"`
+	// Evidence (schema 3).
+	UnmatchedEvents []verdict.HostEvents          `json:"unmatchedEvents,omitempty"`
+	AtRiskEvidence  map[verdict.EvidenceState]int `json:"atRiskByEvidence,omitempty"`
 }
 
 // streamer writes one JSON document piece by piece and keeps the first
@@ -391,6 +395,8 @@ func validateRanges(r *Report) error {
 			return rangeError(at+".port", fmt.Sprint(p.Port), "0-65535")
 		case p.Reachable != "" && p.Reachable != verdict.ReachYes && p.Reachable != verdict.ReachNo && p.Reachable != verdict.ReachUnknown:
 			return rangeError(at+".reachable", p.Reachable, "yes, no or unknown")
+		case p.Evidence != nil && !slices.Contains(verdict.EvidenceStates(), p.Evidence.State):
+			return rangeError(at+".evidence.state", string(p.Evidence.State), evidenceNames())
 		}
 		if err := reasonRanges(at+".deciding", p.Deciding); err != nil {
 			return err
@@ -425,11 +431,23 @@ func validateRanges(r *Report) error {
 		if c.Current < 0 {
 			return rangeError(at+".current", fmt.Sprint(c.Current), "a count")
 		}
+		if c.Step != "" && c.Step != verdict.StepAudit {
+			return rangeError(at+".step", c.Step, verdict.StepAudit+" or none")
+		}
 	}
 	return nil
 }
 
 const maxDWORD = 1<<32 - 1
+
+// evidenceNames lists the evidence states for a range error.
+func evidenceNames() string {
+	var names []string
+	for _, s := range verdict.EvidenceStates() {
+		names = append(names, string(s))
+	}
+	return strings.Join(names, ", ")
+}
 
 // kindNames lists the path kinds for a range error ("agent, replication or share").
 func kindNames() string {

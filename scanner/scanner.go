@@ -79,6 +79,12 @@ type Options struct {
 	// auto); empty: KRB5_CONFIG, else /etc/krb5.conf. The demo passes the
 	// lab KDC's.
 	Krb5Conf string
+	// NoKerberosVerify skips asking the KDC for the tickets of the Cores'
+	// paths (Kerberos verification, spncheck.go).
+	NoKerberosVerify bool
+	// EvidenceDays is the NTLM event read's window in days (0: the
+	// default, facts.DefaultEvidenceDays; negative: no event read).
+	EvidenceDays int
 	// ContinueOnBadCredential tries a domain credential on every host even
 	// after one refused it before it had worked anywhere (by default the
 	// others end as not-attempted, so that a wrong password costs one
@@ -246,6 +252,9 @@ func Run(ctx context.Context, inv *inventory.Inventory, opts Options) []facts.Ho
 		results[i].SMB = smb[i]
 	}
 	s.settleRefusals(results)
+	if !opts.NoKerberosVerify {
+		s.verifySPNs(scanCtx, results)
+	}
 	// Warn only now: a refusal's class is settled once every host is done,
 	// and the warning must say what the report says.
 	for i := range results {
@@ -422,7 +431,7 @@ func (s *scan) host(scanCtx context.Context, h *inventory.Host) facts.HostResult
 		if tm := res.Facts.Timings; tm != nil {
 			// Where the time went on the host (the rest is WinRM).
 			log.Debug("collector phases", "identity_ms", tm.IdentityMS, "registry_ms", tm.RegistryMS, "services_ms", tm.ServicesMS,
-				"smbclient_ms", tm.SMBClientMS, "probes_ms", tm.ProbesMS, "collector_ms", tm.TotalMS)
+				"smbclient_ms", tm.SMBClientMS, "probes_ms", tm.ProbesMS, "events_ms", tm.EventsMS, "collector_ms", tm.TotalMS)
 		}
 	}
 	return res
@@ -515,6 +524,12 @@ func (s *scan) prepare(ctx context.Context, h *inventory.Host, log *slog.Logger)
 		}
 	}
 	p.request = collect.BuildRequest(s.inv, h)
+	switch d := s.opts.EvidenceDays; {
+	case d < 0:
+		p.request.Events = nil
+	case d > 0:
+		p.request.Events = facts.NewEventQuery(d)
+	}
 	p.stdin, err = collect.Stdin(p.request)
 	if err != nil {
 		return nil, err

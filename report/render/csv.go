@@ -49,6 +49,8 @@ func CSVColumns() []string {
 		"plan_changes",           // ids of the change-plan entries that fix this path, " | " separated
 		"operations",             // Rapid Recovery operations the path serves, " | " separated
 		"impact",                 // which operations fail when the path is not ok
+		"evidence_state",         // blocked-observed | ntlm-observed | spn-missing | kerberos-rc4 | kerberos-verified | no-ntlm-seen | no-evidence | empty
+		"evidence",               // what the NTLM event logs and the KDC show for the path
 	}
 }
 
@@ -98,6 +100,10 @@ func renderCSV(w io.Writer, r *report.Report, _ Options) error {
 				plan = append(plan, m.Change)
 			}
 		}
+		var evState, evText string
+		if ev := p.Evidence; ev != nil {
+			evState, evText = string(ev.State), ev.Summary
+		}
 		var first, last string
 		if rw.History != nil {
 			first = rw.History.FirstSeen.UTC().Format(time.RFC3339)
@@ -109,6 +115,7 @@ func renderCSV(w io.Writer, r *report.Report, _ Options) error {
 			waiver, owner, expires, why, isNew, dHost, dSetting, dValue, dEvent,
 			strings.Join(reasons, " | "), strings.Join(fixes, " | "), first, last, strings.Join(plan, " | "),
 			operationsCell(p.Operations), impactSentence(p),
+			evState, evText,
 		}
 		for i := range record {
 			record[i] = csvCell(record[i])

@@ -103,6 +103,9 @@ func renderMarkdown(w io.Writer, r *report.Report, _ Options) error {
 	m.printf("## Summary\n\n")
 	m.printf("- Hosts: %d in the inventory, %d scanned, %d failed, %d described only (not scanned)\n", s.Hosts, s.Scanned, s.Failed, s.Described)
 	m.printf("- Paths: %d (%s)\n", s.Paths, countsText(s))
+	if e := evidenceText(s); e != "" {
+		m.printf("- At-risk by evidence: %s\n", mdText(e))
+	}
 	for _, l := range authLines(r) {
 		m.printf("- %s\n", mdText(l))
 	}
@@ -117,6 +120,13 @@ func renderMarkdown(w io.Writer, r *report.Report, _ Options) error {
 		m.printf("- Coverage: %s\n", mdText(c.Note))
 	}
 	m.printf("\n")
+	if lines := unmatchedEventLines(&r.Matrix); len(lines) > 0 {
+		m.printf("## NTLM events no path claimed\n\n")
+		for _, l := range lines {
+			m.printf("- %s\n", mdText(l))
+		}
+		m.printf("\n")
+	}
 
 	m.printf("## Matrix\n\nWorst verdict per Core (rows) and target (columns).\n\n")
 	m.printf("| Core |")
@@ -171,6 +181,13 @@ func renderMarkdown(w io.Writer, r *report.Report, _ Options) error {
 			mdCode(p.ID), mdCode(p.Account), mdText(p.Reachable), mdText(string(p.Need)), mdText(p.NeedWhy))
 		if s := impactSentence(p); s != "" {
 			m.printf("- %s\n", mdText(s))
+		}
+		if ev := p.Evidence; ev != nil {
+			m.printf("- Evidence: **%s**: %s", mdText(string(ev.State)), mdText(ev.Summary))
+			if ev.RegistryVerdict != "" {
+				m.printf(" (the settings alone: %s)", mdText(string(ev.RegistryVerdict)))
+			}
+			m.printf("\n")
 		}
 		if rw.Waiver != nil {
 			state := "Waived until"

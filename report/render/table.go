@@ -145,6 +145,9 @@ func renderTable(w io.Writer, r *report.Report, opts Options) error {
 		counts = append(counts, fmt.Sprintf("%d %s", c.N, pt.verdict(c.Verdict)))
 	}
 	out.printf("Paths: %d (%s)\n", s.Paths, strings.Join(counts, ", "))
+	if e := evidenceText(s); e != "" {
+		out.printf("At-risk by evidence: %s\n", clean(e))
+	}
 	for _, l := range authLines(r) {
 		out.printf("%s\n", clean(l))
 	}
@@ -157,6 +160,13 @@ func renderTable(w io.Writer, r *report.Report, opts Options) error {
 	}
 	if n := len(r.Matrix.Plan); n > 0 {
 		out.printf("Change plan: %d changes (`ntlmscan plan REPORT.json` lists them; so do the Markdown and JSON reports)\n", n)
+	}
+
+	if lines := unmatchedEventLines(&r.Matrix); len(lines) > 0 {
+		out.printf("\n%s\n", pt.heading("NTLM EVENTS NO PATH CLAIMED"))
+		for _, l := range lines {
+			out.printf("  %s\n", clean(l))
+		}
 	}
 
 	if len(v.Failed) > 0 {

@@ -40,6 +40,9 @@ func Evaluate(inv *inventory.Inventory, results []facts.HostResult, overlay *wha
 	if overlay == nil {
 		m.Paths, m.HostNotes, m.Coverage = paths, notes, before.coverageList()
 		m.Plan = buildPlan(before, m.Paths)
+		m.Plan = append(m.Plan, auditPlan(before, m.Paths)...)
+		m.UnmatchedEvents = before.unmatchedEvents()
+		m.AtRiskEvidence = nilIfEmpty(m.AtRiskByEvidence())
 		return m
 	}
 	after := newEngine(inv, results, opts)
@@ -58,6 +61,9 @@ func Evaluate(inv *inventory.Inventory, results []facts.HostResult, overlay *wha
 	m.HostNotes = sortNotes(append(afterNotes, overlayNotes...))
 	m.Coverage = after.coverageList()
 	m.Plan = buildPlan(after, m.Paths)
+	m.Plan = append(m.Plan, auditPlan(after, m.Paths)...)
+	m.UnmatchedEvents = after.unmatchedEvents()
+	m.AtRiskEvidence = nilIfEmpty(m.AtRiskByEvidence())
 	m.Overlay = overlay.Name
 	return m
 }
@@ -73,6 +79,7 @@ type engine struct {
 	// checks that could not be made.
 	coverage map[string]*Coverage
 	dcs      map[string][]*hostView // controllers by lower-case domain
+	evidence evidenceIndex          // which hosts' event groups paths claimed
 }
 
 // noteCoverage records one path check skipped for lack of DCs of domain.

@@ -69,8 +69,24 @@ func (e *engine) evalPath(core *inventory.Core, kind Kind, target *inventory.Hos
 		r.check(pe)
 	}
 
+	// The settings' verdict, then the evidence (evidence.go), which may
+	// make a fallback-only path NTLM-required or add an observed block.
+	registry := pe.p
+	decide(&registry, pe.unreachable)
+	pe.applyEvidence(registry.Verdict)
 	pe.markFallbackBlocks()
 	decide(&pe.p, pe.unreachable)
+	if ev := pe.p.Evidence; ev != nil {
+		if ev.State == EvidenceKerberosVerified && pe.p.Need == NeedFallback {
+			decideWithKerberos(&pe.p, pe.unreachable)
+		}
+		if pe.p.Verdict != registry.Verdict {
+			ev.RegistryVerdict = registry.Verdict
+		}
+		if len(ev.Events) == 0 && (registry.Verdict == OK || registry.Verdict.Blocking()) && pe.p.Verdict == registry.Verdict {
+			pe.p.Evidence = nil // plainly ok or blocked by the settings
+		}
+	}
 	if pe.p.Reasons == nil {
 		pe.p.Reasons = []Reason{}
 	}

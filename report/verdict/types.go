@@ -183,6 +183,9 @@ type Change struct {
 	Notes      []string `json:"notes,omitempty"`
 	// Paths are the IDs of the paths this change fixes or helps.
 	Paths []string `json:"paths"`
+	// Step is StepAudit for the plan's phase 0 (turn on NTLM auditing,
+	// evidence_plan.go); "" for the fixes.
+	Step string `json:"step,omitempty"`
 }
 
 // Reason is one contributing cause of a verdict.
@@ -231,6 +234,10 @@ type Path struct {
 	// Before is the verdict without the what-if overlay, set only when an
 	// overlay was applied.
 	Before *PathBefore `json:"before,omitempty"`
+	// Evidence is what the NTLM event logs and the KDC show for the path
+	// (evidence.go); nil for a path plainly ok or blocked by its settings
+	// with no event of its own, and in reports of older versions.
+	Evidence *Evidence `json:"evidence,omitempty"`
 }
 
 // PathBefore is the pre-overlay outcome of a path.
@@ -268,6 +275,12 @@ type Matrix struct {
 	// Plan is the change plan: one entry per host and setting, merged over
 	// every path that needs it (see Change).
 	Plan []Change `json:"plan,omitempty"`
+	// UnmatchedEvents are the NTLM event groups, per host, that no path
+	// claimed (listed, never dropped).
+	UnmatchedEvents []HostEvents `json:"unmatchedEvents,omitempty"`
+	// AtRiskByEvidence counts the at-risk paths per evidence state (the
+	// JSON summary of AtRiskByEvidence).
+	AtRiskEvidence map[EvidenceState]int `json:"atRiskByEvidence,omitempty"`
 }
 
 // Coverage is one gap in what the scan could check.
@@ -305,17 +318,19 @@ const (
 
 // Reason.Setting values for reasons that are not about one registry value.
 const (
-	SettingReachability   = "reachability"         // the Core's TCP probe
-	SettingScan           = "scan"                 // the host could not be scanned
-	SettingNameUsed       = "name-used"            // how the Core names the target
-	SettingDomain         = "domain-membership"    // workgroup / domain of the target
-	SettingAccount        = "account"              // local vs domain account
-	SettingTrust          = "trust"                // forest / trust between account and target domain
-	SettingProtectedUsers = "Protected Users"      // group membership stated in the inventory
-	SettingDescribed      = "described-properties" // a described (unscanned) host such as a NAS
-	SettingService        = "service"              // the Core service
-	SettingIdentity       = "identity"             // scanned identity vs inventory
-	SettingReplication    = "replication"          // a replication path: who validates, the other direction
+	SettingReachability    = "reachability"         // the Core's TCP probe
+	SettingScan            = "scan"                 // the host could not be scanned
+	SettingNameUsed        = "name-used"            // how the Core names the target
+	SettingDomain          = "domain-membership"    // workgroup / domain of the target
+	SettingAccount         = "account"              // local vs domain account
+	SettingTrust           = "trust"                // forest / trust between account and target domain
+	SettingProtectedUsers  = "Protected Users"      // group membership stated in the inventory
+	SettingDescribed       = "described-properties" // a described (unscanned) host such as a NAS
+	SettingService         = "service"              // the Core service
+	SettingIdentity        = "identity"             // scanned identity vs inventory
+	SettingCredentialGuard = "Credential Guard"     // Win32_DeviceGuard's running services
+	SettingEvents          = "ntlm-events"          // the NTLM operational log (evidence)
+	SettingReplication     = "replication"          // a replication path: who validates, the other direction
 )
 
 // PathID returns the stable identifier of a path: core|kind|target|nameUsed.

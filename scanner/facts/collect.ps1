@@ -293,6 +293,84 @@ if ($probeList.Count -gt 0) {
 }
 
 Stop-Phase 'probesMs'
+
+# --- NTLM events ------------------------------------------------------------
+# The IDs, the time window and the cap are in the Get-WinEvent query itself,
+# so the host never reads more than maxEvents events (newest first). Events
+# are aggregated here, one group per ID, counterpart, workstation, account and
+# process, so the answer stays small whatever the log holds. Which EventData
+# names give those keys is data in the request (scanner/facts.EventFields).
+function Get-FirstField($Data, $Names) {
+    foreach ($n in @($Names)) {
+        if ($null -eq $n) { continue }
+        $v = [string]$Data[[string]$n]
+        if ($null -ne $v) { $v = $v.Trim() }
+        if ($v -and $v -ne '-') { return $v }
+    }
+    return ''
+}
+$ntlmEvents = $null
+if ($null -ne $request.events) {
+    $q = $request.events
+    $ntlmEvents = [ordered]@{ available = $false; days = [int]$q.days; read = 0; ungrouped = 0; groups = @() }
+    $fieldsById = @{}
+    foreach ($f in @($q.fields)) { if ($null -ne $f) { $fieldsById[[int]$f.id] = $f } }
+    $groups = [ordered]@{}
+    try {
+        $filter = @{ LogName = [string]$q.logName; Id = [int[]]@($fieldsById.Keys); StartTime = [DateTime]::Now.AddDays(-[int]$q.days) }
+        try {
+            Get-WinEvent -FilterHashtable $filter -MaxEvents ([int]$q.maxEvents) -ErrorAction Stop | ForEach-Object {
+                $ntlmEvents.read++
+                $f = $fieldsById[[int]$_.Id]
+                $data = @{}
+                $x = [xml]$_.ToXml()
+                $i = 0
+                foreach ($d in @($x.Event.EventData.Data)) {
+                    if ($null -eq $d) { continue }
+                    $name = [string]$d.Name
+                    if (-not $name -and $i -lt @($f.positional).Count) { $name = [string]@($f.positional)[$i] }
+                    if ($name) { $data[$name] = [string]$d.InnerText }
+                    $i++
+                }
+                $user = Get-FirstField $data $f.user; $dom = Get-FirstField $data $f.domain
+                $account = $user
+                if ($user -and $dom) { $account = $dom + '\' + $user }
+                $g = [ordered]@{ id = [int]$_.Id; counterpart = (Get-FirstField $data $f.counterpart); workstation = (Get-FirstField $data $f.workstation)
+                    account = $account; process = (Get-FirstField $data $f.process) }
+                $key = '{0}|{1}|{2}|{3}|{4}' -f $g.id, $g.counterpart, $g.workstation, $g.account, $g.process
+                $t = $_.TimeCreated.ToUniversalTime().ToString('o')
+                if ($groups.Contains($key)) {
+                    $old = $groups[$key]; $old.count++
+                    if ($t -lt $old.first) { $old.first = $t }
+                    if ($t -gt $old.last) { $old.last = $t }
+                } elseif ($groups.Count -lt [int]$q.maxGroups) {
+                    $g.count = 1; $g.first = $t; $g.last = $t
+                    $groups[$key] = $g
+                } else { $ntlmEvents.ungrouped++ }
+            }
+            $ntlmEvents.available = $true
+        } catch {
+            # An empty window is an answer, not a failure.
+            if ([string]$_.FullyQualifiedErrorId -like 'NoMatchingEventsFound*') { $ntlmEvents.available = $true }
+            else { throw }
+        }
+    } catch { $ntlmEvents.error = [string]$_.Exception.Message }
+    $ntlmEvents.capped = ($ntlmEvents.read -ge [int]$q.maxEvents)
+    $ntlmEvents.groups = @($groups.Values)
+}
+# Credential Guard runs when Win32_DeviceGuard's SecurityServicesRunning
+# contains 1.
+$credentialGuard = $null
+if ($request.credentialGuard) {
+    $credentialGuard = [ordered]@{ available = $false }
+    try {
+        $dg = Get-CimInstance -Namespace 'root\Microsoft\Windows\DeviceGuard' -ClassName 'Win32_DeviceGuard' -ErrorAction Stop
+        $credentialGuard.available = $true
+        $credentialGuard.configured = (@($dg.SecurityServicesConfigured) -contains 1)
+        $credentialGuard.running = (@($dg.SecurityServicesRunning) -contains 1)
+    } catch { $credentialGuard.error = [string]$_.Exception.Message }
+}
+Stop-Phase 'eventsMs'
 $timings.totalMs = [int]$total.ElapsedMilliseconds
 
 # --- answer -----------------------------------------------------------------
@@ -306,6 +384,8 @@ $response = [ordered]@{
     timings = $timings
 }
 if ($null -ne $smbClient) { $response.smbClient = $smbClient }
+if ($null -ne $ntlmEvents) { $response.ntlmEvents = $ntlmEvents }
+if ($null -ne $credentialGuard) { $response.credentialGuard = $credentialGuard }
 $json = ConvertTo-Json -InputObject $response -Depth 8 -Compress
 # Escape everything outside ASCII so the console code page cannot garble it.
 $json = [regex]::Replace($json, '[^\x00-\x7F]', { param($m) '\u{0:x4}' -f [int][char]$m.Value })

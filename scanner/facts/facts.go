@@ -20,7 +20,9 @@ import (
 // the remote collector script. Bump it whenever either JSON shape changes.
 // 2: per-address probe results (ProbeResult.ByAddress) and the SMB client's
 // BlockNTLMServerExceptionList property.
-// 3: the collector's per-phase timings (Response.Timings).
+// 3: the collector's per-phase timings (Response.Timings), the NTLM event
+// read (Request.Events, Response.NTLMEvents) and Credential Guard's state
+// (Response.CredentialGuard).
 const SchemaVersion = 3
 
 // Output markers around the single JSON document the collector prints. They
@@ -76,6 +78,10 @@ type Request struct {
 	// Probes run in parallel on the host with ProbeTimeoutMS per connection.
 	Probes         []Probe `json:"probes,omitempty"`
 	ProbeTimeoutMS int     `json:"probeTimeoutMs,omitempty"`
+	// Events asks for the NTLM operational log, aggregated on the host;
+	// CredentialGuard for Win32_DeviceGuard.
+	Events          *EventQuery `json:"events,omitempty"`
+	CredentialGuard bool        `json:"credentialGuard,omitempty"`
 }
 
 // Response is the JSON document the collector prints between the markers.
@@ -86,6 +92,10 @@ type Response struct {
 	Services  []Service        `json:"services,omitempty"`
 	SMBClient *SMBClientConfig `json:"smbClient,omitempty"`
 	Probes    []ProbeResult    `json:"probes,omitempty"`
+	// NTLMEvents and CredentialGuard answer Request.Events and
+	// Request.CredentialGuard (nil when not asked).
+	NTLMEvents      *NTLMEvents      `json:"ntlmEvents,omitempty"`
+	CredentialGuard *CredentialGuard `json:"credentialGuard,omitempty"`
 	// Errors are steps of the collector that failed on the host without
 	// spoiling the rest (for example a registry key it may not read).
 	Errors []StepError `json:"errors,omitempty"`
@@ -103,6 +113,7 @@ type CollectorTimings struct {
 	ServicesMS  int `json:"servicesMs"`  // Win32_Service (or Get-Service)
 	SMBClientMS int `json:"smbClientMs"` // MSFT_SmbClientConfiguration
 	ProbesMS    int `json:"probesMs"`    // DNS lookups and TCP connects, all at once
+	EventsMS    int `json:"eventsMs"`    // the NTLM event read and Win32_DeviceGuard
 	TotalMS     int `json:"totalMs"`
 }
 
@@ -250,6 +261,22 @@ type HostResult struct {
 	// gathered whether or not WinRM collection worked, and for described
 	// hosts too.
 	SMB *SMBProbe `json:"smb,omitempty"`
+	// SPNChecks are the KDC's answers for the SPNs this host (a Core) uses
+	// toward its agents and shares (Kerberos verification).
+	SPNChecks []SPNCheck `json:"spnChecks,omitempty"`
+}
+
+// SPNCheck returns the check of spn (case-insensitive), or nil.
+func (r *HostResult) SPNCheck(spn string) *SPNCheck {
+	if r == nil {
+		return nil
+	}
+	for i := range r.SPNChecks {
+		if equalFold(r.SPNChecks[i].SPN, spn) {
+			return &r.SPNChecks[i]
+		}
+	}
+	return nil
 }
 
 // OK reports whether facts were collected.

@@ -83,6 +83,18 @@ func TestHandEditedReport(t *testing.T) {
 			}
 			t.Fatal("the demo plan has no DWORD change")
 		}},
+		{"evidence state", ".evidence.state", func(d map[string]any) {
+			for _, p := range d["matrix"].(map[string]any)["paths"].([]any) {
+				if ev, ok := p.(map[string]any)["evidence"].(map[string]any); ok {
+					ev["state"] = "proven"
+					return
+				}
+			}
+			t.Fatal("the demo report has no path with evidence")
+		}},
+		{"step", "matrix.plan[0].step", func(d map[string]any) {
+			d["matrix"].(map[string]any)["plan"].([]any)[0].(map[string]any)["step"] = "later"
+		}},
 	}
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {

@@ -33,6 +33,7 @@ type scanFlags struct {
 	Deadline         time.Duration
 	OperationTimeout time.Duration
 	Retries          int
+	EvidenceDays     int // NTLM event read window; 0 = no event read
 	// ContinueOnBadCredential: try a refused domain credential on every host.
 	ContinueOnBadCredential bool
 
@@ -64,6 +65,7 @@ func addScanFlags(cmd *cobra.Command, o *scanFlags) {
 	fl.DurationVar(&o.Deadline, "timeout", 0, "deadline for the whole scan (0 = none); hosts not finished by then are reported, not lost")
 	fl.DurationVar(&o.OperationTimeout, "operation-timeout", scanner.DefaultOperationTimeout, "WS-Management OperationTimeout (one Receive long poll)")
 	fl.IntVar(&o.Retries, "retries", scanner.DefaultRetries, "extra attempts after a transient failure (never after refused credentials)")
+	fl.IntVar(&o.EvidenceDays, "evidence-days", facts.DefaultEvidenceDays, "days of the NTLM operational log read on every host as evidence (0 = do not read it)")
 	fl.BoolVar(&o.ContinueOnBadCredential, "continue-on-bad-credential", false,
 		"try a domain credential on every host even after one refused it before it worked anywhere (risks one failed logon per host: account lockout)")
 	fl.StringVarP(&o.Format, "format", "f", render.FormatTable, "output format: "+strings.Join(render.Formats(), ", "))
@@ -116,6 +118,9 @@ func (o *scanFlags) check() error {
 			// A partial scan must not become tomorrow's baseline.
 			return FlagErrorf("--limit and --output-dir exclude each other: a limited scan would replace latest.json, the next night's baseline, with part of the estate")
 		}
+	}
+	if o.EvidenceDays < 0 {
+		return FlagErrorf("--evidence-days must not be negative, got %d", o.EvidenceDays)
 	}
 	return nil
 }
@@ -265,6 +270,7 @@ func (o *scanOptions) collect(ctx context.Context, job *scanJob) (results []fact
 		Krb5Conf:                job.Krb5Conf,
 		SMBProbe:                o.SMBProbe || o.SMBAuth,
 		SMBAuth:                 o.SMBAuth,
+		EvidenceDays:            evidenceDays(o.EvidenceDays),
 		Progress: func(done, total int, r *facts.HostResult) {
 			bar.hostDone(!r.OK())
 		},
@@ -486,4 +492,13 @@ func describeInventoryError(err error) error {
 		return WithCode(ExitError, fmt.Errorf("read inventory: %w", err))
 	}
 	return WithCode(ExitError, err)
+}
+
+// evidenceDays maps --evidence-days to scanner.Options.EvidenceDays, where
+// 0 means the default and a negative value no event read.
+func evidenceDays(flag int) int {
+	if flag == 0 {
+		return -1
+	}
+	return flag
 }

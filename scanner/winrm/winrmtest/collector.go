@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/ntlmscan/ntlmscan/scanner/facts"
 )
@@ -223,9 +224,17 @@ func (hs *hostServer) runCollector(requestJSON string, admin bool) (*facts.Respo
 		return nil, err
 	}
 	resp.Probes = probes
-	// Stop-Phase: the lab answers the local phases at once; the probe phase
-	// lasts as long as its slowest connect would on the host (the timeout
-	// when one is cut), which the lab reports without waiting for it.
+	// --- NTLM events --- (ntlmevents.go)
+	if resp.NTLMEvents, err = h.readNTLMEvents(psProperty(request, "events"), time.Now()); err != nil {
+		return nil, err
+	}
+	if psTruthy(psProperty(request, "credentialGuard")) {
+		resp.CredentialGuard = h.credentialGuard()
+	}
+	// Stop-Phase: the lab answers the local phases (the event read too) at
+	// once; the probe phase lasts as long as its slowest connect would on
+	// the host (the timeout when one is cut), which the lab reports without
+	// waiting for it.
 	tm := &facts.CollectorTimings{}
 	for _, p := range probes {
 		for _, a := range p.ByAddress {

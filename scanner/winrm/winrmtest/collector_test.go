@@ -27,7 +27,7 @@ var (
 // reviewedCollectorSHA256 is the collect.ps1 that collector.go's emulation
 // was last reviewed against. When collect.ps1 changes, review runCollector
 // step by step against it, then update this hash.
-const reviewedCollectorSHA256 = "9762f3a4e4c7926941576419754972e269964864c9e5514b1116c70d4e7c8d10"
+const reviewedCollectorSHA256 = "c9e30c83bedbe97e4b20ce1cf3774e02db53fbe30994561cb733ad8bceb4b24f"
 
 func collectionCommand(bootstrap string) string {
 	u := utf16.Encode([]rune(bootstrap))

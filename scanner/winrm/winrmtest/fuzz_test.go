@@ -191,6 +191,8 @@ func FuzzCollectorRequest(f *testing.F) {
 		`{"schema":3,"registry":[{"key":"HKLM\\SYSTEM\\CurrentControlSet\\Control\\Lsa","name":"LmCompatibilityLevel"}],"services":["RapidRecoveryCore"],"smbClientConfig":true,"probes":[{"target":"agent01.corp.example","ports":[445,8006]}],"probeTimeoutMs":100}`,
 		`{"schema":"3","registry":{"key":1,"name":[1,2]},"services":[null,{"a":1}],"probes":[{"target":null,"ports":["7", 1e3, -1, 99999, true]}]}`,
 		`[]`, `null`, `{registry:`, `{"schema":3,"probes":[{"target":"x","ports":[[1]]}]}`, `{"SCHEMA":2.0}`,
+		`{"schema":3,"credentialGuard":true,"events":{"logName":"Microsoft-Windows-NTLM/Operational","days":7,"maxEvents":5,"maxGroups":1,"fields":[{"id":4001,"counterpart":["TargetName"],"user":["UserName"],"domain":["DomainName"],"process":["ProcessName"]}]}}`,
+		`{"schema":3,"events":{"logName":"x","days":"a","maxEvents":0,"fields":[null,{"id":"z"},{"id":4001,"counterpart":[1,null]}]}}`,
 	} {
 		f.Add(seed)
 	}

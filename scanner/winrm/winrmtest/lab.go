@@ -77,6 +77,12 @@ type Host struct {
 	SMBClient             *SMBClient      `yaml:"smbClient"`
 	SMBServer             *SMBServer      `yaml:"smbServer"`
 	NTLMEvents            []NTLMEvent     `yaml:"ntlmEvents"`
+	// NTLMLogError makes the NTLM operational log unreadable with this
+	// message (Get-WinEvent fails); CredentialGuard is Win32_DeviceGuard.
+	NTLMLogError    string              `yaml:"ntlmLogError"`
+	CredentialGuard *CredentialGuardLab `yaml:"credentialGuard"`
+	// KDC is what the lab KDC knows of the host's account (spns.go).
+	KDC *HostKDC `yaml:"kdc"`
 	// RapidRecovery is what the Core's Rapid Recovery PowerShell module
 	// lists (discover.go); nil: the host is no Core and has no module.
 	RapidRecovery *RapidRecovery `yaml:"rapidRecovery"`
@@ -229,11 +235,19 @@ type SMBServer struct {
 	NTLM *bool `yaml:"ntlm"`
 }
 
-// NTLMEvent is one event of Microsoft-Windows-NTLM/Operational (4001-4006,
-// 8001-8004, ...). Stored in the model only; nothing serves them yet.
+// NTLMEvent is one event of Microsoft-Windows-NTLM/Operational (4001-4004,
+// 8001-8004, 4010-4013, 4020-4025), with its EventData by name (the names
+// of scanner/facts.EventFields, e.g. TargetName, UserName, DomainName,
+// ProcessName, ClientUserName, SChannelName, WorkstationName). The
+// collector's event read serves them (ntlmevents.go).
 type NTLMEvent struct {
-	ID     int               `yaml:"id"`
-	Time   time.Time         `yaml:"time"`
+	ID   int       `yaml:"id"`
+	Time time.Time `yaml:"time"`
+	// Ago places the event this long before now (when Time is unset), so
+	// a lab file's events stay inside the read window.
+	Ago time.Duration `yaml:"ago"`
+	// Count repeats the record (default 1).
+	Count  int               `yaml:"count"`
 	Fields map[string]string `yaml:"fields"`
 }
 

@@ -189,6 +189,16 @@ func (v *validator) hosts() {
 			if e.ID <= 0 {
 				v.errorf(h.Line, "%s: an NTLM event has no id", where)
 			}
+			if e.Count < 0 || e.Ago < 0 {
+				v.errorf(h.Line, "%s: NTLM event %d: count and ago cannot be negative", where, e.ID)
+			}
+		}
+		if h.KDC != nil {
+			for _, c := range h.KDC.Missing {
+				if !slices.ContainsFunc(kdcClasses, func(k string) bool { return strings.EqualFold(k, c) }) {
+					v.errorf(h.Line, "%s: kdc.missing: %q is not a service class the lab KDC registers (%s)", where, c, strings.Join(kdcClasses, ", "))
+				}
+			}
 		}
 		v.faults(h.Line, where, &h.Faults)
 	}
