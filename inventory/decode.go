@@ -98,6 +98,7 @@ type linkSpec struct {
 	name    opt[string]
 	port    opt[int]
 	account opt[accountSpec]
+	ops     []opt[string]
 }
 
 type repoSpec struct {
@@ -108,6 +109,7 @@ type repoSpec struct {
 	host    opt[string]
 	account opt[accountSpec]
 	kind    opt[string]
+	ops     []opt[string]
 }
 
 type hostSpec struct {
@@ -128,6 +130,7 @@ type hostSpec struct {
 	account      opt[accountSpec]
 	links        []*linkSpec
 	repos        []*repoSpec
+	replications []*replSpec
 	serviceNames []string
 }
 
@@ -426,6 +429,7 @@ func (w *walker) host(e yamlcheck.Entry, field string, role Role) *hostSpec {
 				}
 			}),
 			yamlcheck.Func("repositories", func(e yamlcheck.Entry, f string) { h.repos = w.repos(e.Val, f) }),
+			yamlcheck.Func("replication", func(e yamlcheck.Entry, f string) { h.replications = w.replications(e, f) }),
 			yamlcheck.Func("service_names", func(e yamlcheck.Entry, f string) {
 				names, _, _ := w.StrList(e.Val, f)
 				h.serviceNames = names
@@ -562,6 +566,7 @@ func (w *walker) link(n *yaml.Node, field string) *linkSpec {
 		yamlcheck.Str("name", &l.name),
 		yamlcheck.Int("port", &l.port, 1, 65535),
 		yamlcheck.Func("account", func(e yamlcheck.Entry, f string) { l.account = w.account(e, f) }),
+		w.operationsKey(&l.ops),
 		yamlcheck.Text("description", nil),
 	)
 	if !ok {
@@ -598,6 +603,7 @@ func (w *walker) repos(n *yaml.Node, field string) []*repoSpec {
 			yamlcheck.Str("host", &rs.host),
 			yamlcheck.Func("account", func(e yamlcheck.Entry, f string) { rs.account = w.account(e, f) }),
 			yamlcheck.Str("kind", &kind),
+			w.operationsKey(&rs.ops),
 			yamlcheck.Text("description", nil),
 		)
 		if !ok {

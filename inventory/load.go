@@ -51,12 +51,13 @@ type Summary struct {
 	Repositories      int
 	AgentPaths        int // Core -> agent links
 	SharePaths        int // Core -> share uses
+	ReplicationPaths  int // source Core -> target Core
 	Scanned           int // hosts collected over WinRM
 	Described         int // hosts that can only be described
 }
 
 // Paths is the number of Core->agent and Core->share paths.
-func (s Summary) Paths() int { return s.AgentPaths + s.SharePaths }
+func (s Summary) Paths() int { return s.AgentPaths + s.SharePaths + s.ReplicationPaths }
 
 // Summary counts the inventory's contents.
 func (inv *Inventory) Summary() Summary {
@@ -82,6 +83,7 @@ func (inv *Inventory) Summary() Summary {
 	s.Repositories = len(inv.Repositories)
 	for _, c := range inv.Cores {
 		s.AgentPaths += len(c.Agents)
+		s.ReplicationPaths += len(c.Replication)
 	}
 	for _, r := range inv.Repositories {
 		s.SharePaths += len(r.Cores)
@@ -93,10 +95,16 @@ func (inv *Inventory) Summary() Summary {
 // "2 cores, 7 agents, 2 repository hosts, 2 domain controllers (1 domain); 3 repositories; 11 paths (8 agent, 3 share); 12 hosts to scan, 1 described".
 func (s Summary) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s, %s, %s, %s (%s); %s; %s (%d agent, %d share); %s to scan",
+	// The replication count is shown only when there is one, so the line
+	// of an inventory without replication reads as before.
+	repl := ""
+	if s.ReplicationPaths > 0 {
+		repl = fmt.Sprintf(", %d replication", s.ReplicationPaths)
+	}
+	fmt.Fprintf(&b, "%s, %s, %s, %s (%s); %s; %s (%d agent, %d share%s); %s to scan",
 		plural(s.Cores, "core"), plural(s.Agents, "agent"), plural(s.RepositoryHosts, "repository host"),
 		plural(s.DomainControllers, "domain controller"), plural(s.Domains, "domain"),
-		plural(s.Repositories, "repository"), plural(s.Paths(), "path"), s.AgentPaths, s.SharePaths,
+		plural(s.Repositories, "repository"), plural(s.Paths(), "path"), s.AgentPaths, s.SharePaths, repl,
 		plural(s.Scanned, "host"))
 	if s.Described > 0 {
 		fmt.Fprintf(&b, ", %d described", s.Described)

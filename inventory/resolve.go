@@ -4,11 +4,14 @@ import (
 	"cmp"
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/ntlmscan/ntlmscan/inventory/yamlcheck"
 )
+
+var fileNameRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*\.[A-Za-z0-9]{1,10}$`)
 
 // Defaults applied when the file does not say otherwise.
 const (
@@ -98,7 +101,14 @@ func (r *resolver) credentials() {
 		}
 		if c.passwordFile.Set {
 			sources++
-			cred.PasswordFile = r.path(c.passwordFile.Value)
+			if !looksLikePath(c.passwordFile.Value) {
+				// Never echoed: it may be the password itself.
+				r.ps.Add(c.passwordFile.Line, c.passwordFile.Field,
+					"write the path of a file whose first line is the password (e.g. /etc/ntlmscan/scan.password); if you wrote the password here, change it",
+					"the value does not look like a file path (not shown, in case it is a password)")
+			} else {
+				cred.PasswordFile = r.path(c.passwordFile.Value)
+			}
 		}
 		if c.kerberosCch.Set {
 			sources++
@@ -485,6 +495,9 @@ func (r *resolver) effectiveWinRM(h *Host, hs *hostSpec, groups []*groupSpec) Wi
 	case (c.KerberosCache != "" || c.Keytab != "") && c.PasswordEnv == "" && c.PasswordFile == "" && (w.Auth == AuthNTLM || w.Transport == TransportBasic):
 		r.ps.Add(eff.credential.Line, eff.credential.Field, "set auth: kerberos for this host, or give the credential password_env or password_file",
 			"credential %q has only Kerberos keys (kerberos_cache or keytab), which %s logons cannot use", c.Name, orStr(string(w.Transport), w.Transport == TransportBasic, string(w.Auth)))
+	case w.Auth == AuthKerberos && c.Username != "" && isLocalUsername(c.Username, h):
+		r.ps.Add(eff.auth.Line, eff.auth.Field, "scan this host with a domain credential, or with auth: ntlm (auth: auto uses NTLM for a local account)",
+			"auth kerberos cannot use the local account %s of credential %q: only domain accounts get Kerberos tickets", quote(c.Username), c.Name)
 	case w.Transport == TransportBasic && !isLocalUsername(c.Username, h):
 		r.ps.Add(eff.transport.Line, eff.transport.Field, "WinRM Basic authentication accepts local accounts only; use transport: ntlm for domain accounts", "transport basic cannot use the domain account %s of credential %q", quote(c.Username), c.Name)
 	}
@@ -560,8 +573,10 @@ func (r *resolver) cores() {
 		}
 		r.links(core, cs)
 		r.repositories(core, cs)
+		r.replications(core, cs)
 		r.inv.Cores = append(r.inv.Cores, core)
 	}
+	r.linkReplicationTargets()
 }
 
 func (r *resolver) agentNames() []string {
@@ -583,10 +598,12 @@ func (r *resolver) links(core *Core, cs *hostSpec) {
 		case agent == nil:
 			r.ps.Add(ls.agent.Line, ls.agent.Field, r.refHint(ls.agent.Value, r.agentNames(), "agents"), "unknown agent %q", clip(ls.agent.Value))
 			continue
-		case agent.Role != RoleAgent:
-			r.ps.Add(ls.agent.Line, ls.agent.Field, "list the machine under agents: to protect it", "%s is defined as a %s, not an agent", agent.Name, agent.Role)
+		case agent == core.Host:
+			r.ps.Add(ls.agent.Line, ls.agent.Field, "remove the entry; a Core protected by another Core is listed under that Core", "%s cannot protect itself", core.Name)
 			continue
 		}
+		// Any other host may also be an agent: a DC, a file server or
+		// another Core protected by this one keeps its own entry and role.
 		if prev, dup := seen[agent]; dup {
 			r.ps.Add(ls.line, ls.field, "remove one of the entries", "%s already protects %s (line %d)", core.Name, agent.Name, prev)
 			continue
@@ -604,6 +621,7 @@ func (r *resolver) links(core *Core, cs *hostSpec) {
 				link.AccountOverride = true
 			}
 		}
+		link.Operations = r.operations(ls.ops, agentOperations, "link to an agent")
 		core.Agents = append(core.Agents, link)
 	}
 }
@@ -676,6 +694,7 @@ func (r *resolver) repositories(core *Core, cs *hostSpec) {
 		if rs.account.Set {
 			repo.Account, _ = r.account(rs.account, repo.Host, core)
 		}
+		repo.Operations = r.operations(rs.ops, shareOperations, "share")
 		r.inv.Repositories = append(r.inv.Repositories, repo)
 		core.Repositories = append(core.Repositories, repo)
 	}
@@ -807,4 +826,15 @@ func orStr(a string, useA bool, b string) string {
 		return a
 	}
 	return b
+}
+
+// looksLikePath: a password_file value with a directory part, or a plain
+// file name with an extension (scan.password, pw.txt). Anything else (no
+// separator, spaces or shell characters and no extension) is more likely a
+// password pasted into the wrong key.
+func looksLikePath(s string) bool {
+	if strings.ContainsAny(s, `/\`) {
+		return true
+	}
+	return fileNameRE.MatchString(s)
 }

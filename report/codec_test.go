@@ -232,8 +232,9 @@ func TestDecodeMigratesSchema1(t *testing.T) {
 	}
 }
 
-// A schema 2 report (before the SMB probe) is read as a subset of schema 3,
-// and the note says what it lacks.
+// A schema 2 report (before the SMB probe, operations, replication paths
+// and evidence) is read as a subset of schema 3: its paths have no
+// operations and no evidence state, and the note says what it lacks.
 func TestDecodeMigratesSchema2(t *testing.T) {
 	t.Parallel()
 	f, err := os.Open(filepath.Join("testdata", "demo-report-schema2.json"))
@@ -245,10 +246,24 @@ func TestDecodeMigratesSchema2(t *testing.T) {
 	if err != nil {
 		t.Fatalf("schema 2 report refused: %v", err)
 	}
-	if r.MigratedFrom != 2 || r.Schema != report.SchemaVersion || len(r.Matrix.Plan) == 0 {
-		t.Errorf("migrated from %d, schema %d, %d plan changes", r.MigratedFrom, r.Schema, len(r.Matrix.Plan))
+	if r.MigratedFrom != 2 || r.Schema != report.SchemaVersion || len(r.Matrix.Paths) == 0 || len(r.Matrix.Plan) == 0 {
+		t.Fatalf("migrated from %d, schema %d, %d paths, %d plan changes", r.MigratedFrom, r.Schema, len(r.Matrix.Paths), len(r.Matrix.Plan))
 	}
-	if note := r.MigrationNote(); !strings.Contains(note, "schema 2") || !strings.Contains(note, "SMB probe") {
+	for _, p := range r.Matrix.Paths {
+		if len(p.Operations) != 0 || p.Impact != "" {
+			t.Errorf("%s: operations %v impact %q invented for a schema 2 path", p.ID, p.Operations, p.Impact)
+		}
+		if p.Evidence != nil {
+			t.Errorf("%s has evidence in a schema 2 report", p.ID)
+		}
+	}
+	note := r.MigrationNote()
+	for _, want := range []string{"schema 2", "SMB probe", "operations", "replication paths", "no NTLM event evidence"} {
+		if !strings.Contains(note, want) {
+			t.Errorf("migration note lacks %q: %q", want, note)
+		}
+	}
+	if strings.Contains(note, "no change plan") {
 		t.Errorf("migration note = %q", note)
 	}
 }

@@ -29,8 +29,13 @@ const Kind = "ntlmscan.report"
 // plan. A schema 1 document is a subset of it and is read (migrated), with
 // MigratedFrom set so callers can say so.
 //
-// Schema 3 (issue 22): the SMB probe of share hosts (hosts[].smb) and the
-// reasons built on it. A schema 2 document is a subset of it and is read.
+// Schema 3: the SMB probe of share hosts (hosts[].smb) and the reasons
+// built on it; path kind replication, and every path's operations and
+// impact; evidence per path (NTLM events, Kerberos verification), unmatched
+// events, at-risk counts by evidence state, the plan's phase 0 (step
+// "audit"), Kerberos checks on the Cores' results and the hosts' NTLM event
+// reads. A schema 2 document is a subset of it: it is read, its paths with
+// no operations and no evidence state.
 const SchemaVersion = 3
 
 // oldestReadableSchema is the oldest schema Decode migrates.
@@ -69,7 +74,7 @@ func (r *Report) MigrationNote() string {
 		return ""
 	}
 	if r.MigratedFrom >= 2 {
-		return fmt.Sprintf("report schema %d (an older ntlmscan) read as schema %d: it has no SMB probe facts of share hosts, and its share paths were judged without them; re-run the scan for a current report",
+		return fmt.Sprintf("report schema %d (an older ntlmscan) read as schema %d: it has no SMB probe facts of share hosts (its share paths were judged without them), its paths do not say which Rapid Recovery operations they serve, it has no replication paths, and it has no NTLM event evidence or Kerberos verification, so its at-risk paths carry no evidence state; re-run the scan for a current report",
 			r.MigratedFrom, SchemaVersion)
 	}
 	return fmt.Sprintf("report schema %d (an older ntlmscan) read as schema %d: it has no change plan, and its verdicts follow the older rules (e.g. unreachable ranked above blocked, one of several DCs counted as blocked); re-run the scan for a current report",

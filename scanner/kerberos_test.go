@@ -53,6 +53,10 @@ func TestKerberosAuthModes(t *testing.T) {
 		{"SKEWED", inventory.AuthAuto, "", facts.ErrKerberosClockSkew, "", "NTP"},
 		{"SKEWED", inventory.AuthKerberos, "", facts.ErrKerberosClockSkew, "", "NTP"},
 		{"WG", inventory.AuthAuto, "ntlm", "", "not in a domain", ""},
+		{"BIGTOKEN", inventory.AuthKerberos, "", facts.ErrKerberosTokenTooLarge, "", "MaxFieldLength and MaxRequestBytes"},
+		// A local account has no Kerberos identity: auto uses NTLM at once
+		// and says why, instead of asking the domain's KDC.
+		{"LOCAL", inventory.AuthAuto, "ntlm", "", "auto: NTLM because the credential is the local account LOCAL\\scan-local", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.host+"/"+string(tt.mode), func(t *testing.T) {
@@ -61,8 +65,9 @@ func TestKerberosAuthModes(t *testing.T) {
 			h.WinRM.Auth = tt.mode
 			if tt.host != "WG" {
 				h.Domain = "corp.example"
-			} else {
-				f.useLocal("WG")
+			}
+			if tt.host == "WG" || tt.host == "LOCAL" {
+				f.useLocal(tt.host)
 			}
 			res := Run(context.Background(), f.inv, Options{Krb5Conf: srv.Krb5Conf(), Retries: -1})
 			r := res[0]

@@ -79,6 +79,17 @@ type Options struct {
 	// auto); empty: KRB5_CONFIG, else /etc/krb5.conf. The demo passes the
 	// lab KDC's.
 	Krb5Conf string
+	// NoKerberosVerify skips asking the KDC for the tickets of the Cores'
+	// paths (Kerberos verification, spncheck.go).
+	NoKerberosVerify bool
+	// EvidenceDays is the NTLM event read's window in days (0: the
+	// default, facts.DefaultEvidenceDays; negative: no event read).
+	EvidenceDays int
+	// ContinueOnBadCredential tries a domain credential on every host even
+	// after one refused it before it had worked anywhere (by default the
+	// others end as not-attempted, so that a wrong password costs one
+	// failed logon, not one per host).
+	ContinueOnBadCredential bool
 	// Dial replaces the TCP dialer (tests; e.g. a resolver that fails).
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	// SMBProbe probes every repository host's SMB service from this
@@ -153,6 +164,7 @@ func Run(ctx context.Context, inv *inventory.Inventory, opts Options) []facts.Ho
 		caFiles:   map[string]caFile{},
 	}
 	defer s.krb.closeAll()
+	s.electLeaders()
 	results := make([]facts.HostResult, len(inv.Hosts))
 	started := make([]bool, len(inv.Hosts))
 	total := 0
@@ -211,6 +223,7 @@ func Run(ctx context.Context, inv *inventory.Inventory, opts Options) []facts.Ho
 			}
 			started[i] = true
 			results[i] = s.host(scanCtx, h)
+			s.hostDone(h)
 			progress.Lock()
 			done++
 			if opts.Progress != nil {
@@ -239,6 +252,9 @@ func Run(ctx context.Context, inv *inventory.Inventory, opts Options) []facts.Ho
 		results[i].SMB = smb[i]
 	}
 	s.settleRefusals(results)
+	if !opts.NoKerberosVerify {
+		s.verifySPNs(scanCtx, results)
+	}
 	// Warn only now: a refusal's class is settled once every host is done,
 	// and the warning must say what the report says.
 	for i := range results {
@@ -272,6 +288,7 @@ type scan struct {
 	refusals []refusal                     // NTLM 401s to settle after the scan
 	caFiles  map[string]caFile
 	krb      krbClients // one Kerberos client per credential
+	gates    map[*inventory.Credential]*credGate
 
 	smbAttempts smbprobe.Attempts // one SMB logon per credential and host
 }
@@ -336,7 +353,7 @@ func (s *scan) host(scanCtx context.Context, h *inventory.Host) facts.HostResult
 	hostCtx, cancel := context.WithTimeout(scanCtx, timeout)
 	defer cancel()
 
-	prep, err := s.prepare(h, log)
+	prep, err := s.prepare(hostCtx, h, log)
 	if err != nil {
 		res.Error = classify(failure{err: err})
 		res.Duration = time.Since(start)
@@ -353,6 +370,7 @@ func (s *scan) host(scanCtx context.Context, h *inventory.Host) facts.HostResult
 			s.mu.Lock()
 			s.authOK[prep.cred]++
 			s.mu.Unlock()
+			s.gateFor(prep.cred).markProven()
 		}
 		if err == nil {
 			res.Facts = resp
@@ -410,6 +428,11 @@ func (s *scan) host(scanCtx context.Context, h *inventory.Host) facts.HostResult
 		log.Debug("host failed", "class", res.Error.Class, "error", res.Error.Message, "attempts", res.Attempts, "roundtrips", res.RoundTrips)
 	} else {
 		log.Info("host collected", "ms", res.Duration.Milliseconds(), "attempts", res.Attempts, "roundtrips", res.RoundTrips)
+		if tm := res.Facts.Timings; tm != nil {
+			// Where the time went on the host (the rest is WinRM).
+			log.Debug("collector phases", "identity_ms", tm.IdentityMS, "registry_ms", tm.RegistryMS, "services_ms", tm.ServicesMS,
+				"smbclient_ms", tm.SMBClientMS, "probes_ms", tm.ProbesMS, "events_ms", tm.EventsMS, "collector_ms", tm.TotalMS)
+		}
 	}
 	return res
 }
@@ -431,7 +454,7 @@ type prepared struct {
 	stdin    []byte
 }
 
-func (s *scan) prepare(h *inventory.Host, log *slog.Logger) (*prepared, error) {
+func (s *scan) prepare(ctx context.Context, h *inventory.Host, log *slog.Logger) (*prepared, error) {
 	w := h.WinRM
 	p := &prepared{cred: w.Credential}
 	if w.Credential == nil {
@@ -458,11 +481,15 @@ func (s *scan) prepare(h *inventory.Host, log *slog.Logger) (*prepared, error) {
 		if w.Transport == inventory.TransportBasic {
 			return winrm.NewBasic(p.username, pw), nil
 		}
-		return winrm.NewNTLM(p.username, pw), nil
+		var a winrm.Authenticator = winrm.NewNTLM(p.username, pw)
+		if !s.opts.ContinueOnBadCredential && isDomainAccount(s.inv, h, p.username) {
+			a = &gatedAuth{Authenticator: a, ctx: ctx, gate: s.gateFor(w.Credential), host: h.Name, credName: w.Credential.Name, username: p.username}
+		}
+		return a, nil
 	}
 	var err error
 	if w.Transport != inventory.TransportBasic && (w.Auth == inventory.AuthKerberos || w.Auth == inventory.AuthAuto) {
-		p.auth, err = s.kerberosAuth(h, w.Credential, ntlm)
+		p.auth, err = s.kerberosAuth(ctx, h, w.Credential, ntlm)
 	} else {
 		p.auth, err = ntlm()
 	}
@@ -497,6 +524,12 @@ func (s *scan) prepare(h *inventory.Host, log *slog.Logger) (*prepared, error) {
 		}
 	}
 	p.request = collect.BuildRequest(s.inv, h)
+	switch d := s.opts.EvidenceDays; {
+	case d < 0:
+		p.request.Events = nil
+	case d > 0:
+		p.request.Events = facts.NewEventQuery(d)
+	}
 	p.stdin, err = collect.Stdin(p.request)
 	if err != nil {
 		return nil, err

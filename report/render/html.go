@@ -36,6 +36,8 @@ type htmlView struct {
 	Coverage []string
 	Auth     []string
 	Plan     []htmlPlanChange
+	// Unmatched are the NTLM event groups no path claimed, per host.
+	Unmatched []string
 }
 
 // htmlPlanChange is one change-plan entry, cleaned and with long lists capped.
@@ -62,11 +64,13 @@ type htmlLegend struct{ Text, Class, Meaning string }
 
 type htmlPath struct {
 	ID, Core, Target, Kind, NameUsed, Reachable, Need, NeedWhy, Account string
+	Operations, Impact                                                  string
 	Verdict, Class, Marks, Deciding                                     string
 	FirstSeen, LastSeen                                                 string
 	Reasons                                                             []htmlReason
 	Fixes                                                               []htmlFix
 	Waiver                                                              string
+	Evidence                                                            string
 }
 
 type htmlReason struct {
@@ -166,6 +170,9 @@ func newHTMLView(r *report.Report) *htmlView {
 	for _, c := range s.Counts {
 		hv.Cards = append(hv.Cards, htmlCard{"Paths " + string(c.Verdict), fmt.Sprint(c.N), verdictClass(c.Verdict)})
 	}
+	for _, c := range s.AtRiskBy {
+		hv.Cards = append(hv.Cards, htmlCard{"At-risk, " + string(c.State), fmt.Sprint(c.N), verdictClass(verdict.AtRisk)})
+	}
 	hv.Cards = append(hv.Cards, htmlCard{"Findings (fail-on " + clean(s.FailOn) + ")", fmt.Sprint(s.Findings), cardClass(s.Findings > 0, "c-bad")})
 	if r.Waivers != nil {
 		hv.Cards = append(hv.Cards, htmlCard{"Waived / expired", fmt.Sprintf("%d / %d", s.Waived, s.WaiverExpired), cardClass(s.WaiverExpired > 0, "c-warn")})
@@ -256,6 +263,7 @@ func newHTMLView(r *report.Report) *htmlView {
 	for _, c := range r.Matrix.Coverage {
 		hv.Coverage = append(hv.Coverage, clean(c.Note))
 	}
+	hv.Unmatched = cleanAll(unmatchedEventLines(&r.Matrix))
 	for i := range r.Matrix.Plan {
 		c := &r.Matrix.Plan[i]
 		hc := htmlPlanChange{Host: clean(c.Host), Setting: clean(c.Setting), Kind: clean(string(c.Kind)), Value: clean(c.Value),
@@ -275,6 +283,7 @@ func newHTMLPath(v *view, rw row) htmlPath {
 	p := rw.P
 	hp := htmlPath{
 		ID: clean(p.ID), Core: clean(p.Core), Target: clean(p.Target), Kind: clean(string(p.Kind)),
+		Operations: clean(verdict.OperationsText(p.Operations)), Impact: clean(impactSentence(p)),
 		NameUsed: clean(nameUsedText(p)), Reachable: clean(p.Reachable), Need: clean(string(p.Need)),
 		NeedWhy: clean(p.NeedWhy), Account: clean(p.Account),
 		Verdict: clean(string(p.Verdict)), Class: verdictClass(p.Verdict),
@@ -282,6 +291,12 @@ func newHTMLPath(v *view, rw row) htmlPath {
 	}
 	if rw.History != nil {
 		hp.FirstSeen, hp.LastSeen = timeText(rw.History.FirstSeen), timeText(rw.History.LastSeen)
+	}
+	if ev := p.Evidence; ev != nil {
+		hp.Evidence = clean(string(ev.State) + ": " + ev.Summary)
+		if ev.RegistryVerdict != "" {
+			hp.Evidence += clean(" (the settings alone: " + string(ev.RegistryVerdict) + ")")
+		}
 	}
 	if wv := rw.Waiver; wv != nil {
 		state := "Waived until"

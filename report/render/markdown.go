@@ -103,6 +103,9 @@ func renderMarkdown(w io.Writer, r *report.Report, _ Options) error {
 	m.printf("## Summary\n\n")
 	m.printf("- Hosts: %d in the inventory, %d scanned, %d failed, %d described only (not scanned)\n", s.Hosts, s.Scanned, s.Failed, s.Described)
 	m.printf("- Paths: %d (%s)\n", s.Paths, countsText(s))
+	if e := evidenceText(s); e != "" {
+		m.printf("- At-risk by evidence: %s\n", mdText(e))
+	}
 	for _, l := range authLines(r) {
 		m.printf("- %s\n", mdText(l))
 	}
@@ -121,6 +124,13 @@ func renderMarkdown(w io.Writer, r *report.Report, _ Options) error {
 		m.printf("- Coverage: %s\n", mdText(c.Note))
 	}
 	m.printf("\n")
+	if lines := unmatchedEventLines(&r.Matrix); len(lines) > 0 {
+		m.printf("## NTLM events no path claimed\n\n")
+		for _, l := range lines {
+			m.printf("- %s\n", mdText(l))
+		}
+		m.printf("\n")
+	}
 
 	m.printf("## Matrix\n\nWorst verdict per Core (rows) and target (columns).\n\n")
 	m.printf("| Core |")
@@ -150,16 +160,16 @@ func renderMarkdown(w io.Writer, r *report.Report, _ Options) error {
 	m.printf("- -: %s\n\n", mdText(legendNoPath))
 
 	m.printf("## Paths\n\n")
-	m.printf("| Core | Target | Kind | Name used | Reachable | NTLM needed | Verdict | Deciding setting |\n")
-	m.printf("|---|---|---|---|---|---|---|---|\n")
+	m.printf("| Core | Target | Kind | Operations | Name used | Reachable | NTLM needed | Verdict | Deciding setting |\n")
+	m.printf("|---|---|---|---|---|---|---|---|---|\n")
 	for _, rw := range v.Rows {
 		p := rw.P
 		verdictCell := mdVerdict(p.Verdict)
 		if marks := verdictMarks(rw); len(marks) > 0 {
 			verdictCell += " (" + mdText(strings.Join(marks, ", ")) + ")"
 		}
-		m.printf("| %s | %s | %s | %s | %s | %s | %s | %s |\n",
-			mdText(p.Core), mdText(p.Target), mdText(string(p.Kind)), mdCell(nameUsedText(p)), mdText(p.Reachable),
+		m.printf("| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+			mdText(p.Core), mdText(p.Target), mdText(string(p.Kind)), mdText(verdict.OperationsText(p.Operations)), mdCell(nameUsedText(p)), mdText(p.Reachable),
 			mdText(string(p.Need)), verdictCell, mdDeciding(p.Deciding))
 	}
 	m.printf("\n")
@@ -173,6 +183,16 @@ func renderMarkdown(w io.Writer, r *report.Report, _ Options) error {
 		m.printf("### %s → %s (%s): %s\n\n", mdText(p.Core), mdText(p.Target), mdCode(nameUsedText(p)), mdVerdict(p.Verdict))
 		m.printf("- Path id: %s; account %s; TCP reachable: %s; NTLM needed: %s (%s)\n",
 			mdCode(p.ID), mdCode(p.Account), mdText(p.Reachable), mdText(string(p.Need)), mdText(p.NeedWhy))
+		if s := impactSentence(p); s != "" {
+			m.printf("- %s\n", mdText(s))
+		}
+		if ev := p.Evidence; ev != nil {
+			m.printf("- Evidence: **%s**: %s", mdText(string(ev.State)), mdText(ev.Summary))
+			if ev.RegistryVerdict != "" {
+				m.printf(" (the settings alone: %s)", mdText(string(ev.RegistryVerdict)))
+			}
+			m.printf("\n")
+		}
 		if rw.Waiver != nil {
 			state := "Waived until"
 			if rw.Waiver.Expired {

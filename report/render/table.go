@@ -144,6 +144,9 @@ func renderTable(w io.Writer, r *report.Report, opts Options) error {
 		counts = append(counts, fmt.Sprintf("%d %s", c.N, pt.verdict(c.Verdict)))
 	}
 	out.printf("Paths: %d (%s)\n", s.Paths, strings.Join(counts, ", "))
+	if e := evidenceText(s); e != "" {
+		out.printf("At-risk by evidence: %s\n", clean(e))
+	}
 	for _, l := range authLines(r) {
 		out.printf("%s\n", clean(l))
 	}
@@ -156,6 +159,13 @@ func renderTable(w io.Writer, r *report.Report, opts Options) error {
 	}
 	if n := len(r.Matrix.Plan); n > 0 {
 		out.printf("Change plan: %d changes (`ntlmscan plan REPORT.json` lists them; so do the Markdown and JSON reports)\n", n)
+	}
+
+	if lines := unmatchedEventLines(&r.Matrix); len(lines) > 0 {
+		out.printf("\n%s\n", pt.heading("NTLM EVENTS NO PATH CLAIMED"))
+		for _, l := range lines {
+			out.printf("  %s\n", clean(l))
+		}
 	}
 
 	if len(v.Failed) > 0 {
@@ -178,7 +188,7 @@ func renderTable(w io.Writer, r *report.Report, opts Options) error {
 }
 
 func pathTable(v *view, pt painter, width int) string {
-	pathHeader := table.Row{"CORE", "TARGET", "KIND", "NAME USED", "REACHABLE", "NTLM NEEDED", "VERDICT", "DECIDING SETTING"}
+	pathHeader := table.Row{"CORE", "TARGET", "KIND", "OPERATIONS", "NAME USED", "REACHABLE", "NTLM NEEDED", "VERDICT", "DECIDING SETTING"}
 	tw := newTable()
 	tw.AppendHeader(pathHeader)
 	rows := make([]table.Row, 0, len(v.Rows))
@@ -189,13 +199,14 @@ func pathTable(v *view, pt painter, width int) string {
 			verdictCell += " (" + clean(strings.Join(marks, ", ")) + ")"
 		}
 		rows = append(rows, table.Row{
-			clean(p.Core), clean(p.Target), clean(string(p.Kind)), clean(nameUsedText(p)),
+			clean(p.Core), clean(p.Target), clean(string(p.Kind)), clean(orDash(verdict.OperationsText(p.Operations))), clean(nameUsedText(p)),
 			clean(p.Reachable), clean(string(p.Need)), verdictCell, clean(decidingText(p.Deciding)),
 		})
 	}
 	tw.AppendRows(rows)
-	// NAME USED, VERDICT and DECIDING SETTING wrap; the short columns stay whole.
-	fitTable(tw, append([]table.Row{pathHeader}, rows...), map[int]int{3: 20, 6: 12, 7: 30}, width)
+	// OPERATIONS, NAME USED, VERDICT and DECIDING SETTING wrap; the short
+	// columns stay whole.
+	fitTable(tw, append([]table.Row{pathHeader}, rows...), map[int]int{3: 16, 4: 20, 7: 12, 8: 30}, width)
 	return renderTW(tw)
 }
 

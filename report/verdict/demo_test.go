@@ -74,6 +74,13 @@ func newDemo(t testing.TB) *lab {
 	l.addAgent(core02, agents["AGENT07"], "agent07.corp.example")
 	l.addRepo(core02, fs01, `\\fs01.corp.example\RRRepo2`, system)
 	l.addRepo(core02, nas01, `\\nas01\rr-archive`, inventory.Account{Kind: inventory.AccountLocal, Name: `NAS01\rrbackup`})
+
+	// The second-site Core in workgroup DR, replicated to by address with
+	// a local account of it.
+	core03 := l.addCore("CORE03", "", inventory.Account{Kind: inventory.AccountLocalSystem, Name: "LocalSystem"})
+	core03.FQDN = ""
+	l.facts("CORE03").Identity.Domain = "DR"
+	l.addReplication(core01, core03, "127.0.0.23", inventory.Account{Kind: inventory.AccountLocal, Name: `CORE03\rr-replication`})
 	return l
 }
 
@@ -91,6 +98,7 @@ var demoDesign = []designed{
 	{"CORE01|agent|AGENT02|127.0.0.32", Blocked, NeedRequired, "CORE01", "RestrictSendingNTLMTraffic"},
 	{"CORE01|agent|AGENT04|agent04.corp.example", AtRisk, NeedFallback, "DC02", "RestrictNTLMInDomain"},
 	{"CORE01|agent|AGENT05|127.0.0.35", AtRisk, NeedRequired, "CORE01", "ClientAllowedNTLMServers"},
+	{"CORE01|replication|CORE03|127.0.0.23", Blocked, NeedRequired, "CORE01", "RestrictSendingNTLMTraffic"},
 	{"CORE01|share|FS01|fs01.corp.example", OK, NeedFallback, "", ""},
 	{"CORE02|agent|AGENT03|127.0.0.33", Blocked, NeedRequired, "AGENT03", "RestrictReceivingNTLMTraffic"},
 	{"CORE02|agent|AGENT04|127.0.0.34", AtRisk, NeedRequired, "DC02", "RestrictNTLMInDomain"},
@@ -145,6 +153,17 @@ func TestDemoFleet(t *testing.T) {
 		t.Errorf("deciding = %+v", agent02.Deciding)
 	}
 
+	repl := findPath(t, m, "CORE01|replication|CORE03|127.0.0.23")
+	if fix := mustDeciding(t, repl).Remediation; fix == nil || fix.Host != "CORE01" || !slices.Contains(fix.Add, "127.0.0.23") ||
+		!strings.Contains(fix.Note, "Address the target Core by name") || repl.Impact != "replication to CORE03 will fail" ||
+		fix.Rename == nil || fix.Rename.Kind != KindReplication {
+		t.Errorf("replication fix %+v impact %q", repl.Deciding.Remediation, repl.Impact)
+	}
+	for _, c := range m.Plan {
+		if c.Kind == ChangeRename && c.Rename.Target == "CORE03" && (len(c.Notes) != 1 || !strings.Contains(c.Notes[0], "change the replication target CORE03 from 127.0.0.23")) {
+			t.Errorf("replication rename notes = %q", c.Notes)
+		}
+	}
 	agent05 := findPath(t, m, "CORE01|agent|AGENT05|127.0.0.35")
 	if !mustDeciding(t, agent05).Unconfirmed || !strings.Contains(agent05.Deciding.Explanation, "127.0.0.35") {
 		t.Errorf("AGENT05 deciding = %+v", agent05.Deciding)
@@ -205,6 +224,8 @@ func demoAssume() *whatif.Overlay {
 			Set: &whatif.Value{DWORD: &two}, Line: 22},
 		{Select: whatif.Selector{Hosts: []string{"CORE01"}}, Setting: facts.ClientAllowedNTLMServers,
 			Add: []string{"127.0.0.32"}, Line: 30},
+		{Select: whatif.Selector{Hosts: []string{"CORE01"}}, Setting: facts.ClientAllowedNTLMServers,
+			Add: []string{"127.0.0.23"}, Line: 41},
 	}}
 }
 
@@ -231,6 +252,9 @@ func TestDemoOverlay(t *testing.T) {
 		{"CORE01|agent|AGENT02|127.0.0.32", Blocked, Blocked, "AGENT02", "RestrictReceivingNTLMTraffic"},
 		// Local accounts are denied by "Deny all accounts".
 		{"CORE01|agent|AGENT05|127.0.0.35", AtRisk, Blocked, "AGENT05", "RestrictReceivingNTLMTraffic"},
+		// Replication to the second-site Core: the exception for its
+		// address lifts the block, but an IP entry is UNCONFIRMED.
+		{"CORE01|replication|CORE03|127.0.0.23", Blocked, AtRisk, "CORE01", "ClientAllowedNTLMServers"},
 		// Shares are not agents: unchanged.
 		{"CORE02|share|FS01|fs01.corp.example", OK, OK, "", ""},
 		// AGENT07 was not scanned: the change applies to a synthetic value,

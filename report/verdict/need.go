@@ -145,9 +145,11 @@ func (pe *pathEval) needCrossDomain(need func(Reason, string, *[]string), requir
 	da, ds := inv.DomainByName(a), inv.DomainByName(s)
 	base := Reason{Host: pe.tv.name(), Role: RoleAccount, Setting: SettingTrust}
 	switch {
-	case da == nil || ds == nil:
+	// A domain only named by a host (no domains: section) has unknown
+	// forest and trusts, like one the inventory does not name at all.
+	case da == nil || ds == nil || da.Implicit || ds.Implicit:
 		missing := a
-		if da != nil {
+		if da != nil && !da.Implicit {
 			missing = s
 		}
 		r := base

@@ -101,13 +101,16 @@ func (pe *pathEval) clientExceptionFix(existing *listIndex, unconfirmed *excepti
 	if pe.p.NameForm == NameIP {
 		if to := firstOr(pe.tv.fqdns(), pe.tv.netbios()); to != "" && !strings.EqualFold(to, pe.p.NameUsed) {
 			rename = &Rename{Core: core, Target: target, From: pe.p.NameUsed, To: to}
+			if pe.p.Kind != KindAgent {
+				rename.Kind = pe.p.Kind // an agent's rename keeps its earlier shape
+			}
 		}
 		if pe.tgtDom != "" {
-			note = append(note, fmt.Sprintf("Address the agent by name, and list both name forms: re-register %s in the Rapid Recovery Core on %s as %s instead of %s, so Kerberos is used and NTLM is only a fallback (or register an IP SPN, setspn -s HOST/%s %s, and set TryIPSPN=1 on %s).",
-				target, core, firstOr(pe.tv.fqdns(), pe.tv.netbios()), pe.p.NameUsed, pe.p.NameUsed, pe.tv.netbios(), core))
+			note = append(note, fmt.Sprintf("Address the %s by name, and list both name forms: re-register %s in the Rapid Recovery Core on %s as %s instead of %s, so Kerberos is used and NTLM is only a fallback (or register an IP SPN, setspn -s HOST/%s %s, and set TryIPSPN=1 on %s).",
+				pe.targetNoun(), target, core, firstOr(pe.tv.fqdns(), pe.tv.netbios()), pe.p.NameUsed, pe.p.NameUsed, pe.tv.netbios(), core))
 		} else {
-			note = append(note, fmt.Sprintf("Address the agent by name, and list both name forms: %s is not domain-joined, so NTLM stays required; re-register it in the Core on %s as %s so the exception matches a documented name form.",
-				target, core, firstOr(pe.tv.fqdns(), pe.tv.netbios())))
+			note = append(note, fmt.Sprintf("Address the %s by name, and list both name forms: %s is not domain-joined, so NTLM stays required; re-register it in the Core on %s as %s so the exception matches a documented name form.",
+				pe.targetNoun(), target, core, firstOr(pe.tv.fqdns(), pe.tv.netbios())))
 		}
 		note = append(note, fmt.Sprintf("The IP entry %s is listed only for the time until the Core uses the name: whether IP-address entries exempt a path is UNCONFIRMED.", pe.p.NameUsed))
 	} else {

@@ -262,3 +262,32 @@ func TestHostNotes(t *testing.T) {
 		t.Errorf("%d logon-account notes, want 1", logon)
 	}
 }
+
+// TestServicesUnknownNote: a Core whose services could not be listed (the
+// scanning account is no administrator there) gets an "unknown" note with
+// the reason, never "service not found".
+func TestServicesUnknownNote(t *testing.T) {
+	t.Parallel()
+	l := newLab(t)
+	f := l.facts("CORE01")
+	f.Services = []facts.Service{{Name: "RapidRecoveryCore"}}
+	f.Errors = append(f.Errors,
+		facts.StepError{Step: facts.StepServicesWMI, Message: "Access denied "},
+		facts.StepError{Step: facts.StepServices, Message: "Cannot open Service Control Manager on computer '.'."})
+	m := l.eval(Options{})
+	found := false
+	for _, n := range m.HostNotes {
+		if n.Host != "CORE01" || n.Setting != SettingService {
+			continue
+		}
+		if n.RawValue == "absent" || strings.Contains(n.Explanation, "No Rapid Recovery Core service") {
+			t.Errorf("note says absent: %+v", n)
+		}
+		if n.RawValue == "unknown" && strings.Contains(n.Explanation, "Cannot open Service Control Manager") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no unknown service note with the reason: %+v", m.HostNotes)
+	}
+}

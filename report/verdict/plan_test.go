@@ -27,6 +27,12 @@ func applyPlan(t *testing.T, l *lab, plan []Change) {
 					l.probe(core.Host.Name, c.Rename.To, link.Port, true, "")
 				}
 			}
+			for _, link := range core.Replication {
+				if link.Target != nil && strings.EqualFold(link.Target.Name, c.Rename.Target) && link.NameUsed == c.Rename.From {
+					link.NameUsed = c.Rename.To
+					l.probe(core.Host.Name, c.Rename.To, link.Port, true, "")
+				}
+			}
 		}
 	}
 }

@@ -33,5 +33,6 @@ var pathRules = []rule{
 	// ([MS-APDS] 3.1.5).
 	{facts.FamilyAccount, (*pathEval).checkProtectedUsers},
 	{facts.FamilyLMCompat, (*pathEval).checkNTLMLevels},
+	{facts.FamilyLMCompat, (*pathEval).checkNTLMv1SSO},
 	{facts.FamilyAccount, (*pathEval).checkUseMachineID},
 }

@@ -3,6 +3,7 @@ package waiver
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -144,8 +145,8 @@ func (p *parser) entry(w *yamlcheck.Walker, n *yaml.Node, at string) (wv Waiver,
 	case wv.Core == "" || wv.Target == "":
 		p.add(r.Line, at, "say which path is waived: path: CORE|kind|TARGET|name, or core: and target: (and optionally kind:); or host: NAME for a host that cannot be scanned")
 	}
-	if wv.Kind != "" && wv.Kind != verdict.KindAgent && wv.Kind != verdict.KindShare {
-		p.add(line(kind), at+".kind", "%q is not a path kind; want agent or share", kind.Value)
+	if wv.Kind != "" && !slices.Contains(verdict.Kinds(), wv.Kind) {
+		p.add(line(kind), at+".kind", "%q is not a path kind; want agent, replication or share", kind.Value)
 	}
 	for _, req := range []struct {
 		key string
@@ -176,8 +177,8 @@ func checkPathID(id string) error {
 			return fmt.Errorf("%q has an empty part; want CORE|kind|TARGET|name", id)
 		}
 	}
-	if k := verdict.Kind(strings.ToLower(parts[1])); k != verdict.KindAgent && k != verdict.KindShare {
-		return fmt.Errorf("%q: the second part is the kind, agent or share", id)
+	if k := verdict.Kind(strings.ToLower(parts[1])); !slices.Contains(verdict.Kinds(), k) {
+		return fmt.Errorf("%q: the second part is the kind, agent, replication or share", id)
 	}
 	return nil
 }

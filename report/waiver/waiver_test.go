@@ -206,8 +206,8 @@ func TestApplyExample(t *testing.T) {
 	if len(r.Waivers.Unused) != 0 {
 		t.Errorf("Unused = %+v, want none", r.Waivers.Unused)
 	}
-	if got := report.Findings(r, report.FailOnBlocked); got != 3 {
-		t.Errorf("Findings(blocked) = %d, want 3 (4 blocked, NAS01 waived)", got)
+	if got := report.Findings(r, report.FailOnBlocked); got != 4 {
+		t.Errorf("Findings(blocked) = %d, want 4 (5 blocked, NAS01 waived)", got)
 	}
 }
 
@@ -320,4 +320,34 @@ func FuzzParse(f *testing.F) {
 		r := reporttest.Demo()
 		waiver.Apply(r, file, reporttest.Now())
 	})
+}
+
+// A replication path can be waived by its id or by core, target and kind.
+func TestParseReplicationKind(t *testing.T) {
+	t.Parallel()
+	const doc = `waivers:
+  - path: CORE01|replication|CORE03|127.0.0.23
+    owner: dr-team@corp.example
+    reason: second site moves to Kerberos in CHG-3001
+    expires: 2027-06-30
+  - core: CORE01
+    target: CORE03
+    kind: replication
+    owner: dr-team@corp.example
+    reason: same
+    expires: 2027-06-30
+`
+	f, err := waiver.Parse(strings.NewReader(doc), "waivers.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Waivers) != 2 || f.Waivers[1].Kind != verdict.KindReplication {
+		t.Fatalf("waivers = %+v", f.Waivers)
+	}
+	p := verdict.Path{ID: "CORE01|replication|CORE03|127.0.0.23", Core: "CORE01", Target: "CORE03", Kind: verdict.KindReplication}
+	for i := range f.Waivers {
+		if !f.Waivers[i].Matches(&p) {
+			t.Errorf("waiver %d does not match %s", i, p.ID)
+		}
+	}
 }

@@ -94,7 +94,7 @@ func TestLoadInvalid(t *testing.T) {
 		{"invalid-value", []string{`:4: changes[0].set.RestrictReceivingNTLMTraffic: 3 is not a valid value for RestrictReceivingNTLMTraffic`}},
 		{"invalid-value-quoted", []string{`:4: changes[0].set.RestrictReceivingNTLMTraffic: must be a whole number, not text`}},
 		{"invalid-add-dword", []string{`:4: changes[0].add.RestrictSendingNTLMTraffic: RestrictSendingNTLMTraffic is a number (REG_DWORD); add works only on lists`}},
-		{"invalid-unknown-host", []string{`:2: changes[0].hosts[0]: unknown host "CORE03"`}},
+		{"invalid-unknown-host", []string{`:2: changes[0].hosts[0]: unknown host "CORE09"`}},
 		{"invalid-unknown-tag", []string{`:2: changes[0].tags[0]: no host carries the tag "site-z"`}},
 		{"invalid-unknown-role", []string{`:2: changes[0].roles[0]: unknown role "agents"`}},
 		{"invalid-no-match", []string{`:2: changes[0]: the selector matches no host in ../../examples/inventory.yaml`}},

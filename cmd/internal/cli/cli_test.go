@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"fmt"
 	"io"
 	"log/slog"
 	"maps"
@@ -20,6 +21,7 @@ import (
 	"github.com/ntlmscan/ntlmscan/cmd/internal/iostreams"
 	"github.com/ntlmscan/ntlmscan/cmd/internal/outdir"
 	"github.com/ntlmscan/ntlmscan/examples"
+	"github.com/ntlmscan/ntlmscan/inventory"
 	"github.com/ntlmscan/ntlmscan/report"
 	"github.com/ntlmscan/ntlmscan/report/render"
 	"github.com/ntlmscan/ntlmscan/report/verdict"
@@ -458,6 +460,9 @@ func TestSimulateServesUntilInterrupted(t *testing.T) {
 	lab := filepath.Join(dir, "lab.yaml")
 	os.WriteFile(lab, examples.DemoLab, 0o600)
 	caFile := filepath.Join(dir, "ca.pem")
+	invIn, invOut := filepath.Join(dir, "inventory.yaml"), filepath.Join(dir, "out", "lab-inventory.yaml")
+	os.WriteFile(invIn, examples.DemoInventory, 0o600)
+	os.Mkdir(filepath.Dir(invOut), 0o700)
 
 	pr, pw := io.Pipe()
 	streams, _, _, errOut := iostreams.Test()
@@ -470,7 +475,7 @@ func TestSimulateServesUntilInterrupted(t *testing.T) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		code = Run(ctx, f, []string{"simulate", "--lab", lab, "--ephemeral-ports", "--ca-out", caFile})
+		code = Run(ctx, f, []string{"simulate", "--lab", lab, "--ephemeral-ports", "--ca-out", caFile, "-i", invIn, "--inventory-out", invOut})
 		pw.Close()
 	}()
 	sc := bufio.NewScanner(pr)
@@ -495,6 +500,19 @@ func TestSimulateServesUntilInterrupted(t *testing.T) {
 	}
 	if pem, err := os.ReadFile(caFile); err != nil || !bytes.Contains(pem, []byte("BEGIN CERTIFICATE")) {
 		t.Errorf("CA not written: %v", err)
+	}
+	// --inventory-out: the demo inventory pointed at this run's ephemeral
+	// ports, written before "ready".
+	inv, err := inventory.Load(invOut)
+	if err != nil {
+		t.Fatalf("--inventory-out: %v", err)
+	}
+	core := inv.HostByName("CORE01")
+	if core.Address != "127.0.0.21" || core.WinRM.Port == 0 || core.WinRM.Port == 5985 {
+		t.Errorf("CORE01 at %s port %d: not pointed at the lab's ephemeral port", core.Address, core.WinRM.Port)
+	}
+	if !strings.Contains(lines[len(lines)-2]+strings.Join(lines, "\n"), fmt.Sprintf("CORE01 http://127.0.0.21:%d/wsman", core.WinRM.Port)) {
+		t.Errorf("CORE01's port %d is not the one simulate announced:\n%s", core.WinRM.Port, strings.Join(lines, "\n"))
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/ntlmscan/ntlmscan/cmd/internal/outdir"
 	"github.com/ntlmscan/ntlmscan/inventory"
+	"github.com/ntlmscan/ntlmscan/inventory/safetext"
 	"github.com/ntlmscan/ntlmscan/report"
 	"github.com/ntlmscan/ntlmscan/report/render"
 	"github.com/ntlmscan/ntlmscan/report/verdict"
@@ -32,6 +33,9 @@ type scanFlags struct {
 	Deadline         time.Duration
 	OperationTimeout time.Duration
 	Retries          int
+	EvidenceDays     int // NTLM event read window; 0 = no event read
+	// ContinueOnBadCredential: try a refused domain credential on every host.
+	ContinueOnBadCredential bool
 
 	Format       string
 	Output       string // file for --format; "" or "-" = stdout
@@ -51,6 +55,8 @@ type scanFlags struct {
 	NoColor      bool
 	SMBProbe     bool
 	SMBAuth      bool
+	Limit        string
+	Drift        bool
 }
 
 func addScanFlags(cmd *cobra.Command, o *scanFlags) {
@@ -60,6 +66,9 @@ func addScanFlags(cmd *cobra.Command, o *scanFlags) {
 	fl.DurationVar(&o.Deadline, "timeout", 0, "deadline for the whole scan (0 = none); hosts not finished by then are reported, not lost")
 	fl.DurationVar(&o.OperationTimeout, "operation-timeout", scanner.DefaultOperationTimeout, "WS-Management OperationTimeout (one Receive long poll)")
 	fl.IntVar(&o.Retries, "retries", scanner.DefaultRetries, "extra attempts after a transient failure (never after refused credentials)")
+	fl.IntVar(&o.EvidenceDays, "evidence-days", facts.DefaultEvidenceDays, "days of the NTLM operational log read on every host as evidence (0 = do not read it)")
+	fl.BoolVar(&o.ContinueOnBadCredential, "continue-on-bad-credential", false,
+		"try a domain credential on every host even after one refused it before it worked anywhere (risks one failed logon per host: account lockout)")
 	fl.StringVarP(&o.Format, "format", "f", render.FormatTable, "output format: "+strings.Join(render.Formats(), ", "))
 	fl.StringVarP(&o.Output, "output", "o", "", "write the --format output to this file instead of stdout")
 	fl.StringVar(&o.CSVFile, "csv", "", "also write the path CSV (for change tickets) to this file")
@@ -77,6 +86,8 @@ func addScanFlags(cmd *cobra.Command, o *scanFlags) {
 	fl.BoolVarP(&o.Quiet, "quiet", "q", false, "no progress bar and no terminal report (files and exit code only)")
 	fl.BoolVar(&o.NoColor, "no-color", false, "never colour the terminal output (NO_COLOR is honoured too)")
 	fl.BoolVar(&o.SMBProbe, "smb-probe", true, "probe each repository host's SMB service (NEGOTIATE) from this machine; --smb-probe=false skips it")
+	fl.BoolVar(&o.Drift, "drift", true, "ask each collected Core's Rapid Recovery module what it protects and warn where the inventory differs (--drift=false skips it)")
+	fl.StringVar(&o.Limit, "limit", "", "scan only the paths of matching hosts (names, globs, groups, tag:TAG; a:b union, a:&b intersection, !a exclusion) and the hosts they need")
 	fl.BoolVar(&o.SMBAuth, "smb-auth", false, "also try one NTLM logon per repository account and host, with the credentials: entry naming that account")
 }
 
@@ -100,6 +111,18 @@ func (o *scanFlags) check() error {
 	}
 	if o.HostTimeout <= 0 {
 		return FlagErrorf("--host-timeout must be positive, got %s", o.HostTimeout)
+	}
+	if o.Limit != "" {
+		if _, err := inventory.ParseLimit(o.Limit); err != nil {
+			return &FlagError{Err: err}
+		}
+		if o.OutputDir != "" {
+			// A partial scan must not become tomorrow's baseline.
+			return FlagErrorf("--limit and --output-dir exclude each other: a limited scan would replace latest.json, the next night's baseline, with part of the estate")
+		}
+	}
+	if o.EvidenceDays < 0 {
+		return FlagErrorf("--evidence-days must not be negative, got %d", o.EvidenceDays)
 	}
 	return nil
 }
@@ -136,6 +159,19 @@ func (j *scanJob) close() {
 // returns how the scan ended; scanOutcome.exitCode turns that into the
 // exit status.
 func runScan(ctx context.Context, o *scanOptions, in scanInputs) (scanOutcome, error) {
+	full := in.Inventory
+	if o.Limit != "" {
+		l, err := inventory.ParseLimit(o.Limit)
+		if err != nil {
+			return scanOutcome{}, &FlagError{Err: err}
+		}
+		restricted, leftOut, err := in.Inventory.Restrict(l)
+		if err != nil {
+			return scanOutcome{}, err
+		}
+		in.Inventory = restricted
+		fmt.Fprintf(o.IO.ErrOut, "--limit %s: left out %s\n", safetext.Escape(o.Limit), strings.Join(leftOut, " and "))
+	}
 	job, err := o.loadJob(in)
 	if err != nil {
 		return scanOutcome{}, err
@@ -143,6 +179,9 @@ func runScan(ctx context.Context, o *scanOptions, in scanInputs) (scanOutcome, e
 	defer job.close()
 	started := o.Now()
 	results, interrupted := o.collect(ctx, job)
+	if o.Drift && !interrupted {
+		o.driftCheck(ctx, job, full, results)
+	}
 	rep := o.judge(job, results)
 	errPublish := o.publish(rep, job.dir, interrupted)
 	out := outcomeOf(rep, o.FailOn, interrupted)
@@ -239,17 +278,19 @@ func (o *scanOptions) collect(ctx context.Context, job *scanJob) (results []fact
 		scanLog = o.LoggerTo(held)
 	}
 	results = scanner.Run(ctx, job.Inventory, scanner.Options{
-		Concurrency:      o.Concurrency,
-		HostTimeout:      o.HostTimeout,
-		Deadline:         o.Deadline,
-		OperationTimeout: o.OperationTimeout,
-		Retries:          retries,
-		Logger:           scanLog,
-		Password:         job.Password,
-		LookupEnv:        o.lookupEnv(),
-		Krb5Conf:         job.Krb5Conf,
-		SMBProbe:         o.SMBProbe || o.SMBAuth,
-		SMBAuth:          o.SMBAuth,
+		Concurrency:             o.Concurrency,
+		HostTimeout:             o.HostTimeout,
+		Deadline:                o.Deadline,
+		OperationTimeout:        o.OperationTimeout,
+		Retries:                 retries,
+		Logger:                  scanLog,
+		ContinueOnBadCredential: o.ContinueOnBadCredential,
+		Password:                job.Password,
+		LookupEnv:               o.lookupEnv(),
+		Krb5Conf:                job.Krb5Conf,
+		SMBProbe:                o.SMBProbe || o.SMBAuth,
+		SMBAuth:                 o.SMBAuth,
+		EvidenceDays:            evidenceDays(o.EvidenceDays),
 		Progress: func(done, total int, r *facts.HostResult) {
 			bar.hostDone(!r.OK())
 		},
@@ -432,6 +473,9 @@ func loadReport(path string) (*report.Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	// The file may have been edited: every PowerShell line shown from it is
+	// rebuilt from its change, never its own text.
+	rep.Matrix.RebuildScripts()
 	return rep, nil
 }
 
@@ -468,4 +512,13 @@ func describeInventoryError(err error) error {
 		return WithCode(ExitError, fmt.Errorf("read inventory: %w", err))
 	}
 	return WithCode(ExitError, err)
+}
+
+// evidenceDays maps --evidence-days to scanner.Options.EvidenceDays, where
+// 0 means the default and a negative value no event read.
+func evidenceDays(flag int) int {
+	if flag == 0 {
+		return -1
+	}
+	return flag
 }

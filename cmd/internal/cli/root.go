@@ -101,6 +101,7 @@ flags: the inventory names an environment variable or a file for each credential
 		newDemoCmd(f, nil),
 		newSimulateCmd(f),
 		newValidateCmd(f),
+		newDiscoverCmd(f, nil),
 		newReportCmd(f),
 		newDiffCmd(f),
 		newMergeCmd(f),

@@ -19,7 +19,12 @@ func newValidateCmd(f *Factory) *cobra.Command {
 		Long: `validate decodes the inventory strictly and reports every problem at once, each
 with file:line and a hint: unknown keys, duplicate names, dangling references,
 malformed addresses or UNC paths, secrets written into the file. It reads no
-secret and contacts no host. Exit code 0 when valid, 1 otherwise.`,
+secret and contacts no host. Exit code 0 when valid, 1 otherwise.
+
+Warnings (stderr, exit code still 0) flag what is valid but likely wrong in a
+real estate: agents no Core protects, auth: auto with a local account (NTLM),
+a workgroup host scanned with a domain account, and waivers naming a Core,
+host or path the inventory does not have.`,
 		Example: `  ntlmscan validate -i inventory.yaml
   ntlmscan validate -i inventory.yaml --assume baseline-2027.yaml --waivers waivers.yaml`,
 		Args: cobra.NoArgs,
@@ -32,6 +37,11 @@ secret and contacts no host. Exit code 0 when valid, 1 otherwise.`,
 				return describeInventoryError(err)
 			}
 			fmt.Fprintf(f.IO.Out, "%s: valid\n%s\n", safetext.Escape(inventoryPath), inv.Summary())
+			// Warnings: valid, but probably not what was meant, or scanned
+			// differently than it reads (exit code stays 0).
+			for _, w := range inventory.Lint(inv) {
+				fmt.Fprintln(f.IO.ErrOut, w.String())
+			}
 			if assumePath != "" {
 				ov, err := whatif.Load(assumePath, inv)
 				if err != nil {
@@ -50,6 +60,9 @@ secret and contacts no host. Exit code 0 when valid, 1 otherwise.`,
 				for _, e := range w.Expired(f.Now()) {
 					fmt.Fprintf(f.IO.Out, "%s:%d: waiver for %s (owner %s) expired on %s; renew it with a new date or remove it\n",
 						safetext.Escape(waiversPath), e.Line, safetext.Escape(e.Selector()), safetext.Escape(e.Owner), e.Expires.Format(waiver.DateLayout))
+				}
+				for _, line := range waiver.Check(w, inv) {
+					fmt.Fprintln(f.IO.ErrOut, line)
 				}
 			}
 			return nil

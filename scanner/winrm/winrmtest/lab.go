@@ -77,8 +77,17 @@ type Host struct {
 	SMBClient             *SMBClient      `yaml:"smbClient"`
 	SMBServer             *SMBServer      `yaml:"smbServer"`
 	NTLMEvents            []NTLMEvent     `yaml:"ntlmEvents"`
-	Faults                Faults          `yaml:"faults"`
-	Line                  int             `yaml:"-" yamlcheck:"line"`
+	// NTLMLogError makes the NTLM operational log unreadable with this
+	// message (Get-WinEvent fails); CredentialGuard is Win32_DeviceGuard.
+	NTLMLogError    string              `yaml:"ntlmLogError"`
+	CredentialGuard *CredentialGuardLab `yaml:"credentialGuard"`
+	// KDC is what the lab KDC knows of the host's account (spns.go).
+	KDC *HostKDC `yaml:"kdc"`
+	// RapidRecovery is what the Core's Rapid Recovery PowerShell module
+	// lists (discover.go); nil: the host is no Core and has no module.
+	RapidRecovery *RapidRecovery `yaml:"rapidRecovery"`
+	Faults        Faults         `yaml:"faults"`
+	Line          int            `yaml:"-" yamlcheck:"line"`
 
 	domain *Domain // resolved by Validate
 	role   int
@@ -129,10 +138,22 @@ type WinRM struct {
 	// ShellDeniedTo lists accounts the shell's SDDL does not grant although
 	// they pass the RootSDDL: Create answers "Access is denied.".
 	ShellDeniedTo []string `yaml:"shellDeniedTo"`
+	// ConfigSDDL lists accounts granted Read and Execute in the RootSDDL
+	// (winrm configSDDL default): they pass the logon and open shells
+	// without being administrators. By default the shell admits only
+	// Administrators: Remote Management Users alone get "Access is
+	// denied." at Create.
+	ConfigSDDL []string `yaml:"configSDDL"`
 	// Quotas (winrm/config/Service and winrm/config/Winrs).
 	MaxShellsPerUser               int `yaml:"maxShellsPerUser"`               // default 30
 	MaxConcurrentOperationsPerUser int `yaml:"maxConcurrentOperationsPerUser"` // default 1500
 	MaxEnvelopeSizeKB              int `yaml:"maxEnvelopeSizeKB"`              // default 500
+	// HTTP.sys limits (HKLM\SYSTEM\CurrentControlSet\Services\HTTP\Parameters):
+	// a request with one header longer than MaxFieldLength, or headers
+	// longer than MaxRequestBytes in all, gets HTTP.sys's HTTP 400 before
+	// WinRM sees it; a big Kerberos ticket is the usual cause.
+	MaxFieldLength  int `yaml:"maxFieldLength"`  // default 16384, at most 65534
+	MaxRequestBytes int `yaml:"maxRequestBytes"` // default 16384, at most 16777216
 	// IdleTimeout closes idle keep-alive connections (HTTP.sys: 120s).
 	IdleTimeout time.Duration `yaml:"idleTimeout"`
 	// ShellIdleTimeout expires shells nobody uses (Winrs IdleTimeout, 2h).
@@ -214,11 +235,19 @@ type SMBServer struct {
 	NTLM *bool `yaml:"ntlm"`
 }
 
-// NTLMEvent is one event of Microsoft-Windows-NTLM/Operational (4001-4006,
-// 8001-8004, ...). Stored in the model only; nothing serves them yet.
+// NTLMEvent is one event of Microsoft-Windows-NTLM/Operational (4001-4004,
+// 8001-8004, 4010-4013, 4020-4025), with its EventData by name (the names
+// of scanner/facts.EventFields, e.g. TargetName, UserName, DomainName,
+// ProcessName, ClientUserName, SChannelName, WorkstationName). The
+// collector's event read serves them (ntlmevents.go).
 type NTLMEvent struct {
-	ID     int               `yaml:"id"`
-	Time   time.Time         `yaml:"time"`
+	ID   int       `yaml:"id"`
+	Time time.Time `yaml:"time"`
+	// Ago places the event this long before now (when Time is unset), so
+	// a lab file's events stay inside the read window.
+	Ago time.Duration `yaml:"ago"`
+	// Count repeats the record (default 1).
+	Count  int               `yaml:"count"`
 	Fields map[string]string `yaml:"fields"`
 }
 
@@ -287,6 +316,8 @@ const (
 	defaultMaxShells         = 30
 	defaultMaxOperations     = 1500
 	defaultMaxEnvelopeSizeKB = 500
+	defaultMaxFieldLength    = 16384
+	defaultMaxRequestBytes   = 16384
 	defaultIdleTimeout       = 120 * time.Second
 	defaultShellIdleTimeout  = 2 * time.Hour
 	maxOversizedOutput       = 256 << 20

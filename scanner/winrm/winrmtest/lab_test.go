@@ -24,7 +24,7 @@ func TestDemoLab(t *testing.T) {
 	for _, h := range lab.Hosts {
 		names = append(names, h.Name)
 	}
-	wantNames := []string{"DC01", "DC02", "CORE01", "CORE02", "AGENT01", "AGENT02", "AGENT03", "AGENT04", "AGENT05", "AGENT06", "AGENT07", "FS01", "NAS01"}
+	wantNames := []string{"DC01", "DC02", "CORE01", "CORE02", "CORE03", "AGENT01", "AGENT02", "AGENT03", "AGENT04", "AGENT05", "AGENT06", "AGENT07", "FS01", "NAS01"}
 	if !reflect.DeepEqual(names, wantNames) {
 		t.Fatalf("hosts %v, want %v", names, wantNames)
 	}
@@ -60,6 +60,15 @@ func TestDemoLab(t *testing.T) {
 	}
 	if host("AGENT07").negotiateEnabled() || !host("AGENT07").kerberosAdvertised() {
 		t.Error("AGENT07 must offer Kerberos only")
+	}
+	// The second-site Core: a workgroup host reached by address, with the
+	// local account CORE01's replication uses and the Core service port open.
+	if c3 := host("CORE03"); c3.IsDomainMember() || c3.Workgroup != "DR" || c3.Address != "127.0.0.23" || !c3.listensOn(8006) ||
+		c3.service("RapidRecoveryCore").State != "Running" || lab.cut(core01, c3, c3.Address, 8006) {
+		t.Errorf("CORE03 must be a reachable workgroup Core: %+v", c3)
+	}
+	if _, ok := lab.Password("CORE03", "rr-replication"); !ok {
+		t.Error("CORE03 lacks the local account rr-replication")
 	}
 	if nas := host("NAS01"); nas.ServesWinRM() || !nas.listensOn(445) || nas.listensOn(5985) {
 		t.Error("NAS01 must have no WinRM and listen on 445 only")

@@ -189,6 +189,16 @@ func (v *validator) hosts() {
 			if e.ID <= 0 {
 				v.errorf(h.Line, "%s: an NTLM event has no id", where)
 			}
+			if e.Count < 0 || e.Ago < 0 {
+				v.errorf(h.Line, "%s: NTLM event %d: count and ago cannot be negative", where, e.ID)
+			}
+		}
+		if h.KDC != nil {
+			for _, c := range h.KDC.Missing {
+				if !slices.ContainsFunc(kdcClasses, func(k string) bool { return strings.EqualFold(k, c) }) {
+					v.errorf(h.Line, "%s: kdc.missing: %q is not a service class the lab KDC registers (%s)", where, c, strings.Join(kdcClasses, ", "))
+				}
+			}
 		}
 		v.faults(h.Line, where, &h.Faults)
 	}
@@ -340,6 +350,8 @@ func (v *validator) winrm(h *Host, where string) {
 		{"maxShellsPerUser", &w.MaxShellsPerUser, defaultMaxShells, 1 << 20},
 		{"maxConcurrentOperationsPerUser", &w.MaxConcurrentOperationsPerUser, defaultMaxOperations, 1 << 20},
 		{"maxEnvelopeSizeKB", &w.MaxEnvelopeSizeKB, defaultMaxEnvelopeSizeKB, 1 << 20},
+		{"maxFieldLength", &w.MaxFieldLength, defaultMaxFieldLength, 65534},
+		{"maxRequestBytes", &w.MaxRequestBytes, defaultMaxRequestBytes, 16777216},
 	}
 	for _, d := range defaults {
 		switch {
@@ -649,7 +661,7 @@ func (v *validator) accountLists(h *Host, where string) {
 	for _, l := range []struct {
 		key  string
 		list []string
-	}{{"administrators", h.Administrators}, {"remoteManagementUsers", h.RemoteManagementUsers}, {"winrm.shellDeniedTo", h.WinRM.ShellDeniedTo}} {
+	}{{"administrators", h.Administrators}, {"remoteManagementUsers", h.RemoteManagementUsers}, {"winrm.shellDeniedTo", h.WinRM.ShellDeniedTo}, {"winrm.configSDDL", h.WinRM.ConfigSDDL}} {
 		for _, e := range l.list {
 			_, user, ok := strings.Cut(strings.TrimSpace(e), `\`)
 			if !ok {
