@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -420,6 +421,9 @@ func validateRanges(r *Report) error {
 			}
 		}
 	}
+	if err := nightlyRanges(r); err != nil {
+		return err
+	}
 	for i := range m.HostNotes {
 		if err := reasonRanges(fmt.Sprintf("matrix.hostNotes[%d]", i), &m.HostNotes[i]); err != nil {
 			return err
@@ -447,6 +451,56 @@ func validateRanges(r *Report) error {
 }
 
 const maxDWORD = 1<<32 - 1
+
+// nightlyRanges checks the fields nightly runs add: the --fail-on value
+// (in the normal form ParseFailOn writes), the verdicts and kinds of the
+// baseline's not-comparable paths, and the trend's verdict counts.
+func nightlyRanges(r *Report) error {
+	if f := r.Options.FailOn; f != "" {
+		if v, err := ParseFailOn(f); err != nil || v != f {
+			return rangeError("options.failOn", f, "one of "+strings.Join(FailOnValues(), ", ")+", optionally followed by ,no-unscanned")
+		}
+	}
+	if b := r.Baseline; b != nil {
+		for i := range b.NotComparable {
+			c := &b.NotComparable[i]
+			at := fmt.Sprintf("baseline.notComparable[%d]", i)
+			switch {
+			case !slices.Contains(verdict.Kinds(), c.Kind):
+				return rangeError(at+".kind", string(c.Kind), kindNames())
+			case !knownVerdict(c.After):
+				return rangeError(at+".after", string(c.After), verdictNames())
+			case c.Carried != "" && !knownVerdict(c.Carried):
+				return rangeError(at+".carried", string(c.Carried), verdictNames()+" or none")
+			}
+		}
+	}
+	for i := range r.Trend {
+		p := &r.Trend[i]
+		at := fmt.Sprintf("trend[%d]", i)
+		if p.FailedHosts < 0 {
+			return rangeError(at+".failedHosts", fmt.Sprint(p.FailedHosts), "a count")
+		}
+		for _, v := range slices.Sorted(maps.Keys(p.Verdicts)) {
+			if !knownVerdict(verdict.Verdict(v)) {
+				return rangeError(at+".verdicts", v, verdictNames())
+			}
+			if p.Verdicts[v] < 0 {
+				return rangeError(at+".verdicts."+v, fmt.Sprint(p.Verdicts[v]), "a count")
+			}
+		}
+	}
+	return nil
+}
+
+// verdictNames lists the verdicts for a range error.
+func verdictNames() string {
+	var names []string
+	for _, v := range Verdicts() {
+		names = append(names, string(v))
+	}
+	return strings.Join(names, ", ")
+}
 
 // evidenceNames lists the evidence states for a range error.
 func evidenceNames() string {

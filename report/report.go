@@ -34,8 +34,11 @@ const Kind = "ntlmscan.report"
 // impact; evidence per path (NTLM events, Kerberos verification), unmatched
 // events, at-risk counts by evidence state, the plan's phase 0 (step
 // "audit"), Kerberos checks on the Cores' results and the hosts' NTLM event
-// reads. A schema 2 document is a subset of it: it is read, its paths with
-// no operations and no evidence state.
+// reads; the baseline's not-comparable paths (baseline.notComparable), host
+// waivers (waivers.hosts), the shards of a merged report (merge) and the
+// output directory's trend (trend), all optional. A schema 2 document is a
+// subset of it: it is read, its paths with no operations and no evidence
+// state.
 const SchemaVersion = 3
 
 // oldestReadableSchema is the oldest schema Decode migrates.

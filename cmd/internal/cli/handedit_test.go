@@ -95,6 +95,17 @@ func TestHandEditedReport(t *testing.T) {
 		{"step", "matrix.plan[0].step", func(d map[string]any) {
 			d["matrix"].(map[string]any)["plan"].([]any)[0].(map[string]any)["step"] = "later"
 		}},
+		{"fail-on", "options.failOn", func(d map[string]any) {
+			d["options"].(map[string]any)["failOn"] = "sometimes"
+		}},
+		{"not comparable", "baseline.notComparable[0].after", func(d map[string]any) {
+			d["baseline"] = map[string]any{"notComparable": []any{map[string]any{
+				"pathId": "p", "core": "c", "target": "t", "kind": "agent", "nameUsed": "t", "after": "fine", "failedHosts": []any{"t"},
+			}}}
+		}},
+		{"trend", "trend[0].verdicts", func(d map[string]any) {
+			d["trend"] = []any{map[string]any{"runId": "r", "generatedAt": "2026-12-01T02:00:00Z", "verdicts": map[string]any{"fine": 3}, "failedHosts": 0}}
+		}},
 	}
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {
