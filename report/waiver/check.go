@@ -31,9 +31,23 @@ func Check(f *File, inv *inventory.Inventory) []string {
 			}
 			ids[strings.ToLower(verdict.PathID(c.Name, verdict.KindShare, target, r.ServerName()))] = true
 		}
+		for _, l := range c.Replication {
+			if l != nil && l.Target != nil && l.Target.Host != nil {
+				ids[strings.ToLower(verdict.PathID(c.Name, verdict.KindReplication, l.Target.Host.Name, l.NameUsed))] = true
+			}
+		}
 	}
 	for i := range f.Waivers {
 		w := &f.Waivers[i]
+		if w.Host != "" {
+			// A host waiver accepts a host that cannot be scanned: it
+			// names an inventory host, not a path.
+			if inv.HostByName(w.Host) == nil {
+				out = append(out, fmt.Sprintf("%s:%d: warning: waiver %s: the inventory has no host %q (fix or remove the waiver: it accepts no host of %s)",
+					safetext.Escape(f.Name), w.Line, safetext.Escape(w.Selector()), safetext.Escape(w.Host), safetext.Escape(inv.File)))
+			}
+			continue
+		}
 		core, target := w.Core, w.Target
 		if w.PathID != "" {
 			parts := strings.Split(w.PathID, "|")

@@ -21,6 +21,9 @@ func TestCheckAgainstInventory(t *testing.T) {
   - {core: CORE09, target: AGENT02, owner: a, reason: r, expires: 2027-12-31}
   - {core: CORE01, target: AGENT99, owner: a, reason: r, expires: 2027-12-31}
   - {path: "CORE01|agent|AGENT02|agent02.corp.example", owner: a, reason: r, expires: 2027-12-31}
+  - {host: AGENT03, owner: a, reason: r, expires: 2027-12-31}
+  - {host: AGENT99, owner: a, reason: r, expires: 2027-12-31}
+  - {path: "CORE01|replication|CORE03|127.0.0.23", owner: a, reason: r, expires: 2027-12-31}
 `), "waivers.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -30,6 +33,7 @@ func TestCheckAgainstInventory(t *testing.T) {
 		`waivers.yaml:4: warning: waiver core=CORE09 target=AGENT02: the inventory has no Core "CORE09"`,
 		`waivers.yaml:5: warning: waiver core=CORE01 target=AGENT99: the inventory has no host "AGENT99"`,
 		`waivers.yaml:6: warning: waiver CORE01|agent|AGENT02|agent02.corp.example: CORE01 has no such path`,
+		`waivers.yaml:8: warning: waiver host=AGENT99: the inventory has no host "AGENT99"`,
 	}
 	if len(got) != len(want) {
 		t.Fatalf("got %d warnings, want %d:\n%s", len(got), len(want), strings.Join(got, "\n"))
