@@ -65,6 +65,17 @@ func previousLastSuccess(path string) (float64, bool) {
 	return 0, false
 }
 
+// evidenceNotAssessed is the evidence label of a path with no evidence
+// assessment (plainly ok or blocked by its settings).
+const evidenceNotAssessed verdict.EvidenceState = "not-assessed"
+
+func pathEvidenceState(p *verdict.Path) verdict.EvidenceState {
+	if p.Evidence == nil {
+		return evidenceNotAssessed
+	}
+	return p.Evidence.State
+}
+
 // encodeMetrics writes the samples. Every verdict and error class is
 // written, zero or not, so a series never vanishes between runs.
 func encodeMetrics(w io.Writer, rep *report.Report, m runMetrics, lastSuccess float64, lastSuccessKnown bool) error {
@@ -76,9 +87,27 @@ func encodeMetrics(w io.Writer, rep *report.Report, m runMetrics, lastSuccess fl
 	for i := range rep.Matrix.Paths {
 		byVerdict[rep.Matrix.Paths[i].Verdict]++
 	}
-	gauge("ntlmscan_paths", "Core->agent and Core->share paths of the last run, by verdict.")
+	gauge("ntlmscan_paths", "Core->agent, Core->share and replication paths of the last run, by verdict.")
 	for _, v := range verdict.Order() {
 		fmt.Fprintf(bw, "ntlmscan_paths{verdict=%q} %d\n", string(v), byVerdict[v])
+	}
+	// Evidence (NTLM events, Kerberos checks) is a second label beside
+	// the verdict: summed over state it is ntlmscan_paths, and an alert can
+	// single out at-risk paths where NTLM was actually observed.
+	gauge("ntlmscan_paths_by_evidence", "Paths of the last run by verdict and evidence state ("+string(evidenceNotAssessed)+": the settings alone decide the path).")
+	type verdictState struct {
+		v verdict.Verdict
+		s verdict.EvidenceState
+	}
+	byEvidence := map[verdictState]int{}
+	for i := range rep.Matrix.Paths {
+		p := &rep.Matrix.Paths[i]
+		byEvidence[verdictState{p.Verdict, pathEvidenceState(p)}]++
+	}
+	for _, v := range verdict.Order() {
+		for _, s := range append(verdict.EvidenceStates(), evidenceNotAssessed) {
+			fmt.Fprintf(bw, "ntlmscan_paths_by_evidence{verdict=%q,state=%q} %d\n", string(v), string(s), byEvidence[verdictState{v, s}])
+		}
 	}
 	waived := 0
 	for _, a := range rep.WaiverIndex() {

@@ -74,6 +74,34 @@ func TestMetricsFile(t *testing.T) {
 			t.Errorf("paths %s = %v, want %d", v, got, want)
 		}
 	}
+	// Paths by verdict and evidence state: every pair is written, and the
+	// demo's evidence (NTLM events, Kerberos checks) shows up in them.
+	withEvidence := 0
+	for _, v := range verdict.Order() {
+		sum := 0.0
+		for _, s := range append(verdict.EvidenceStates(), evidenceNotAssessed) {
+			want := 0
+			for i := range rep.Matrix.Paths {
+				if p := &rep.Matrix.Paths[i]; p.Verdict == v && pathEvidenceState(p) == s {
+					want++
+				}
+			}
+			got := metricValue(t, text, `ntlmscan_paths_by_evidence{verdict="`+string(v)+`",state="`+string(s)+`"}`)
+			if got != float64(want) {
+				t.Errorf("paths %s with evidence %s = %v, want %d", v, s, got, want)
+			}
+			if s != evidenceNotAssessed {
+				withEvidence += want
+			}
+			sum += got
+		}
+		if sum != metricValue(t, text, `ntlmscan_paths{verdict="`+string(v)+`"}`) {
+			t.Errorf("paths %s by evidence sum to %v, not ntlmscan_paths", v, sum)
+		}
+	}
+	if withEvidence == 0 {
+		t.Error("the demo scan has no path with evidence: the test cannot tell states apart")
+	}
 	failed := rep.FailedHosts()
 	class := string(failed[0].Error.Class)
 	if got := metricValue(t, text, `ntlmscan_hosts_failed{class="`+class+`"}`); got < 1 {
