@@ -10,7 +10,7 @@ import (
 
 // TestMergeKeepsEditsAndAddsWhatCoresList: a merge keeps the file's
 // comments and entries, adds the Core's agents, shares and DCs with a note,
-// writes replication as a comment, and loads.
+// writes a replication target it cannot identify as a comment, and loads.
 func TestMergeKeepsEditsAndAddsWhatCoresList(t *testing.T) {
 	r, err := facts.ParseDiscover(readTestdata(t, "core01.out"))
 	if err != nil {
@@ -29,8 +29,7 @@ func TestMergeKeepsEditsAndAddsWhatCoresList(t *testing.T) {
 	text := string(out)
 	for _, want := range []string{
 		"# my estate, keep this",
-		"# Replication listed by CORE01 (Get-ReplicatedServers; shape UNCONFIRMED):",
-		"AGENT01 -> dr-core.corp.example",
+		`# Replication listed by CORE01 (Get-ReplicatedServers; shape UNCONFIRMED): "AGENT01" to "dr-core.corp.example"; the listing has no target host name`,
 		"# Virtual Standby listed by CORE01 (Get-VirtualizedServers; shape UNCONFIRMED):",
 		"AGENT02 -> hv01.corp.example (HyperV)",
 		"# protected by CORE01 (ntlmscan discover)",
@@ -58,7 +57,7 @@ func TestMergeKeepsEditsAndAddsWhatCoresList(t *testing.T) {
 	for _, d := range drift {
 		kinds = append(kinds, d.Kind)
 	}
-	if got := strings.Join(kinds, " "); got != "agent-missing share-missing share-missing" {
+	if got := strings.Join(kinds, " "); got != "agent-missing share-missing share-missing replication-missing" {
 		t.Errorf("drift kinds %q:\n%v", got, drift)
 	}
 }
