@@ -433,7 +433,8 @@ func (m *merger) addShare(c *Core, ic *inventory.Core, s Share) {
 	if s.Account != "" {
 		setScalar(e, "account", s.Account)
 	} else {
-		setScalar(e, "account", c.Account)
+		// The Core's account as it reported it, else as the inventory has it.
+		setScalar(e, "account", firstNonEmpty(c.Account, ic.Account.Name))
 		e.Content[len(e.Content)-2].LineComment = "# UNCONFIRMED: the Core did not report the share's account; the Core's own account is assumed"
 	}
 	repos.Content = append(repos.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: name}, e)

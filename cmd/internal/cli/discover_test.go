@@ -243,7 +243,8 @@ func TestDiscoverWithoutInventory(t *testing.T) {
 		t.Errorf("a new inventory has no drift to report:\n%s", r.stderr)
 	}
 	// The debug log shows the module's property names (never values).
-	if !strings.Contains(r.stderr, "cmdlet=Get-ProtectedServers objects=4 properties=DisplayName,HostName,Port,UserName") {
+	if !strings.Contains(r.stderr, "cmdlet=Get-ProtectedServers objects=4 properties=DisplayName,HostName,Port,UserName") ||
+		!strings.Contains(r.stderr, "cmdlet=Get-ReplicatedServers objects=1 properties=DisplayName,TargetCore,TargetCoreHostName,TargetCorePort,TargetCoreUserName") {
 		t.Errorf("debug log lacks the property names:\n%s", r.stderr)
 	}
 }
