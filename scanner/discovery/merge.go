@@ -494,7 +494,11 @@ func (m *merger) replication(c *Core, ic *inventory.Core) {
 				c.Name, safetext.Escape(what), safetext.Escape(t.nameUsed), why))
 			continue
 		}
-		m.report(c.Name, DriftMissingReplication, "the Core replicates %s (name %s), the inventory has no replication entry for it%s", what, q(t.nameUsed), addedOrNot(m.root != nil))
+		how := addedOrNot(m.root != nil)
+		if m.inv.HostByName(target) == nil {
+			how += ", with " + target + " as a new Core under cores: (check its account:)"
+		}
+		m.report(c.Name, DriftMissingReplication, "the Core replicates %s (name %s), the inventory has no replication entry for it%s", what, q(t.nameUsed), how)
 		m.addReplication(ic, target, t)
 	}
 	for _, l := range ic.Replication {

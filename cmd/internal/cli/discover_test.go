@@ -109,8 +109,12 @@ func TestDiscoverReproducesDemoInventory(t *testing.T) {
 		t.Errorf("links:\n got %q\nwant %q", strings.Join(g, "\n     "), strings.Join(w, "\n     "))
 	}
 	// Every link is new to the seed: drift says so.
-	if !strings.Contains(r.stderr, "drift: CORE01: agent-missing") {
+	if !strings.Contains(r.stderr, "drift: CORE01: agent-missing") ||
+		!strings.Contains(r.stderr, `drift: CORE01: replication-missing: the Core replicates "AGENT01" to "CORE03" (name "127.0.0.23"), the inventory has no replication entry for it; added, with CORE03 as a new Core`) {
 		t.Errorf("no drift reported for the seed's missing agents:\n%s", r.stderr)
+	}
+	if v := run(t, env, "validate", "-i", out); v.code != 0 {
+		t.Errorf("validate rejects the discovered inventory: exit %d\n%s", v.code, v.stderr)
 	}
 	data, _ := os.ReadFile(out)
 	if !strings.Contains(string(data), "(ntlmscan discover)") {
