@@ -449,6 +449,7 @@ func (m *merger) replication(c *Core, ic *inventory.Core) {
 	var comments []string
 	targets := groupReplicas(c.Replicated)
 	matched := map[*inventory.ReplicationLink]bool{}
+	written := map[string]string{} // target Core (lower case) -> name used
 	for _, t := range targets {
 		what := fmt.Sprintf("%s to %s", strings.Join(t.machines, ", "), q(firstNonEmpty(t.core, t.nameUsed)))
 		var l *inventory.ReplicationLink
@@ -485,6 +486,13 @@ func (m *merger) replication(c *Core, ic *inventory.Core) {
 			continue
 		}
 		target, why := m.targetCore(c, t)
+		switch {
+		case strings.EqualFold(target, ic.Name):
+			target, why = "", "the target is this Core itself"
+		case target != "" && written[strings.ToLower(target)] != "":
+			// One entry per target Core: the inventory refuses a second.
+			target, why = "", fmt.Sprintf("%s is also listed by name %s, which the entry written uses", target, q(written[strings.ToLower(target)]))
+		}
 		if target == "" || t.account == "" {
 			if why == "" {
 				why = "the listing has no user name for the target (add account: with the user given in the replication wizard)"
@@ -499,6 +507,7 @@ func (m *merger) replication(c *Core, ic *inventory.Core) {
 			how += ", with " + target + " as a new Core under cores: (check its account:)"
 		}
 		m.report(c.Name, DriftMissingReplication, "the Core replicates %s (name %s), the inventory has no replication entry for it%s", what, q(t.nameUsed), how)
+		written[strings.ToLower(target)] = t.nameUsed
 		m.addReplication(ic, target, t)
 	}
 	for _, l := range ic.Replication {

@@ -102,6 +102,15 @@ func TestMergeReplicationAndExports(t *testing.T) {
 			replicated: []facts.Bag{{"DisplayName": "AGENT01", "TargetCore": "DR", "TargetCoreUri": "https://10.9.9.9:8010/apprecovery/api", "TargetUserName": `DR\rr`}},
 			wantRepl:   []string{`CORE01 DR 10.9.9.9 8010 DR\rr`}, wantOther: "core DR 10.9.9.9",
 			wantText: "# replication target of CORE01 (ntlmscan discover)", wantDrift: "replication-missing"},
+		{name: "one target Core by two names: one entry",
+			replicated: []facts.Bag{
+				{"DisplayName": "AGENT01", "TargetCore": "CORE02", "TargetCoreHostName": "core02.corp.example", "TargetCoreUserName": `CORP\rr`},
+				{"DisplayName": "HV01", "TargetCore": "CORE02", "TargetCoreHostName": "CORE02", "TargetCoreUserName": `CORP\rr`}},
+			wantRepl: []string{`CORE01 CORE02 core02.corp.example 8006 CORP\rr`}, wantText: `CORE02 is also listed by name "core02.corp.example"`,
+			wantDrift: "replication-missing replication-missing"},
+		{name: "target is the Core itself",
+			replicated: []facts.Bag{{"DisplayName": "AGENT01", "TargetCore": "CORE01", "TargetCoreHostName": "core01", "TargetCoreUserName": `CORP\rr`}},
+			wantText:   "not written: the target is this Core itself", wantDrift: "replication-missing"},
 		{name: "no user name: comment only",
 			replicated: []facts.Bag{{"DisplayName": "AGENT01", "TargetCore": "CORE02", "TargetCoreHostName": "core02.corp.example"}},
 			wantText:   "not written: the listing has no user name", wantDrift: "replication-missing"},
@@ -199,5 +208,37 @@ func TestCompareReplicationUnlisted(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("drift\n got %q\nwant %q", got, want)
+	}
+}
+
+// TestMergeReplicationRename: an entry whose name is not the one the Core
+// uses is corrected (the old name in a comment) and reported as name-form;
+// a different user is reported as account drift.
+func TestMergeReplicationRename(t *testing.T) {
+	src := strings.Replace(replInventory, "      - {agent: HV01, name: hv01.corp.example}\n",
+		"      - {agent: HV01, name: hv01.corp.example}\n    replication:\n      - {core: CORE02, name: core02.corp.example, account: CORP\\rr}\n", 1)
+	inv, err := inventory.Parse([]byte(src), "repl.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &facts.DiscoverResponse{Protected: []facts.Bag{{"DisplayName": "AGENT01", "HostName": "agent01.corp.example"}, {"DisplayName": "HV01", "HostName": "hv01.corp.example"}},
+		Replicated: []facts.Bag{{"DisplayName": "AGENT01", "TargetCore": "CORE02", "TargetCoreHostName": "CORE02", "TargetCoreUserName": `CORP\other`}}}
+	out, drift, err := Merge([]byte(src), inv, []*Core{Read("CORE01", r)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	merged, err := inventory.Parse(out, "merged.yaml")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if l := merged.Cores[0].Replication; len(l) != 1 || l[0].NameUsed != "CORE02" || !strings.Contains(string(out), "# was core02.corp.example") {
+		t.Errorf("replication not renamed:\n%s", out)
+	}
+	var kinds []string
+	for _, d := range drift {
+		kinds = append(kinds, d.Kind)
+	}
+	if got := strings.Join(kinds, " "); got != "name-form account" {
+		t.Errorf("drift %q: %v", got, drift)
 	}
 }
