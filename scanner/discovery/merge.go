@@ -3,6 +3,7 @@ package discovery
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -21,6 +22,14 @@ const (
 	DriftAccount        = "account"             // the account differs
 	DriftUnlinkedAgent  = "agent-unprotected"   // an inventory agent no Core links to
 	DriftDomainUnlisted = "domain"              // the Core's domain or DCs are missing
+	// DriftMissingReplication: the Core replicates to a Core the
+	// inventory's replication: entries lack.
+	DriftMissingReplication = "replication-missing"
+	// DriftReplicationUnlisted: the inventory says the Core replicates to
+	// a Core, the Core lists no machine replicated there.
+	DriftReplicationUnlisted = "replication-not-listed"
+	// DriftOperations: a link lacks an operation the Core runs over it.
+	DriftOperations = "operations"
 )
 
 // Drift is one difference between the inventory and what a Core listed.
@@ -58,7 +67,7 @@ func Merge(invYAML []byte, inv *inventory.Inventory, cores []*Core) ([]byte, []D
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
 		return nil, nil, fmt.Errorf("%s: not a YAML mapping", inv.File)
 	}
-	m := &merger{inv: inv, root: doc.Content[0], added: map[string]bool{}}
+	m := &merger{inv: inv, root: doc.Content[0], added: map[string]bool{}, addedCores: map[string]string{}}
 	m.compare(cores)
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
@@ -76,6 +85,8 @@ type merger struct {
 	inv   *inventory.Inventory
 	root  *yaml.Node // nil: compare only
 	added map[string]bool
+	// addedCores are Cores this merge added, by the name used for them.
+	addedCores map[string]string
 	// addedHosts are host entries this merge added: inventory name -> names it is known by.
 	addedHosts []addedHost
 	drift      []Drift
@@ -132,7 +143,7 @@ func (m *merger) compare(cores []*Core) {
 				m.report(c.Name, DriftAccount, "%s %s: the Core uses account %s, the inventory says %s (line %d)", s.Kind, q(r.Name), q(s.Account), q(r.Account.Name), r.Line)
 			}
 		}
-		m.replication(c)
+		m.replication(c, ic)
 		for _, l := range ic.Agents {
 			linked[l.Agent] = true
 		}
@@ -413,52 +424,109 @@ func (m *merger) addShare(c *Core, ic *inventory.Core, s Share) {
 	if s.Kind != "repository" {
 		setScalar(e, "kind", s.Kind)
 	}
+	if s.Kind == "export" {
+		// Get-VirtualizedServers lists continuous exports only.
+		e.Content = append(e.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "operations"}, opsNode([]inventory.Operation{inventory.OpVirtualStandby}))
+	}
 	setScalar(e, "unc", s.UNC)
 	setScalar(e, "host", host)
 	if s.Account != "" {
 		setScalar(e, "account", s.Account)
 	} else {
-		setScalar(e, "account", c.Account)
+		// The Core's account as it reported it, else as the inventory has it.
+		setScalar(e, "account", firstNonEmpty(c.Account, ic.Account.Name))
 		e.Content[len(e.Content)-2].LineComment = "# UNCONFIRMED: the Core did not report the share's account; the Core's own account is assumed"
 	}
 	repos.Content = append(repos.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: name}, e)
 }
 
-// replication writes what Get-ReplicatedServers and Get-VirtualizedServers
-// listed as a comment on the Core: the inventory has no key for replication
-// or Virtual Standby targets yet.
-func (m *merger) replication(c *Core) {
-	if len(c.Replicated)+len(c.Exports) == 0 || m.root == nil {
+// replication compares the replication targets the Core listed
+// (Get-ReplicatedServers) with the Core's replication: entries, and maps
+// its Virtual Standby targets (Get-VirtualizedServers) onto agent links and
+// export shares. What the listing does not identify well enough for an
+// entry that validates stays a comment on the Core saying what to add.
+func (m *merger) replication(c *Core, ic *inventory.Core) {
+	var comments []string
+	targets := groupReplicas(c.Replicated)
+	matched := map[*inventory.ReplicationLink]bool{}
+	written := map[string]string{} // target Core (lower case) -> name used
+	for _, t := range targets {
+		what := fmt.Sprintf("%s to %s", strings.Join(t.machines, ", "), q(firstNonEmpty(t.core, t.nameUsed)))
+		var l *inventory.ReplicationLink
+		for _, rl := range ic.Replication {
+			if rl.Target == nil || rl.Target.Host == nil {
+				continue
+			}
+			if (t.core != "" && (strings.EqualFold(rl.Target.Name, t.core) || rl.Target.KnownBy(t.core))) ||
+				(t.nameUsed != "" && (rl.Target.KnownBy(t.nameUsed) || strings.EqualFold(rl.NameUsed, t.nameUsed))) {
+				l = rl
+				break
+			}
+		}
+		if t.nameUsed == "" {
+			if l != nil {
+				matched[l] = true
+				continue
+			}
+			m.report(c.Name, DriftMissingReplication, "the Core replicates %s, the inventory has no replication entry for it; the listing has no target host name: add the entry by hand", what)
+			comments = append(comments, fmt.Sprintf("Replication listed by %s (Get-ReplicatedServers; shape UNCONFIRMED): %s; the listing has no target host name: add a replication: entry (core, name, account) by hand",
+				c.Name, safetext.Escape(what)))
+			continue
+		}
+		if l != nil {
+			matched[l] = true
+			if !strings.EqualFold(l.NameUsed, t.nameUsed) {
+				m.report(c.Name, DriftNameForm, "replication to %s: the inventory has name %s (%s), the Core connects to %s (%s)%s",
+					l.Target.Name, q(l.NameUsed), formOf(l.Target.Host, l.NameUsed), q(t.nameUsed), formOf(l.Target.Host, t.nameUsed), fixedOrNot(m.root != nil))
+				m.renameReplication(ic, l, t.nameUsed)
+			}
+			if t.account != "" && l.Account.Name != "" && !sameAccount(t.account, l.Account.Name) {
+				m.report(c.Name, DriftAccount, "replication to %s: the Core uses account %s, the inventory says %s (line %d)", l.Target.Name, q(t.account), q(l.Account.Name), l.Line)
+			}
+			continue
+		}
+		target, why := m.targetCore(c, t)
+		switch {
+		case strings.EqualFold(target, ic.Name):
+			target, why = "", "the target is this Core itself"
+		case target != "" && written[strings.ToLower(target)] != "":
+			// One entry per target Core: the inventory refuses a second.
+			target, why = "", fmt.Sprintf("%s is also listed by name %s, which the entry written uses", target, q(written[strings.ToLower(target)]))
+		}
+		if target == "" || t.account == "" {
+			if why == "" {
+				why = "the listing has no user name for the target (add account: with the user given in the replication wizard)"
+			}
+			m.report(c.Name, DriftMissingReplication, "the Core replicates %s (name %s), the inventory has no replication entry for it; %s", what, q(t.nameUsed), why)
+			comments = append(comments, fmt.Sprintf("Replication listed by %s (Get-ReplicatedServers; shape UNCONFIRMED): %s by name %s; not written: %s",
+				c.Name, safetext.Escape(what), safetext.Escape(t.nameUsed), why))
+			continue
+		}
+		how := addedOrNot(m.root != nil)
+		if m.inv.HostByName(target) == nil {
+			how += ", with " + target + " as a new Core under cores: (check its account:)"
+		}
+		m.report(c.Name, DriftMissingReplication, "the Core replicates %s (name %s), the inventory has no replication entry for it%s", what, q(t.nameUsed), how)
+		written[strings.ToLower(target)] = t.nameUsed
+		m.addReplication(ic, target, t)
+	}
+	for _, l := range ic.Replication {
+		if !matched[l] {
+			m.report(c.Name, DriftReplicationUnlisted, "the inventory says this Core replicates to %s by name %s (line %d); the Core lists no machine replicated there (remove the entry, or check the replication)",
+				l.Target.Name, q(l.NameUsed), l.Line)
+		}
+	}
+	for _, e := range c.Exports {
+		if msg := m.export(c, ic, e); msg != "" {
+			comments = append(comments, "Virtual Standby listed by "+c.Name+" (Get-VirtualizedServers; shape UNCONFIRMED): "+msg)
+		}
+	}
+	if len(comments) == 0 || m.root == nil {
 		return
 	}
 	cores := value(m.root, "cores")
 	if cores == nil {
 		return
-	}
-	var b strings.Builder
-	if len(c.Replicated) > 0 {
-		b.WriteString("Replication listed by " + c.Name + " (Get-ReplicatedServers; shape UNCONFIRMED):")
-		for _, r := range c.Replicated {
-			b.WriteString("\n  " + safetext.Escape(r.Name))
-			if r.TargetCore != "" {
-				b.WriteString(" -> " + safetext.Escape(r.TargetCore))
-			}
-		}
-	}
-	if len(c.Exports) > 0 {
-		if b.Len() > 0 {
-			b.WriteString("\n")
-		}
-		b.WriteString("Virtual Standby listed by " + c.Name + " (Get-VirtualizedServers; shape UNCONFIRMED):")
-		for _, e := range c.Exports {
-			b.WriteString("\n  " + safetext.Escape(e.Name))
-			if e.Target != "" {
-				b.WriteString(" -> " + safetext.Escape(e.Target))
-			}
-			if e.Type != "" {
-				b.WriteString(" (" + safetext.Escape(e.Type) + ")")
-			}
-		}
 	}
 	for i := 0; i+1 < len(cores.Content); i += 2 {
 		if strings.EqualFold(cores.Content[i].Value, c.Name) {
@@ -466,7 +534,225 @@ func (m *merger) replication(c *Core) {
 			if k.HeadComment != "" {
 				k.HeadComment += "\n"
 			}
-			k.HeadComment += b.String()
+			k.HeadComment += strings.Join(comments, "\n")
+		}
+	}
+}
+
+// replTarget is one target Core with the machines replicated to it.
+type replTarget struct {
+	core, nameUsed, account string
+	port                    int
+	machines                []string
+}
+
+func groupReplicas(rs []Replica) []*replTarget {
+	var out []*replTarget
+	for _, r := range rs {
+		var t *replTarget
+		for _, o := range out {
+			if strings.EqualFold(o.core, r.TargetCore) && strings.EqualFold(o.nameUsed, r.NameUsed) {
+				t = o
+			}
+		}
+		if t == nil {
+			t = &replTarget{core: r.TargetCore, nameUsed: r.NameUsed}
+			out = append(out, t)
+		}
+		if t.account == "" {
+			t.account = r.Account
+		}
+		if t.port == 0 {
+			t.port = r.Port
+		}
+		t.machines = append(t.machines, q(r.Name))
+	}
+	return out
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// targetCore finds the inventory Core a replication target is, or (when
+// merging) adds it under cores:; "" and why when it cannot.
+func (m *merger) targetCore(c *Core, t *replTarget) (string, string) {
+	for _, h := range m.inv.Hosts {
+		if strings.EqualFold(h.Name, t.core) || h.KnownBy(t.nameUsed) {
+			if h.Role != inventory.RoleCore {
+				return "", fmt.Sprintf("the target is the inventory's %s %s, not a Core: list it under cores:", h.Role, h.Name)
+			}
+			return h.Name, ""
+		}
+	}
+	if n, ok := m.addedCores[strings.ToLower(t.nameUsed)]; ok {
+		return n, ""
+	}
+	if m.root == nil {
+		return "", "the target Core is not under cores: (ntlmscan discover -i adds it)"
+	}
+	if t.account == "" {
+		return "", "the listing has no user name for the target (add the Core under cores: and a replication: entry with account: the user given in the replication wizard)"
+	}
+	name := m.hostName(t.core, t.nameUsed)
+	ah := addedHost{name: name}
+	entry := &yaml.Node{Kind: yaml.MappingNode}
+	for _, f := range hostFields(t.nameUsed) {
+		setScalar(entry, f[0], f[1])
+		switch f[0] {
+		case "address":
+			ah.address = f[1]
+		case "fqdn":
+			ah.fqdn = f[1]
+		}
+	}
+	m.addedHosts = append(m.addedHosts, ah)
+	m.addedCores[strings.ToLower(t.nameUsed)] = name
+	setScalar(entry, "account", "LocalSystem")
+	entry.Content[len(entry.Content)-1].LineComment = "# UNCONFIRMED: not asked; set the account its Core service runs as"
+	cores := mapping(m.root, "cores")
+	cores.Content = append(cores.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: name,
+		HeadComment: fmt.Sprintf("replication target of %s (ntlmscan discover); not asked itself: check account:, give it workgroup: NAME if it is not in the domain, and run discover again to list what it protects", c.Name)}, entry)
+	return name, ""
+}
+
+func (m *merger) addReplication(ic *inventory.Core, target string, t *replTarget) {
+	cn := m.coreNode(ic.Name)
+	if cn == nil {
+		return
+	}
+	e := &yaml.Node{Kind: yaml.MappingNode}
+	setScalar(e, "core", target)
+	setScalar(e, "name", t.nameUsed)
+	if t.port != 0 && t.port != inventory.DefaultCorePort {
+		setScalar(e, "port", strconv.Itoa(t.port))
+	}
+	setScalar(e, "account", t.account)
+	seq := value(cn, "replication")
+	if seq == nil || seq.Kind != yaml.SequenceNode {
+		deleteKey(cn, "replication")
+		seq = &yaml.Node{Kind: yaml.SequenceNode}
+		cn.Content = append(cn.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "replication"}, seq)
+	}
+	seq.Content = append(seq.Content, e)
+}
+
+func (m *merger) renameReplication(ic *inventory.Core, l *inventory.ReplicationLink, used string) {
+	cn := m.coreNode(ic.Name)
+	if cn == nil {
+		return
+	}
+	seq := value(cn, "replication")
+	if seq == nil {
+		return
+	}
+	for _, item := range seq.Content {
+		if item.Kind != yaml.MappingNode || item.Line != l.Line {
+			continue
+		}
+		if v := value(item, "name"); v != nil {
+			old := v.Value
+			*v = yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: used,
+				LineComment: fmt.Sprintf("# was %s; the Core connects to %s (ntlmscan discover)", safetext.Escape(old), safetext.Escape(used))}
+		}
+		return
+	}
+}
+
+// export maps one Virtual Standby target onto the inventory: a UNC path is
+// an export share (kind: export); a Hyper-V host the inventory knows as an
+// agent gets a link serving virtual-standby. It returns a comment for what
+// it cannot map: whether an unknown Hyper-V host runs the Agent, and what
+// an ESXi or Workstation target needs, the listing does not say.
+func (m *merger) export(c *Core, ic *inventory.Core, e Export) string {
+	desc := safetext.Escape(e.Name)
+	if e.Target != "" {
+		desc += " -> " + safetext.Escape(e.Target)
+	}
+	if e.Type != "" {
+		desc += " (" + safetext.Escape(e.Type) + ")"
+	}
+	switch {
+	case strings.HasPrefix(e.Target, `\\`) && ValidHostName(ServerOf(e.Target)):
+		if findShare(ic, Share{UNC: e.Target}) != nil {
+			return ""
+		}
+		m.report(c.Name, DriftMissingShare, "Virtual Standby of %s to %s is not in the inventory%s", q(e.Name), q(e.Target), addedOrNot(m.root != nil))
+		m.addShare(c, ic, Share{Name: "export-" + e.Name, UNC: e.Target, Kind: "export"})
+		return ""
+	case isHyperV(e.Type) && ValidHostName(e.Target):
+		h := m.inv.HostByName(m.hostKnownBy(e.Target))
+		if h == nil || h.Role != inventory.RoleAgent {
+			return desc + "; if the Hyper-V host runs the Rapid Recovery Agent, list it under agents: and link it from this Core with operations: [virtual-standby] (the listing does not say)"
+		}
+		for _, l := range ic.Agents {
+			if l.Agent == h {
+				ops := l.Operations
+				if ops == nil {
+					ops = inventory.DefaultAgentOperations()
+				}
+				if slices.Contains(ops, inventory.OpVirtualStandby) {
+					return ""
+				}
+				m.report(c.Name, DriftOperations, "agent %s: the Core exports %s to it (Virtual Standby), the link (line %d) does not list virtual-standby%s", h.Name, q(e.Name), l.Line, addedOrNot(m.root != nil))
+				m.setLinkOperations(ic, l, append(slices.Clone(ops), inventory.OpVirtualStandby))
+				return ""
+			}
+		}
+		m.report(c.Name, DriftMissingAgent, "the Core exports %s to %s (Virtual Standby), the inventory has no link for it%s", q(e.Name), h.Name, addedOrNot(m.root != nil))
+		if cn := m.coreNode(ic.Name); cn != nil {
+			link := &yaml.Node{Kind: yaml.MappingNode}
+			setScalar(link, "agent", h.Name)
+			setScalar(link, "name", e.Target)
+			link.Content = append(link.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "operations"}, opsNode([]inventory.Operation{inventory.OpVirtualStandby}))
+			seq := value(cn, "agents")
+			if seq == nil || seq.Kind != yaml.SequenceNode {
+				deleteKey(cn, "agents")
+				seq = &yaml.Node{Kind: yaml.SequenceNode}
+				cn.Content = append(cn.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "agents"}, seq)
+			}
+			seq.Content = append(seq.Content, link)
+		}
+		return ""
+	}
+	return desc + "; not mapped: only a Hyper-V host running the Agent or a share path is a path ntlmscan judges"
+}
+
+func isHyperV(t string) bool {
+	t = strings.ToLower(strings.NewReplacer("-", "", " ", "").Replace(t))
+	return strings.Contains(t, "hyperv")
+}
+
+func opsNode(ops []inventory.Operation) *yaml.Node {
+	n := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
+	for _, o := range ops {
+		n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: string(o)})
+	}
+	return n
+}
+
+func (m *merger) setLinkOperations(ic *inventory.Core, l *inventory.AgentLink, ops []inventory.Operation) {
+	cn := m.coreNode(ic.Name)
+	if cn == nil {
+		return
+	}
+	seq := value(cn, "agents")
+	if seq == nil {
+		return
+	}
+	for _, item := range seq.Content {
+		if item.Kind == yaml.MappingNode && item.Line == l.Line {
+			if v := value(item, "operations"); v != nil {
+				*v = *opsNode(ops)
+			} else {
+				item.Content = append(item.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "operations"}, opsNode(ops))
+			}
+			return
 		}
 	}
 }

@@ -14,6 +14,7 @@ package discovery
 import (
 	"fmt"
 	"net/netip"
+	"net/url"
 	"regexp"
 	"sort"
 	"strconv"
@@ -27,15 +28,20 @@ import (
 var (
 	// What the Core connects to. The display name comes last: it is only
 	// what the console shows, and may differ from the name used.
-	nameUsedFields     = []string{"HostName", "HostUri", "Host", "Address", "IpAddress", "MachineName", "Name", "DisplayName"}
-	displayNameFields  = []string{"DisplayName", "Name", "MachineName", "HostName"}
-	portFields         = []string{"Port", "AgentPort"}
-	accountFields      = []string{"UserName", "Username", "User", "Account", "AccountName"}
-	shareNameFields    = []string{"Name", "DisplayName", "RepositoryName", "ArchiveName"}
-	sharePathFields    = []string{"Path", "Location", "Uri", "UncPath", "Specification", "StoragePath", "Destination"}
-	targetCoreFields   = []string{"TargetCore", "TargetCoreName", "RemoteCore", "Target", "CoreName"}
-	exportTargetFields = []string{"Target", "HostName", "Host", "Location", "Path", "Destination", "Server"}
-	exportTypeFields   = []string{"Type", "VirtualMachineType", "ExportType", "Hypervisor"}
+	nameUsedFields    = []string{"HostName", "HostUri", "Host", "Address", "IpAddress", "MachineName", "Name", "DisplayName"}
+	displayNameFields = []string{"DisplayName", "Name", "MachineName", "HostName"}
+	portFields        = []string{"Port", "AgentPort"}
+	accountFields     = []string{"UserName", "Username", "User", "Account", "AccountName"}
+	shareNameFields   = []string{"Name", "DisplayName", "RepositoryName", "ArchiveName"}
+	sharePathFields   = []string{"Path", "Location", "Uri", "UncPath", "Specification", "StoragePath", "Destination"}
+	targetCoreFields  = []string{"TargetCore", "TargetCoreName", "RemoteCore", "Target", "CoreName"}
+	// How the source Core reaches the target Core (the replication
+	// wizard's host name, port and user name).
+	targetHostFields    = []string{"TargetCoreHostName", "TargetHostName", "TargetCoreHost", "TargetHost", "TargetCoreUri", "TargetUri", "RemoteCoreHostName", "RemoteHost"}
+	targetPortFields    = []string{"TargetCorePort", "TargetPort", "RemoteCorePort", "RemotePort"}
+	targetAccountFields = []string{"TargetCoreUserName", "TargetUserName", "RemoteCoreUserName", "RemoteUserName", "TargetAccount"}
+	exportTargetFields  = []string{"Target", "HostName", "Host", "Location", "Path", "Destination", "Server"}
+	exportTypeFields    = []string{"Type", "VirtualMachineType", "ExportType", "Hypervisor"}
 )
 
 // Agent is one machine a Core protects.
@@ -54,10 +60,14 @@ type Share struct {
 	Kind    string // "repository" or "archive"
 }
 
-// Replica is a machine a Core replicates (Get-ReplicatedServers).
+// Replica is a machine a Core replicates (Get-ReplicatedServers), with how
+// the Core reaches the target Core when the listing says so.
 type Replica struct {
 	Name       string
-	TargetCore string
+	TargetCore string // the target Core's name as listed
+	NameUsed   string // exactly what the Core connects to; "": not reported
+	Port       int    // 0: not reported
+	Account    string // the user given for the target; "": not reported
 }
 
 // Export is a Virtual Standby (continuous export) listed by the Core
@@ -138,7 +148,24 @@ func Read(name string, r *facts.DiscoverResponse) *Core {
 		if n == "" {
 			continue
 		}
-		c.Replicated = append(c.Replicated, Replica{Name: n, TargetCore: b.Field(targetCoreFields...)})
+		r := Replica{Name: n, TargetCore: b.Field(targetCoreFields...), Account: b.Field(targetAccountFields...)}
+		if h := b.Field(targetHostFields...); h != "" {
+			host, port := splitURI(h)
+			if ValidHostName(host) {
+				r.NameUsed = host
+				r.Port = port
+			} else {
+				c.note("replicated machine %s: target host %s is neither an IP address nor a DNS or NetBIOS name; the replication entry is left to you", q(n), q(h))
+			}
+		}
+		if p := b.Field(targetPortFields...); p != "" {
+			if v, err := strconv.Atoi(p); err == nil && v >= 1 && v <= 65535 {
+				r.Port = v
+			} else {
+				c.note("replicated machine %s: target port %s is not a TCP port; the default applies", q(n), q(p))
+			}
+		}
+		c.Replicated = append(c.Replicated, r)
 	}
 	for _, b := range r.Virtualized {
 		n := b.Field(displayNameFields...)
@@ -176,6 +203,20 @@ func (c *Core) shares(bags []facts.Bag, kind, cmdlet string) {
 		}
 		c.Shares = append(c.Shares, Share{Name: name, UNC: path, Account: b.Field(accountFields...), Kind: kind})
 	}
+}
+
+// splitURI takes the host (and port, if any) out of a URI such as
+// https://core03:8006/apprecovery/api; anything else is returned as is.
+func splitURI(s string) (string, int) {
+	if !strings.Contains(s, "://") {
+		return s, 0
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Hostname() == "" {
+		return s, 0
+	}
+	port, _ := strconv.Atoi(u.Port())
+	return u.Hostname(), port
 }
 
 // ServerOf is the server part of a UNC path.

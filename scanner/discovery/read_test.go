@@ -87,6 +87,7 @@ agents:
 func FuzzDiscover(f *testing.F) {
 	f.Add(readTestdata(f, "core01.out"))
 	f.Add([]byte(facts.BeginMarker + `{"schema":1,"protected":[{"HostName":"[::1]"}]}` + facts.EndMarker))
+	f.Add([]byte(facts.BeginMarker + `{"schema":1,"replicated":[{"DisplayName":"A","TargetCore":"DR","TargetCoreUri":"https://10.0.0.9:8006/x","TargetCoreUserName":"DR\\rr"}],"virtualized":[{"DisplayName":"A","Target":"\\\\fs\\vs","Type":"HyperV"}]}` + facts.EndMarker))
 	inv, err := inventory.Parse([]byte(tinyInventory), "tiny.yaml")
 	if err != nil {
 		f.Fatal(err)

@@ -300,7 +300,7 @@ func logShapes(log *slog.Logger, core string, r *facts.DiscoverResponse) {
 	for _, l := range []struct {
 		cmdlet string
 		bags   []facts.Bag
-	}{{"Get-ProtectedServers", r.Protected}, {"Get-Repositories", r.Repositories}, {"Get-ScheduledArchives", r.Archives}, {"Get-ReplicatedServers", r.Replicated}} {
+	}{{"Get-ProtectedServers", r.Protected}, {"Get-Repositories", r.Repositories}, {"Get-ScheduledArchives", r.Archives}, {"Get-ReplicatedServers", r.Replicated}, {"Get-VirtualizedServers", r.Virtualized}} {
 		names := map[string]bool{}
 		for _, b := range l.bags {
 			for k := range b {

@@ -52,6 +52,9 @@ func links(inv *inventory.Inventory) []string {
 		for _, r := range c.Repositories {
 			out = append(out, strings.Join([]string{c.Name, r.Kind, r.Name, r.UNC, r.Host.Name, r.Account.Name}, " "))
 		}
+		for _, r := range c.Replication {
+			out = append(out, strings.Join([]string{c.Name, "replication", r.Target.Name, r.NameUsed, strconv.Itoa(r.Port), r.Account.Name}, " "))
+		}
 	}
 	slices.Sort(out)
 	return out
@@ -80,8 +83,9 @@ func discoverLab(t *testing.T, seed string, edit func(*winrmtest.Lab)) (invPath 
 }
 
 // TestDiscoverReproducesDemoInventory: discover against the demo lab, from
-// an inventory holding only the Cores, gives examples/inventory.yaml's hosts
-// and Core->agent and Core->share links with the names the Cores use.
+// an inventory holding only CORE01 and CORE02, gives examples/inventory.yaml's
+// hosts (CORE03 from CORE01's replication listing) and Core->agent,
+// Core->share and Core->Core replication links with the names the Cores use.
 func TestDiscoverReproducesDemoInventory(t *testing.T) {
 	t.Parallel()
 	seedPath, env := discoverLab(t, discoverSeed, nil)
@@ -105,8 +109,12 @@ func TestDiscoverReproducesDemoInventory(t *testing.T) {
 		t.Errorf("links:\n got %q\nwant %q", strings.Join(g, "\n     "), strings.Join(w, "\n     "))
 	}
 	// Every link is new to the seed: drift says so.
-	if !strings.Contains(r.stderr, "drift: CORE01: agent-missing") {
+	if !strings.Contains(r.stderr, "drift: CORE01: agent-missing") ||
+		!strings.Contains(r.stderr, `drift: CORE01: replication-missing: the Core replicates "AGENT01" to "CORE03" (name "127.0.0.23"), the inventory has no replication entry for it; added, with CORE03 as a new Core`) {
 		t.Errorf("no drift reported for the seed's missing agents:\n%s", r.stderr)
+	}
+	if v := run(t, env, "validate", "-i", out); v.code != 0 {
+		t.Errorf("validate rejects the discovered inventory: exit %d\n%s", v.code, v.stderr)
 	}
 	data, _ := os.ReadFile(out)
 	if !strings.Contains(string(data), "(ntlmscan discover)") {
@@ -115,8 +123,9 @@ func TestDiscoverReproducesDemoInventory(t *testing.T) {
 }
 
 // TestDiscoverDrift: a stale inventory (a link the Core lacks, an agent by
-// the wrong name form, an agent missing) is reported, its edits are kept,
-// and the output uses the Core's names.
+// the wrong name form, an agent missing, a replication target the Core
+// lists but the inventory lacks and one the other way round) is reported,
+// its edits are kept, and the output uses the Core's names.
 func TestDiscoverDrift(t *testing.T) {
 	t.Parallel()
 	stale := string(examples.DemoInventory)
@@ -124,6 +133,9 @@ func TestDiscoverDrift(t *testing.T) {
 		{"      - agent: AGENT02\n        name: 127.0.0.32          # added by IP address: NTLM is required\n",
 			"      - agent: AGENT02\n        name: agent02.corp.example\n      - agent: AGENT06\n        name: agent06.corp.example\n"},
 		{"      - agent: AGENT07\n        name: agent07.corp.example\n", ""},
+		// CORE01 said to replicate to CORE02 (it lists none), not to CORE03.
+		{"    replication:\n      - core: CORE03\n        name: 127.0.0.23          # by address: NTLM is required\n", "    replication:\n      - core: CORE02\n        name: core02.corp.example\n"},
+		{"        port: 8006\n        # A local account of the target Core (it is in a workgroup).\n        account: CORE03\\rr-replication\n", "        account: CORP\\svc-rapidrecovery\n"},
 	} {
 		if !strings.Contains(stale, e[0]) {
 			t.Fatalf("examples/inventory.yaml changed: %q not found", e[0])
@@ -140,6 +152,8 @@ func TestDiscoverDrift(t *testing.T) {
 		`drift: CORE01: name-form: agent AGENT02: the inventory has name "agent02.corp.example" (fqdn), the Core connects to "127.0.0.32" (IP address: NTLM only)`,
 		`drift: CORE01: agent-not-protected: the inventory says this Core protects AGENT06 by name "agent06.corp.example"`,
 		`drift: CORE02: agent-missing: the Core protects "AGENT07" (name "agent07.corp.example")`,
+		`drift: CORE01: replication-missing: the Core replicates "AGENT01" to "CORE03" (name "127.0.0.23"), the inventory has no replication entry for it; added`,
+		`drift: CORE01: replication-not-listed: the inventory says this Core replicates to CORE02 by name "core02.corp.example"`,
 	} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
@@ -161,6 +175,12 @@ func TestDiscoverDrift(t *testing.T) {
 	core02 := merged.Cores[1]
 	if !slices.ContainsFunc(core02.Agents, func(l *inventory.AgentLink) bool { return l.Agent.Name == "AGENT07" }) {
 		t.Errorf("AGENT07 not linked to CORE02 in the merge")
+	}
+	// The replication CORE01 lists is added with the Core's name, port and
+	// user; the stale entry stays (drift reports it, the user decides).
+	want := []string{"CORE01 replication CORE02 core02.corp.example 8006 CORP\\svc-rapidrecovery", "CORE01 replication CORE03 127.0.0.23 8006 CORE03\\rr-replication"}
+	if got := slices.DeleteFunc(links(merged), func(s string) bool { return !strings.Contains(s, " replication ") }); !slices.Equal(got, want) {
+		t.Errorf("replication links %q, want %q", got, want)
 	}
 }
 
@@ -214,7 +234,8 @@ func TestDiscoverWithoutInventory(t *testing.T) {
 		data, _ := os.ReadFile(out)
 		t.Fatalf("%v\n%s", err, data)
 	}
-	want := []string{"agent AGENT01", "agent AGENT02", "agent AGENT04", "agent AGENT05", "core CORE01",
+	// CORE03 comes from CORE01's replication listing.
+	want := []string{"agent AGENT01", "agent AGENT02", "agent AGENT04", "agent AGENT05", "core CORE01", "core CORE03",
 		"domain-controller DC01", "domain-controller DC02", "repository-host FS01"}
 	if g := hostNames(got); !slices.Equal(g, want) {
 		t.Errorf("hosts %q, want %q", g, want)
@@ -226,7 +247,8 @@ func TestDiscoverWithoutInventory(t *testing.T) {
 		t.Errorf("a new inventory has no drift to report:\n%s", r.stderr)
 	}
 	// The debug log shows the module's property names (never values).
-	if !strings.Contains(r.stderr, "cmdlet=Get-ProtectedServers objects=4 properties=DisplayName,HostName,Port,UserName") {
+	if !strings.Contains(r.stderr, "cmdlet=Get-ProtectedServers objects=4 properties=DisplayName,HostName,Port,UserName") ||
+		!strings.Contains(r.stderr, "cmdlet=Get-ReplicatedServers objects=1 properties=DisplayName,TargetCore,TargetCoreHostName,TargetCorePort,TargetCoreUserName") {
 		t.Errorf("debug log lacks the property names:\n%s", r.stderr)
 	}
 }

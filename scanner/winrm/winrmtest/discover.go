@@ -60,10 +60,17 @@ type RRShare struct {
 	Account string `yaml:"account"`
 }
 
-// RRReplicated is a machine replicated to (or from) another Core.
+// RRReplicated is a machine replicated to another Core, with how the
+// source Core reaches the target (the replication wizard's host name, port
+// and user name).
 type RRReplicated struct {
 	DisplayName string `yaml:"displayName"`
 	TargetCore  string `yaml:"targetCore"`
+	// TargetHost is exactly what the source Core connects to for the
+	// target Core: an FQDN, a NetBIOS name or an IP address.
+	TargetHost    string `yaml:"targetHost"`
+	TargetPort    int    `yaml:"targetPort"`    // default: not reported
+	TargetAccount string `yaml:"targetAccount"` // the user given in the wizard
 }
 
 // importModuleError is Import-Module's message for a module it cannot find.
@@ -164,7 +171,17 @@ func (x *executor) discover(stdin []byte) execResult {
 			resp.Archives = append(resp.Archives, shareBag(a, "Location"))
 		}
 		for _, r := range rr.Replicated {
-			resp.Replicated = append(resp.Replicated, facts.Bag{"DisplayName": r.DisplayName, "TargetCore": r.TargetCore})
+			b := facts.Bag{"DisplayName": r.DisplayName, "TargetCore": r.TargetCore}
+			if r.TargetHost != "" {
+				b["TargetCoreHostName"] = r.TargetHost
+			}
+			if r.TargetPort != 0 {
+				b["TargetCorePort"] = strconv.Itoa(r.TargetPort)
+			}
+			if r.TargetAccount != "" {
+				b["TargetCoreUserName"] = r.TargetAccount
+			}
+			resp.Replicated = append(resp.Replicated, b)
 		}
 		for _, v := range rr.VirtualStandby {
 			resp.Virtualized = append(resp.Virtualized, facts.Bag{"DisplayName": v.DisplayName, "Target": v.Target, "Type": v.Type})

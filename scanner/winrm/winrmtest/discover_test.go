@@ -69,6 +69,10 @@ func TestDiscoverAnsweredFromLab(t *testing.T) {
 		if len(r.Repositories) != 1 || r.Repositories[0].Field("Path") != `\\fs01.corp.example\RRRepo` {
 			t.Errorf("repositories %v", r.Repositories)
 		}
+		if len(r.Replicated) != 1 || r.Replicated[0].Field("TargetCore") != "CORE03" || r.Replicated[0].Field("TargetCoreHostName") != "127.0.0.23" ||
+			r.Replicated[0].Field("TargetCorePort") != "8006" || r.Replicated[0].Field("TargetCoreUserName") != `CORE03\rr-replication` {
+			t.Errorf("replicated %v", r.Replicated)
+		}
 	})
 	t.Run("virtual standby", func(t *testing.T) {
 		r, stderr, exit := decode(t, "CORE02", req, facts.DiscoverScript)
@@ -77,6 +81,20 @@ func TestDiscoverAnsweredFromLab(t *testing.T) {
 		}
 		if len(r.Virtualized) != 1 || r.Virtualized[0].Field("Target") != "hv01.corp.example" || len(r.Archives) != 1 {
 			t.Errorf("virtualized %v archives %v", r.Virtualized, r.Archives)
+		}
+	})
+	t.Run("replication target Core", func(t *testing.T) {
+		// CORE03 is in a workgroup: its local account logs on.
+		stdout, stderr, exit := collect(t, srv, "CORE03", `CORE03\ntlmscan-local`, "Lab-Only-Local1!", discoverStdin(t, facts.DiscoverScript, req))
+		if exit != 0 {
+			t.Fatalf("exit %d: %s", exit, stderr)
+		}
+		r, err := facts.ParseDiscover([]byte(stdout))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !r.Module.Found || len(r.Protected)+len(r.Replicated)+len(r.Repositories) != 0 {
+			t.Errorf("%+v", r)
 		}
 	})
 	t.Run("no module", func(t *testing.T) {
