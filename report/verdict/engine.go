@@ -58,6 +58,7 @@ func Evaluate(inv *inventory.Inventory, results []facts.HostResult, overlay *inv
 	m.Coverage = after.coverageList()
 	m.Plan = buildPlan(after, m.Paths)
 	m.Overlay = overlay.Name
+	m.PlanSummary = planSummary(orDefault(overlay.Name, overlay.File), m.Paths)
 	return m
 }
 

@@ -36,6 +36,10 @@ func buildPlan(e *engine, paths []Path) []Change {
 			if rem == nil {
 				continue
 			}
+			if c := e.scopedChange(p, rem, get); c != nil {
+				rem.Change = c.addPath(p.ID, "")
+				continue
+			}
 			var ids []string
 			if len(rem.Add) > 0 {
 				c := get(lower(rem.Host)+"|"+lower(rem.SettingID), func() *Change { return e.listChange(rem) })
@@ -110,7 +114,7 @@ func buildPlan(e *engine, paths []Path) []Change {
 }
 
 func kindOrder(k ChangeKind) int {
-	return slices.Index([]ChangeKind{ChangeList, ChangeDWORD, ChangeRename, ChangeManual}, k)
+	return slices.Index([]ChangeKind{ChangeList, ChangeDWORD, ChangeRename, ChangeBaseline, ChangeManual, ChangeVerifyKerberos}, k)
 }
 
 // listChange starts a list change from what the host has now.

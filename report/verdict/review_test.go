@@ -92,7 +92,7 @@ func reviewCases() []reviewCase {
 				l.set("CORE01", facts.RestrictSendingNTLMTraffic, 2)
 			},
 			path: "CORE01|agent|AGENT04|Agent04", want: AtRisk, host: "CORE01", setting: "RestrictSendingNTLMTraffic",
-			check:    psHas("foreach ($e in @('Agent04','agent04.corp.example'))"),
+			check:    psHas("foreach ($e in @('Agent04'))"),
 			applyFix: true, afterFix: OK},
 		{name: "client exception fix for an FQDN keeps existing entries", rule: "exception match, remediation",
 			mut: func(l *lab) {
@@ -101,7 +101,7 @@ func reviewCases() []reviewCase {
 			},
 			path: pA2, want: Blocked, host: "CORE01", setting: "RestrictSendingNTLMTraffic",
 			check: func(t *testing.T, p *Path) {
-				psHas(`$k = 'HKLM:\SYSTEM\CurrentControlSet\Control\Lsa\MSV1_0'; $l = @((Get-ItemProperty -Path $k -ErrorAction SilentlyContinue).ClientAllowedNTLMServers | Where-Object { $_ }); foreach ($e in @('10.0.0.32','agent02.corp.example','AGENT02'))`)(t, p)
+				psHas(`$k = 'HKLM:\SYSTEM\CurrentControlSet\Control\Lsa\MSV1_0'; $l = @((Get-ItemProperty -Path $k -ErrorAction SilentlyContinue).ClientAllowedNTLMServers | Where-Object { $_ }); foreach ($e in @('10.0.0.32'))`)(t, p)
 				if strings.Contains(p.Deciding.Remediation.PowerShell, "-Value @(") {
 					t.Error("the fix writes a fixed list: it would drop entries added by another line")
 				}

@@ -252,6 +252,9 @@ type Matrix struct {
 	// Plan is the change plan: one entry per host and setting, merged over
 	// every path that needs it (see Change).
 	Plan []Change `json:"plan,omitempty"`
+	// PlanSummary counts what the what-if baseline newly blocks or puts at
+	// risk (only with an overlay).
+	PlanSummary *PlanSummary `json:"planSummary,omitempty"`
 }
 
 // Coverage is one gap in what the scan could check.

@@ -1,0 +1,159 @@
+package verdict
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/ntlmscan/ntlmscan/inventory"
+	"github.com/ntlmscan/ntlmscan/scanner/facts"
+)
+
+// newFleet300 is the issue's fleet: 3 Cores and 297 agents in
+// corp.example, every tenth agent named by IP address (NTLM required), the
+// others by FQDN (Kerberos expected).
+func newFleet300(t testing.TB) *lab {
+	l := newEmptyLab(t)
+	corp := &inventory.Domain{Name: "corp.example", NetBIOS: "CORP"}
+	l.inv.Domains = append(l.inv.Domains, corp)
+	for _, dc := range []string{"DC01", "DC02"} {
+		corp.Controllers = append(corp.Controllers, l.addHost(dc, inventory.RoleDomainController, "corp.example"))
+	}
+	acct := inventory.Account{Kind: inventory.AccountDomain, Name: `CORP\svc-rr`, Domain: "corp.example"}
+	var cores []*inventory.Core
+	for i := 1; i <= 3; i++ {
+		cores = append(cores, l.addCore(fmt.Sprintf("CORE%02d", i), "corp.example", acct))
+	}
+	for i := 1; i <= 297; i++ {
+		h := l.addHost(fmt.Sprintf("AGENT%03d", i), inventory.RoleAgent, "corp.example")
+		name := h.FQDN
+		if i%10 == 0 {
+			name = fmt.Sprintf("10.1.%d.%d", i/250, i%250)
+		}
+		l.addAgent(cores[i%3], h, name)
+	}
+	return l
+}
+
+const denyCoresOutgoing = "version: 1\nname: deny-outgoing\nchanges:\n  - roles: [core]\n    set:\n      RestrictSendingNTLMTraffic: 2\n"
+
+func TestIssue16FleetPlanScope(t *testing.T) {
+	t.Parallel()
+	l := newFleet300(t)
+	ov, err := inventory.ParseOverlay([]byte(denyCoresOutgoing), "assume.yaml", l.inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := Evaluate(l.inv, l.resultList(), ov, Options{})
+	required := map[string]bool{} // lower core|nameUsed
+	kerberos := map[string]bool{}
+	nRequired := 0
+	for _, p := range m.Paths {
+		k := lower(p.Core + "|" + p.NameUsed)
+		if p.Need == NeedRequired {
+			required[k] = true
+			nRequired++
+		} else {
+			kerberos[k] = true
+		}
+	}
+	if nRequired != 29 {
+		t.Fatalf("%d required paths, want 29 (every tenth of 297)", nRequired)
+	}
+	entries, verify := 0, 0
+	for _, c := range m.Plan {
+		if c.Kind == ChangeVerifyKerberos {
+			verify++
+			if !strings.Contains(c.PowerShell, "setspn") || !strings.Contains(strings.Join(c.Notes, " "), "setspn -S") {
+				t.Errorf("verify-Kerberos change without the check and the fix: %+v", c)
+			}
+		}
+		if c.Kind == ChangeDWORD && c.SettingID == facts.RestrictSendingNTLMTraffic {
+			t.Errorf("the plan reverts the planned Deny all: %+v", c)
+		}
+		if c.Kind == ChangeRename {
+			t.Errorf("the plan renames instead of exempting a required path: %+v", c)
+		}
+		for _, a := range c.Add {
+			entries++
+			if strings.Contains(a, "*") {
+				t.Errorf("wildcard entry %q in %s", a, c.ID)
+			}
+			if !required[lower(c.Host+"|"+a)] {
+				t.Errorf("%s adds %q, which is not the name of a required path of %s", c.ID, a, c.Host)
+			}
+		}
+	}
+	if entries > nRequired {
+		t.Errorf("%d entries added for %d required paths", entries, nRequired)
+	}
+	if verify == 0 {
+		t.Error("no verify-Kerberos step for the Kerberos-expected paths")
+	}
+	if m.PlanSummary == nil || m.PlanSummary.NewlyBlocked+m.PlanSummary.NewlyAtRisk == 0 {
+		t.Error("no newly blocked/at-risk summary under --assume")
+	}
+
+	// Apply: the planned baseline (Deny all on the Cores) and the plan, then
+	// scan again.
+	for _, c := range l.inv.Cores {
+		l.set(c.Host.Name, facts.RestrictSendingNTLMTraffic, 2)
+	}
+	applyPlan(t, l, m.Plan)
+	after := l.eval(Options{})
+	for _, p := range after.Paths {
+		if p.Need == NeedRequired && p.Verdict != OK {
+			t.Errorf("required path %s is %s after the plan\n%s", p.ID, p.Verdict, dumpPath(&p))
+		}
+	}
+	for _, c := range l.inv.Cores {
+		if v := l.facts(c.Host.Name); v == nil || facts.SettingByID(facts.RestrictSendingNTLMTraffic).Lookup(v).DWORD == nil ||
+			*facts.SettingByID(facts.RestrictSendingNTLMTraffic).Lookup(v).DWORD != 2 {
+			t.Errorf("%s no longer denies outgoing NTLM", c.Host.Name)
+		}
+	}
+}
+
+// A host whose reported name disagrees with the inventory (a "*", or
+// another host's name) gets no plan line, no exception entry and no guard;
+// only a manual step with a warning naming both names.
+func TestIssue16IdentityMismatch(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, host, reported string
+		mut                  func(l *lab)
+	}{
+		{"star into the DC list", "AGENT03", "*", func(l *lab) {
+			l.set("DC01", facts.RestrictNTLMInDomain, 1)
+			l.set("DC02", facts.RestrictNTLMInDomain, 1)
+		}},
+		{"star into the Core list", "WG01", "*", func(l *lab) { l.set("CORE01", facts.RestrictSendingNTLMTraffic, 2) }},
+		{"another host's name", "AGENT01", "DC01", func(l *lab) { l.set("AGENT01", facts.RestrictReceivingNTLMTraffic, 2) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			l := newLab(t)
+			tc.mut(l)
+			l.facts(tc.host).Identity.NetBIOSName = tc.reported
+			m := l.eval(Options{})
+			warned := false
+			for _, c := range m.Plan {
+				for _, e := range append(append([]string(nil), c.Add...), c.Final...) {
+					if strings.Contains(e, "*") || strings.EqualFold(e, tc.reported) {
+						t.Errorf("%s: entry %q from the host's own answer", c.ID, e)
+					}
+				}
+				if strings.EqualFold(c.Host, tc.host) && c.Kind != ChangeManual {
+					t.Errorf("scripted change on %s: %+v", tc.host, c)
+				}
+				if c.Kind == ChangeManual && strings.Contains(c.Value+strings.Join(c.Notes, " "), tc.host) &&
+					strings.Contains(c.Value+strings.Join(c.Notes, " "), fmt.Sprintf("%q", tc.reported)) {
+					warned = true
+				}
+			}
+			if !warned {
+				t.Errorf("no warning naming %s and %q in %+v", tc.host, tc.reported, m.Plan)
+			}
+		})
+	}
+}
