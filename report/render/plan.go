@@ -149,12 +149,6 @@ func planPowerShell(w io.Writer, r *report.Report, plan []verdict.Change) error 
 	out.printf("\uFEFF")
 	out.printf("# ntlmscan change plan of scan %s (%s)\n", cleanComment(r.RunID), timeText(r.GeneratedAt))
 	out.printf("# Run each section on the host it names (elevated). List changes only add missing entries,\n# so sections can run in any order and more than once. Prefer the GPO where one sets the value.\n")
-	netbios := make(map[string]string, len(r.Hosts))
-	for i := range r.Hosts {
-		if h := &r.Hosts[i]; h.Facts != nil && h.Facts.Identity.NetBIOSName != "" {
-			netbios[strings.ToLower(h.Host)] = h.Facts.Identity.NetBIOSName
-		}
-	}
 	// open, not host != "": a change with an empty host (an edited report)
 	// still gets its own guarded section, never lines outside any guard.
 	host, open := "", false
@@ -165,7 +159,7 @@ func planPowerShell(w io.Writer, r *report.Report, plan []verdict.Change) error 
 				out.printf("%s", sectionEnd(host))
 			}
 			host, open = c.Host, true
-			out.printf("\n# ---- %s ----\nif ($env:COMPUTERNAME -ieq %s) {\n", cleanComment(c.Host), verdict.PSQuote(clean(computerName(netbios, c.Host))))
+			out.printf("\n# ---- %s ----\nif ($env:COMPUTERNAME -ieq %s) {\n", cleanComment(c.Host), verdict.PSQuote(clean(computerName(c))))
 		}
 		out.printf("  # %s: %s\n", cleanComment(c.Setting), cleanComment(c.Value))
 		// Registry lines are rebuilt from the change's fields: the report's
@@ -188,14 +182,15 @@ func planPowerShell(w io.Writer, r *report.Report, plan []verdict.Change) error 
 	return out.err
 }
 
-// computerName is what $env:COMPUTERNAME holds on host: its NetBIOS name
-// as scanned (the inventory name need not be it), else the first label of
-// the inventory name.
-func computerName(netbios map[string]string, host string) string {
-	if n := netbios[strings.ToLower(host)]; n != "" {
-		return n
+// computerName is what $env:COMPUTERNAME must hold where a section runs:
+// the inventory's NetBIOS name of the host (Change.Guard), else the first
+// label of the inventory name. Never the name the host reported about
+// itself: a host answering as DC01 must not get DC01's section.
+func computerName(c *verdict.Change) string {
+	if c.Guard != "" {
+		return c.Guard
 	}
-	name, _, _ := strings.Cut(host, ".")
+	name, _, _ := strings.Cut(c.Host, ".")
 	return name
 }
 

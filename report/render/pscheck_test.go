@@ -312,20 +312,24 @@ func TestPowerShellShapeCheckCatchesSplicing(t *testing.T) {
 }
 
 // TestPlanPowerShellGuardUsesComputerName: a plan section runs where
-// $env:COMPUTERNAME is the host's NetBIOS name as scanned, which need not
-// be the first label of its inventory name.
+// $env:COMPUTERNAME is the host's NetBIOS name in the inventory (the
+// change's Guard), which need not be the first label of its inventory
+// name, and never the name the host reported about itself.
 func TestPlanPowerShellGuardUsesComputerName(t *testing.T) {
 	t.Parallel()
 	r := psEstate(benignEstate)
 	for i := range r.Hosts {
 		if r.Hosts[i].Host == "CORE01" {
 			r.Hosts[i].Host = "backup-core.corp.example"
-			r.Hosts[i].Facts.Identity.NetBIOSName = "BKCORE01"
+		}
+		if r.Hosts[i].Host == "DC01" {
+			r.Hosts[i].Facts.Identity.NetBIOSName = "CORE01" // what the host says is not the guard
 		}
 	}
 	for i := range r.Matrix.Plan {
 		if r.Matrix.Plan[i].Host == "CORE01" {
 			r.Matrix.Plan[i].Host = "backup-core.corp.example"
+			r.Matrix.Plan[i].Guard = "BKCORE01"
 		}
 	}
 	var out bytes.Buffer
@@ -377,9 +381,9 @@ func TestPlanPowerShellSafeInWindowsPowerShell51(t *testing.T) {
 	t.Parallel()
 	const name = "ё; Stop-Computer; ё"
 	r := psEstate(benignEstate)
-	for i := range r.Hosts {
-		if r.Hosts[i].Host == "CORE01" {
-			r.Hosts[i].Facts.Identity.NetBIOSName = name
+	for i := range r.Matrix.Plan {
+		if r.Matrix.Plan[i].Host == "CORE01" {
+			r.Matrix.Plan[i].Guard = name // a non-ASCII inventory NetBIOS name
 		}
 	}
 	var out bytes.Buffer

@@ -102,6 +102,9 @@ func buildPlan(e *engine, paths []Path) []Change {
 	out := make([]Change, 0, len(order))
 	for _, c := range order {
 		c.finish()
+		if h := e.inv.HostByName(c.Host); h != nil {
+			c.Guard = e.view(h).inventoryNetBIOS()
+		}
 		out = append(out, *c)
 	}
 	slices.SortStableFunc(out, func(a, b Change) int {

@@ -119,10 +119,6 @@ func (hv *hostView) inventoryFQDNs() []string {
 	return nil
 }
 
-// hostName is a NetBIOS or DNS name as a host may hold it: letters,
-// digits, hyphens, dots and underscores.
-var hostName = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9_.-]*$`)
-
 // identityConflict says why the name a scanned host reports about itself
 // does not agree with the inventory ("" when it agrees or was not
 // reported). Anything a plan writes about the host (exception entries,
@@ -136,7 +132,7 @@ func (hv *hostView) identityConflict() string {
 	id := hv.resp.Identity
 	want := hv.inventoryNetBIOS()
 	var bad []string
-	if n := id.NetBIOSName; n != "" && (!hostName.MatchString(n) || !strings.EqualFold(n, want)) {
+	if n := id.NetBIOSName; n != "" && !strings.EqualFold(n, want) {
 		bad = append(bad, fmt.Sprintf("NetBIOS name %q", n))
 	}
 	if d := id.DNSHostName; d != "" {
@@ -145,7 +141,7 @@ func (hv *hostView) identityConflict() string {
 		if f := hv.inventoryFQDNs(); len(f) > 0 {
 			wantDNS, _, _ = strings.Cut(f[0], ".")
 		}
-		if !hostName.MatchString(d) || !strings.EqualFold(first, wantDNS) {
+		if !strings.EqualFold(first, wantDNS) {
 			bad = append(bad, fmt.Sprintf("host name %q", d))
 		}
 	}
@@ -156,9 +152,11 @@ func (hv *hostView) identityConflict() string {
 		hv.name(), hv.name(), want, strings.Join(bad, " and "), orDefault(hv.host.Address, hv.name()))
 }
 
-// isWildcardEntry reports an exception entry the plan must never add.
+// isWildcardEntry reports an exception entry the plan must never add: a
+// wildcard (it would exempt more than the one path), or a blank or
+// multi-line value. Quotes and other characters are quoted as data.
 func isWildcardEntry(e string) bool {
-	return strings.TrimSpace(e) == "" || strings.ContainsAny(e, "*?'\"`$;,\\/ \t\r\n")
+	return strings.TrimSpace(e) == "" || strings.ContainsAny(e, "*?\t\r\n")
 }
 
 // scopedChange diverts a remediation the plan must not apply as written

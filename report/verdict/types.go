@@ -174,6 +174,9 @@ type Change struct {
 	Notes      []string `json:"notes,omitempty"`
 	// Paths are the IDs of the paths this change fixes or helps.
 	Paths []string `json:"paths"`
+	// Guard is the computer name a script section for Host checks: the
+	// inventory's NetBIOS name, never the name the host reported.
+	Guard string `json:"guard,omitempty"`
 }
 
 // Reason is one contributing cause of a verdict.

@@ -76,7 +76,7 @@ func Test_planRun(t *testing.T) {
 	if text.code != ExitOK {
 		t.Fatalf("plan exit %d: %s", text.code, text.stderr)
 	}
-	for _, want := range []string{"DC02\n  DCAllowedNTLMServers [registry-list-add]: add AGENT04", "final list (", "CORE02\n  BlockNTLMServerExceptionList", "only add missing entries"} {
+	for _, want := range []string{"DC02\n  DCAllowedNTLMServers [registry-list-add]: add AGENT03, AGENT04", "[verify-kerberos]: verify the SPN HOST/agent04.corp.example", "final list (", "CORE02\n  BlockNTLMServerExceptionList", "only add missing entries"} {
 		if !strings.Contains(text.stdout, want) {
 			t.Errorf("text plan lacks %q:\n%s", want, text.stdout)
 		}
