@@ -21,10 +21,15 @@ const (
 	PlanJSON       = "json"
 	PlanCSV        = "csv"
 	PlanPowerShell = "powershell"
+	// PlanPowerShellUndo reverses the powershell format's changes.
+	PlanPowerShellUndo = "powershell-undo"
+	PlanMarkdown       = "markdown"
 )
 
 // PlanFormats lists the --format values of RenderPlan, default first.
-func PlanFormats() []string { return []string{PlanText, PlanJSON, PlanCSV, PlanPowerShell} }
+func PlanFormats() []string {
+	return []string{PlanText, PlanJSON, PlanCSV, PlanPowerShell, PlanPowerShellUndo, PlanMarkdown}
+}
 
 // PlanDocument is the JSON form of a report's change plan.
 type PlanDocument struct {
@@ -66,7 +71,11 @@ func RenderPlan(w io.Writer, r *report.Report, format string) error {
 	case PlanCSV:
 		return planCSV(w, plan)
 	case PlanPowerShell, "ps1":
-		return planPowerShell(w, r, plan)
+		return planPowerShell(w, r, plan, false)
+	case PlanPowerShellUndo:
+		return planPowerShell(w, r, plan, true)
+	case PlanMarkdown, "md":
+		return planMarkdown(w, r, plan)
 	}
 	return fmt.Errorf("unknown plan format %q: want one of %s", format, strings.Join(PlanFormats(), ", "))
 }
@@ -139,16 +148,29 @@ func planCSV(w io.Writer, plan []verdict.Change) error {
 
 // planPowerShell writes the registry changes as one script with a section
 // per host: each section runs on its host only (it checks the computer
-// name), and every list line only adds entries.
-func planPowerShell(w io.Writer, r *report.Report, plan []verdict.Change) error {
+// name), and every list line only adds entries. The script stops at the
+// first error, honours -WhatIf, and saves every value it is about to
+// overwrite to $BackupPath before writing it. With undo it writes the
+// reverse script: each list loses exactly the entries the plan adds, each
+// DWORD gets its scanned value back.
+func planPowerShell(w io.Writer, r *report.Report, plan []verdict.Change, undo bool) error {
 	out := &tableWriter{w: w}
 	// A UTF-8 BOM: Windows PowerShell 5.1 reads a .ps1 without one in the
 	// ANSI code page, where a non-ASCII name's UTF-8 bytes can decode to a
 	// typographic quote (D1 91, "ё", becomes "Ñ‘") that ends a quoted
 	// string early and turns the rest of the name into code.
 	out.printf("\uFEFF")
-	out.printf("# ntlmscan change plan of scan %s (%s)\n", cleanComment(r.RunID), timeText(r.GeneratedAt))
-	out.printf("# Run each section on the host it names (elevated). List changes only add missing entries,\n# so sections can run in any order and more than once. Prefer the GPO where one sets the value.\n")
+	what := "change plan"
+	if undo {
+		what = "undo of the change plan"
+	}
+	out.printf("# ntlmscan %s of scan %s (%s)\n", what, cleanComment(r.RunID), timeText(r.GeneratedAt))
+	out.printf("# Run each section on the host it names (elevated); -WhatIf shows what it would change.\n")
+	if !undo {
+		out.printf("# List changes only add missing entries, so sections can run in any order and more than once.\n# Where a GPO sets a value, change the GPO instead: a GPO refresh reverts a local change.\n# Undo: ntlmscan plan --format powershell-undo (the values before are also saved to $BackupPath).\n")
+	}
+	out.printf("[CmdletBinding(SupportsShouldProcess = $true)]\nparam([string]$BackupPath = (Join-Path -Path $env:TEMP -ChildPath ('ntlmscan-plan-backup-' + (Get-Date -Format 'yyyyMMddHHmmss') + '.xml')))\n")
+	out.printf("$ErrorActionPreference = 'Stop'\n$backup = @()\n")
 	// open, not host != "": a change with an empty host (an edited report)
 	// still gets its own guarded section, never lines outside any guard.
 	host, open := "", false
@@ -164,9 +186,21 @@ func planPowerShell(w io.Writer, r *report.Report, plan []verdict.Change) error 
 		out.printf("  # %s: %s\n", cleanComment(c.Setting), cleanComment(c.Value))
 		// Registry lines are rebuilt from the change's fields: the report's
 		// own PowerShell text is only ever shown as a comment.
-		switch line := c.Script(); {
+		line := c.Script()
+		if undo {
+			line = c.UndoScript()
+		}
+		switch {
 		case line != "":
-			out.printf("  %s\n", cleanComment(line))
+			if !undo {
+				out.printf("  %s\n  $backup | Export-Clixml -Path $BackupPath\n", c.BackupLine())
+			}
+			out.printf("  if ($PSCmdlet.ShouldProcess(%s, %s)) { %s }\n", verdict.PSQuote(clean(computerName(c))),
+				verdict.PSQuote(cleanComment(c.Setting)), cleanComment(line))
+		case undo:
+			if c.Script() != "" {
+				out.printf("  # the value before is not known: restore it from the backup file\n")
+			}
 		default:
 			for _, n := range c.Notes {
 				out.printf("  # %s\n", cleanComment(n))

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -54,6 +55,33 @@ func psSources(t *testing.T, r *report.Report) map[string]string {
 		t.Fatal(err)
 	}
 	src["plan.ps1"] = plan.String()
+	var undo bytes.Buffer
+	if err := render.RenderPlan(&undo, r, render.PlanPowerShellUndo); err != nil {
+		t.Fatal(err)
+	}
+	src["plan-undo.ps1"] = undo.String()
+	// Advice commands inside prose (notes, explanations): each is cut
+	// from its verb to the end of its sentence, so a value spliced in
+	// unquoted would change the syntax tree.
+	var prose []string
+	for i := range r.Matrix.Paths {
+		for _, rs := range r.Matrix.Paths[i].Reasons {
+			prose = append(prose, rs.Explanation)
+			if rs.Remediation != nil {
+				prose = append(prose, rs.Remediation.Note)
+			}
+		}
+	}
+	for i := range r.Matrix.Plan {
+		prose = append(prose, r.Matrix.Plan[i].Notes...)
+	}
+	n := 0
+	for _, text := range prose {
+		for _, cmd := range adviceInProse(text) {
+			src[fmt.Sprintf("advice%02d.ps1", n)] = cmd
+			n++
+		}
+	}
 	for i := range r.Matrix.Paths {
 		p := &r.Matrix.Paths[i]
 		// Named by setting, not position: reasons are sorted by host name.
@@ -75,7 +103,7 @@ func psSources(t *testing.T, r *report.Report) map[string]string {
 		}
 	}
 	md := string(render1(t, "markdown", r, render.Options{}))
-	n := 0
+	n = 0
 	for {
 		start := strings.Index(md, "```powershell\n")
 		if start < 0 {
@@ -90,6 +118,32 @@ func psSources(t *testing.T, r *report.Report) map[string]string {
 		md, n = md[end:], n+1
 	}
 	return src
+}
+
+// adviceVerbs are the commands ntlmscan's prose advises.
+var adviceVerbs = regexp.MustCompile(`\b(setspn|nltest|Test-NetConnection|Resolve-DnsName|Remove-ADGroupMember) `)
+
+// adviceInProse returns each advice command in text: from its verb to the
+// first ". ", ")", "," or end of text outside a single-quoted literal.
+func adviceInProse(text string) []string {
+	var out []string
+	for _, loc := range adviceVerbs.FindAllStringIndex(text, -1) {
+		rest := text[loc[0]:]
+		inQuote, end := false, len(rest)
+	scan:
+		for i, r := range rest {
+			switch {
+			case r == '\'' || r == '\u2018' || r == '\u2019' || r == '\u201A' || r == '\u201B':
+				inQuote = !inQuote // a doubled quote toggles twice
+			case inQuote:
+			case r == ')' || r == ',' || r == '.' && (i+1 == len(rest) || rest[i+1] == ' '):
+				end = i
+				break scan
+			}
+		}
+		out = append(out, strings.TrimSpace(rest[:end]))
+	}
+	return out
 }
 
 // writeSources writes the sources to dir; it returns the paths by name.
@@ -476,11 +530,19 @@ func TestPlanPowerShellSectionsBalanced(t *testing.T) {
 	if err := render.RenderPlan(&out, r, render.PlanPowerShell); err != nil {
 		t.Fatal(err)
 	}
-	depth := 0
+	depth, sections := 0, 0
+	// The preamble before the first section changes nothing: script
+	// parameters (-WhatIf, the backup file), stop on the first error.
+	preamble := func(l string) bool {
+		return sections == 0 && (strings.HasPrefix(l, "[CmdletBinding(SupportsShouldProcess = $true)]") ||
+			strings.HasPrefix(l, "param([string]$BackupPath = ") || l == "$ErrorActionPreference = 'Stop'" || l == "$backup = @()")
+	}
 	for _, line := range strings.Split(out.String(), "\n") {
 		switch l := strings.TrimSpace(line); {
+		case preamble(l):
 		case strings.HasPrefix(l, "if ($env:COMPUTERNAME"):
 			depth++
+			sections++
 		case strings.HasPrefix(l, "} else { Write-Host"):
 			depth--
 		case l != "" && !strings.HasPrefix(l, "#") && !strings.HasPrefix(l, "\uFEFF#") && depth != 1:

@@ -157,3 +157,56 @@ func TestIssue16IdentityMismatch(t *testing.T) {
 		})
 	}
 }
+
+func TestAdviceCommandQuotesValues(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		verb string
+		args []string
+		want string
+	}{
+		{"setspn", []string{"-S", "HOST/agent01", "AGENT01"}, "setspn -S 'HOST/agent01' 'AGENT01'"},
+		{"setspn", []string{"-s", "HOST/10.0.0.1", "Q$(CALC)"}, "setspn -s 'HOST/10.0.0.1' 'Q$(CALC)'"},
+		{"setspn", []string{"-Q", "HOST/o'brien"}, "setspn -Q 'HOST/o''brien'"},
+		{"Test-NetConnection", []string{"-ComputerName", "a;calc", "-Port", "8006"}, "Test-NetConnection -ComputerName 'a;calc' -Port 8006"},
+		{"Remove-ADGroupMember", []string{"-Members", "-x; calc", "-Confirm:$false"}, "Remove-ADGroupMember -Members '-x; calc' -Confirm:$false"},
+		{"setspn; calc", []string{"-Q", "x"}, ""},
+		{"nltest", []string{"/sc_query:$(calc)"}, "nltest '/sc_query:$(calc)'"},
+	} {
+		if got := AdviceCommand(tc.verb, tc.args...); got != tc.want {
+			t.Errorf("AdviceCommand(%q, %q) = %q, want %q", tc.verb, tc.args, got, tc.want)
+		}
+	}
+}
+
+// The undo line of a change reverses it from the structured fields: the
+// list loses exactly the added entries, a DWORD gets its scanned value.
+func TestIssue16UndoScript(t *testing.T) {
+	t.Parallel()
+	l := newLab(t)
+	l.set("CORE01", facts.RestrictSendingNTLMTraffic, 2)
+	l.set("CORE01", facts.ClientAllowedNTLMServers, []string{"keep.example"})
+	l.set("AGENT02", facts.RestrictReceivingNTLMTraffic, 2)
+	m := l.eval(Options{})
+	var list, dword *Change
+	for i := range m.Plan {
+		switch c := &m.Plan[i]; {
+		case c.Host == "CORE01" && c.Kind == ChangeList:
+			list = c
+		case c.Host == "AGENT02" && c.Kind == ChangeDWORD:
+			dword = c
+		}
+	}
+	if list == nil || dword == nil {
+		t.Fatalf("plan lacks the CORE01 list or AGENT02 DWORD change: %+v", m.Plan)
+	}
+	if u := list.UndoScript(); !strings.Contains(u, "(@('10.0.0.32','wg01','nas01') -notcontains $_)") || strings.Contains(u, "keep.example") || list.Was != "1 entry" {
+		t.Errorf("list undo = %s (was %q)", u, list.Was)
+	}
+	if u := dword.UndoScript(); dword.Was != "2" || !strings.HasSuffix(u, "-Name RestrictReceivingNTLMTraffic -Type DWord -Value 2") {
+		t.Errorf("dword undo = %s (was %q)", u, dword.Was)
+	}
+	if dword.Guard != "AGENT02" {
+		t.Errorf("guard = %q", dword.Guard)
+	}
+}

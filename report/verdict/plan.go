@@ -104,6 +104,9 @@ func buildPlan(e *engine, paths []Path) []Change {
 		c.finish()
 		if h := e.inv.HostByName(c.Host); h != nil {
 			c.Guard = e.view(h).inventoryNetBIOS()
+			if c.SettingID != "" {
+				c.Was = wasText(e.view(h).get(c.SettingID))
+			}
 		}
 		out = append(out, *c)
 	}

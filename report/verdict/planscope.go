@@ -69,7 +69,8 @@ func evidenceShowsNTLM(*Path) bool { return false }
 
 var (
 	adviceVerb = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]*(\.exe)?$`)
-	adviceFlag = regexp.MustCompile(`^-[A-Za-z][A-Za-z0-9]*$`)
+	// A switch (-Q, -Confirm:$false) or a plain number is written bare.
+	adviceFlag = regexp.MustCompile(`^(-[A-Za-z][A-Za-z0-9]*(:\$(true|false))?|[0-9]+)$`)
 )
 
 // AdviceCommand is the one way to write a command ntlmscan advises

@@ -133,7 +133,7 @@ func ruleCases() []ruleCase {
 			mut: func(l *lab) { l.set("CORE01", facts.TryIPSPN, 1) },
 			check: func(t *testing.T, p *Path, _ *Matrix) {
 				for _, r := range p.Reasons {
-					if r.Setting == "TryIPSPN" && r.Effect == EffectNeedsNTLM && strings.Contains(r.Explanation, "setspn -Q HOST/10.0.0.32") {
+					if r.Setting == "TryIPSPN" && r.Effect == EffectNeedsNTLM && strings.Contains(r.Explanation, "setspn -Q 'HOST/10.0.0.32'") {
 						return
 					}
 				}

@@ -174,6 +174,10 @@ type Change struct {
 	Notes      []string `json:"notes,omitempty"`
 	// Paths are the IDs of the paths this change fixes or helps.
 	Paths []string `json:"paths"`
+	// Was is the value the host has now, as scanned: a DWORD number,
+	// "absent", or the list's entries ("" when unknown). The undo script
+	// restores it.
+	Was string `json:"was,omitempty"`
 	// Guard is the computer name a script section for Host checks: the
 	// inventory's NetBIOS name, never the name the host reported.
 	Guard string `json:"guard,omitempty"`
