@@ -45,6 +45,7 @@ func buildRequest(keys []facts.RegistryKey, inv *inventory.Inventory, h *invento
 		Schema:          facts.SchemaVersion,
 		Registry:        keys,
 		SMBClientConfig: true,
+		PolicySources:   true,
 	}
 	if core := coreFor(inv, h); core != nil {
 		req.Services = serviceNames(core)

@@ -162,6 +162,42 @@ if ($request.smbClientConfig) {
     }
 }
 
+# --- policy sources (RSoP) --------------------------------------------------
+# Which GPO sets each value: the RSoP logging data the Group Policy engine
+# keeps in root\rsop\computer, read with CIM (not gpresult /x: no elevated
+# child process, no temporary file, no XML shape to guess). Each query has its
+# own timeout; a failure leaves the sources unknown and never fails the host.
+$policySources = $null
+if ($request.policySources) {
+    $policySources = [ordered]@{ method = 'rsop-wmi'; status = 'ok'; ms = 0; gpos = @(); settings = @() }
+    $rsopClock = [Diagnostics.Stopwatch]::StartNew()
+    try {
+        $rsopQuery = @{ Namespace = 'root\rsop\computer'; OperationTimeoutSec = 20; ErrorAction = 'Stop' }
+        $policySources.gpos = @(Get-CimInstance @rsopQuery -ClassName 'RSOP_GPO' | ForEach-Object {
+            [ordered]@{ id = [string]$_.id; name = [string]$_.name; guid = [string]$_.guidName }
+        })
+        $rsopSettings = (New-Object 'System.Collections.Generic.List[object]')
+        # Security Options (the Restrict NTLM policies, LmCompatibilityLevel...)
+        # are logged as security registry values: Path is MACHINE\System\...\Name.
+        foreach ($v in @(Get-CimInstance @rsopQuery -ClassName 'RSOP_RegistryValue')) {
+            $rsopSettings.Add([ordered]@{ path = [string]$v.Path; gpoId = [string]$v.GPOID; precedence = [int]$v.precedence; som = [string]$v.SOMID; class = 'RSOP_RegistryValue' })
+        }
+        # Administrative Templates (the SMB client's Block NTLM policies).
+        foreach ($v in @(Get-CimInstance @rsopQuery -ClassName 'RSOP_RegistryPolicySetting')) {
+            if (-not $v.valueName) { continue }
+            $rsopSettings.Add([ordered]@{ path = ([string]$v.registryKey + '\' + [string]$v.valueName); gpoId = [string]$v.GPOID; precedence = [int]$v.precedence; som = [string]$v.SOMID; class = 'RSOP_RegistryPolicySetting' })
+        }
+        $policySources.settings = $rsopSettings.ToArray()
+        # With RSoP logging off the namespace holds no GPO at all (not even the
+        # local one): the sources are unknown, not "no GPO".
+        if ($policySources.gpos.Count -eq 0) { $policySources.status = 'unavailable' }
+    } catch {
+        $policySources.status = 'error'
+        $policySources.error = [string]$_.Exception.Message
+    }
+    $policySources.ms = [long]$rsopClock.ElapsedMilliseconds
+}
+
 # --- reachability probes ----------------------------------------------------
 # All DNS lookups start at once, then a TCP connect to every port of every
 # resolved address (IPv4 and IPv6) starts at once, each phase bounded by one
@@ -275,6 +311,7 @@ $response = [ordered]@{
     errors = $stepErrors.ToArray()
 }
 if ($null -ne $smbClient) { $response.smbClient = $smbClient }
+if ($null -ne $policySources) { $response.policySources = $policySources }
 $json = ConvertTo-Json -InputObject $response -Depth 8 -Compress
 # Escape everything outside ASCII so the console code page cannot garble it.
 $json = [regex]::Replace($json, '[^\x00-\x7F]', { param($m) '\u{0:x4}' -f [int][char]$m.Value })

@@ -75,6 +75,8 @@ type Request struct {
 	// Probes run in parallel on the host with ProbeTimeoutMS per connection.
 	Probes         []Probe `json:"probes,omitempty"`
 	ProbeTimeoutMS int     `json:"probeTimeoutMs,omitempty"`
+	// PolicySources asks which GPO sets each value (RSoP); see PolicySources.
+	PolicySources bool `json:"policySources,omitempty"`
 }
 
 // Response is the JSON document the collector prints between the markers.
@@ -85,6 +87,9 @@ type Response struct {
 	Services  []Service        `json:"services,omitempty"`
 	SMBClient *SMBClientConfig `json:"smbClient,omitempty"`
 	Probes    []ProbeResult    `json:"probes,omitempty"`
+	// PolicySources answers Request.PolicySources; nil when not asked (and
+	// in reports of earlier versions).
+	PolicySources *PolicySources `json:"policySources,omitempty"`
 	// Errors are steps of the collector that failed on the host without
 	// spoiling the rest (for example a registry key it may not read).
 	Errors []StepError `json:"errors,omitempty"`

@@ -200,6 +200,10 @@ func (hs *hostServer) runCollector(requestJSON string) (*facts.Response, error) 
 	if psTruthy(psProperty(request, "smbClientConfig")) {
 		resp.SMBClient = h.smbClientConfig()
 	}
+	// if ($request.policySources) { ... } (rsop.go)
+	if psTruthy(psProperty(request, "policySources")) {
+		resp.PolicySources = h.policySources()
+	}
 	probes, err := hs.srv.lab.runProbes(h, request)
 	if err != nil {
 		return nil, err

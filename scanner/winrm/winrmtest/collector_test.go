@@ -27,7 +27,7 @@ var (
 // reviewedCollectorSHA256 is the collect.ps1 that collector.go's emulation
 // was last reviewed against. When collect.ps1 changes, review runCollector
 // step by step against it, then update this hash.
-const reviewedCollectorSHA256 = "707ebaf97faad65a1acbbe9da107db9fc5523141ab4f30c1a7bd5ce67239ff95"
+const reviewedCollectorSHA256 = "6d57b2364a7e88b0194a596e1b8338232594f71df320a9c466bf459eda5b4ffe"
 
 func collectionCommand(bootstrap string) string {
 	u := utf16.Encode([]rune(bootstrap))

@@ -79,6 +79,7 @@ type Host struct {
 	Listens               []int           `yaml:"listens"` // TCP ports (WinRM ports served are added)
 	SMBClient             *SMBClient      `yaml:"smbClient"`
 	NTLMEvents            []NTLMEvent     `yaml:"ntlmEvents"`
+	RSoP                  *RSoP           `yaml:"rsop"` // which GPO sets which value (rsop.go)
 	Faults                Faults          `yaml:"faults"`
 	Line                  int             `yaml:"-"`
 
