@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ntlmscan/ntlmscan/report"
+	"github.com/ntlmscan/ntlmscan/report/verdict"
 )
 
 // CSVColumns are the CSV header, in order. They are a stable interface for
@@ -46,6 +47,7 @@ func CSVColumns() []string {
 		"first_seen",             // RFC 3339 UTC; empty without a baseline
 		"last_seen",              // RFC 3339 UTC; empty without a baseline
 		"plan_changes",           // ids of the change-plan entries that fix this path, " | " separated
+		"deciding_source",        // where the deciding value comes from: GPO (name, GUID), local, planned, unknown
 	}
 }
 
@@ -105,6 +107,7 @@ func renderCSV(w io.Writer, r *report.Report, _ Options) error {
 			strconv.Itoa(p.Port), p.Reachable, p.Account, string(p.Need), p.NeedWhy, string(p.Verdict), before,
 			waiver, owner, expires, why, isNew, dHost, dSetting, dValue, dEvent,
 			strings.Join(reasons, " | "), strings.Join(fixes, " | "), first, last, strings.Join(plan, " | "),
+			verdict.SourceText(decidingSource(p.Deciding)),
 		}
 		for i := range record {
 			record[i] = csvCell(record[i])

@@ -38,6 +38,9 @@ type PlanDocument struct {
 	RunID       string           `json:"runId"`
 	GeneratedAt string           `json:"generatedAt"`
 	Changes     []verdict.Change `json:"changes"`
+	// Summary counts the paths the what-if baseline newly blocks or puts
+	// at risk (reports made with --assume).
+	Summary *verdict.PlanSummary `json:"summary,omitempty"`
 }
 
 // PlanCSVColumns are the header of `ntlmscan plan --format csv`: one row per
@@ -60,7 +63,7 @@ func RenderPlan(w io.Writer, r *report.Report, format string) error {
 		enc.SetIndent("", "  ")
 		enc.SetEscapeHTML(false)
 		doc := PlanDocument{Kind: PlanKind, Schema: report.SchemaVersion, RunID: r.RunID,
-			GeneratedAt: r.GeneratedAt.UTC().Format("2006-01-02T15:04:05Z"), Changes: plan}
+			GeneratedAt: r.GeneratedAt.UTC().Format("2006-01-02T15:04:05Z"), Changes: plan, Summary: r.Matrix.PlanSummary}
 		if doc.Changes == nil {
 			doc.Changes = []verdict.Change{}
 		}
@@ -83,6 +86,9 @@ func RenderPlan(w io.Writer, r *report.Report, format string) error {
 func planText(w io.Writer, r *report.Report, plan []verdict.Change) error {
 	out := &tableWriter{w: w}
 	out.printf("Change plan of scan %s (%s): %d changes\n", clean(r.RunID), timeText(r.GeneratedAt), len(plan))
+	if s := r.Matrix.PlanSummary; s != nil {
+		out.printf("%s\n", clean(s.Text()))
+	}
 	if len(plan) == 0 {
 		out.printf("Nothing to change: no path has a fix.\n")
 		return out.err
@@ -104,6 +110,18 @@ func planText(w io.Writer, r *report.Report, plan []verdict.Change) error {
 		}
 		if c.GPOPath != "" {
 			out.printf("    GPO: %s\n", clean(c.GPOPath))
+		}
+		if c.Source != nil {
+			out.printf("    source: %s\n", clean(verdict.SourceText(c.Source)))
+		}
+		if c.Was != "" {
+			out.printf("    now: %s\n", clean(c.Was))
+		}
+		if c.GPOEdit != "" {
+			out.printf("    GPO edit: %s\n", clean(capText(c.GPOEdit, 600)))
+		}
+		if len(c.Hosts) > 1 {
+			out.printf("    covers: %s\n", clean(capList(c.Hosts, 10)))
 		}
 		out.printf("    fixes %d path(s): %s\n", len(c.Paths), clean(capList(c.Paths, 5)))
 		for _, n := range c.Notes {
@@ -165,6 +183,9 @@ func planPowerShell(w io.Writer, r *report.Report, plan []verdict.Change, undo b
 		what = "undo of the change plan"
 	}
 	out.printf("# ntlmscan %s of scan %s (%s)\n", what, cleanComment(r.RunID), timeText(r.GeneratedAt))
+	if s := r.Matrix.PlanSummary; s != nil {
+		out.printf("# %s\n", cleanComment(s.Text()))
+	}
 	out.printf("# Run each section on the host it names (elevated); -WhatIf shows what it would change.\n")
 	if !undo {
 		out.printf("# List changes only add missing entries, so sections can run in any order and more than once.\n# Where a GPO sets a value, change the GPO instead: a GPO refresh reverts a local change.\n# Undo: ntlmscan plan --format powershell-undo (the values before are also saved to $BackupPath).\n")
@@ -184,6 +205,9 @@ func planPowerShell(w io.Writer, r *report.Report, plan []verdict.Change, undo b
 			out.printf("\n# ---- %s ----\nif ($env:COMPUTERNAME -ieq %s) {\n", cleanComment(c.Host), verdict.PSQuote(clean(computerName(c))))
 		}
 		out.printf("  # %s: %s\n", cleanComment(c.Setting), cleanComment(c.Value))
+		if c.GPOEdit != "" {
+			out.printf("  # a GPO owns this value (%s); edit it there: %s\n", cleanComment(verdict.SourceText(c.Source)), cleanComment(c.GPOEdit))
+		}
 		// Registry lines are rebuilt from the change's fields: the report's
 		// own PowerShell text is only ever shown as a comment.
 		line := c.Script()

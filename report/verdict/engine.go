@@ -288,6 +288,9 @@ func decide(p *Path, unreachable int) {
 			rem := *d.Remediation
 			d.Remediation = &rem
 		}
+		if d.srcHost != nil {
+			d.Source = d.srcHost.sourceOf(d.srcSetting)
+		}
 		p.Deciding = &d
 	}
 }

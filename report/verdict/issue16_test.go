@@ -210,3 +210,76 @@ func TestIssue16UndoScript(t *testing.T) {
 		t.Errorf("guard = %q", dword.Guard)
 	}
 }
+
+// rsop says that gpo sets the settings on host (precedence 1).
+func (l *lab) rsop(host, gpo, guid string, ids ...string) {
+	f := l.facts(host)
+	if f.PolicySources == nil {
+		f.PolicySources = &facts.PolicySources{Method: "rsop-wmi", Status: facts.PolicyOK, GPOs: []facts.GPO{{ID: "LocalGPO", Name: "Local Group Policy"}}}
+	}
+	id := "CN=" + guid + ",CN=Policies,CN=System,DC=corp,DC=example"
+	f.PolicySources.GPOs = append(f.PolicySources.GPOs, facts.GPO{ID: id, Name: gpo, GUID: guid})
+	for _, s := range ids {
+		k := facts.SettingByID(s).RegistryKey()
+		f.PolicySources.Settings = append(f.PolicySources.Settings, facts.PolicySetting{Path: k.Key + `\` + k.Name, GPOID: id, Precedence: 1, SOM: "OU=Domain Controllers,DC=corp,DC=example"})
+	}
+}
+
+// A value a GPO sets is fixed in that GPO: one GPO edit for both DCs,
+// named by GPO and GUID with the security-template line, no local
+// registry line; a value no GPO sets keeps its local line with the note.
+func TestIssue16GPOLever(t *testing.T) {
+	t.Parallel()
+	const ddcp = "{6AC1786C-016F-11D2-945F-00C04FB984F9}"
+	l := newLab(t)
+	for _, dc := range []string{"DC01", "DC02"} {
+		l.set(dc, facts.RestrictNTLMInDomain, 1)
+		l.set(dc, facts.DCAllowedNTLMServers, []string{"FS01"})
+		l.rsop(dc, "Default Domain Controllers Policy", ddcp, facts.RestrictNTLMInDomain, facts.DCAllowedNTLMServers)
+	}
+	l.set("CORE01", facts.RestrictSendingNTLMTraffic, 2)
+	l.rsop("CORE01", "Core Hardening", "{11111111-2222-3333-4444-555555555555}", facts.RestrictSendingNTLMTraffic)
+	m := l.eval(Options{})
+	var dcChanges, coreList []Change
+	for _, c := range m.Plan {
+		switch {
+		case c.SettingID == facts.DCAllowedNTLMServers:
+			dcChanges = append(dcChanges, c)
+		case c.Host == "CORE01" && c.SettingID == facts.ClientAllowedNTLMServers:
+			coreList = append(coreList, c)
+		}
+	}
+	if len(dcChanges) != 1 {
+		t.Fatalf("%d DCAllowedNTLMServers changes, want one GPO edit: %+v", len(dcChanges), dcChanges)
+	}
+	c := dcChanges[0]
+	if c.Source == nil || c.Source.GPOGUID != ddcp || len(c.Hosts) != 2 || c.Script() != "" || c.PowerShell != "" ||
+		!strings.Contains(c.GPOEdit, `GptTmpl.inf [Registry Values]: MACHINE\SYSTEM\CurrentControlSet\Services\Netlogon\Parameters\DCAllowedNTLMServers=7,FS01,AGENT02`) ||
+		!strings.Contains(c.Notes[0], `"Default Domain Controllers Policy" `+ddcp) {
+		t.Errorf("DC change = %+v", c)
+	}
+	if len(coreList) != 1 || coreList[0].Script() == "" || coreList[0].Source == nil || coreList[0].Source.Kind != facts.SourceLocal ||
+		!strings.Contains(strings.Join(coreList[0].Notes, " "), "policy refresh overwrites the local value") {
+		t.Errorf("CORE01 list change = %+v", coreList)
+	}
+	p := findPath(t, m, pA2)
+	for _, r := range p.Reasons {
+		if r.Remediation != nil && r.Remediation.Change != "" {
+			found := false
+			for _, c := range m.Plan {
+				found = found || c.ID == r.Remediation.Change
+			}
+			if !found {
+				t.Errorf("remediation points at %q, not in the plan", r.Remediation.Change)
+			}
+		}
+	}
+	// The deciding reason names its source.
+	l2 := newLab(t)
+	l2.set("CORE01", facts.RestrictSendingNTLMTraffic, 2)
+	l2.rsop("CORE01", "Core Hardening", "{11111111-2222-3333-4444-555555555555}", facts.RestrictSendingNTLMTraffic)
+	d := mustDeciding(t, findPath(t, l2.eval(Options{}), pA2))
+	if d.Source == nil || d.Source.GPOName != "Core Hardening" {
+		t.Errorf("deciding source = %+v", d.Source)
+	}
+}

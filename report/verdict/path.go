@@ -135,6 +135,9 @@ func (pe *pathEval) settingReason(hv *hostView, role string, v value, effect Eff
 
 func settingReason(host, role string, v value, effect Effect, explanation string) Reason {
 	r := Reason{Host: host, Role: role, Effect: effect, Explanation: explanation}
+	if v.setting != nil && v.host != nil {
+		r.srcHost, r.srcSetting = v.host, v.setting
+	}
 	if v.setting != nil {
 		r.Setting = v.setting.Name
 		r.GPOName = v.setting.GPOName

@@ -106,9 +106,25 @@ func buildPlan(e *engine, paths []Path) []Change {
 			c.Guard = e.view(h).inventoryNetBIOS()
 			if c.SettingID != "" {
 				c.Was = wasText(e.view(h).get(c.SettingID))
+				if c.Kind == ChangeList || c.Kind == ChangeDWORD {
+					c.lever(e.view(h).sourceOf(settingByID(c.SettingID)))
+				}
 			}
 		}
 		out = append(out, *c)
+	}
+	var renamed map[string]string
+	out, renamed = mergeGPOChanges(out)
+	for pi := range paths {
+		p := &paths[pi]
+		for ri := range p.Reasons {
+			if rem := p.Reasons[ri].Remediation; rem != nil && renamed[rem.Change] != "" {
+				rem.Change = renamed[rem.Change]
+			}
+		}
+		if d := p.Deciding; d != nil && d.Remediation != nil && renamed[d.Remediation.Change] != "" {
+			d.Remediation.Change = renamed[d.Remediation.Change]
+		}
 	}
 	slices.SortStableFunc(out, func(a, b Change) int {
 		return cmp.Or(foldCompare(a.Host, b.Host), cmp.Compare(kindOrder(a.Kind), kindOrder(b.Kind)), foldCompare(a.Setting, b.Setting), cmp.Compare(a.ID, b.ID))
@@ -162,6 +178,10 @@ func (c *Change) Script() string {
 		return ""
 	}
 	switch {
+	case c.Source != nil && (c.Source.Kind == facts.SourceGPO || c.Source.Kind == SourcePlanned):
+		// A GPO (or the planned baseline) owns the value: the change is
+		// an edit there (GPOEdit); a local write would be reverted.
+		return ""
 	case c.Kind == ChangeList && s.Type == facts.RegMultiSZ && len(c.Add) > 0:
 		return psAddMultiString(s, c.Add, s.Key == facts.KeyLanmanWksPol)
 	case c.Kind == ChangeDWORD && s.Type == facts.RegDWORD && c.Set != nil:

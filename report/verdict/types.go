@@ -178,6 +178,16 @@ type Change struct {
 	// "absent", or the list's entries ("" when unknown). The undo script
 	// restores it.
 	Was string `json:"was,omitempty"`
+	// Source is where the value comes from now; for a GPO the change is
+	// an edit of that GPO (GPOEdit), not a local registry write.
+	Source *facts.Source `json:"source,omitempty"`
+	// GPOEdit is the Group Policy edit that makes the change where a GPO
+	// sets the value: a Set-GPRegistryValue line (Administrative
+	// Templates) or the security template's [Registry Values] line.
+	GPOEdit string `json:"gpoEdit,omitempty"`
+	// Hosts lists every host a GPO edit covers, when one GPO change
+	// replaces the same change on several hosts (the DCs of a domain).
+	Hosts []string `json:"hosts,omitempty"`
 	// Guard is the computer name a script section for Host checks: the
 	// inventory's NetBIOS name, never the name the host reported.
 	Guard string `json:"guard,omitempty"`
@@ -199,6 +209,14 @@ type Reason struct {
 	// facts (Host + Setting), not copied here; RawValue only counts it.
 	ValueInFacts bool         `json:"valueInFacts,omitempty"`
 	Remediation  *Remediation `json:"remediation,omitempty"`
+	// Source says where the value comes from (the GPO that sets it, local
+	// policy or registry, planned by the what-if, or unknown); set on a
+	// path's deciding reason.
+	Source *facts.Source `json:"source,omitempty"`
+
+	// srcHost and srcSetting let the deciding reason find its Source.
+	srcHost    *hostView
+	srcSetting *facts.Setting
 }
 
 // Path is one Core->target path with its verdict.
