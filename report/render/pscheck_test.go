@@ -101,6 +101,9 @@ func psSources(t *testing.T, r *report.Report) map[string]string {
 		if ps := r.Matrix.Plan[i].PowerShell; ps != "" {
 			src[fmt.Sprintf("change%02d.ps1", i)] = ps
 		}
+		if g := r.Matrix.Plan[i].GPOEdit; g != "" && !strings.HasPrefix(g, "GptTmpl.inf") && !strings.HasPrefix(g, "add to the planned") {
+			src[fmt.Sprintf("gpoedit%02d.ps1", i)] = g
+		}
 	}
 	md := string(render1(t, "markdown", r, render.Options{}))
 	n = 0
@@ -233,6 +236,18 @@ func psEstate(v [8]string) *report.Report {
 	multi(cr, facts.ClientAllowedNTLMServers, v[7])
 	dword(cr, facts.SMBBlockNTLM, 1)
 	multi(cr, facts.SMBBlockNTLMServerExceptionList, v[7])
+	cr.Identity.OSBuild, cr.Identity.OSVersion = 26100, "10.0.26100" // SMB client NTLM blocking exists
+	blockOn := true
+	cr.SMBClient = &facts.SMBClientConfig{Available: true, BlockNTLM: &blockOn}
+	// An Administrative Templates GPO sets the SMB block: its fix is a
+	// Set-GPRegistryValue line with the entries as data.
+	gpoID := "CN={8B1E0F42-7C3D-4A59-B6E2-0D9F8A7C6B5E},CN=Policies,CN=System,DC=corp,DC=example"
+	cr.PolicySources = &facts.PolicySources{Method: "rsop-wmi", Status: facts.PolicyOK,
+		GPOs: []facts.GPO{{ID: gpoID, Name: "Core SMB Hardening", GUID: "{8B1E0F42-7C3D-4A59-B6E2-0D9F8A7C6B5E}"}}}
+	for _, id := range []string{facts.SMBBlockNTLM, facts.SMBBlockNTLMServerExceptionList} {
+		k := facts.SettingByID(id).RegistryKey()
+		cr.PolicySources.Settings = append(cr.PolicySources.Settings, facts.PolicySetting{Path: k.Key + `\` + k.Name, GPOID: gpoID, Precedence: 1})
+	}
 	cr.Services = []facts.Service{{Name: "RapidRecoveryCore", Present: true, State: "Running", StartMode: "Auto", LogonAs: `CORP\` + v[6]}}
 	core := &inventory.Core{Host: coreHost, Account: inventory.Account{Kind: inventory.AccountDomain, Name: `CORP\` + v[6], Domain: "corp.example", ProtectedUsers: true}}
 	inv.Cores = append(inv.Cores, core)
@@ -261,6 +276,12 @@ func psEstate(v [8]string) *report.Report {
 	core.Repositories = append(core.Repositories, repo)
 	inv.Repositories = append(inv.Repositories, repo)
 	probe(v[5], 445, true, "")
+	// The same share by IP address: NTLM required, so the SMB block's
+	// exception list gets an entry (a GPO edit: Set-GPRegistryValue).
+	byIP := &inventory.Repository{Name: "FS01-IP", UNC: `\\10.9.9.9\Repo`, Server: "10.9.9.9", Host: fs, Account: core.Account, Cores: []*inventory.Core{core}}
+	core.Repositories = append(core.Repositories, byIP)
+	inv.Repositories = append(inv.Repositories, byIP)
+	probe("10.9.9.9", 445, true, "")
 
 	m := verdict.Evaluate(inv, results, nil, verdict.Options{})
 	return &report.Report{Kind: report.Kind, Schema: report.SchemaVersion, RunID: "ps-" + v[0], GeneratedAt: at,

@@ -14,11 +14,19 @@ import (
 func applyPlan(t *testing.T, l *lab, plan []Change) {
 	t.Helper()
 	for _, c := range plan {
+		hosts := c.Hosts // a GPO edit reaches every host of the GPO
+		if len(hosts) == 0 {
+			hosts = []string{c.Host}
+		}
 		switch c.Kind {
 		case ChangeList:
-			l.set(c.Host, c.SettingID, psApplyAdd(l.list(c.Host, c.SettingID), c.Add))
+			for _, h := range hosts {
+				l.set(h, c.SettingID, psApplyAdd(l.list(h, c.SettingID), c.Add))
+			}
 		case ChangeDWORD:
-			l.set(c.Host, c.SettingID, int(*c.Set))
+			for _, h := range hosts {
+				l.set(h, c.SettingID, int(*c.Set))
+			}
 		case ChangeRename:
 			core := l.core(c.Rename.Core)
 			for _, link := range core.Agents {

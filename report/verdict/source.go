@@ -45,14 +45,21 @@ func SourceText(s *facts.Source) string {
 // [Registry Values], "4,n" for a REG_DWORD and "7,a,b" for a
 // REG_MULTI_SZ); values under Software\Policies are Administrative
 // Templates, which Set-GPRegistryValue writes.
-func gpoEdit(s *facts.Setting, guid string, final []string, set *uint64) string {
+//
+// A list edit of an Administrative Templates value is add-only like the
+// local lines: it reads the GPO's list, appends what is missing and
+// writes it back. The shape Get-GPRegistryValue gives a REG_MULTI_SZ
+// (an array of strings) is UNCONFIRMED: check the result in the GPO.
+func gpoEdit(s *facts.Setting, guid string, final, add []string, set *uint64) string {
 	if strings.HasPrefix(strings.ToUpper(s.Key), `HKLM\SOFTWARE\POLICIES\`) {
-		line := "Set-GPRegistryValue -Guid " + PSQuote(guid) + " -Key " + PSQuote(s.Key) + " -ValueName " + PSQuote(s.Name)
+		target := " -Guid " + PSQuote(guid) + " -Key " + PSQuote(s.Key) + " -ValueName " + PSQuote(s.Name)
 		switch {
 		case set != nil:
-			return line + " -Type DWord -Value " + strconv.FormatUint(*set, 10)
-		case final != nil:
-			return line + " -Type MultiString -Value " + psArray(final)
+			return "Set-GPRegistryValue" + target + " -Type DWord -Value " + strconv.FormatUint(*set, 10)
+		case add != nil:
+			return "$l = @((Get-GPRegistryValue" + target + " -ErrorAction SilentlyContinue).Value | Where-Object { $_ }); " +
+				"foreach ($e in " + psArray(add) + ") { if ($l -notcontains $e) { $l += $e } }; " +
+				"Set-GPRegistryValue" + target + " -Type MultiString -Value ([string[]]$l)"
 		}
 		return ""
 	}
@@ -85,10 +92,10 @@ func (c *Change) lever(src *facts.Source) {
 		if c.Kind == ChangeDWORD {
 			final = nil
 		}
-		if len(final) > gpoEditMaxEntries {
+		if len(final) > gpoEditMaxEntries && !strings.HasPrefix(strings.ToUpper(s.Key), `HKLM\SOFTWARE\POLICIES\`) {
 			c.GPOEdit = fmt.Sprintf("GptTmpl.inf [Registry Values]: MACHINE\\%s\\%s=7,<the final list, %d entries>", strings.TrimPrefix(s.Key, `HKLM\`), s.Name, len(final))
 		} else {
-			c.GPOEdit = gpoEdit(s, src.GPOGUID, final, c.Set)
+			c.GPOEdit = gpoEdit(s, src.GPOGUID, final, c.Add, c.Set)
 		}
 		c.PowerShell = ""
 		what := "set it to " + c.Value
@@ -174,7 +181,7 @@ func mergeGPOChanges(in []Change) ([]Change, map[string]string) {
 	}
 	for i := range out {
 		if c := &out[i]; c.Kind == ChangeList && c.GPOEdit != "" && len(c.Hosts) > 1 && len(c.Final) <= gpoEditMaxEntries {
-			c.GPOEdit = gpoEdit(facts.SettingByID(c.SettingID), c.Source.GPOGUID, c.Final, nil)
+			c.GPOEdit = gpoEdit(facts.SettingByID(c.SettingID), c.Source.GPOGUID, c.Final, c.Add, nil)
 		}
 	}
 	return out, renamed

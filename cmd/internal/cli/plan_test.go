@@ -143,9 +143,11 @@ func TestPlanAppliedToTheLabFixesEveryBlockedPath(t *testing.T) {
 	for _, c := range doc.Changes {
 		switch c.Kind {
 		case verdict.ChangeList, verdict.ChangeDWORD:
-			h := lab.HostByName(c.Host)
-			if h == nil {
-				t.Fatalf("plan names host %s, not in the lab", c.Host)
+			// A GPO edit reaches every host of the GPO (c.Hosts); the lab
+			// gets the value on each, as a policy refresh would write it.
+			hosts := c.Hosts
+			if len(hosts) == 0 {
+				hosts = []string{c.Host}
 			}
 			var value any
 			if c.Kind == verdict.ChangeList {
@@ -158,7 +160,13 @@ func TestPlanAppliedToTheLabFixesEveryBlockedPath(t *testing.T) {
 			} else {
 				value = int(*c.Set)
 			}
-			setLabValue(h, c.Key+`\`+c.Setting, c.Type, value)
+			for _, name := range hosts {
+				h := lab.HostByName(name)
+				if h == nil {
+					t.Fatalf("plan names host %s, not in the lab", name)
+				}
+				setLabValue(h, c.Key+`\`+c.Setting, c.Type, value)
+			}
 			applied++
 		case verdict.ChangeRename:
 			old := "name: " + c.Rename.From
