@@ -205,7 +205,10 @@ func planPowerShell(w io.Writer, r *report.Report, plan []verdict.Change, undo b
 			out.printf("\n# ---- %s ----\nif ($env:COMPUTERNAME -ieq %s) {\n", cleanComment(c.Host), verdict.PSQuote(clean(computerName(c))))
 		}
 		out.printf("  # %s: %s\n", cleanComment(c.Setting), cleanComment(c.Value))
-		if c.GPOEdit != "" {
+		switch {
+		case c.GPOEdit != "" && undo:
+			out.printf("  # a GPO owns this value (%s); undo the edit there (it added: %s)\n", cleanComment(verdict.SourceText(c.Source)), cleanComment(strings.Join(c.Add, ", ")))
+		case c.GPOEdit != "":
 			out.printf("  # a GPO owns this value (%s); edit it there: %s\n", cleanComment(verdict.SourceText(c.Source)), cleanComment(c.GPOEdit))
 		}
 		// Registry lines are rebuilt from the change's fields: the report's

@@ -330,3 +330,27 @@ func TestReportAndDiffMigrateSchema1(t *testing.T) {
 		t.Errorf("diff exit %d\nstderr: %s", d.code, d.stderr)
 	}
 }
+
+// The demo's plan edits the GPOs that set DC02's exception list and
+// CORE02's SMB exception list (issue 16), and the change-board text and
+// the undo script come from the same report.
+func TestPlanGPOSourcedFixes(t *testing.T) {
+	jsonPath := demoReport(t)
+	text := run(t, nil, "plan", jsonPath)
+	for _, want := range []string{`GPO "NTLM Restriction Pilot" {3F2A9C1E-5B7D-4E8F-9A0B-1C2D3E4F5A6B}`,
+		`GptTmpl.inf [Registry Values]: MACHINE\SYSTEM\CurrentControlSet\Services\Netlogon\Parameters\DCAllowedNTLMServers=7,`,
+		`Set-GPRegistryValue -Guid '{8B1E0F42-7C3D-4A59-B6E2-0D9F8A7C6B5E}'`, "[verify-kerberos]"} {
+		if !strings.Contains(text.stdout, want) {
+			t.Errorf("plan lacks %q:\n%s", want, text.stdout)
+		}
+	}
+	for _, f := range []string{"markdown", "md", "powershell-undo"} {
+		if r := run(t, nil, "plan", jsonPath, "--format", f); r.code != ExitOK || r.stdout == "" {
+			t.Errorf("--format %s: exit %d: %s", f, r.code, r.stderr)
+		}
+	}
+	rep := run(t, nil, "report", jsonPath, "--format", "table")
+	if !strings.Contains(rep.stdout, `[source: GPO "NTLM Restriction Pilot"`) {
+		t.Errorf("the report does not name the GPO behind DC02's deciding value:\n%s", rep.stdout)
+	}
+}
