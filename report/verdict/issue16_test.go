@@ -283,3 +283,24 @@ func TestIssue16GPOLever(t *testing.T) {
 		t.Errorf("deciding source = %+v", d.Source)
 	}
 }
+
+// A target denying incoming NTLM gets the options first (Kerberos by name,
+// out of the GPO, a local account) and the narrowest value last: 1 for a
+// local account, 0 only for a domain account with no other way.
+func TestIssue16IncomingLooseningLast(t *testing.T) {
+	t.Parallel()
+	l := newLab(t)
+	l.set("AGENT02", facts.RestrictReceivingNTLMTraffic, 2)
+	l.set("WG01", facts.RestrictReceivingNTLMTraffic, 2)
+	l.rsop("AGENT02", "Agent Hardening", "{22222222-2222-3333-4444-555555555555}", facts.RestrictReceivingNTLMTraffic)
+	m := l.eval(Options{})
+	rem := mustDeciding(t, findPath(t, m, pA2)).Remediation
+	if rem == nil || !strings.Contains(rem.Note, "(1) Kerberos by name") || !strings.Contains(rem.Note, `(2) leave AGENT02 out of GPO "Agent Hardening"`) ||
+		!strings.Contains(rem.Note, "(3) a local account") || !strings.Contains(rem.Note, "Last resort: 0 (Allow all)") {
+		t.Errorf("AGENT02 fix = %+v", rem)
+	}
+	wg := mustDeciding(t, findPath(t, m, pWG)).Remediation
+	if wg == nil || wg.Set == nil || *wg.Set != 1 {
+		t.Errorf("WG01 (local account) fix = %+v, want value 1", wg)
+	}
+}
