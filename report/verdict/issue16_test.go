@@ -84,6 +84,7 @@ func TestIssue16FleetPlanScope(t *testing.T) {
 			}
 		}
 	}
+	t.Logf("%d required paths, %d entries added, %d verify-Kerberos steps, summary %s", nRequired, entries, verify, m.PlanSummary.Text())
 	if entries > nRequired {
 		t.Errorf("%d entries added for %d required paths", entries, nRequired)
 	}
