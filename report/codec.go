@@ -39,7 +39,7 @@ func Encode(w io.Writer, r *Report) error {
 	streamArray(s, "  ", "hosts", r.Hosts)
 	s.raw(",\n  \"matrix\": {\n")
 	streamArray(s, "    ", "paths", r.Matrix.Paths)
-	rest := matrixRest{HostNotes: r.Matrix.HostNotes, Overlay: r.Matrix.Overlay, Coverage: r.Matrix.Coverage, Plan: r.Matrix.Plan}
+	rest := matrixRest{HostNotes: r.Matrix.HostNotes, Overlay: r.Matrix.Overlay, Coverage: r.Matrix.Coverage, Plan: r.Matrix.Plan, PlanSummary: r.Matrix.PlanSummary}
 	s.inner("    ", rest)
 	s.raw("\n  }")
 	if r.Baseline != nil {
@@ -67,6 +67,8 @@ type matrixRest struct {
 	Overlay   string             `json:"overlay,omitempty"`
 	Coverage  []verdict.Coverage `json:"coverage,omitempty"`
 	Plan      []verdict.Change   `json:"plan,omitempty"`
+	// PlanSummary: what the what-if baseline newly blocks (with --assume).
+	PlanSummary *verdict.PlanSummary `json:"planSummary,omitempty"`
 }
 
 // streamer writes one JSON document piece by piece and keeps the first
