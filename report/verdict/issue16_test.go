@@ -85,6 +85,16 @@ func TestIssue16FleetPlanScope(t *testing.T) {
 		}
 	}
 	t.Logf("%d required paths, %d entries added, %d verify-Kerberos steps, summary %s", nRequired, entries, verify, m.PlanSummary.Text())
+	for _, p := range m.Paths {
+		if p.Need == NeedRequired {
+			continue
+		}
+		for _, r := range append(p.Reasons, derefReason(p.Deciding)...) {
+			if rem := r.Remediation; rem != nil && (len(rem.Add) > 0 || rem.Set != nil) {
+				t.Errorf("Kerberos-expected %s still shows an exception or value fix: %+v", p.ID, rem)
+			}
+		}
+	}
 	if entries > nRequired {
 		t.Errorf("%d entries added for %d required paths", entries, nRequired)
 	}
@@ -154,6 +164,14 @@ func TestIssue16IdentityMismatch(t *testing.T) {
 			}
 			if !warned {
 				t.Errorf("no warning naming %s and %q in %+v", tc.host, tc.reported, m.Plan)
+			}
+			// Nor does any path's fix, in any output, carry the answer.
+			for _, p := range m.Paths {
+				for _, r := range append(p.Reasons, derefReason(p.Deciding)...) {
+					if rem := r.Remediation; rem != nil && (strings.Contains(rem.PowerShell, "'"+tc.reported+"'") || slicesContainsFold(rem.Add, tc.reported)) {
+						t.Errorf("%s: fix carries %q: %+v", p.ID, tc.reported, rem)
+					}
+				}
 			}
 		})
 	}
@@ -305,3 +323,12 @@ func TestIssue16IncomingLooseningLast(t *testing.T) {
 		t.Errorf("WG01 (local account) fix = %+v, want value 1", wg)
 	}
 }
+
+func derefReason(r *Reason) []Reason {
+	if r == nil {
+		return nil
+	}
+	return []Reason{*r}
+}
+
+func slicesContainsFold(list []string, s string) bool { return containsFold(list, s) }

@@ -37,6 +37,7 @@ func buildPlan(e *engine, paths []Path) []Change {
 				continue
 			}
 			if c := e.scopedChange(p, rem, get); c != nil {
+				divert(rem, c)
 				rem.Change = c.addPath(p.ID, "")
 				continue
 			}
@@ -93,7 +94,9 @@ func buildPlan(e *engine, paths []Path) []Change {
 			for ri := range p.Reasons {
 				r := &p.Reasons[ri]
 				if r.Remediation != nil && r.Host == d.Host && r.Setting == d.Setting && r.Explanation == d.Explanation {
-					d.Remediation.Change = r.Remediation.Change
+					// The reason's remediation is the one the plan scoped
+					// (a diverted fix is rewritten there).
+					*d.Remediation = *r.Remediation
 					break
 				}
 			}

@@ -107,7 +107,9 @@ func TestRemediationLinesAreOrderIndependent(t *testing.T) {
 			}
 		}
 	}
-	if len(lines) < 3 {
+	// Only the IP-named AGENT03 and AGENT04 need DC02's list (issue 16:
+	// Kerberos-expected paths get no entry); two lines still show it.
+	if len(lines) < 2 {
 		t.Fatalf("want several DC02 lines, got %d", len(lines))
 	}
 	start := l.list("DC02", facts.DCAllowedNTLMServers)

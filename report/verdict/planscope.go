@@ -20,6 +20,10 @@ const (
 	ChangeBaseline ChangeKind = "baseline-edit"
 )
 
+// SettingVerifyKerberos is Remediation.Setting of a Kerberos-expected
+// path's fix: check the SPN, no exception entry.
+const SettingVerifyKerberos = "verify Kerberos"
+
 // PlanSummary counts, under --assume, the paths the planned baseline
 // newly blocks or puts at risk (verdict worse than without it).
 type PlanSummary struct {
@@ -252,4 +256,30 @@ func baselineEdit(rem *Remediation, planned value) *Change {
 	c.Value = fmt.Sprintf("keep the planned %s=%s; edit the baseline for the paths below", rem.Setting, was)
 	c.Notes = []string{fmt.Sprintf("The what-if baseline plans %s=%s on %s, and the paths below need NTLM through it. The plan never reverts a planned value. Options, in this order: let the path use Kerberos (name the target by its DNS name, with its SPN); leave %s out of the planned GPO (security filtering or a narrower what-if selection); for \"Deny all accounts\" on a target, use value 1, which still allows a local account of the target. Accept that the paths stop working only with their owners' agreement.", rem.Setting, was, rem.Host, rem.Host)}
 	return c
+}
+
+// divert rewrites a path's remediation to the plan entry that carries it
+// instead, so no output shows the fix the plan refused: a Kerberos-expected
+// path shows its SPN check, a host with a disputed name the warning, a
+// planned value the baseline edit, never the exception entry, the value
+// from the host's answer or the revert.
+func divert(rem *Remediation, c *Change) {
+	rem.Value = c.Value
+	rem.PowerShell = c.PowerShell
+	rem.Note = strings.Join(c.Notes, " ")
+	rem.Add, rem.Rename = nil, nil
+	rem.Set = nil
+	if c.Kind == ChangeBaseline && c.Set != nil {
+		v := *c.Set
+		rem.Set = &v
+	}
+	if c.Kind != ChangeBaseline {
+		rem.SettingID = ""
+		rem.Setting = c.Setting
+		if c.Kind == ChangeVerifyKerberos {
+			rem.Setting = SettingVerifyKerberos // the name used is in Value
+		}
+		rem.Host = c.Host
+		rem.GPOPath = ""
+	}
 }
