@@ -181,16 +181,18 @@ func TestAdviceCommandQuotesValues(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		verb string
-		args []string
+		args []any
 		want string
 	}{
-		{"setspn", []string{"-S", "HOST/agent01", "AGENT01"}, "setspn -S 'HOST/agent01' 'AGENT01'"},
-		{"setspn", []string{"-s", "HOST/10.0.0.1", "Q$(CALC)"}, "setspn -s 'HOST/10.0.0.1' 'Q$(CALC)'"},
-		{"setspn", []string{"-Q", "HOST/o'brien"}, "setspn -Q 'HOST/o''brien'"},
-		{"Test-NetConnection", []string{"-ComputerName", "a;calc", "-Port", "8006"}, "Test-NetConnection -ComputerName 'a;calc' -Port 8006"},
-		{"Remove-ADGroupMember", []string{"-Members", "-x; calc", "-Confirm:$false"}, "Remove-ADGroupMember -Members '-x; calc' -Confirm:$false"},
-		{"setspn; calc", []string{"-Q", "x"}, ""},
-		{"nltest", []string{"/sc_query:$(calc)"}, "nltest '/sc_query:$(calc)'"},
+		{"setspn", []any{Switch("-S"), "HOST/agent01", "AGENT01"}, "setspn -S 'HOST/agent01' 'AGENT01'"},
+		{"setspn", []any{Switch("-s"), "HOST/10.0.0.1", "Q$(CALC)"}, "setspn -s 'HOST/10.0.0.1' 'Q$(CALC)'"},
+		{"setspn", []any{Switch("-Q"), "HOST/o'brien"}, "setspn -Q 'HOST/o''brien'"},
+		{"setspn", []any{Switch("-S"), "HOST/x", "-D"}, "setspn -S 'HOST/x' '-D'"}, // a value is never a switch
+		{"Test-NetConnection", []any{Switch("-ComputerName"), "a;calc", Switch("-Port"), 8006}, "Test-NetConnection -ComputerName 'a;calc' -Port 8006"},
+		{"Remove-ADGroupMember", []any{Switch("-Members"), "-x; calc", Switch("-Confirm:$false")}, "Remove-ADGroupMember -Members '-x; calc' -Confirm:$false"},
+		{"setspn; calc", []any{Switch("-Q"), "x"}, ""},
+		{"setspn", []any{Switch("-Q; calc"), "x"}, ""},
+		{"nltest", []any{"/sc_query:$(calc)"}, "nltest '/sc_query:$(calc)'"},
 	} {
 		if got := AdviceCommand(tc.verb, tc.args...); got != tc.want {
 			t.Errorf("AdviceCommand(%q, %q) = %q, want %q", tc.verb, tc.args, got, tc.want)
@@ -332,3 +334,55 @@ func derefReason(r *Reason) []Reason {
 }
 
 func slicesContainsFold(list []string, s string) bool { return containsFold(list, s) }
+
+// FuzzAdviceCommand: whatever the values, the command has nothing
+// PowerShell would run outside its single-quoted literals: only the verb,
+// the code's switch and one quoted literal per value.
+func FuzzAdviceCommand(f *testing.F) {
+	for _, s := range []string{"HOST/agent01", "Q$(CALC)", "o'brien", "b\u2019;Stop-Computer;\u2018", "-x; calc", "", "8006", "a`b", "-Confirm:$false"} {
+		f.Add(s, "AGENT01")
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		cmd := AdviceCommand("setspn", Switch("-S"), a, b)
+		rest, ok := strings.CutPrefix(cmd, "setspn ")
+		if !ok {
+			t.Fatalf("%q", cmd)
+		}
+		for len(rest) > 0 {
+			r := []rune(rest)
+			if isPSQuote(r[0]) {
+				// A literal: up to the closing quote; a doubled quote is one
+				// quote character inside it.
+				i := 1
+				for ; i < len(r); i++ {
+					if isPSQuote(r[i]) {
+						if i+1 < len(r) && isPSQuote(r[i+1]) {
+							i++
+							continue
+						}
+						break
+					}
+				}
+				if i >= len(r) {
+					t.Fatalf("unterminated literal in %q", cmd)
+				}
+				rest = string(r[i+1:])
+			} else {
+				tok, after, _ := strings.Cut(rest, " ")
+				if tok != "-S" {
+					t.Fatalf("bare token %q in %q", tok, cmd)
+				}
+				rest = after
+				continue
+			}
+			if rest != "" && rest[0] != ' ' {
+				t.Fatalf("text after a literal in %q", cmd)
+			}
+			rest = strings.TrimPrefix(rest, " ")
+		}
+	})
+}
+
+func isPSQuote(r rune) bool {
+	return r == '\'' || r == '\u2018' || r == '\u2019' || r == '\u201A' || r == '\u201B'
+}

@@ -39,7 +39,7 @@ func (pe *pathEval) decideNeed() {
 		case tv.num(0) == 1:
 			r := settingReason(pe.cv.name(), RoleClient, tv, EffectNeedsNTLM,
 				fmt.Sprintf("The Core names the target by IP address %s. TryIPSPN=1 on %s lets Windows try Kerberos for it, but %s (Microsoft, \"Configuring Kerberos over IP\"), so NTLM is required until that SPN is verified (%s).",
-					name, pe.cv.name(), spn, AdviceCommand("setspn", "-Q", "HOST/"+name)))
+					name, pe.cv.name(), spn, AdviceCommand("setspn", Switch("-Q"), "HOST/"+name)))
 			need(r, "target named by IP address (TryIPSPN=1, IP SPN not verified)", &required)
 		default:
 			r := Reason{

@@ -102,7 +102,7 @@ func (pe *pathEval) clientExceptionFix(existing *listIndex, unconfirmed *excepti
 		byName := firstOr(pe.tv.inventoryFQDNs(), pe.tv.inventoryNetBIOS())
 		if pe.tgtDom != "" {
 			note = append(note, fmt.Sprintf("To stop needing NTLM instead: re-register %s in the Rapid Recovery Core on %s as %s, so Kerberos is used (or register an IP SPN, %s, and set TryIPSPN=1 on %s); then remove the entry %s.",
-				target, core, byName, AdviceCommand("setspn", "-S", "HOST/"+pe.p.NameUsed, pe.tv.inventoryNetBIOS()), core, pe.p.NameUsed))
+				target, core, byName, AdviceCommand("setspn", Switch("-S"), "HOST/"+pe.p.NameUsed, pe.tv.inventoryNetBIOS()), core, pe.p.NameUsed))
 		} else {
 			note = append(note, fmt.Sprintf("%s is not domain-joined, so NTLM stays required whatever name the Core uses.", target))
 		}

@@ -245,7 +245,7 @@ func (pe *pathEval) checkReachability() {
 		r := base
 		r.RawValue, r.ValueLabel, r.Effect = "dns: "+pr.DNSError, "name does not resolve", EffectBlocks
 		r.Explanation = fmt.Sprintf("%s cannot resolve %s (%s): the Core cannot reach the target by the name it uses.", pe.cv.name(), name, pr.DNSError)
-		diag.PowerShell = AdviceCommand("Resolve-DnsName", "-Name", name)
+		diag.PowerShell = AdviceCommand("Resolve-DnsName", Switch("-Name"), name)
 		diag.Note = "Fix the DNS record or the name the Core uses, then scan again."
 		r.Remediation = diag
 		pe.unreachable = pe.add(r)
@@ -272,7 +272,7 @@ func (pe *pathEval) checkReachability() {
 	if byAddr != "" {
 		r.Explanation += " Every address it resolves to was tried: " + byAddr + "."
 	}
-	diag.PowerShell = AdviceCommand("Test-NetConnection", "-ComputerName", name, "-Port", strconv.Itoa(port))
+	diag.PowerShell = AdviceCommand("Test-NetConnection", Switch("-ComputerName"), name, Switch("-Port"), port)
 	diag.Note = fmt.Sprintf("Run it on %s. Open the firewall or start the service listening on TCP %d, then scan again.", pe.cv.name(), port)
 	r.Remediation = diag
 	pe.unreachable = pe.add(r)

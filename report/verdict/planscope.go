@@ -3,6 +3,7 @@ package verdict
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/ntlmscan/ntlmscan/scanner/facts"
@@ -73,16 +74,21 @@ func evidenceShowsNTLM(*Path) bool { return false }
 
 var (
 	adviceVerb = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]*(\.exe)?$`)
-	// A switch (-Q, -Confirm:$false) or a plain number is written bare.
-	adviceFlag = regexp.MustCompile(`^(-[A-Za-z][A-Za-z0-9]*(:\$(true|false))?|[0-9]+)$`)
+	// A switch as the code writes it: -Q, -Confirm:$false.
+	adviceSwitch = regexp.MustCompile(`^-[A-Za-z][A-Za-z0-9]*(:\$(true|false))?$`)
 )
 
+// Switch is a command-line switch ntlmscan's own code writes (never a
+// value from a host or an inventory): AdviceCommand writes it bare.
+type Switch string
+
 // AdviceCommand is the one way to write a command ntlmscan advises
-// (setspn, Test-NetConnection, ...): the verb and switches as written,
-// every value a PowerShell single-quoted literal, so a value from a host
-// or an inventory ("Q$(CALC)") stays data wherever the line is pasted.
-// A verb that is not a plain command name yields "".
-func AdviceCommand(verb string, args ...string) string {
+// (setspn, Test-NetConnection, ...): the verb, each Switch and int as
+// written, every string value a PowerShell single-quoted literal, so a
+// value from a host or an inventory ("Q$(CALC)", "-D") stays one datum
+// wherever the line is pasted. A verb that is not a plain command name,
+// or a switch that is not one, yields "".
+func AdviceCommand(verb string, args ...any) string {
 	if !adviceVerb.MatchString(verb) {
 		return ""
 	}
@@ -90,11 +96,19 @@ func AdviceCommand(verb string, args ...string) string {
 	b.WriteString(verb)
 	for _, a := range args {
 		b.WriteByte(' ')
-		if adviceFlag.MatchString(a) {
-			b.WriteString(a)
-			continue
+		switch v := a.(type) {
+		case Switch:
+			if !adviceSwitch.MatchString(string(v)) {
+				return ""
+			}
+			b.WriteString(string(v))
+		case int:
+			b.WriteString(strconv.Itoa(v))
+		case string:
+			b.WriteString(PSQuote(v))
+		default:
+			return ""
 		}
-		b.WriteString(PSQuote(a))
 	}
 	return b.String()
 }
@@ -231,9 +245,9 @@ func (e *engine) verifyKerberos(p *Path, get func(string, func() *Change) *Chang
 	return get(lower(p.Core)+"|verify-kerberos|"+lower(p.NameUsed), func() *Change {
 		c := &Change{Kind: ChangeVerifyKerberos, Host: p.Core, Setting: "Kerberos to " + p.NameUsed,
 			Value:      "verify the SPN " + spn + " (no NTLM exception: Kerberos is expected on this path)",
-			PowerShell: AdviceCommand("setspn", "-Q", spn)}
+			PowerShell: AdviceCommand("setspn", Switch("-Q"), spn)}
 		c.Notes = []string{fmt.Sprintf("Run on any domain member: it must list exactly one account (%s). If it lists none, register it: %s. If it lists two, remove the wrong one (setspn -D). HOST/ covers the HTTP and CIFS service classes through the domain's default SPN mappings.",
-			nb, AdviceCommand("setspn", "-S", spn, nb))}
+			nb, AdviceCommand("setspn", Switch("-S"), spn, nb))}
 		return c
 	})
 }
