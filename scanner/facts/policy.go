@@ -97,16 +97,17 @@ func (s Source) Text() string {
 	return "unknown"
 }
 
-// regPath is a registry path without its hive, lower case, for matching
-// RSoP's MACHINE\System\... and ntlmscan's HKLM\SYSTEM\... forms.
+// regPath is a registry path without its hive, for matching RSoP's
+// MACHINE\System\... and ntlmscan's HKLM\SYSTEM\... forms (compared with
+// strings.EqualFold; no allocation, the engine asks per path).
 func regPath(p string) string {
-	l := strings.ToLower(strings.TrimSpace(p))
+	p = strings.TrimSpace(p)
 	for _, h := range []string{`hklm\`, `hkey_local_machine\`, `machine\`} {
-		if strings.HasPrefix(l, h) {
-			return l[len(h):]
+		if len(p) >= len(h) && strings.EqualFold(p[:len(h)], h) {
+			return p[len(h):]
 		}
 	}
-	return l
+	return p
 }
 
 // SourceOf says which GPO sets the value k, from the host's RSoP data.
@@ -122,12 +123,14 @@ func (r *Response) SourceOf(k RegistryKey) Source {
 		}
 		return Source{Kind: SourceUnknown, Why: why}
 	}
-	want := regPath(k.Key + `\` + k.Name)
+	want := regPath(k.Key)
 	var win *PolicySetting
 	var others []*PolicySetting
 	for i := range p.Settings {
 		s := &p.Settings[i]
-		if regPath(s.Path) != want {
+		// Path is key\name: the value name after the last backslash.
+		i := strings.LastIndexByte(s.Path, '\\')
+		if i < 0 || !strings.EqualFold(s.Path[i+1:], k.Name) || !strings.EqualFold(regPath(s.Path[:i]), want) {
 			continue
 		}
 		if win == nil || s.Precedence < win.Precedence {
