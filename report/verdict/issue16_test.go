@@ -74,6 +74,9 @@ func TestIssue16FleetPlanScope(t *testing.T) {
 		if c.Kind == ChangeRename {
 			t.Errorf("the plan renames instead of exempting a required path: %+v", c)
 		}
+		if c.Kind == ChangeList && !strings.Contains(strings.Join(c.Notes, " "), "add these entries to the planned GPO") {
+			t.Errorf("%s: no note that the entries belong with the baseline: %q", c.ID, c.Notes)
+		}
 		for _, a := range c.Add {
 			entries++
 			if strings.Contains(a, "*") {

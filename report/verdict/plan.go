@@ -111,6 +111,7 @@ func buildPlan(e *engine, paths []Path) []Change {
 				c.Was = wasText(e.view(h).get(c.SettingID))
 				if c.Kind == ChangeList || c.Kind == ChangeDWORD {
 					c.lever(e.view(h).sourceOf(settingByID(c.SettingID)))
+					c.withBaseline(e.view(h))
 				}
 			}
 		}

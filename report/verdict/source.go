@@ -186,3 +186,25 @@ func mergeGPOChanges(in []Change) ([]Change, map[string]string) {
 	}
 	return out, renamed
 }
+
+// restrictionOf is the setting whose Deny makes an exception list matter.
+var restrictionOf = map[string]string{
+	lower(facts.ClientAllowedNTLMServers):        facts.RestrictSendingNTLMTraffic,
+	lower(facts.DCAllowedNTLMServers):            facts.RestrictNTLMInDomain,
+	lower(facts.SMBBlockNTLMServerExceptionList): facts.SMBBlockNTLM,
+}
+
+// withBaseline notes, on a list change whose restriction the what-if
+// baseline plans on the host, that the entries belong with the baseline:
+// deployed through the same GPO (or added to the what-if change), they
+// arrive together with the Deny they make safe.
+func (c *Change) withBaseline(hv *hostView) {
+	if c.Kind != ChangeList {
+		return
+	}
+	r := restrictionOf[lower(c.SettingID)]
+	if r == "" || !hv.changed[lower(r)] {
+		return
+	}
+	c.noteOnce(fmt.Sprintf("The what-if baseline plans %s on %s: add these entries to the planned GPO that sets it (or to the what-if change), so they arrive with the baseline instead of after it.", settingByID(r).Name, c.Host))
+}

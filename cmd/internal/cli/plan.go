@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -83,7 +84,8 @@ func planRun(o *planOptions) error {
 	if o.Host != "" {
 		var keep = rep.Matrix.Plan[:0:0]
 		for _, c := range rep.Matrix.Plan {
-			if strings.EqualFold(c.Host, o.Host) {
+			// A GPO edit covering several hosts (Hosts) is theirs too.
+			if strings.EqualFold(c.Host, o.Host) || slices.ContainsFunc(c.Hosts, func(h string) bool { return strings.EqualFold(h, o.Host) }) {
 				keep = append(keep, c)
 			}
 		}
