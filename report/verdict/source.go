@@ -92,7 +92,11 @@ func (c *Change) lever(src *facts.Source) {
 		if c.Kind == ChangeDWORD {
 			final = nil
 		}
-		if len(final) > gpoEditMaxEntries && !strings.HasPrefix(strings.ToUpper(s.Key), `HKLM\SOFTWARE\POLICIES\`) {
+		if src.GPOGUID == "" {
+			// The local GPO (RSoP id LocalGPO): secpol.msc or gpedit.msc on
+			// the host itself; a registry write would be re-applied over.
+			c.GPOEdit = fmt.Sprintf("local group policy on %s (secpol.msc / gpedit.msc): %s", c.Host, c.GPOPath)
+		} else if len(final) > gpoEditMaxEntries && !strings.HasPrefix(strings.ToUpper(s.Key), `HKLM\SOFTWARE\POLICIES\`) {
 			c.GPOEdit = fmt.Sprintf("GptTmpl.inf [Registry Values]: MACHINE\\%s\\%s=7,<the final list, %d entries>", strings.TrimPrefix(s.Key, `HKLM\`), s.Name, len(final))
 		} else {
 			c.GPOEdit = gpoEdit(s, src.GPOGUID, final, c.Add, c.Set)

@@ -15,7 +15,10 @@ import (
 // undocumented, and each query is bounded by its own timeout. RSoP data is
 // what the last policy refresh logged; with RSoP logging turned off by
 // policy the classes are empty, so an empty answer is "unknown", never
-// "not set by any GPO".
+// "not set by any GPO". UNCONFIRMED: that RSOP_RegistryValue.Path has the
+// GptTmpl form MACHINE\System\...\Name (matching ignores the hive prefix
+// and case either way), and whether the local GPO's security options
+// appear there (they would show as GPO "Local Group Policy", no GUID).
 type PolicySources struct {
 	// Method is how the sources were read ("rsop-wmi").
 	Method string `json:"method"`
