@@ -47,7 +47,8 @@ type PlanDocument struct {
 // change (host and setting). Add columns only at the end.
 func PlanCSVColumns() []string {
 	return []string{"change_id", "host", "kind", "setting", "registry_key", "change", "add", "final_list", "set",
-		"rename_from", "rename_to", "powershell", "gpo_path", "paths", "notes"}
+		"rename_from", "rename_to", "powershell", "gpo_path", "paths", "notes",
+		"source", "was", "gpo_edit", "hosts"}
 }
 
 // RenderPlan writes the change plan of r: one change per host and setting,
@@ -147,7 +148,8 @@ func planCSV(w io.Writer, plan []verdict.Change) error {
 			from, to = c.Rename.From, c.Rename.To
 		}
 		rec := []string{c.ID, c.Host, string(c.Kind), c.Setting, c.Key, c.Value, "", "",
-			set, from, to, c.PowerShell, c.GPOPath, strings.Join(c.Paths, " | "), strings.Join(c.Notes, " ")}
+			set, from, to, c.PowerShell, c.GPOPath, strings.Join(c.Paths, " | "), strings.Join(c.Notes, " "),
+			verdict.SourceText(c.Source), c.Was, c.GPOEdit, strings.Join(c.Hosts, " | ")}
 		for j := range rec {
 			rec[j] = csvCell(rec[j])
 		}
