@@ -171,6 +171,17 @@ $policySources = $null
 if ($request.policySources) {
     $policySources = [ordered]@{ method = 'rsop-wmi'; status = 'ok'; ms = 0; gpos = @(); settings = @() }
     $rsopClock = [Diagnostics.Stopwatch]::StartNew()
+    # Only the values asked for (request.registry): a domain member's RSoP can
+    # hold thousands of Administrative Templates settings. Compared as strings
+    # here, never turned into a WQL filter.
+    $rsopWanted = @{}
+    foreach ($item in @($request.registry)) {
+        if ($null -eq $item) { continue }
+        $rsopWanted[(([string]$item.key + '\' + [string]$item.name).ToLowerInvariant() -replace '^(hklm|hkey_local_machine)\\', '')] = $true
+    }
+    function Test-RsopWanted([string]$Path) {
+        return $rsopWanted.ContainsKey(($Path.ToLowerInvariant() -replace '^(hklm|hkey_local_machine|machine)\\', ''))
+    }
     try {
         $rsopQuery = @{ Namespace = 'root\rsop\computer'; OperationTimeoutSec = 20; ErrorAction = 'Stop' }
         $policySources.gpos = @(Get-CimInstance @rsopQuery -ClassName 'RSOP_GPO' | ForEach-Object {
@@ -180,11 +191,12 @@ if ($request.policySources) {
         # Security Options (the Restrict NTLM policies, LmCompatibilityLevel...)
         # are logged as security registry values: Path is MACHINE\System\...\Name.
         foreach ($v in @(Get-CimInstance @rsopQuery -ClassName 'RSOP_RegistryValue')) {
+            if (-not (Test-RsopWanted ([string]$v.Path))) { continue }
             $rsopSettings.Add([ordered]@{ path = [string]$v.Path; gpoId = [string]$v.GPOID; precedence = [int]$v.precedence; som = [string]$v.SOMID; class = 'RSOP_RegistryValue' })
         }
         # Administrative Templates (the SMB client's Block NTLM policies).
         foreach ($v in @(Get-CimInstance @rsopQuery -ClassName 'RSOP_RegistryPolicySetting')) {
-            if (-not $v.valueName) { continue }
+            if (-not $v.valueName -or -not (Test-RsopWanted ([string]$v.registryKey + '\' + [string]$v.valueName))) { continue }
             $rsopSettings.Add([ordered]@{ path = ([string]$v.registryKey + '\' + [string]$v.valueName); gpoId = [string]$v.GPOID; precedence = [int]$v.precedence; som = [string]$v.SOMID; class = 'RSOP_RegistryPolicySetting' })
         }
         $policySources.settings = $rsopSettings.ToArray()

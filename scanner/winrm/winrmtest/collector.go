@@ -202,7 +202,7 @@ func (hs *hostServer) runCollector(requestJSON string) (*facts.Response, error) 
 	}
 	// if ($request.policySources) { ... } (rsop.go)
 	if psTruthy(psProperty(request, "policySources")) {
-		resp.PolicySources = h.policySources()
+		resp.PolicySources = h.policySources(resp.Registry)
 	}
 	probes, err := hs.srv.lab.runProbes(h, request)
 	if err != nil {

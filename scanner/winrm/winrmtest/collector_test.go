@@ -27,7 +27,7 @@ var (
 // reviewedCollectorSHA256 is the collect.ps1 that collector.go's emulation
 // was last reviewed against. When collect.ps1 changes, review runCollector
 // step by step against it, then update this hash.
-const reviewedCollectorSHA256 = "6d57b2364a7e88b0194a596e1b8338232594f71df320a9c466bf459eda5b4ffe"
+const reviewedCollectorSHA256 = "e5741e390b9086e7cbca26bd5edf3d9056f62f5c0030dd4a3bea5c70e7a0536e"
 
 func collectionCommand(bootstrap string) string {
 	u := utf16.Encode([]rune(bootstrap))

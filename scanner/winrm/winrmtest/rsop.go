@@ -39,8 +39,13 @@ type RSoPGPO struct {
 	Sets []string `yaml:"sets"`
 }
 
-// policySources is the collector's "policy sources (RSoP)" section.
-func (h *Host) policySources() *facts.PolicySources {
+// policySources is the collector's "policy sources (RSoP)" section: only
+// the values asked for (Test-RsopWanted) are answered.
+func (h *Host) policySources(asked []facts.RegistryValue) *facts.PolicySources {
+	wanted := map[string]bool{}
+	for _, v := range asked {
+		wanted[strings.ToLower(trimHive(v.Key)+`\`+v.Name)] = true
+	}
 	out := &facts.PolicySources{Method: "rsop-wmi", Status: facts.PolicyOK}
 	r := h.RSoP
 	if r == nil {
@@ -63,6 +68,9 @@ func (h *Host) policySources() *facts.PolicySources {
 		out.GPOs = append(out.GPOs, facts.GPO{ID: id, Name: g.Name, GUID: g.GUID})
 		for _, path := range g.Sets {
 			k := strings.ToLower(path)
+			if !wanted[strings.ToLower(trimHive(path))] {
+				continue
+			}
 			prec[k]++
 			class, rsopPath := "RSOP_RegistryValue", "MACHINE\\"+trimHive(path)
 			if strings.Contains(strings.ToLower(path), `\software\policies\`) {

@@ -36,7 +36,7 @@ hosts:
     rsop:
       gpos:
         - {name: NTLM Baseline, guid: "{11111111-2222-3333-4444-555555555555}", link: "OU=Cores,DC=corp,DC=example", sets: ['`+sending+`', '`+block+`']}
-        - {name: Old Hardening, guid: "{AAAAAAAA-2222-3333-4444-555555555555}", sets: ['`+sending+`']}
+        - {name: Old Hardening, guid: "{AAAAAAAA-2222-3333-4444-555555555555}", sets: ['`+sending+`', 'HKLM\SYSTEM\CurrentControlSet\Control\Lsa\NotAsked']}
   - name: AGENT01
     address: 127.0.9.22
     domain: corp.example
@@ -75,6 +75,16 @@ hosts:
 		if got := src(tc.host, tc.id).Text(); got != tc.want {
 			t.Errorf("%s %s: source %q, want %q", tc.host, tc.id, got, tc.want)
 		}
+	}
+	// Only the values asked are answered (Test-RsopWanted).
+	resp := collectFacts(t, srv, "CORE01", `CORP\svc`, "pw-Lab-1", collectionStdin(t, testCollector, &req))
+	for _, s := range resp.PolicySources.Settings {
+		if strings.Contains(s.Path, "NotAsked") {
+			t.Errorf("a value not asked for is answered: %+v", s)
+		}
+	}
+	if len(resp.PolicySources.Settings) != 3 {
+		t.Errorf("settings = %+v, want the 3 asked-for entries", resp.PolicySources.Settings)
 	}
 	// Not asked, not answered (old requests).
 	req.PolicySources = false
