@@ -6,12 +6,12 @@ import "github.com/ntlmscan/ntlmscan/inventory/yamlcheck"
 // hostile file cannot produce megabytes of output.
 const maxProblems = 200
 
-// Problem is one thing wrong with an inventory or overlay file; Error
+// Problem is one thing wrong with an inventory or what-if file; Error
 // renders "file:line: field: message (hint)".
 type Problem = yamlcheck.Problem
 
 // ValidationError lists every problem found in one file, sorted by line.
-// Parse and ParseOverlay return it (never another error type), so callers
+// Parse and whatif.Parse return it (never another error type), so callers
 // can print all problems at once.
 type ValidationError = yamlcheck.ValidationError
 
@@ -20,8 +20,10 @@ func AsValidationError(err error) (*ValidationError, bool) {
 	return yamlcheck.AsValidationError(err)
 }
 
-// newProblems starts collecting the problems of one inventory or overlay file.
-func newProblems(file string) *yamlcheck.Collector {
+// NewCollector starts collecting the problems of one inventory file, or of
+// a file checked against an inventory (report/whatif), so both cap, dedupe
+// and close their lists alike.
+func NewCollector(file string) *yamlcheck.Collector {
 	if file == "" {
 		file = "<input>" // Parse called without a file name
 	}

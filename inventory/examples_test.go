@@ -3,6 +3,7 @@ package inventory
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -22,27 +23,6 @@ func TestExamplesLoad(t *testing.T) {
 			}
 		})
 	}
-	t.Run("assume.yaml", func(t *testing.T) {
-		t.Parallel()
-		ov, err := LoadOverlay(filepath.Join("..", "examples", "assume.yaml"), demoInventory(t))
-		if err != nil {
-			t.Fatalf("LoadOverlay: %v", err)
-		}
-		// The demo overlay must change verdicts: deny incoming NTLM on every
-		// agent, and add the IP CORE01 uses for AGENT02 to its exceptions.
-		var sawDeny, sawException bool
-		for _, c := range ov.Changes {
-			switch {
-			case c.Setting == "RestrictReceivingNTLMTraffic" && c.Set != nil && *c.Set.DWORD == 2 && len(c.Select.Roles) == 1 && c.Select.Roles[0] == RoleAgent:
-				sawDeny = true
-			case c.Setting == "ClientAllowedNTLMServers" && strings.Join(c.Add, ",") == "127.0.0.32" && strings.Join(c.Select.Hosts, ",") == "CORE01":
-				sawException = true
-			}
-		}
-		if !sawDeny || !sawException {
-			t.Errorf("assume.yaml changes = %+v", ov.Changes)
-		}
-	})
 }
 
 // The demo inventory must describe the demo fleet of examples/lab.yaml
@@ -62,6 +42,7 @@ func TestDemoInventoryMatchesFleet(t *testing.T) {
 		{"DC02", "dc02.corp.example", "127.0.0.12", RoleDomainController, "corp.example", "", true, "scan"},
 		{"CORE01", "core01.corp.example", "127.0.0.21", RoleCore, "corp.example", "", true, "scan"},
 		{"CORE02", "core02.corp.example", "127.0.0.22", RoleCore, "corp.example", "", true, "scan"},
+		{"CORE03", "", "127.0.0.23", RoleCore, "", "DR", true, "core03-local"},
 		{"AGENT01", "agent01.corp.example", "127.0.0.31", RoleAgent, "corp.example", "", true, "scan"},
 		{"AGENT02", "agent02.corp.example", "127.0.0.32", RoleAgent, "corp.example", "", true, "scan"},
 		{"AGENT03", "agent03.corp.example", "127.0.0.33", RoleAgent, "corp.example", "", true, "agent03-local"},
@@ -100,6 +81,7 @@ func TestDemoInventoryMatchesFleet(t *testing.T) {
 		"scan":          {`CORP\svc-ntlmscan`, "NTLMSCAN_PASSWORD"},
 		"agent03-local": {`AGENT03\ntlmscan-local`, "NTLMSCAN_AGENT03_PASSWORD"},
 		"agent05-local": {`AGENT05\ntlmscan-local`, "NTLMSCAN_AGENT05_PASSWORD"},
+		"core03-local":  {`CORE03\ntlmscan-local`, "NTLMSCAN_CORE03_PASSWORD"},
 	}
 	for name, w := range creds {
 		c := inv.Credentials[name]
@@ -124,6 +106,9 @@ func TestDemoInventoryMatchesFleet(t *testing.T) {
 		for _, r := range c.Repositories {
 			links = append(links, fmt.Sprintf("%s => %s %s on %s account %s %s", c.Name, r.Kind, r.UNC, r.Host.Name, r.Account.Kind, r.Account.Name))
 		}
+		for _, l := range c.Replication {
+			links = append(links, fmt.Sprintf("%s ~> %s as %s:%d (%s) account %s %s", c.Name, l.Target.Name, l.NameUsed, l.Port, ClassifyName(l.Target.Host, l.NameUsed), l.Account.Kind, l.Account.Name))
+		}
 	}
 	want := []string{
 		`CORE01 account domain CORP\svc-rapidrecovery`,
@@ -132,6 +117,7 @@ func TestDemoInventoryMatchesFleet(t *testing.T) {
 		`CORE01 -> AGENT04 as agent04.corp.example:8006 (fqdn) account domain CORP\svc-rapidrecovery`,
 		`CORE01 -> AGENT05 as 127.0.0.35:8006 (ip) account local AGENT05\rr-local`,
 		`CORE01 => repository \\fs01.corp.example\RRRepo on FS01 account domain CORP\svc-rapidrecovery`,
+		`CORE01 ~> CORE03 as 127.0.0.23:8006 (ip) account local CORE03\rr-replication`,
 		`CORE02 account localsystem LocalSystem`,
 		`CORE02 -> AGENT03 as 127.0.0.33:8006 (ip) account localsystem LocalSystem`,
 		`CORE02 -> AGENT04 as 127.0.0.34:8006 (ip) account localsystem LocalSystem`,
@@ -139,6 +125,7 @@ func TestDemoInventoryMatchesFleet(t *testing.T) {
 		`CORE02 -> AGENT07 as agent07.corp.example:8006 (fqdn) account localsystem LocalSystem`,
 		`CORE02 => repository \\fs01.corp.example\RRRepo2 on FS01 account localsystem LocalSystem`,
 		`CORE02 => archive \\nas01\rr-archive on NAS01 account local NAS01\rrbackup`,
+		`CORE03 account localsystem LocalSystem`,
 	}
 	if strings.Join(links, "\n") != strings.Join(want, "\n") {
 		t.Errorf("paths:\n got: %s\nwant: %s", strings.Join(links, "\n      "), strings.Join(want, "\n      "))
@@ -188,6 +175,23 @@ func TestEstateExample(t *testing.T) {
 	if ipLinks < 2 || localLinks != 1 {
 		t.Errorf("estate has %d agents by IP and %d local-account links", ipLinks, localLinks)
 	}
+	// The Virtual Standby and export targets, and the replication.
+	var standbyLinks, exportShares int
+	for _, c := range inv.Cores {
+		for _, l := range c.Agents {
+			if slices.Contains(l.Ops(), OpVirtualStandby) {
+				standbyLinks++
+			}
+		}
+		for _, r := range c.Repositories {
+			if r.Kind == "export" && slices.Contains(r.Ops(), OpVirtualStandby) {
+				exportShares++
+			}
+		}
+	}
+	if standbyLinks != 1 || exportShares != 1 || s.ReplicationPaths != 1 || inv.Cores[0].Replication[0].Target != inv.Cores[1] {
+		t.Errorf("estate has %d Virtual Standby hosts, %d export shares, %d replications", standbyLinks, exportShares, s.ReplicationPaths)
+	}
 }
 
 func ExampleParse() {
@@ -233,4 +237,13 @@ credentials:
 	// inventory.yaml:3: cores.CORE01.adress: unknown key "adress" (did you mean "address"?)
 	// inventory.yaml:4: cores.CORE01.account: account "CORP\svc-rr": "CORP" is neither a listed domain nor the computer name of CORE01 (list the domain under domains: with netbios: CORP, write the account as user@dns.domain, or write CORE01\user for a local account on CORE01)
 	// inventory.yaml:6: credentials.scan.password: key "password" is not allowed (never put secrets in the inventory: use password_env: VARIABLE or password_file: /path/to/file in a credential)
+}
+
+func demoInventory(t *testing.T) *Inventory {
+	t.Helper()
+	inv, err := Load(filepath.Join("..", "examples", "inventory.yaml"))
+	if err != nil {
+		t.Fatalf("load demo inventory: %v", err)
+	}
+	return inv
 }

@@ -2,9 +2,9 @@ package inventory
 
 import (
 	"fmt"
-	"io"
-	"os"
 	"strings"
+
+	"github.com/ntlmscan/ntlmscan/inventory/yamlcheck"
 )
 
 // Load reads and validates an inventory file. Problems in the file come
@@ -12,7 +12,7 @@ import (
 // wrapped *fs.PathError. Load never touches the network and never reads
 // secrets (see Credential.Resolve).
 func Load(path string) (*Inventory, error) {
-	data, err := readLimited(path)
+	data, err := yamlcheck.ReadFile(path, MaxFileSize)
 	if err != nil {
 		return nil, fmt.Errorf("read inventory: %w", err)
 	}
@@ -24,14 +24,14 @@ func Load(path string) (*Inventory, error) {
 // problem in the file is reported at once in a *ValidationError, the only
 // error type Parse returns.
 func Parse(data []byte, filename string) (*Inventory, error) {
-	ps := newProblems(filename)
-	root := parseDocument(data, ps, "inventory")
+	ps := NewCollector(filename)
+	root := yamlcheck.Document(data, ps, "inventory", MaxFileSize)
 	if root == nil {
 		return nil, ps.Err()
 	}
 	w := newWalker(ps)
 	fs := w.file(root)
-	if w.exhausted {
+	if w.Exhausted() {
 		return nil, ps.Err()
 	}
 	inv := resolve(w, fs, filename)
@@ -39,16 +39,6 @@ func Parse(data []byte, filename string) (*Inventory, error) {
 		return nil, err
 	}
 	return inv, nil
-}
-
-func readLimited(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	// One byte over the limit is enough for Parse to report the size.
-	return io.ReadAll(io.LimitReader(f, maxFileSize+1))
 }
 
 // Summary counts what an inventory holds; `ntlmscan validate` prints it.
@@ -61,12 +51,13 @@ type Summary struct {
 	Repositories      int
 	AgentPaths        int // Core -> agent links
 	SharePaths        int // Core -> share uses
+	ReplicationPaths  int // source Core -> target Core
 	Scanned           int // hosts collected over WinRM
 	Described         int // hosts that can only be described
 }
 
 // Paths is the number of Core->agent and Core->share paths.
-func (s Summary) Paths() int { return s.AgentPaths + s.SharePaths }
+func (s Summary) Paths() int { return s.AgentPaths + s.SharePaths + s.ReplicationPaths }
 
 // Summary counts the inventory's contents.
 func (inv *Inventory) Summary() Summary {
@@ -92,6 +83,7 @@ func (inv *Inventory) Summary() Summary {
 	s.Repositories = len(inv.Repositories)
 	for _, c := range inv.Cores {
 		s.AgentPaths += len(c.Agents)
+		s.ReplicationPaths += len(c.Replication)
 	}
 	for _, r := range inv.Repositories {
 		s.SharePaths += len(r.Cores)
@@ -103,10 +95,16 @@ func (inv *Inventory) Summary() Summary {
 // "2 cores, 7 agents, 2 repository hosts, 2 domain controllers (1 domain); 3 repositories; 11 paths (8 agent, 3 share); 12 hosts to scan, 1 described".
 func (s Summary) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s, %s, %s, %s (%s); %s; %s (%d agent, %d share); %s to scan",
+	// The replication count is shown only when there is one, so the line
+	// of an inventory without replication reads as before.
+	repl := ""
+	if s.ReplicationPaths > 0 {
+		repl = fmt.Sprintf(", %d replication", s.ReplicationPaths)
+	}
+	fmt.Fprintf(&b, "%s, %s, %s, %s (%s); %s; %s (%d agent, %d share%s); %s to scan",
 		plural(s.Cores, "core"), plural(s.Agents, "agent"), plural(s.RepositoryHosts, "repository host"),
 		plural(s.DomainControllers, "domain controller"), plural(s.Domains, "domain"),
-		plural(s.Repositories, "repository"), plural(s.Paths(), "path"), s.AgentPaths, s.SharePaths,
+		plural(s.Repositories, "repository"), plural(s.Paths(), "path"), s.AgentPaths, s.SharePaths, repl,
 		plural(s.Scanned, "host"))
 	if s.Described > 0 {
 		fmt.Fprintf(&b, ", %d described", s.Described)

@@ -42,7 +42,9 @@ func TestLoadBadConfigs(t *testing.T) {
 		{"invalid-duplicate-key", []string{`:15: cores.CORE01.address: duplicate key "address" (first defined on line 14)`}},
 		{"invalid-duplicate-host", []string{`:26: repository_hosts.agent01: host "agent01" is already defined on line 23 (as agent)`}},
 		{"invalid-unknown-agent", []string{`:18: cores.CORE01.agents[1].agent: unknown agent "AGENT1"`}},
-		{"invalid-agent-role", []string{`:18: cores.CORE01.agents[1].agent: FS01 is defined as a repository-host, not an agent`}},
+		{"invalid-agent-role", []string{`:18: cores.CORE01.agents[1].agent: CORE01 cannot protect itself`}},
+		{"invalid-local-kerberos", []string{`:25: agents.AGENT01.winrm.auth: auth kerberos cannot use the local account "AGENT01\ntlmscan-local" of credential "agent01-local": only domain accounts get Kerberos tickets`}},
+		{"invalid-password-file-not-path", []string{`:8: credentials.scan.password_file: the value does not look like a file path (not shown, in case it is a password)`}},
 		{"invalid-duplicate-link", []string{`:18: cores.CORE01.agents[1]: CORE01 already protects AGENT01 (line 17)`}},
 		{"invalid-link-name-other-host", []string{`:17: cores.CORE01.agents[0].name: "fs01.corp.example" is a name of FS01, not of AGENT01`}},
 		{"invalid-link-missing-name", []string{`:17: cores.CORE01.agents[0]: agent entry has no name:`}},
@@ -137,7 +139,25 @@ func TestLoadBadConfigs(t *testing.T) {
 			`:23: agents: must be a mapping (key: value pairs), not a list`,
 		}},
 		{"invalid-tags", []string{`:25: agents.AGENT01.tags: invalid tag "not ok"`}},
+		{"invalid-smb-port", []string{`:29: repository_hosts.FS01.smb_port: 0 is out of range`}},
+		{"invalid-smb-port-agent", []string{`:26: agents.AGENT01.smb_port: smb_port is only for repository_hosts`}},
 		{"invalid-merge-key", []string{`:24: agents.AGENT01: merge key '<<' needs a mapping or a list of mappings`}},
+		{"invalid-repl-unknown-core", []string{`:26: cores.CORE01.replication[0].core: unknown core "CORE3"`}},
+		{"invalid-repl-not-core", []string{`:26: cores.CORE01.replication[0].core: AGENT01 is an inventory agent, not a core`}},
+		{"invalid-repl-self", []string{`:26: cores.CORE01.replication[0].core: CORE01 cannot replicate to itself`}},
+		{"invalid-repl-duplicate", []string{`:27: cores.CORE01.replication[1]: CORE01 already replicates to CORE03 (line 26)`}},
+		{"invalid-repl-missing-keys", []string{
+			`:26: cores.CORE01.replication[0]: replication entry has no core:`,
+			`:26: cores.CORE01.replication[0]: replication entry has no name:`,
+			`:26: cores.CORE01.replication[0]: replication entry has no account:`,
+		}},
+		{"invalid-repl-localsystem", []string{`:26: cores.CORE01.replication[0].account: replication does not use LocalSystem`}},
+		{"invalid-repl-scalar", []string{`:26: cores.CORE01.replication[0]: a replication entry needs core:, name: and account:`}},
+		{"invalid-repl-name-other-host", []string{`:26: cores.CORE01.replication[0].name: "10.0.0.31" is a name of AGENT01, not of CORE03`}},
+		{"invalid-operation-unknown", []string{`:20: cores.CORE01.agents[0].operations: unknown operation "virtual-stanby"`}},
+		{"invalid-operation-wrong-kind", []string{`:20: cores.CORE01.agents[0].operations: operation "replication" does not run over a link to an agent`}},
+		{"invalid-operation-repeated", []string{`:25: cores.CORE01.repositories.Repo.operations: operation "repository" is listed twice`}},
+		{"invalid-operation-empty", []string{`:25: cores.CORE01.repositories.Repo.operations: is empty`}},
 	}
 	seen := map[string]bool{}
 	for _, tc := range tests {
@@ -586,5 +606,63 @@ func TestSPNWithPort(t *testing.T) {
 		case !tt.valid && (err == nil || !strings.Contains(err.Error(), "invalid SPN")):
 			t.Errorf("spn %s: error %v, want invalid SPN", tt.spn, err)
 		}
+	}
+}
+
+// smb_port sets where a repository host's SMB service is probed; 445 is the
+// default, and hosts of other roles have none.
+func TestSMBPort(t *testing.T) {
+	t.Parallel()
+	base, err := os.ReadFile(filepath.Join("testdata", "invalid-port.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := strings.Replace(string(base), "    port: 70000\n", "", 1)
+	for _, tc := range []struct {
+		extra string
+		want  int
+	}{{"", 445}, {"    smb_port: 44501\n", 44501}} {
+		inv, err := Parse([]byte(file+tc.extra), "inv.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := inv.HostByName("FS01").SMBPort; got != tc.want {
+			t.Errorf("smb_port %q: SMBPort %d, want %d", tc.extra, got, tc.want)
+		}
+		if got := inv.HostByName("AGENT01").SMBPort; got != 0 {
+			t.Errorf("agent SMBPort %d, want 0", got)
+		}
+	}
+}
+
+// TestPasswordFileValueNeverEchoed: a password_file value that is not a
+// path (likely the password itself) is refused without being shown.
+func TestPasswordFileValueNeverEchoed(t *testing.T) {
+	t.Parallel()
+	_, err := Load("testdata/invalid-password-file-not-path.yaml")
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	if ve, ok := AsValidationError(err); !ok || strings.Contains(ve.Error(), "Hunter2") {
+		t.Fatalf("the value was echoed or the error is not a validation error: %v", err)
+	}
+	for _, ok := range []string{"/etc/ntlmscan/scan.password", `C:\secrets\pw.txt`, "scan.password", "./pw"} {
+		if !looksLikePath(ok) {
+			t.Errorf("%q is a path", ok)
+		}
+	}
+}
+
+// TestMultiRoleHosts: a file server (or DC) that is also protected by a
+// Core keeps its role and is the link's agent.
+func TestMultiRoleHosts(t *testing.T) {
+	t.Parallel()
+	inv, err := Load("testdata/valid-multi-role.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := inv.Cores[0].Agents[1]
+	if l.Agent.Name != "FS01" || l.Agent.Role != RoleRepositoryHost || l.NameUsed != "fs01.corp.example" {
+		t.Errorf("link %+v", l)
 	}
 }

@@ -19,6 +19,11 @@ const (
 	RoleDomainController Role = "domain-controller"
 )
 
+// Roles lists every role, in the order of the inventory's sections.
+func Roles() []Role {
+	return []Role{RoleCore, RoleAgent, RoleRepositoryHost, RoleDomainController}
+}
+
 // Inventory is a loaded, validated inventory file. Every reference is
 // resolved to a pointer; nothing dangles.
 type Inventory struct {
@@ -47,7 +52,10 @@ type Host struct {
 	// appliances): ntlmscan takes their properties from Described.
 	Scan      bool
 	Described *Described
-	Line      int // line of the host's entry in File
+	// SMBPort is where ntlmscan probes a repository host's SMB service
+	// (smb_port; 445 unless set); 0 for other roles.
+	SMBPort int
+	Line    int // line of the host's entry in File
 }
 
 // HasTag reports whether the host carries tag (case-insensitive).
@@ -181,6 +189,8 @@ type Core struct {
 	// ServiceNames are the Windows service names of the Core service to
 	// look up; defaults to the Rapid Recovery Core service.
 	ServiceNames []string
+	// Replication lists the Cores this Core replicates to.
+	Replication []*ReplicationLink
 }
 
 // AgentLink is one Core protecting one agent.
@@ -195,6 +205,18 @@ type AgentLink struct {
 	Account Account
 	// AccountOverride is true when the link states its own account.
 	AccountOverride bool
+	// Operations the Core runs over this link (nil: the default,
+	// DefaultAgentOperations); a Hyper-V host that runs the Agent for
+	// Virtual Standby or VM export lists virtual-standby or export.
+	Operations []Operation
+}
+
+// Ops returns the link's operations, or the default.
+func (l *AgentLink) Ops() []Operation {
+	if len(l.Operations) > 0 {
+		return l.Operations
+	}
+	return DefaultAgentOperations()
 }
 
 // Repository is a share the Core uses (repository, archive, export target).
@@ -208,6 +230,17 @@ type Repository struct {
 	Line    int
 	// Kind is what the Core uses the share for: repository, archive or export.
 	Kind string
+	// Operations the Core runs over this share (nil: the default of its
+	// Kind, DefaultShareOperations).
+	Operations []Operation
+}
+
+// Ops returns the share's operations, or the default for its kind.
+func (r *Repository) Ops() []Operation {
+	if len(r.Operations) > 0 {
+		return r.Operations
+	}
+	return DefaultShareOperations(r.Kind)
 }
 
 // DomainByName finds a domain by DNS or NetBIOS name (case-insensitive).

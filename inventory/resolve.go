@@ -4,17 +4,21 @@ import (
 	"cmp"
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/ntlmscan/ntlmscan/inventory/yamlcheck"
 )
 
+var fileNameRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*\.[A-Za-z0-9]{1,10}$`)
+
 // Defaults applied when the file does not say otherwise.
 const (
 	DefaultAgentPort   = 8006 // commonly cited Rapid Recovery agent port (UNCONFIRMED: no Quest port table found)
 	DefaultHTTPPort    = 5985
 	DefaultHTTPSPort   = 5986
+	DefaultSMBPort     = 445
 	DefaultCoreService = "RapidRecoveryCore"
 	DefaultRepoKind    = "repository"
 )
@@ -37,7 +41,7 @@ type resolver struct {
 func resolve(w *walker, fs *fileSpec, filename string) *Inventory {
 	r := &resolver{
 		w:         w,
-		ps:        w.ps,
+		ps:        w.C,
 		fs:        fs,
 		inv:       &Inventory{File: filename, Credentials: map[string]*Credential{}},
 		credLines: map[string]int{},
@@ -78,40 +82,47 @@ func (r *resolver) credentials() {
 		r.credLines[key] = c.line
 		cred := &Credential{Name: c.name, Line: c.line}
 		switch {
-		case c.username.set:
-			if reason := checkUsername(c.username.v); reason != "" {
-				r.ps.Add(c.username.line, c.username.field, `write DOMAIN\user, user@dns.domain, or HOST\user for a local account`, "username %s %s", quote(c.username.v), reason)
+		case c.username.Set:
+			if reason := checkUsername(c.username.Value); reason != "" {
+				r.ps.Add(c.username.Line, c.username.Field, `write DOMAIN\user, user@dns.domain, or HOST\user for a local account`, "username %s %s", quote(c.username.Value), reason)
 			}
-			cred.Username = c.username.v
-		case c.username.line == 0 && !c.kerberosCch.set && !c.badKeys:
+			cred.Username = c.username.Value
+		case c.username.Line == 0 && !c.kerberosCch.Set && !c.badKeys:
 			r.ps.Add(c.line, c.field, `add username: DOMAIN\user`, "credential has no username")
 		}
 		sources := 0
-		if c.passwordEnv.set {
+		if c.passwordEnv.Set {
 			sources++
-			if !envVarRE.MatchString(c.passwordEnv.v) {
-				r.ps.Add(c.passwordEnv.line, c.passwordEnv.field, "give the name of an environment variable (letters, digits, '_'), not its value", "invalid environment variable name")
+			if !envVarRE.MatchString(c.passwordEnv.Value) {
+				r.ps.Add(c.passwordEnv.Line, c.passwordEnv.Field, "give the name of an environment variable (letters, digits, '_'), not its value", "invalid environment variable name")
 			} else {
-				cred.PasswordEnv = c.passwordEnv.v
+				cred.PasswordEnv = c.passwordEnv.Value
 			}
 		}
-		if c.passwordFile.set {
+		if c.passwordFile.Set {
 			sources++
-			cred.PasswordFile = r.path(c.passwordFile.v)
-		}
-		if c.kerberosCch.set {
-			sources++
-			cred.KerberosCache = c.kerberosCch.v
-			if !strings.Contains(c.kerberosCch.v, ":") && c.kerberosCch.v != "KRB5CCNAME" {
-				cred.KerberosCache = r.path(c.kerberosCch.v)
+			if !looksLikePath(c.passwordFile.Value) {
+				// Never echoed: it may be the password itself.
+				r.ps.Add(c.passwordFile.Line, c.passwordFile.Field,
+					"write the path of a file whose first line is the password (e.g. /etc/ntlmscan/scan.password); if you wrote the password here, change it",
+					"the value does not look like a file path (not shown, in case it is a password)")
+			} else {
+				cred.PasswordFile = r.path(c.passwordFile.Value)
 			}
 		}
-		if c.keytab.set {
+		if c.kerberosCch.Set {
 			sources++
-			cred.Keytab = r.path(c.keytab.v)
+			cred.KerberosCache = c.kerberosCch.Value
+			if !strings.Contains(c.kerberosCch.Value, ":") && c.kerberosCch.Value != "KRB5CCNAME" {
+				cred.KerberosCache = r.path(c.kerberosCch.Value)
+			}
+		}
+		if c.keytab.Set {
+			sources++
+			cred.Keytab = r.path(c.keytab.Value)
 		}
 		switch {
-		case sources == 0 && c.passwordEnv.line == 0 && c.passwordFile.line == 0 && c.kerberosCch.line == 0 && c.keytab.line == 0 && !c.badKeys:
+		case sources == 0 && c.passwordEnv.Line == 0 && c.passwordFile.Line == 0 && c.kerberosCch.Line == 0 && c.keytab.Line == 0 && !c.badKeys:
 			r.ps.Add(c.line, c.field, "add password_env: VARIABLE or password_file: /path/to/file (the file's first line is the password)", "credential has no password source")
 		case sources > 1:
 			r.ps.Add(c.line, c.field, "keep exactly one of password_env, password_file, kerberos_cache and keytab", "credential has more than one password source")
@@ -148,17 +159,17 @@ func (r *resolver) domains() {
 			continue
 		}
 		seen[ds.name] = ds.line
-		d := &Domain{Name: ds.name, Forest: ds.forest.v, Line: ds.line}
-		if ds.netbios.set {
-			if prev, dup := netbios[ds.netbios.v]; dup {
-				r.ps.Add(ds.netbios.line, ds.netbios.field, "every domain has its own NetBIOS name", "NetBIOS domain name %s is already used on line %d", ds.netbios.v, prev)
+		d := &Domain{Name: ds.name, Forest: ds.forest.Value, Line: ds.line}
+		if ds.netbios.Set {
+			if prev, dup := netbios[ds.netbios.Value]; dup {
+				r.ps.Add(ds.netbios.Line, ds.netbios.Field, "every domain has its own NetBIOS name", "NetBIOS domain name %s is already used on line %d", ds.netbios.Value, prev)
 			} else {
-				netbios[ds.netbios.v] = ds.netbios.line
-				d.NetBIOS = ds.netbios.v
+				netbios[ds.netbios.Value] = ds.netbios.Line
+				d.NetBIOS = ds.netbios.Value
 			}
 		}
 		for _, t := range ds.trusts {
-			d.Trusts = append(d.Trusts, strings.ToLower(t.v))
+			d.Trusts = append(d.Trusts, strings.ToLower(t.Value))
 		}
 		r.declared = append(r.declared, d)
 		r.inv.Domains = append(r.inv.Domains, d)
@@ -188,8 +199,8 @@ func (r *resolver) groupsIndex() {
 // winrmRefs checks every credential reference once, where it is written.
 func (r *resolver) winrmRefs() {
 	check := func(ws winrmSpec) {
-		if ws.credential.set && r.credential(ws.credential.v) == nil {
-			r.ps.Add(ws.credential.line, ws.credential.field, r.refHint(ws.credential.v, r.credentialNames(), "credentials"), "unknown credential %q", clip(ws.credential.v))
+		if ws.credential.Set && r.credential(ws.credential.Value) == nil {
+			r.ps.Add(ws.credential.Line, ws.credential.Field, r.refHint(ws.credential.Value, r.credentialNames(), "credentials"), "unknown credential %q", clip(ws.credential.Value))
 		}
 	}
 	check(r.fs.defaults.winrm)
@@ -253,6 +264,9 @@ func (r *resolver) hosts() {
 
 func (r *resolver) host(hs *hostSpec, dcDomain *Domain) *Host {
 	h := &Host{Name: hs.name, Role: hs.role, Line: hs.line, Scan: hs.described == nil}
+	if hs.role == RoleRepositoryHost {
+		h.SMBPort = hs.smbPort.Or(DefaultSMBPort)
+	}
 	// Groups: membership also tags the host with the group's name.
 	var groups []*groupSpec
 	var tags []string
@@ -262,18 +276,18 @@ func (r *resolver) host(hs *hostSpec, dcDomain *Domain) *Host {
 		}
 	}
 	for _, t := range hs.tags {
-		addTag(t.v)
+		addTag(t.Value)
 	}
 	for _, g := range hs.groups {
-		gs, ok := r.groups[strings.ToLower(g.v)]
+		gs, ok := r.groups[strings.ToLower(g.Value)]
 		if !ok {
-			r.ps.Add(g.line, g.field, r.refHint(g.v, r.groupNames(), "groups"), "unknown group %q", clip(g.v))
+			r.ps.Add(g.Line, g.Field, r.refHint(g.Value, r.groupNames(), "groups"), "unknown group %q", clip(g.Value))
 			continue
 		}
 		groups = append(groups, gs)
 		addTag(gs.name)
 		for _, t := range gs.tags {
-			addTag(t.v)
+			addTag(t.Value)
 		}
 	}
 	h.Tags = tags
@@ -283,16 +297,16 @@ func (r *resolver) host(hs *hostSpec, dcDomain *Domain) *Host {
 	// Names: FQDN from name + domain, NetBIOS from the FQDN's first label;
 	// explicit values always win.
 	switch {
-	case hs.fqdn.set:
-		h.FQDN = hs.fqdn.v
+	case hs.fqdn.Set:
+		h.FQDN = hs.fqdn.Value
 	case strings.Contains(hs.name, ".") && checkDNSName(hs.name) == "" && !IsIPAddress(hs.name):
 		h.FQDN = strings.ToLower(hs.name)
 	case h.Domain != "" && dnsLabelRE.MatchString(hs.name):
 		h.FQDN = strings.ToLower(hs.name) + "." + h.Domain
 	}
 	switch {
-	case hs.netbios.set:
-		h.NetBIOS = hs.netbios.v
+	case hs.netbios.Set:
+		h.NetBIOS = hs.netbios.Value
 	case h.FQDN != "":
 		if first, _, _ := strings.Cut(h.FQDN, "."); checkNetBIOS(first) == "" {
 			h.NetBIOS = strings.ToUpper(first)
@@ -301,9 +315,9 @@ func (r *resolver) host(hs *hostSpec, dcDomain *Domain) *Host {
 		h.NetBIOS = strings.ToUpper(hs.name)
 	}
 	switch {
-	case hs.address.set:
-		h.Address = hs.address.v
-	case hs.address.line != 0:
+	case hs.address.Set:
+		h.Address = hs.address.Value
+	case hs.address.Line != 0:
 		// malformed; already reported
 	case h.FQDN != "":
 		h.Address = h.FQDN
@@ -341,7 +355,7 @@ func (r *resolver) membership(h *Host, hs *hostSpec, groups []*groupSpec, dcDoma
 		return
 	}
 	domain, workgroup := hs.domain, hs.workgroup
-	if !domain.set && !workgroup.set && domain.line == 0 && workgroup.line == 0 {
+	if !domain.Set && !workgroup.Set && domain.Line == 0 && workgroup.Line == 0 {
 		if hs.badKeys {
 			return
 		}
@@ -350,24 +364,24 @@ func (r *resolver) membership(h *Host, hs *hostSpec, groups []*groupSpec, dcDoma
 			return
 		}
 		for i := len(groups) - 1; i >= 0; i-- {
-			if groups[i].domain.set || groups[i].workgroup.set {
+			if groups[i].domain.Set || groups[i].workgroup.Set {
 				domain, workgroup = groups[i].domain, groups[i].workgroup
 				break
 			}
 		}
-		if !domain.set && !workgroup.set {
+		if !domain.Set && !workgroup.Set {
 			domain, workgroup = r.fs.defaults.domain, r.fs.defaults.workgroup
 		}
-		if !domain.set && !workgroup.set {
+		if !domain.Set && !workgroup.Set {
 			r.ps.Add(hs.line, hs.field, "add domain: corp.example (or defaults.domain for all hosts) or workgroup: NAME for a machine outside the domain", "say whether %s is joined to a domain", hs.name)
 			return
 		}
 	}
-	if workgroup.set {
-		h.Workgroup = workgroup.v
+	if workgroup.Set {
+		h.Workgroup = workgroup.Value
 		return
 	}
-	if domain.set {
+	if domain.Set {
 		h.Domain = r.domainName(domain)
 	}
 }
@@ -376,40 +390,40 @@ func (r *resolver) membership(h *Host, hs *hostSpec, groups []*groupSpec, dcDoma
 // name, creating an implicit domain entry for unlisted DNS names when the
 // file lists no domains at all.
 func (r *resolver) domainName(o opt[string]) string {
-	if d := r.declaredDomain(o.v); d != nil {
+	if d := r.declaredDomain(o.Value); d != nil {
 		return d.Name
 	}
 	if len(r.declared) > 0 {
-		r.ps.Add(o.line, o.field, fmt.Sprintf("list it under domains: (e.g. %s: {netbios: ...}) or fix the spelling", strings.ToLower(clip(o.v))), "domain %q is not listed under domains:", clip(o.v))
+		r.ps.Add(o.Line, o.Field, fmt.Sprintf("list it under domains: (e.g. %s: {netbios: ...}) or fix the spelling", strings.ToLower(clip(o.Value))), "domain %q is not listed under domains:", clip(o.Value))
 		return ""
 	}
-	if reason := checkDNSName(o.v); reason != "" || !strings.Contains(o.v, ".") {
+	if reason := checkDNSName(o.Value); reason != "" || !strings.Contains(o.Value, ".") {
 		if reason == "" {
 			reason = "is not a DNS domain name"
 		}
-		r.ps.Add(o.line, o.field, "give the domain's DNS name, e.g. corp.example, or list the domain with its netbios: under domains:", "domain %q %s", clip(o.v), reason)
+		r.ps.Add(o.Line, o.Field, "give the domain's DNS name, e.g. corp.example, or list the domain with its netbios: under domains:", "domain %q %s", clip(o.Value), reason)
 		return ""
 	}
-	name := strings.ToLower(o.v)
+	name := strings.ToLower(o.Value)
 	if r.inv.DomainByName(name) == nil {
-		r.inv.Domains = append(r.inv.Domains, &Domain{Name: name, Implicit: true, Line: o.line})
+		r.inv.Domains = append(r.inv.Domains, &Domain{Name: name, Implicit: true, Line: o.Line})
 	}
 	return name
 }
 
 func (r *resolver) described(hs *hostSpec) *Described {
 	ds := hs.described
-	d := &Described{Platform: ds.platform.v, NTLMv1Only: ds.v1only.v}
-	if ds.lm.set {
-		v := ds.lm.v
+	d := &Described{Platform: ds.platform.Value, NTLMv1Only: ds.v1only.Value}
+	if ds.lm.Set {
+		v := ds.lm.Value
 		d.LmCompatibilityLevel = &v
 	}
-	if ds.signing.set {
-		v := ds.signing.v
+	if ds.signing.Set {
+		v := ds.signing.Value
 		d.RequireSigning = &v
 	}
-	if ds.v1only.set && ds.v1only.v && ds.lm.set && ds.lm.v >= 3 {
-		r.ps.Add(ds.v1only.line, ds.v1only.field, "a device limited to NTLMv1 cannot enforce level 3 or higher; fix one of the two", "ntlmv1_only contradicts lm_compatibility_level %d", ds.lm.v)
+	if ds.v1only.Set && ds.v1only.Value && ds.lm.Set && ds.lm.Value >= 3 {
+		r.ps.Add(ds.v1only.Line, ds.v1only.Field, "a device limited to NTLMv1 cannot enforce level 3 or higher; fix one of the two", "ntlmv1_only contradicts lm_compatibility_level %d", ds.lm.Value)
 	}
 	return d
 }
@@ -436,59 +450,62 @@ func (r *resolver) effectiveWinRM(h *Host, hs *hostSpec, groups []*groupSpec) Wi
 		overlay(&eff.credential, l.credential)
 	}
 	w := WinRM{
-		Transport:          eff.transport.or(TransportNTLM),
-		Auth:               eff.auth.or(AuthNTLM),
-		SPN:                eff.spn.or(""),
-		HTTPS:              eff.https.or(false),
-		InsecureSkipVerify: eff.insecure.or(false),
-		CAFile:             r.path(eff.caFile.or("")),
-		TLSServerName:      eff.tlsServerName.or(""),
-		Timeout:            eff.timeout.or(0), // 0: the scan's --host-timeout applies
+		Transport:          eff.transport.Or(TransportNTLM),
+		Auth:               eff.auth.Or(AuthNTLM),
+		SPN:                eff.spn.Or(""),
+		HTTPS:              eff.https.Or(false),
+		InsecureSkipVerify: eff.insecure.Or(false),
+		CAFile:             r.path(eff.caFile.Or("")),
+		TLSServerName:      eff.tlsServerName.Or(""),
+		Timeout:            eff.timeout.Or(0), // 0: the scan's --host-timeout applies
 	}
-	w.Port = eff.port.or(DefaultHTTPPort)
-	if !eff.port.set && w.HTTPS {
+	w.Port = eff.port.Or(DefaultHTTPPort)
+	if !eff.port.Set && w.HTTPS {
 		w.Port = DefaultHTTPSPort
 	}
 	if !w.HTTPS {
-		for _, o := range []opt[bool]{{set: eff.caFile.set, line: eff.caFile.line, field: eff.caFile.field},
-			{set: eff.tlsServerName.set, line: eff.tlsServerName.line, field: eff.tlsServerName.field},
-			{set: eff.insecure.set && eff.insecure.v, line: eff.insecure.line, field: eff.insecure.field}} {
-			if o.set {
-				r.ps.Add(o.line, o.field, "set https: true, or remove it", "applies only to HTTPS, and https is not enabled")
+		for _, o := range []opt[bool]{{Set: eff.caFile.Set, Line: eff.caFile.Line, Field: eff.caFile.Field},
+			{Set: eff.tlsServerName.Set, Line: eff.tlsServerName.Line, Field: eff.tlsServerName.Field},
+			{Set: eff.insecure.Set && eff.insecure.Value, Line: eff.insecure.Line, Field: eff.insecure.Field}} {
+			if o.Set {
+				r.ps.Add(o.Line, o.Field, "set https: true, or remove it", "applies only to HTTPS, and https is not enabled")
 			}
 		}
 	}
 	if w.HTTPS && w.InsecureSkipVerify && w.CAFile != "" {
-		r.ps.Add(eff.insecure.line, eff.insecure.field, "keep ca_file and remove insecure_skip_verify", "insecure_skip_verify and ca_file exclude each other")
+		r.ps.Add(eff.insecure.Line, eff.insecure.Field, "keep ca_file and remove insecure_skip_verify", "insecure_skip_verify and ca_file exclude each other")
 	}
-	if w.Transport == TransportBasic && eff.auth.set && w.Auth != AuthNTLM {
-		r.ps.Add(eff.auth.line, eff.auth.field, "remove auth:, or use transport: ntlm", "auth %s cannot be used with transport basic", w.Auth)
+	if w.Transport == TransportBasic && eff.auth.Set && w.Auth != AuthNTLM {
+		r.ps.Add(eff.auth.Line, eff.auth.Field, "remove auth:, or use transport: ntlm", "auth %s cannot be used with transport basic", w.Auth)
 	}
 	if w.Auth == AuthKerberos && h.FQDN == "" && w.SPN == "" {
-		r.ps.Add(eff.auth.line, eff.auth.field, "give the host its fqdn: (Kerberos asks for a ticket to HTTP/<fqdn>), or an spn:", "auth kerberos needs the host's DNS name")
+		r.ps.Add(eff.auth.Line, eff.auth.Field, "give the host its fqdn: (Kerberos asks for a ticket to HTTP/<fqdn>), or an spn:", "auth kerberos needs the host's DNS name")
 	}
 	if w.Transport == TransportBasic && !w.HTTPS {
-		r.ps.Add(eff.transport.line, eff.transport.field, "set https: true or use transport: ntlm", "transport basic would send the password in clear text over HTTP")
+		r.ps.Add(eff.transport.Line, eff.transport.Field, "set https: true or use transport: ntlm", "transport basic would send the password in clear text over HTTP")
 	}
-	if eff.credential.set {
-		w.Credential = r.credential(eff.credential.v)
+	if eff.credential.Set {
+		w.Credential = r.credential(eff.credential.Value)
 	}
 	switch c := w.Credential; {
-	case c == nil && !eff.credential.set && !hs.badKeys:
+	case c == nil && !eff.credential.Set && !hs.badKeys:
 		r.ps.Add(hs.line, hs.field, "set defaults.winrm.credential, or winrm.credential on the host or one of its groups", "no WinRM credential for %s", h.Name)
 	case c == nil:
 		// unknown name, reported where it is written
 	case (c.KerberosCache != "" || c.Keytab != "") && c.PasswordEnv == "" && c.PasswordFile == "" && (w.Auth == AuthNTLM || w.Transport == TransportBasic):
-		r.ps.Add(eff.credential.line, eff.credential.field, "set auth: kerberos for this host, or give the credential password_env or password_file",
+		r.ps.Add(eff.credential.Line, eff.credential.Field, "set auth: kerberos for this host, or give the credential password_env or password_file",
 			"credential %q has only Kerberos keys (kerberos_cache or keytab), which %s logons cannot use", c.Name, orStr(string(w.Transport), w.Transport == TransportBasic, string(w.Auth)))
+	case w.Auth == AuthKerberos && c.Username != "" && isLocalUsername(c.Username, h):
+		r.ps.Add(eff.auth.Line, eff.auth.Field, "scan this host with a domain credential, or with auth: ntlm (auth: auto uses NTLM for a local account)",
+			"auth kerberos cannot use the local account %s of credential %q: only domain accounts get Kerberos tickets", quote(c.Username), c.Name)
 	case w.Transport == TransportBasic && !isLocalUsername(c.Username, h):
-		r.ps.Add(eff.transport.line, eff.transport.field, "WinRM Basic authentication accepts local accounts only; use transport: ntlm for domain accounts", "transport basic cannot use the domain account %s of credential %q", quote(c.Username), c.Name)
+		r.ps.Add(eff.transport.Line, eff.transport.Field, "WinRM Basic authentication accepts local accounts only; use transport: ntlm for domain accounts", "transport basic cannot use the domain account %s of credential %q", quote(c.Username), c.Name)
 	}
 	return w
 }
 
 func overlay[T any](dst *opt[T], src opt[T]) {
-	if src.set {
+	if src.Set {
 		*dst = src
 	}
 }
@@ -549,15 +566,17 @@ func (r *resolver) cores() {
 		if len(core.ServiceNames) == 0 {
 			core.ServiceNames = []string{DefaultCoreService}
 		}
-		if cs.account.set {
+		if cs.account.Set {
 			core.Account, _ = r.account(cs.account, h, core)
-		} else if cs.account.line == 0 && !cs.badKeys {
+		} else if cs.account.Line == 0 && !cs.badKeys {
 			r.ps.Add(cs.line, cs.field, `add account: with the identity the Rapid Recovery Core service runs as (DOMAIN\user, or LocalSystem)`, "core has no account")
 		}
 		r.links(core, cs)
 		r.repositories(core, cs)
+		r.replications(core, cs)
 		r.inv.Cores = append(r.inv.Cores, core)
 	}
+	r.linkReplicationTargets()
 }
 
 func (r *resolver) agentNames() []string {
@@ -571,35 +590,38 @@ func (r *resolver) agentNames() []string {
 func (r *resolver) links(core *Core, cs *hostSpec) {
 	seen := map[*Host]int{}
 	for _, ls := range cs.links {
-		if !ls.agent.set {
+		if !ls.agent.Set {
 			continue
 		}
-		agent := r.byName[strings.ToLower(ls.agent.v)]
+		agent := r.byName[strings.ToLower(ls.agent.Value)]
 		switch {
 		case agent == nil:
-			r.ps.Add(ls.agent.line, ls.agent.field, r.refHint(ls.agent.v, r.agentNames(), "agents"), "unknown agent %q", clip(ls.agent.v))
+			r.ps.Add(ls.agent.Line, ls.agent.Field, r.refHint(ls.agent.Value, r.agentNames(), "agents"), "unknown agent %q", clip(ls.agent.Value))
 			continue
-		case agent.Role != RoleAgent:
-			r.ps.Add(ls.agent.line, ls.agent.field, "list the machine under agents: to protect it", "%s is defined as a %s, not an agent", agent.Name, agent.Role)
+		case agent == core.Host:
+			r.ps.Add(ls.agent.Line, ls.agent.Field, "remove the entry; a Core protected by another Core is listed under that Core", "%s cannot protect itself", core.Name)
 			continue
 		}
+		// Any other host may also be an agent: a DC, a file server or
+		// another Core protected by this one keeps its own entry and role.
 		if prev, dup := seen[agent]; dup {
 			r.ps.Add(ls.line, ls.field, "remove one of the entries", "%s already protects %s (line %d)", core.Name, agent.Name, prev)
 			continue
 		}
 		seen[agent] = ls.line
-		link := &AgentLink{Core: core, Agent: agent, Line: ls.line, Port: ls.port.or(r.fs.defaults.agentPort.or(DefaultAgentPort))}
-		if ls.name.set {
-			link.NameUsed = ls.name.v
+		link := &AgentLink{Core: core, Agent: agent, Line: ls.line, Port: ls.port.Or(r.fs.defaults.agentPort.Or(DefaultAgentPort))}
+		if ls.name.Set {
+			link.NameUsed = ls.name.Value
 			r.checkNameBelongs(ls.name, agent)
 		}
 		link.Account = core.Account
-		if ls.account.set {
+		if ls.account.Set {
 			if acc, ok := r.account(ls.account, agent, core); ok {
 				link.Account = acc
 				link.AccountOverride = true
 			}
 		}
+		link.Operations = r.operations(ls.ops, agentOperations, "link to an agent")
 		core.Agents = append(core.Agents, link)
 	}
 }
@@ -608,12 +630,12 @@ func (r *resolver) links(core *Core, cs *hostSpec) {
 // host than the one it is meant for: a copy-paste slip that would make the
 // matrix describe the wrong machine.
 func (r *resolver) checkNameBelongs(name opt[string], target *Host) {
-	if target.KnownBy(name.v) {
+	if target.KnownBy(name.Value) {
 		return
 	}
 	for _, other := range r.inv.Hosts {
-		if other != target && other.KnownBy(name.v) {
-			r.ps.Add(name.line, name.field, "check this entry's agent/host and name", "%s is a name of %s, not of %s", quote(name.v), other.Name, target.Name)
+		if other != target && other.KnownBy(name.Value) {
+			r.ps.Add(name.Line, name.Field, "check this entry's agent/host and name", "%s is a name of %s, not of %s", quote(name.Value), other.Name, target.Name)
 			return
 		}
 	}
@@ -622,36 +644,36 @@ func (r *resolver) checkNameBelongs(name opt[string], target *Host) {
 func (r *resolver) repositories(core *Core, cs *hostSpec) {
 	seenUNC := map[string]int{}
 	for _, rs := range cs.repos {
-		repo := &Repository{Name: rs.name, Line: rs.line, Cores: []*Core{core}, Kind: rs.kind.or(DefaultRepoKind)}
+		repo := &Repository{Name: rs.name, Line: rs.line, Cores: []*Core{core}, Kind: rs.kind.Or(DefaultRepoKind)}
 		var server string
-		if rs.unc.set {
-			srv, _, reason, hint := parseUNC(rs.unc.v)
+		if rs.unc.Set {
+			srv, _, reason, hint := parseUNC(rs.unc.Value)
 			if reason != "" {
-				r.ps.Add(rs.unc.line, rs.unc.field, hint, "UNC path %s %s", quote(rs.unc.v), reason)
+				r.ps.Add(rs.unc.Line, rs.unc.Field, hint, "UNC path %s %s", quote(rs.unc.Value), reason)
 			} else {
 				server = srv
-				repo.UNC, repo.Server = rs.unc.v, srv
-				key := strings.ToLower(rs.unc.v)
+				repo.UNC, repo.Server = rs.unc.Value, srv
+				key := strings.ToLower(rs.unc.Value)
 				if prev, dup := seenUNC[key]; dup {
-					r.ps.Add(rs.unc.line, rs.unc.field, "remove one of the entries", "%s already uses %s (line %d)", core.Name, rs.unc.v, prev)
+					r.ps.Add(rs.unc.Line, rs.unc.Field, "remove one of the entries", "%s already uses %s (line %d)", core.Name, rs.unc.Value, prev)
 				} else {
-					seenUNC[key] = rs.unc.line
+					seenUNC[key] = rs.unc.Line
 				}
 			}
 		}
 		switch {
-		case rs.host.set:
-			repo.Host = r.byName[strings.ToLower(rs.host.v)]
+		case rs.host.Set:
+			repo.Host = r.byName[strings.ToLower(rs.host.Value)]
 			if repo.Host == nil {
 				var names []string
 				for _, h := range r.inv.Hosts {
 					names = append(names, h.Name)
 				}
-				r.ps.Add(rs.host.line, rs.host.field, r.refHint(rs.host.v, names, "repository_hosts"), "unknown host %q", clip(rs.host.v))
+				r.ps.Add(rs.host.Line, rs.host.Field, r.refHint(rs.host.Value, names, "repository_hosts"), "unknown host %q", clip(rs.host.Value))
 			} else if server != "" {
-				r.checkNameBelongs(opt[string]{v: server, set: true, line: rs.unc.line, field: rs.unc.field}, repo.Host)
+				r.checkNameBelongs(opt[string]{Value: server, Set: true, Line: rs.unc.Line, Field: rs.unc.Field}, repo.Host)
 			}
-		case rs.host.line != 0:
+		case rs.host.Line != 0:
 			// malformed; already reported
 		case server != "":
 			var matches []*Host
@@ -669,9 +691,10 @@ func (r *resolver) repositories(core *Core, cs *hostSpec) {
 				r.ps.Add(rs.line, rs.field, "add host: NAME to say which one serves the share", "%s names more than one host (%s, %s)", server, matches[0].Name, matches[1].Name)
 			}
 		}
-		if rs.account.set {
+		if rs.account.Set {
 			repo.Account, _ = r.account(rs.account, repo.Host, core)
 		}
+		repo.Operations = r.operations(rs.ops, shareOperations, "share")
 		r.inv.Repositories = append(r.inv.Repositories, repo)
 		core.Repositories = append(core.Repositories, repo)
 	}
@@ -681,22 +704,22 @@ func (r *resolver) repositories(core *Core, cs *hostSpec) {
 // validates it (target: the agent or share host; for the Core's own
 // account, the Core).
 func (r *resolver) account(o opt[accountSpec], target *Host, core *Core) (Account, bool) {
-	raw := strings.TrimSpace(o.v.raw)
-	acc := Account{Name: raw, ProtectedUsers: o.v.protected}
+	raw := strings.TrimSpace(o.Value.raw)
+	acc := Account{Name: raw, ProtectedUsers: o.Value.protected}
 	const forms = `write DOMAIN\user, user@dns.domain, HOST\user for a local account, or LocalSystem`
 	if isLocalSystem(raw) {
 		acc.Kind, acc.Name, acc.Domain = AccountLocalSystem, "LocalSystem", core.Domain
-		if o.v.protected {
-			r.ps.Add(o.line, o.field, "remove protected_users; LocalSystem presents the computer account", "protected_users does not apply to LocalSystem")
+		if o.Value.protected {
+			r.ps.Add(o.Line, o.Field, "remove protected_users; LocalSystem presents the computer account", "protected_users does not apply to LocalSystem")
 		}
 		return acc, true
 	}
 	if prefix, _, ok := strings.Cut(raw, `\`); ok && equalFold(prefix, "NT AUTHORITY") {
-		r.ps.Add(o.line, o.field, "the Rapid Recovery Core service runs as LocalSystem or a named account; "+forms, "account %s is not supported", quote(raw))
+		r.ps.Add(o.Line, o.Field, "the Rapid Recovery Core service runs as LocalSystem or a named account; "+forms, "account %s is not supported", quote(raw))
 		return acc, false
 	}
 	if reason := checkUsername(raw); reason != "" {
-		r.ps.Add(o.line, o.field, forms, "account %s %s", quote(raw), reason)
+		r.ps.Add(o.Line, o.Field, forms, "account %s %s", quote(raw), reason)
 		return acc, false
 	}
 	if _, suffix, ok := strings.Cut(raw, "@"); ok {
@@ -709,7 +732,7 @@ func (r *resolver) account(o opt[accountSpec], target *Host, core *Core) (Accoun
 	}
 	prefix, user, ok := strings.Cut(raw, `\`)
 	if !ok {
-		r.ps.Add(o.line, o.field, forms, "account %s does not say where it lives", quote(raw))
+		r.ps.Add(o.Line, o.Field, forms, "account %s does not say where it lives", quote(raw))
 		return acc, false
 	}
 	switch {
@@ -718,8 +741,8 @@ func (r *resolver) account(o opt[accountSpec], target *Host, core *Core) (Accoun
 		if prefix == "." && target != nil && target.NetBIOS != "" {
 			acc.Name = target.NetBIOS + `\` + user
 		}
-		if o.v.protected {
-			r.ps.Add(o.line, o.field, "remove protected_users; Protected Users is a domain group", "protected_users does not apply to the local account %s", quote(raw))
+		if o.Value.protected {
+			r.ps.Add(o.Line, o.Field, "remove protected_users; Protected Users is a domain group", "protected_users does not apply to the local account %s", quote(raw))
 		}
 		return acc, true
 	}
@@ -731,7 +754,7 @@ func (r *resolver) account(o opt[accountSpec], target *Host, core *Core) (Accoun
 	if target != nil {
 		where = target.Name
 	}
-	r.ps.Add(o.line, o.field,
+	r.ps.Add(o.Line, o.Field,
 		fmt.Sprintf(`list the domain under domains: with netbios: %s, write the account as user@dns.domain, or write %s\user for a local account on %s`, strings.ToUpper(clip(prefix)), where, where),
 		"account %s: %s is neither a listed domain nor the computer name of %s", quote(raw), quote(prefix), where)
 	return acc, false
@@ -783,16 +806,16 @@ func checkUsername(s string) string {
 func (r *resolver) trusts() {
 	for _, ds := range r.fs.domains {
 		for _, t := range ds.trusts {
-			if reason := checkDNSName(t.v); reason != "" {
-				r.ps.Add(t.line, t.field, "give the trusted domain's DNS name", "trust %q %s", clip(t.v), reason)
+			if reason := checkDNSName(t.Value); reason != "" {
+				r.ps.Add(t.Line, t.Field, "give the trusted domain's DNS name", "trust %q %s", clip(t.Value), reason)
 				continue
 			}
-			if equalFold(t.v, ds.name) {
-				r.ps.Add(t.line, t.field, "remove it", "a domain does not need to trust itself")
+			if equalFold(t.Value, ds.name) {
+				r.ps.Add(t.Line, t.Field, "remove it", "a domain does not need to trust itself")
 				continue
 			}
-			if r.declaredDomain(t.v) == nil {
-				r.ps.Add(t.line, t.field, fmt.Sprintf("list it under domains: (an empty entry '%s: {}' is enough)", strings.ToLower(clip(t.v))), "trusted domain %q is not listed under domains:", clip(t.v))
+			if r.declaredDomain(t.Value) == nil {
+				r.ps.Add(t.Line, t.Field, fmt.Sprintf("list it under domains: (an empty entry '%s: {}' is enough)", strings.ToLower(clip(t.Value))), "trusted domain %q is not listed under domains:", clip(t.Value))
 			}
 		}
 	}
@@ -803,4 +826,15 @@ func orStr(a string, useA bool, b string) string {
 		return a
 	}
 	return b
+}
+
+// looksLikePath: a password_file value with a directory part, or a plain
+// file name with an extension (scan.password, pw.txt). Anything else (no
+// separator, spaces or shell characters and no extension) is more likely a
+// password pasted into the wrong key.
+func looksLikePath(s string) bool {
+	if strings.ContainsAny(s, `/\`) {
+		return true
+	}
+	return fileNameRE.MatchString(s)
 }

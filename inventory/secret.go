@@ -69,12 +69,17 @@ func (s *Secret) UnmarshalText(_ []byte) error {
 // not part of the password; of a file only the first line counts. Anything
 // else, spaces included, is the password. Errors name the variable or
 // file, never the secret.
-func (c *Credential) Resolve() (Secret, error) {
+func (c *Credential) Resolve() (Secret, error) { return c.ResolveEnv(os.LookupEnv) }
+
+// ResolveEnv is Resolve with the environment read through lookupEnv (an
+// os.LookupEnv), so a command can hand its own environment to the scan and
+// tests can run side by side without touching the process's.
+func (c *Credential) ResolveEnv(lookupEnv func(string) (string, bool)) (Secret, error) {
 	switch {
 	case c == nil:
 		return Secret{}, fmt.Errorf("no credential: %w", ErrNoSecret)
 	case c.PasswordEnv != "":
-		v, ok := os.LookupEnv(c.PasswordEnv)
+		v, ok := lookupEnv(c.PasswordEnv)
 		if !ok {
 			return Secret{}, fmt.Errorf("credential %q: environment variable %s is not set (export it before running ntlmscan): %w", c.Name, c.PasswordEnv, ErrNoSecret)
 		}

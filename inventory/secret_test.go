@@ -119,30 +119,44 @@ func TestCredentialResolve(t *testing.T) {
 		{name: "nil", cred: nil, wantErr: "no credential"},
 	}
 	for _, tc := range tests {
+		// Resolve reads the process environment; ResolveEnv only the lookup
+		// it is given (the process's must not leak in).
 		t.Run(tc.name, func(t *testing.T) {
 			for k, v := range tc.env {
 				t.Setenv(k, v)
 			}
-			got, err := tc.cred.Resolve()
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tc.wantErr)
-				}
-				if strings.Contains(err.Error(), testPassword) {
-					t.Errorf("error contains the secret: %v", err)
-				}
-				if !got.IsZero() {
-					t.Errorf("secret returned with an error")
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("Resolve: %v", err)
-			}
-			if got.Reveal() != tc.want {
-				t.Errorf("Reveal() = %q, want %q", got.Reveal(), tc.want)
-			}
+			checkResolved(t, tc.want, tc.wantErr, tc.cred.Resolve)
 		})
+		t.Run(tc.name+"/ResolveEnv", func(t *testing.T) {
+			t.Setenv("NTLMSCAN_TEST_UNSET", "from the process")
+			lookup := func(k string) (string, bool) { v, ok := tc.env[k]; return v, ok }
+			checkResolved(t, tc.want, tc.wantErr, func() (Secret, error) { return tc.cred.ResolveEnv(lookup) })
+		})
+	}
+}
+
+// checkResolved compares what resolve returns with want or wantErr; an
+// error never holds the secret and never comes with one.
+func checkResolved(t *testing.T, want, wantErr string, resolve func() (Secret, error)) {
+	t.Helper()
+	got, err := resolve()
+	if wantErr != "" {
+		if err == nil || !strings.Contains(err.Error(), wantErr) {
+			t.Fatalf("err = %v, want %q", err, wantErr)
+		}
+		if strings.Contains(err.Error(), testPassword) {
+			t.Errorf("error contains the secret: %v", err)
+		}
+		if !got.IsZero() {
+			t.Errorf("secret returned with an error")
+		}
+		return
+	}
+	if err != nil {
+		t.Fatalf("Resolve: %v", err)
+	}
+	if got.Reveal() != want {
+		t.Errorf("Reveal() = %q, want %q", got.Reveal(), want)
 	}
 }
 

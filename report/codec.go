@@ -7,10 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"slices"
 	"strconv"
+	"strings"
 
+	"github.com/ntlmscan/ntlmscan/inventory/safetext"
 	"github.com/ntlmscan/ntlmscan/report/verdict"
+	"github.com/ntlmscan/ntlmscan/scanner/facts"
 )
 
 // MaxDocumentBytes bounds what Decode reads, so a wrong or hostile file
@@ -39,7 +43,8 @@ func Encode(w io.Writer, r *Report) error {
 	streamArray(s, "  ", "hosts", r.Hosts)
 	s.raw(",\n  \"matrix\": {\n")
 	streamArray(s, "    ", "paths", r.Matrix.Paths)
-	rest := matrixRest{HostNotes: r.Matrix.HostNotes, Overlay: r.Matrix.Overlay, Coverage: r.Matrix.Coverage, Plan: r.Matrix.Plan, PlanSummary: r.Matrix.PlanSummary}
+	rest := matrixRest{HostNotes: r.Matrix.HostNotes, Overlay: r.Matrix.Overlay, Coverage: r.Matrix.Coverage, Plan: r.Matrix.Plan, PlanSummary: r.Matrix.PlanSummary,
+		UnmatchedEvents: r.Matrix.UnmatchedEvents, AtRiskEvidence: r.Matrix.AtRiskEvidence}
 	s.inner("    ", rest)
 	s.raw("\n  }")
 	if r.Baseline != nil {
@@ -69,6 +74,9 @@ type matrixRest struct {
 	Plan      []verdict.Change   `json:"plan,omitempty"`
 	// PlanSummary: what the what-if baseline newly blocks (with --assume).
 	PlanSummary *verdict.PlanSummary `json:"planSummary,omitempty"`
+	// Evidence (schema 3).
+	UnmatchedEvents []verdict.HostEvents          `json:"unmatchedEvents,omitempty"`
+	AtRiskEvidence  map[verdict.EvidenceState]int `json:"atRiskByEvidence,omitempty"`
 }
 
 // streamer writes one JSON document piece by piece and keeps the first
@@ -219,6 +227,13 @@ func (e *SchemaError) Error() string {
 }
 
 func readLimited(r io.Reader, limit int) ([]byte, error) {
+	// A file says how big it is: one over the limit is refused before any
+	// of it is read into memory.
+	if st, ok := r.(interface{ Stat() (fs.FileInfo, error) }); ok {
+		if fi, err := st.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() > int64(limit) {
+			return nil, fmt.Errorf("report file is %d bytes, more than the %d-byte limit: not a report ntlmscan wrote", fi.Size(), limit)
+		}
+	}
 	data, err := io.ReadAll(io.LimitReader(r, int64(limit)+1))
 	if err != nil {
 		return nil, fmt.Errorf("read report: %w", err)
@@ -292,6 +307,9 @@ func jsonError(data []byte, err error) error {
 }
 
 func validate(r *Report) error {
+	if err := validateRanges(r); err != nil {
+		return err
+	}
 	seen := make(map[string]bool, len(r.Matrix.Paths))
 	for i, p := range r.Matrix.Paths {
 		if p.ID == "" {
@@ -326,4 +344,181 @@ func knownVerdict(v verdict.Verdict) bool {
 		}
 	}
 	return false
+}
+
+// validateRanges refuses values a report written by ntlmscan never holds
+// (a hand-edited file), naming the field: enumerations outside their set,
+// ports outside 0-65535, REG_DWORD values over 32 bits, negative counts.
+func validateRanges(r *Report) error {
+	for i := range r.Hosts {
+		h := &r.Hosts[i]
+		at := fmt.Sprintf("hosts[%d]", i)
+		if h.Attempts < 0 || h.RoundTrips < 0 {
+			return rangeError(at+".attempts", fmt.Sprint(h.Attempts, "/", h.RoundTrips), "counts are never negative")
+		}
+		f := h.Facts
+		if f == nil {
+			continue
+		}
+		if f.Identity.DomainRole < 0 || f.Identity.DomainRole > facts.RolePrimaryDC {
+			return rangeError(at+".facts.identity.domainRole", fmt.Sprint(f.Identity.DomainRole), "0-5")
+		}
+		if f.Identity.OSBuild < 0 {
+			return rangeError(at+".facts.identity.osBuild", fmt.Sprint(f.Identity.OSBuild), "a build number")
+		}
+		if ps := f.PolicySources; ps != nil && ps.Status != facts.PolicyOK && ps.Status != facts.PolicyUnavailable && ps.Status != facts.PolicyError {
+			return rangeError(at+".facts.policySources.status", ps.Status, "ok, unavailable or error")
+		}
+		for j, v := range f.Registry {
+			if v.Type == facts.RegDWORD && v.DWORD != nil && *v.DWORD > maxDWORD {
+				return rangeError(fmt.Sprintf("%s.facts.registry[%d].dword", at, j), fmt.Sprint(*v.DWORD), "0-4294967295 (REG_DWORD)")
+			}
+		}
+		for j, p := range f.Probes {
+			for k, pt := range p.Ports {
+				if err := portRange(fmt.Sprintf("%s.facts.probes[%d].ports[%d]", at, j, k), pt); err != nil {
+					return err
+				}
+			}
+			for k, a := range p.ByAddress {
+				for l, pt := range a.Ports {
+					if err := portRange(fmt.Sprintf("%s.facts.probes[%d].byAddress[%d].ports[%d]", at, j, k, l), pt); err != nil {
+						return err
+					}
+				}
+			}
+		}
+	}
+	m := &r.Matrix
+	for i := range m.Paths {
+		p := &m.Paths[i]
+		at := fmt.Sprintf("matrix.paths[%d]", i)
+		switch {
+		case !slices.Contains(verdict.Kinds(), p.Kind):
+			return rangeError(at+".kind", string(p.Kind), kindNames())
+		case p.Port < 0 || p.Port > 65535:
+			return rangeError(at+".port", fmt.Sprint(p.Port), "0-65535")
+		case p.Reachable != "" && p.Reachable != verdict.ReachYes && p.Reachable != verdict.ReachNo && p.Reachable != verdict.ReachUnknown:
+			return rangeError(at+".reachable", p.Reachable, "yes, no or unknown")
+		case p.Evidence != nil && !slices.Contains(verdict.EvidenceStates(), p.Evidence.State):
+			return rangeError(at+".evidence.state", string(p.Evidence.State), evidenceNames())
+		}
+		if err := reasonRanges(at+".deciding", p.Deciding); err != nil {
+			return err
+		}
+		for j := range p.Reasons {
+			if err := reasonRanges(fmt.Sprintf("%s.reasons[%d]", at, j), &p.Reasons[j]); err != nil {
+				return err
+			}
+		}
+		if p.Before != nil {
+			if err := reasonRanges(at+".before.deciding", p.Before.Deciding); err != nil {
+				return err
+			}
+		}
+	}
+	for i := range m.HostNotes {
+		if err := reasonRanges(fmt.Sprintf("matrix.hostNotes[%d]", i), &m.HostNotes[i]); err != nil {
+			return err
+		}
+	}
+	for i := range m.Plan {
+		c := &m.Plan[i]
+		at := fmt.Sprintf("matrix.plan[%d]", i)
+		switch c.Kind {
+		case verdict.ChangeList, verdict.ChangeDWORD, verdict.ChangeRename, verdict.ChangeManual, verdict.ChangeVerifyKerberos, verdict.ChangeBaseline:
+		default:
+			return rangeError(at+".kind", string(c.Kind), "registry-list-add, registry-dword, core-name, manual, verify-kerberos or baseline-edit")
+		}
+		if err := sourceRange(at+".source", c.Source); err != nil {
+			return err
+		}
+		if c.Set != nil && *c.Set > maxDWORD {
+			return rangeError(at+".set", fmt.Sprint(*c.Set), "0-4294967295 (REG_DWORD)")
+		}
+		if c.Current < 0 {
+			return rangeError(at+".current", fmt.Sprint(c.Current), "a count")
+		}
+		if c.Step != "" && c.Step != verdict.StepAudit {
+			return rangeError(at+".step", c.Step, verdict.StepAudit+" or none")
+		}
+	}
+	return nil
+}
+
+const maxDWORD = 1<<32 - 1
+
+// evidenceNames lists the evidence states for a range error.
+func evidenceNames() string {
+	var names []string
+	for _, s := range verdict.EvidenceStates() {
+		names = append(names, string(s))
+	}
+	return strings.Join(names, ", ")
+}
+
+// kindNames lists the path kinds for a range error ("agent, replication or share").
+func kindNames() string {
+	var names []string
+	for _, k := range verdict.Kinds() {
+		names = append(names, string(k))
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
+
+var effects = []verdict.Effect{verdict.EffectBlocks, verdict.EffectRisk, verdict.EffectAudit, verdict.EffectAllows,
+	verdict.EffectUnknown, verdict.EffectInfo, verdict.EffectNeedsNTLM, verdict.EffectSuspected, verdict.EffectNotChecked}
+
+func reasonRanges(at string, r *verdict.Reason) error {
+	if r == nil {
+		return nil
+	}
+	if !slices.Contains(effects, r.Effect) {
+		return rangeError(at+".effect", string(r.Effect), "a known effect ("+effectNames()+")")
+	}
+	if rem := r.Remediation; rem != nil && rem.Set != nil && *rem.Set > maxDWORD {
+		return rangeError(at+".remediation.set", fmt.Sprint(*rem.Set), "0-4294967295 (REG_DWORD)")
+	}
+	return sourceRange(at+".source", r.Source)
+}
+
+// sourceKinds are where a value can come from (issue 16's policy sources).
+var sourceKinds = []string{facts.SourceGPO, facts.SourceLocal, facts.SourceUnknown, verdict.SourcePlanned}
+
+func sourceRange(at string, s *facts.Source) error {
+	if s != nil && !slices.Contains(sourceKinds, s.Kind) {
+		return rangeError(at+".kind", s.Kind, strings.Join(sourceKinds, ", "))
+	}
+	return nil
+}
+
+func effectNames() string {
+	names := make([]string, len(effects))
+	for i, e := range effects {
+		names[i] = string(e)
+	}
+	return strings.Join(names, ", ")
+}
+
+func portRange(at string, pt facts.PortResult) error {
+	if pt.Port < 1 || pt.Port > 65535 {
+		return rangeError(at+".port", fmt.Sprint(pt.Port), "1-65535")
+	}
+	if pt.ElapsedMS < 0 {
+		return rangeError(at+".elapsedMs", fmt.Sprint(pt.ElapsedMS), "milliseconds, never negative")
+	}
+	return nil
+}
+
+// RangeError is a report field holding a value ntlmscan never writes.
+type RangeError struct {
+	Field, Value, Want string
+}
+
+func (e *RangeError) Error() string {
+	return fmt.Sprintf("field %s: %s is out of range (want %s); was the file edited by hand?", e.Field, e.Value, e.Want)
+}
+
+func rangeError(field, value, want string) error {
+	return &RangeError{Field: field, Value: safetext.Escape(value), Want: want}
 }

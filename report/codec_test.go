@@ -64,7 +64,7 @@ func TestEncodeSetsVersionAndUTC(t *testing.T) {
 	if r.Kind != "" || r.Schema != 0 {
 		t.Error("Encode modified its argument")
 	}
-	for _, want := range []string{`"kind": "ntlmscan.report"`, `"schema": 2`, `"generatedAt": "2026-11-24T02:00:00Z"`} {
+	for _, want := range []string{`"kind": "ntlmscan.report"`, `"schema": 3`, `"generatedAt": "2026-11-24T02:00:00Z"`} {
 		if !bytes.Contains(data, []byte(want)) {
 			t.Errorf("encoded report lacks %s", want)
 		}
@@ -100,13 +100,13 @@ func TestDecodeRefuses(t *testing.T) {
 		wantIs  error
 		schema  *report.SchemaError
 	}{
-		{name: "future schema", input: strings.Replace(valid, `"schema": 2`, `"schema": 7`, 1),
-			wantErr: "schema 7 is newer than this ntlmscan understands (schema 2): upgrade ntlmscan",
-			schema:  &report.SchemaError{Kind: report.Kind, Got: 7, Want: 2}},
-		{name: "future schema with new fields", input: `{"kind":"ntlmscan.report","schema":3,"shinyNewField":true}`,
-			wantErr: "upgrade ntlmscan", schema: &report.SchemaError{Kind: report.Kind, Got: 3, Want: 2}},
+		{name: "future schema", input: strings.Replace(valid, `"schema": 3`, `"schema": 7`, 1),
+			wantErr: "schema 7 is newer than this ntlmscan understands (schema 3): upgrade ntlmscan",
+			schema:  &report.SchemaError{Kind: report.Kind, Got: 7, Want: 3}},
+		{name: "future schema with new fields", input: `{"kind":"ntlmscan.report","schema":4,"shinyNewField":true}`,
+			wantErr: "upgrade ntlmscan", schema: &report.SchemaError{Kind: report.Kind, Got: 4, Want: 3}},
 		{name: "old schema", input: `{"kind":"ntlmscan.report","schema":0}`,
-			wantErr: "schema 0 is not supported", schema: &report.SchemaError{Kind: report.Kind, Got: 0, Want: 2}},
+			wantErr: "schema 0 is not supported", schema: &report.SchemaError{Kind: report.Kind, Got: 0, Want: 3}},
 		{name: "no schema", input: `{"kind":"ntlmscan.report"}`, wantErr: `no "schema"`, wantIs: report.ErrNotReport},
 		{name: "not a report", input: `{"hosts":[]}`, wantErr: "ntlmscan scan --format json", wantIs: report.ErrNotReport},
 		{name: "a diff", input: `{"kind":"ntlmscan.diff","schema":1}`, wantErr: `kind is "ntlmscan.diff"`, wantIs: report.ErrNotReport},
@@ -229,5 +229,41 @@ func TestDecodeMigratesSchema1(t *testing.T) {
 	}
 	if (&report.Report{}).MigrationNote() != "" {
 		t.Error("a current report has a migration note")
+	}
+}
+
+// A schema 2 report (before the SMB probe, operations, replication paths
+// and evidence) is read as a subset of schema 3: its paths have no
+// operations and no evidence state, and the note says what it lacks.
+func TestDecodeMigratesSchema2(t *testing.T) {
+	t.Parallel()
+	f, err := os.Open(filepath.Join("testdata", "demo-report-schema2.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := report.Decode(f)
+	if err != nil {
+		t.Fatalf("schema 2 report refused: %v", err)
+	}
+	if r.MigratedFrom != 2 || r.Schema != report.SchemaVersion || len(r.Matrix.Paths) == 0 || len(r.Matrix.Plan) == 0 {
+		t.Fatalf("migrated from %d, schema %d, %d paths, %d plan changes", r.MigratedFrom, r.Schema, len(r.Matrix.Paths), len(r.Matrix.Plan))
+	}
+	for _, p := range r.Matrix.Paths {
+		if len(p.Operations) != 0 || p.Impact != "" {
+			t.Errorf("%s: operations %v impact %q invented for a schema 2 path", p.ID, p.Operations, p.Impact)
+		}
+		if p.Evidence != nil {
+			t.Errorf("%s has evidence in a schema 2 report", p.ID)
+		}
+	}
+	note := r.MigrationNote()
+	for _, want := range []string{"schema 2", "SMB probe", "operations", "replication paths", "no NTLM event evidence"} {
+		if !strings.Contains(note, want) {
+			t.Errorf("migration note lacks %q: %q", want, note)
+		}
+	}
+	if strings.Contains(note, "no change plan") {
+		t.Errorf("migration note = %q", note)
 	}
 }

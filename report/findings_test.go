@@ -11,8 +11,9 @@ import (
 
 func TestFindings(t *testing.T) {
 	t.Parallel()
-	// Demo: blocked AGENT02, AGENT03, CORE02->AGENT04, NAS01; at-risk
-	// CORE01->AGENT04, AGENT05; unreachable AGENT06; unknown AGENT07.
+	// Demo: blocked AGENT02, AGENT03, CORE02->AGENT04, NAS01, the
+	// replication to CORE03; at-risk CORE01->AGENT04, AGENT05; unreachable
+	// AGENT06; unknown AGENT07.
 	plain := reporttest.Demo()
 	full := reporttest.DemoFull() // NAS01 waived (and new), AGENT02 waiver expired
 	allWaived := reporttest.DemoFull()
@@ -25,17 +26,17 @@ func TestFindings(t *testing.T) {
 		failOn string
 		want   int
 	}{
-		{"blocked", plain, "blocked", 4},
-		{"default is blocked", plain, "", 4},
-		{"case and spaces", plain, " Blocked ", 4},
-		{"at-risk counts blocked and at-risk", plain, "at-risk", 6},
-		{"new without baseline is every blocked path", plain, "new", 4},
+		{"blocked", plain, "blocked", 5},
+		{"default is blocked", plain, "", 5},
+		{"case and spaces", plain, " Blocked ", 5},
+		{"at-risk counts blocked and at-risk", plain, "at-risk", 7},
+		{"new without baseline is every blocked path", plain, "new", 5},
 		{"none", plain, "none", 0},
-		{"unknown mode counts like at-risk", plain, "everything", 6},
-		{"active waiver does not count, expired does", full, "blocked", 3},
-		{"waivers and at-risk", full, "at-risk", 5},
+		{"unknown mode counts like at-risk", plain, "everything", 7},
+		{"active waiver does not count, expired does", full, "blocked", 4},
+		{"waivers and at-risk", full, "at-risk", 6},
 		{"new blocked path is waived", full, "new", 0},
-		{"two active waivers", allWaived, "blocked", 2},
+		{"two active waivers", allWaived, "blocked", 3},
 		{"nil report", nil, "blocked", 0},
 	}
 	for _, tc := range tests {

@@ -28,7 +28,15 @@ const Kind = "ntlmscan.report"
 // structured remediations (add, set, rename, change), matrix coverage and
 // plan. A schema 1 document is a subset of it and is read (migrated), with
 // MigratedFrom set so callers can say so.
-const SchemaVersion = 2
+//
+// Schema 3: the SMB probe of share hosts (hosts[].smb) and the reasons
+// built on it; path kind replication, and every path's operations and
+// impact; evidence per path (NTLM events, Kerberos verification), unmatched
+// events, at-risk counts by evidence state, the plan's phase 0 (step
+// "audit"), Kerberos checks on the Cores' results and the hosts' NTLM event
+// reads. A schema 2 document is a subset of it: it is read, its paths with
+// no operations and no evidence state.
+const SchemaVersion = 3
 
 // oldestReadableSchema is the oldest schema Decode migrates.
 const oldestReadableSchema = 1
@@ -60,6 +68,10 @@ type Report struct {
 func (r *Report) MigrationNote() string {
 	if r == nil || r.MigratedFrom == 0 {
 		return ""
+	}
+	if r.MigratedFrom >= 2 {
+		return fmt.Sprintf("report schema %d (an older ntlmscan) read as schema %d: it has no SMB probe facts of share hosts (its share paths were judged without them), its paths do not say which Rapid Recovery operations they serve, it has no replication paths, and it has no NTLM event evidence or Kerberos verification, so its at-risk paths carry no evidence state; re-run the scan for a current report",
+			r.MigratedFrom, SchemaVersion)
 	}
 	return fmt.Sprintf("report schema %d (an older ntlmscan) read as schema %d: it has no change plan, and its verdicts follow the older rules (e.g. unreachable ranked above blocked, one of several DCs counted as blocked); re-run the scan for a current report",
 		r.MigratedFrom, SchemaVersion)

@@ -52,6 +52,12 @@ func classify(f failure) *facts.HostError {
 	case errors.Is(f.scanCtxErr, context.DeadlineExceeded):
 		return he(facts.ErrTimeout, "the scan's overall deadline passed while this host was being collected",
 			"raise the scan deadline, or scan fewer hosts at once")
+	case f.hostCtxErr != nil && kdcTimedOut(err):
+		// The host's deadline passed while it waited for the KDC: that
+		// is the failure to fix, not the host.
+		var ke *winrm.KerberosError
+		errors.As(err, &ke)
+		return classifyKerberos(ke, f.username)
 	case f.hostCtxErr != nil:
 		return he(facts.ErrTimeout, fmt.Sprintf("no complete answer within the per-host timeout (%s)", f.hostTO),
 			"the host or its WinRM service is hung or very slow; check it, or raise --host-timeout (or the host's winrm.timeout in the inventory)")
@@ -64,6 +70,7 @@ func classify(f failure) *facts.HostError {
 		connErr   *winrm.ConnectError
 		authErr   *winrm.AuthError
 		krbErr    *winrm.KerberosError
+		tooLong   *winrm.HeaderTooLongError
 		insecure  *winrm.InsecureError
 		fault     *winrm.FaultError
 		httpErr   *winrm.HTTPError
@@ -75,7 +82,15 @@ func classify(f failure) *facts.HostError {
 		xmlErr    *xml.SyntaxError
 		cmdErr    *mzwinrm.ExecuteCommandError
 	)
+	var stopped *credentialStoppedError
 	switch {
+	case errors.As(err, &stopped):
+		return he(facts.ErrNotAttempted,
+			fmt.Sprintf("not attempted: %s refused the NTLM logon of %s (credential %q) earlier in this run, before it had worked on any host; "+
+				"ntlmscan tries such a credential on no other host, so that a wrong password costs one failed logon instead of one per host (account lockout)",
+				stopped.refusedBy, stopped.username, stopped.credential),
+			"see "+stopped.refusedBy+"'s error: if the password is wrong, fix it (the variable or file the inventory names) and scan again; "+
+				"if it is right and "+stopped.refusedBy+" refused it for another reason (its incoming NTLM policy, no WinRM rights), scan again with --continue-on-bad-credential")
 	case errors.As(err, &credErr):
 		return he(facts.ErrCredentials, credErr.msg, credErr.hint)
 	case errors.As(err, &tlsCfgErr):
@@ -92,8 +107,10 @@ func classify(f failure) *facts.HostError {
 		return classifyAuth(authErr, f.username, f.local)
 	case errors.As(err, &krbErr):
 		return classifyKerberos(krbErr, f.username)
+	case errors.As(err, &tooLong):
+		return tokenTooLarge(tooLong, f.username)
 	case errors.As(err, &insecure) && insecure.ContentType != "" && !wsmanContentType(insecure.ContentType):
-		return notWinRM(f.addr, insecure.Status, insecure.ContentType, "")
+		return notWinRM(f.addr, insecure.Status, insecure.ContentType, insecure.Snippet)
 	case errors.As(err, &insecure):
 		return std(facts.ErrEncryptionNeeded, insecure.Reason)
 	case errors.As(err, &fault):
@@ -107,6 +124,8 @@ func classify(f failure) *facts.HostError {
 			return he(facts.ErrTimeout, "the WinRM service reported an operation timeout during "+fault.Action, "the host is slow; raise the host's timeout")
 		}
 		return std(facts.ErrWinRMService, fmt.Sprintf("the WinRM service answered %s with a fault: %s", fault.Action, faultText(fault)))
+	case errors.As(err, &httpErr) && httpErr.Status >= 300 && httpErr.Status <= 399:
+		return redirected(f.addr, httpErr)
 	case errors.As(err, &httpErr) && httpErr.Snippet != "" && !wsmanContentType(httpErr.ContentType):
 		return notWinRM(f.addr, httpErr.Status, httpErr.ContentType, httpErr.Snippet)
 	case errors.As(err, &httpErr):
@@ -146,6 +165,27 @@ func classify(f failure) *facts.HostError {
 	return std(facts.ErrInternal, "unexpected failure: "+err.Error())
 }
 
+// tokenTooLarge: HTTP.sys refused the Kerberos ticket's header as too long
+// (class kerberos-token-too-large, README "Kerberos").
+func tokenTooLarge(e *winrm.HeaderTooLongError, username string) *facts.HostError {
+	limit := "MaxRequestBytes (all request headers)"
+	if e.Field {
+		limit = "MaxFieldLength (one header)"
+	}
+	return &facts.HostError{Class: facts.ErrKerberosTokenTooLarge,
+		Message: fmt.Sprintf("the host's HTTP.sys refused the Kerberos logon of %s with HTTP 400: the %d-byte Authorization header exceeds its %s; "+
+			"the ticket grows with the account's group memberships (its PAC)", username, e.HeaderBytes, limit),
+		Hint: `raise MaxFieldLength and MaxRequestBytes (REG_DWORD) under HKLM\SYSTEM\CurrentControlSet\Services\HTTP\Parameters on the host ` +
+			"(e.g. 65534 and 16777216, as Microsoft's article on HTTP 400 Bad Request (Request Header too long) for users in many groups advises), then restart the host; " +
+			"or scan with an account in fewer groups"}
+}
+
+// kdcTimedOut: no KDC answered before the host's deadline.
+func kdcTimedOut(err error) bool {
+	var ke *winrm.KerberosError
+	return errors.As(err, &ke) && ke.Kind == winrm.KrbKDCUnreachable && ke.Timeout
+}
+
 // wsmanContentType reports whether a reply's Content-Type is one a WinRM
 // service sends: SOAP, or a sealed (multipart/encrypted) message.
 func wsmanContentType(ct string) bool {
@@ -170,6 +210,20 @@ func notWinRM(addr string, status int, contentType, snippet string) *facts.HostE
 		msg += ": " + snippet
 	}
 	return &facts.HostError{Class: facts.ErrNotWinRM, Message: clean(msg), Hint: facts.DefaultHint(facts.ErrNotWinRM)}
+}
+
+// redirected: WinRM never redirects, so a 3xx came from a web server,
+// proxy or portal in WinRM's place; the message names where it points.
+func redirected(addr string, e *winrm.HTTPError) *facts.HostError {
+	target := e.Location
+	if target == "" {
+		target = "no Location"
+	}
+	return &facts.HostError{Class: facts.ErrNotWinRM,
+		Message: clean(fmt.Sprintf("something other than the WinRM service answered at %s: HTTP %d redirecting to %s", addr, e.Status, target)),
+		Hint: "WinRM never answers with a redirect: a web server, load balancer or captive/login portal answered instead (ntlmscan does not follow redirects). " +
+			"Check the host's address and port in the inventory (winrm enumerate winrm/config/listener on the host); if a proxy sits in the path, have it pass WinRM to this host through " +
+			"(as a NO_PROXY or bypass entry would) or scan from a machine with a direct route"}
 }
 
 func classifyConnect(e *winrm.ConnectError, addr string) *facts.HostError {
@@ -258,23 +312,32 @@ func classifyAuth(e *winrm.AuthError, username string, local bool) *facts.HostEr
 const (
 	hintTokenFilter = "a local account in Administrators other than the built-in Administrator gets a filtered token over the network (UAC remote restrictions) and WinRM refuses it; " +
 		`set HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System\LocalAccountTokenFilterPolicy = 1 (REG_DWORD), or scan with a domain account`
-	hintRights = "WinRM admits members of the host's local Administrators or Remote Management Users group (RootSDDL; winrm get winrm/config/service); add the scanning account to one of them"
+	// hintShellRights: by default the cmd shell admits only Administrators
+	// (and INTERACTIVE, which a network logon never is): Remote Management
+	// Users alone pass the logon and are denied at shell Create.
+	hintShellRights = "by default WinRM's remote shell admits only members of the host's local Administrators group; " +
+		"a member of Remote Management Users alone is denied at shell Create. Add the scanning account to Administrators, or grant it Read and Execute with " +
+		"winrm configSDDL default (run on the host) and give it read access to the registry keys ntlmscan reads (Lsa, MSV1_0, Netlogon and LanmanWorkstation/LanManServer " +
+		"parameters and policies under HKLM); check winrm get winrm/config/service (RootSDDL)"
+	hintRights = "WinRM admits members of the host's local Administrators or Remote Management Users group (RootSDDL; winrm get winrm/config/service); add the scanning account to Administrators " +
+		"(Remote Management Users alone is then denied the shell unless granted Read and Execute with winrm configSDDL default)"
 )
 
 // classifyRefusalFault recognises WinRM refusing the shell after a
-// successful logon. The message texts are Windows'; the fault codes are
-// not relied on (not captured from Windows).
+// successful logon, by the fault's code (ERROR_WSMAN_REMOTESHELLS_NOT_ALLOWED,
+// ERROR_ACCESS_DENIED as 5 or 0x80070005), so a host answering in another
+// language is recognised; Windows' English texts are only the fallback
+// (winrm.FaultError.Kind).
 func classifyRefusalFault(f *winrm.FaultError) *facts.HostError {
-	text := strings.ToLower(f.Reason + " " + f.Message)
-	switch {
-	case strings.Contains(text, "not accept any remote shell requests"):
+	switch f.Kind() {
+	case winrm.FaultRemoteShellsNotAllowed:
 		return &facts.HostError{Class: facts.ErrRemoteShellDisabled,
 			Message: clean("the WinRM service refuses every remote shell: " + faultText(f)),
 			Hint:    facts.DefaultHint(facts.ErrRemoteShellDisabled)}
-	case strings.Contains(text, "access is denied") || strings.EqualFold(f.Subcode, "AccessDenied"):
+	case winrm.FaultAccessDenied:
 		return &facts.HostError{Class: facts.ErrWinRMAccessDenied,
 			Message: clean(fmt.Sprintf("the logon succeeded, but the WinRM service denied %s: %s", f.Action, faultText(f))),
-			Hint:    "the account lacks rights on the WinRM shell: " + hintRights + "; check the shell's security descriptor (winrm get winrm/config/service, RootSDDL)"}
+			Hint:    hintShellRights}
 	}
 	return nil
 }

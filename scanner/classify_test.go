@@ -46,7 +46,7 @@ func TestClassify(t *testing.T) {
 		{"ntlm 401", failure{err: &winrm.AuthError{Method: "ntlm", Reason: winrm.AuthRejected, Status: 401}, username: `CORP\svc`}, facts.ErrAuthCredentials, `CORP\svc`},
 		{"basic 401", failure{err: &winrm.AuthError{Method: "basic", Reason: winrm.AuthRejected, Status: 401}, username: "admin"}, facts.ErrAuthCredentials, "Basic"},
 		{"ntlm 401 local account", failure{err: &winrm.AuthError{Method: "ntlm", Reason: winrm.AuthRejected, Status: 401}, username: `AGENT03\scan`, local: true}, facts.ErrAuthLocalAccount, `local account AGENT03\scan`},
-		{"remote shell disabled", failure{err: &winrm.FaultError{Action: "Create", Subcode: "AccessDenied", WSManCode: "5", Message: "The WS-Management service cannot process the request. The service is configured to not accept any remote shell requests. "}}, facts.ErrRemoteShellDisabled, "refuses every remote shell"},
+		{"remote shell disabled", failure{err: &winrm.FaultError{Action: "Create", Subcode: "AccessDenied", WSManCode: "2150859180", Message: "The WS-Management service cannot process the request. The service is configured to not accept any remote shell requests. "}}, facts.ErrRemoteShellDisabled, "refuses every remote shell"},
 		{"shell access denied", failure{err: &winrm.FaultError{Action: "Create", Subcode: "AccessDenied", Message: "Access is denied. "}}, facts.ErrWinRMAccessDenied, "denied Create"},
 		{"bad challenge", failure{err: &winrm.AuthError{Method: "ntlm", Reason: winrm.AuthBadChallenge, Detail: "not NTLM"}}, facts.ErrAuthMethod, "not NTLM"},
 		{"plaintext", failure{err: &winrm.InsecureError{Reason: "the host answered HTTP 200 without encryption"}}, facts.ErrEncryptionNeeded, "without encryption"},

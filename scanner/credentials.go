@@ -3,6 +3,7 @@ package scanner
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 
@@ -64,17 +65,25 @@ func (p *passwords) get(c *inventory.Credential) (string, error) {
 // password file, BOM and trailing line break stripped). A credential with
 // only a Kerberos cache gets ErrKerberosUnsupported.
 func DefaultPassword(c *inventory.Credential) (string, error) {
-	if c == nil {
-		return "", errors.New("no credential")
+	return PasswordFrom(os.LookupEnv)(c)
+}
+
+// PasswordFrom is DefaultPassword with the environment read through
+// lookupEnv (an os.LookupEnv) instead of the process's.
+func PasswordFrom(lookupEnv func(string) (string, bool)) func(*inventory.Credential) (string, error) {
+	return func(c *inventory.Credential) (string, error) {
+		if c == nil {
+			return "", errors.New("no credential")
+		}
+		if c.PasswordEnv == "" && c.PasswordFile == "" && c.KerberosCache != "" {
+			return "", fmt.Errorf("credential %q: %w", c.Name, ErrKerberosUnsupported)
+		}
+		s, err := c.ResolveEnv(lookupEnv)
+		if err != nil {
+			return "", err
+		}
+		return s.Reveal(), nil
 	}
-	if c.PasswordEnv == "" && c.PasswordFile == "" && c.KerberosCache != "" {
-		return "", fmt.Errorf("credential %q: %w", c.Name, ErrKerberosUnsupported)
-	}
-	s, err := c.Resolve()
-	if err != nil {
-		return "", err
-	}
-	return s.Reveal(), nil
 }
 
 // isDomainAccount tells whether username is an account of an Active

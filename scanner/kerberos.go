@@ -1,6 +1,7 @@
 package scanner
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -50,7 +51,8 @@ func (s *scan) kerberosClient(h *inventory.Host, c *inventory.Credential) (*winr
 }
 
 func (s *scan) newKerberosClient(h *inventory.Host, c *inventory.Credential) (*winrm.KerberosClient, error) {
-	kcred := winrm.KerberosCredentials{Username: c.Username, Config: s.opts.Krb5Conf, FallbackConfig: inventoryKrb5Conf(s.inv)}
+	getenv := func(k string) string { v, _ := s.opts.LookupEnv(k); return v }
+	kcred := winrm.KerberosCredentials{Username: c.Username, Config: s.opts.Krb5Conf, FallbackConfig: inventoryKrb5Conf(s.inv), Getenv: getenv}
 	user, domain := winrm.SplitUsername(c.Username)
 	if _, realm, ok := strings.Cut(user, "@"); ok {
 		kcred.Realm = strings.ToUpper(realm)
@@ -69,7 +71,7 @@ func (s *scan) newKerberosClient(h *inventory.Host, c *inventory.Credential) (*w
 	case c.KerberosCache != "":
 		kcred.CCache = c.KerberosCache
 		if c.KerberosCache == "KRB5CCNAME" {
-			kcred.CCache = os.Getenv("KRB5CCNAME")
+			kcred.CCache = getenv("KRB5CCNAME")
 			if kcred.CCache == "" {
 				kcred.CCache = fmt.Sprintf("/tmp/krb5cc_%d", os.Getuid())
 			}
@@ -140,7 +142,7 @@ func hasPassword(c *inventory.Credential) bool { return c.PasswordEnv != "" || c
 
 // kerberosAuth builds the authenticator for auth: kerberos or auto.
 // ntlm, if non-nil, is the NTLM authenticator auto may fall back to.
-func (s *scan) kerberosAuth(h *inventory.Host, c *inventory.Credential, ntlm func() (winrm.Authenticator, error)) (winrm.Authenticator, error) {
+func (s *scan) kerberosAuth(ctx context.Context, h *inventory.Host, c *inventory.Credential, ntlm func() (winrm.Authenticator, error)) (winrm.Authenticator, error) {
 	mode := h.WinRM.Auth
 	spn := kerberosSPN(h)
 	if mode == inventory.AuthAuto {
@@ -151,6 +153,10 @@ func (s *scan) kerberosAuth(h *inventory.Host, c *inventory.Credential, ntlm fun
 			return fallbackNow(ntlm, "the host has no FQDN in the inventory, so Kerberos cannot name it", nil)
 		case h.Domain == "" && h.WinRM.SPN == "":
 			return fallbackNow(ntlm, "the host is not in a domain", nil)
+		case localAccountOf(h, c.Username):
+			// A local account has no principal at the domain's KDC;
+			// asking for one only costs a failed pre-authentication.
+			return fallbackNow(ntlm, "the credential is the local account "+c.Username+" (Kerberos needs a domain account)", nil)
 		}
 	}
 	kc, err := s.kerberosClient(h, c)
@@ -161,7 +167,7 @@ func (s *scan) kerberosAuth(h *inventory.Host, c *inventory.Credential, ntlm fun
 		}
 		return nil, err
 	}
-	k := winrm.NewKerberos(kc, spn)
+	k := winrm.NewKerberosContext(ctx, kc, spn)
 	if mode != inventory.AuthAuto || !hasPassword(c) {
 		return k, nil
 	}
@@ -296,4 +302,14 @@ func classifyKerberos(e *winrm.KerberosError, username string) *facts.HostError 
 	}
 	return &facts.HostError{Class: facts.ErrKerberosRefused, Message: msg,
 		Hint: facts.DefaultHint(facts.ErrKerberosRefused)}
+}
+
+// localAccountOf: username is a local account of h (.\user or HOST\user).
+func localAccountOf(h *inventory.Host, username string) bool {
+	prefix, _, ok := strings.Cut(username, `\`)
+	if !ok {
+		return false
+	}
+	return prefix == "." || strings.EqualFold(prefix, h.Name) || strings.EqualFold(prefix, h.NetBIOS) ||
+		(h.FQDN != "" && strings.EqualFold(prefix, firstLabel(h.FQDN)))
 }

@@ -2,10 +2,10 @@ package scanner
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
-
-	"path/filepath"
 
 	"go.uber.org/goleak"
 
@@ -53,6 +53,10 @@ func TestKerberosAuthModes(t *testing.T) {
 		{"SKEWED", inventory.AuthAuto, "", facts.ErrKerberosClockSkew, "", "NTP"},
 		{"SKEWED", inventory.AuthKerberos, "", facts.ErrKerberosClockSkew, "", "NTP"},
 		{"WG", inventory.AuthAuto, "ntlm", "", "not in a domain", ""},
+		{"BIGTOKEN", inventory.AuthKerberos, "", facts.ErrKerberosTokenTooLarge, "", "MaxFieldLength and MaxRequestBytes"},
+		// A local account has no Kerberos identity: auto uses NTLM at once
+		// and says why, instead of asking the domain's KDC.
+		{"LOCAL", inventory.AuthAuto, "ntlm", "", "auto: NTLM because the credential is the local account LOCAL\\scan-local", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.host+"/"+string(tt.mode), func(t *testing.T) {
@@ -61,8 +65,9 @@ func TestKerberosAuthModes(t *testing.T) {
 			h.WinRM.Auth = tt.mode
 			if tt.host != "WG" {
 				h.Domain = "corp.example"
-			} else {
-				f.useLocal("WG")
+			}
+			if tt.host == "WG" || tt.host == "LOCAL" {
+				f.useLocal(tt.host)
 			}
 			res := Run(context.Background(), f.inv, Options{Krb5Conf: srv.Krb5Conf(), Retries: -1})
 			r := res[0]
@@ -175,5 +180,42 @@ func TestAutoKerberosOnlyHostReportsKerberosFailure(t *testing.T) {
 	}
 	if !strings.Contains(r.Error.Message, "does not offer NTLM") || !strings.Contains(r.Error.Hint, "krb5.conf") {
 		t.Errorf("error %+v: want the message to say NTLM is not offered either, and the KDC hint", r.Error)
+	}
+}
+
+// TestRunReadsOnlyTheEnvironmentGiven: with Options.LookupEnv, the
+// password variable and KRB5_CONFIG come from it, not from the process, so
+// a command (and its tests) can hand the scan an environment of its own.
+func TestRunReadsOnlyTheEnvironmentGiven(t *testing.T) {
+	t.Parallel()
+	srv := startLab(t, "lab-kerberos.yaml")
+	krb5 := filepath.Join(t.TempDir(), "krb5.conf")
+	if err := os.WriteFile(krb5, []byte(srv.Krb5Conf()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name      string
+		env       map[string]string
+		wantClass facts.ErrorClass
+	}{
+		{"password and krb5.conf given", map[string]string{passwordEnvD: domainPass, "KRB5_CONFIG": krb5}, ""},
+		{"no password", map[string]string{"KRB5_CONFIG": krb5}, facts.ErrCredentials},
+		{"no krb5.conf", map[string]string{passwordEnvD: domainPass, "KRB5_CONFIG": krb5 + ".missing"}, facts.ErrKerberosConfig},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFleet(t, srv, "KONLY")
+			h := f.host("KONLY")
+			h.Domain, h.WinRM.Auth = "corp.example", inventory.AuthKerberos
+			lookup := func(k string) (string, bool) { v, ok := tc.env[k]; return v, ok }
+			r := Run(context.Background(), f.inv, Options{Retries: -1, LookupEnv: lookup})[0]
+			switch {
+			case tc.wantClass == "" && (r.Error != nil || r.Auth != "kerberos"):
+				t.Fatalf("auth %q error %+v, want a Kerberos logon", r.Auth, r.Error)
+			case tc.wantClass != "" && (r.Error == nil || r.Error.Class != tc.wantClass):
+				t.Fatalf("error %+v, want class %s", r.Error, tc.wantClass)
+			}
+		})
 	}
 }

@@ -35,6 +35,14 @@ func TestNonWinRMAnswerIsItsOwnClass(t *testing.T) {
 		w.WriteHeader(http.StatusInternalServerError)
 		_, _ = io.WriteString(w, proxyErrorPage)
 	}
+	html200 := func(w http.ResponseWriter) {
+		w.Header().Set("Content-Type", "text/html")
+		_, _ = io.WriteString(w, `<!DOCTYPE html><html><head><title>IIS Windows Server</title></head><body><img src="iisstart.png"></body></html>`)
+	}
+	redirect302 := func(w http.ResponseWriter) {
+		w.Header().Set("Location", "https://portal.corp.example/login?next=/wsman")
+		w.WriteHeader(http.StatusFound)
+	}
 	plainSOAP := func(w http.ResponseWriter) {
 		w.Header().Set("Content-Type", "application/soap+xml;charset=UTF-8")
 		_, _ = io.WriteString(w, `<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body/></s:Envelope>`)
@@ -51,6 +59,10 @@ func TestNonWinRMAnswerIsItsOwnClass(t *testing.T) {
 	}{
 		{name: "proxy error page after the handshake", sealed: html500, want: facts.ErrNotWinRM, message: "text/html", hint: "NO_PROXY"},
 		{name: "web server instead of WinRM", sealed: html500, always: true, want: facts.ErrNotWinRM, message: "Proxy Error", hint: "HTTP_PROXY"},
+		{name: "web server answering 200 text/html", sealed: html200, always: true, want: facts.ErrNotWinRM, message: "IIS Windows Server", hint: "HTTP_PROXY"},
+		{name: "web server answering 200 text/html after the handshake", sealed: html200, want: facts.ErrNotWinRM, message: "text/html", hint: "NO_PROXY"},
+		{name: "redirect", sealed: redirect302, always: true, want: facts.ErrNotWinRM, message: "https://portal.corp.example/login", hint: "redirect"},
+		{name: "redirect after the handshake", sealed: redirect302, want: facts.ErrNotWinRM, message: "https://portal.corp.example/login", hint: "redirect"},
 		{name: "WinRM answering without encryption", sealed: plainSOAP, want: facts.ErrEncryptionNeeded, message: "without encryption"},
 	}
 	for _, tc := range tests {

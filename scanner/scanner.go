@@ -24,6 +24,7 @@ import (
 	"github.com/ntlmscan/ntlmscan/inventory"
 	"github.com/ntlmscan/ntlmscan/scanner/collect"
 	"github.com/ntlmscan/ntlmscan/scanner/facts"
+	"github.com/ntlmscan/ntlmscan/scanner/smbprobe"
 	"github.com/ntlmscan/ntlmscan/scanner/winrm"
 )
 
@@ -61,9 +62,13 @@ type Options struct {
 	// reclassifies once every host is done (see Run).
 	Progress func(done, total int, r *facts.HostResult)
 	// Password resolves a credential reference to its secret (default:
-	// DefaultPassword: environment variable, then password file). The demo
-	// uses it to supply lab passwords without environment variables.
+	// PasswordFrom(LookupEnv): environment variable, then password file).
+	// The demo uses it to supply lab passwords without environment variables.
 	Password func(*inventory.Credential) (string, error)
+	// LookupEnv reads the environment: the variables credentials name,
+	// KRB5CCNAME and KRB5_CONFIG (default os.LookupEnv). Commands pass
+	// their own, so a test's environment never is the process's.
+	LookupEnv func(string) (string, bool)
 	// OperationTimeout is the WS-Management OperationTimeout: how long one
 	// Receive long-polls (default 20s, and at most half the host timeout).
 	OperationTimeout time.Duration
@@ -74,8 +79,27 @@ type Options struct {
 	// auto); empty: KRB5_CONFIG, else /etc/krb5.conf. The demo passes the
 	// lab KDC's.
 	Krb5Conf string
+	// NoKerberosVerify skips asking the KDC for the tickets of the Cores'
+	// paths (Kerberos verification, spncheck.go).
+	NoKerberosVerify bool
+	// EvidenceDays is the NTLM event read's window in days (0: the
+	// default, facts.DefaultEvidenceDays; negative: no event read).
+	EvidenceDays int
+	// ContinueOnBadCredential tries a domain credential on every host even
+	// after one refused it before it had worked anywhere (by default the
+	// others end as not-attempted, so that a wrong password costs one
+	// failed logon, not one per host).
+	ContinueOnBadCredential bool
 	// Dial replaces the TCP dialer (tests; e.g. a resolver that fails).
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// SMBProbe probes every repository host's SMB service from this
+	// machine (SMB2 NEGOTIATE), alongside the WinRM collection and within
+	// the host's timeout; the result is HostResult.SMB.
+	SMBProbe bool
+	// SMBAuth adds one NTLM SESSION_SETUP per repository account and host
+	// (with the credentials: entry naming that account), never more than
+	// one per account and host in a run.
+	SMBAuth bool
 }
 
 func (o *Options) defaults() {
@@ -92,6 +116,12 @@ func (o *Options) defaults() {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.LookupEnv == nil {
+		o.LookupEnv = os.LookupEnv
+	}
+	if o.Password == nil {
+		o.Password = PasswordFrom(o.LookupEnv)
 	}
 	if o.OperationTimeout <= 0 {
 		o.OperationTimeout = DefaultOperationTimeout
@@ -134,6 +164,7 @@ func Run(ctx context.Context, inv *inventory.Inventory, opts Options) []facts.Ho
 		caFiles:   map[string]caFile{},
 	}
 	defer s.krb.closeAll()
+	s.electLeaders()
 	results := make([]facts.HostResult, len(inv.Hosts))
 	started := make([]bool, len(inv.Hosts))
 	total := 0
@@ -145,6 +176,32 @@ func Run(ctx context.Context, inv *inventory.Inventory, opts Options) []facts.Ho
 			continue
 		}
 		total++
+	}
+
+	// SMB probes of repository hosts run beside the WinRM collection, each
+	// within its host's timeout.
+	smb := make([]*facts.SMBProbe, len(inv.Hosts))
+	var sg errgroup.Group
+	sg.SetLimit(opts.Concurrency)
+	if opts.SMBProbe {
+		for i, h := range inv.Hosts {
+			if h.Role != inventory.RoleRepositoryHost {
+				continue
+			}
+			sg.Go(func() error {
+				if expired(scanCtx) != nil {
+					return nil
+				}
+				timeout := h.WinRM.Timeout
+				if timeout <= 0 {
+					timeout = opts.HostTimeout
+				}
+				ctx, cancel := context.WithTimeout(scanCtx, timeout)
+				defer cancel()
+				smb[i] = s.smbProbe(ctx, h)
+				return nil
+			})
+		}
 	}
 
 	var (
@@ -166,6 +223,7 @@ func Run(ctx context.Context, inv *inventory.Inventory, opts Options) []facts.Ho
 			}
 			started[i] = true
 			results[i] = s.host(scanCtx, h)
+			s.hostDone(h)
 			progress.Lock()
 			done++
 			if opts.Progress != nil {
@@ -177,6 +235,7 @@ func Run(ctx context.Context, inv *inventory.Inventory, opts Options) []facts.Ho
 		})
 	}
 	_ = g.Wait()
+	_ = sg.Wait()
 
 	for i, h := range inv.Hosts {
 		if started[i] {
@@ -189,7 +248,13 @@ func Run(ctx context.Context, inv *inventory.Inventory, opts Options) []facts.Ho
 		results[i] = facts.HostResult{Host: h.Name, Address: h.Address,
 			Error: &facts.HostError{Class: facts.ErrCanceled, Message: msg, Hint: "run the scan again, with a longer deadline or more concurrency"}}
 	}
+	for i := range results {
+		results[i].SMB = smb[i]
+	}
 	s.settleRefusals(results)
+	if !opts.NoKerberosVerify {
+		s.verifySPNs(scanCtx, results)
+	}
 	// Warn only now: a refusal's class is settled once every host is done,
 	// and the warning must say what the report says.
 	for i := range results {
@@ -223,6 +288,9 @@ type scan struct {
 	refusals []refusal                     // NTLM 401s to settle after the scan
 	caFiles  map[string]caFile
 	krb      krbClients // one Kerberos client per credential
+	gates    map[*inventory.Credential]*credGate
+
+	smbAttempts smbprobe.Attempts // one SMB logon per credential and host
 }
 
 type refusal struct {
@@ -285,7 +353,7 @@ func (s *scan) host(scanCtx context.Context, h *inventory.Host) facts.HostResult
 	hostCtx, cancel := context.WithTimeout(scanCtx, timeout)
 	defer cancel()
 
-	prep, err := s.prepare(h, log)
+	prep, err := s.prepare(hostCtx, h, log)
 	if err != nil {
 		res.Error = classify(failure{err: err})
 		res.Duration = time.Since(start)
@@ -302,6 +370,7 @@ func (s *scan) host(scanCtx context.Context, h *inventory.Host) facts.HostResult
 			s.mu.Lock()
 			s.authOK[prep.cred]++
 			s.mu.Unlock()
+			s.gateFor(prep.cred).markProven()
 		}
 		if err == nil {
 			res.Facts = resp
@@ -359,6 +428,11 @@ func (s *scan) host(scanCtx context.Context, h *inventory.Host) facts.HostResult
 		log.Debug("host failed", "class", res.Error.Class, "error", res.Error.Message, "attempts", res.Attempts, "roundtrips", res.RoundTrips)
 	} else {
 		log.Info("host collected", "ms", res.Duration.Milliseconds(), "attempts", res.Attempts, "roundtrips", res.RoundTrips)
+		if tm := res.Facts.Timings; tm != nil {
+			// Where the time went on the host (the rest is WinRM).
+			log.Debug("collector phases", "identity_ms", tm.IdentityMS, "registry_ms", tm.RegistryMS, "services_ms", tm.ServicesMS,
+				"smbclient_ms", tm.SMBClientMS, "rsop_ms", tm.RSoPMS, "probes_ms", tm.ProbesMS, "events_ms", tm.EventsMS, "collector_ms", tm.TotalMS)
+		}
 	}
 	return res
 }
@@ -380,7 +454,7 @@ type prepared struct {
 	stdin    []byte
 }
 
-func (s *scan) prepare(h *inventory.Host, log *slog.Logger) (*prepared, error) {
+func (s *scan) prepare(ctx context.Context, h *inventory.Host, log *slog.Logger) (*prepared, error) {
 	w := h.WinRM
 	p := &prepared{cred: w.Credential}
 	if w.Credential == nil {
@@ -407,11 +481,15 @@ func (s *scan) prepare(h *inventory.Host, log *slog.Logger) (*prepared, error) {
 		if w.Transport == inventory.TransportBasic {
 			return winrm.NewBasic(p.username, pw), nil
 		}
-		return winrm.NewNTLM(p.username, pw), nil
+		var a winrm.Authenticator = winrm.NewNTLM(p.username, pw)
+		if !s.opts.ContinueOnBadCredential && isDomainAccount(s.inv, h, p.username) {
+			a = &gatedAuth{Authenticator: a, ctx: ctx, gate: s.gateFor(w.Credential), host: h.Name, credName: w.Credential.Name, username: p.username}
+		}
+		return a, nil
 	}
 	var err error
 	if w.Transport != inventory.TransportBasic && (w.Auth == inventory.AuthKerberos || w.Auth == inventory.AuthAuto) {
-		p.auth, err = s.kerberosAuth(h, w.Credential, ntlm)
+		p.auth, err = s.kerberosAuth(ctx, h, w.Credential, ntlm)
 	} else {
 		p.auth, err = ntlm()
 	}
@@ -446,6 +524,12 @@ func (s *scan) prepare(h *inventory.Host, log *slog.Logger) (*prepared, error) {
 		}
 	}
 	p.request = collect.BuildRequest(s.inv, h)
+	switch d := s.opts.EvidenceDays; {
+	case d < 0:
+		p.request.Events = nil
+	case d > 0:
+		p.request.Events = facts.NewEventQuery(d)
+	}
 	p.stdin, err = collect.Stdin(p.request)
 	if err != nil {
 		return nil, err

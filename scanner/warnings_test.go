@@ -27,11 +27,13 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 func TestWarningClassMatchesReport(t *testing.T) {
 	srv := startLab(t, "lab-mixed.yaml")
 	// AGENT03 refuses NTLM for domain accounts. It is scanned first, so its
-	// 401 is seen before AGENT01 proves the credential good.
+	// 401 is seen before AGENT01 proves the credential good (which AGENT01
+	// may try only with ContinueOnBadCredential: by default a credential
+	// refused before it worked anywhere is tried on no other host).
 	f := newFleet(t, srv, "AGENT03", "AGENT01")
 	var logs syncBuffer
 	log := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	res := Run(context.Background(), f.inv, Options{Password: labPasswords, Concurrency: 1, Logger: log})
+	res := Run(context.Background(), f.inv, Options{Password: labPasswords, Concurrency: 1, Logger: log, ContinueOnBadCredential: true})
 
 	final := map[string]string{}
 	for _, r := range res {

@@ -1,7 +1,9 @@
-// Package yamlcheck holds what the strict YAML loaders (inventory, overlay,
-// waiver files) share: problems with file:line, the error that lists all of
-// them at once, and parsing of a single YAML document whose syntax errors
-// point at the right line. Each loader keeps its own wording.
+// Package yamlcheck is the one YAML reading layer of every file the tool
+// reads (inventory, what-if, waivers, settings, lab): a strict walker over
+// yaml.v3 nodes (Walker, Fields, Decode) that reports every problem at once
+// in one wording, problems with file:line, the error that lists them, and
+// parsing of a single YAML document whose syntax errors point at the right
+// line.
 package yamlcheck
 
 import (
@@ -32,6 +34,18 @@ func (p Problem) Error() string {
 		fmt.Fprintf(&b, ":%d", p.Line)
 	}
 	b.WriteString(": ")
+	b.WriteString(p.detail())
+	// File names, keys and values come from the user's file: shown raw, a
+	// bidi override or a zero-width character would hide what is wrong.
+	return safetext.Escape(b.String())
+}
+
+// Detail renders "field: message (hint)", escaped as Error is, for callers
+// with their own way of naming the file and line.
+func (p Problem) Detail() string { return safetext.Escape(p.detail()) }
+
+func (p Problem) detail() string {
+	var b strings.Builder
 	if p.Field != "" {
 		b.WriteString(p.Field)
 		b.WriteString(": ")
@@ -42,9 +56,7 @@ func (p Problem) Error() string {
 		b.WriteString(p.Hint)
 		b.WriteString(")")
 	}
-	// File names, keys and values come from the user's file: shown raw, a
-	// bidi override or a zero-width character would hide what is wrong.
-	return safetext.Escape(b.String())
+	return b.String()
 }
 
 // ValidationError lists every problem found in one file, sorted by line, so

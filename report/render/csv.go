@@ -47,6 +47,10 @@ func CSVColumns() []string {
 		"first_seen",             // RFC 3339 UTC; empty without a baseline
 		"last_seen",              // RFC 3339 UTC; empty without a baseline
 		"plan_changes",           // ids of the change-plan entries that fix this path, " | " separated
+		"operations",             // Rapid Recovery operations the path serves, " | " separated
+		"impact",                 // which operations fail when the path is not ok
+		"evidence_state",         // blocked-observed | ntlm-observed | spn-missing | kerberos-rc4 | kerberos-verified | no-ntlm-seen | no-evidence | empty
+		"evidence",               // what the NTLM event logs and the KDC show for the path
 		"deciding_source",        // where the deciding value comes from: GPO (name, GUID), local, planned, unknown
 	}
 }
@@ -97,6 +101,10 @@ func renderCSV(w io.Writer, r *report.Report, _ Options) error {
 				plan = append(plan, m.Change)
 			}
 		}
+		var evState, evText string
+		if ev := p.Evidence; ev != nil {
+			evState, evText = string(ev.State), ev.Summary
+		}
 		var first, last string
 		if rw.History != nil {
 			first = rw.History.FirstSeen.UTC().Format(time.RFC3339)
@@ -107,6 +115,8 @@ func renderCSV(w io.Writer, r *report.Report, _ Options) error {
 			strconv.Itoa(p.Port), p.Reachable, p.Account, string(p.Need), p.NeedWhy, string(p.Verdict), before,
 			waiver, owner, expires, why, isNew, dHost, dSetting, dValue, dEvent,
 			strings.Join(reasons, " | "), strings.Join(fixes, " | "), first, last, strings.Join(plan, " | "),
+			operationsCell(p.Operations), impactSentence(p),
+			evState, evText,
 			verdict.SourceText(decidingSource(p.Deciding)),
 		}
 		for i := range record {
@@ -162,4 +172,14 @@ func csvGuard(s string) string {
 		}
 	}
 	return s
+}
+
+// operationsCell lists a path's operations by their labels, " | "
+// separated like the other list cells.
+func operationsCell(ops []string) string {
+	labels := make([]string, len(ops))
+	for i, o := range ops {
+		labels[i] = verdict.OperationLabel(o)
+	}
+	return strings.Join(labels, " | ")
 }

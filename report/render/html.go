@@ -32,9 +32,13 @@ type htmlView struct {
 	Notes    []string
 	Failed   []hostRow
 	Describe []hostRow
+	SMB      []smbRow
+	SMBTitle string
 	Coverage []string
 	Auth     []string
 	Plan     []htmlPlanChange
+	// Unmatched are the NTLM event groups no path claimed, per host.
+	Unmatched []string
 }
 
 // htmlPlanChange is one change-plan entry, cleaned and with long lists capped.
@@ -61,11 +65,13 @@ type htmlLegend struct{ Text, Class, Meaning string }
 
 type htmlPath struct {
 	ID, Core, Target, Kind, NameUsed, Reachable, Need, NeedWhy, Account string
+	Operations, Impact                                                  string
 	Verdict, Class, Marks, Deciding                                     string
 	FirstSeen, LastSeen                                                 string
 	Reasons                                                             []htmlReason
 	Fixes                                                               []htmlFix
 	Waiver                                                              string
+	Evidence                                                            string
 }
 
 type htmlReason struct {
@@ -142,6 +148,8 @@ func newHTMLView(r *report.Report) *htmlView {
 		Targets:       cleanAll(v.Grid.Targets),
 		Failed:        cleanHosts(hostRows(v.Failed)),
 		Describe:      cleanHosts(hostRows(v.Described)),
+		SMB:           cleanSMB(smbRows(r)),
+		SMBTitle:      SMBProbeHeading,
 		Auth:          cleanAll(authLines(r)),
 	}
 	hv.Cards = append(hv.Cards,
@@ -150,6 +158,9 @@ func newHTMLView(r *report.Report) *htmlView {
 	)
 	for _, c := range s.Counts {
 		hv.Cards = append(hv.Cards, htmlCard{"Paths " + string(c.Verdict), fmt.Sprint(c.N), verdictClass(c.Verdict)})
+	}
+	for _, c := range s.AtRiskBy {
+		hv.Cards = append(hv.Cards, htmlCard{"At-risk, " + string(c.State), fmt.Sprint(c.N), verdictClass(verdict.AtRisk)})
 	}
 	hv.Cards = append(hv.Cards, htmlCard{"Findings (fail-on " + clean(s.FailOn) + ")", fmt.Sprint(s.Findings), cardClass(s.Findings > 0, "c-bad")})
 	if r.Waivers != nil {
@@ -218,6 +229,7 @@ func newHTMLView(r *report.Report) *htmlView {
 	for _, c := range r.Matrix.Coverage {
 		hv.Coverage = append(hv.Coverage, clean(c.Note))
 	}
+	hv.Unmatched = cleanAll(unmatchedEventLines(&r.Matrix))
 	for i := range r.Matrix.Plan {
 		c := &r.Matrix.Plan[i]
 		hc := htmlPlanChange{Host: clean(c.Host), Setting: clean(c.Setting), Kind: clean(string(c.Kind)), Value: clean(c.Value),
@@ -237,6 +249,7 @@ func newHTMLPath(v *view, rw row) htmlPath {
 	p := rw.P
 	hp := htmlPath{
 		ID: clean(p.ID), Core: clean(p.Core), Target: clean(p.Target), Kind: clean(string(p.Kind)),
+		Operations: clean(verdict.OperationsText(p.Operations)), Impact: clean(impactSentence(p)),
 		NameUsed: clean(nameUsedText(p)), Reachable: clean(p.Reachable), Need: clean(string(p.Need)),
 		NeedWhy: clean(p.NeedWhy), Account: clean(p.Account),
 		Verdict: clean(string(p.Verdict)), Class: verdictClass(p.Verdict),
@@ -244,6 +257,12 @@ func newHTMLPath(v *view, rw row) htmlPath {
 	}
 	if rw.History != nil {
 		hp.FirstSeen, hp.LastSeen = timeText(rw.History.FirstSeen), timeText(rw.History.LastSeen)
+	}
+	if ev := p.Evidence; ev != nil {
+		hp.Evidence = clean(string(ev.State) + ": " + ev.Summary)
+		if ev.RegistryVerdict != "" {
+			hp.Evidence += clean(" (the settings alone: " + string(ev.RegistryVerdict) + ")")
+		}
 	}
 	if wv := rw.Waiver; wv != nil {
 		state := "Waived until"
@@ -296,6 +315,14 @@ func cleanAll(list []string) []string {
 		out[i] = clean(s)
 	}
 	return out
+}
+
+func cleanSMB(list []smbRow) []smbRow {
+	for i := range list {
+		h := &list[i]
+		h.Host, h.Target, h.Found, h.Logons = clean(h.Host), clean(h.Target), clean(h.Found), clean(h.Logons)
+	}
+	return list
 }
 
 func cleanHosts(list []hostRow) []hostRow {

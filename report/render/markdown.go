@@ -106,6 +106,9 @@ func renderMarkdown(w io.Writer, r *report.Report, _ Options) error {
 	m.printf("## Summary\n\n")
 	m.printf("- Hosts: %d in the inventory, %d scanned, %d failed, %d described only (not scanned)\n", s.Hosts, s.Scanned, s.Failed, s.Described)
 	m.printf("- Paths: %d (%s)\n", s.Paths, countsText(s))
+	if e := evidenceText(s); e != "" {
+		m.printf("- At-risk by evidence: %s\n", mdText(e))
+	}
 	for _, l := range authLines(r) {
 		m.printf("- %s\n", mdText(l))
 	}
@@ -120,6 +123,13 @@ func renderMarkdown(w io.Writer, r *report.Report, _ Options) error {
 		m.printf("- Coverage: %s\n", mdText(c.Note))
 	}
 	m.printf("\n")
+	if lines := unmatchedEventLines(&r.Matrix); len(lines) > 0 {
+		m.printf("## NTLM events no path claimed\n\n")
+		for _, l := range lines {
+			m.printf("- %s\n", mdText(l))
+		}
+		m.printf("\n")
+	}
 
 	m.printf("## Matrix\n\nWorst verdict per Core (rows) and target (columns).\n\n")
 	m.printf("| Core |")
@@ -149,16 +159,16 @@ func renderMarkdown(w io.Writer, r *report.Report, _ Options) error {
 	m.printf("- -: %s\n\n", mdText(legendNoPath))
 
 	m.printf("## Paths\n\n")
-	m.printf("| Core | Target | Kind | Name used | Reachable | NTLM needed | Verdict | Deciding setting |\n")
-	m.printf("|---|---|---|---|---|---|---|---|\n")
+	m.printf("| Core | Target | Kind | Operations | Name used | Reachable | NTLM needed | Verdict | Deciding setting |\n")
+	m.printf("|---|---|---|---|---|---|---|---|---|\n")
 	for _, rw := range v.Rows {
 		p := rw.P
 		verdictCell := mdVerdict(p.Verdict)
 		if marks := verdictMarks(rw); len(marks) > 0 {
 			verdictCell += " (" + mdText(strings.Join(marks, ", ")) + ")"
 		}
-		m.printf("| %s | %s | %s | %s | %s | %s | %s | %s |\n",
-			mdText(p.Core), mdText(p.Target), mdText(string(p.Kind)), mdCell(nameUsedText(p)), mdText(p.Reachable),
+		m.printf("| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+			mdText(p.Core), mdText(p.Target), mdText(string(p.Kind)), mdText(verdict.OperationsText(p.Operations)), mdCell(nameUsedText(p)), mdText(p.Reachable),
 			mdText(string(p.Need)), verdictCell, mdDeciding(p.Deciding))
 	}
 	m.printf("\n")
@@ -172,6 +182,16 @@ func renderMarkdown(w io.Writer, r *report.Report, _ Options) error {
 		m.printf("### %s → %s (%s): %s\n\n", mdText(p.Core), mdText(p.Target), mdCode(nameUsedText(p)), mdVerdict(p.Verdict))
 		m.printf("- Path id: %s; account %s; TCP reachable: %s; NTLM needed: %s (%s)\n",
 			mdCode(p.ID), mdCode(p.Account), mdText(p.Reachable), mdText(string(p.Need)), mdText(p.NeedWhy))
+		if s := impactSentence(p); s != "" {
+			m.printf("- %s\n", mdText(s))
+		}
+		if ev := p.Evidence; ev != nil {
+			m.printf("- Evidence: **%s**: %s", mdText(string(ev.State)), mdText(ev.Summary))
+			if ev.RegistryVerdict != "" {
+				m.printf(" (the settings alone: %s)", mdText(string(ev.RegistryVerdict)))
+			}
+			m.printf("\n")
+		}
 		if rw.Waiver != nil {
 			state := "Waived until"
 			if rw.Waiver.Expired {
@@ -230,6 +250,14 @@ func renderMarkdown(w io.Writer, r *report.Report, _ Options) error {
 		m.printf("## Host notes\n\n")
 		for i := range notes {
 			m.printf("- %s\n", mdText(reasonText(&notes[i])))
+		}
+		m.printf("\n")
+	}
+
+	if smb := smbRows(r); len(smb) > 0 {
+		m.printf("## %s\n\n| Host | Target | Found | NTLM logon (--smb-auth) |\n|---|---|---|---|\n", SMBProbeHeading)
+		for _, h := range smb {
+			m.printf("| %s | %s | %s | %s |\n", mdText(h.Host), mdCell(h.Target), mdText(h.Found), mdText(h.Logons))
 		}
 		m.printf("\n")
 	}

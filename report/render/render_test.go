@@ -73,7 +73,7 @@ func withOverlay() *report.Report {
 		p.Before = &verdict.PathBefore{Verdict: p.Verdict, Deciding: p.Deciding}
 		switch p.ID {
 		case "CORE01|agent|AGENT02|127.0.0.32", "CORE02|agent|AGENT04|127.0.0.34", "CORE01|agent|AGENT04|agent04.corp.example":
-			p.Verdict, p.Deciding = verdict.OK, nil
+			p.Verdict, p.Deciding, p.Impact = verdict.OK, nil, ""
 		}
 	}
 	r.Options.Strict = true

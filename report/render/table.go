@@ -130,6 +130,15 @@ func renderTable(w io.Writer, r *report.Report, opts Options) error {
 		}
 	}
 
+	if smb := smbRows(r); len(smb) > 0 {
+		out.printf("\n%s\n", pt.heading(strings.ToUpper(SMBProbeHeading)))
+		rows := []table.Row{{"HOST", "TARGET", "FOUND", "NTLM LOGON (--smb-auth)"}}
+		for _, h := range smb {
+			rows = append(rows, table.Row{clean(h.Host), clean(h.Target), clean(h.Found), clean(h.Logons)})
+		}
+		out.printf("%s\n", simpleTable(rows, map[int]int{2: 30, 3: 30}, opts.Width))
+	}
+
 	s := v.Sum
 	out.printf("\n%s\n", pt.heading("SUMMARY"))
 	out.printf("Hosts: %d in the inventory, %d scanned, %d failed, %d described only (not scanned)\n",
@@ -139,6 +148,9 @@ func renderTable(w io.Writer, r *report.Report, opts Options) error {
 		counts = append(counts, fmt.Sprintf("%d %s", c.N, pt.verdict(c.Verdict)))
 	}
 	out.printf("Paths: %d (%s)\n", s.Paths, strings.Join(counts, ", "))
+	if e := evidenceText(s); e != "" {
+		out.printf("At-risk by evidence: %s\n", clean(e))
+	}
 	for _, l := range authLines(r) {
 		out.printf("%s\n", clean(l))
 	}
@@ -151,6 +163,13 @@ func renderTable(w io.Writer, r *report.Report, opts Options) error {
 	}
 	if n := len(r.Matrix.Plan); n > 0 {
 		out.printf("Change plan: %d changes (`ntlmscan plan REPORT.json` lists them; so do the Markdown and JSON reports)\n", n)
+	}
+
+	if lines := unmatchedEventLines(&r.Matrix); len(lines) > 0 {
+		out.printf("\n%s\n", pt.heading("NTLM EVENTS NO PATH CLAIMED"))
+		for _, l := range lines {
+			out.printf("  %s\n", clean(l))
+		}
 	}
 
 	if len(v.Failed) > 0 {
@@ -173,7 +192,7 @@ func renderTable(w io.Writer, r *report.Report, opts Options) error {
 }
 
 func pathTable(v *view, pt painter, width int) string {
-	pathHeader := table.Row{"CORE", "TARGET", "KIND", "NAME USED", "REACHABLE", "NTLM NEEDED", "VERDICT", "DECIDING SETTING"}
+	pathHeader := table.Row{"CORE", "TARGET", "KIND", "OPERATIONS", "NAME USED", "REACHABLE", "NTLM NEEDED", "VERDICT", "DECIDING SETTING"}
 	tw := newTable()
 	tw.AppendHeader(pathHeader)
 	rows := make([]table.Row, 0, len(v.Rows))
@@ -184,13 +203,14 @@ func pathTable(v *view, pt painter, width int) string {
 			verdictCell += " (" + clean(strings.Join(marks, ", ")) + ")"
 		}
 		rows = append(rows, table.Row{
-			clean(p.Core), clean(p.Target), clean(string(p.Kind)), clean(nameUsedText(p)),
+			clean(p.Core), clean(p.Target), clean(string(p.Kind)), clean(orDash(verdict.OperationsText(p.Operations))), clean(nameUsedText(p)),
 			clean(p.Reachable), clean(string(p.Need)), verdictCell, clean(decidingText(p.Deciding)),
 		})
 	}
 	tw.AppendRows(rows)
-	// NAME USED, VERDICT and DECIDING SETTING wrap; the short columns stay whole.
-	fitTable(tw, append([]table.Row{pathHeader}, rows...), map[int]int{3: 20, 6: 12, 7: 30}, width)
+	// OPERATIONS, NAME USED, VERDICT and DECIDING SETTING wrap; the short
+	// columns stay whole.
+	fitTable(tw, append([]table.Row{pathHeader}, rows...), map[int]int{3: 16, 4: 20, 7: 12, 8: 30}, width)
 	return renderTW(tw)
 }
 

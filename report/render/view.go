@@ -46,6 +46,7 @@ type summary struct {
 	Waived, WaiverExpired             int
 	FailOn                            string
 	Findings                          int
+	AtRiskBy                          []evidenceCount // at-risk paths per evidence state
 }
 
 // grid is the Cores x targets matrix; a cell holds the worst verdict of the
@@ -100,6 +101,7 @@ func newSummary(r *report.Report, v *view) summary {
 	for _, vd := range report.Verdicts() {
 		s.Counts = append(s.Counts, verdictCount{vd, counts[vd]})
 	}
+	s.AtRiskBy = atRiskByEvidence(&r.Matrix)
 	for _, rw := range v.Rows {
 		switch {
 		case rw.Waiver == nil:
@@ -220,7 +222,64 @@ func verdictMarks(rw row) []string {
 	if rw.New {
 		marks = append(marks, "new")
 	}
+	// The evidence state of a path that is not plainly ok or blocked (and
+	// of any path whose own events changed its verdict).
+	if ev := rw.P.Evidence; ev != nil {
+		marks = append(marks, string(ev.State))
+	}
 	return marks
+}
+
+// evidenceCount is the number of at-risk paths in one evidence state.
+type evidenceCount struct {
+	State verdict.EvidenceState
+	N     int
+}
+
+// atRiskByEvidence splits the at-risk paths by evidence state, in
+// verdict.EvidenceStates order; "none" counts at-risk paths without one
+// (reports of older versions).
+func atRiskByEvidence(m *verdict.Matrix) []evidenceCount {
+	by := m.AtRiskByEvidence()
+	if by[""] == m.Counts()[verdict.AtRisk] {
+		return nil // no path has a state: a report of an older ntlmscan
+	}
+	var out []evidenceCount
+	for _, st := range append(verdict.EvidenceStates(), "") {
+		if n := by[st]; n > 0 {
+			if st == "" {
+				st = "none"
+			}
+			out = append(out, evidenceCount{st, n})
+		}
+	}
+	return out
+}
+
+// evidenceText is "3 no-evidence, 1 kerberos-rc4" ("" without at-risk paths).
+func evidenceText(s summary) string {
+	parts := make([]string, 0, len(s.AtRiskBy))
+	for _, c := range s.AtRiskBy {
+		parts = append(parts, fmt.Sprintf("%d %s", c.N, c.State))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// unmatchedEventLines lists the event groups no path claimed, per host.
+func unmatchedEventLines(m *verdict.Matrix) []string {
+	var out []string
+	for _, h := range m.UnmatchedEvents {
+		for _, g := range h.Groups {
+			line := fmt.Sprintf("%s: event %d x%d (%s .. %s)", h.Host, g.ID, g.Count, timeText(g.First), timeText(g.Last))
+			for _, kv := range [][2]string{{"target/client", g.Counterpart}, {"workstation", g.Workstation}, {"account", g.Account}, {"process", g.Process}} {
+				if kv[1] != "" {
+					line += ", " + kv[0] + " " + kv[1]
+				}
+			}
+			out = append(out, line)
+		}
+	}
+	return out
 }
 
 func verdictText(rw row) string {
@@ -512,4 +571,76 @@ func authLines(r *report.Report) []string {
 		out = append(out, fmt.Sprintf("%s: %s", n.host, n.text))
 	}
 	return out
+}
+
+// smbRow is one share host's SMB probe, as every renderer shows it.
+type smbRow struct{ Host, Target, Found, Logons string }
+
+// SMBProbeHeading names the probe's vantage point wherever its facts are
+// shown: the machine running ntlmscan, not the Cores.
+const SMBProbeHeading = "SMB probe of share hosts (from the controller running ntlmscan, not from the Cores)"
+
+func smbRows(r *report.Report) []smbRow {
+	var out []smbRow
+	for _, h := range r.Hosts {
+		p := h.SMB
+		if p == nil {
+			continue
+		}
+		row := smbRow{Host: h.Host, Target: p.Target, Found: smbFound(p), Logons: "-"}
+		var logons []string
+		for _, a := range p.Auth {
+			l := a.Account + ": " + a.Outcome
+			if a.Status != "" {
+				l += " (" + a.Status + ")"
+			}
+			if a.Message != "" {
+				l += " - " + a.Message
+			}
+			logons = append(logons, l)
+		}
+		if len(logons) > 0 {
+			row.Logons = strings.Join(logons, "; ")
+		}
+		out = append(out, row)
+	}
+	slices.SortStableFunc(out, func(a, b smbRow) int { return compareFold(a.Host, b.Host) })
+	return out
+}
+
+// smbFound is the probe's finding in one line.
+func smbFound(p *facts.SMBProbe) string {
+	if p.Error != "" {
+		return "no SMB answer: " + p.Error
+	}
+	parts := []string{"SMB " + p.Dialect}
+	if p.SMB1Only {
+		parts[0] = "SMB1 only"
+	}
+	switch {
+	case p.SigningRequired:
+		parts = append(parts, "signing required")
+	case p.SigningEnabled:
+		parts = append(parts, "signing enabled")
+	default:
+		parts = append(parts, "no signing")
+	}
+	switch {
+	case len(p.Mechanisms) > 0:
+		parts = append(parts, "offers "+strings.Join(p.Mechanisms, ", "))
+	case p.MechanismsError != "":
+		parts = append(parts, "mechanism list unreadable: "+p.MechanismsError)
+	default:
+		parts = append(parts, "no mechanism list")
+	}
+	return strings.Join(parts, "; ")
+}
+
+// impactSentence is the path's impact as a sentence ("Virtual Standby to
+// HV01 will fail."), empty for an ok path.
+func impactSentence(p *verdict.Path) string {
+	if p.Impact == "" {
+		return ""
+	}
+	return strings.ToUpper(p.Impact[:1]) + p.Impact[1:] + "."
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/ntlmscan/ntlmscan/inventory"
+	"github.com/ntlmscan/ntlmscan/report/whatif"
 	"github.com/ntlmscan/ntlmscan/scanner/facts"
 )
 
@@ -32,9 +33,9 @@ func BenchmarkEvaluate(b *testing.B) {
 	}
 	results := l.resultList()
 	two := uint64(2)
-	ov := &inventory.Overlay{Name: "bench", Changes: []inventory.OverlayChange{{
-		Select: inventory.Selector{Roles: []inventory.Role{inventory.RoleAgent}}, Setting: facts.RestrictReceivingNTLMTraffic,
-		Set: &inventory.OverlayValue{DWORD: &two},
+	ov := &whatif.Overlay{Name: "bench", Changes: []whatif.Change{{
+		Select: whatif.Selector{Roles: []inventory.Role{inventory.RoleAgent}}, Setting: facts.RestrictReceivingNTLMTraffic,
+		Set: &whatif.Value{DWORD: &two},
 	}}}
 	b.ReportAllocs()
 	for b.Loop() {

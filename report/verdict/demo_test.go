@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ntlmscan/ntlmscan/inventory"
+	"github.com/ntlmscan/ntlmscan/report/whatif"
 	"github.com/ntlmscan/ntlmscan/scanner/facts"
 )
 
@@ -73,6 +74,13 @@ func newDemo(t testing.TB) *lab {
 	l.addAgent(core02, agents["AGENT07"], "agent07.corp.example")
 	l.addRepo(core02, fs01, `\\fs01.corp.example\RRRepo2`, system)
 	l.addRepo(core02, nas01, `\\nas01\rr-archive`, inventory.Account{Kind: inventory.AccountLocal, Name: `NAS01\rrbackup`})
+
+	// The second-site Core in workgroup DR, replicated to by address with
+	// a local account of it.
+	core03 := l.addCore("CORE03", "", inventory.Account{Kind: inventory.AccountLocalSystem, Name: "LocalSystem"})
+	core03.FQDN = ""
+	l.facts("CORE03").Identity.Domain = "DR"
+	l.addReplication(core01, core03, "127.0.0.23", inventory.Account{Kind: inventory.AccountLocal, Name: `CORE03\rr-replication`})
 	return l
 }
 
@@ -90,6 +98,7 @@ var demoDesign = []designed{
 	{"CORE01|agent|AGENT02|127.0.0.32", Blocked, NeedRequired, "CORE01", "RestrictSendingNTLMTraffic"},
 	{"CORE01|agent|AGENT04|agent04.corp.example", AtRisk, NeedFallback, "DC02", "RestrictNTLMInDomain"},
 	{"CORE01|agent|AGENT05|127.0.0.35", OK, NeedRequired, "", ""},
+	{"CORE01|replication|CORE03|127.0.0.23", Blocked, NeedRequired, "CORE01", "RestrictSendingNTLMTraffic"},
 	{"CORE01|share|FS01|fs01.corp.example", OK, NeedFallback, "", ""},
 	{"CORE02|agent|AGENT03|127.0.0.33", Blocked, NeedRequired, "AGENT03", "RestrictReceivingNTLMTraffic"},
 	{"CORE02|agent|AGENT04|127.0.0.34", AtRisk, NeedRequired, "DC02", "RestrictNTLMInDomain"},
@@ -143,6 +152,14 @@ func TestDemoFleet(t *testing.T) {
 		t.Errorf("deciding = %+v", agent02.Deciding)
 	}
 
+	repl := findPath(t, m, "CORE01|replication|CORE03|127.0.0.23")
+	// Issue 16: the fix is one exact entry, the address the source Core
+	// uses; CORE03 is in a workgroup, so NTLM stays required and there is
+	// no rename to Kerberos to advise.
+	if fix := mustDeciding(t, repl).Remediation; fix == nil || fix.Host != "CORE01" || !slices.Equal(fix.Add, []string{"127.0.0.23"}) ||
+		!strings.Contains(fix.Note, "CORE03 is not domain-joined") || repl.Impact != "replication to CORE03 will fail" || fix.Rename != nil {
+		t.Errorf("replication fix %+v impact %q", repl.Deciding.Remediation, repl.Impact)
+	}
 	agent05 := findPath(t, m, "CORE01|agent|AGENT05|127.0.0.35")
 	reasonHas("UNCONFIRMED", "127.0.0.35", "literal IP")(t, agent05, m)
 	core02agent04 := findPath(t, m, "CORE02|agent|AGENT04|127.0.0.34")
@@ -194,13 +211,15 @@ func TestDemoFleetStrict(t *testing.T) {
 }
 
 // demoAssume is examples/assume.yaml as Go values.
-func demoAssume() *inventory.Overlay {
+func demoAssume() *whatif.Overlay {
 	two := uint64(2)
-	return &inventory.Overlay{Name: "demo-ntlm-baseline", File: "examples/assume.yaml", Changes: []inventory.OverlayChange{
-		{Select: inventory.Selector{Roles: []inventory.Role{inventory.RoleAgent}}, Setting: facts.RestrictReceivingNTLMTraffic,
-			Set: &inventory.OverlayValue{DWORD: &two}, Line: 22},
-		{Select: inventory.Selector{Hosts: []string{"CORE01"}}, Setting: facts.ClientAllowedNTLMServers,
+	return &whatif.Overlay{Name: "demo-ntlm-baseline", File: "examples/assume.yaml", Changes: []whatif.Change{
+		{Select: whatif.Selector{Roles: []inventory.Role{inventory.RoleAgent}}, Setting: facts.RestrictReceivingNTLMTraffic,
+			Set: &whatif.Value{DWORD: &two}, Line: 22},
+		{Select: whatif.Selector{Hosts: []string{"CORE01"}}, Setting: facts.ClientAllowedNTLMServers,
 			Add: []string{"127.0.0.32"}, Line: 30},
+		{Select: whatif.Selector{Hosts: []string{"CORE01"}}, Setting: facts.ClientAllowedNTLMServers,
+			Add: []string{"127.0.0.23"}, Line: 41},
 	}}
 }
 
@@ -227,6 +246,10 @@ func TestDemoOverlay(t *testing.T) {
 		{"CORE01|agent|AGENT02|127.0.0.32", Blocked, Blocked, "AGENT02", "RestrictReceivingNTLMTraffic"},
 		// Local accounts are denied by "Deny all accounts".
 		{"CORE01|agent|AGENT05|127.0.0.35", OK, Blocked, "AGENT05", "RestrictReceivingNTLMTraffic"},
+		// Replication to the second-site Core: the exception for its
+		// address lifts the block (the literal IP the Core uses: ok with an
+		// UNCONFIRMED note, issue 16).
+		{"CORE01|replication|CORE03|127.0.0.23", Blocked, OK, "", ""},
 		// Shares are not agents: unchanged.
 		{"CORE02|share|FS01|fs01.corp.example", OK, OK, "", ""},
 		// AGENT07 was not scanned: the change applies to a synthetic value,

@@ -102,7 +102,8 @@ func (pe *pathEval) untrustedForeign() bool {
 	}
 	inv := pe.e.inv
 	da, ds := inv.DomainByName(pe.acctDom), inv.DomainByName(pe.tgtDom)
-	return da != nil && ds != nil && !strings.EqualFold(da.ForestRoot(), ds.ForestRoot()) && !trusts(inv, da, ds)
+	return da != nil && ds != nil && !da.Implicit && !ds.Implicit &&
+		!strings.EqualFold(da.ForestRoot(), ds.ForestRoot()) && !trusts(inv, da, ds)
 }
 
 // notVerified records a coverage gap: the inventory has no DC of domain,

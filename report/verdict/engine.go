@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/ntlmscan/ntlmscan/inventory"
+	"github.com/ntlmscan/ntlmscan/report/whatif"
 	"github.com/ntlmscan/ntlmscan/scanner/facts"
 )
 
@@ -22,14 +23,14 @@ const (
 	ntlmV1RemovedBuild = 26100
 )
 
-// Evaluate builds the path matrix: one path per Core->agent link and per
-// Core->repository share, each with whether it needs NTLM, its verdict and
+// Evaluate builds the path matrix: one path per Core->agent link, per
+// Core->repository share and per source Core->target Core replication, each with whether it needs NTLM, its verdict and
 // every reason behind it. Results are matched to inventory hosts by
 // HostResult.Host (case-insensitive). With an overlay, the facts are
 // evaluated twice, as collected and with the overlay applied to copies, and
 // each path's Before holds the first outcome. Evaluate does no I/O and never
 // modifies its arguments.
-func Evaluate(inv *inventory.Inventory, results []facts.HostResult, overlay *inventory.Overlay, opts Options) *Matrix {
+func Evaluate(inv *inventory.Inventory, results []facts.HostResult, overlay *whatif.Overlay, opts Options) *Matrix {
 	m := &Matrix{}
 	if inv == nil {
 		return m
@@ -39,6 +40,9 @@ func Evaluate(inv *inventory.Inventory, results []facts.HostResult, overlay *inv
 	if overlay == nil {
 		m.Paths, m.HostNotes, m.Coverage = paths, notes, before.coverageList()
 		m.Plan = buildPlan(before, m.Paths)
+		m.Plan = append(m.Plan, auditPlan(before, m.Paths)...)
+		m.UnmatchedEvents = before.unmatchedEvents()
+		m.AtRiskEvidence = nilIfEmpty(m.AtRiskByEvidence())
 		return m
 	}
 	after := newEngine(inv, results, opts)
@@ -57,6 +61,9 @@ func Evaluate(inv *inventory.Inventory, results []facts.HostResult, overlay *inv
 	m.HostNotes = sortNotes(append(afterNotes, overlayNotes...))
 	m.Coverage = after.coverageList()
 	m.Plan = buildPlan(after, m.Paths)
+	m.Plan = append(m.Plan, auditPlan(after, m.Paths)...)
+	m.UnmatchedEvents = after.unmatchedEvents()
+	m.AtRiskEvidence = nilIfEmpty(m.AtRiskByEvidence())
 	m.Overlay = overlay.Name
 	m.PlanSummary = planSummary(orDefault(overlay.Name, overlay.File), m.Paths)
 	return m
@@ -73,6 +80,7 @@ type engine struct {
 	// checks that could not be made.
 	coverage map[string]*Coverage
 	dcs      map[string][]*hostView // controllers by lower-case domain
+	evidence evidenceIndex          // which hosts' event groups paths claimed
 }
 
 // noteCoverage records one path check skipped for lack of DCs of domain.
@@ -156,7 +164,7 @@ func (e *engine) evaluate() ([]Path, []Reason) {
 			if acct.Kind == "" && acct.Name == "" {
 				acct = core.Account
 			}
-			paths = append(paths, e.evalPath(core, KindAgent, target, link.NameUsed, port, "", normaliseAccount(acct)))
+			paths = append(paths, withOperations(e.evalPath(core, KindAgent, target, link.NameUsed, port, "", normaliseAccount(acct)), link.Ops()))
 		}
 		for _, repo := range e.coreRepositories(core) {
 			server := repo.ServerName()
@@ -168,8 +176,9 @@ func (e *engine) evaluate() ([]Path, []Reason) {
 			if acct.Kind == "" && acct.Name == "" {
 				acct = core.Account
 			}
-			paths = append(paths, e.evalPath(core, KindShare, target, server, smbPort, repo.UNC, normaliseAccount(acct)))
+			paths = append(paths, withOperations(e.evalPath(core, KindShare, target, server, smbPort, repo.UNC, normaliseAccount(acct)), repo.Ops()))
 		}
+		paths = append(paths, e.replicationPaths(core)...)
 	}
 	assignIDs(paths)
 	sortPaths(paths)

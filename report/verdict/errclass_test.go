@@ -19,9 +19,9 @@ func TestHostErrorClassVerdicts(t *testing.T) {
 		facts.ErrAuthCredentials, facts.ErrAuthLocalAccount, facts.ErrAuthNTLMPolicy, facts.ErrAuthChannelBinding,
 		facts.ErrWinRMAccessDenied, facts.ErrRemoteShellDisabled, facts.ErrAuthMethod, facts.ErrEncryptionNeeded,
 		facts.ErrQuota, facts.ErrTimeout, facts.ErrRemoteScript, facts.ErrMalformedOutput, facts.ErrSchemaMismatch,
-		facts.ErrWinRMService, facts.ErrCredentials, facts.ErrCanceled, facts.ErrInternal,
+		facts.ErrWinRMService, facts.ErrCredentials, facts.ErrCanceled, facts.ErrInternal, facts.ErrNotAttempted,
 		facts.ErrKerberosClockSkew, facts.ErrKerberosSPN, facts.ErrKerberosNoTGT, facts.ErrKerberosKDC,
-		facts.ErrKerberosCredentials, facts.ErrKerberosConfig, facts.ErrKerberosRefused,
+		facts.ErrKerberosCredentials, facts.ErrKerberosConfig, facts.ErrKerberosRefused, facts.ErrKerberosTokenTooLarge,
 	}
 	for _, class := range classes {
 		for _, who := range []string{"AGENT02", "CORE01"} {

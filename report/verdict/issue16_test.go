@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/ntlmscan/ntlmscan/inventory"
+	"github.com/ntlmscan/ntlmscan/report/whatif"
 	"github.com/ntlmscan/ntlmscan/scanner/facts"
 )
 
@@ -40,7 +41,7 @@ const denyCoresOutgoing = "version: 1\nname: deny-outgoing\nchanges:\n  - roles:
 func TestIssue16FleetPlanScope(t *testing.T) {
 	t.Parallel()
 	l := newFleet300(t)
-	ov, err := inventory.ParseOverlay([]byte(denyCoresOutgoing), "assume.yaml", l.inv)
+	ov, err := whatif.Parse([]byte(denyCoresOutgoing), "assume.yaml", l.inv)
 	if err != nil {
 		t.Fatal(err)
 	}

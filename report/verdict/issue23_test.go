@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/ntlmscan/ntlmscan/inventory"
+	"github.com/ntlmscan/ntlmscan/report/whatif"
 	"github.com/ntlmscan/ntlmscan/scanner/facts"
 )
 
@@ -465,7 +466,7 @@ func TestIssue23WhatIf(t *testing.T) {
 			if tc.mut != nil {
 				tc.mut(l)
 			}
-			ov, err := inventory.ParseOverlay([]byte("version: 1\nname: issue23\n"+tc.assume), "assume.yaml", l.inv)
+			ov, err := whatif.Parse([]byte("version: 1\nname: issue23\n"+tc.assume), "assume.yaml", l.inv)
 			if err != nil {
 				t.Fatalf("what-if file: %v", err)
 			}

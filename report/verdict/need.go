@@ -51,7 +51,14 @@ func (pe *pathEval) decideNeed() {
 		}
 	}
 
-	if pe.tgtDom == "" {
+	switch {
+	case pe.tgtDom == "" && pe.kerberosOffered():
+		// The SMB probe saw Kerberos offered by a host the inventory calls
+		// a workgroup machine: the Core can use Kerberos by FQDN.
+		r := pe.kerberosOfferedReason()
+		pe.add(r)
+		fallback = append(fallback, "share host offers Kerberos and is named by FQDN (SMB probe)")
+	case pe.tgtDom == "":
 		what := "not joined to a domain (workgroup)"
 		if pe.tv.described() {
 			what = "a NAS/appliance not joined to a domain"
@@ -73,6 +80,7 @@ func (pe *pathEval) decideNeed() {
 		}
 		need(r, "workgroup or NAS target", &required)
 	}
+	pe.needFromSMBProbe(need, &required)
 
 	switch {
 	case pe.acct.Kind == inventory.AccountLocal:
@@ -137,9 +145,11 @@ func (pe *pathEval) needCrossDomain(need func(Reason, string, *[]string), requir
 	da, ds := inv.DomainByName(a), inv.DomainByName(s)
 	base := Reason{Host: pe.tv.name(), Role: RoleAccount, Setting: SettingTrust}
 	switch {
-	case da == nil || ds == nil:
+	// A domain only named by a host (no domains: section) has unknown
+	// forest and trusts, like one the inventory does not name at all.
+	case da == nil || ds == nil || da.Implicit || ds.Implicit:
 		missing := a
-		if da != nil {
+		if da != nil && !da.Implicit {
 			missing = s
 		}
 		r := base

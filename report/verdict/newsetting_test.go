@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ntlmscan/ntlmscan/inventory"
+	"github.com/ntlmscan/ntlmscan/report/whatif"
 	"github.com/ntlmscan/ntlmscan/scanner/collect"
 	"github.com/ntlmscan/ntlmscan/scanner/facts"
 )
@@ -56,9 +56,9 @@ func TestNewSettingIsOneRowAndOneRule(t *testing.T) {
 	f.Registry = append(f.Registry, facts.RegistryValue{RegistryKey: key, Present: true, Type: facts.RegDWORD, DWORD: &one})
 
 	// The what-if check.
-	whatIf := func(c *facts.Catalogue, v int) (*inventory.Overlay, error) {
+	whatIf := func(c *facts.Catalogue, v int) (*whatif.Overlay, error) {
 		doc := fmt.Sprintf("changes:\n  - hosts: [AGENT02]\n    set: {contosontlmgate: %d}\n", v)
-		return inventory.ParseOverlayWith([]byte(doc), "gate.yaml", l.inv, c)
+		return whatif.ParseWith([]byte(doc), "gate.yaml", l.inv, c)
 	}
 	ov, err := whatIf(cat, 0)
 	if err != nil {

@@ -129,7 +129,15 @@ func (e *engine) coreNotes(core *inventory.Core) []Reason {
 			}
 		}
 		base := Reason{Host: name, Role: RoleClient, Setting: SettingService, Effect: EffectInfo}
+		reason, unlisted := cv.resp.ServicesUnknown()
 		switch {
+		case svc == nil && asked && unlisted:
+			r := base
+			r.RawValue, r.ValueLabel = "unknown", "services could not be listed"
+			r.Explanation = fmt.Sprintf("ntlmscan could not list the services on %s (%s), so whether the Rapid Recovery Core service (%s) exists and runs is unknown; "+
+				"a scanning account that is not in the host's Administrators group may not enumerate services over a network logon.",
+				name, reason, strings.Join(names, ", "))
+			out = append(out, r)
 		case svc == nil && asked:
 			r := base
 			r.RawValue, r.ValueLabel = "absent", "service not found"

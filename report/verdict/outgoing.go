@@ -100,10 +100,16 @@ func (pe *pathEval) clientExceptionFix(existing *listIndex, unconfirmed *excepti
 	var note []string
 	if pe.p.NameForm == NameIP {
 		byName := firstOr(pe.tv.inventoryFQDNs(), pe.tv.inventoryNetBIOS())
-		if pe.tgtDom != "" {
+		switch {
+		case pe.p.Kind == KindReplication && pe.tgtDom != "":
+			// A replication target is named in the source Core's
+			// replication settings, not registered as a machine.
+			note = append(note, fmt.Sprintf("To stop needing NTLM instead: in the Rapid Recovery Core console on %s, change the replication target %s from %s to %s (Replication, the target Core's host name), so Kerberos is used (or register an IP SPN, %s, and set TryIPSPN=1 on %s); then remove the entry %s.",
+				core, target, pe.p.NameUsed, byName, AdviceCommand("setspn", Switch("-S"), "HOST/"+pe.p.NameUsed, pe.tv.inventoryNetBIOS()), core, pe.p.NameUsed))
+		case pe.tgtDom != "":
 			note = append(note, fmt.Sprintf("To stop needing NTLM instead: re-register %s in the Rapid Recovery Core on %s as %s, so Kerberos is used (or register an IP SPN, %s, and set TryIPSPN=1 on %s); then remove the entry %s.",
 				target, core, byName, AdviceCommand("setspn", Switch("-S"), "HOST/"+pe.p.NameUsed, pe.tv.inventoryNetBIOS()), core, pe.p.NameUsed))
-		} else {
+		default:
 			note = append(note, fmt.Sprintf("%s is not domain-joined, so NTLM stays required whatever name the Core uses.", target))
 		}
 		note = append(note, fmt.Sprintf("Whether an IP-address entry (%s) exempts a path is UNCONFIRMED: Microsoft documents FQDN and NetBIOS names; field reports show it working when the application targets that IP.", pe.p.NameUsed))

@@ -5,14 +5,14 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/ntlmscan/ntlmscan/inventory"
+	"github.com/ntlmscan/ntlmscan/report/whatif"
 	"github.com/ntlmscan/ntlmscan/scanner/facts"
 )
 
 // applyOverlay applies every what-if change to copies of the selected hosts'
 // registry values and returns notes about changes that could not apply or
 // that rest on an assumption.
-func (e *engine) applyOverlay(ov *inventory.Overlay) []Reason {
+func (e *engine) applyOverlay(ov *whatif.Overlay) []Reason {
 	var notes []Reason
 	src := orDefault(ov.Name, ov.File)
 	note := func(host, setting, text string) {
@@ -56,7 +56,7 @@ func (e *engine) applyOverlay(ov *inventory.Overlay) []Reason {
 // apply performs one change on the host's values (a deep copy, never the
 // caller's facts). It returns a message when the change could not apply as
 // written.
-func (hv *hostView) apply(s *facts.Setting, ch inventory.OverlayChange) string {
+func (hv *hostView) apply(s *facts.Setting, ch whatif.Change) string {
 	if hv.described() {
 		return fmt.Sprintf("%s is described, not scanned, and has no Windows registry; the change of %s does not apply.", hv.name(), s.Name)
 	}
@@ -131,7 +131,7 @@ func (hv *hostView) apply(s *facts.Setting, ch inventory.OverlayChange) string {
 }
 
 // checkChange rejects a change whose shape does not fit the setting's type.
-func checkChange(s *facts.Setting, ch inventory.OverlayChange) string {
+func checkChange(s *facts.Setting, ch whatif.Change) string {
 	list := s.Type == facts.RegMultiSZ
 	switch {
 	case ch.Set != nil && !list && ch.Set.DWORD == nil:

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ntlmscan/ntlmscan/inventory"
+	"github.com/ntlmscan/ntlmscan/report/whatif"
 	"github.com/ntlmscan/ntlmscan/scanner/facts"
 )
 
@@ -14,11 +15,11 @@ func u64p(n uint64) *uint64 { return &n }
 
 func TestOverlay(t *testing.T) {
 	t.Parallel()
-	core01 := inventory.Selector{Hosts: []string{"CORE01"}}
+	core01 := whatif.Selector{Hosts: []string{"CORE01"}}
 	cases := []struct {
 		name          string
 		mut           func(l *lab)
-		changes       []inventory.OverlayChange
+		changes       []whatif.Change
 		path          string
 		before, after Verdict
 		host, setting string // deciding after
@@ -27,73 +28,73 @@ func TestOverlay(t *testing.T) {
 	}{
 		{name: "set outgoing to allow all unblocks", path: pA2, before: Blocked, after: OK,
 			mut:     func(l *lab) { l.set("CORE01", facts.RestrictSendingNTLMTraffic, 2) },
-			changes: []inventory.OverlayChange{{Select: core01, Setting: facts.RestrictSendingNTLMTraffic, Set: &inventory.OverlayValue{DWORD: u64p(0)}}}},
+			changes: []whatif.Change{{Select: core01, Setting: facts.RestrictSendingNTLMTraffic, Set: &whatif.Value{DWORD: u64p(0)}}}},
 		{name: "remove outgoing unblocks", path: pA2, before: Blocked, after: OK,
 			mut:     func(l *lab) { l.set("CORE01", facts.RestrictSendingNTLMTraffic, 2) },
-			changes: []inventory.OverlayChange{{Select: core01, Setting: facts.RestrictSendingNTLMTraffic, Remove: true}}},
+			changes: []whatif.Change{{Select: core01, Setting: facts.RestrictSendingNTLMTraffic, Remove: true}}},
 		{name: "set outgoing to deny blocks", path: pA2, before: OK, after: Blocked, host: "CORE01", setting: "RestrictSendingNTLMTraffic",
-			changes: []inventory.OverlayChange{{Select: core01, Setting: facts.RestrictSendingNTLMTraffic, Set: &inventory.OverlayValue{DWORD: u64p(2)}}}},
+			changes: []whatif.Change{{Select: core01, Setting: facts.RestrictSendingNTLMTraffic, Set: &whatif.Value{DWORD: u64p(2)}}}},
 		{name: "add exceptions in both name forms", path: pA1, before: AtRisk, after: OK,
 			mut: func(l *lab) { l.set("CORE01", facts.RestrictSendingNTLMTraffic, 2) },
-			changes: []inventory.OverlayChange{{Select: core01, Setting: facts.ClientAllowedNTLMServers,
+			changes: []whatif.Change{{Select: core01, Setting: facts.ClientAllowedNTLMServers,
 				Add: []string{"agent01.corp.example", "AGENT01"}}}},
 		{name: "delete an exception", path: pA1, before: OK, after: AtRisk, host: "CORE01", setting: "RestrictSendingNTLMTraffic",
 			mut: func(l *lab) {
 				l.set("CORE01", facts.RestrictSendingNTLMTraffic, 2)
 				l.set("CORE01", facts.ClientAllowedNTLMServers, []string{"fs01.corp.example", "agent01.corp.example"})
 			},
-			changes: []inventory.OverlayChange{{Select: core01, Setting: facts.ClientAllowedNTLMServers, Delete: []string{"AGENT01.corp.example"}}}},
+			changes: []whatif.Change{{Select: core01, Setting: facts.ClientAllowedNTLMServers, Delete: []string{"AGENT01.corp.example"}}}},
 		{name: "set a whole list", path: pA3, before: AtRisk, after: OK,
 			mut: func(l *lab) { l.set("CORE01", facts.RestrictSendingNTLMTraffic, 2) },
-			changes: []inventory.OverlayChange{{Select: core01, Setting: facts.ClientAllowedNTLMServers,
-				Set: &inventory.OverlayValue{Strings: []string{"AGENT03"}}}}},
+			changes: []whatif.Change{{Select: core01, Setting: facts.ClientAllowedNTLMServers,
+				Set: &whatif.Value{Strings: []string{"AGENT03"}}}}},
 		{name: "select by role", path: pA2, before: OK, after: Blocked, host: "DC01", setting: "RestrictNTLMInDomain",
-			changes: []inventory.OverlayChange{{Select: inventory.Selector{Roles: []inventory.Role{inventory.RoleDomainController}},
-				Setting: facts.RestrictNTLMInDomain, Set: &inventory.OverlayValue{DWORD: u64p(7)}}}},
+			changes: []whatif.Change{{Select: whatif.Selector{Roles: []inventory.Role{inventory.RoleDomainController}},
+				Setting: facts.RestrictNTLMInDomain, Set: &whatif.Value{DWORD: u64p(7)}}}},
 		{name: "select by tag", path: pA2, before: OK, after: Blocked, host: "AGENT02", setting: "RestrictReceivingNTLMTraffic",
 			mut: func(l *lab) { l.host("AGENT02").Tags = []string{"tier1"} },
-			changes: []inventory.OverlayChange{{Select: inventory.Selector{Tags: []string{"TIER1"}},
-				Setting: facts.RestrictReceivingNTLMTraffic, Set: &inventory.OverlayValue{DWORD: u64p(1)}}}},
+			changes: []whatif.Change{{Select: whatif.Selector{Tags: []string{"TIER1"}},
+				Setting: facts.RestrictReceivingNTLMTraffic, Set: &whatif.Value{DWORD: u64p(1)}}}},
 		{name: "disable SMB BlockNTLM", path: pNAS, before: Blocked, after: OK,
 			mut: func(l *lab) {
 				l.build("CORE01", ws2025Build)
 				l.set("CORE01", facts.SMBBlockNTLM, 1)
 				l.smbCmdlet("CORE01", boolPtr(true))
 			},
-			changes: []inventory.OverlayChange{{Select: core01, Setting: facts.SMBBlockNTLM, Set: &inventory.OverlayValue{DWORD: u64p(0)}}},
+			changes: []whatif.Change{{Select: core01, Setting: facts.SMBBlockNTLM, Set: &whatif.Value{DWORD: u64p(0)}}},
 			note:    "Get-SmbClientConfiguration"},
 		{name: "unknown setting is a note", path: pA2, before: OK, after: OK,
-			changes: []inventory.OverlayChange{{Select: core01, Setting: "NoSuchSetting", Set: &inventory.OverlayValue{DWORD: u64p(2)}, Line: 7}},
+			changes: []whatif.Change{{Select: core01, Setting: "NoSuchSetting", Set: &whatif.Value{DWORD: u64p(2)}, Line: 7}},
 			note:    "unknown setting"},
 		{name: "type mismatch is a note", path: pA2, before: OK, after: OK,
-			changes: []inventory.OverlayChange{{Select: core01, Setting: facts.ClientAllowedNTLMServers, Set: &inventory.OverlayValue{DWORD: u64p(2)}}},
+			changes: []whatif.Change{{Select: core01, Setting: facts.ClientAllowedNTLMServers, Set: &whatif.Value{DWORD: u64p(2)}}},
 			note:    "is a list"},
 		{name: "add to a number is a note", path: pA2, before: OK, after: OK,
-			changes: []inventory.OverlayChange{{Select: core01, Setting: facts.RestrictSendingNTLMTraffic, Add: []string{"x"}}},
+			changes: []whatif.Change{{Select: core01, Setting: facts.RestrictSendingNTLMTraffic, Add: []string{"x"}}},
 			note:    "lists only"},
 		{name: "described NAS has no registry", path: pNAS, before: OK, after: OK,
-			changes: []inventory.OverlayChange{{Select: inventory.Selector{Hosts: []string{"NAS01"}}, Setting: facts.RestrictReceivingNTLMTraffic,
-				Set: &inventory.OverlayValue{DWORD: u64p(2)}}},
+			changes: []whatif.Change{{Select: whatif.Selector{Hosts: []string{"NAS01"}}, Setting: facts.RestrictReceivingNTLMTraffic,
+				Set: &whatif.Value{DWORD: u64p(2)}}},
 			note: "no Windows registry"},
 		{name: "unscanned Core stays unknown", path: pA2, before: Unknown, after: Unknown, host: "CORE01", setting: SettingScan,
 			mut: func(l *lab) { l.unscan("CORE01") },
-			changes: []inventory.OverlayChange{{Select: core01, Setting: facts.ClientAllowedNTLMServers,
+			changes: []whatif.Change{{Select: core01, Setting: facts.ClientAllowedNTLMServers,
 				Add: []string{"10.0.0.32"}}},
 			note: "synthetic value set"},
 		// An IP path needs NTLM whatever TryIPSPN says, so there the assumed
 		// deny blocks; on a Kerberos path the unscanned Core stays unknown.
 		{name: "unscanned Core with an assumed deny blocks an IP path", path: pA2, before: Unknown, after: Blocked, host: "CORE01", setting: "RestrictSendingNTLMTraffic",
 			mut: func(l *lab) { l.unscan("CORE01") },
-			changes: []inventory.OverlayChange{
-				{Select: core01, Setting: facts.RestrictSendingNTLMTraffic, Set: &inventory.OverlayValue{DWORD: u64p(2)}},
-				{Select: core01, Setting: facts.ClientAllowedNTLMServers, Set: &inventory.OverlayValue{Strings: []string{}}},
+			changes: []whatif.Change{
+				{Select: core01, Setting: facts.RestrictSendingNTLMTraffic, Set: &whatif.Value{DWORD: u64p(2)}},
+				{Select: core01, Setting: facts.ClientAllowedNTLMServers, Set: &whatif.Value{Strings: []string{}}},
 			},
 			note: "synthetic value set"},
 		{name: "unscanned Core with an assumed deny stays unknown", path: pA1, before: Unknown, after: Unknown, host: "CORE01", setting: SettingScan,
 			mut: func(l *lab) { l.unscan("CORE01") },
-			changes: []inventory.OverlayChange{
-				{Select: core01, Setting: facts.RestrictSendingNTLMTraffic, Set: &inventory.OverlayValue{DWORD: u64p(2)}},
-				{Select: core01, Setting: facts.ClientAllowedNTLMServers, Set: &inventory.OverlayValue{Strings: []string{}}},
+			changes: []whatif.Change{
+				{Select: core01, Setting: facts.RestrictSendingNTLMTraffic, Set: &whatif.Value{DWORD: u64p(2)}},
+				{Select: core01, Setting: facts.ClientAllowedNTLMServers, Set: &whatif.Value{Strings: []string{}}},
 			},
 			note: "synthetic value set",
 			check: func(t *testing.T, p *Path) {
@@ -103,7 +104,7 @@ func TestOverlay(t *testing.T) {
 			}},
 		{name: "delete on an unscanned host is a note", path: pA2, before: Unknown, after: Unknown,
 			mut:     func(l *lab) { l.unscan("CORE01") },
-			changes: []inventory.OverlayChange{{Select: core01, Setting: facts.ClientAllowedNTLMServers, Delete: []string{"x"}}},
+			changes: []whatif.Change{{Select: core01, Setting: facts.ClientAllowedNTLMServers, Delete: []string{"x"}}},
 			host:    "CORE01", setting: SettingScan, note: "cannot be deleted"},
 	}
 	for _, tc := range cases {
@@ -115,7 +116,7 @@ func TestOverlay(t *testing.T) {
 			}
 			results := l.resultList()
 			pristine := deepCopyResults(results)
-			ov := &inventory.Overlay{Name: "what-if", File: "assume.yaml", Changes: tc.changes}
+			ov := &whatif.Overlay{Name: "what-if", File: "assume.yaml", Changes: tc.changes}
 			m := Evaluate(l.inv, results, ov, Options{})
 			if !reflect.DeepEqual(results, pristine) {
 				t.Fatal("Evaluate modified the collected facts")
@@ -259,5 +260,34 @@ func TestHostNotes(t *testing.T) {
 	}
 	if logon != 1 {
 		t.Errorf("%d logon-account notes, want 1", logon)
+	}
+}
+
+// TestServicesUnknownNote: a Core whose services could not be listed (the
+// scanning account is no administrator there) gets an "unknown" note with
+// the reason, never "service not found".
+func TestServicesUnknownNote(t *testing.T) {
+	t.Parallel()
+	l := newLab(t)
+	f := l.facts("CORE01")
+	f.Services = []facts.Service{{Name: "RapidRecoveryCore"}}
+	f.Errors = append(f.Errors,
+		facts.StepError{Step: facts.StepServicesWMI, Message: "Access denied "},
+		facts.StepError{Step: facts.StepServices, Message: "Cannot open Service Control Manager on computer '.'."})
+	m := l.eval(Options{})
+	found := false
+	for _, n := range m.HostNotes {
+		if n.Host != "CORE01" || n.Setting != SettingService {
+			continue
+		}
+		if n.RawValue == "absent" || strings.Contains(n.Explanation, "No Rapid Recovery Core service") {
+			t.Errorf("note says absent: %+v", n)
+		}
+		if n.RawValue == "unknown" && strings.Contains(n.Explanation, "Cannot open Service Control Manager") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no unknown service note with the reason: %+v", m.HostNotes)
 	}
 }

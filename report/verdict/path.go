@@ -40,6 +40,7 @@ func (e *engine) evalPath(core *inventory.Core, kind Kind, target *inventory.Hos
 
 	pe.checkReachability()
 	pe.decideNeed()
+	pe.noteReplication()
 	if !pe.cv.scanned {
 		pe.hostUnknown(pe.cv, RoleClient)
 	}
@@ -68,8 +69,24 @@ func (e *engine) evalPath(core *inventory.Core, kind Kind, target *inventory.Hos
 		r.check(pe)
 	}
 
+	// The settings' verdict, then the evidence (evidence.go), which may
+	// make a fallback-only path NTLM-required or add an observed block.
+	registry := pe.p
+	decide(&registry, pe.unreachable)
+	pe.applyEvidence(registry.Verdict)
 	pe.markFallbackBlocks()
 	decide(&pe.p, pe.unreachable)
+	if ev := pe.p.Evidence; ev != nil {
+		if ev.State == EvidenceKerberosVerified && pe.p.Need == NeedFallback {
+			decideWithKerberos(&pe.p, pe.unreachable)
+		}
+		if pe.p.Verdict != registry.Verdict {
+			ev.RegistryVerdict = registry.Verdict
+		}
+		if len(ev.Events) == 0 && (registry.Verdict == OK || registry.Verdict.Blocking()) && pe.p.Verdict == registry.Verdict {
+			pe.p.Evidence = nil // plainly ok or blocked by the settings
+		}
+	}
 	if pe.p.Reasons == nil {
 		pe.p.Reasons = []Reason{}
 	}
@@ -239,7 +256,7 @@ func (pe *pathEval) checkReachability() {
 		pe.add(r)
 		return
 	}
-	diag := &Remediation{Host: pe.cv.name(), Setting: "network path", Value: fmt.Sprintf("TCP %d to %s", port, name)}
+	diag := &Remediation{Host: pe.cv.name(), Setting: settingNetworkPath, Value: fmt.Sprintf("TCP %d to %s", port, name)}
 	if pr.DNSError != "" {
 		pe.p.Reachable = ReachNo
 		r := base
@@ -277,6 +294,9 @@ func (pe *pathEval) checkReachability() {
 	r.Remediation = diag
 	pe.unreachable = pe.add(r)
 }
+
+// settingNetworkPath names the diagnostic fix of an unreachable path.
+const settingNetworkPath = "network path"
 
 func orDefault(s, def string) string {
 	if s == "" {

@@ -66,7 +66,7 @@ func buildPlan(e *engine, paths []Path) []Change {
 					return &Change{
 						Kind: ChangeRename, Host: rn.Core, Setting: "name of " + rn.Target + " in the Rapid Recovery Core",
 						Rename: &rn, Value: rn.From + " -> " + rn.To,
-						Notes: []string{fmt.Sprintf("In the Rapid Recovery Core console on %s, re-register %s as %s instead of %s (remove and re-add the machine, or change its host name), then update the inventory's name: for it.", rn.Core, rn.Target, rn.To, rn.From)},
+						Notes: []string{renameNote(rn)},
 					}
 				})
 				ids = append(ids, c.addPath(p.ID, ""))
@@ -239,4 +239,14 @@ func (c *Change) finish() {
 	c.Final = append(c.Final[:c.Current:c.Current], c.Add...)
 	c.PowerShell = c.Script()
 	c.Value = fmt.Sprintf("add %s (final list: %d entries)", strings.Join(c.Add, ", "), len(c.Final))
+}
+
+// renameNote says how to make the Core use another name for a target: an
+// agent is re-registered; a replication target Core is edited on the
+// source Core's Replication page (the host name given in the wizard).
+func renameNote(rn Rename) string {
+	if rn.Kind == KindReplication {
+		return fmt.Sprintf("In the Rapid Recovery Core console on %s, change the replication target %s from %s to %s (Replication, the target Core's host name), then update the inventory's replication name: for it.", rn.Core, rn.Target, rn.From, rn.To)
+	}
+	return fmt.Sprintf("In the Rapid Recovery Core console on %s, re-register %s as %s instead of %s (remove and re-add the machine, or change its host name), then update the inventory's name: for it.", rn.Core, rn.Target, rn.To, rn.From)
 }

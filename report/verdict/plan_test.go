@@ -35,6 +35,12 @@ func applyPlan(t *testing.T, l *lab, plan []Change) {
 					l.probe(core.Host.Name, c.Rename.To, link.Port, true, "")
 				}
 			}
+			for _, link := range core.Replication {
+				if link.Target != nil && strings.EqualFold(link.Target.Name, c.Rename.Target) && link.NameUsed == c.Rename.From {
+					link.NameUsed = c.Rename.To
+					l.probe(core.Host.Name, c.Rename.To, link.Port, true, "")
+				}
+			}
 		}
 	}
 }
@@ -87,8 +93,10 @@ func TestPlanOneChangePerHostAndSetting(t *testing.T) {
 			}
 		}
 	}
-	if c := byID["CORE01|ClientAllowedNTLMServers"]; c == nil || !slices.Equal(c.Add, []string{"127.0.0.32"}) {
-		t.Errorf("CORE01's list change should add only 127.0.0.32: %+v", c)
+	// One exact entry per required path: AGENT02's and the replication
+	// target CORE03's addresses, as the Core uses them.
+	if c := byID["CORE01|ClientAllowedNTLMServers"]; c == nil || !slices.Equal(c.Add, []string{"127.0.0.32", "127.0.0.23"}) {
+		t.Errorf("CORE01's list change should add only 127.0.0.32 and 127.0.0.23: %+v", c)
 	}
 }
 

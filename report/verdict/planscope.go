@@ -68,9 +68,10 @@ func NeedsException(p *Path) bool {
 }
 
 // evidenceShowsNTLM reports NTLM use seen for the path in the hosts'
-// NTLM event logs. The scan does not read those events yet, so no path
-// has such evidence; this is the one place that will consult them.
-func evidenceShowsNTLM(*Path) bool { return false }
+// NTLM event logs (evidence state blocked-observed or ntlm-observed,
+// evidence.go): a path whose name would allow Kerberos but that is seen
+// using NTLM needs its exception as much as a required one.
+func evidenceShowsNTLM(p *Path) bool { return p.NTLMInUse() }
 
 var (
 	adviceVerb = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]*(\.exe)?$`)

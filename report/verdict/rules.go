@@ -20,6 +20,9 @@ type rule struct {
 var pathRules = []rule{
 	{facts.FamilyOutgoing, (*pathEval).checkOutgoing},
 	{facts.FamilySMBClient, (*pathEval).checkSMBClient},
+	// The SMB probe of the share host (from the controller): what the host
+	// offers, judged against the Core's SMB client signing.
+	{facts.FamilySMBClient, (*pathEval).checkSMBProbe},
 	{facts.FamilyIncoming, (*pathEval).checkIncoming},
 	{facts.FamilyIncoming, (*pathEval).checkForceGuest},
 	{facts.FamilyIncoming, (*pathEval).checkServerNameHardening},
@@ -30,5 +33,6 @@ var pathRules = []rule{
 	// ([MS-APDS] 3.1.5).
 	{facts.FamilyAccount, (*pathEval).checkProtectedUsers},
 	{facts.FamilyLMCompat, (*pathEval).checkNTLMLevels},
+	{facts.FamilyLMCompat, (*pathEval).checkNTLMv1SSO},
 	{facts.FamilyAccount, (*pathEval).checkUseMachineID},
 }

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ntlmscan/ntlmscan/inventory"
+	"github.com/ntlmscan/ntlmscan/report/whatif"
 	"github.com/ntlmscan/ntlmscan/scanner/facts"
 )
 
@@ -168,8 +168,8 @@ func TestWhatIfLocalBlockNTLM(t *testing.T) {
 	l.build("CORE01", ws2025Build)
 	l.set("CORE01", facts.SMBBlockNTLMLocal, 1)
 	l.smbCmdlet("CORE01", boolPtr(true))
-	ov := &inventory.Overlay{Name: "what-if", File: "assume.yaml", Changes: []inventory.OverlayChange{
-		{Select: inventory.Selector{Hosts: []string{"CORE01"}}, Setting: facts.SMBBlockNTLMLocal, Set: &inventory.OverlayValue{DWORD: u64p(0)}}}}
+	ov := &whatif.Overlay{Name: "what-if", File: "assume.yaml", Changes: []whatif.Change{
+		{Select: whatif.Selector{Hosts: []string{"CORE01"}}, Setting: facts.SMBBlockNTLMLocal, Set: &whatif.Value{DWORD: u64p(0)}}}}
 	m := Evaluate(l.inv, l.resultList(), ov, Options{})
 	p := findPath(t, m, pNAS)
 	if p.Before.Verdict != Blocked || p.Verdict != OK {

@@ -69,7 +69,13 @@ type Kind string
 const (
 	KindAgent Kind = "agent" // Core -> agent service (and recovery point mounts)
 	KindShare Kind = "share" // Core -> repository / archive share over SMB
+	// KindReplication: source Core -> target Core's service, with the
+	// account entered in the replication wizard.
+	KindReplication Kind = "replication"
 )
+
+// Kinds lists every path kind, in matrix order.
+func Kinds() []Kind { return []Kind{KindAgent, KindReplication, KindShare} }
 
 // NameForm is how the Core names the target.
 type NameForm string
@@ -131,6 +137,9 @@ type Rename struct {
 	Target string `json:"target"`
 	From   string `json:"from"`
 	To     string `json:"to"`
+	// Kind is the kind of path renamed: an agent is re-registered, a
+	// replication target's host name is edited ("" reads as agent).
+	Kind Kind `json:"kind,omitempty"`
 }
 
 // ChangeKind says what a plan entry changes.
@@ -191,6 +200,9 @@ type Change struct {
 	// Guard is the computer name a script section for Host checks: the
 	// inventory's NetBIOS name, never the name the host reported.
 	Guard string `json:"guard,omitempty"`
+	// Step is StepAudit for the plan's phase 0 (turn on NTLM auditing,
+	// evidence_plan.go); "" for the fixes.
+	Step string `json:"step,omitempty"`
 }
 
 // Reason is one contributing cause of a verdict.
@@ -221,25 +233,36 @@ type Reason struct {
 
 // Path is one Core->target path with its verdict.
 type Path struct {
-	ID        string   `json:"id"` // stable: core|kind|target|name
-	Core      string   `json:"core"`
-	Target    string   `json:"target"` // inventory host name
-	Kind      Kind     `json:"kind"`
-	Share     string   `json:"share,omitempty"` // UNC path for share paths
-	NameUsed  string   `json:"nameUsed"`
-	NameForm  NameForm `json:"nameForm"`
-	Port      int      `json:"port"`
-	Account   string   `json:"account"`
-	Reachable string   `json:"reachable"` // "yes", "no", "unknown", with details in Reasons
-	Need      Need     `json:"ntlmNeeded"`
-	NeedWhy   string   `json:"ntlmNeededWhy"`
-	Verdict   Verdict  `json:"verdict"`
+	ID       string   `json:"id"` // stable: core|kind|target|name
+	Core     string   `json:"core"`
+	Target   string   `json:"target"` // inventory host name
+	Kind     Kind     `json:"kind"`
+	Share    string   `json:"share,omitempty"` // UNC path for share paths
+	NameUsed string   `json:"nameUsed"`
+	NameForm NameForm `json:"nameForm"`
+	Port     int      `json:"port"`
+	Account  string   `json:"account"`
+	// Operations are the Rapid Recovery operations this path serves
+	// (inventory.Operation values): what fails when it is blocked. Empty
+	// in reports of schema 2 and older.
+	Operations []string `json:"operations,omitempty"`
+	// Impact says, for a path that is not ok, which operations fail or may
+	// fail ("Virtual Standby to HV01 will fail").
+	Impact    string  `json:"impact,omitempty"`
+	Reachable string  `json:"reachable"` // "yes", "no", "unknown", with details in Reasons
+	Need      Need    `json:"ntlmNeeded"`
+	NeedWhy   string  `json:"ntlmNeededWhy"`
+	Verdict   Verdict `json:"verdict"`
 	// Deciding is the reason that set the verdict (nil for a plain ok).
 	Deciding *Reason  `json:"deciding,omitempty"`
 	Reasons  []Reason `json:"reasons"`
 	// Before is the verdict without the what-if overlay, set only when an
 	// overlay was applied.
 	Before *PathBefore `json:"before,omitempty"`
+	// Evidence is what the NTLM event logs and the KDC show for the path
+	// (evidence.go); nil for a path plainly ok or blocked by its settings
+	// with no event of its own, and in reports of older versions.
+	Evidence *Evidence `json:"evidence,omitempty"`
 }
 
 // PathBefore is the pre-overlay outcome of a path.
@@ -280,6 +303,12 @@ type Matrix struct {
 	// PlanSummary counts what the what-if baseline newly blocks or puts at
 	// risk (only with an overlay).
 	PlanSummary *PlanSummary `json:"planSummary,omitempty"`
+	// UnmatchedEvents are the NTLM event groups, per host, that no path
+	// claimed (listed, never dropped).
+	UnmatchedEvents []HostEvents `json:"unmatchedEvents,omitempty"`
+	// AtRiskByEvidence counts the at-risk paths per evidence state (the
+	// JSON summary of AtRiskByEvidence).
+	AtRiskEvidence map[EvidenceState]int `json:"atRiskByEvidence,omitempty"`
 }
 
 // Coverage is one gap in what the scan could check.
@@ -317,16 +346,19 @@ const (
 
 // Reason.Setting values for reasons that are not about one registry value.
 const (
-	SettingReachability   = "reachability"         // the Core's TCP probe
-	SettingScan           = "scan"                 // the host could not be scanned
-	SettingNameUsed       = "name-used"            // how the Core names the target
-	SettingDomain         = "domain-membership"    // workgroup / domain of the target
-	SettingAccount        = "account"              // local vs domain account
-	SettingTrust          = "trust"                // forest / trust between account and target domain
-	SettingProtectedUsers = "Protected Users"      // group membership stated in the inventory
-	SettingDescribed      = "described-properties" // a described (unscanned) host such as a NAS
-	SettingService        = "service"              // the Core service
-	SettingIdentity       = "identity"             // scanned identity vs inventory
+	SettingReachability    = "reachability"         // the Core's TCP probe
+	SettingScan            = "scan"                 // the host could not be scanned
+	SettingNameUsed        = "name-used"            // how the Core names the target
+	SettingDomain          = "domain-membership"    // workgroup / domain of the target
+	SettingAccount         = "account"              // local vs domain account
+	SettingTrust           = "trust"                // forest / trust between account and target domain
+	SettingProtectedUsers  = "Protected Users"      // group membership stated in the inventory
+	SettingDescribed       = "described-properties" // a described (unscanned) host such as a NAS
+	SettingService         = "service"              // the Core service
+	SettingIdentity        = "identity"             // scanned identity vs inventory
+	SettingCredentialGuard = "Credential Guard"     // Win32_DeviceGuard's running services
+	SettingEvents          = "ntlm-events"          // the NTLM operational log (evidence)
+	SettingReplication     = "replication"          // a replication path: who validates, the other direction
 )
 
 // PathID returns the stable identifier of a path: core|kind|target|nameUsed.

@@ -83,125 +83,82 @@ func (p *parser) syntaxError(data []byte, e *yamlcheck.SyntaxError) {
 	p.add(e.Line, "", "invalid YAML: %s", e.Message)
 }
 
+// top reads the file's one key, waivers: (a null file has none).
 func (p *parser) top(root *yaml.Node, f *File) {
-	if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
-		return
-	}
-	if root.Kind != yaml.MappingNode {
-		p.add(root.Line, "", "want a mapping with a \"waivers:\" list, got %s", kindName(root))
-		return
-	}
-	seenWaivers := false
-	for i := 0; i+1 < len(root.Content); i += 2 {
-		key, val := root.Content[i], root.Content[i+1]
-		switch {
-		case key.Kind != yaml.ScalarNode:
-			p.add(key.Line, "", "want a plain key, got %s", kindName(key))
-		case key.Value != "waivers":
-			p.add(key.Line, key.Value, "unknown key (the file has one key, \"waivers\")")
-		case seenWaivers:
-			p.add(key.Line, key.Value, "appears twice")
-		default:
-			seenWaivers = true
-			p.list(val, f)
+	w := yamlcheck.NewWalker(&p.Collector)
+	w.NoAliases = true // a waiver file is a short list; one entry per path
+	w.Fields(root, "", yamlcheck.Func("waivers", func(e yamlcheck.Entry, field string) {
+		items, _ := w.Sequence(e.Val, field)
+		for i, item := range items {
+			if wv, ok := p.entry(w, item, yamlcheck.Index(field, i)); ok {
+				f.Waivers = append(f.Waivers, wv)
+			}
 		}
-	}
+	}))
 	p.duplicates(f)
 }
 
-func (p *parser) list(seq *yaml.Node, f *File) {
-	if seq.Kind == yaml.ScalarNode && seq.Tag == "!!null" {
-		return // "waivers:" with no entries
-	}
-	if seq.Kind != yaml.SequenceNode {
-		p.add(seq.Line, "waivers", "want a list of waivers (lines starting with \"- \"), got %s", kindName(seq))
-		return
-	}
-	for i, item := range seq.Content {
-		if w, ok := p.entry(item, fmt.Sprintf("waivers[%d]", i)); ok {
-			f.Waivers = append(f.Waivers, w)
-		}
-	}
-}
-
-func fields() []string {
-	return []string{"path", "core", "target", "kind", "owner", "reason", "expires"}
-}
-
 // entry checks one waiver; ok is false when it had problems (recorded).
-func (p *parser) entry(n *yaml.Node, at string) (w Waiver, ok bool) {
-	w.Line = n.Line
-	if n.Kind != yaml.MappingNode {
-		p.add(n.Line, at, "want a mapping with path (or core and target), owner, reason and expires, got %s", kindName(n))
-		return w, false
+func (p *parser) entry(w *yamlcheck.Walker, n *yaml.Node, at string) (wv Waiver, ok bool) {
+	r := w.Resolve(n, at)
+	if r == nil {
+		return wv, false
 	}
+	wv.Line = r.Line
 	before := p.Len()
-	vals := map[string]*yaml.Node{} // nil value: given but unusable (reported)
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		key, val := n.Content[i], n.Content[i+1]
-		if key.Kind != yaml.ScalarNode {
-			p.add(key.Line, at, "want a plain key, got %s", kindName(key))
-			continue
-		}
-		field := at + "." + key.Value
-		_, dup := vals[key.Value]
-		switch {
-		case !slices.Contains(fields(), key.Value):
-			p.add(key.Line, field, "unknown key; want one of %s", strings.Join(fields(), ", "))
-		case dup:
-			p.add(key.Line, field, "appears twice in the same waiver")
-		case val.Kind != yaml.ScalarNode || val.Tag == "!!null" || strings.TrimSpace(val.Value) == "":
-			p.add(val.Line, field, "want a non-empty value, got %s", kindName(val))
-			vals[key.Value] = nil
-		default:
-			vals[key.Value] = val
-		}
+	var path, core, target, kind, owner, reason, expires yamlcheck.Opt[string]
+	if _, ok := w.Fields(r, at,
+		yamlcheck.NonEmpty("path", &path),
+		yamlcheck.NonEmpty("core", &core),
+		yamlcheck.NonEmpty("target", &target),
+		yamlcheck.NonEmpty("kind", &kind),
+		yamlcheck.NonEmpty("owner", &owner),
+		yamlcheck.NonEmpty("reason", &reason),
+		yamlcheck.NonEmpty("expires", &expires),
+	); !ok {
+		return wv, false
 	}
-	str := func(k string) string {
-		if v := vals[k]; v != nil {
-			return strings.TrimSpace(v.Value)
+	line := func(o yamlcheck.Opt[string]) int {
+		if o.Set {
+			return o.Line
 		}
-		return ""
+		return r.Line
 	}
-	line := func(k string) int {
-		if v := vals[k]; v != nil {
-			return v.Line
-		}
-		return n.Line
-	}
-	_, pathGiven := vals["path"]
-	w.PathID, w.Core, w.Target = str("path"), str("core"), str("target")
-	w.Kind = verdict.Kind(strings.ToLower(str("kind")))
-	w.Owner, w.Reason = str("owner"), str("reason")
+	wv.PathID, wv.Core, wv.Target = path.Value, core.Value, target.Value
+	wv.Kind = verdict.Kind(strings.ToLower(kind.Value))
+	wv.Owner, wv.Reason = owner.Value, reason.Value
 
 	switch {
-	case w.PathID != "" && (w.Core != "" || w.Target != "" || w.Kind != ""):
-		p.add(line("path"), at+".path", "give either path or core/target/kind, not both")
-	case w.PathID != "":
-		if err := checkPathID(w.PathID); err != nil {
-			p.add(line("path"), at+".path", "%v", err)
+	case wv.PathID != "" && (wv.Core != "" || wv.Target != "" || wv.Kind != ""):
+		p.add(line(path), at+".path", "give either path or core/target/kind, not both")
+	case wv.PathID != "":
+		if err := checkPathID(wv.PathID); err != nil {
+			p.add(line(path), at+".path", "%v", err)
 		}
-	case pathGiven:
+	case path.Given():
 		// An empty path was reported above.
-	case w.Core == "" || w.Target == "":
-		p.add(n.Line, at, "say which path is waived: path: CORE|kind|TARGET|name, or core: and target: (and optionally kind:)")
+	case wv.Core == "" || wv.Target == "":
+		p.add(r.Line, at, "say which path is waived: path: CORE|kind|TARGET|name, or core: and target: (and optionally kind:)")
 	}
-	if w.Kind != "" && w.Kind != verdict.KindAgent && w.Kind != verdict.KindShare {
-		p.add(line("kind"), at+".kind", "%q is not a path kind; want agent or share", str("kind"))
+	if wv.Kind != "" && !slices.Contains(verdict.Kinds(), wv.Kind) {
+		p.add(line(kind), at+".kind", "%q is not a path kind; want agent, replication or share", kind.Value)
 	}
-	for _, req := range []string{"owner", "reason", "expires"} {
-		if _, given := vals[req]; !given {
-			p.add(n.Line, at+"."+req, "missing; every waiver needs an owner, a reason and an expiry date")
+	for _, req := range []struct {
+		key string
+		o   yamlcheck.Opt[string]
+	}{{"owner", owner}, {"reason", reason}, {"expires", expires}} {
+		if !req.o.Given() {
+			p.add(r.Line, at+"."+req.key, "missing; every waiver needs an owner, a reason and an expiry date")
 		}
 	}
-	if exp := str("expires"); exp != "" {
+	if exp := expires.Value; exp != "" {
 		t, err := time.Parse(DateLayout, exp)
 		if err != nil {
-			p.add(line("expires"), at+".expires", "%q is not a date; write it as YYYY-MM-DD, e.g. 2027-06-30", exp)
+			p.add(line(expires), at+".expires", "%q is not a date; write it as YYYY-MM-DD, e.g. 2027-06-30", exp)
 		}
-		w.Expires = t.UTC()
+		wv.Expires = t.UTC()
 	}
-	return w, p.Len() == before
+	return wv, p.Len() == before
 }
 
 // checkPathID checks the core|kind|target|name shape of a Path.ID.
@@ -215,8 +172,8 @@ func checkPathID(id string) error {
 			return fmt.Errorf("%q has an empty part; want CORE|kind|TARGET|name", id)
 		}
 	}
-	if k := verdict.Kind(strings.ToLower(parts[1])); k != verdict.KindAgent && k != verdict.KindShare {
-		return fmt.Errorf("%q: the second part is the kind, agent or share", id)
+	if k := verdict.Kind(strings.ToLower(parts[1])); !slices.Contains(verdict.Kinds(), k) {
+		return fmt.Errorf("%q: the second part is the kind, agent, replication or share", id)
 	}
 	return nil
 }
@@ -234,21 +191,4 @@ func (p *parser) duplicates(f *File) {
 		}
 		first[key] = w.Line
 	}
-}
-
-func kindName(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.AliasNode:
-		return "an alias (*name); anchors and aliases are not supported"
-	case yaml.ScalarNode:
-		if n.Tag == "!!null" {
-			return "nothing"
-		}
-		return fmt.Sprintf("%q", n.Value)
-	}
-	return "something else"
 }

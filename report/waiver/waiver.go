@@ -13,7 +13,7 @@
 //	    expires: 2027-12-31               # holds through that day, UTC
 //	  - core: CORE01                      # or: every path from core to target,
 //	    target: AGENT02                   # optionally only of one kind
-//	    kind: agent                       # (agent or share)
+//	    kind: agent                       # (agent, replication or share)
 //	    owner: j.doe@corp.example
 //	    reason: AGENT02 moves to FQDN registration in CHG-2291
 //	    expires: 2027-01-31

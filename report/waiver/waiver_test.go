@@ -71,7 +71,7 @@ func TestParseInvalid(t *testing.T) {
 	}{
 		{"invalid-unknown-key.yaml", []problem{
 			{2, "waivers[0].expires", "missing"},
-			{5, "waivers[0].expiry", "unknown key"},
+			{5, "waivers[0].expiry", `unknown key "expiry"`},
 		}},
 		{"invalid-missing-owner.yaml", []problem{{7, "waivers[1].owner", "missing"}}},
 		{"invalid-bad-date.yaml", []problem{{5, "waivers[0].expires", `"31/12/2027" is not a date; write it as YYYY-MM-DD`}}},
@@ -80,22 +80,22 @@ func TestParseInvalid(t *testing.T) {
 		{"invalid-no-selector.yaml", []problem{{2, "waivers[0]", "say which path is waived"}}},
 		{"invalid-bad-kind.yaml", []problem{{4, "waivers[0].kind", `"smb" is not a path kind`}}},
 		{"invalid-duplicate-waiver.yaml", []problem{{6, "waivers", "again (first at line 2)"}}},
-		{"invalid-duplicate-key.yaml", []problem{{4, "waivers[0].owner", "appears twice"}}},
+		{"invalid-duplicate-key.yaml", []problem{{4, "waivers[0].owner", `duplicate key "owner" (first defined on line 3)`}}},
 		{"invalid-syntax.yaml", []problem{{4, "", "invalid YAML: did not find expected '-' indicator (in the block that starts at line 1)"}}},
 		{"invalid-unclosed-quote.yaml", []problem{{3, "", "invalid YAML"}}},
-		{"invalid-not-a-list.yaml", []problem{{2, "waivers", "want a list of waivers"}}},
-		{"invalid-top-level-key.yaml", []problem{{1, "version", "unknown key"}}},
-		{"invalid-empty-reason.yaml", []problem{{4, "waivers[0].reason", "non-empty value"}}},
+		{"invalid-not-a-list.yaml", []problem{{2, "waivers", "must be a list, not a mapping"}}},
+		{"invalid-top-level-key.yaml", []problem{{1, "version", `unknown key "version"`}}},
+		{"invalid-empty-reason.yaml", []problem{{4, "waivers[0].reason", "is empty"}}},
 		{"invalid-alias.yaml", []problem{{7, "waivers[1]", "aliases are not supported"}}},
 		{"invalid-two-documents.yaml", []problem{{2, "", "second YAML document"}}},
-		{"invalid-list-value.yaml", []problem{{3, "waivers[0].owner", "got a list"}}},
+		{"invalid-list-value.yaml", []problem{{3, "waivers[0].owner", "must be text, not a list"}}},
 		{"invalid-many.yaml", []problem{
 			{2, "waivers[0]", "say which path is waived"},
 			{2, "waivers[0].owner", "missing"},
 			{4, "waivers[0].expires", "not a date"},
 			{7, "waivers[1].kind", "not a path kind"},
 			{10, "waivers[1].expires", "not a date"},
-			{11, "waivers[2]", "want a mapping"},
+			{11, "waivers[2]", "must be a mapping (key: value pairs), not text"},
 		}},
 	}
 	for _, tc := range tests {
@@ -206,8 +206,8 @@ func TestApplyExample(t *testing.T) {
 	if len(r.Waivers.Unused) != 0 {
 		t.Errorf("Unused = %+v, want none", r.Waivers.Unused)
 	}
-	if got := report.Findings(r, report.FailOnBlocked); got != 3 {
-		t.Errorf("Findings(blocked) = %d, want 3 (4 blocked, NAS01 waived)", got)
+	if got := report.Findings(r, report.FailOnBlocked); got != 4 {
+		t.Errorf("Findings(blocked) = %d, want 4 (5 blocked, NAS01 waived)", got)
 	}
 }
 
@@ -320,4 +320,34 @@ func FuzzParse(f *testing.F) {
 		r := reporttest.Demo()
 		waiver.Apply(r, file, reporttest.Now())
 	})
+}
+
+// A replication path can be waived by its id or by core, target and kind.
+func TestParseReplicationKind(t *testing.T) {
+	t.Parallel()
+	const doc = `waivers:
+  - path: CORE01|replication|CORE03|127.0.0.23
+    owner: dr-team@corp.example
+    reason: second site moves to Kerberos in CHG-3001
+    expires: 2027-06-30
+  - core: CORE01
+    target: CORE03
+    kind: replication
+    owner: dr-team@corp.example
+    reason: same
+    expires: 2027-06-30
+`
+	f, err := waiver.Parse(strings.NewReader(doc), "waivers.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Waivers) != 2 || f.Waivers[1].Kind != verdict.KindReplication {
+		t.Fatalf("waivers = %+v", f.Waivers)
+	}
+	p := verdict.Path{ID: "CORE01|replication|CORE03|127.0.0.23", Core: "CORE01", Target: "CORE03", Kind: verdict.KindReplication}
+	for i := range f.Waivers {
+		if !f.Waivers[i].Matches(&p) {
+			t.Errorf("waiver %d does not match %s", i, p.ID)
+		}
+	}
 }

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/ntlmscan/ntlmscan/inventory/safetext"
 )
 
 const clixmlHeader = "#< CLIXML"
@@ -108,7 +110,9 @@ func unescapeCLIXML(s string) string {
 	})
 }
 
-// clip collapses whitespace, replaces control characters and bounds length.
+// clip collapses whitespace, shows control, bidi and invisible characters
+// as escapes (\x1b, \u202e: an admin sees what the host sent without it
+// acting on the terminal) and bounds length.
 func clip(s string, max int) string {
 	s = strings.Join(strings.Fields(s), " ")
 	var b strings.Builder
@@ -117,8 +121,8 @@ func clip(s string, max int) string {
 			b.WriteString("…")
 			break
 		}
-		if r < 0x20 || r == 0x7f || r == '\uFFFD' || (r >= 0xD800 && r <= 0xDFFF) {
-			b.WriteByte('?')
+		if safetext.Unsafe(r) || (r >= 0xD800 && r <= 0xDFFF) {
+			b.WriteString(safetext.Escape(string(r)))
 			continue
 		}
 		b.WriteRune(r)

@@ -23,7 +23,7 @@ func sampleRequest() facts.Request {
 	}
 }
 
-const sampleJSON = `{"schema":2,"identity":{"netbiosName":"CORE01","dnsHostName":"core01","domain":"corp.example","partOfDomain":true,"domainRole":3,"osCaption":"Windows Server 2022 Standard","osVersion":"10.0.20348","osBuild":20348},` +
+const sampleJSON = `{"schema":3,"identity":{"netbiosName":"CORE01","dnsHostName":"core01","domain":"corp.example","partOfDomain":true,"domainRole":3,"osCaption":"Windows Server 2022 Standard","osVersion":"10.0.20348","osBuild":20348},` +
 	`"registry":[{"key":"HKLM\\SYSTEM\\CurrentControlSet\\Control\\Lsa\\MSV1_0","name":"RestrictSendingNTLMTraffic","present":true,"type":"REG_DWORD","dword":2},` +
 	`{"key":"HKLM\\SYSTEM\\CurrentControlSet\\Control\\Lsa\\MSV1_0","name":"ClientAllowedNTLMServers","present":false}],` +
 	`"services":[{"name":"RapidRecoveryCore","present":true,"state":"Running","startMode":"Auto","logonAs":"CORP\\svc-rr"}],` +
@@ -64,9 +64,9 @@ func TestParse(t *testing.T) {
 		{name: "broken JSON", stdout: wrap(sampleJSON[:len(sampleJSON)/2]), wantErr: &MalformedError{}, contains: "not valid JSON"},
 		{name: "unknown field", stdout: wrap(strings.Replace(sampleJSON, `"errors":[]`, `"errors":[],"surprise":1`, 1)), wantErr: &MalformedError{}, contains: "surprise"},
 		{name: "trailing document", stdout: wrap(sampleJSON + "{}"), wantErr: &MalformedError{}},
-		{name: "other schema", stdout: wrap(strings.Replace(sampleJSON, `"schema":2`, `"schema":1`, 1)), wantErr: &facts.SchemaError{}, contains: "schema 1"},
-		{name: "other schema with new fields", stdout: wrap(strings.Replace(sampleJSON, `"schema":2,`, `"schema":7,"newThing":{},`, 1)), wantErr: &facts.SchemaError{}},
-		{name: "no schema", stdout: wrap(strings.Replace(sampleJSON, `"schema":2,`, ``, 1)), wantErr: &MalformedError{}, contains: "no schema"},
+		{name: "other schema", stdout: wrap(strings.Replace(sampleJSON, `"schema":3`, `"schema":1`, 1)), wantErr: &facts.SchemaError{}, contains: "schema 1"},
+		{name: "other schema with new fields", stdout: wrap(strings.Replace(sampleJSON, `"schema":3,`, `"schema":7,"newThing":{},`, 1)), wantErr: &facts.SchemaError{}},
+		{name: "no schema", stdout: wrap(strings.Replace(sampleJSON, `"schema":3,`, ``, 1)), wantErr: &MalformedError{}, contains: "no schema"},
 		{name: "registry entry missing", stdout: wrap(strings.Replace(sampleJSON, `,{"key":"HKLM\\SYSTEM\\CurrentControlSet\\Control\\Lsa\\MSV1_0","name":"ClientAllowedNTLMServers","present":false}`, ``, 1)),
 			wantErr: &MalformedError{}, contains: "1 registry values for 2"},
 		{name: "registry order", stdout: wrap(strings.Replace(sampleJSON, `"ClientAllowedNTLMServers"`, `"Other"`, 1)), wantErr: &MalformedError{}, contains: "asked"},
@@ -130,7 +130,9 @@ func TestStderrText(t *testing.T) {
 		{"progress only", "#< CLIXML\r\n<Objs Version=\"1.1.0.1\"><Obj S=\"progress\" RefId=\"0\"><MS><AV>Preparing</AV></MS></Obj></Objs>", ""},
 		{"text around clixml", "before\r\n#< CLIXML\r\n<Objs><S S=\"Error\">inside</S></Objs>after", "before inside after"},
 		{"broken clixml", "#< CLIXML\r\n<Objs><S S=\"Error\">cut", ""},
-		{"control chars", "bell\x07 and \x1b[31mred", "bell? and ?[31mred"},
+		{"control chars", "bell\x07 and \x1b[31mred", `bell\x07 and \x1b[31mred`},
+		{"escape in clixml", "#< CLIXML\r\n<Objs><S S=\"Error\">_x001B_[31mred_x001B_[0m_x000D__x000A_</S></Objs>", `\x1b[31mred\x1b[0m`},
+		{"bidi override in clixml", "#< CLIXML\r\n<Objs><S S=\"Error\">file_x202E_txt.exe</S></Objs>", `file\u202etxt.exe`},
 		{"two blocks", "#< CLIXML\r\n<Objs><S S=\"Error\">a</S></Objs>#< CLIXML\r\n<Objs><S S=\"Error\">b</S></Objs>", "a b"},
 	}
 	for _, tc := range tests {
@@ -177,7 +179,7 @@ func FuzzExtract(f *testing.F) {
 // the same value.
 func FuzzDecodeFacts(f *testing.F) {
 	f.Add([]byte(sampleJSON))
-	f.Add([]byte(`{"schema":2}`))
+	f.Add([]byte(`{"schema":3}`))
 	f.Add([]byte(`{"schema":1,"identity":{},"registry":[]}`))
 	f.Add([]byte(`{"schema":1,"registry":[{"key":"","name":"x"}]}`))
 	f.Add([]byte(`[]`))

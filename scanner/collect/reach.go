@@ -8,8 +8,9 @@ import (
 )
 
 // probes lists, in inventory order, each name the Core uses for an agent
-// (SMB and the agent port) or a share server (SMB). A name used twice is
-// probed once with the union of its ports.
+// (SMB and the agent port), a share server (SMB) or a Core it replicates
+// to (the target Core's port). A name used twice is probed once with the
+// union of its ports.
 func probes(c *inventory.Core) []facts.Probe {
 	var out []facts.Probe
 	add := func(target string, ports ...int) {
@@ -55,6 +56,16 @@ func probes(c *inventory.Core) []facts.Probe {
 		}
 		server := r.ServerName()
 		add(server, SMBPort)
+	}
+	for _, l := range c.Replication {
+		if l == nil {
+			continue
+		}
+		port := l.Port
+		if port <= 0 {
+			port = inventory.DefaultCorePort
+		}
+		add(l.NameUsed, port)
 	}
 	return out
 }

@@ -24,7 +24,8 @@ const (
 )
 
 // BuildRequest returns what to ask host h: every setting of the settings
-// table (facts.Default) and the SMB client configuration on every host; on
+// table (facts.Default), the SMB client configuration, the NTLM event log
+// (facts.DefaultEvidenceDays) and Credential Guard's state on every host; on
 // a Core also its service and reachability probes toward its agents and
 // shares.
 func BuildRequest(inv *inventory.Inventory, h *inventory.Host) facts.Request {
@@ -46,6 +47,10 @@ func buildRequest(keys []facts.RegistryKey, inv *inventory.Inventory, h *invento
 		Registry:        keys,
 		SMBClientConfig: true,
 		PolicySources:   true,
+		// Every host: the NTLM log is evidence on the Core (client events),
+		// the targets (server events) and the DCs (pass-through events).
+		Events:          facts.NewEventQuery(0),
+		CredentialGuard: true,
 	}
 	if core := coreFor(inv, h); core != nil {
 		req.Services = serviceNames(core)

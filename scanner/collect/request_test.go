@@ -28,6 +28,13 @@ func TestBuildRequest(t *testing.T) {
 	}
 	c2 := &inventory.Core{Host: core2, ServiceNames: []string{"AppAssureCore", " ", "appassurecore", "RapidRecoveryCore"}}
 	inv.Cores = []*inventory.Core{c1, c2}
+	// Replication targets are probed from the source Core on the target
+	// Core's port; a name the Core also uses for an agent merges.
+	c1.Replication = []*inventory.ReplicationLink{
+		{Source: c1, Target: c2, NameUsed: "10.0.0.23", Port: 8006},
+		{Source: c1, Target: c2, NameUsed: "10.0.0.32", Port: 8007},
+	}
+	c2.Replication = []*inventory.ReplicationLink{{Source: c2, Target: c1, NameUsed: "core01.corp.example"}}
 
 	catalogue := make([]facts.RegistryKey, len(facts.Settings))
 	for i := range facts.Settings {
@@ -43,10 +50,12 @@ func TestBuildRequest(t *testing.T) {
 		{name: "core: service and probes", host: core, wantServices: []string{"RapidRecoveryCore"},
 			wantProbes: []facts.Probe{
 				{Target: "agent01.corp.example", Ports: []int{445, 8006}},
-				{Target: "10.0.0.32", Ports: []int{445, 9006, 8006}},
+				{Target: "10.0.0.32", Ports: []int{445, 9006, 8006, 8007}},
 				{Target: "fs01.corp.example", Ports: []int{445}},
+				{Target: "10.0.0.23", Ports: []int{8006}},
 			}},
-		{name: "core without links: custom services deduplicated", host: core2, wantServices: []string{"AppAssureCore", "RapidRecoveryCore"}},
+		{name: "core replicating only: custom services deduplicated", host: core2, wantServices: []string{"AppAssureCore", "RapidRecoveryCore"},
+			wantProbes: []facts.Probe{{Target: "core01.corp.example", Ports: []int{8006}}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -31,9 +31,11 @@ var bootstrap = facts.Bootstrap
 const MaxCommandLine = 8191
 
 // CommandLine is the WinRM command that runs the bootstrap:
-// powershell.exe -EncodedCommand base64(UTF-16LE(bootstrap)).
+// powershell.exe -EncodedCommand base64(UTF-16LE(bootstrap)). There is no
+// -ExecutionPolicy Bypass: execution policy applies to script files, not to
+// -EncodedCommand or a ScriptBlock, and EDR rules flag the switch.
 func CommandLine() string {
-	return "powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand " + EncodePowerShell(bootstrap)
+	return "powershell.exe -NoProfile -NonInteractive -EncodedCommand " + EncodePowerShell(bootstrap)
 }
 
 // EncodePowerShell encodes a script for -EncodedCommand.

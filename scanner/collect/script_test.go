@@ -33,9 +33,14 @@ func TestCommandLine(t *testing.T) {
 	if len(line) > MaxCommandLine {
 		t.Fatalf("command line is %d chars, cmd.exe refuses more than %d", len(line), MaxCommandLine)
 	}
-	const prefix = "powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand "
+	// No -ExecutionPolicy Bypass: it has no effect on -EncodedCommand
+	// (execution policy governs script files), and EDR rules flag it.
+	const prefix = "powershell.exe -NoProfile -NonInteractive -EncodedCommand "
 	if !strings.HasPrefix(line, prefix) {
 		t.Fatalf("command line %q does not start with %q", line[:60], prefix)
+	}
+	if strings.Contains(strings.ToLower(line), "executionpolicy") || strings.Contains(strings.ToLower(line), "bypass") {
+		t.Errorf("command line %q names an execution policy", line[:60])
 	}
 	boot := decodePowerShell(t, strings.TrimPrefix(line, prefix))
 	for _, want := range []string{"NTLMSCAN-BOOTSTRAP", "$input | Out-String", "`0`0`0`0", "[ScriptBlock]::Create($parts[0])", "FromBase64String"} {
@@ -182,6 +187,20 @@ func TestStdinLayout(t *testing.T) {
 	for _, hostile := range []string{"Remove-Item", "$(calc)"} {
 		if bytes.Contains(in, []byte(hostile)) {
 			t.Errorf("inventory text %q appears in clear on stdin", hostile)
+		}
+	}
+}
+
+// TestCollectorReadsSMBClientThroughCIM: the SMB client configuration comes
+// from its CIM class directly: Get-Command's module discovery costs seconds
+// per host under -NoProfile.
+func TestCollectorReadsSMBClientThroughCIM(t *testing.T) {
+	if strings.Contains(Script, "Get-Command") {
+		t.Error("collect.ps1 uses Get-Command")
+	}
+	for _, want := range []string{"-Namespace 'ROOT/Microsoft/Windows/SMB'", "-ClassName 'MSFT_SmbClientConfiguration'", "-MethodName 'GetConfiguration'"} {
+		if !strings.Contains(Script, want) {
+			t.Errorf("collect.ps1 lacks %q", want)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-# NTLMSCAN-COLLECTOR schema 2
+# NTLMSCAN-COLLECTOR schema 3
 #
 # ntlmscan's collector, for Windows PowerShell 3.0 and later (Windows Server
 # 2012 R2 ships 4.0, so objects are made with New-Object, never with PowerShell
@@ -17,7 +17,7 @@ param([Parameter(Mandatory = $true)][string]$RequestJson)
 
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
-$SchemaVersion = 2
+$SchemaVersion = 3
 # Windows PowerShell's extended type data for System.Array makes ConvertTo-Json
 # write some arrays as {"value":[...],"Count":n}; without it arrays stay arrays.
 Remove-TypeData -TypeName System.Array -ErrorAction SilentlyContinue
@@ -27,6 +27,16 @@ $EndMarker = '<<<NTLMSCAN-FACTS-END>>>'
 $request = ConvertFrom-Json -InputObject $RequestJson
 if ($request.schema -ne $SchemaVersion) {
     throw "ntlmscan collector speaks schema $SchemaVersion, the request is schema $($request.schema)"
+}
+
+# Where the time goes, phase by phase (milliseconds), for the facts.
+$total = [System.Diagnostics.Stopwatch]::StartNew()
+$timings = [ordered]@{}
+$phase = @{ start = [long]0 }
+function Stop-Phase([string]$Name) {
+    $now = $total.ElapsedMilliseconds
+    $timings[$Name] = [int]($now - $phase.start)
+    $phase.start = $now
 }
 
 # Steps that fail are recorded and the rest still runs.
@@ -60,6 +70,7 @@ try {
     $identity.osVersion = [string]$os.Version
     $identity.osBuild = [int]$os.BuildNumber
 } catch { Add-StepError 'os' $_ }
+Stop-Phase 'identityMs'
 
 # --- registry ---------------------------------------------------------------
 # Reads through RegistryKey to get the value kind, and to tell an absent value
@@ -104,6 +115,7 @@ foreach ($item in @($request.registry)) {
     if ($null -eq $item) { continue }
     $registry.Add((Read-RegistryValue ([string]$item.key) ([string]$item.name)))
 }
+Stop-Phase 'registryMs'
 
 # --- services ---------------------------------------------------------------
 # Exact, case-insensitive name match over the full list (no wildcards, no WQL
@@ -138,29 +150,44 @@ if ($wanted.Count -gt 0) {
         $services.Add($svc)
     }
 }
+Stop-Phase 'servicesMs'
 
 # --- SMB client configuration -----------------------------------------------
+# Straight from CIM, as Get-SmbClientConfiguration itself does (its CDXML
+# calls the static method GetConfiguration of MSFT_SmbClientConfiguration in
+# ROOT/Microsoft/Windows/SMB): no command lookup, whose module discovery costs
+# seconds per host without a profile. Before Windows 8 / Server 2012 the
+# namespace or class does not exist (CimException NativeErrorCode
+# InvalidNamespace / InvalidClass): the configuration is not available.
+# Not yet run against real hosts (UNCONFIRMED): the method's out parameter
+# read as $res.Output, and those error codes on Windows Server 2008 R2.
 $smbClient = $null
 if ($request.smbClientConfig) {
     $smbClient = [ordered]@{ available = $false }
-    if (Get-Command -Name 'Get-SmbClientConfiguration' -ErrorAction SilentlyContinue) {
-        try {
-            $cfg = Get-SmbClientConfiguration -ErrorAction Stop
-            $smbClient.available = $true
-            # BlockNTLM exists only on Windows 11 24H2 / Server 2025 and later.
-            if ($cfg.PSObject.Properties['BlockNTLM']) { $smbClient.blockNTLM = [bool]$cfg.BlockNTLM }
-            # Whether any build shows the exception list here is UNCONFIRMED;
-            # the registry values are read as well (request.registry).
-            if ($cfg.PSObject.Properties['BlockNTLMServerExceptionList']) {
-                $list = $cfg.BlockNTLMServerExceptionList
-                if ($null -eq $list) { $smbClient.blockNTLMServerExceptionList = @() }
-                else { $smbClient.blockNTLMServerExceptionList = @([string[]]$list) }
-            }
-            if ($cfg.PSObject.Properties['RequireSecuritySignature']) { $smbClient.requireSecuritySignature = [bool]$cfg.RequireSecuritySignature }
-            if ($cfg.PSObject.Properties['EnableSecuritySignature']) { $smbClient.enableSecuritySignature = [bool]$cfg.EnableSecuritySignature }
-        } catch { $smbClient.error = [string]$_.Exception.Message }
+    try {
+        $res = Invoke-CimMethod -Namespace 'ROOT/Microsoft/Windows/SMB' -ClassName 'MSFT_SmbClientConfiguration' -MethodName 'GetConfiguration' -ErrorAction Stop
+        if ($res.ReturnValue -ne 0) { throw ('MSFT_SmbClientConfiguration.GetConfiguration returned ' + $res.ReturnValue) }
+        $cfg = $res.Output
+        $smbClient.available = $true
+        # BlockNTLM exists only on Windows 11 24H2 / Server 2025 and later.
+        if ($cfg.PSObject.Properties['BlockNTLM']) { $smbClient.blockNTLM = [bool]$cfg.BlockNTLM }
+        # Whether any build shows the exception list here is UNCONFIRMED;
+        # the registry values are read as well (request.registry).
+        if ($cfg.PSObject.Properties['BlockNTLMServerExceptionList']) {
+            $list = $cfg.BlockNTLMServerExceptionList
+            if ($null -eq $list) { $smbClient.blockNTLMServerExceptionList = @() }
+            else { $smbClient.blockNTLMServerExceptionList = @([string[]]$list) }
+        }
+        if ($cfg.PSObject.Properties['RequireSecuritySignature']) { $smbClient.requireSecuritySignature = [bool]$cfg.RequireSecuritySignature }
+        if ($cfg.PSObject.Properties['EnableSecuritySignature']) { $smbClient.enableSecuritySignature = [bool]$cfg.EnableSecuritySignature }
+    } catch {
+        $smbClient.available = $false
+        $code = ''
+        if ($_.Exception.PSObject.Properties['NativeErrorCode']) { $code = [string]$_.Exception.NativeErrorCode }
+        if (@('InvalidNamespace', 'InvalidClass') -notcontains $code) { $smbClient.error = [string]$_.Exception.Message }
     }
 }
+Stop-Phase 'smbClientMs'
 
 # --- policy sources (RSoP) --------------------------------------------------
 # Which GPO sets each value: the RSoP logging data the Group Policy engine
@@ -209,6 +236,7 @@ if ($request.policySources) {
     }
     $policySources.ms = [long]$rsopClock.ElapsedMilliseconds
 }
+Stop-Phase 'rsopMs'
 
 # --- reachability probes ----------------------------------------------------
 # All DNS lookups start at once, then a TCP connect to every port of every
@@ -313,6 +341,87 @@ if ($probeList.Count -gt 0) {
     }
 }
 
+Stop-Phase 'probesMs'
+
+# --- NTLM events ------------------------------------------------------------
+# The IDs, the time window and the cap are in the Get-WinEvent query itself,
+# so the host never reads more than maxEvents events (newest first). Events
+# are aggregated here, one group per ID, counterpart, workstation, account and
+# process, so the answer stays small whatever the log holds. Which EventData
+# names give those keys is data in the request (scanner/facts.EventFields).
+function Get-FirstField($Data, $Names) {
+    foreach ($n in @($Names)) {
+        if ($null -eq $n) { continue }
+        $v = [string]$Data[[string]$n]
+        if ($null -ne $v) { $v = $v.Trim() }
+        if ($v -and $v -ne '-') { return $v }
+    }
+    return ''
+}
+$ntlmEvents = $null
+if ($null -ne $request.events) {
+    $q = $request.events
+    $ntlmEvents = [ordered]@{ available = $false; days = [int]$q.days; read = 0; ungrouped = 0; groups = @() }
+    $fieldsById = @{}
+    foreach ($f in @($q.fields)) { if ($null -ne $f) { $fieldsById[[int]$f.id] = $f } }
+    $groups = [ordered]@{}
+    try {
+        $filter = @{ LogName = [string]$q.logName; Id = [int[]]@($fieldsById.Keys); StartTime = [DateTime]::Now.AddDays(-[int]$q.days) }
+        try {
+            Get-WinEvent -FilterHashtable $filter -MaxEvents ([int]$q.maxEvents) -ErrorAction Stop | ForEach-Object {
+                $ntlmEvents.read++
+                $f = $fieldsById[[int]$_.Id]
+                $data = @{}
+                $x = [xml]$_.ToXml()
+                $i = 0
+                foreach ($d in @($x.Event.EventData.Data)) {
+                    if ($null -eq $d) { continue }
+                    $name = [string]$d.Name
+                    if (-not $name -and $i -lt @($f.positional).Count) { $name = [string]@($f.positional)[$i] }
+                    if ($name) { $data[$name] = [string]$d.InnerText }
+                    $i++
+                }
+                $user = Get-FirstField $data $f.user; $dom = Get-FirstField $data $f.domain
+                $account = $user
+                if ($user -and $dom) { $account = $dom + '\' + $user }
+                $g = [ordered]@{ id = [int]$_.Id; counterpart = (Get-FirstField $data $f.counterpart); workstation = (Get-FirstField $data $f.workstation)
+                    account = $account; process = (Get-FirstField $data $f.process) }
+                $key = '{0}|{1}|{2}|{3}|{4}' -f $g.id, $g.counterpart, $g.workstation, $g.account, $g.process
+                $t = $_.TimeCreated.ToUniversalTime().ToString('o')
+                if ($groups.Contains($key)) {
+                    $old = $groups[$key]; $old.count++
+                    if ($t -lt $old.first) { $old.first = $t }
+                    if ($t -gt $old.last) { $old.last = $t }
+                } elseif ($groups.Count -lt [int]$q.maxGroups) {
+                    $g.count = 1; $g.first = $t; $g.last = $t
+                    $groups[$key] = $g
+                } else { $ntlmEvents.ungrouped++ }
+            }
+            $ntlmEvents.available = $true
+        } catch {
+            # An empty window is an answer, not a failure.
+            if ([string]$_.FullyQualifiedErrorId -like 'NoMatchingEventsFound*') { $ntlmEvents.available = $true }
+            else { throw }
+        }
+    } catch { $ntlmEvents.error = [string]$_.Exception.Message }
+    $ntlmEvents.capped = ($ntlmEvents.read -ge [int]$q.maxEvents)
+    $ntlmEvents.groups = @($groups.Values)
+}
+# Credential Guard runs when Win32_DeviceGuard's SecurityServicesRunning
+# contains 1.
+$credentialGuard = $null
+if ($request.credentialGuard) {
+    $credentialGuard = [ordered]@{ available = $false }
+    try {
+        $dg = Get-CimInstance -Namespace 'root\Microsoft\Windows\DeviceGuard' -ClassName 'Win32_DeviceGuard' -ErrorAction Stop
+        $credentialGuard.available = $true
+        $credentialGuard.configured = (@($dg.SecurityServicesConfigured) -contains 1)
+        $credentialGuard.running = (@($dg.SecurityServicesRunning) -contains 1)
+    } catch { $credentialGuard.error = [string]$_.Exception.Message }
+}
+Stop-Phase 'eventsMs'
+$timings.totalMs = [int]$total.ElapsedMilliseconds
+
 # --- answer -----------------------------------------------------------------
 $response = [ordered]@{
     schema = $SchemaVersion
@@ -321,9 +430,12 @@ $response = [ordered]@{
     services = $services.ToArray()
     probes = $probeResults.ToArray()
     errors = $stepErrors.ToArray()
+    timings = $timings
 }
 if ($null -ne $smbClient) { $response.smbClient = $smbClient }
 if ($null -ne $policySources) { $response.policySources = $policySources }
+if ($null -ne $ntlmEvents) { $response.ntlmEvents = $ntlmEvents }
+if ($null -ne $credentialGuard) { $response.credentialGuard = $credentialGuard }
 $json = ConvertTo-Json -InputObject $response -Depth 8 -Compress
 # Escape everything outside ASCII so the console code page cannot garble it.
 $json = [regex]::Replace($json, '[^\x00-\x7F]', { param($m) '\u{0:x4}' -f [int][char]$m.Value })

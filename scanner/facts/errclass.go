@@ -42,12 +42,16 @@ const (
 	ErrKerberosCredentials ErrorClass = "kerberos-credentials"     // wrong password or keytab, unknown account
 	ErrKerberosConfig      ErrorClass = "kerberos-config"          // no krb5.conf, realm or usable credential
 	ErrKerberosRefused     ErrorClass = "kerberos-refused"         // the host refused the ticket, or mutual auth failed
-	ErrEncryptionNeeded    ErrorClass = "encryption-required"
-	ErrQuota               ErrorClass = "quota-exceeded"
-	ErrTimeout             ErrorClass = "timeout"
-	ErrRemoteScript        ErrorClass = "remote-script-failed"
-	ErrMalformedOutput     ErrorClass = "malformed-output"
-	ErrSchemaMismatch      ErrorClass = "schema-mismatch"
+	// HTTP.sys refused the request carrying the ticket (HTTP 400 "Header
+	// Field Too Long" / "Request Header Too Long"): the ticket's PAC grows
+	// with the account's groups past MaxFieldLength / MaxRequestBytes.
+	ErrKerberosTokenTooLarge ErrorClass = "kerberos-token-too-large"
+	ErrEncryptionNeeded      ErrorClass = "encryption-required"
+	ErrQuota                 ErrorClass = "quota-exceeded"
+	ErrTimeout               ErrorClass = "timeout"
+	ErrRemoteScript          ErrorClass = "remote-script-failed"
+	ErrMalformedOutput       ErrorClass = "malformed-output"
+	ErrSchemaMismatch        ErrorClass = "schema-mismatch"
 	// ErrWinRMService is a WinRM service failure that fits no other class:
 	// an HTTP error status without a fault, or a WS-Management fault other
 	// than the quota and timeout faults.
@@ -55,7 +59,15 @@ const (
 	ErrCredentials  ErrorClass = "credentials-unavailable"
 	ErrNotScanned   ErrorClass = "not-scanned" // described only (NAS) or excluded
 	ErrCanceled     ErrorClass = "canceled"
-	ErrInternal     ErrorClass = "internal"
+	// The host was not tried: its domain credential was refused (401) by
+	// another host earlier in this run before it had worked anywhere, and
+	// trying it on every host could lock the account out.
+	ErrNotAttempted ErrorClass = "not-attempted"
+	// ErrRRModuleMissing: a Core answered discovery but the Rapid Recovery
+	// PowerShell module could not be imported there (not installed, or an
+	// older Core); discover and the scan's drift check skip that Core.
+	ErrRRModuleMissing ErrorClass = "rr-module-missing"
+	ErrInternal        ErrorClass = "internal"
 )
 
 // Class is one row of the error-class table: what the class means, the fix
@@ -82,7 +94,8 @@ var Classes = []Class{
 		"point `ca_file` at a PEM file; convert a DER `.cer` with `openssl x509 -inform der`",
 		"set the host's winrm.ca_file in the inventory to a PEM file (-----BEGIN CERTIFICATE-----) holding the CA that issued its WinRM certificate; " +
 			"a DER .cer file converts with: openssl x509 -inform der -in ca.cer -out ca.pem"},
-	{ErrNotWinRM, "an HTML page or another non-WS-Management answer: a proxy, load balancer or other web server answered instead of WinRM",
+	{ErrNotWinRM, "an HTML page (a web server's `200 text/html` too) or another non-WS-Management answer, or a redirect (`302`; the message names its target; WinRM never redirects): " +
+		"a proxy, load balancer, login portal or other web server answered instead of WinRM",
 		"check address and port; ntlmscan connects directly (it ignores `HTTP_PROXY`/`HTTPS_PROXY`), so let a transparent proxy pass the host through (as a `NO_PROXY` entry would)",
 		"a proxy, load balancer or other web server answered instead of WinRM (or Windows' HTTP.sys, when no WinRM listener serves this address and port). " +
 			"ntlmscan connects directly and does not use HTTP_PROXY/HTTPS_PROXY: if a transparent or intercepting proxy sits in the path, have it pass WinRM to this host through " +
@@ -102,10 +115,11 @@ var Classes = []Class{
 		"A refusal *with* a binding, by a host where the same domain credential works elsewhere, is `auth-refused-ntlm-policy` (its message also names a TLS-inspecting proxy as the other possible cause)",
 		"compare the certificate thumbprint in the message with the listener's; if they match, look for event 4002 (NTLM policy)",
 		"give the HTTPS listener a certificate signed with RSA or ECDSA, exempt the WinRM hosts from TLS inspection, and check CbtHardeningLevel (winrm get winrm/config/service/auth)"},
-	{ErrWinRMAccessDenied, `logon fine, then WinRM answered "Access is denied."`,
-		"give the account rights on the shell (Administrators / Remote Management Users)",
-		"the account lacks rights on the WinRM shell: add it to the host's Administrators or Remote Management Users group; check the shell's security descriptor (winrm get winrm/config/service, RootSDDL)"},
-	{ErrRemoteShellDisabled, `"The service is configured to not accept any remote shell requests."`,
+	{ErrWinRMAccessDenied, `logon fine, then WinRM answered "Access is denied." (fault 5 or 2147942405), e.g. to an account only in Remote Management Users`,
+		"add the account to the host's local Administrators, or grant it Read and Execute with `winrm configSDDL default` plus registry read",
+		"by default WinRM's remote shell admits only members of the host's local Administrators group; add the scanning account to Administrators, " +
+			"or grant it Read and Execute with winrm configSDDL default (run on the host) and read access to the registry keys ntlmscan reads; check winrm get winrm/config/service (RootSDDL)"},
+	{ErrRemoteShellDisabled, `"The service is configured to not accept any remote shell requests." (fault 2150859180)`,
 		"policy *Allow Remote Shell Access* to Enabled / Not Configured",
 		"the policy Computer Configuration > Administrative Templates > Windows Components > Windows Remote Shell > Allow Remote Shell Access is Disabled " +
 			`(HKLM\SOFTWARE\Policies\Microsoft\Windows\WinRM\Service\WinRS\AllowRemoteShellAccess = 0); set it to Enabled or Not Configured for this host`},
@@ -121,7 +135,7 @@ var Classes = []Class{
 	{ErrKerberosNoTGT, "the credential cache is missing, empty or expired",
 		"`kinit user@REALM` before the scan; use a keytab for nightly runs",
 		"run kinit (or point KRB5CCNAME at a fresh cache) before the scan; scheduled runs should use a keytab"},
-	{ErrKerberosKDC, "no KDC answered", "krb5.conf `kdc =` entries / DNS SRV records, TCP/UDP 88",
+	{ErrKerberosKDC, "no KDC answered: refused, or timed out (the message says which; a KDC that does not answer costs a host at most its deadline)", "krb5.conf `kdc =` entries / DNS SRV records, TCP/UDP 88",
 		"check krb5.conf (KRB5_CONFIG) [realms] kdc entries, DNS SRV records and that TCP/UDP 88 to a domain controller is open"},
 	{ErrKerberosCredentials, "wrong password or stale keytab, unknown or locked account", "fix the password / re-export the keytab",
 		"check the password or keytab (a keytab is stale after a password change: ktpass/ktutil it again), and that the account is not locked or disabled"},
@@ -130,15 +144,21 @@ var Classes = []Class{
 	{ErrKerberosRefused, "the host refused the ticket (duplicate SPN, stale host keys, replay) or mutual authentication failed",
 		"`setspn -X`, the host's System and Security logs",
 		"check the Security log on the host (event 4625/4771) and the System log for KDC or Kerberos errors; duplicate SPNs show with setspn -X"},
+	{ErrKerberosTokenTooLarge, "HTTP.sys on the host answered the ticket with HTTP 400 \"Header Field Too Long\" or \"Request Too Long\": " +
+		"the ticket (its PAC grows with the account's groups) is larger than `MaxFieldLength` / `MaxRequestBytes`",
+		"raise both (REG_DWORD, e.g. 65534 and 16777216) under `HKLM\\SYSTEM\\CurrentControlSet\\Services\\HTTP\\Parameters` and restart the host, or scan with an account in fewer groups",
+		`raise MaxFieldLength and MaxRequestBytes (REG_DWORD) under HKLM\SYSTEM\CurrentControlSet\Services\HTTP\Parameters on the host ` +
+			"(e.g. 65534 and 16777216, as Microsoft's article on HTTP 400 Bad Request (Request Header too long) for users in many groups advises), then restart the host; " +
+			"or scan with an account in fewer groups"},
 	{ErrEncryptionNeeded, "the WinRM service answered in plaintext / plaintext refused", "use NTLM transport or HTTPS",
 		"ntlmscan never sends WinRM messages unprotected: use NTLM (sealed) over HTTP, or HTTPS"},
-	{ErrQuota, "WinRM shell or operation quota", "close leaked shells, raise `MaxShellsPerUser`",
+	{ErrQuota, "WinRM shell, operation or user quota (fault codes 2150859173, 2150859174, 2150859175, 2150859179, in any language)", "close leaked shells, raise `MaxShellsPerUser`",
 		"the scanning account has too many WinRM shells or operations open on this host (stale shells live for the shell idle timeout, 2h by default); " +
 			"close them (Restart-Service WinRM) or raise MaxShellsPerUser / MaxConcurrentOperationsPerUser"},
 	{ErrTimeout, "the host hung; it cost at most `--host-timeout`", "—",
 		"the host or its WinRM service is slow or hung; check it"},
 	{ErrRemoteScript, "the collector failed on the host", "run ntlmscan with `--log-level debug`",
-		"run powershell.exe on the host as the scanning account to see whether PowerShell starts (execution policy, constrained language mode, AppLocker)"},
+		"run powershell.exe on the host as the scanning account to see whether PowerShell starts (constrained language mode, AppLocker or WDAC rules for powershell.exe; execution policy does not apply to -EncodedCommand)"},
 	{ErrMalformedOutput, "the collector printed garbage, or the reply was not well-formed WS-Management", "run ntlmscan with `--log-level debug`",
 		"is something other than the Windows WinRM service (a proxy, another product) listening on this port?"},
 	{ErrSchemaMismatch, "the collector that ran is another version", "run ntlmscan with `--log-level debug`",
@@ -148,11 +168,18 @@ var Classes = []Class{
 		"check the Microsoft-Windows-WinRM/Operational event log on the host"},
 	{ErrCredentials, "the credential's variable or file is missing", "set the environment variable / file",
 		"set the environment variable or password file the inventory names for this credential"},
+	{ErrNotAttempted, "the host's domain credential was refused (HTTP 401) by another host earlier in this run, before it had worked anywhere; the message names that host",
+		"fix the password, or, if it is right and that host refused it by policy, `--continue-on-bad-credential`",
+		"fix the password (the variable or file the inventory names) and scan again; if it is right and the host that refused it did so for another reason " +
+			"(its incoming NTLM policy, no WinRM rights), scan again with --continue-on-bad-credential"},
 	{ErrNotScanned, "a described host (NAS): its properties come from the inventory", "—",
 		"its properties come from the inventory's description"},
 	{ErrCanceled, "Ctrl-C or `--timeout` stopped the scan before or while this host was collected",
 		"run the scan again, with a longer `--timeout` or more `--concurrency`",
 		"run the scan again to collect this host"},
+	{ErrRRModuleMissing, "discovery ran on a Core, but `Import-Module RapidRecoveryPowerShellModule` failed there (the module is missing or the Core is too old)",
+		"install the Core's PowerShell module (Core installer), or list the Core's agents and repositories by hand",
+		"on the Core, run Import-Module RapidRecoveryPowerShellModule as the scanning account; if it fails, install the module with the Core installer, or write this Core's agents and repositories into the inventory by hand"},
 	{ErrInternal, "an unexpected failure inside ntlmscan", "report it as a bug, with the `--log-level debug` output",
 		"report this as an ntlmscan bug, with the debug log of the scan"},
 }

@@ -20,7 +20,10 @@ import (
 // the remote collector script. Bump it whenever either JSON shape changes.
 // 2: per-address probe results (ProbeResult.ByAddress) and the SMB client's
 // BlockNTLMServerExceptionList property.
-const SchemaVersion = 2
+// 3: the collector's per-phase timings (Response.Timings), the NTLM event
+// read (Request.Events, Response.NTLMEvents) and Credential Guard's state
+// (Response.CredentialGuard).
+const SchemaVersion = 3
 
 // Output markers around the single JSON document the collector prints. They
 // are unlikely to appear in PowerShell noise, so the scanner can ignore
@@ -77,6 +80,10 @@ type Request struct {
 	ProbeTimeoutMS int     `json:"probeTimeoutMs,omitempty"`
 	// PolicySources asks which GPO sets each value (RSoP); see PolicySources.
 	PolicySources bool `json:"policySources,omitempty"`
+	// Events asks for the NTLM operational log, aggregated on the host;
+	// CredentialGuard for Win32_DeviceGuard.
+	Events          *EventQuery `json:"events,omitempty"`
+	CredentialGuard bool        `json:"credentialGuard,omitempty"`
 }
 
 // Response is the JSON document the collector prints between the markers.
@@ -90,9 +97,30 @@ type Response struct {
 	// PolicySources answers Request.PolicySources; nil when not asked (and
 	// in reports of earlier versions).
 	PolicySources *PolicySources `json:"policySources,omitempty"`
+	// NTLMEvents and CredentialGuard answer Request.Events and
+	// Request.CredentialGuard (nil when not asked).
+	NTLMEvents      *NTLMEvents      `json:"ntlmEvents,omitempty"`
+	CredentialGuard *CredentialGuard `json:"credentialGuard,omitempty"`
 	// Errors are steps of the collector that failed on the host without
 	// spoiling the rest (for example a registry key it may not read).
 	Errors []StepError `json:"errors,omitempty"`
+	// Timings say where the collector's time went on the host (schema 3;
+	// nil in facts from older reports).
+	Timings *CollectorTimings `json:"timings,omitempty"`
+}
+
+// CollectorTimings are the collector's phases on the host, in milliseconds
+// of its own stopwatch (the WinRM round trips around it are not included:
+// HostResult.Duration is the whole).
+type CollectorTimings struct {
+	IdentityMS  int `json:"identityMs"`  // Win32_ComputerSystem, Win32_OperatingSystem
+	RegistryMS  int `json:"registryMs"`  // every registry value asked
+	ServicesMS  int `json:"servicesMs"`  // Win32_Service (or Get-Service)
+	SMBClientMS int `json:"smbClientMs"` // MSFT_SmbClientConfiguration
+	RSoPMS      int `json:"rsopMs"`      // the RSoP queries of the policy sources
+	ProbesMS    int `json:"probesMs"`    // DNS lookups and TCP connects, all at once
+	EventsMS    int `json:"eventsMs"`    // the NTLM event read and Win32_DeviceGuard
+	TotalMS     int `json:"totalMs"`
 }
 
 // Domain roles as Win32_ComputerSystem.DomainRole reports them.
@@ -235,6 +263,26 @@ type HostResult struct {
 	// AuthNote says why auth: auto did not use Kerberos.
 	Auth     string `json:"auth,omitempty"`
 	AuthNote string `json:"authNote,omitempty"`
+	// SMB is the SMB probe of a repository host (nil: not probed). It is
+	// gathered whether or not WinRM collection worked, and for described
+	// hosts too.
+	SMB *SMBProbe `json:"smb,omitempty"`
+	// SPNChecks are the KDC's answers for the SPNs this host (a Core) uses
+	// toward its agents and shares (Kerberos verification).
+	SPNChecks []SPNCheck `json:"spnChecks,omitempty"`
+}
+
+// SPNCheck returns the check of spn (case-insensitive), or nil.
+func (r *HostResult) SPNCheck(spn string) *SPNCheck {
+	if r == nil {
+		return nil
+	}
+	for i := range r.SPNChecks {
+		if equalFold(r.SPNChecks[i].SPN, spn) {
+			return &r.SPNChecks[i]
+		}
+	}
+	return nil
 }
 
 // OK reports whether facts were collected.
@@ -265,6 +313,31 @@ func (r *Response) Service(name string) *Service {
 		}
 	}
 	return nil
+}
+
+// Collector steps (StepError.Step) whose failure makes facts unknown.
+const (
+	// StepServices: neither Win32_Service nor Get-Service could list the
+	// services (a non-administrator's network logon is denied the Service
+	// Control Manager): every asked service is unknown, not absent.
+	StepServices = "services"
+	// StepServicesWMI: Win32_Service failed; Get-Service answered, without
+	// the services' logon accounts.
+	StepServicesWMI = "services.wmi"
+)
+
+// ServicesUnknown reports that the host could not list its services, and
+// why: the asked services then read as not present but are unknown.
+func (r *Response) ServicesUnknown() (reason string, unknown bool) {
+	if r == nil {
+		return "", false
+	}
+	for _, e := range r.Errors {
+		if e.Step == StepServices {
+			return e.Message, true
+		}
+	}
+	return "", false
 }
 
 // Probe looks up the probe result for target; nil when it was not asked.

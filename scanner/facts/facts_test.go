@@ -12,11 +12,13 @@ func TestDecodeResponse(t *testing.T) {
 		doc     string
 		wantErr string
 	}{
-		{"minimal", `{"schema":2,"identity":{"netbiosName":"A","dnsHostName":"a","domain":"x","partOfDomain":false,"domainRole":2,"osCaption":"","osVersion":"","osBuild":0},"registry":[]}`, ""},
+		{"minimal", `{"schema":3,"identity":{"netbiosName":"A","dnsHostName":"a","domain":"x","partOfDomain":false,"domainRole":2,"osCaption":"","osVersion":"","osBuild":0},"registry":[]}`, ""},
 		{"other schema", `{"schema":1,"identity":{},"registry":[]}`, "schema 1"},
-		{"unknown field", `{"schema":2,"identity":{},"registry":[],"extra":1}`, "unknown field"},
-		{"trailing data", `{"schema":2,"identity":{},"registry":[]} {}`, "trailing"},
-		{"registry without name", `{"schema":2,"identity":{},"registry":[{"key":"HKLM\\X","name":"","present":false}]}`, "no key or name"},
+		{"timings", `{"schema":3,"identity":{},"registry":[],"timings":{"identityMs":12,"registryMs":3,"servicesMs":40,"smbClientMs":7,"rsopMs":9,"probesMs":3001,"eventsMs":25,"totalMs":3095}}`, ""},
+		{"unknown timing", `{"schema":3,"identity":{},"registry":[],"timings":{"coffeeMs":1}}`, "unknown field"},
+		{"unknown field", `{"schema":3,"identity":{},"registry":[],"extra":1}`, "unknown field"},
+		{"trailing data", `{"schema":3,"identity":{},"registry":[]} {}`, "trailing"},
+		{"registry without name", `{"schema":3,"identity":{},"registry":[{"key":"HKLM\\X","name":"","present":false}]}`, "no key or name"},
 		{"not JSON", `<Objs>`, "invalid character"},
 	}
 	for _, tc := range tests {

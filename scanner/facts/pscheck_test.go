@@ -22,7 +22,7 @@ func pscheck(t *testing.T, files ...string) (out string, exit int) {
 // TestPowerShellParses: collect.ps1 and the bootstrap parse without ERROR
 // or MISSING nodes (tree-sitter-powershell).
 func TestPowerShellParses(t *testing.T) {
-	if out, exit := pscheck(t, "collect.ps1", "bootstrap.ps1"); exit != 0 {
+	if out, exit := pscheck(t, "collect.ps1", "bootstrap.ps1", "discover.ps1"); exit != 0 {
 		t.Fatalf("PowerShell syntax problems:\n%s", out)
 	}
 }

@@ -82,6 +82,8 @@ const (
 	secOpts      = `Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options`
 	lanmanWksADM = `Computer Configuration\Administrative Templates\Network\Lanman Workstation`
 	kerberosADM  = `Computer Configuration\Administrative Templates\System\Kerberos`
+	// Not Group Policy: a registry value Microsoft documents in a KB article.
+	registryOnly = `Registry only (no Group Policy setting)`
 	// Not Group Policy: the SMB client's own configuration; the policy
 	// values under KeyLanmanWksPol override it when present.
 	smbLocalConfig = `Local SMB client configuration (HKLM\SYSTEM\CurrentControlSet\Services\LanmanWorkstation\Parameters), overridden by Group Policy`
@@ -115,6 +117,7 @@ const (
 	SMBBlockNTLMLocal                    = "BlockNTLMLocal"
 	SMBBlockNTLMServerExceptionListLocal = "BlockNTLMServerExceptionListLocal"
 	AllowNullSessionFallback             = "allownullsessionfallback"
+	BlockNtlmv1SSO                       = "BlockNtlmv1SSO"
 )
 
 // Group Policy display names of the "Restrict NTLM" family.
@@ -296,6 +299,17 @@ var Settings = []Setting{
 		GPOName: "SMB client local configuration BlockNTLMServerExceptionList", GPOPath: smbLocalConfig,
 		Family: FamilySMBClient, Absent: "Not set locally (no exceptions)", Entries: "IP, NetBIOS or FQDN",
 		Note: "SMB client's local configuration; the policy list wins",
+	},
+	{
+		// Microsoft KB5066470, "Upcoming changes to NTLMv1 in Windows 11,
+		// version 24H2 and Windows Server 2025": audit (event 4024) or
+		// enforce (event 4025) the blocking of NTLMv1-derived credentials
+		// for single sign-on; no effect where Credential Guard runs.
+		ID: BlockNtlmv1SSO, Key: KeyMSV10, Name: "BlockNtlmv1SSO", Type: RegDWORD,
+		GPOName: "BlockNtlmv1SSO (Microsoft KB5066470)", GPOPath: registryOnly, Family: FamilyLMCompat,
+		Absent: "Not set (Audit until Microsoft's announced switch to Enforce; the default per build is UNCONFIRMED)",
+		Values: []ValueLabel{{0, "Audit (event 4024; NTLMv1-derived SSO still allowed)"}, {1, "Enforce (event 4025; NTLMv1-derived SSO blocked)"}},
+		Note:   "Windows 11 24H2 / Server 2025; ignored where Credential Guard runs",
 	},
 }
 

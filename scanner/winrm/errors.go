@@ -79,6 +79,7 @@ type InsecureError struct {
 	// clear differs from an HTML page that did not come from WinRM at all.
 	Status      int
 	ContentType string
+	Snippet     string // start of the reply's body, printable characters only
 }
 
 func (e *InsecureError) Error() string { return "refusing unprotected WinRM traffic: " + e.Reason }
@@ -90,12 +91,16 @@ type HTTPError struct {
 	Status      int
 	ContentType string
 	Snippet     string // start of the body, printable characters only
+	Location    string // a redirect's target (Location header), printable characters only
 }
 
 func (e *HTTPError) Error() string {
 	s := fmt.Sprintf("%s: unexpected HTTP %d", e.Action, e.Status)
 	if e.ContentType != "" {
 		s += " (" + e.ContentType + ")"
+	}
+	if e.Location != "" {
+		s += " redirecting to " + e.Location
 	}
 	if e.Snippet == "" {
 		s += " with an empty body"
@@ -169,4 +174,63 @@ func sanitizeSnippet(body []byte, n int) string {
 		}
 	}
 	return strings.TrimSpace(b.String())
+}
+
+// HeaderTooLongError is HTTP.sys refusing a request whose headers exceed
+// its limits (HTTP 400 "Header Field Too Long": one header over
+// MaxFieldLength; "Request Header Too Long": all headers over
+// MaxRequestBytes). With Kerberos it means the ticket in the Authorization
+// header is too big: an account in many groups has a large PAC.
+type HeaderTooLongError struct {
+	Action      string
+	Field       bool // one header field too long (MaxFieldLength), else the whole header (MaxRequestBytes)
+	HeaderBytes int  // length of the Authorization header ntlmscan sent
+}
+
+func (e *HeaderTooLongError) Error() string {
+	which := "the request's headers exceed MaxRequestBytes"
+	if e.Field {
+		which = "a request header field exceeds MaxFieldLength"
+	}
+	return fmt.Sprintf("%s: HTTP 400 from HTTP.sys: %s (Authorization header of %d bytes)", e.Action, which, e.HeaderBytes)
+}
+
+// headerTooLong recognises HTTP.sys's 400 pages for oversized headers. They
+// come from HTTP.sys itself, before WinRM, in English.
+func headerTooLong(action string, status int, body []byte, authHeaderBytes int) *HeaderTooLongError {
+	if status != 400 {
+		return nil
+	}
+	text := strings.ToLower(string(body))
+	switch {
+	case strings.Contains(text, "header field too long"), strings.Contains(text, "header field is too long"):
+		return &HeaderTooLongError{Action: action, Field: true, HeaderBytes: authHeaderBytes}
+	case strings.Contains(text, "request header too long"), strings.Contains(text, "request too long"),
+		strings.Contains(text, "size of the request headers is too long"):
+		return &HeaderTooLongError{Action: action, HeaderBytes: authHeaderBytes}
+	}
+	return nil
+}
+
+// unexpectedAnswer is an HTTP answer to an authentication leg that is
+// neither a challenge nor a success.
+func unexpectedAnswer(action string, resp *Response) *HTTPError {
+	return &HTTPError{Action: action, Status: resp.Status, ContentType: sanitizeSnippet([]byte(resp.Header.Get("Content-Type")), 100),
+		Snippet: sanitizeSnippet(resp.Body, 120), Location: redirectTarget(resp.Status, resp.Header.Get("Location"))}
+}
+
+// redirectTarget is the Location of a 3xx answer (WinRM never redirects),
+// cut short and printable.
+func redirectTarget(status int, location string) string {
+	if status < 300 || status > 399 {
+		return ""
+	}
+	return sanitizeSnippet([]byte(location), 200)
+}
+
+// acceptedUnauthenticated is a host answering 200 to a request that was not
+// yet authenticated: a web server's page, or a WinRM that lets anyone in.
+func acceptedUnauthenticated(reason string, resp *Response) *InsecureError {
+	return &InsecureError{Reason: reason, Status: resp.Status,
+		ContentType: sanitizeSnippet([]byte(resp.Header.Get("Content-Type")), 100), Snippet: sanitizeSnippet(resp.Body, 120)}
 }

@@ -12,17 +12,51 @@ const (
 	nsWSManFault = "http://schemas.microsoft.com/wbem/wsman/1/wsmanfault"
 )
 
-// WS-Management fault codes ntlmscan reacts to, as Windows sends them (the
-// recorded faults in testdata, and the quota faults quoted in
-// test-kitchen/test-kitchen#656 and masterzen/winrm#129).
+// WS-Management fault codes ntlmscan reacts to (the WSManFault codes Windows sends, and
+// the ERROR_WSMAN_* values of the Windows SDK's winerror.h). Faults are
+// classified by these codes, so a host that answers in another language is
+// recognised; the English texts are only a fallback for a fault without a
+// known code.
 const (
 	FaultCodeTimedOut       = "2150858793" // Receive: no output within OperationTimeout
-	FaultCodeMaxShells      = "2150859173" // MaxShellsPerUser exceeded
-	FaultCodeMaxOperations  = "2150859174" // MaxConcurrentOperationsPerUser exceeded
-	faultCodeMaxConcUsers   = "2150859046" // MaxConcurrentUsers exceeded (best effort)
+	FaultCodeMaxShells      = "2150859173" // ERROR_WSMAN_QUOTA_MAX_SHELLS: MaxShellsPerUser exceeded
+	FaultCodeMaxOperations  = "2150859174" // ERROR_WSMAN_QUOTA_MAX_OPERATIONS: MaxConcurrentOperationsPerUser exceeded
+	FaultCodeQuotaUser      = "2150859175" // ERROR_WSMAN_QUOTA_USER: a per-user quota exceeded
+	FaultCodeMaxShellUsers  = "2150859179" // ERROR_WSMAN_QUOTA_MAX_SHELLUSERS: MaxConcurrentUsers exceeded
+	FaultCodeShellsDisabled = "2150859180" // ERROR_WSMAN_REMOTESHELLS_NOT_ALLOWED: Allow Remote Shell Access disabled
+	FaultCodeAccessDenied   = "5"          // ERROR_ACCESS_DENIED
+	FaultCodeAccessDeniedHR = "2147942405" // E_ACCESSDENIED (0x80070005), the same as an HRESULT
+	// 2150859046 is ERROR_WSMAN_NETWORK_TIMEDOUT, a client-side timeout: it
+	// is not a quota and gets no kind of its own.
 	faultReasonMaxLen       = 400
 	operationTimeoutKeyword = "OperationTimeout"
 )
+
+// FaultKind is what a fault means to the scanner.
+type FaultKind int
+
+// Fault kinds.
+const (
+	FaultOther FaultKind = iota
+	FaultTimedOut
+	FaultQuota
+	FaultAccessDenied
+	FaultRemoteShellsNotAllowed
+)
+
+func (k FaultKind) String() string {
+	switch k {
+	case FaultTimedOut:
+		return "timed-out"
+	case FaultQuota:
+		return "quota"
+	case FaultAccessDenied:
+		return "access-denied"
+	case FaultRemoteShellsNotAllowed:
+		return "remote-shells-not-allowed"
+	}
+	return "other"
+}
 
 // FaultError is a WS-Management SOAP fault answered by the host.
 //
@@ -39,20 +73,44 @@ type FaultError struct {
 	Message   string // f:WSManFault/f:Message text
 }
 
-// TimedOut reports the Receive long-poll fault (no output yet).
-func (e *FaultError) TimedOut() bool {
-	return e.WSManCode == FaultCodeTimedOut || strings.EqualFold(e.Subcode, "TimedOut")
-}
-
-// Quota reports a WinRM quota fault (too many shells, operations, users).
-func (e *FaultError) Quota() bool {
+// Kind classifies the fault by its WSManFault code; only a fault whose code
+// is absent or unknown is judged by its (English) text and subcode.
+func (e *FaultError) Kind() FaultKind {
 	switch e.WSManCode {
-	case FaultCodeMaxShells, FaultCodeMaxOperations, faultCodeMaxConcUsers:
-		return true
+	case FaultCodeTimedOut:
+		return FaultTimedOut
+	case FaultCodeMaxShells, FaultCodeMaxOperations, FaultCodeQuotaUser, FaultCodeMaxShellUsers:
+		return FaultQuota
+	case FaultCodeShellsDisabled:
+		return FaultRemoteShellsNotAllowed
+	case FaultCodeAccessDenied, FaultCodeAccessDeniedHR:
+		return FaultAccessDenied
+	case "":
+	default:
+		if strings.EqualFold(e.Subcode, "TimedOut") {
+			return FaultTimedOut
+		}
+		return FaultOther
 	}
 	text := strings.ToLower(e.Reason + " " + e.Message)
-	return strings.Contains(text, "quota") && strings.Contains(text, "exceeded")
+	switch {
+	case strings.EqualFold(e.Subcode, "TimedOut"):
+		return FaultTimedOut
+	case strings.Contains(text, "not accept any remote shell requests"):
+		return FaultRemoteShellsNotAllowed
+	case strings.Contains(text, "access is denied") || strings.EqualFold(e.Subcode, "AccessDenied"):
+		return FaultAccessDenied
+	case strings.Contains(text, "quota") && strings.Contains(text, "exceeded"):
+		return FaultQuota
+	}
+	return FaultOther
 }
+
+// TimedOut reports the Receive long-poll fault (no output yet).
+func (e *FaultError) TimedOut() bool { return e.Kind() == FaultTimedOut }
+
+// Quota reports a WinRM quota fault (too many shells, operations, users).
+func (e *FaultError) Quota() bool { return e.Kind() == FaultQuota }
 
 func (e *FaultError) Error() string {
 	var b strings.Builder

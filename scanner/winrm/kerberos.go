@@ -2,6 +2,7 @@ package winrm
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -36,6 +37,7 @@ import (
 type KerberosAuth struct {
 	kc  *KerberosClient
 	spn string
+	ctx context.Context // bounds waiting for the KDC (the host's deadline)
 
 	mu     sync.Mutex
 	scheme string // learnt from the first 401; later connections send at once
@@ -43,7 +45,14 @@ type KerberosAuth struct {
 
 // NewKerberos returns a Kerberos authenticator for one host.
 func NewKerberos(kc *KerberosClient, spn string) *KerberosAuth {
-	return &KerberosAuth{kc: kc, spn: spn}
+	return NewKerberosContext(context.Background(), kc, spn)
+}
+
+// NewKerberosContext is NewKerberos whose KDC requests ctx bounds: the host
+// never waits for a KDC past its deadline, and a KDC that did not answer
+// is asked again while ctx has time.
+func NewKerberosContext(ctx context.Context, kc *KerberosClient, spn string) *KerberosAuth {
+	return &KerberosAuth{kc: kc, spn: spn, ctx: ctx}
 }
 
 // Method implements Authenticator.
@@ -84,9 +93,9 @@ func (a *KerberosAuth) Authenticate(x Exchanger, secure bool) (Protector, error)
 		switch resp.Status {
 		case http.StatusUnauthorized:
 		case http.StatusOK:
-			return nil, &InsecureError{Reason: "the host accepted a request before Kerberos authentication"}
+			return nil, acceptedUnauthenticated("the host accepted a request before Kerberos authentication", resp)
 		default:
-			return nil, &HTTPError{Action: "authenticate", Status: resp.Status, ContentType: resp.Header.Get("Content-Type"), Snippet: sanitizeSnippet(resp.Body, 120)}
+			return nil, unexpectedAnswer("authenticate", resp)
 		}
 		if _, ok := findChallenge(offered, "Negotiate"); ok {
 			scheme = "Negotiate"
@@ -105,7 +114,7 @@ func (a *KerberosAuth) Authenticate(x Exchanger, secure bool) (Protector, error)
 			return nil, errAuthRedial
 		}
 	}
-	tkt, key, err := a.kc.ServiceTicket(a.spn)
+	tkt, key, err := a.kc.ServiceTicket(a.ctx, a.spn)
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +182,10 @@ func (a *KerberosAuth) Authenticate(x Exchanger, secure bool) (Protector, error)
 		}
 		return nil, &KerberosError{Kind: KrbRefused, Stage: "host", SPN: a.spn, Detail: detail}
 	default:
-		return nil, &HTTPError{Action: "authenticate", Status: resp.Status, ContentType: resp.Header.Get("Content-Type"), Snippet: sanitizeSnippet(resp.Body, 120)}
+		if e := headerTooLong("authenticate", resp.Status, resp.Body, len(h.Get("Authorization"))); e != nil {
+			return nil, e
+		}
+		return nil, unexpectedAnswer("authenticate", resp)
 	}
 	if !hasAnswer || answer.Token == "" {
 		return nil, &KerberosError{Kind: KrbMutual, Stage: "host", SPN: a.spn, Detail: "the host accepted the ticket but sent no AP-REP to prove its identity"}
@@ -185,7 +197,7 @@ func (a *KerberosAuth) Authenticate(x Exchanger, secure bool) (Protector, error)
 	if secure {
 		return plainProtector{}, nil
 	}
-	s := &krbSealer{protocol: krbProtocol(scheme), sendSeq: uint64(auth.SeqNumber), recvSeq: uint64(rep.SequenceNumber)}
+	s := &krbSealer{protocol: krbProtocol(scheme), sendSeq: krbSeq(auth.SeqNumber), recvSeq: krbSeq(rep.SequenceNumber)}
 	switch {
 	case rep.Subkey.KeyType != 0 && len(rep.Subkey.KeyValue) > 0:
 		s.key, s.acceptorSubkey = rep.Subkey, true
@@ -336,3 +348,8 @@ func verifyAPRep(b64 string, key types.EncryptionKey, auth types.Authenticator) 
 	}
 	return &p, nil
 }
+
+// krbSeq reads an initial sequence number (Authenticator, AP-REP), a
+// UInt32 (RFC 4120 5.5.2) that some implementations encode as a negative
+// INTEGER above 2^31: the low 32 bits are the number, as MIT reads it.
+func krbSeq(n int64) uint64 { return uint64(uint32(n)) }

@@ -1,6 +1,7 @@
 package winrm
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -59,6 +60,9 @@ type KerberosError struct {
 	Realm  string
 	Code   int32  // Kerberos error code when one was received (0: none)
 	Detail string // words, never a secret
+	// Timeout: no KDC answered in time (Kind KrbKDCUnreachable), as opposed
+	// to a refused or closed connection.
+	Timeout bool
 }
 
 func (e *KerberosError) Error() string {
@@ -106,6 +110,9 @@ type KerberosCredentials struct {
 	// FallbackConfig is used when Config is empty and no krb5.conf file
 	// exists (the scanner derives one from the inventory's domains).
 	FallbackConfig string
+	// Getenv reads KRB5_CONFIG (nil: os.Getenv); a command passes its own
+	// environment so that tests need not change the process's.
+	Getenv func(string) string
 }
 
 // KerberosClient holds one identity's ticket-granting ticket and its
@@ -118,17 +125,29 @@ type KerberosClient struct {
 	mu       sync.Mutex
 	cl       *client.Client
 	ccache   *credentials.CCache
-	loggedIn bool
-	loginErr error
+	loggedIn bool       // the TGT is there
+	loginErr error      // a failure no retry can mend (wrong password, config), kept for the scan
+	flight   *kdcFlight // the login in progress, shared by every host waiting for it
+	closed   bool
+}
+
+// kdcFlight is one login attempt; done is closed once err is set.
+type kdcFlight struct {
+	done chan struct{}
+	err  error
 }
 
 // NewKerberosClient prepares a client; nothing is sent until the first
 // ticket is needed.
 func NewKerberosClient(c KerberosCredentials) (*KerberosClient, error) {
-	cfg, err := loadKrb5Config(c.Config)
+	getenv := c.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	cfg, err := loadKrb5Config(c.Config, getenv)
 	var ke *KerberosError
 	if err != nil && c.Config == "" && c.FallbackConfig != "" && errors.As(err, &ke) && strings.HasPrefix(ke.Detail, "no krb5.conf") {
-		cfg, err = loadKrb5Config(c.FallbackConfig)
+		cfg, err = loadKrb5Config(c.FallbackConfig, getenv)
 	}
 	if err != nil {
 		return nil, err
@@ -193,7 +212,7 @@ func noRealm(username string) error {
 
 // loadKrb5Config reads krb5.conf: the given text, else KRB5_CONFIG (the
 // first file of a colon-separated list that exists), else /etc/krb5.conf.
-func loadKrb5Config(text string) (*config.Config, error) {
+func loadKrb5Config(text string, getenv func(string) string) (*config.Config, error) {
 	if text != "" {
 		cfg, err := config.NewFromString(text)
 		if err != nil {
@@ -202,7 +221,7 @@ func loadKrb5Config(text string) (*config.Config, error) {
 		return cfg, nil
 	}
 	paths := []string{"/etc/krb5.conf"}
-	if v := os.Getenv("KRB5_CONFIG"); v != "" {
+	if v := getenv("KRB5_CONFIG"); v != "" {
 		paths = strings.Split(v, ":")
 	}
 	for _, p := range paths {
@@ -218,11 +237,13 @@ func loadKrb5Config(text string) (*config.Config, error) {
 	return nil, &KerberosError{Kind: KrbConfig, Stage: "local", Detail: fmt.Sprintf("no krb5.conf (looked at %s); set KRB5_CONFIG to a krb5.conf naming your realm's KDCs", strings.Join(paths, ", "))}
 }
 
-// Close forgets the tickets and stops gokrb5's TGT renewal goroutine.
+// Close forgets the tickets and stops gokrb5's TGT renewal goroutine (a
+// login still running ends the same way when it returns).
 func (k *KerberosClient) Close() {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if k.cl != nil {
+	k.closed = true
+	if k.cl != nil && k.flight == nil {
 		k.cl.Destroy()
 	}
 }
@@ -230,49 +251,146 @@ func (k *KerberosClient) Close() {
 // Principal names the identity for logs (no secret).
 func (k *KerberosClient) Principal() string { return k.user + "@" + k.realm }
 
-// login gets the TGT once (password or keytab); a cache must hold a valid one.
-func (k *KerberosClient) login() error {
-	if k.loggedIn {
+// KDC requests are retried with backoff while the host's context has time:
+// a KDC that failed once (restarting, a lost packet, a busy DC) is not
+// taken as down for the whole scan. kdcAttempts bounds the attempts per
+// ticket so that a realm without a KDC costs a host a few seconds, not its
+// whole deadline.
+const (
+	kdcAttempts     = 3
+	kdcFirstBackoff = 500 * time.Millisecond
+)
+
+// login gets the TGT (password or keytab; a cache must hold a valid one).
+// One login runs at a time and every host waits for it, each only as long
+// as its own context allows: gokrb5 takes no context, so a KDC that does
+// not answer is left to gokrb5's own network timeouts while the host goes
+// on. A failure that no retry can mend is remembered; a KDC that did not
+// answer is asked again by the next caller.
+func (k *KerberosClient) login(ctx context.Context) error {
+	k.mu.Lock()
+	switch {
+	case k.loggedIn:
+		k.mu.Unlock()
+		return nil
+	case k.loginErr != nil:
+		k.mu.Unlock()
 		return k.loginErr
 	}
-	k.loggedIn = true
+	f := k.flight
+	if f == nil {
+		f = &kdcFlight{done: make(chan struct{})}
+		k.flight = f
+		go k.runLogin(f)
+	}
+	k.mu.Unlock()
+	select {
+	case <-f.done:
+		return f.err
+	case <-ctx.Done():
+		return kdcTimeout("", k.realm)
+	}
+}
+
+func (k *KerberosClient) runLogin(f *kdcFlight) {
+	err := k.doLogin()
+	k.mu.Lock()
+	k.flight = nil
+	var ke *KerberosError
+	switch {
+	case err == nil:
+		k.loggedIn = true
+	case errors.As(err, &ke) && ke.Kind == KrbKDCUnreachable:
+		// asked again by the next caller
+	default:
+		k.loginErr = err
+	}
+	if k.closed && k.cl != nil {
+		k.cl.Destroy() // the scan ended while this login ran
+	}
+	f.err = err
+	k.mu.Unlock()
+	close(f.done)
+}
+
+func (k *KerberosClient) doLogin() error {
 	if k.ccache != nil {
 		tgt, ok := k.ccache.GetEntry(types.PrincipalName{NameType: nametype.KRB_NT_SRV_INST, NameString: []string{"krbtgt", k.realm}})
 		switch {
 		case !ok:
-			k.loginErr = &KerberosError{Kind: KrbNoTGT, Stage: "local", Realm: k.realm, Detail: "the credential cache holds no ticket-granting ticket; run kinit " + k.Principal()}
+			return &KerberosError{Kind: KrbNoTGT, Stage: "local", Realm: k.realm, Detail: "the credential cache holds no ticket-granting ticket; run kinit " + k.Principal()}
 		case !tgt.EndTime.IsZero() && time.Now().After(tgt.EndTime):
-			k.loginErr = &KerberosError{Kind: KrbNoTGT, Stage: "local", Realm: k.realm,
+			return &KerberosError{Kind: KrbNoTGT, Stage: "local", Realm: k.realm,
 				Detail: fmt.Sprintf("the ticket-granting ticket in the credential cache expired at %s; run kinit %s", tgt.EndTime.UTC().Format(time.RFC3339), k.Principal())}
 		}
-		return k.loginErr
+		return nil
 	}
 	if err := k.cl.Login(); err != nil {
 		e := kdcError(err, "", k.realm)
 		if e.Code == errorcode.KDC_ERR_C_PRINCIPAL_UNKNOWN {
 			e.Detail = "the KDC does not know the account " + k.Principal()
 		}
-		k.loginErr = e
+		return e
 	}
-	return k.loginErr
+	return nil
+}
+
+// kdcTimeout: the host's deadline passed while it waited for a KDC.
+func kdcTimeout(spn, realm string) *KerberosError {
+	return &KerberosError{Kind: KrbKDCUnreachable, Stage: "kdc", SPN: spn, Realm: realm, Timeout: true,
+		Detail: "no KDC of realm " + realm + " answered before the host's deadline (timed out); check that TCP/UDP 88 to the KDCs in krb5.conf is open and that they respond"}
 }
 
 // ServiceTicket returns the ticket and session key for spn, from the KDC
-// the first time and from the client's cache afterwards.
+// the first time and from the client's cache afterwards, retrying a KDC
+// that did not answer (kdcAttempts, with backoff) while ctx has time.
 // Only the login is serialised: gokrb5's ticket cache and sessions have
 // their own locks, so hosts fetch their tickets in parallel.
-func (k *KerberosClient) ServiceTicket(spn string) (messages.Ticket, types.EncryptionKey, error) {
-	k.mu.Lock()
-	err := k.login()
-	k.mu.Unlock()
-	if err != nil {
+func (k *KerberosClient) ServiceTicket(ctx context.Context, spn string) (messages.Ticket, types.EncryptionKey, error) {
+	delay := kdcFirstBackoff
+	for attempt := 1; ; attempt++ {
+		tkt, key, err := k.serviceTicketOnce(ctx, spn)
+		var ke *KerberosError
+		if err == nil || attempt >= kdcAttempts || !errors.As(err, &ke) || ke.Kind != KrbKDCUnreachable || ke.Timeout {
+			return tkt, key, err
+		}
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= delay {
+			return tkt, key, err
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return tkt, key, err
+		}
+		delay *= 2
+	}
+}
+
+func (k *KerberosClient) serviceTicketOnce(ctx context.Context, spn string) (messages.Ticket, types.EncryptionKey, error) {
+	if err := k.login(ctx); err != nil {
 		return messages.Ticket{}, types.EncryptionKey{}, err
 	}
-	tkt, key, err := k.cl.GetServiceTicket(spn)
-	if err != nil {
-		return tkt, key, kdcError(err, spn, k.realm)
+	type answer struct {
+		tkt messages.Ticket
+		key types.EncryptionKey
+		err error
 	}
-	return tkt, key, nil
+	ch := make(chan answer, 1)
+	go func() {
+		tkt, key, err := k.cl.GetServiceTicket(spn)
+		if err != nil {
+			err = kdcError(err, spn, k.realm)
+		}
+		ch <- answer{tkt, key, err}
+	}()
+	select {
+	case a := <-ch:
+		return a.tkt, a.key, a.err
+	case <-ctx.Done():
+		return messages.Ticket{}, types.EncryptionKey{}, kdcTimeout(spn, k.realm)
+	}
 }
 
 // Credentials of the identity (for the authenticator's cname and realm).
@@ -317,6 +435,9 @@ func kdcError(err error, spn, realm string) *KerberosError {
 	}
 	var ke krberror.Krberror
 	switch {
+	case strings.Contains(msg, "i/o timeout") || strings.Contains(msg, "deadline exceeded"):
+		e.Kind, e.Timeout = KrbKDCUnreachable, true
+		e.Detail = "the KDCs of realm " + realm + " timed out (no answer within gokrb5's per-KDC timeout); check that TCP/UDP 88 to them is open and that they respond"
 	case errors.As(err, &ke) && ke.RootCause == krberror.NetworkingError,
 		strings.Contains(msg, "communicate with KDC"), strings.Contains(msg, "error sending to a KDC"),
 		strings.Contains(msg, "no KDCs defined"):

@@ -26,11 +26,16 @@ func testKey(t testing.TB) types.EncryptionKey {
 
 // windowsStyleWrap builds an acceptor token with a filler (EC) and rotates
 // by RRC+EC, as MS-KILE 3.4.5.4.1 says Windows does.
-func windowsStyleWrap(t *testing.T, key types.EncryptionKey, seq uint64, msg []byte, ec int) (hdr, data []byte) {
+// With copyRRC the encrypted header copy carries the RRC too, which RFC
+// 4121 leaves to the sender's rotation (MIT ignores it when comparing).
+func windowsStyleWrap(t *testing.T, key types.EncryptionKey, seq uint64, msg []byte, ec int, copyRRC ...bool) (hdr, data []byte) {
 	t.Helper()
 	et, _ := crypto.GetEtype(key.KeyType)
 	h := []byte{5, 4, 1 | 2 | 4, 0xff, 0, byte(ec), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
 	binary.BigEndian.PutUint64(h[8:], seq)
+	if len(copyRRC) > 0 && copyRRC[0] {
+		binary.BigEndian.PutUint16(h[6:8], 28)
+	}
 	pt := append(append(append([]byte{}, msg...), make([]byte, ec)...), h...)
 	_, ct, err := et.EncryptMessage(key.KeyValue, pt, keyusage.GSSAPI_ACCEPTOR_SEAL)
 	if err != nil {
@@ -63,6 +68,11 @@ func TestUnwrapRFC4121(t *testing.T) {
 	}{
 		{"round trip", good, true, 7, ""},
 		{"windows EC 16, rotated by RRC+EC", func() ([]byte, []byte) { return windowsStyleWrap(t, key, 7, msg, 16) }, true, 7, ""},
+		{"RRC in the encrypted header copy", func() ([]byte, []byte) { return windowsStyleWrap(t, key, 7, msg, 0, true) }, true, 7, ""},
+		{"RRC in the copy, EC 16", func() ([]byte, []byte) { return windowsStyleWrap(t, key, 7, msg, 16, true) }, true, 7, ""},
+		{"sequence number above 2^31", func() ([]byte, []byte) { return windowsStyleWrap(t, key, 0xfffffffe, msg, 0) }, true, 0xfffffffe, ""},
+		{"32-bit sequence number wrapped to 0", func() ([]byte, []byte) { return windowsStyleWrap(t, key, 0, msg, 0) }, true, 1 << 32, ""},
+		{"wrapped, but replayed", func() ([]byte, []byte) { return windowsStyleWrap(t, key, 0xffffffff, msg, 0) }, true, 1 << 32, "sequence number"},
 		{"replayed sequence number", good, true, 8, "sequence number"},
 		{"other key flag", good, false, 7, "another key"},
 		{"tampered data", func() ([]byte, []byte) {
@@ -161,4 +171,26 @@ func FuzzKerberosTokens(f *testing.F) {
 		_ = krbErrorFromToken(tok, "HTTP/x")
 		_, _ = verifyAPRep(tok, types.EncryptionKey{KeyType: etypeID.AES256_CTS_HMAC_SHA1_96, KeyValue: make([]byte, 32)}, types.Authenticator{})
 	})
+}
+
+// TestKrbInitialSequenceNumbers: Kerberos sequence numbers are UInt32
+// (RFC 4120 5.5.2); some implementations encode those above 2^31 as
+// negative INTEGERs, which must be read as their unsigned value.
+func TestKrbInitialSequenceNumbers(t *testing.T) {
+	tests := []struct {
+		in   int64
+		want uint64
+	}{
+		{0, 0},
+		{12345, 12345},
+		{0x7fffffff, 0x7fffffff},
+		{0xfffffffe, 0xfffffffe},
+		{-2, 0xfffffffe}, // the same number, encoded as a signed 32-bit value
+		{-1, 0xffffffff},
+	}
+	for _, tc := range tests {
+		if got := krbSeq(tc.in); got != tc.want {
+			t.Errorf("krbSeq(%d) = %#x, want %#x", tc.in, got, tc.want)
+		}
+	}
 }

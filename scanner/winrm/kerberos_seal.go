@@ -145,7 +145,7 @@ func wrapRFC4121(key types.EncryptionKey, acceptorSubkey, acceptor bool, seq uin
 
 // unwrapRFC4121 opens a wrap token (header|data) from the peer, checking
 // its flags, sequence number and the encrypted header copy. Any EC and RRC
-// are accepted; Windows rotates by RRC+EC (MS-KILE 3.4.5.4.1), so that is
+// are accepted (in the copy too); Windows rotates by RRC+EC (MS-KILE 3.4.5.4.1), so that is
 // tried when RRC alone does not decrypt.
 func unwrapRFC4121(key types.EncryptionKey, acceptorSubkey, fromAcceptor bool, seq uint64, hdr, data []byte) ([]byte, error) {
 	tok := make([]byte, 0, len(hdr)+len(data))
@@ -197,13 +197,18 @@ func unwrapRFC4121(key types.EncryptionKey, acceptorSubkey, fromAcceptor bool, s
 	if len(pt) < ec+16 {
 		return nil, errors.New("wrap token plaintext too short")
 	}
+	// RFC 4121 4.2.4 has the sender write RRC 0 in the encrypted copy, but
+	// implementations differ and the rotation is not part of what the copy
+	// protects: only the other fields are compared, as MIT's krb5 does.
 	copyHdr := pt[len(pt)-16:]
-	want := append([]byte{}, tok[:16]...)
-	want[6], want[7] = 0, 0
-	if subtle.ConstantTimeCompare(copyHdr, want) != 1 {
+	if subtle.ConstantTimeCompare(copyHdr[:6], tok[:6]) != 1 || subtle.ConstantTimeCompare(copyHdr[8:16], tok[8:16]) != 1 {
 		return nil, errors.New("wrap token header does not match its encrypted copy")
 	}
-	if got != seq {
+	// Sequence numbers start as a UInt32 (krbSeq); a peer that keeps them
+	// in 32 bits wraps to 0 where ours goes on past 2^32, so a token whose
+	// upper half is zero is matched on the lower 32 bits (UNCONFIRMED which
+	// Windows does: neither can replay an earlier message).
+	if got != seq && (got>>32 != 0 || uint32(got) != uint32(seq)) {
 		return nil, fmt.Errorf("wrap token sequence number %d, expected %d (replayed or reordered message)", got, seq)
 	}
 	return pt[:len(pt)-16-ec], nil

@@ -131,7 +131,7 @@ func TestKerberosKDCUnreachable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, _, err = kc.ServiceTicket("HTTP/a.corp.example")
+	_, _, err = kc.ServiceTicket(context.Background(), "HTTP/a.corp.example")
 	var ke *winrm.KerberosError
 	if !errors.As(err, &ke) || ke.Kind != winrm.KrbKDCUnreachable || !ke.Fallback() {
 		t.Fatalf("got %v, want kdc-unreachable", err)

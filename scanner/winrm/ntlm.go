@@ -86,9 +86,9 @@ func (a *NTLMAuth) Authenticate(x Exchanger, secure bool) (Protector, error) {
 	case http.StatusOK:
 		// Fail closed: a host that lets an unauthenticated request through
 		// cannot give us a security context to seal with.
-		return nil, &InsecureError{Reason: "the host accepted a request before NTLM authentication completed"}
+		return nil, acceptedUnauthenticated("the host accepted a request before NTLM authentication completed", resp)
 	default:
-		return nil, &HTTPError{Action: "authenticate", Status: resp.Status, ContentType: resp.Header.Get("Content-Type"), Snippet: sanitizeSnippet(resp.Body, 120)}
+		return nil, unexpectedAnswer("authenticate", resp)
 	}
 	neg, ok := findChallenge(offered, "Negotiate")
 	if !ok {
@@ -142,7 +142,7 @@ func (a *NTLMAuth) Authenticate(x Exchanger, secure bool) (Protector, error) {
 		return nil, &AuthError{Method: a.Method(), Reason: AuthRejected, Status: resp.Status, Offered: offeredSchemes(parseWWWAuthenticate(resp.Header)),
 			TLS: tlsInfo}
 	default:
-		return nil, &HTTPError{Action: "authenticate", Status: resp.Status, ContentType: resp.Header.Get("Content-Type"), Snippet: sanitizeSnippet(resp.Body, 120)}
+		return nil, unexpectedAnswer("authenticate", resp)
 	}
 	if secure {
 		return plainProtector{}, nil
@@ -239,7 +239,7 @@ func (s *ntlmSealer) Unwrap(resp *Response) ([]byte, error) {
 		}
 		ct := sanitizeSnippet([]byte(resp.Header.Get("Content-Type")), 80)
 		return nil, &InsecureError{Reason: fmt.Sprintf("the host answered HTTP %d without encryption (Content-Type %q)", resp.Status, ct),
-			Status: resp.Status, ContentType: ct}
+			Status: resp.Status, ContentType: ct, Snippet: sanitizeSnippet(resp.Body, 120)}
 	}
 	parts, err := parseSealed(resp.Body, boundary)
 	if err != nil {

@@ -261,6 +261,7 @@ func (t *Transport) post(action string, soapMsg []byte) ([]byte, error) {
 type callResult struct {
 	status      int
 	contentType string
+	location    string // Location header of a redirect
 	body        []byte
 	buf         *bytes.Buffer
 }
@@ -274,7 +275,7 @@ func (r *callResult) release() {
 
 func (r *callResult) httpError(action string) *HTTPError {
 	return &HTTPError{Action: action, Status: r.status, ContentType: sanitizeSnippet([]byte(r.contentType), 100),
-		Snippet: sanitizeSnippet(r.body, 200)}
+		Snippet: sanitizeSnippet(r.body, 200), Location: redirectTarget(r.status, r.location)}
 }
 
 // call sends one SOAP message on an authenticated connection and returns the
@@ -332,7 +333,7 @@ func (t *Transport) call(action string, soapMsg []byte) (*callResult, error) {
 		// connection even if the host keeps this one open.
 		_, plain := c.protector.(plainProtector)
 		t.release(c, plain || len(resp.Body) > 0)
-		res := &callResult{status: resp.Status, contentType: resp.Header.Get("Content-Type"), body: body}
+		res := &callResult{status: resp.Status, contentType: resp.Header.Get("Content-Type"), location: resp.Header.Get("Location"), body: body}
 		if len(body) > 0 && len(resp.Body) > 0 && &body[0] == &resp.Body[0] {
 			res.buf = resp.buf // plain protector: the body is the read buffer
 		} else {

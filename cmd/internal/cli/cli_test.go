@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,6 +21,7 @@ import (
 	"github.com/ntlmscan/ntlmscan/cmd/internal/iostreams"
 	"github.com/ntlmscan/ntlmscan/cmd/internal/outdir"
 	"github.com/ntlmscan/ntlmscan/examples"
+	"github.com/ntlmscan/ntlmscan/inventory"
 	"github.com/ntlmscan/ntlmscan/report"
 	"github.com/ntlmscan/ntlmscan/report/render"
 	"github.com/ntlmscan/ntlmscan/report/verdict"
@@ -42,81 +45,58 @@ type result struct {
 func run(t *testing.T, env map[string]string, args ...string) result {
 	t.Helper()
 	io, _, out, errOut := iostreams.Test()
-	f := &Factory{IO: io, Now: func() time.Time { return fixedNow }, Version: "test",
-		Getenv: func(k string) string { return env[k] }}
+	f := &Factory{IO: io, Now: func() time.Time { return fixedNow }, Version: "test", LookupEnv: lookup(env)}
 	code := Run(context.Background(), f, args)
 	return result{code, out.String(), errOut.String()}
 }
 
+// lookup is an os.LookupEnv over env: the whole environment a test's
+// command sees (the process's is never read, so tests run in parallel).
+func lookup(env map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+}
+
 // demoFleet starts the demo lab on ephemeral ports and writes the demo
-// inventory, pointed at those ports, into a temporary directory. The real
-// scan path (inventory file, environment credentials, masterzen transport)
-// runs against it, as it would against Windows.
-func demoFleet(t *testing.T) (invPath string, srv *winrmtest.Server) {
+// inventory, pointed at it, into a temporary directory. The real scan path
+// (inventory file, credentials from the environment, masterzen transport)
+// runs against it, as it would against Windows. env is the environment a
+// scan of it needs: the lab passwords.
+func demoFleet(t *testing.T) (invPath string, srv *winrmtest.Server, env map[string]string) {
 	t.Helper()
 	lab, err := winrmtest.ParseLab(examples.DemoLab, "lab.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err = winrmtest.NewServer(lab, winrmtest.WithEphemeralPorts(), winrmtest.WithLogger(slog.New(slog.DiscardHandler)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
+	return labFleet(t, lab, examples.DemoInventory)
+}
 
-	var doc yaml.Node
-	if err := yaml.Unmarshal(examples.DemoInventory, &doc); err != nil {
-		t.Fatal(err)
-	}
-	root := doc.Content[0]
-	setPort := func(name string, host *yaml.Node) {
-		ep, ok := srv.Host(name)
-		if !ok || ep.HTTPPort == 0 {
-			return
-		}
-		winrm := mapValue(host, "winrm")
-		if winrm == nil {
-			winrm = &yaml.Node{Kind: yaml.MappingNode}
-			host.Content = append(host.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "winrm"}, winrm)
-		}
-		if p := mapValue(winrm, "port"); p != nil {
-			p.Value = itoa(ep.HTTPPort)
-			return
-		}
-		winrm.Content = append(winrm.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "port"}, &yaml.Node{Kind: yaml.ScalarNode, Value: itoa(ep.HTTPPort)})
-	}
-	eachHost := func(section *yaml.Node) {
-		if section == nil {
-			return
-		}
-		for i := 0; i+1 < len(section.Content); i += 2 {
-			setPort(section.Content[i].Value, section.Content[i+1])
-		}
-	}
-	for _, key := range []string{"cores", "agents", "repository_hosts"} {
-		eachHost(mapValue(root, key))
-	}
-	if domains := mapValue(root, "domains"); domains != nil {
-		for i := 1; i < len(domains.Content); i += 2 {
-			eachHost(mapValue(domains.Content[i], "controllers"))
-		}
-	}
-	data, err := yaml.Marshal(&doc)
+// labFleet is demoFleet for a given lab and inventory text.
+func labFleet(t *testing.T, lab *winrmtest.Lab, invYAML []byte) (invPath string, srv *winrmtest.Server, env map[string]string) {
+	t.Helper()
+	dir := t.TempDir()
+	fleet, err := winrmtest.StartFleet(lab, invYAML, "inventory.yaml", winrmtest.WithEphemeralPorts(),
+		winrmtest.WithLogger(slog.New(slog.DiscardHandler)), winrmtest.WithFleetDir(dir))
 	if err != nil {
 		t.Fatal(err)
 	}
-	invPath = filepath.Join(t.TempDir(), "inventory.yaml")
+	t.Cleanup(fleet.Close)
+	invPath = filepath.Join(dir, "inventory.yaml")
+	if err := fleet.WriteInventory(invPath); err != nil {
+		t.Fatal(err)
+	}
+	env = maps.Clone(fleet.Env)
 	// Never this machine's krb5.conf: without one, AGENT07 (auth: kerberos)
 	// fails as kerberos-config, the failed host these tests count on.
 	// TestScanKerberosAgent gives it the lab KDC's.
-	t.Setenv("KRB5_CONFIG", filepath.Join(filepath.Dir(invPath), "no-krb5.conf"))
-	if err := os.WriteFile(invPath, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("NTLMSCAN_PASSWORD", demoScanPassword)
-	t.Setenv("NTLMSCAN_AGENT03_PASSWORD", demoLocalPassword)
-	t.Setenv("NTLMSCAN_AGENT05_PASSWORD", demoLocalPassword)
-	return invPath, srv
+	env["KRB5_CONFIG"] = filepath.Join(dir, "no-krb5.conf")
+	return invPath, fleet.Server, env
+}
+
+// withEnv returns env with more set on top.
+func withEnv(env, more map[string]string) map[string]string {
+	out := maps.Clone(env)
+	maps.Copy(out, more)
+	return out
 }
 
 func mapValue(m *yaml.Node, key string) *yaml.Node {
@@ -131,20 +111,8 @@ func mapValue(m *yaml.Node, key string) *yaml.Node {
 	return nil
 }
 
-func itoa(n int) string {
-	var b [20]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-		if n == 0 {
-			return string(b[i:])
-		}
-	}
-}
-
 func TestDemoShowsEveryVerdict(t *testing.T) {
+	t.Parallel()
 	r := run(t, nil, "demo", "--no-color")
 	if r.code != ExitOK {
 		t.Fatalf("demo exit %d, stderr:\n%s", r.code, r.stderr)
@@ -160,6 +128,7 @@ func TestDemoShowsEveryVerdict(t *testing.T) {
 }
 
 func TestDemoWhatIfShowsChangedVerdicts(t *testing.T) {
+	t.Parallel()
 	r := run(t, nil, "demo", "--what-if", "--format", "json", "--quiet=false")
 	if r.code != ExitOK {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
@@ -183,12 +152,13 @@ func TestDemoWhatIfShowsChangedVerdicts(t *testing.T) {
 }
 
 func TestScanExitCodesAndFiles(t *testing.T) {
-	invPath, _ := demoFleet(t)
+	t.Parallel()
+	invPath, _, env := demoFleet(t)
 	dir := t.TempDir()
 	csvPath, jsonPath := filepath.Join(dir, "paths.csv"), filepath.Join(dir, "scan.json")
 	htmlPath, mdPath := filepath.Join(dir, "scan.html"), filepath.Join(dir, "scan.md")
 
-	r := run(t, nil, "scan", "-i", invPath, "--quiet", "--csv", csvPath, "--json", jsonPath, "--html", htmlPath, "--markdown", mdPath)
+	r := run(t, env, "scan", "-i", invPath, "--quiet", "--csv", csvPath, "--json", jsonPath, "--html", htmlPath, "--markdown", mdPath)
 	// Blocked paths (2) and AGENT07, which offers only Kerberos (4).
 	if r.code != ExitBoth {
 		t.Fatalf("scan exit %d, want %d; stderr:\n%s", r.code, ExitBoth, r.stderr)
@@ -244,7 +214,8 @@ func TestScanExitCodesAndFiles(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := run(t, nil, append([]string{"scan", "-i", invPath, "--quiet"}, tc.args...)...)
+			t.Parallel()
+			r := run(t, env, append([]string{"scan", "-i", invPath, "--quiet"}, tc.args...)...)
 			if r.code != tc.want {
 				t.Fatalf("exit %d, want %d; stderr: %s", r.code, tc.want, r.stderr)
 			}
@@ -253,11 +224,14 @@ func TestScanExitCodesAndFiles(t *testing.T) {
 }
 
 func TestScanNothingScannedIsExit1(t *testing.T) {
-	invPath, _ := demoFleet(t)
-	t.Setenv("NTLMSCAN_PASSWORD", "wrong-password")
-	t.Setenv("NTLMSCAN_AGENT03_PASSWORD", "wrong-password")
-	t.Setenv("NTLMSCAN_AGENT05_PASSWORD", "wrong-password")
-	r := run(t, nil, "scan", "-i", invPath, "--quiet", "--retries", "0")
+	t.Parallel()
+	invPath, _, env := demoFleet(t)
+	for k := range env {
+		if strings.HasSuffix(k, "PASSWORD") {
+			env[k] = "wrong-password"
+		}
+	}
+	r := run(t, env, "scan", "-i", invPath, "--quiet", "--retries", "0")
 	if r.code != ExitError {
 		t.Fatalf("exit %d, want %d (nothing could be scanned); stderr:\n%s", r.code, ExitError, r.stderr)
 	}
@@ -267,9 +241,10 @@ func TestScanNothingScannedIsExit1(t *testing.T) {
 }
 
 func TestSecretsNeverInOutput(t *testing.T) {
-	invPath, _ := demoFleet(t)
+	t.Parallel()
+	invPath, _, env := demoFleet(t)
 	dir := t.TempDir()
-	r := run(t, nil, "scan", "-i", invPath, "--log-level", "debug", "--json", filepath.Join(dir, "s.json"),
+	r := run(t, env, "scan", "-i", invPath, "--log-level", "debug", "--json", filepath.Join(dir, "s.json"),
 		"--csv", filepath.Join(dir, "s.csv"), "--html", filepath.Join(dir, "s.html"), "--no-color")
 	all := r.stdout + r.stderr
 	entries, _ := os.ReadDir(dir)
@@ -285,10 +260,11 @@ func TestSecretsNeverInOutput(t *testing.T) {
 }
 
 func TestNightlyOutputDirBaselineAndLock(t *testing.T) {
-	invPath, _ := demoFleet(t)
+	t.Parallel()
+	invPath, _, env := demoFleet(t)
 	dir := filepath.Join(t.TempDir(), "runs")
 
-	first := run(t, nil, "scan", "-i", invPath, "--quiet", "--output-dir", dir, "--fail-on", "new")
+	first := run(t, env, "scan", "-i", invPath, "--quiet", "--output-dir", dir, "--fail-on", "new")
 	if first.code != ExitBoth {
 		t.Fatalf("first run exit %d: %s", first.code, first.stderr)
 	}
@@ -304,7 +280,7 @@ func TestNightlyOutputDirBaselineAndLock(t *testing.T) {
 
 	// The second run compares with latest.json: nothing is new, so
 	// --fail-on new leaves only the unscanned host (4).
-	second := run(t, nil, "scan", "-i", invPath, "--quiet", "--output-dir", dir, "--fail-on", "new")
+	second := run(t, env, "scan", "-i", invPath, "--quiet", "--output-dir", dir, "--fail-on", "new")
 	if second.code != ExitHostsFailed {
 		t.Fatalf("second run exit %d, want %d: %s", second.code, ExitHostsFailed, second.stderr)
 	}
@@ -324,7 +300,7 @@ func TestNightlyOutputDirBaselineAndLock(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, outdir.LatestName), []byte(`{"kind":"ntlmscan.report","schema":99}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	third := run(t, nil, "scan", "-i", invPath, "--quiet", "--output-dir", dir)
+	third := run(t, env, "scan", "-i", invPath, "--quiet", "--output-dir", dir)
 	if third.code != ExitBoth || !strings.Contains(third.stderr, "not usable as the baseline") {
 		t.Fatalf("unreadable latest.json: exit %d, stderr %q", third.code, third.stderr)
 	}
@@ -338,24 +314,25 @@ func TestNightlyOutputDirBaselineAndLock(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer held.Close()
-	locked := run(t, nil, "scan", "-i", invPath, "--quiet", "--output-dir", dir)
+	locked := run(t, env, "scan", "-i", invPath, "--quiet", "--output-dir", dir)
 	if locked.code != ExitError || !strings.Contains(locked.stderr, "locked") {
 		t.Fatalf("scan under a held lock: exit %d, stderr %q", locked.code, locked.stderr)
 	}
 }
 
 func TestDiffReportsNewBlockedPaths(t *testing.T) {
-	invPath, _ := demoFleet(t)
+	t.Parallel()
+	invPath, _, env := demoFleet(t)
 	dir := t.TempDir()
 	before, after := filepath.Join(dir, "before.json"), filepath.Join(dir, "after.json")
 	assume := filepath.Join(dir, "assume.yaml")
 	if err := os.WriteFile(assume, examples.DemoOverlay, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if r := run(t, nil, "scan", "-i", invPath, "--quiet", "--json", before); r.code == ExitError {
+	if r := run(t, env, "scan", "-i", invPath, "--quiet", "--json", before); r.code == ExitError {
 		t.Fatal(r.stderr)
 	}
-	if r := run(t, nil, "scan", "-i", invPath, "--quiet", "--json", after, "--assume", assume); r.code == ExitError {
+	if r := run(t, env, "scan", "-i", invPath, "--quiet", "--json", after, "--assume", assume); r.code == ExitError {
 		t.Fatal(r.stderr)
 	}
 	same := run(t, nil, "diff", before, before)
@@ -372,10 +349,11 @@ func TestDiffReportsNewBlockedPaths(t *testing.T) {
 }
 
 func TestWaiversActiveAndExpired(t *testing.T) {
-	invPath, _ := demoFleet(t)
+	t.Parallel()
+	invPath, _, env := demoFleet(t)
 	dir := t.TempDir()
 	scanJSON := filepath.Join(dir, "scan.json")
-	if r := run(t, nil, "scan", "-i", invPath, "--quiet", "--json", scanJSON); r.code == ExitError {
+	if r := run(t, env, "scan", "-i", invPath, "--quiet", "--json", scanJSON); r.code == ExitError {
 		t.Fatal(r.stderr)
 	}
 	rep, err := loadReport(scanJSON)
@@ -406,23 +384,24 @@ func TestWaiversActiveAndExpired(t *testing.T) {
 	active := write("active.yaml", "2027-06-30")
 	expired := write("expired.yaml", "2026-01-31")
 
-	r := run(t, nil, "scan", "-i", invPath, "--quiet", "--waivers", active)
+	r := run(t, env, "scan", "-i", invPath, "--quiet", "--waivers", active)
 	if r.code != ExitHostsFailed {
 		t.Fatalf("every blocked path waived: exit %d, want %d: %s", r.code, ExitHostsFailed, r.stderr)
 	}
-	r = run(t, nil, "scan", "-i", invPath, "--quiet", "--waivers", expired)
+	r = run(t, env, "scan", "-i", invPath, "--quiet", "--waivers", expired)
 	if r.code != ExitBoth {
 		t.Fatalf("expired waivers must count again: exit %d, want %d: %s", r.code, ExitBoth, r.stderr)
 	}
 	bad := filepath.Join(dir, "bad.yaml")
 	os.WriteFile(bad, []byte("waivers:\n  - path: x\n    owner: a\n"), 0o600)
-	r = run(t, nil, "scan", "-i", invPath, "--quiet", "--waivers", bad)
+	r = run(t, env, "scan", "-i", invPath, "--quiet", "--waivers", bad)
 	if r.code != ExitError || !strings.Contains(r.stderr, "bad.yaml:") {
 		t.Fatalf("bad waivers file: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
 
 func TestValidate(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	good := filepath.Join(dir, "inventory.yaml")
 	os.WriteFile(good, examples.DemoInventory, 0o600)
@@ -451,6 +430,7 @@ func TestValidate(t *testing.T) {
 }
 
 func TestSettingsLayering(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	inv := filepath.Join(dir, "inventory.yaml")
 	os.WriteFile(inv, examples.DemoInventory, 0o600)
@@ -475,15 +455,19 @@ func TestSettingsLayering(t *testing.T) {
 }
 
 func TestSimulateServesUntilInterrupted(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	lab := filepath.Join(dir, "lab.yaml")
 	os.WriteFile(lab, examples.DemoLab, 0o600)
 	caFile := filepath.Join(dir, "ca.pem")
+	invIn, invOut := filepath.Join(dir, "inventory.yaml"), filepath.Join(dir, "out", "lab-inventory.yaml")
+	os.WriteFile(invIn, examples.DemoInventory, 0o600)
+	os.Mkdir(filepath.Dir(invOut), 0o700)
 
 	pr, pw := io.Pipe()
 	streams, _, _, errOut := iostreams.Test()
 	streams.Out = pw
-	f := &Factory{IO: streams, Now: time.Now, Version: "test", Getenv: func(string) string { return "" }}
+	f := &Factory{IO: streams, Now: time.Now, Version: "test"}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var wg sync.WaitGroup
@@ -491,7 +475,7 @@ func TestSimulateServesUntilInterrupted(t *testing.T) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		code = Run(ctx, f, []string{"simulate", "--lab", lab, "--ephemeral-ports", "--ca-out", caFile})
+		code = Run(ctx, f, []string{"simulate", "--lab", lab, "--ephemeral-ports", "--ca-out", caFile, "-i", invIn, "--inventory-out", invOut})
 		pw.Close()
 	}()
 	sc := bufio.NewScanner(pr)
@@ -517,9 +501,23 @@ func TestSimulateServesUntilInterrupted(t *testing.T) {
 	if pem, err := os.ReadFile(caFile); err != nil || !bytes.Contains(pem, []byte("BEGIN CERTIFICATE")) {
 		t.Errorf("CA not written: %v", err)
 	}
+	// --inventory-out: the demo inventory pointed at this run's ephemeral
+	// ports, written before "ready".
+	inv, err := inventory.Load(invOut)
+	if err != nil {
+		t.Fatalf("--inventory-out: %v", err)
+	}
+	core := inv.HostByName("CORE01")
+	if core.Address != "127.0.0.21" || core.WinRM.Port == 0 || core.WinRM.Port == 5985 {
+		t.Errorf("CORE01 at %s port %d: not pointed at the lab's ephemeral port", core.Address, core.WinRM.Port)
+	}
+	if !strings.Contains(lines[len(lines)-2]+strings.Join(lines, "\n"), fmt.Sprintf("CORE01 http://127.0.0.21:%d/wsman", core.WinRM.Port)) {
+		t.Errorf("CORE01's port %d is not the one simulate announced:\n%s", core.WinRM.Port, strings.Join(lines, "\n"))
+	}
 }
 
 func TestVersion(t *testing.T) {
+	t.Parallel()
 	r := run(t, nil, "version")
 	if r.code != 0 || !strings.Contains(r.stdout, "ntlmscan test") || !strings.Contains(r.stdout, "report schema") {
 		t.Fatalf("version: %d %q", r.code, r.stdout)
@@ -527,6 +525,7 @@ func TestVersion(t *testing.T) {
 }
 
 func TestUsageErrors(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{{"scan"}, {"frobnicate"}, {"scan", "--no-such-flag"}, {"report"}} {
 		r := run(t, nil, args...)
 		if r.code != ExitError {
@@ -542,13 +541,14 @@ func TestUsageErrors(t *testing.T) {
 // are marked partial, latest.json (tomorrow's baseline) is left alone, and
 // the exit code says hosts were not scanned.
 func TestInterruptedScanKeepsResultsButNotBaseline(t *testing.T) {
-	invPath, srv := demoFleet(t)
+	t.Parallel()
+	invPath, srv, env := demoFleet(t)
 	if err := srv.SetFaults("AGENT01", winrmtest.Faults{Hang: true}); err != nil {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(t.TempDir(), "runs")
 	streams, _, _, errOut := iostreams.Test()
-	f := &Factory{IO: streams, Now: func() time.Time { return fixedNow }, Version: "test", Getenv: func(string) string { return "" }}
+	f := &Factory{IO: streams, Now: func() time.Time { return fixedNow }, Version: "test", LookupEnv: lookup(env)}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan int, 1)
@@ -607,6 +607,7 @@ func hostRanCommand(srv *winrmtest.Server, host string) bool {
 // Every flag can come from NTLMSCAN_*; demo's own defaults must not hide
 // them (host-timeout) and its exit code must honour a --fail-on given there.
 func TestDemoTakesSettingsFromEnvironment(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name       string
 		env        map[string]string
@@ -618,6 +619,7 @@ func TestDemoTakesSettingsFromEnvironment(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			r := run(t, tc.env, "demo", "--quiet")
 			if r.code != tc.want || !strings.Contains(r.stderr, tc.wantStderr) {
 				t.Fatalf("exit %d, want %d with %q; stderr:\n%s", r.code, tc.want, tc.wantStderr, r.stderr)
@@ -629,10 +631,11 @@ func TestDemoTakesSettingsFromEnvironment(t *testing.T) {
 // With a baseline and waivers, the changes since the baseline say which are
 // waived, in the scan's report and after `report --waivers`.
 func TestBaselineChangesShowWaivers(t *testing.T) {
-	invPath, _ := demoFleet(t)
+	t.Parallel()
+	invPath, _, env := demoFleet(t)
 	dir := t.TempDir()
 	first := filepath.Join(dir, "first.json")
-	if r := run(t, nil, "scan", "-i", invPath, "--quiet", "--json", first); r.code == ExitError {
+	if r := run(t, env, "scan", "-i", invPath, "--quiet", "--json", first); r.code == ExitError {
 		t.Fatal(r.stderr)
 	}
 	rep, err := loadReport(first)
@@ -660,7 +663,7 @@ func TestBaselineChangesShowWaivers(t *testing.T) {
 	os.WriteFile(empty, buf.Bytes(), 0o600)
 
 	tonight := filepath.Join(dir, "tonight.json")
-	r := run(t, nil, "scan", "-i", invPath, "--quiet", "--baseline", empty, "--waivers", waiversPath, "--fail-on", "new", "--json", tonight)
+	r := run(t, env, "scan", "-i", invPath, "--quiet", "--baseline", empty, "--waivers", waiversPath, "--fail-on", "new", "--json", tonight)
 	if r.code != ExitHostsFailed {
 		t.Fatalf("all new blocked paths waived: exit %d, want %d: %s", r.code, ExitHostsFailed, r.stderr)
 	}
@@ -692,7 +695,7 @@ func TestBaselineChangesShowWaivers(t *testing.T) {
 	checkWaived("report --waivers (expired)", again.Baseline, false)
 
 	plain := filepath.Join(dir, "plain.json")
-	if r := run(t, nil, "scan", "-i", invPath, "--quiet", "--baseline", empty, "--json", plain); r.code == ExitError {
+	if r := run(t, env, "scan", "-i", invPath, "--quiet", "--baseline", empty, "--json", plain); r.code == ExitError {
 		t.Fatal(r.stderr)
 	}
 	re = run(t, nil, "report", plain, "--waivers", waiversPath, "--format", "json")
@@ -708,10 +711,11 @@ func TestBaselineChangesShowWaivers(t *testing.T) {
 // One output that cannot be written does not cost the others, least of all
 // the nightly run files.
 func TestUnwritableOutputKeepsTheOthers(t *testing.T) {
-	invPath, _ := demoFleet(t)
+	t.Parallel()
+	invPath, _, env := demoFleet(t)
 	dir := t.TempDir()
 	jsonPath, runs := filepath.Join(dir, "scan.json"), filepath.Join(dir, "runs")
-	r := run(t, nil, "scan", "-i", invPath, "--quiet", "--csv", filepath.Join(dir, "no-such-dir", "paths.csv"),
+	r := run(t, env, "scan", "-i", invPath, "--quiet", "--csv", filepath.Join(dir, "no-such-dir", "paths.csv"),
 		"--json", jsonPath, "--output-dir", runs)
 	if r.code != ExitError || !strings.Contains(r.stderr, "paths.csv") {
 		t.Fatalf("exit %d, want %d naming paths.csv; stderr:\n%s", r.code, ExitError, r.stderr)
@@ -726,12 +730,13 @@ func TestUnwritableOutputKeepsTheOthers(t *testing.T) {
 // A --timeout that leaves hosts unstarted makes an incomplete run: it is
 // reported and written as partial, but never replaces latest.json.
 func TestDeadlineRunNeverBecomesBaseline(t *testing.T) {
-	invPath, srv := demoFleet(t)
+	t.Parallel()
+	invPath, srv, env := demoFleet(t)
 	if err := srv.SetFaults("AGENT01", winrmtest.Faults{Hang: true}); err != nil {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(t.TempDir(), "runs")
-	r := run(t, nil, "scan", "-i", invPath, "--quiet", "--output-dir", dir, "--concurrency", "1", "--timeout", "2s", "--host-timeout", "30s")
+	r := run(t, env, "scan", "-i", invPath, "--quiet", "--output-dir", dir, "--concurrency", "1", "--timeout", "2s", "--host-timeout", "30s")
 	if r.code&ExitHostsFailed == 0 {
 		t.Fatalf("exit %d, want the hosts-not-scanned bit; stderr:\n%s", r.code, r.stderr)
 	}
@@ -744,6 +749,7 @@ func TestDeadlineRunNeverBecomesBaseline(t *testing.T) {
 }
 
 func TestDemoWhatIfAndAssumeExclude(t *testing.T) {
+	t.Parallel()
 	r := run(t, nil, "demo", "--what-if", "--assume", "x.yaml")
 	if r.code != ExitError || !strings.Contains(r.stderr, "what-if") {
 		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
@@ -753,14 +759,15 @@ func TestDemoWhatIfAndAssumeExclude(t *testing.T) {
 // TestScanKerberosAgent: with the lab KDC's krb5.conf (KRB5_CONFIG), the
 // scan command collects the Kerberos-only AGENT07 and records the method.
 func TestScanKerberosAgent(t *testing.T) {
-	invPath, srv := demoFleet(t)
+	t.Parallel()
+	invPath, srv, env := demoFleet(t)
 	krb5 := filepath.Join(t.TempDir(), "krb5.conf")
 	if err := os.WriteFile(krb5, []byte(srv.Krb5Conf()), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("KRB5_CONFIG", krb5)
+	env["KRB5_CONFIG"] = krb5
 	jsonPath := filepath.Join(t.TempDir(), "scan.json")
-	r := run(t, nil, "scan", "-i", invPath, "--quiet", "--json", jsonPath)
+	r := run(t, env, "scan", "-i", invPath, "--quiet", "--json", jsonPath)
 	if r.code != ExitFindings {
 		t.Fatalf("scan exit %d, want %d (findings, no failed host); stderr:\n%s", r.code, ExitFindings, r.stderr)
 	}
@@ -778,15 +785,16 @@ func TestScanKerberosAgent(t *testing.T) {
 // from its report afterwards (plan in every format, report in every
 // format), hold no password.
 func TestSecretsNeverInKerberosOrPlanOutput(t *testing.T) {
-	invPath, srv := demoFleet(t)
+	t.Parallel()
+	invPath, srv, env := demoFleet(t)
 	dir := t.TempDir()
 	krb5 := filepath.Join(dir, "krb5.conf")
 	if err := os.WriteFile(krb5, []byte(srv.Krb5Conf()), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("KRB5_CONFIG", krb5)
+	env["KRB5_CONFIG"] = krb5
 	jsonPath := filepath.Join(dir, "scan.json")
-	r := run(t, nil, "scan", "-i", invPath, "--log-level", "debug", "--json", jsonPath, "--no-color")
+	r := run(t, env, "scan", "-i", invPath, "--log-level", "debug", "--json", jsonPath, "--no-color")
 	all := r.stdout + r.stderr
 	data, err := os.ReadFile(jsonPath)
 	if err != nil {
@@ -811,5 +819,45 @@ func TestSecretsNeverInKerberosOrPlanOutput(t *testing.T) {
 		if strings.Contains(all, secret) {
 			t.Fatalf("secret %q leaked into the output", secret)
 		}
+	}
+}
+
+// TestDemoShowsSMBProbe: the demo's share hosts answer the SMB probe from
+// the lab, so NAS01's path shows what the probe found (and, with
+// --smb-auth, the one NTLM logon with the archive account).
+func TestDemoShowsSMBProbe(t *testing.T) {
+	r := run(t, nil, "demo", "--smb-auth", "--format", "json")
+	if r.code != ExitOK {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	rep, err := report.Decode(strings.NewReader(r.stdout))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range rep.Hosts {
+		if h.Host != "NAS01" {
+			continue
+		}
+		p := h.SMB
+		if !p.Answered() || p.Vantage != "controller" || p.Dialect != "3.0.2" || !p.OnlyNTLM() {
+			t.Fatalf("NAS01 probe facts %+v", p)
+		}
+		if a := p.AuthFor(`NAS01\rrbackup`); a == nil || a.Outcome != "accepted" {
+			t.Errorf("NAS01 logon %+v", a)
+		}
+	}
+	found := false
+	for _, p := range rep.Matrix.Paths {
+		if p.Target != "NAS01" {
+			continue
+		}
+		for _, rs := range p.Reasons {
+			if rs.Setting == "smb-probe" && strings.Contains(rs.Explanation, "from the controller running ntlmscan, not from "+p.Core) {
+				found = true
+			}
+		}
+	}
+	if !found {
+		t.Error("NAS01's path has no reason from the SMB probe")
 	}
 }

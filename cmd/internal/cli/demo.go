@@ -1,15 +1,15 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ntlmscan/ntlmscan/examples"
-	"github.com/ntlmscan/ntlmscan/inventory"
+	"github.com/ntlmscan/ntlmscan/report/whatif"
+	"github.com/ntlmscan/ntlmscan/scanner"
 	"github.com/ntlmscan/ntlmscan/scanner/winrm/winrmtest"
 )
 
@@ -19,15 +19,24 @@ const (
 	demoOverlayName   = "examples/assume.yaml (built in)"
 )
 
-func newDemoCmd(f *Factory) *cobra.Command {
-	var o scanOptions
-	var whatIf bool
+// demoOptions are the inputs of `demo`: scan's, the built-in fleet
+// instead of an inventory file, and --what-if.
+type demoOptions struct {
+	scanOptions
+	WhatIf bool
+	// FailOnChosen: --fail-on came from the user (flag, environment or
+	// settings file), so demo exits as scan does.
+	FailOnChosen bool
+}
+
+func newDemoCmd(f *Factory, runF func(*demoOptions) error) *cobra.Command {
+	o := &demoOptions{scanOptions: newScanOptions(f)}
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Scan the built-in simulated fleet over real WinRM on loopback (no Windows needed)",
 		Long: `demo starts the example fleet (examples/lab.yaml, built into the binary): two
-Cores, seven agents, two domain controllers, a Windows file server and a NAS,
-each a WS-Management server on its own 127.0.0.x address speaking NTLM with
+Cores, seven agents, two domain controllers, a Windows file server, a NAS and
+a second-site Core that CORE01 replicates to, each a WS-Management server on its own 127.0.0.x address speaking NTLM with
 message encryption (and Kerberos, from a simulated KDC, for the Kerberos-only
 AGENT07). It scans them with the example inventory over real WinRM,
 exactly as scan does against Windows, and shows the path matrix: ok, at-risk,
@@ -44,61 +53,15 @@ shown; pass --fail-on to get scan's exit codes.`,
 			if err := o.check(); err != nil {
 				return err
 			}
-			lab, err := winrmtest.ParseLab(examples.DemoLab, demoLabName)
-			if err != nil {
-				return WithCode(ExitError, fmt.Errorf("built-in lab: %w", err))
+			o.FailOnChosen = cmd.Flags().Changed("fail-on")
+			if runF != nil {
+				return runF(o)
 			}
-			srv, err := winrmtest.NewServer(lab, winrmtest.WithEphemeralPorts(), winrmtest.WithLogger(slog.New(slog.DiscardHandler)))
-			if err != nil {
-				return WithCode(ExitError, fmt.Errorf("start the simulated fleet: %w (it binds 127.0.0.11-127.0.0.42, which Linux routes to loopback)", err))
-			}
-			defer srv.Close()
-
-			inv, err := inventory.Parse(examples.DemoInventory, demoInventoryName)
-			if err != nil {
-				return describeInventoryError(err)
-			}
-			cleanup, err := pointAtSimulator(inv, srv)
-			if err != nil {
-				return WithCode(ExitError, err)
-			}
-			defer cleanup()
-			// The lab's simulated KDC serves the Kerberos-only AGENT07.
-			in := scanInputs{InventoryPath: demoInventoryName, Inventory: inv, Password: labPasswords(srv), Krb5Conf: srv.Krb5Conf()}
-			switch {
-			case o.AssumePath != "":
-				ov, err := inventory.LoadOverlay(o.AssumePath, inv)
-				if err != nil {
-					return describeInventoryError(err)
-				}
-				in.Overlay = ov
-			case whatIf:
-				ov, err := inventory.ParseOverlay(examples.DemoOverlay, demoOverlayName, inv)
-				if err != nil {
-					return describeInventoryError(err)
-				}
-				in.Overlay = ov
-			}
-			if !o.Quiet {
-				winrmHosts := 0
-				for _, ep := range srv.Hosts() {
-					if ep.HTTPURL != "" || ep.HTTPSURL != "" {
-						winrmHosts++
-					}
-				}
-				fmt.Fprintf(f.IO.ErrOut, "Simulated fleet: %d hosts (%d with WinRM) on loopback (127.0.0.x, ephemeral ports); scanning over NTLM, and Kerberos where a host asks for it (simulated KDC), with message encryption...\n", len(srv.Hosts()), winrmHosts)
-			}
-			err = runScan(cmd.Context(), f, &o, in)
-			if !cmd.Flags().Changed("fail-on") {
-				if ee, ok := err.(*ExitErr); ok && ee.Silent && (ee.Code&ExitBoth) == ee.Code && ee.Code != ExitError {
-					return nil
-				}
-			}
-			return err
+			return exitWith(demoRun(cmd.Context(), o))
 		},
 	}
-	addScanFlags(cmd, &o)
-	cmd.Flags().BoolVar(&whatIf, "what-if", false, "apply the built-in what-if overlay (examples/assume.yaml)")
+	addScanFlags(cmd, &o.scanFlags)
+	cmd.Flags().BoolVar(&o.WhatIf, "what-if", false, "apply the built-in what-if overlay (examples/assume.yaml)")
 	cmd.MarkFlagsMutuallyExclusive("what-if", "assume")
 	// The simulated hosts answer at once; a short default keeps the demo fast
 	// even if something on this machine is slow.
@@ -110,51 +73,50 @@ shown; pass --fail-on to get scan's exit codes.`,
 	return cmd
 }
 
-// pointAtSimulator rewrites every scanned host's WinRM port to the simulator's
-// ephemeral port and trusts the simulator's CA for HTTPS hosts.
-func pointAtSimulator(inv *inventory.Inventory, srv *winrmtest.Server) (func(), error) {
-	dir, err := os.MkdirTemp("", "ntlmscan-demo-")
+// demoRun starts the built-in fleet, points the built-in inventory at it
+// and runs the scan pipeline on it.
+func demoRun(ctx context.Context, o *demoOptions) (int, error) {
+	lab, err := winrmtest.ParseLab(examples.DemoLab, demoLabName)
 	if err != nil {
-		return func() {}, fmt.Errorf("temporary directory for the demo CA: %w", err)
+		return ExitError, fmt.Errorf("built-in lab: %w", err)
 	}
-	cleanup := func() { os.RemoveAll(dir) }
-	caFile := filepath.Join(dir, "demo-ca.pem")
-	if err := os.WriteFile(caFile, srv.CACertPEM(), 0o600); err != nil {
-		cleanup()
-		return func() {}, fmt.Errorf("write the demo CA: %w", err)
+	fleet, err := winrmtest.StartFleet(lab, examples.DemoInventory, demoInventoryName,
+		winrmtest.WithEphemeralPorts(), winrmtest.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		return ExitError, fmt.Errorf("start the simulated fleet: %w (it binds 127.0.0.11-127.0.0.42, which Linux routes to loopback)", err)
 	}
-	for _, h := range inv.Hosts {
-		if !h.Scan {
-			continue
+	defer fleet.Close()
+	srv := fleet.Server
+	// The lab's passwords, never the user's environment; the lab's
+	// simulated KDC serves the Kerberos-only AGENT07.
+	in := scanInputs{InventoryPath: demoInventoryName, Inventory: fleet.Inventory,
+		Password: scanner.PasswordFrom(fleet.LookupEnv), Krb5Conf: srv.Krb5Conf()}
+	switch {
+	case o.AssumePath != "":
+		ov, err := whatif.Load(o.AssumePath, in.Inventory)
+		if err != nil {
+			return ExitError, describeInventoryError(err)
 		}
-		ep, ok := srv.Host(h.NetBIOS)
-		if !ok {
-			ep, ok = srv.Host(h.Name)
+		in.Overlay = ov
+	case o.WhatIf:
+		ov, err := whatif.Parse(examples.DemoOverlay, demoOverlayName, in.Inventory)
+		if err != nil {
+			return ExitError, describeInventoryError(err)
 		}
-		if !ok {
-			cleanup()
-			return func() {}, fmt.Errorf("demo inventory host %s is not in the built-in lab", h.Name)
-		}
-		h.Address = ep.Address
-		if h.WinRM.HTTPS {
-			h.WinRM.Port = ep.HTTPSPort
-			h.WinRM.CAFile = caFile
-		} else {
-			h.WinRM.Port = ep.HTTPPort
-		}
+		in.Overlay = ov
 	}
-	return cleanup, nil
-}
-
-// labPasswords answers the scanner's credential lookups from the lab, so the
-// demo needs no environment variables. Only the demo does this.
-func labPasswords(srv *winrmtest.Server) func(*inventory.Credential) (string, error) {
-	return func(c *inventory.Credential) (string, error) {
+	if !o.Quiet {
+		winrmHosts := 0
 		for _, ep := range srv.Hosts() {
-			if pw, ok := srv.Lab().Password(ep.Name, c.Username); ok {
-				return pw, nil
+			if ep.HTTPURL != "" || ep.HTTPSURL != "" {
+				winrmHosts++
 			}
 		}
-		return "", fmt.Errorf("credential %q: account %s is not in the built-in lab", c.Name, c.Username)
+		fmt.Fprintf(o.IO.ErrOut, "Simulated fleet: %d hosts (%d with WinRM) on loopback (127.0.0.x, ephemeral ports); scanning over NTLM, and Kerberos where a host asks for it (simulated KDC), with message encryption...\n", len(srv.Hosts()), winrmHosts)
 	}
+	out, err := runScan(ctx, &o.scanOptions, in)
+	if err != nil {
+		return ExitError, err
+	}
+	return out.demoExitCode(o.FailOnChosen), nil
 }

@@ -18,7 +18,7 @@ const examplesDir = "../../../examples"
 func checkCommandLine(t *testing.T, where string, args []string) {
 	t.Helper()
 	streams, _, _, _ := iostreams.Test()
-	root := NewRootCmd(&Factory{IO: streams, Getenv: func(string) string { return "" }})
+	root := NewRootCmd(&Factory{IO: streams})
 	cmd, rest, err := root.Find(args)
 	if err != nil || cmd == root {
 		t.Fatalf("%s: %v is not an ntlmscan command: %v", where, args, err)
@@ -29,7 +29,9 @@ func checkCommandLine(t *testing.T, where string, args []string) {
 }
 
 func TestSchedulingExamples(t *testing.T) {
+	t.Parallel()
 	t.Run("systemd", func(t *testing.T) {
+		t.Parallel()
 		data, err := os.ReadFile(filepath.Join(examplesDir, "systemd", "ntlmscan.service"))
 		if err != nil {
 			t.Fatal(err)
@@ -54,6 +56,7 @@ func TestSchedulingExamples(t *testing.T) {
 		}
 	})
 	t.Run("cron", func(t *testing.T) {
+		t.Parallel()
 		data, err := os.ReadFile(filepath.Join(examplesDir, "cron", "ntlmscan.cron"))
 		if err != nil {
 			t.Fatal(err)
@@ -85,6 +88,7 @@ func TestSchedulingExamples(t *testing.T) {
 		}
 	})
 	t.Run("task scheduler", func(t *testing.T) {
+		t.Parallel()
 		data, err := os.ReadFile(filepath.Join(examplesDir, "taskscheduler", "ntlmscan.xml"))
 		if err != nil {
 			t.Fatal(err)

@@ -3,6 +3,8 @@ package cli
 import (
 	"errors"
 	"fmt"
+
+	"github.com/ntlmscan/ntlmscan/report"
 )
 
 // Exit codes, documented in README and in `ntlmscan --help`. Findings (2)
@@ -43,8 +45,76 @@ func (e *ExitErr) Unwrap() error { return e.Err }
 // WithCode wraps err with an exit code.
 func WithCode(code int, err error) error { return &ExitErr{Code: code, Err: err} }
 
-// SilentCode ends the command with code and prints nothing more.
-func SilentCode(code int) error { return &ExitErr{Code: code, Silent: true} }
+// SilentCode ends the command with code and prints nothing more; ExitOK
+// is no error at all (nil).
+func SilentCode(code int) error {
+	if code == ExitOK {
+		return nil
+	}
+	return &ExitErr{Code: code, Silent: true}
+}
+
+// exitWith hands a run function's (exit code, error) to cobra: nil for
+// success, the error with its code (ExitError unless the error or the code
+// says otherwise), or the code alone when the run has already reported why
+// (findings, hosts not scanned).
+func exitWith(code int, err error) error {
+	if err == nil {
+		return SilentCode(code)
+	}
+	var ee *ExitErr
+	var fe *FlagError
+	if errors.As(err, &ee) || errors.As(err, &fe) {
+		return err
+	}
+	if code == ExitOK {
+		code = ExitError
+	}
+	return WithCode(code, err)
+}
+
+// diffExitCode is diff's exit status: 2 when the newer report has blocked
+// paths the older did not, so a script can alert on drift.
+func diffExitCode(cmp *report.Comparison) int {
+	if len(cmp.New) > 0 {
+		return ExitFindings
+	}
+	return ExitOK
+}
+
+// scanOutcome is how a scan ended, as far as its exit code is concerned.
+type scanOutcome struct {
+	Scanned     int  // hosts collected
+	Failed      int  // hosts that could not be (described-only hosts are neither)
+	Findings    int  // findings at or above --fail-on
+	Interrupted bool // Ctrl-C or --timeout left hosts unscanned
+}
+
+// exitCode is scan's exit status: 1 when nothing could be scanned, else 2
+// for findings, 4 for hosts not scanned, or both.
+func (s scanOutcome) exitCode() int {
+	if s.Scanned == 0 && s.Failed > 0 {
+		return ExitError
+	}
+	code := ExitOK
+	if s.Findings > 0 {
+		code |= ExitFindings
+	}
+	if s.Failed > 0 || s.Interrupted {
+		code |= ExitHostsFailed
+	}
+	return code
+}
+
+// demoExitCode is demo's: 0 once the report is shown, unless the user chose
+// --fail-on (flag, environment or settings file), then scan's. A demo that
+// scanned nothing is an error either way.
+func (s scanOutcome) demoExitCode(failOnChosen bool) int {
+	if code := s.exitCode(); failOnChosen || code == ExitError {
+		return code
+	}
+	return ExitOK
+}
 
 // FlagError is a usage error (exit 1, usage hint printed).
 type FlagError struct{ Err error }

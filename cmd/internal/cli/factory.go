@@ -12,16 +12,34 @@ import (
 	"github.com/ntlmscan/ntlmscan/cmd/internal/iostreams"
 )
 
-// Factory carries what every command needs; tests replace any field.
+// Factory carries what every command needs; tests replace any field. A
+// command reads its streams, clock and environment only from here, never
+// from the process, so command tests run in parallel.
 type Factory struct {
 	IO      *iostreams.IOStreams
 	Now     func() time.Time
 	Version string
-	// Getenv reads the environment (credentials, NTLMSCAN_* settings).
-	Getenv func(string) string
+	// LookupEnv reads the environment (an os.LookupEnv): NTLMSCAN_*
+	// settings, NO_COLOR, the variables credentials name, KRB5_CONFIG and
+	// KRB5CCNAME. nil is an empty environment.
+	LookupEnv func(string) (string, bool)
 
 	logLevel  slog.LevelVar
 	logFormat string
+}
+
+// Getenv returns the value of the environment variable key, "" if unset.
+func (f *Factory) Getenv(key string) string {
+	v, _ := f.lookupEnv()(key)
+	return v
+}
+
+// lookupEnv is LookupEnv, or an empty environment.
+func (f *Factory) lookupEnv() func(string) (string, bool) {
+	if f.LookupEnv == nil {
+		return func(string) (string, bool) { return "", false }
+	}
+	return f.LookupEnv
 }
 
 // Logger returns the logger writing to stderr at the configured level.

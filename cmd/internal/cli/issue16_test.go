@@ -84,16 +84,16 @@ func TestIssue16FleetPlanAppliedToTheLab(t *testing.T) {
 		// 2 cores. report/verdict's TestIssue16FleetPlanScope is the fast form.
 		t.Skip("two scans of 301 simulated hosts")
 	}
+	t.Parallel()
 	lab, inv := fleet300(t)
-	invPath, _ := labFleet(t, lab, []byte(inv))
-	t.Setenv("NTLMSCAN_PASSWORD", demoScanPassword)
+	invPath, _, env := labFleet(t, lab, []byte(inv))
 	dir := t.TempDir()
 	assume := filepath.Join(dir, "assume.yaml")
 	if err := os.WriteFile(assume, []byte("version: 1\nname: deny-outgoing\nchanges:\n  - roles: [core]\n    set:\n      RestrictSendingNTLMTraffic: 2\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	before := filepath.Join(dir, "before.json")
-	if r := run(t, nil, "scan", "-i", invPath, "--quiet", "--json", before, "--assume", assume); r.code&ExitError != 0 {
+	if r := run(t, env, "scan", "-i", invPath, "--quiet", "--json", before, "--assume", assume); r.code&ExitError != 0 {
 		t.Fatalf("scan exit %d: %s", r.code, r.stderr)
 	}
 	rep, err := loadReport(before)
@@ -158,9 +158,9 @@ func TestIssue16FleetPlanAppliedToTheLab(t *testing.T) {
 	for c := 1; c <= 3; c++ {
 		setLabValue(lab.HostByName(fmt.Sprintf("CORE%02d", c)), sending.Key+`\`+sending.Name, facts.RegDWORD, 2)
 	}
-	invAfter, _ := labFleet(t, lab, []byte(inv))
+	invAfter, _, envAfter := labFleet(t, lab, []byte(inv))
 	after := filepath.Join(dir, "after.json")
-	if r := run(t, nil, "scan", "-i", invAfter, "--quiet", "--json", after); r.code&ExitError != 0 {
+	if r := run(t, envAfter, "scan", "-i", invAfter, "--quiet", "--json", after); r.code&ExitError != 0 {
 		t.Fatalf("rescan exit %d: %s", r.code, r.stderr)
 	}
 	rep2, err := loadReport(after)

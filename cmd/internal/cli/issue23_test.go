@@ -19,6 +19,7 @@ import (
 // values 3 and 7), the plan sets 5 next to the exception, and once the plan
 // is applied to the lab a rescan finds the path ok.
 func TestDenyAllWithExceptionThroughTheSimulator(t *testing.T) {
+	t.Parallel()
 	lab, err := winrmtest.ParseLab(examples.DemoLab, "lab.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -36,9 +37,9 @@ func TestDenyAllWithExceptionThroughTheSimulator(t *testing.T) {
 
 	scan := func(lab *winrmtest.Lab) (*report.Report, string) {
 		t.Helper()
-		invPath, _ := labFleet(t, lab, examples.DemoInventory)
+		invPath, _, env := labFleet(t, lab, examples.DemoInventory)
 		out := filepath.Join(t.TempDir(), "scan.json")
-		if r := run(t, nil, "scan", "-i", invPath, "--quiet", "--json", out); r.code&ExitError != 0 && r.code != ExitHostsFailed {
+		if r := run(t, env, "scan", "-i", invPath, "--quiet", "--json", out); r.code&ExitError != 0 && r.code != ExitHostsFailed {
 			t.Fatalf("scan exit %d: %s", r.code, r.stderr)
 		}
 		rep, err := loadReport(out)

@@ -16,21 +16,26 @@ import (
 
 	"github.com/ntlmscan/ntlmscan/cmd/internal/outdir"
 	"github.com/ntlmscan/ntlmscan/inventory"
+	"github.com/ntlmscan/ntlmscan/inventory/safetext"
 	"github.com/ntlmscan/ntlmscan/report"
 	"github.com/ntlmscan/ntlmscan/report/render"
 	"github.com/ntlmscan/ntlmscan/report/verdict"
 	"github.com/ntlmscan/ntlmscan/report/waiver"
+	"github.com/ntlmscan/ntlmscan/report/whatif"
 	"github.com/ntlmscan/ntlmscan/scanner"
 	"github.com/ntlmscan/ntlmscan/scanner/facts"
 )
 
-// scanOptions are the flags shared by `scan` and `demo`.
-type scanOptions struct {
+// scanFlags are the flags shared by `scan` and `demo`.
+type scanFlags struct {
 	Concurrency      int
 	HostTimeout      time.Duration
 	Deadline         time.Duration
 	OperationTimeout time.Duration
 	Retries          int
+	EvidenceDays     int // NTLM event read window; 0 = no event read
+	// ContinueOnBadCredential: try a refused domain credential on every host.
+	ContinueOnBadCredential bool
 
 	Format       string
 	Output       string // file for --format; "" or "-" = stdout
@@ -47,15 +52,22 @@ type scanOptions struct {
 	AssumePath   string
 	Quiet        bool
 	NoColor      bool
+	SMBProbe     bool
+	SMBAuth      bool
+	Limit        string
+	Drift        bool
 }
 
-func addScanFlags(cmd *cobra.Command, o *scanOptions) {
+func addScanFlags(cmd *cobra.Command, o *scanFlags) {
 	fl := cmd.Flags()
 	fl.IntVar(&o.Concurrency, "concurrency", scanner.DefaultConcurrency, "hosts collected at once")
 	fl.DurationVar(&o.HostTimeout, "host-timeout", scanner.DefaultHostTimeout, "deadline for one host, retries included (the inventory's winrm.timeout wins)")
 	fl.DurationVar(&o.Deadline, "timeout", 0, "deadline for the whole scan (0 = none); hosts not finished by then are reported, not lost")
 	fl.DurationVar(&o.OperationTimeout, "operation-timeout", scanner.DefaultOperationTimeout, "WS-Management OperationTimeout (one Receive long poll)")
 	fl.IntVar(&o.Retries, "retries", scanner.DefaultRetries, "extra attempts after a transient failure (never after refused credentials)")
+	fl.IntVar(&o.EvidenceDays, "evidence-days", facts.DefaultEvidenceDays, "days of the NTLM operational log read on every host as evidence (0 = do not read it)")
+	fl.BoolVar(&o.ContinueOnBadCredential, "continue-on-bad-credential", false,
+		"try a domain credential on every host even after one refused it before it worked anywhere (risks one failed logon per host: account lockout)")
 	fl.StringVarP(&o.Format, "format", "f", render.FormatTable, "output format: "+strings.Join(render.Formats(), ", "))
 	fl.StringVarP(&o.Output, "output", "o", "", "write the --format output to this file instead of stdout")
 	fl.StringVar(&o.CSVFile, "csv", "", "also write the path CSV (for change tickets) to this file")
@@ -71,19 +83,13 @@ func addScanFlags(cmd *cobra.Command, o *scanOptions) {
 	fl.StringVar(&o.AssumePath, "assume", "", "what-if overlay of planned settings; every path shows its verdict before and after")
 	fl.BoolVarP(&o.Quiet, "quiet", "q", false, "no progress bar and no terminal report (files and exit code only)")
 	fl.BoolVar(&o.NoColor, "no-color", false, "never colour the terminal output (NO_COLOR is honoured too)")
+	fl.BoolVar(&o.SMBProbe, "smb-probe", true, "probe each repository host's SMB service (NEGOTIATE) from this machine; --smb-probe=false skips it")
+	fl.BoolVar(&o.Drift, "drift", true, "ask each collected Core's Rapid Recovery module what it protects and warn where the inventory differs (--drift=false skips it)")
+	fl.StringVar(&o.Limit, "limit", "", "scan only the paths of matching hosts (names, globs, groups, tag:TAG; a:b union, a:&b intersection, !a exclusion) and the hosts they need")
+	fl.BoolVar(&o.SMBAuth, "smb-auth", false, "also try one NTLM logon per repository account and host, with the credentials: entry naming that account")
 }
 
-// scanInputs is what a scan needs besides flags; `scan` loads it from
-// files, `demo` from the embedded example fleet.
-type scanInputs struct {
-	InventoryPath string
-	Inventory     *inventory.Inventory
-	Overlay       *inventory.Overlay
-	Password      func(*inventory.Credential) (string, error)
-	Krb5Conf      string // krb5.conf text (the demo's lab KDC); "": KRB5_CONFIG
-}
-
-func (o *scanOptions) check() error {
+func (o *scanFlags) check() error {
 	if _, err := render.New(o.Format); err != nil {
 		return &FlagError{Err: fmt.Errorf("--format: %w", err)}
 	}
@@ -104,32 +110,97 @@ func (o *scanOptions) check() error {
 	if o.HostTimeout <= 0 {
 		return FlagErrorf("--host-timeout must be positive, got %s", o.HostTimeout)
 	}
+	if o.Limit != "" {
+		if _, err := inventory.ParseLimit(o.Limit); err != nil {
+			return &FlagError{Err: err}
+		}
+		if o.OutputDir != "" {
+			// A partial scan must not become tomorrow's baseline.
+			return FlagErrorf("--limit and --output-dir exclude each other: a limited scan would replace latest.json, the next night's baseline, with part of the estate")
+		}
+	}
+	if o.EvidenceDays < 0 {
+		return FlagErrorf("--evidence-days must not be negative, got %d", o.EvidenceDays)
+	}
 	return nil
 }
 
-// runScan collects, evaluates, reports and returns the exit status.
-func runScan(ctx context.Context, f *Factory, o *scanOptions, in scanInputs) error {
-	log := f.Logger()
-	now := f.Now().UTC()
+// scanInputs is what a scan needs besides flags; `scan` loads it from
+// files, `demo` from the embedded example fleet.
+type scanInputs struct {
+	InventoryPath string
+	Inventory     *inventory.Inventory
+	Overlay       *whatif.Overlay
+	Password      func(*inventory.Credential) (string, error)
+	Krb5Conf      string // krb5.conf text (the demo's lab KDC); "": KRB5_CONFIG
+}
 
-	var waivers *waiver.File
+// scanJob is everything a scan reads before it contacts a host.
+type scanJob struct {
+	scanInputs
+	waivers  *waiver.File
+	baseline *report.Report
+	dir      *outdir.Dir // --output-dir, locked; nil without it
+}
+
+func (j *scanJob) close() {
+	if j.dir != nil {
+		j.dir.Close()
+	}
+}
+
+// runScan is the scan pipeline shared by `scan` and `demo`: load the
+// waivers, output directory and baseline, collect, judge, publish. It
+// returns how the scan ended; scanOutcome.exitCode turns that into the
+// exit status.
+func runScan(ctx context.Context, o *scanOptions, in scanInputs) (scanOutcome, error) {
+	full := in.Inventory
+	if o.Limit != "" {
+		l, err := inventory.ParseLimit(o.Limit)
+		if err != nil {
+			return scanOutcome{}, &FlagError{Err: err}
+		}
+		restricted, leftOut, err := in.Inventory.Restrict(l)
+		if err != nil {
+			return scanOutcome{}, err
+		}
+		in.Inventory = restricted
+		fmt.Fprintf(o.IO.ErrOut, "--limit %s: left out %s\n", safetext.Escape(o.Limit), strings.Join(leftOut, " and "))
+	}
+	job, err := o.loadJob(in)
+	if err != nil {
+		return scanOutcome{}, err
+	}
+	defer job.close()
+	results, interrupted := o.collect(ctx, job)
+	if o.Drift && !interrupted {
+		o.driftCheck(ctx, job, full, results)
+	}
+	rep := o.judge(job, results)
+	if err := o.publish(rep, job.dir, interrupted); err != nil {
+		return scanOutcome{}, err
+	}
+	return outcomeOf(rep, o.FailOn, interrupted), nil
+}
+
+// loadJob reads the waivers, locks the output directory and reads the
+// baseline: every input that can fail before a host is contacted.
+func (o *scanOptions) loadJob(in scanInputs) (*scanJob, error) {
+	log := o.logger()
+	job := &scanJob{scanInputs: in}
 	if o.WaiversPath != "" {
 		w, err := loadWaivers(o.WaiversPath)
 		if err != nil {
-			return WithCode(ExitError, err)
+			return nil, err
 		}
-		waivers = w
+		job.waivers = w
 	}
-
-	var dir *outdir.Dir
-	var baseline *report.Report
 	if o.OutputDir != "" {
 		d, err := outdir.Open(o.OutputDir)
 		if err != nil {
-			return WithCode(ExitError, err)
+			return nil, err
 		}
-		defer d.Close()
-		dir = d
+		job.dir = d
 		// Temporary files of runs killed mid-write; we hold the lock.
 		if removed, err := d.PruneTemps(outdir.StaleTempAge); err != nil {
 			log.Warn("could not remove leftover temporary files", "dir", o.OutputDir, "error", err)
@@ -144,7 +215,7 @@ func runScan(ctx context.Context, f *Factory, o *scanOptions, in scanInputs) err
 				if b, err := loadReport(latest); err != nil {
 					log.Warn("previous latest.json is not usable as the baseline; comparing with nothing this time", "error", err)
 				} else {
-					baseline = b
+					job.baseline = b
 				}
 			}
 		}
@@ -152,82 +223,97 @@ func runScan(ctx context.Context, f *Factory, o *scanOptions, in scanInputs) err
 	if o.BaselinePath != "" {
 		b, err := loadReport(o.BaselinePath)
 		if err != nil {
-			return WithCode(ExitError, fmt.Errorf("baseline: %w", err))
+			job.close()
+			return nil, fmt.Errorf("baseline: %w", err)
 		}
-		baseline = b
+		job.baseline = b
 	}
-	if note := baseline.MigrationNote(); note != "" {
+	if note := job.baseline.MigrationNote(); note != "" {
 		log.Warn("baseline from an older ntlmscan", "note", note)
 	}
-	if o.FailOn == "new" && baseline == nil {
+	if o.FailOn == "new" && job.baseline == nil {
 		log.Warn("--fail-on new without a baseline: every blocked path counts as new")
 	}
+	return job, nil
+}
 
+// collect scans every host of the inventory, with a progress bar on a
+// terminal. interrupted is true when Ctrl-C or --timeout left hosts
+// unscanned.
+func (o *scanOptions) collect(ctx context.Context, job *scanJob) (results []facts.HostResult, interrupted bool) {
+	log := o.logger()
 	// The scanner reads 0 as "default"; on the command line 0 means none.
 	retries := o.Retries
 	if retries == 0 {
 		retries = -1
 	}
-	toScan := len(in.Inventory.ScannedHosts())
-	bar := newScanProgress(f, toScan, !o.Quiet && f.IO.IsStderrTTY())
+	toScan := len(job.Inventory.ScannedHosts())
+	bar := newScanProgress(o.IO.ErrOut, toScan, !o.Quiet && o.IO.IsStderrTTY())
 	// Log lines written while the bar redraws would tear it apart: hold them
 	// back and print them once the bar is gone.
 	scanLog := log
 	var held *lockedBuffer
 	if bar != nil {
 		held = &lockedBuffer{}
-		scanLog = f.loggerTo(held)
+		scanLog = o.LoggerTo(held)
 	}
-	results := scanner.Run(ctx, in.Inventory, scanner.Options{
-		Concurrency:      o.Concurrency,
-		HostTimeout:      o.HostTimeout,
-		Deadline:         o.Deadline,
-		OperationTimeout: o.OperationTimeout,
-		Retries:          retries,
-		Logger:           scanLog,
-		Password:         in.Password,
-		Krb5Conf:         in.Krb5Conf,
+	results = scanner.Run(ctx, job.Inventory, scanner.Options{
+		Concurrency:             o.Concurrency,
+		HostTimeout:             o.HostTimeout,
+		Deadline:                o.Deadline,
+		OperationTimeout:        o.OperationTimeout,
+		Retries:                 retries,
+		Logger:                  scanLog,
+		ContinueOnBadCredential: o.ContinueOnBadCredential,
+		Password:                job.Password,
+		LookupEnv:               o.lookupEnv(),
+		Krb5Conf:                job.Krb5Conf,
+		SMBProbe:                o.SMBProbe || o.SMBAuth,
+		SMBAuth:                 o.SMBAuth,
+		EvidenceDays:            evidenceDays(o.EvidenceDays),
 		Progress: func(done, total int, r *facts.HostResult) {
 			bar.hostDone(!r.OK())
 		},
 	})
 	bar.stop()
 	if held != nil {
-		held.WriteTo(f.IO.ErrOut)
+		held.WriteTo(o.IO.ErrOut)
 	}
 	// Ctrl-C, or a --timeout that left hosts unstarted: their paths would
 	// read as unknown, and tomorrow's comparison would call blocked paths
 	// "fixed". Such a run is reported but never becomes the baseline.
-	interrupted := ctx.Err() != nil || anyNotStarted(results)
+	interrupted = ctx.Err() != nil || anyNotStarted(results)
 	if interrupted {
 		log.Warn("scan incomplete (interrupted or out of time): reporting the hosts gathered so far; latest.json is left unchanged")
 	}
+	return results, interrupted
+}
 
-	matrix := verdict.Evaluate(in.Inventory, results, in.Overlay, verdict.Options{Strict: o.Strict})
+// judge evaluates every path and builds the report, with the waivers
+// applied and the comparison with the baseline.
+func (o *scanOptions) judge(job *scanJob, results []facts.HostResult) *report.Report {
+	now := o.Now().UTC()
+	matrix := verdict.Evaluate(job.Inventory, results, job.Overlay, verdict.Options{Strict: o.Strict})
 	rep := &report.Report{
 		RunID:       newRunID(now),
 		GeneratedAt: now,
-		ToolVersion: f.Version,
-		Inventory:   in.InventoryPath,
+		ToolVersion: o.Version,
+		Inventory:   job.InventoryPath,
 		Options:     report.Options{Strict: o.Strict, FailOn: o.FailOn},
 		Hosts:       results,
 		Matrix:      *matrix,
 	}
-	if in.Overlay != nil {
-		rep.Options.Overlay = in.Overlay.Name
+	if job.Overlay != nil {
+		rep.Options.Overlay = job.Overlay.Name
 	}
 	// Waivers first: Compare marks the changes an active waiver covers.
-	if waivers != nil {
-		waiver.Apply(rep, waivers, now)
+	if job.waivers != nil {
+		waiver.Apply(rep, job.waivers, now)
 	}
-	if baseline != nil {
-		rep.Baseline = report.Compare(baseline, rep)
+	if job.baseline != nil {
+		rep.Baseline = report.Compare(job.baseline, rep)
 	}
-
-	if err := writeOutputs(f, o, rep, dir, interrupted); err != nil {
-		return WithCode(ExitError, err)
-	}
-	return SilentCode(exitStatus(rep, o.FailOn, interrupted))
+	return rep
 }
 
 // anyNotStarted reports hosts the scan never started (Ctrl-C or --timeout).
@@ -240,37 +326,28 @@ func anyNotStarted(results []facts.HostResult) bool {
 	return false
 }
 
-// exitStatus maps a finished report to the documented exit codes.
-func exitStatus(rep *report.Report, failOn string, interrupted bool) int {
-	scanned, failed := 0, 0
+// outcomeOf counts what the exit code depends on in a finished report.
+func outcomeOf(rep *report.Report, failOn string, interrupted bool) scanOutcome {
+	out := scanOutcome{Findings: report.Findings(rep, failOn), Interrupted: interrupted}
 	for i := range rep.Hosts {
 		h := &rep.Hosts[i]
 		switch {
 		case h.OK():
-			scanned++
+			out.Scanned++
 		case h.Error != nil && h.Error.Class == facts.ErrNotScanned:
 			// Described-only hosts (NAS) are not failures.
 		default:
-			failed++
+			out.Failed++
 		}
 	}
-	if scanned == 0 && failed > 0 {
-		return ExitError
-	}
-	code := ExitOK
-	if report.Findings(rep, failOn) > 0 {
-		code |= ExitFindings
-	}
-	if failed > 0 || interrupted {
-		code |= ExitHostsFailed
-	}
-	return code
+	return out
 }
 
-func writeOutputs(f *Factory, o *scanOptions, rep *report.Report, dir *outdir.Dir, interrupted bool) error {
-	color := f.IO.IsStdoutTTY() && !o.NoColor && f.Getenv("NO_COLOR") == ""
-	width := f.IO.Width()
-	if !f.IO.IsStdoutTTY() {
+// publish writes every output the flags ask for.
+func (o *scanOptions) publish(rep *report.Report, dir *outdir.Dir, interrupted bool) error {
+	color := o.IO.IsStdoutTTY() && !o.NoColor && o.getenv("NO_COLOR") == ""
+	width := o.IO.Width()
+	if !o.IO.IsStdoutTTY() {
 		width = 0
 	}
 	// One unwritable output (a mistyped --csv directory) must not cost the
@@ -284,7 +361,7 @@ func writeOutputs(f *Factory, o *scanOptions, rep *report.Report, dir *outdir.Di
 			errs = append(errs, err)
 		}
 	case !o.Quiet:
-		if err := main.Render(f.IO.Out, rep, render.Options{Color: color, Width: width}); err != nil {
+		if err := main.Render(o.IO.Out, rep, render.Options{Color: color, Width: width}); err != nil {
 			errs = append(errs, fmt.Errorf("write report: %w", err))
 		}
 	}
@@ -299,7 +376,7 @@ func writeOutputs(f *Factory, o *scanOptions, rep *report.Report, dir *outdir.Di
 		}
 	}
 	if dir != nil {
-		errs = append(errs, writeRunFiles(f, o, rep, dir, interrupted))
+		errs = append(errs, o.writeRunFiles(rep, dir, interrupted))
 	}
 	return errors.Join(errs...)
 }
@@ -307,7 +384,7 @@ func writeOutputs(f *Factory, o *scanOptions, rep *report.Report, dir *outdir.Di
 // writeRunFiles writes the --output-dir files of one run, replaces
 // latest.json after a complete run and prunes old runs. Every file is
 // streamed to disk: a 5,000-host report is never held in memory as text.
-func writeRunFiles(f *Factory, o *scanOptions, rep *report.Report, dir *outdir.Dir, interrupted bool) error {
+func (o *scanOptions) writeRunFiles(rep *report.Report, dir *outdir.Dir, interrupted bool) error {
 	var jsonName string
 	for _, format := range []string{render.FormatJSON, render.FormatCSV, render.FormatHTML} {
 		ext := format
@@ -343,7 +420,7 @@ func writeRunFiles(f *Factory, o *scanOptions, rep *report.Report, dir *outdir.D
 		return err
 	}
 	if len(removed) > 0 {
-		f.Logger().Info("removed old runs", "dir", dir.Path, "files", len(removed))
+		o.logger().Info("removed old runs", "dir", dir.Path, "files", len(removed))
 	}
 	return nil
 }
@@ -376,6 +453,9 @@ func loadReport(path string) (*report.Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	// The file may have been edited: every PowerShell line shown from it is
+	// rebuilt from its change, never its own text.
+	rep.Matrix.RebuildScripts()
 	return rep, nil
 }
 
@@ -412,4 +492,13 @@ func describeInventoryError(err error) error {
 		return WithCode(ExitError, fmt.Errorf("read inventory: %w", err))
 	}
 	return WithCode(ExitError, err)
+}
+
+// evidenceDays maps --evidence-days to scanner.Options.EvidenceDays, where
+// 0 means the default and a negative value no event read.
+func evidenceDays(flag int) int {
+	if flag == 0 {
+		return -1
+	}
+	return flag
 }

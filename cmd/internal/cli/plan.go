@@ -20,6 +20,7 @@ type planOptions struct {
 	Format     string
 	Output     string // file; "" or "-" = stdout
 	Host       string // only this host's changes
+	Limit      string // only the changes of these paths
 }
 
 func newPlanCmd(f *Factory, runF func(*planOptions) error) *cobra.Command {
@@ -70,6 +71,7 @@ right), powershell-undo (reverses the powershell script's changes).`,
 	cmd.Flags().StringVarP(&o.Format, "format", "f", render.PlanText, "output format: "+strings.Join(render.PlanFormats(), ", "))
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "write to this file instead of stdout")
 	cmd.Flags().StringVar(&o.Host, "host", "", "only the changes on this host (inventory name)")
+	cmd.Flags().StringVar(&o.Limit, "limit", "", "only the changes the paths of matching Cores or targets need (names, globs, groups, tag:TAG; a:b, a:&b, !a)")
 	return cmd
 }
 
@@ -80,6 +82,11 @@ func planRun(o *planOptions) error {
 	}
 	if note := rep.MigrationNote(); note != "" {
 		fmt.Fprintf(o.IO.ErrOut, "ntlmscan: warning: %s: %s\n", o.ReportPath, note)
+	}
+	if o.Limit != "" {
+		if err := limitReport(rep, o.Limit, o.IO.ErrOut); err != nil {
+			return err
+		}
 	}
 	if o.Host != "" {
 		var keep = rep.Matrix.Plan[:0:0]

@@ -4,13 +4,10 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"gopkg.in/yaml.v3"
 
 	"github.com/ntlmscan/ntlmscan/cmd/internal/iostreams"
 	"github.com/ntlmscan/ntlmscan/examples"
@@ -20,6 +17,7 @@ import (
 )
 
 func TestNewCmdPlan(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		args    []string
@@ -34,6 +32,7 @@ func TestNewCmdPlan(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			ios, _, _, _ := iostreams.Test()
 			var got *planOptions
 			cmd := newPlanCmd(&Factory{IO: ios}, func(o *planOptions) error { got = o; return nil })
@@ -61,15 +60,16 @@ func TestNewCmdPlan(t *testing.T) {
 // demoReport scans the demo fleet and returns the JSON report's path.
 func demoReport(t *testing.T) string {
 	t.Helper()
-	invPath, _ := demoFleet(t)
+	invPath, _, env := demoFleet(t)
 	jsonPath := filepath.Join(t.TempDir(), "scan.json")
-	if r := run(t, nil, "scan", "-i", invPath, "--quiet", "--json", jsonPath); r.code != ExitBoth {
+	if r := run(t, env, "scan", "-i", invPath, "--quiet", "--json", jsonPath); r.code != ExitBoth {
 		t.Fatalf("scan exit %d: %s", r.code, r.stderr)
 	}
 	return jsonPath
 }
 
 func Test_planRun(t *testing.T) {
+	t.Parallel()
 	jsonPath := demoReport(t)
 
 	text := run(t, nil, "plan", jsonPath)
@@ -123,6 +123,7 @@ func Test_planRun(t *testing.T) {
 // (registry values) and to the inventory (Core renames), scan again through
 // the simulator, and every path that was blocked is ok.
 func TestPlanAppliedToTheLabFixesEveryBlockedPath(t *testing.T) {
+	t.Parallel()
 	jsonPath := demoReport(t)
 	before, err := loadReport(jsonPath)
 	if err != nil {
@@ -181,9 +182,9 @@ func TestPlanAppliedToTheLabFixesEveryBlockedPath(t *testing.T) {
 		t.Fatalf("only %d changes applied: %+v", applied, doc.Changes)
 	}
 
-	invPath, _ := labFleet(t, lab, []byte(inv))
+	invPath, _, env := labFleet(t, lab, []byte(inv))
 	afterPath := filepath.Join(t.TempDir(), "after.json")
-	if r := run(t, nil, "scan", "-i", invPath, "--quiet", "--json", afterPath); r.code&ExitError != 0 && r.code != ExitHostsFailed {
+	if r := run(t, env, "scan", "-i", invPath, "--quiet", "--json", afterPath); r.code&ExitError != 0 && r.code != ExitHostsFailed {
 		t.Fatalf("rescan exit %d: %s", r.code, r.stderr)
 	}
 	after, err := loadReport(afterPath)
@@ -226,65 +227,12 @@ func setLabValue(h *winrmtest.Host, path, typ string, value any) {
 	h.Registry = append(h.Registry, winrmtest.RegistryEntry{Path: path, Type: typ, Value: value})
 }
 
-// labFleet is demoFleet for a given lab and inventory text.
-func labFleet(t *testing.T, lab *winrmtest.Lab, invYAML []byte) (string, *winrmtest.Server) {
-	t.Helper()
-	srv, err := winrmtest.NewServer(lab, winrmtest.WithEphemeralPorts(), winrmtest.WithLogger(slog.New(slog.DiscardHandler)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
-	var doc yaml.Node
-	if err := yaml.Unmarshal(invYAML, &doc); err != nil {
-		t.Fatal(err)
-	}
-	root := doc.Content[0]
-	eachHost := func(section *yaml.Node) {
-		for i := 0; section != nil && i+1 < len(section.Content); i += 2 {
-			ep, ok := srv.Host(section.Content[i].Value)
-			if !ok || ep.HTTPPort == 0 {
-				continue
-			}
-			host := section.Content[i+1]
-			winrm := mapValue(host, "winrm")
-			if winrm == nil {
-				winrm = &yaml.Node{Kind: yaml.MappingNode}
-				host.Content = append(host.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "winrm"}, winrm)
-			}
-			if p := mapValue(winrm, "port"); p != nil {
-				p.Value = itoa(ep.HTTPPort)
-				continue
-			}
-			winrm.Content = append(winrm.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "port"}, &yaml.Node{Kind: yaml.ScalarNode, Value: itoa(ep.HTTPPort)})
-		}
-	}
-	for _, key := range []string{"cores", "agents", "repository_hosts"} {
-		eachHost(mapValue(root, key))
-	}
-	if domains := mapValue(root, "domains"); domains != nil {
-		for i := 1; i < len(domains.Content); i += 2 {
-			eachHost(mapValue(domains.Content[i], "controllers"))
-		}
-	}
-	data, err := yaml.Marshal(&doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	invPath := filepath.Join(t.TempDir(), "inventory.yaml")
-	if err := os.WriteFile(invPath, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("NTLMSCAN_PASSWORD", demoScanPassword)
-	t.Setenv("NTLMSCAN_AGENT03_PASSWORD", demoLocalPassword)
-	t.Setenv("NTLMSCAN_AGENT05_PASSWORD", demoLocalPassword)
-	return invPath, srv
-}
-
 // A host that starts refusing NTLM by policy overnight cannot be scanned
 // with the domain account any more. Its NTLM paths are blocked-suspected:
 // a finding for --fail-on blocked and a new path in diff, not a silent
 // unknown.
 func TestNTLMRefusedByPolicyIsANewFinding(t *testing.T) {
+	t.Parallel()
 	lastNight := demoReport(t)
 
 	lab, err := winrmtest.ParseLab(examples.DemoLab, "lab.yaml")
@@ -292,9 +240,9 @@ func TestNTLMRefusedByPolicyIsANewFinding(t *testing.T) {
 		t.Fatal(err)
 	}
 	setLabValue(lab.HostByName("AGENT04"), `HKLM\SYSTEM\CurrentControlSet\Control\Lsa\MSV1_0\RestrictReceivingNTLMTraffic`, "REG_DWORD", 1)
-	invPath, _ := labFleet(t, lab, examples.DemoInventory)
+	invPath, _, env := labFleet(t, lab, examples.DemoInventory)
 	tonight := filepath.Join(t.TempDir(), "tonight.json")
-	r := run(t, nil, "scan", "-i", invPath, "--quiet", "--json", tonight, "--fail-on", "blocked")
+	r := run(t, env, "scan", "-i", invPath, "--quiet", "--json", tonight, "--fail-on", "blocked")
 	if r.code&ExitFindings == 0 {
 		t.Fatalf("scan exit %d: no findings; stderr:\n%s", r.code, r.stderr)
 	}
@@ -320,6 +268,7 @@ func TestNTLMRefusedByPolicyIsANewFinding(t *testing.T) {
 // Last night's report from the previous ntlmscan (schema 1) still renders
 // and compares, with a warning that says what migrating it means.
 func TestReportAndDiffMigrateSchema1(t *testing.T) {
+	t.Parallel()
 	old := filepath.Join("..", "..", "..", "report", "testdata", "demo-report-schema1.json")
 	r := run(t, nil, "report", old, "--format", "csv")
 	if r.code != ExitOK || !strings.Contains(r.stderr, "warning") || !strings.Contains(r.stderr, "schema 1") || !strings.Contains(r.stdout, "CORE01") {
@@ -335,6 +284,7 @@ func TestReportAndDiffMigrateSchema1(t *testing.T) {
 // CORE02's SMB exception list (issue 16), and the change-board text and
 // the undo script come from the same report.
 func TestPlanGPOSourcedFixes(t *testing.T) {
+	t.Parallel()
 	jsonPath := demoReport(t)
 	text := run(t, nil, "plan", jsonPath)
 	for _, want := range []string{`GPO "NTLM Restriction Pilot" {3F2A9C1E-5B7D-4E8F-9A0B-1C2D3E4F5A6B}`,

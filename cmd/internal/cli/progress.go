@@ -21,12 +21,12 @@ type scanProgress struct {
 	done    chan struct{}
 }
 
-func newScanProgress(f *Factory, total int, enabled bool) *scanProgress {
+func newScanProgress(errOut io.Writer, total int, enabled bool) *scanProgress {
 	if !enabled || total == 0 {
 		return nil
 	}
 	pw := progress.NewWriter()
-	pw.SetOutputWriter(f.IO.ErrOut)
+	pw.SetOutputWriter(errOut)
 	pw.SetUpdateFrequency(100 * time.Millisecond)
 	pw.SetTrackerLength(30)
 	pw.SetMessageLength(28)

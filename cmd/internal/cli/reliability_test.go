@@ -73,7 +73,8 @@ func hostResult(t *testing.T, rep *report.Report, name string) facts.HostResult 
 // settings file's host-timeout) says, unless the inventory gives the host a
 // timeout of its own: per-host inventory timeout > flag/env/config > default.
 func TestHostTimeoutPrecedence(t *testing.T) {
-	invPath, srv := demoFleet(t)
+	t.Parallel()
+	invPath, srv, env := demoFleet(t)
 	for _, h := range []string{"AGENT01", "AGENT02"} {
 		if err := srv.SetFaults(h, winrmtest.Faults{Hang: true}); err != nil {
 			t.Fatal(err)
@@ -88,7 +89,9 @@ func TestHostTimeoutPrecedence(t *testing.T) {
 			w = &yaml.Node{Kind: yaml.MappingNode}
 			agent02.Content = append(agent02.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "winrm"}, w)
 		}
-		setKey(w, "timeout", "4s")
+		// Shorter than every value below: the inventory's own timeout wins
+		// even then, and no subtest waits longer than its own deadline.
+		setKey(w, "timeout", "1s")
 	})
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "settings.yaml")
@@ -107,9 +110,10 @@ func TestHostTimeoutPrecedence(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			out := filepath.Join(t.TempDir(), "scan.json")
 			args := append([]string{"scan", "-i", invPath, "--quiet", "--retries", "0", "--json", out}, tc.args...)
-			r := run(t, tc.env, args...)
+			r := run(t, withEnv(env, tc.env), args...)
 			// On a loaded machine healthy hosts may time out too (exit 1:
 			// nothing scanned); the hung hosts' deadlines are what counts.
 			if r.code == ExitOK {
@@ -119,7 +123,7 @@ func TestHostTimeoutPrecedence(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for host, want := range map[string]string{"AGENT01": tc.want, "AGENT02": "4s"} {
+			for host, want := range map[string]string{"AGENT01": tc.want, "AGENT02": "1s"} {
 				h := hostResult(t, rep, host)
 				if h.Error == nil || h.Error.Class != facts.ErrTimeout || !strings.Contains(h.Error.Message, "per-host timeout ("+want+")") {
 					t.Errorf("%s: got %+v, want a timeout after %s", host, h.Error, want)
@@ -132,7 +136,8 @@ func TestHostTimeoutPrecedence(t *testing.T) {
 // A nightly run removes the temporary files a killed run left in the
 // output directory, and only those.
 func TestNightlyRunPrunesTempFilesOfKilledRuns(t *testing.T) {
-	invPath, _ := demoFleet(t)
+	t.Parallel()
+	invPath, _, env := demoFleet(t)
 	dir := filepath.Join(t.TempDir(), "runs")
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		t.Fatal(err)
@@ -148,7 +153,7 @@ func TestNightlyRunPrunesTempFilesOfKilledRuns(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if r := run(t, nil, "scan", "-i", invPath, "--quiet", "--output-dir", dir); r.code == ExitError {
+	if r := run(t, env, "scan", "-i", invPath, "--quiet", "--output-dir", dir); r.code == ExitError {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
 	for name, gone := range leftovers {
@@ -163,6 +168,7 @@ func TestNightlyRunPrunesTempFilesOfKilledRuns(t *testing.T) {
 // every error) shows bidi overrides, zero-width and control characters as
 // escapes, so a crafted name cannot reorder or hide what an admin reads.
 func TestValidateEscapesInvisibleCharacters(t *testing.T) {
+	t.Parallel()
 	invisible := []string{"\u202e", "\u200d", "\u200b", "\u2066", "\u2069", "\ufeff", "\x1b", "\u2028"}
 	dir := t.TempDir()
 	inv := string(mustReadExample(t))
@@ -210,6 +216,7 @@ func mustReadExample(t *testing.T) []byte {
 // A settings file is read as strictly as the inventory: a typo is an error
 // with file:line, not a setting silently ignored.
 func TestSettingsFileUnknownKeys(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	inv := filepath.Join(dir, "inventory.yaml")
 	if err := os.WriteFile(inv, mustReadExample(t), 0o600); err != nil {
@@ -228,7 +235,7 @@ func TestSettingsFileUnknownKeys(t *testing.T) {
 		{"value that is a mapping", "concurrency:\n  value: 4\n", []string{"settings.yaml:2: concurrency:", "a value"}},
 		{"key without a value", "scan:\n  fail-on:\n", []string{"settings.yaml:2: scan.fail-on:", "value"}},
 		{"key set to null", "log-level: ~\n", []string{"settings.yaml:1: log-level:", "value"}},
-		{"repeated key", "quiet: true\nquiet: false\n", []string{"settings.yaml:2: quiet: repeated key"}},
+		{"repeated key", "quiet: true\nquiet: false\n", []string{`settings.yaml:2: quiet: duplicate key "quiet" (first defined on line 1)`}},
 		{"every problem at once", "concurency: 4\nscan:\n  fail_on: new\n", []string{"settings.yaml:1:", "settings.yaml:3:"}},
 		{"bad value names its line", "scan:\n  concurrency: many\n", []string{"settings.yaml:2", "--concurrency"}},
 		{"syntax error", "scan:\n  concurrency: [4\n", []string{"settings.yaml:"}},
@@ -238,6 +245,7 @@ func TestSettingsFileUnknownKeys(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			cfg := filepath.Join(t.TempDir(), "settings.yaml")
 			if err := os.WriteFile(cfg, []byte(tc.content), 0o600); err != nil {
 				t.Fatal(err)

@@ -12,7 +12,7 @@ import (
 )
 
 func newReportCmd(f *Factory) *cobra.Command {
-	var format, output, waiversPath string
+	var format, output, waiversPath, limit string
 	var noColor bool
 	cmd := &cobra.Command{
 		Use:   "report SCAN.json",
@@ -34,6 +34,11 @@ renders it again, without contacting any host. With --waivers it re-applies a
 				return WithCode(ExitError, err)
 			}
 			warnMigrated(f, args[0], rep)
+			if limit != "" {
+				if err := limitReport(rep, limit, f.IO.ErrOut); err != nil {
+					return err
+				}
+			}
 			if waiversPath != "" {
 				w, err := loadWaivers(waiversPath)
 				if err != nil {
@@ -57,6 +62,7 @@ renders it again, without contacting any host. With --waivers it re-applies a
 	cmd.Flags().StringVarP(&format, "format", "f", render.FormatTable, "output format: "+strings.Join(render.Formats(), ", "))
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write to this file instead of stdout")
 	cmd.Flags().StringVar(&waiversPath, "waivers", "", "re-apply this waivers file as of today")
+	cmd.Flags().StringVar(&limit, "limit", "", "only the paths whose Core or target matches (names, globs, groups, tag:TAG; a:b, a:&b, !a)")
 	cmd.Flags().BoolVar(&noColor, "no-color", false, "never colour the output")
 	return cmd
 }
@@ -97,10 +103,7 @@ did not (so a script can alert on drift), else 0.`,
 			if err := r.RenderDiff(f.IO.Out, cmp, render.Options{Color: color, Width: width}); err != nil {
 				return WithCode(ExitError, err)
 			}
-			if len(cmp.New) > 0 {
-				return SilentCode(ExitFindings)
-			}
-			return nil
+			return SilentCode(diffExitCode(cmp))
 		},
 	}
 	cmd.Flags().StringVarP(&format, "format", "f", render.FormatTable, "output format: "+strings.Join(render.DiffFormats(), ", "))

@@ -32,7 +32,7 @@ func Main() int {
 		<-ctx.Done()
 		stop()
 	}()
-	f := &Factory{IO: iostreams.System(), Now: time.Now, Version: Version, Getenv: os.Getenv}
+	f := &Factory{IO: iostreams.System(), Now: time.Now, Version: Version, LookupEnv: os.LookupEnv}
 	return Run(ctx, f, os.Args[1:])
 }
 
@@ -98,10 +98,11 @@ flags: the inventory names an environment variable or a file for each credential
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &FlagError{Err: err} })
 
 	root.AddCommand(
-		newScanCmd(f),
-		newDemoCmd(f),
+		newScanCmd(f, nil),
+		newDemoCmd(f, nil),
 		newSimulateCmd(f),
 		newValidateCmd(f),
+		newDiscoverCmd(f, nil),
 		newReportCmd(f),
 		newDiffCmd(f),
 		newPlanCmd(f, nil),

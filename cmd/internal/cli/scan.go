@@ -1,15 +1,54 @@
 package cli
 
 import (
+	"context"
+	"io"
+	"log/slog"
+	"time"
+
 	"github.com/spf13/cobra"
 
+	"github.com/ntlmscan/ntlmscan/cmd/internal/iostreams"
 	"github.com/ntlmscan/ntlmscan/inventory"
+	"github.com/ntlmscan/ntlmscan/report/whatif"
 	"github.com/ntlmscan/ntlmscan/scanner"
 )
 
-func newScanCmd(f *Factory) *cobra.Command {
-	var o scanOptions
-	var inventoryPath string
+// scanOptions are the inputs of `scan` (and, inside demoOptions, of
+// `demo`): the Factory's streams, clock and environment, and the flags.
+type scanOptions struct {
+	IO        *iostreams.IOStreams
+	Now       func() time.Time
+	LookupEnv func(string) (string, bool) // nil: an empty environment
+	Version   string
+	// LoggerTo returns a logger at the --log-level writing to w.
+	LoggerTo func(w io.Writer) *slog.Logger
+
+	InventoryPath string
+	scanFlags
+}
+
+// newScanOptions takes the Factory's dependencies.
+func newScanOptions(f *Factory) scanOptions {
+	return scanOptions{IO: f.IO, Now: f.Now, LookupEnv: f.LookupEnv, Version: f.Version, LoggerTo: f.loggerTo}
+}
+
+func (o *scanOptions) logger() *slog.Logger { return o.LoggerTo(o.IO.ErrOut) }
+
+func (o *scanOptions) lookupEnv() func(string) (string, bool) {
+	if o.LookupEnv == nil {
+		return func(string) (string, bool) { return "", false }
+	}
+	return o.LookupEnv
+}
+
+func (o *scanOptions) getenv(key string) string {
+	v, _ := o.lookupEnv()(key)
+	return v
+}
+
+func newScanCmd(f *Factory, runF func(*scanOptions) error) *cobra.Command {
+	o := newScanOptions(f)
 	cmd := &cobra.Command{
 		Use:   "scan -i INVENTORY",
 		Short: "Collect every host's NTLM settings over WinRM, judge every path, report",
@@ -33,28 +72,51 @@ gathered.
   ntlmscan scan -i inventory.yaml --output-dir /var/lib/ntlmscan --keep 30 --fail-on new --quiet`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if inventoryPath == "" {
+			if o.InventoryPath == "" {
 				return FlagErrorf("--inventory is required: the YAML file listing Cores, agents and repositories (see examples/inventory.yaml)")
 			}
 			if err := o.check(); err != nil {
 				return err
 			}
-			inv, err := inventory.Load(inventoryPath)
-			if err != nil {
-				return describeInventoryError(err)
+			if runF != nil {
+				return runF(&o)
 			}
-			in := scanInputs{InventoryPath: inventoryPath, Inventory: inv, Password: scanner.DefaultPassword}
-			if o.AssumePath != "" {
-				ov, err := inventory.LoadOverlay(o.AssumePath, inv)
-				if err != nil {
-					return describeInventoryError(err)
-				}
-				in.Overlay = ov
-			}
-			return runScan(cmd.Context(), f, &o, in)
+			return exitWith(scanRun(cmd.Context(), &o))
 		},
 	}
-	cmd.Flags().StringVarP(&inventoryPath, "inventory", "i", "", "inventory YAML (required)")
-	addScanFlags(cmd, &o)
+	cmd.Flags().StringVarP(&o.InventoryPath, "inventory", "i", "", "inventory YAML (required)")
+	addScanFlags(cmd, &o.scanFlags)
 	return cmd
+}
+
+// scanRun is the scan command: load the inventory (and --assume overlay),
+// then run the scan pipeline.
+func scanRun(ctx context.Context, o *scanOptions) (int, error) {
+	in, err := o.loadInputs()
+	if err != nil {
+		return ExitError, err
+	}
+	out, err := runScan(ctx, o, in)
+	if err != nil {
+		return ExitError, err
+	}
+	return out.exitCode(), nil
+}
+
+// loadInputs reads the inventory and the --assume overlay; passwords come
+// from the environment the command was given.
+func (o *scanOptions) loadInputs() (scanInputs, error) {
+	inv, err := inventory.Load(o.InventoryPath)
+	if err != nil {
+		return scanInputs{}, describeInventoryError(err)
+	}
+	in := scanInputs{InventoryPath: o.InventoryPath, Inventory: inv, Password: scanner.PasswordFrom(o.lookupEnv())}
+	if o.AssumePath != "" {
+		ov, err := whatif.Load(o.AssumePath, inv)
+		if err != nil {
+			return scanInputs{}, describeInventoryError(err)
+		}
+		in.Overlay = ov
+	}
+	return in, nil
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -71,10 +72,6 @@ func parseSettings(data []byte, path string, root *cobra.Command) (*settingsFile
 	case extra != nil:
 		ps.Add(extra.Line, "", "keep one document in the file", "more than one YAML document")
 	}
-	if doc.Kind != yaml.MappingNode {
-		ps.Add(doc.Line, "", "write flag names as keys, e.g. concurrency: 64, or under a command, e.g. scan:", "the settings file must be a mapping of flag names")
-		return nil, ps.Err()
-	}
 
 	commands := map[string]*cobra.Command{}
 	allFlags := map[string]bool{}
@@ -85,59 +82,55 @@ func parseSettings(data []byte, path string, root *cobra.Command) (*settingsFile
 	root.PersistentFlags().VisitAll(func(f *pflag.Flag) { allFlags[f.Name] = true })
 	delete(allFlags, "config")
 	delete(allFlags, "help")
-	topKeys := slices.Sorted(func(yield func(string) bool) {
-		for k := range allFlags {
-			if !yield(k) {
-				return
-			}
-		}
-	})
-	cmdNames := slices.Sorted(func(yield func(string) bool) {
-		for k := range commands {
-			if !yield(k) {
-				return
-			}
-		}
-	})
 
-	seen := map[string]bool{}
-	for i := 0; i+1 < len(doc.Content); i += 2 {
-		k, v := doc.Content[i], doc.Content[i+1]
-		name := k.Value
-		if seen[name] {
-			ps.Add(k.Line, name, "keep one of them", "repeated key")
-			continue
-		}
-		seen[name] = true
-		if c, ok := commands[name]; ok {
-			s.commands[name] = commandSection(ps, c, v, name)
-			continue
-		}
-		if name == "config" {
-			ps.Add(k.Line, name, "a settings file cannot name another one; pass --config or NTLMSCAN_CONFIG", "not allowed in a settings file")
-			continue
-		}
-		if !allFlags[name] {
-			ps.Add(k.Line, name, unknownHint(name, append(slices.Clone(topKeys), cmdNames...)), "unknown key %q: not a flag or command name", name)
-			continue
-		}
-		if val, ok := settingValue(ps, v, name); ok {
-			s.top[name] = setting{value: val, line: v.Line, key: name}
-		}
+	w := yamlcheck.NewWalker(ps)
+	w.NoAliases = true // a few flags: nothing to share between them
+	w.Forbidden = func(key string) (string, bool) {
+		return "a settings file cannot name another one; pass --config or NTLMSCAN_CONFIG", key == "config"
 	}
+	w.KeyHint = func(field, got string, keys []string) string {
+		// snake_case for kebab-case is the commonest slip: flags use dashes.
+		if dashed := strings.ReplaceAll(got, "_", "-"); dashed != got && slices.Contains(keys, dashed) {
+			return fmt.Sprintf("did you mean %q?", dashed)
+		}
+		if s := yamlcheck.Suggest(got, keys); s != "" {
+			return fmt.Sprintf("did you mean %q?", s)
+		}
+		if field != "" {
+			return fmt.Sprintf("not a flag of ntlmscan %s; see ntlmscan %s --help", field, field)
+		}
+		return "keys are flag names (see ntlmscan <command> --help) or command names"
+	}
+	// Top-level keys: every command's section, then every flag of any
+	// command (a name that is both is the section).
+	var keys []yamlcheck.Key
+	for _, name := range slices.Sorted(maps.Keys(commands)) {
+		c := commands[name]
+		keys = append(keys, yamlcheck.Func(name, func(e yamlcheck.Entry, field string) {
+			s.commands[name] = commandSection(w, c, e.Val, field)
+		}))
+	}
+	for _, name := range slices.Sorted(maps.Keys(allFlags)) {
+		if commands[name] != nil {
+			continue
+		}
+		keys = append(keys, yamlcheck.Func(name, func(e yamlcheck.Entry, field string) {
+			if val, line, ok := settingValue(w, e.Val, field); ok {
+				s.top[name] = setting{value: val, line: line, key: field}
+			}
+		}))
+	}
+	w.Fields(doc, "", keys...)
 	if err := ps.Err(); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
-// commandSection reads the keys under a command's name.
-func commandSection(ps *yamlcheck.Collector, c *cobra.Command, n *yaml.Node, field string) map[string]setting {
+// commandSection reads the keys under a command's name: its own and its
+// inherited flags.
+func commandSection(w *yamlcheck.Walker, c *cobra.Command, n *yaml.Node, field string) map[string]setting {
 	out := map[string]setting{}
-	if n.Kind != yaml.MappingNode {
-		ps.Add(n.Line, field, "put this command's flags under it, one per line, e.g. quiet: true", "must be a mapping of %s's flag names", field)
-		return out
-	}
 	var names []string
 	c.Flags().VisitAll(func(f *pflag.Flag) {
 		if f.Name != "help" && f.Name != "config" {
@@ -150,65 +143,42 @@ func commandSection(ps *yamlcheck.Collector, c *cobra.Command, n *yaml.Node, fie
 		}
 	})
 	slices.Sort(names)
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		f := field + "." + k.Value
-		if _, dup := out[k.Value]; dup {
-			ps.Add(k.Line, f, "keep one of them", "repeated key")
-			continue
-		}
-		if !slices.Contains(names, k.Value) {
-			ps.Add(k.Line, f, unknownHint(k.Value, names), "unknown key %q: not a flag of ntlmscan %s", k.Value, field)
-			continue
-		}
-		if val, ok := settingValue(ps, v, f); ok {
-			out[k.Value] = setting{value: val, line: v.Line, key: f}
-		}
+	keys := make([]yamlcheck.Key, len(names))
+	for i, name := range names {
+		keys[i] = yamlcheck.Func(name, func(e yamlcheck.Entry, f string) {
+			if val, line, ok := settingValue(w, e.Val, f); ok {
+				out[name] = setting{value: val, line: line, key: f}
+			}
+		})
 	}
+	w.Fields(n, field, keys...)
 	return out
 }
 
 // settingValue turns a scalar or a list of scalars (for list flags) into the
-// text a flag parses.
-func settingValue(ps *yamlcheck.Collector, n *yaml.Node, field string) (string, bool) {
-	switch {
-	case n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null":
-		// "fail-on:" with nothing after it would silently keep the default.
-		ps.Add(n.Line, field, "give the flag a value, e.g. concurrency: 64, or remove the key", "the key has no value")
-		return "", false
-	case n.Kind == yaml.ScalarNode:
-		return n.Value, true
-	case n.Kind == yaml.SequenceNode:
-		parts := make([]string, 0, len(n.Content))
-		for _, item := range n.Content {
-			if item.Kind != yaml.ScalarNode {
-				ps.Add(item.Line, field, "list plain values", "list items must be values")
-				return "", false
-			}
-			parts = append(parts, item.Value)
+// text a flag parses, with the value's line.
+func settingValue(w *yamlcheck.Walker, n *yaml.Node, field string) (string, int, bool) {
+	const want = "a value or a list of values"
+	r := w.Resolve(n, field)
+	if r == nil {
+		return "", 0, false
+	}
+	if r.Kind != yaml.SequenceNode {
+		// A key with no value ("fail-on:") would silently keep the default.
+		if r = w.Scalar(r, field, want); r == nil {
+			return "", 0, false
 		}
-		return strings.Join(parts, ","), true
+		return r.Value, r.Line, true
 	}
-	ps.Add(n.Line, field, "give the flag a value, e.g. concurrency: 64", "want a value, not %s", kindName(n))
-	return "", false
-}
-
-func kindName(n *yaml.Node) string {
-	if n.Kind == yaml.MappingNode {
-		return "a mapping"
+	parts := make([]string, 0, len(r.Content))
+	for i, item := range r.Content {
+		v := w.Scalar(item, yamlcheck.Index(field, i), "a value")
+		if v == nil {
+			return "", 0, false
+		}
+		parts = append(parts, v.Value)
 	}
-	return "this"
-}
-
-func unknownHint(got string, candidates []string) string {
-	// snake_case for kebab-case is the commonest slip: flags use dashes.
-	if dashed := strings.ReplaceAll(got, "_", "-"); dashed != got && slices.Contains(candidates, dashed) {
-		return fmt.Sprintf("did you mean %q?", dashed)
-	}
-	if s := yamlcheck.Suggest(got, candidates); s != "" {
-		return fmt.Sprintf("did you mean %q?", s)
-	}
-	return "keys are flag names (see ntlmscan <command> --help) or command names"
+	return strings.Join(parts, ","), r.Line, true
 }
 
 func readSettings(path string) ([]byte, error) {

@@ -22,7 +22,7 @@ func FuzzParseSettings(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	streams, _, _, _ := iostreams.Test()
-	root := NewRootCmd(&Factory{IO: streams, Getenv: func(string) string { return "" }})
+	root := NewRootCmd(&Factory{IO: streams})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := parseSettings(data, "settings.yaml", root)
 		if err != nil {

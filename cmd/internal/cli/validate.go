@@ -7,6 +7,8 @@ import (
 
 	"github.com/ntlmscan/ntlmscan/inventory"
 	"github.com/ntlmscan/ntlmscan/inventory/safetext"
+	"github.com/ntlmscan/ntlmscan/report/waiver"
+	"github.com/ntlmscan/ntlmscan/report/whatif"
 )
 
 func newValidateCmd(f *Factory) *cobra.Command {
@@ -17,7 +19,12 @@ func newValidateCmd(f *Factory) *cobra.Command {
 		Long: `validate decodes the inventory strictly and reports every problem at once, each
 with file:line and a hint: unknown keys, duplicate names, dangling references,
 malformed addresses or UNC paths, secrets written into the file. It reads no
-secret and contacts no host. Exit code 0 when valid, 1 otherwise.`,
+secret and contacts no host. Exit code 0 when valid, 1 otherwise.
+
+Warnings (stderr, exit code still 0) flag what is valid but likely wrong in a
+real estate: agents no Core protects, auth: auto with a local account (NTLM),
+a workgroup host scanned with a domain account, and waivers naming a Core,
+host or path the inventory does not have.`,
 		Example: `  ntlmscan validate -i inventory.yaml
   ntlmscan validate -i inventory.yaml --assume baseline-2027.yaml --waivers waivers.yaml`,
 		Args: cobra.NoArgs,
@@ -30,8 +37,13 @@ secret and contacts no host. Exit code 0 when valid, 1 otherwise.`,
 				return describeInventoryError(err)
 			}
 			fmt.Fprintf(f.IO.Out, "%s: valid\n%s\n", safetext.Escape(inventoryPath), inv.Summary())
+			// Warnings: valid, but probably not what was meant, or scanned
+			// differently than it reads (exit code stays 0).
+			for _, w := range inventory.Lint(inv) {
+				fmt.Fprintln(f.IO.ErrOut, w.String())
+			}
 			if assumePath != "" {
-				ov, err := inventory.LoadOverlay(assumePath, inv)
+				ov, err := whatif.Load(assumePath, inv)
 				if err != nil {
 					return describeInventoryError(err)
 				}
@@ -43,6 +55,9 @@ secret and contacts no host. Exit code 0 when valid, 1 otherwise.`,
 					return WithCode(ExitError, err)
 				}
 				fmt.Fprintf(f.IO.Out, "%s: valid, %d waivers\n", safetext.Escape(waiversPath), len(w.Waivers))
+				for _, line := range waiver.Check(w, inv) {
+					fmt.Fprintln(f.IO.ErrOut, line)
+				}
 			}
 			return nil
 		},

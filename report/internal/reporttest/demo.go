@@ -6,6 +6,8 @@
 package reporttest
 
 import (
+	"cmp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -32,7 +34,11 @@ func Demo() *report.Report {
 		Inventory:   "examples/inventory.yaml",
 		Options:     report.Options{FailOn: report.FailOnBlocked},
 		Hosts:       demoHosts(Now()),
-		Matrix:      verdict.Matrix{Paths: demoPaths(), HostNotes: demoHostNotes(), Plan: demoPlan()},
+		Matrix: verdict.Matrix{Paths: demoPaths(), HostNotes: demoHostNotes(), Plan: demoPlan(),
+			AtRiskEvidence: map[verdict.EvidenceState]int{verdict.EvidenceKerberosRC4: 1, verdict.EvidenceNone: 1},
+			UnmatchedEvents: []verdict.HostEvents{{Host: "CORE01", Groups: []facts.EventGroup{{ID: 8001, Counterpart: "HTTP/intranet.corp.example",
+				Account: `CORP\jdoe`, Process: `C:\Windows\explorer.exe`, Count: 14, First: Now().Add(-72 * time.Hour), Last: Now().Add(-2 * time.Hour)}}}},
+		},
 	}
 }
 
@@ -50,15 +56,18 @@ func DemoBaseline() *report.Report {
 		case "CORE02|share|NAS01|nas01":
 			p.Verdict = verdict.OK
 			p.Deciding = nil
+			p.Impact = ""
 		case "CORE01|agent|AGENT04|agent04.corp.example":
 			p.Verdict = verdict.Blocked
+			p.Impact = "agent protection and Live Recovery to AGENT04 will fail"
 		}
 	}
 	r.Matrix.Paths = append(r.Matrix.Paths, verdict.Path{
-		ID: "CORE01|agent|AGENT09|127.0.0.39", Core: "CORE01", Target: "AGENT09", Kind: verdict.KindAgent,
+		ID: "CORE01|agent|AGENT09|127.0.0.39", Core: "CORE01", Target: "AGENT09", Kind: verdict.KindAgent, Operations: agentOps,
 		NameUsed: "127.0.0.39", NameForm: verdict.NameIP, Port: 8006, Account: `CORP\svc-rapidrecovery`,
 		Reachable: "yes", Need: verdict.NeedRequired, NeedWhy: "target named by IP address",
 		Verdict: verdict.Blocked, Deciding: ptr(sendingDenyAll()), Reasons: []verdict.Reason{sendingDenyAll()},
+		Impact: "agent protection and Live Recovery to AGENT09 will fail",
 	})
 	// A baseline that itself had a baseline carries first-seen times.
 	r.Baseline = &report.Comparison{
@@ -154,6 +163,11 @@ func demoHosts(at time.Time) []facts.HostResult {
 		NetBIOSName: "AGENT05", DNSHostName: "agent05", Domain: "DMZ", DomainRole: facts.RoleStandaloneServer,
 		OSCaption: ws2019, OSVersion: "10.0.17763", OSBuild: 17763,
 	}, dword(facts.KeyLsa, "LmCompatibilityLevel", 3))
+	core03 := host("CORE03", "127.0.0.23", at, facts.Identity{
+		NetBIOSName: "CORE03", DNSHostName: "core03", Domain: "DR", DomainRole: facts.RoleStandaloneServer,
+		OSCaption: ws2022, OSVersion: "10.0.20348", OSBuild: 20348,
+	})
+	core03.Facts.Services = []facts.Service{{Name: "RapidRecoveryCore", Present: true, State: "Running", StartMode: "Auto", LogonAs: "LocalSystem"}}
 	return []facts.HostResult{
 		// Scanner order (completion order), deliberately not sorted.
 		core01, core02,
@@ -183,6 +197,9 @@ func demoHosts(at time.Time) []facts.HostResult {
 			multi(facts.KeyNetlogon, "DCAllowedNTLMServers", "AGENT01", "AGENT02", "FS01")),
 		host("DC01", "127.0.0.11", at, member("DC01", ws2022, 20348, facts.RolePrimaryDC),
 			dword(facts.KeyNetlogon, "AuditNTLMInDomain", 7)),
+		// The second-site Core in workgroup DR, last so the indices above
+		// stay put.
+		core03,
 	}
 }
 
@@ -278,55 +295,109 @@ func demoPaths() []verdict.Path {
 			Explanation: name + " is a domain member named by FQDN: Kerberos expected; NTLM only if Negotiate falls back"}
 	}
 	sending := sendingDenyAll()
-	return []verdict.Path{
-		{ID: "CORE01|agent|AGENT01|agent01.corp.example", Core: "CORE01", Target: "AGENT01", Kind: verdict.KindAgent,
+	replBlock := verdict.Reason{
+		Host: "CORE01", Role: "client", Setting: "RestrictSendingNTLMTraffic",
+		GPOName:  "Network security: Restrict NTLM: Outgoing NTLM traffic to remote servers",
+		RawValue: "2", ValueLabel: "Deny all", Effect: verdict.EffectBlocks, Event: "4001 on CORE01",
+		Explanation: "CORE01 denies outgoing NTLM and 127.0.0.23, the address it replicates to, matches no entry of ClientAllowedNTLMServers",
+		Remediation: &verdict.Remediation{
+			Host: "CORE01", Setting: "ClientAllowedNTLMServers", Value: "127.0.0.23, core03", Add: []string{"127.0.0.23", "core03"},
+			PowerShell: `$k = 'HKLM:\SYSTEM\CurrentControlSet\Control\Lsa\MSV1_0'; $l = @((Get-ItemProperty -Path $k -ErrorAction SilentlyContinue).ClientAllowedNTLMServers | Where-Object { $_ }); foreach ($e in @('127.0.0.23','core03')) { if ($l -notcontains $e) { $l += $e } }; Set-ItemProperty -Path $k -Name ClientAllowedNTLMServers -Type MultiString -Value ([string[]]$l)`,
+			GPOPath:    `Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options\Network security: Restrict NTLM: Add remote server exceptions for NTLM authentication`,
+			Note:       "Address the target Core by name, and list both name forms: CORE03 is not domain-joined, so NTLM stays required",
+		},
+	}
+	replInfo := verdict.Reason{
+		Host: "CORE03", Role: "path", Setting: "replication", RawValue: "CORE01 -> 127.0.0.23:8006", ValueLabel: "replication", Effect: verdict.EffectInfo,
+		Explanation: "CORE01 replicates recovery points to the Core service of CORE03 with CORE03\\rr-replication: CORE03 validates the local account itself; whether CORE03 also connects back to CORE01 is UNCONFIRMED",
+	}
+	paths := []verdict.Path{
+		{ID: "CORE01|agent|AGENT01|agent01.corp.example", Core: "CORE01", Target: "AGENT01", Kind: verdict.KindAgent, Operations: agentOps,
 			NameUsed: "agent01.corp.example", NameForm: verdict.NameFQDN, Port: 8006, Account: svcRR, Reachable: "yes",
 			Need: verdict.NeedFallback, NeedWhy: "FQDN of a domain member", Verdict: verdict.OK,
 			Reasons: []verdict.Reason{kerberos("CORE01", "agent01.corp.example"), exceptionMatch}},
-		{ID: "CORE01|agent|AGENT02|127.0.0.32", Core: "CORE01", Target: "AGENT02", Kind: verdict.KindAgent,
+		{ID: "CORE01|agent|AGENT02|127.0.0.32", Core: "CORE01", Target: "AGENT02", Kind: verdict.KindAgent, Operations: agentOps,
 			NameUsed: "127.0.0.32", NameForm: verdict.NameIP, Port: 8006, Account: svcRR, Reachable: "yes",
 			Need: verdict.NeedRequired, NeedWhy: "target named by IP address", Verdict: verdict.Blocked,
 			Deciding: &sending, Reasons: []verdict.Reason{needsIP("CORE01", "127.0.0.32"), sending}},
-		{ID: "CORE01|agent|AGENT04|agent04.corp.example", Core: "CORE01", Target: "AGENT04", Kind: verdict.KindAgent,
+		{ID: "CORE01|agent|AGENT04|agent04.corp.example", Core: "CORE01", Target: "AGENT04", Kind: verdict.KindAgent, Operations: agentOps,
 			NameUsed: "agent04.corp.example", NameForm: verdict.NameFQDN, Port: 8006, Account: svcRR, Reachable: "yes",
 			Need: verdict.NeedFallback, NeedWhy: "FQDN of a domain member", Verdict: verdict.AtRisk,
-			Deciding: &agent04AtRisk, Reasons: []verdict.Reason{kerberos("CORE01", "agent04.corp.example"), agent04AtRisk}},
-		{ID: "CORE01|agent|AGENT05|127.0.0.35", Core: "CORE01", Target: "AGENT05", Kind: verdict.KindAgent,
+			Deciding: &agent04AtRisk, Reasons: []verdict.Reason{kerberos("CORE01", "agent04.corp.example"), agent04AtRisk},
+			Evidence: &verdict.Evidence{State: verdict.EvidenceKerberosRC4,
+				Summary:  "The KDC issues the ticket for HTTP/agent04.corp.example only with RC4: Kerberos works until RC4 is turned off, then the path falls back to NTLM (give the account AES keys: msDS-SupportedEncryptionTypes, password reset).",
+				Kerberos: &facts.SPNCheck{SPN: "HTTP/agent04.corp.example", Result: facts.SPNRC4Only, Detail: "the KDC has no AES key for this SPN (KDC_ERR_ETYPE_NOSUPP when AES is asked)"},
+				Auditing: []string{"CORE01: RestrictSendingNTLMTraffic = Audit all (logs every outgoing NTLM logon: 8001/4001)"}}},
+		{ID: "CORE01|agent|AGENT05|127.0.0.35", Core: "CORE01", Target: "AGENT05", Kind: verdict.KindAgent, Operations: agentOps,
 			NameUsed: "127.0.0.35", NameForm: verdict.NameIP, Port: 8006, Account: `AGENT05\rr-local`, Reachable: "yes",
 			Need: verdict.NeedRequired, NeedWhy: "workgroup host, local account, named by IP", Verdict: verdict.AtRisk,
-			Deciding: &agent05Risk, Reasons: []verdict.Reason{needsIP("CORE01", "127.0.0.35"), agent05Risk}},
+			Deciding: &agent05Risk, Reasons: []verdict.Reason{needsIP("CORE01", "127.0.0.35"), agent05Risk},
+			Evidence: &verdict.Evidence{State: verdict.EvidenceNone,
+				Summary: "No auditing that would log this path's NTLM is on, so the absence of events proves nothing. Turn on: CORE01: Network security: Restrict NTLM: Outgoing NTLM traffic to remote servers = Audit all (RestrictSendingNTLMTraffic).",
+				TurnOn:  []string{"CORE01: Network security: Restrict NTLM: Outgoing NTLM traffic to remote servers = Audit all (RestrictSendingNTLMTraffic)"}}},
 		{ID: "CORE01|share|FS01|fs01.corp.example", Core: "CORE01", Target: "FS01", Kind: verdict.KindShare,
-			Share: `\\fs01.corp.example\RRRepo`, NameUsed: "fs01.corp.example", NameForm: verdict.NameFQDN, Port: 445,
+			Operations: repoOps, Share: `\\fs01.corp.example\RRRepo`, NameUsed: "fs01.corp.example", NameForm: verdict.NameFQDN, Port: 445,
 			Account: svcRR, Reachable: "yes", Need: verdict.NeedFallback, NeedWhy: "FQDN of a domain member", Verdict: verdict.OK,
 			Reasons: []verdict.Reason{kerberos("CORE01", "fs01.corp.example")}},
-		{ID: "CORE02|agent|AGENT03|127.0.0.33", Core: "CORE02", Target: "AGENT03", Kind: verdict.KindAgent,
+		{ID: "CORE02|agent|AGENT03|127.0.0.33", Core: "CORE02", Target: "AGENT03", Kind: verdict.KindAgent, Operations: agentOps,
 			NameUsed: "127.0.0.33", NameForm: verdict.NameIP, Port: 8006, Account: core02s, Reachable: "yes",
 			Need: verdict.NeedRequired, NeedWhy: "target named by IP address", Verdict: verdict.Blocked,
 			Deciding: &agent03Deny, Reasons: []verdict.Reason{needsIP("CORE02", "127.0.0.33"), agent03Deny}},
-		{ID: "CORE02|agent|AGENT04|127.0.0.34", Core: "CORE02", Target: "AGENT04", Kind: verdict.KindAgent,
+		{ID: "CORE02|agent|AGENT04|127.0.0.34", Core: "CORE02", Target: "AGENT04", Kind: verdict.KindAgent, Operations: agentOps,
 			NameUsed: "127.0.0.34", NameForm: verdict.NameIP, Port: 8006, Account: core02s, Reachable: "yes",
 			Need: verdict.NeedRequired, NeedWhy: "target named by IP address", Verdict: verdict.Blocked,
 			Deciding: ptr(dc02Deny("AGENT04")), Reasons: []verdict.Reason{needsIP("CORE02", "127.0.0.34"), dc02Deny("AGENT04")}},
-		{ID: "CORE02|agent|AGENT06|agent06.corp.example", Core: "CORE02", Target: "AGENT06", Kind: verdict.KindAgent,
+		{ID: "CORE02|agent|AGENT06|agent06.corp.example", Core: "CORE02", Target: "AGENT06", Kind: verdict.KindAgent, Operations: agentOps,
 			NameUsed: "agent06.corp.example", NameForm: verdict.NameFQDN, Port: 8006, Account: core02s, Reachable: "no",
 			Need: verdict.NeedFallback, NeedWhy: "FQDN of a domain member", Verdict: verdict.Unreachable,
 			Deciding: &unreachable, Reasons: []verdict.Reason{unreachable}},
-		{ID: "CORE02|agent|AGENT07|agent07.corp.example", Core: "CORE02", Target: "AGENT07", Kind: verdict.KindAgent,
+		{ID: "CORE02|agent|AGENT07|agent07.corp.example", Core: "CORE02", Target: "AGENT07", Kind: verdict.KindAgent, Operations: agentOps,
 			NameUsed: "agent07.corp.example", NameForm: verdict.NameFQDN, Port: 8006, Account: core02s, Reachable: "yes",
 			Need: verdict.NeedFallback, NeedWhy: "FQDN of a domain member", Verdict: verdict.Unknown,
 			Deciding: &unknown, Reasons: []verdict.Reason{unknown}},
 		{ID: "CORE02|share|FS01|fs01.corp.example", Core: "CORE02", Target: "FS01", Kind: verdict.KindShare,
-			Share: `\\fs01.corp.example\RRRepo2`, NameUsed: "fs01.corp.example", NameForm: verdict.NameFQDN, Port: 445,
+			Operations: repoOps, Share: `\\fs01.corp.example\RRRepo2`, NameUsed: "fs01.corp.example", NameForm: verdict.NameFQDN, Port: 445,
 			Account: core02s, Reachable: "yes", Need: verdict.NeedFallback, NeedWhy: "FQDN of a domain member", Verdict: verdict.OK,
 			Reasons: []verdict.Reason{kerberos("CORE02", "fs01.corp.example"), {Host: "CORE02", Role: "client", Setting: "BlockNTLMServerExceptionList",
 				RawValue: "[fs01.corp.example]", Effect: verdict.EffectAllows, Explanation: "fs01.corp.example is on CORE02's SMB NTLM exception list"}}},
 		{ID: "CORE02|share|NAS01|nas01", Core: "CORE02", Target: "NAS01", Kind: verdict.KindShare,
-			Share: `\\nas01\rr-archive`, NameUsed: "nas01", NameForm: verdict.NameNetBIOS, Port: 445, Account: `NAS01\rrbackup`,
+			Operations: []string{"archive"}, Share: `\\nas01\rr-archive`, NameUsed: "nas01", NameForm: verdict.NameNetBIOS, Port: 445, Account: `NAS01\rrbackup`,
 			Reachable: "yes", Need: verdict.NeedRequired, NeedWhy: "workgroup NAS with a local account", Verdict: verdict.Blocked,
 			Deciding: &nasBlock, Reasons: []verdict.Reason{{Host: "NAS01", Role: "path", Effect: verdict.EffectNeedsNTLM,
 				Explanation: "NAS01 is not in the domain: NTLM with its local account NAS01\\rrbackup"}, nasBlock}},
+		{ID: "CORE01|replication|CORE03|127.0.0.23", Core: "CORE01", Target: "CORE03", Kind: verdict.KindReplication, Operations: []string{"replication"},
+			NameUsed: "127.0.0.23", NameForm: verdict.NameIP, Port: 8006, Account: `CORE03\rr-replication`, Reachable: "yes",
+			Need: verdict.NeedRequired, NeedWhy: "target named by IP address; workgroup Core; local account", Verdict: verdict.Blocked,
+			Deciding: &replBlock, Reasons: []verdict.Reason{needsIP("CORE01", "127.0.0.23"), replInfo, replBlock}},
 	}
+	// What fails on each path that is not ok, as the engine words it.
+	impacts := map[string]string{
+		"CORE01|agent|AGENT02|127.0.0.32":           "agent protection and Live Recovery to AGENT02 will fail",
+		"CORE01|agent|AGENT04|agent04.corp.example": "agent protection and Live Recovery to AGENT04 may fail",
+		"CORE01|agent|AGENT05|127.0.0.35":           "agent protection and Live Recovery to AGENT05 may fail",
+		"CORE01|replication|CORE03|127.0.0.23":      "replication to CORE03 will fail",
+		"CORE02|agent|AGENT03|127.0.0.33":           "agent protection and Live Recovery to AGENT03 will fail",
+		"CORE02|agent|AGENT04|127.0.0.34":           "agent protection and Live Recovery to AGENT04 will fail",
+		"CORE02|agent|AGENT06|agent06.corp.example": "agent protection and Live Recovery to AGENT06 will fail (not reachable)",
+		"CORE02|agent|AGENT07|agent07.corp.example": "agent protection and Live Recovery to AGENT07 may fail",
+		"CORE02|share|NAS01|nas01":                  `archive on \\nas01\rr-archive will fail`,
+	}
+	for i := range paths {
+		paths[i].Impact = impacts[paths[i].ID]
+	}
+	// Matrix order: Core, kind (agent < replication < share), target.
+	slices.SortStableFunc(paths, func(a, b verdict.Path) int {
+		return cmp.Or(cmp.Compare(a.Core, b.Core), cmp.Compare(a.Kind, b.Kind))
+	})
+	return paths
 }
+
+// The operations of the demo's agent links and repositories (the
+// inventory's defaults).
+var (
+	agentOps = []string{"protection", "live-recovery"}
+	repoOps  = []string{"repository", "mountability-check"}
+)
 
 // demoPlan is the change plan of the demo fleet (two of its entries).
 func demoPlan() []verdict.Change {

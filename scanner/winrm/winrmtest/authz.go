@@ -65,10 +65,37 @@ func (h *Host) tokenFiltered(a account) bool {
 	return true
 }
 
+// groupsModelled reports whether the lab models the host's groups (else
+// every account that logs on is treated as an administrator).
+func (h *Host) groupsModelled() bool {
+	return h.Administrators != nil || h.RemoteManagementUsers != nil
+}
+
+// isAdmin reports an account whose network token holds Administrators
+// (a member, not filtered by UAC remote restrictions).
+func (h *Host) isAdmin(a account) bool {
+	if !h.groupsModelled() {
+		return true
+	}
+	return a.memberOf(h.Administrators) && !h.tokenFiltered(a)
+}
+
+// shellDefaultDenied: the cmd shell's default security admits only
+// Administrators (and INTERACTIVE, which a WinRM logon never is); an
+// account admitted by the RootSDDL through Remote Management Users alone is
+// denied at Create with "Access is denied." unless winrm configSDDL
+// granted it Read and Execute (winrm.configSDDL).
+func (h *Host) shellDefaultDenied(a account) bool {
+	return h.groupsModelled() && !h.isAdmin(a) && !a.memberOf(h.WinRM.ConfigSDDL)
+}
+
 // winrmAccessDenied returns why WinRM refuses a logged-on account, or "".
 func (hs *hostServer) winrmAccessDenied(a account) string {
 	h := hs.h
-	if h.Administrators == nil && h.RemoteManagementUsers == nil {
+	if !h.groupsModelled() {
+		return ""
+	}
+	if a.memberOf(h.WinRM.ConfigSDDL) {
 		return ""
 	}
 	admin := a.memberOf(h.Administrators)
@@ -100,16 +127,17 @@ func (h *Host) shellAccessDenied(a account) bool {
 }
 
 // faultShellAccessDisabled is Create with AllowRemoteShellAccess=false. The
-// message is Windows' (quoted in many reports of this GPO); the code and
-// subcode were not captured from Windows.
+// message is Windows' (quoted in many reports of this GPO) and the code is
+// ERROR_WSMAN_REMOTESHELLS_NOT_ALLOWED (winerror.h); the subcode was not
+// captured from Windows (UNCONFIRMED).
 func faultShellAccessDisabled() wsmanFault {
 	msg := "The WS-Management service cannot process the request. The service is configured to not accept any remote shell requests. "
-	return wsmanFault{code: "s:Receiver", subcode: "w:AccessDenied", wsmanCode: "5", reason: msg, message: msg}
+	return wsmanFault{code: "s:Receiver", subcode: "w:AccessDenied", wsmanCode: "2150859180", reason: msg, message: msg}
 }
 
-// faultAccessDenied is WinRM's "Access is denied." (ERROR_ACCESS_DENIED, 5)
-// for an operation the account's rights do not cover; the subcode was not
-// captured from Windows.
+// faultAccessDenied is WinRM's "Access is denied." (ERROR_ACCESS_DENIED, 5;
+// some hosts send it as the HRESULT 2147942405) for an operation the
+// account's rights do not cover; the subcode was not captured from Windows.
 func faultAccessDenied() wsmanFault {
 	return wsmanFault{code: "s:Sender", subcode: "w:AccessDenied", wsmanCode: "5", reason: "Access is denied. ", message: "Access is denied. "}
 }

@@ -385,7 +385,12 @@ func decodeUTF16LE(b []byte) string {
 func (x *executor) psScript(script string) (execResult, func([]byte) execResult) {
 	script = strings.TrimPrefix(strings.TrimLeft(script, "\ufeff"), psProgressPrefix)
 	if script == facts.Bootstrap {
-		return execResult{}, func(stdin []byte) execResult { return x.collect(stdin) }
+		return execResult{}, func(stdin []byte) execResult {
+			if body, _, _ := strings.Cut(string(stdin), facts.StdinSeparator); isDiscoverScript(body) {
+				return x.discover(stdin)
+			}
+			return x.collect(stdin)
+		}
 	}
 	if strings.Contains(script, bootstrapToken) {
 		// Not the contract's bootstrap: the simulator cannot run it and

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/ntlmscan/ntlmscan/scanner/facts"
 )
@@ -107,7 +108,7 @@ func (x *executor) collect(stdin []byte) execResult {
 		// param([Parameter(Mandatory = $true)][string]$RequestJson)
 		return bootstrapFailure(runLine, "Cannot bind argument to parameter 'RequestJson' because it is an empty string.")
 	}
-	resp, err := x.hs.runCollector(requestJSON)
+	resp, err := x.hs.runCollector(requestJSON, x.hs.h.isAdmin(x.acct))
 	if err != nil {
 		var pf *psFailure
 		if errors.As(err, &pf) {
@@ -155,8 +156,10 @@ func utf16Pair(r rune) (rune, rune) {
 	return 0xd800 + (r>>10)&0x3ff, 0xdc00 + r&0x3ff
 }
 
-// runCollector does what collect.ps1 does with the request text.
-func (hs *hostServer) runCollector(requestJSON string) (*facts.Response, error) {
+// runCollector does what collect.ps1 does with the request text, as an
+// administrator or not (admin: the account's network token holds
+// Administrators).
+func (hs *hostServer) runCollector(requestJSON string, admin bool) (*facts.Response, error) {
 	h := hs.h
 	// $request = ConvertFrom-Json -InputObject $RequestJson
 	request, err := convertFromJSON(requestJSON)
@@ -194,7 +197,23 @@ func (hs *hostServer) runCollector(requestJSON string) (*facts.Response, error) 
 		resp.Registry = append(resp.Registry, h.readRegistry(psString(psProperty(item, "key")), psString(psProperty(item, "name"))))
 	}
 	// $wanted = @($request.services | Where-Object { $null -ne $_ })
-	for _, name := range psPipeline(psProperty(request, "services")) {
+	wanted := psPipeline(psProperty(request, "services"))
+	if len(wanted) > 0 && !admin {
+		// A non-administrator's network logon may not enumerate services:
+		// Win32_Service (CIM, then WMI) and the Get-Service fallback both
+		// fail, each recorded by Add-StepError, and every asked service
+		// reads as not present. The texts are those of WMI's access denied
+		// and of Get-Service without SC_MANAGER_ENUMERATE_SERVICE (not
+		// captured here: UNCONFIRMED).
+		resp.Errors = append(resp.Errors,
+			facts.StepError{Step: facts.StepServicesWMI, Message: "Access denied "},
+			facts.StepError{Step: facts.StepServices, Message: "Cannot open Service Control Manager on computer '.'. This operation might require other privileges."})
+	}
+	for _, name := range wanted {
+		if !admin {
+			resp.Services = append(resp.Services, facts.Service{Name: psString(name)})
+			continue
+		}
 		resp.Services = append(resp.Services, h.service(psString(name)))
 	}
 	if psTruthy(psProperty(request, "smbClientConfig")) {
@@ -209,6 +228,27 @@ func (hs *hostServer) runCollector(requestJSON string) (*facts.Response, error) 
 		return nil, err
 	}
 	resp.Probes = probes
+	// --- NTLM events --- (ntlmevents.go)
+	if resp.NTLMEvents, err = h.readNTLMEvents(psProperty(request, "events"), time.Now()); err != nil {
+		return nil, err
+	}
+	if psTruthy(psProperty(request, "credentialGuard")) {
+		resp.CredentialGuard = h.credentialGuard()
+	}
+	// Stop-Phase: the lab answers the local phases (the event read too) at
+	// once; the probe phase lasts as long as its slowest connect would on
+	// the host (the timeout when one is cut), which the lab reports without
+	// waiting for it.
+	tm := &facts.CollectorTimings{}
+	for _, p := range probes {
+		for _, a := range p.ByAddress {
+			for _, pt := range a.Ports {
+				tm.ProbesMS = max(tm.ProbesMS, pt.ElapsedMS)
+			}
+		}
+	}
+	tm.TotalMS = tm.ProbesMS
+	resp.Timings = tm
 	return resp, nil
 }
 
@@ -273,12 +313,13 @@ func (h *Host) smbClientConfig() *facts.SMBClientConfig {
 	}
 	out := &facts.SMBClientConfig{Available: avail, Error: c.Error}
 	if !avail {
-		// Get-Command finds no cmdlet: the script reports available=false
-		// and no error.
+		// No ROOT/Microsoft/Windows/SMB namespace or class (before Windows
+		// 8 / Server 2012): the script reports available=false, no error.
 		return out
 	}
 	if c.Error != "" {
-		// Get-SmbClientConfiguration threw: available stays false.
+		// MSFT_SmbClientConfiguration.GetConfiguration failed: available
+		// stays false.
 		out.Available = false
 		return out
 	}

@@ -27,7 +27,7 @@ var (
 // reviewedCollectorSHA256 is the collect.ps1 that collector.go's emulation
 // was last reviewed against. When collect.ps1 changes, review runCollector
 // step by step against it, then update this hash.
-const reviewedCollectorSHA256 = "e5741e390b9086e7cbca26bd5edf3d9056f62f5c0030dd4a3bea5c70e7a0536e"
+const reviewedCollectorSHA256 = "6c3863ab4a44ad98071bd3c3794fa4a389dadadaf110c2145b6f51cb2a114d8d"
 
 func collectionCommand(bootstrap string) string {
 	u := utf16.Encode([]rune(bootstrap))
@@ -35,7 +35,7 @@ func collectionCommand(bootstrap string) string {
 	for i, v := range u {
 		b[2*i], b[2*i+1] = byte(v), byte(v>>8)
 	}
-	return "powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand " + base64.StdEncoding.EncodeToString(b)
+	return "powershell.exe -NoProfile -NonInteractive -EncodedCommand " + base64.StdEncoding.EncodeToString(b)
 }
 
 func collectionStdin(t testing.TB, script string, req *facts.Request) string {
@@ -194,7 +194,7 @@ func TestCollectionAnsweredFromLab(t *testing.T) {
 		t.Run(h.Name, func(t *testing.T) {
 			u, p := user, pass
 			switch h.Name {
-			case "AGENT03", "AGENT05": // as the demo inventory scans them
+			case "AGENT03", "AGENT05", "CORE03": // as the demo inventory scans them
 				u, p = h.Name+`\ntlmscan-local`, "Lab-Only-Local1!"
 			}
 			req := &facts.Request{Schema: facts.SchemaVersion, Services: []string{"RapidRecoveryCore", "RapidRecoveryAgent"}, SMBClientConfig: true}
@@ -498,29 +498,29 @@ func TestCollectionGarbledRequests(t *testing.T) {
 		check      func(t *testing.T, resp *facts.Response) // on success
 	}{
 		{"not JSON", `{registry:`, line("ConvertFrom-Json -InputObject", 1) + "Invalid JSON primitive", nil},
-		{"no schema", `{"registry":[]}`, schemaLine + "ntlmscan collector speaks schema 2, the request is schema \r\n", nil},
-		{"other schema", `{"schema":99}`, schemaLine + "ntlmscan collector speaks schema 2, the request is schema 99\r\n", nil},
+		{"no schema", `{"registry":[]}`, schemaLine + "ntlmscan collector speaks schema 3, the request is schema \r\n", nil},
+		{"other schema", `{"schema":99}`, schemaLine + "ntlmscan collector speaks schema 3, the request is schema 99\r\n", nil},
 		{"an array", `[1,2]`, schemaLine, nil},
-		{"schema as text", `{"schema":"2"}`, "", nil},
-		{"keys differing in case", `{"schema":2,"Registry":[],"registry":[]}`, line("ConvertFrom-Json -InputObject", 1) + "Cannot convert the JSON string because a dictionary that was converted from the string contains the duplicated keys 'Registry' and 'registry'.", nil},
-		{"bad port", `{"schema":2,"probes":[{"target":"AGENT01","ports":["abc"]}]}`, line("port = [int]$port", 1) + `Cannot convert value "abc" to type "System.Int32".`, nil},
-		{"bad port, target unknown", `{"schema":2,"probes":[{"target":"ghost","ports":[{"x":1}]}]}`, line("port = [int]$port", 2) + "Cannot convert the", nil},
-		{"bad timeout", `{"schema":2,"probeTimeoutMs":"9x","probes":[{"target":"AGENT01","ports":[445]}]}`, "", func(t *testing.T, r *facts.Response) {
+		{"schema as text", `{"schema":"3"}`, "", nil},
+		{"keys differing in case", `{"schema":3,"Registry":[],"registry":[]}`, line("ConvertFrom-Json -InputObject", 1) + "Cannot convert the JSON string because a dictionary that was converted from the string contains the duplicated keys 'Registry' and 'registry'.", nil},
+		{"bad port", `{"schema":3,"probes":[{"target":"AGENT01","ports":["abc"]}]}`, line("port = [int]$port", 1) + `Cannot convert value "abc" to type "System.Int32".`, nil},
+		{"bad port, target unknown", `{"schema":3,"probes":[{"target":"ghost","ports":[{"x":1}]}]}`, line("port = [int]$port", 2) + "Cannot convert the", nil},
+		{"bad timeout", `{"schema":3,"probeTimeoutMs":"9x","probes":[{"target":"AGENT01","ports":[445]}]}`, "", func(t *testing.T, r *facts.Response) {
 			if len(r.Probes) != 1 || !r.Probes[0].Ports[0].Open {
 				t.Errorf("probes %+v", r.Probes)
 			}
 		}},
-		{"not HKLM", `{"schema":2,"registry":[{"key":"HKCU\\Software","name":"x"}]}`, "", func(t *testing.T, r *facts.Response) {
+		{"not HKLM", `{"schema":3,"registry":[{"key":"HKCU\\Software","name":"x"}]}`, "", func(t *testing.T, r *facts.Response) {
 			if len(r.Registry) != 1 || r.Registry[0].Error != `only HKLM keys can be read: HKCU\Software` || r.Registry[0].Present {
 				t.Errorf("registry %+v", r.Registry)
 			}
 		}},
-		{"single objects and nulls", `{"schema":2,"registry":{"KEY":"HKLM\\SYSTEM\\CurrentControlSet\\Control\\Lsa\\MSV1_0","Name":"RestrictSendingNTLMTraffic"},"services":"RapidRecoveryAgent","probes":[null],"smbClientConfig":"yes"}`, "", func(t *testing.T, r *facts.Response) {
+		{"single objects and nulls", `{"schema":3,"registry":{"KEY":"HKLM\\SYSTEM\\CurrentControlSet\\Control\\Lsa\\MSV1_0","Name":"RestrictSendingNTLMTraffic"},"services":"RapidRecoveryAgent","probes":[null],"smbClientConfig":"yes"}`, "", func(t *testing.T, r *facts.Response) {
 			if len(r.Registry) != 1 || r.Registry[0].Name != "RestrictSendingNTLMTraffic" || r.Registry[0].Error != "" || len(r.Services) != 1 || !r.Services[0].Present || r.SMBClient == nil || len(r.Probes) != 0 {
 				t.Errorf("response %+v", r)
 			}
 		}},
-		{"port out of range, null ports", `{"schema":2,"probes":[{"target":"AGENT01","ports":[70000]},{"target":"AGENT01"}]}`, "", func(t *testing.T, r *facts.Response) {
+		{"port out of range, null ports", `{"schema":3,"probes":[{"target":"AGENT01","ports":[70000]},{"target":"AGENT01"}]}`, "", func(t *testing.T, r *facts.Response) {
 			if len(r.Probes) != 2 || !strings.Contains(r.Probes[0].Ports[0].Error, "out of the range") || r.Probes[1].Ports[0].Port != 0 {
 				t.Errorf("probes %+v", r.Probes)
 			}
@@ -709,7 +709,7 @@ hosts:
 // TestLabAuthorizationListsValidated: a malformed account in the
 // authorization lists is a lab error naming the host.
 func TestLabAuthorizationListsValidated(t *testing.T) {
-	for _, bad := range []string{`administrators: ['']`, `remoteManagementUsers: ['A\B\C']`, `winrm: {shellDeniedTo: ['CORP\']}`} {
+	for _, bad := range []string{`administrators: ['']`, `remoteManagementUsers: ['A\B\C']`, `winrm: {shellDeniedTo: ['CORP\']}`, `winrm: {configSDDL: ['A\B\C']}`} {
 		_, err := ParseLab([]byte("hosts:\n  - {name: H1, address: 127.0.9.30, os: {build: 20348}, "+bad+"}\n"), "lab.yaml")
 		if err == nil || !strings.Contains(err.Error(), `host "H1"`) || !strings.Contains(err.Error(), "is not an account") {
 			t.Errorf("%s: %v", bad, err)

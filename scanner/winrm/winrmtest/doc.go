@@ -8,6 +8,12 @@
 //	defer srv.Close()
 //	ep, _ := srv.Host("CORE01") // ep.HTTPURL = "http://127.0.0.21:40123/wsman"
 //
+// StartFleet does that and also points an ntlmscan inventory at the lab:
+// each scanned host's address and port, the CA file for HTTPS hosts, and
+// the lab passwords as an environment (Fleet.Env) to hand to the scan. The
+// demo and the command tests use it; NewFleet does the same for a server
+// already running, such as the one Run serves.
+//
 // Every lab host listens on its own loopback address (127.x.y.z) and
 // answers as Windows does ([MS-WSMV], [MS-NLMP], and Windows' recorded
 // answers in testdata/windows-wsman):

@@ -187,15 +187,17 @@ func FuzzCollectorRequest(f *testing.F) {
 	h := lab.HostByName("CORE01")
 	hs := &hostServer{h: h, srv: &Server{lab: lab}}
 	for _, seed := range []string{
-		`{"schema":2}`,
-		`{"schema":2,"registry":[{"key":"HKLM\\SYSTEM\\CurrentControlSet\\Control\\Lsa","name":"LmCompatibilityLevel"}],"services":["RapidRecoveryCore"],"smbClientConfig":true,"probes":[{"target":"agent01.corp.example","ports":[445,8006]}],"probeTimeoutMs":100}`,
-		`{"schema":"2","registry":{"key":1,"name":[1,2]},"services":[null,{"a":1}],"probes":[{"target":null,"ports":["7", 1e3, -1, 99999, true]}]}`,
-		`[]`, `null`, `{registry:`, `{"schema":2,"probes":[{"target":"x","ports":[[1]]}]}`, `{"SCHEMA":2.0}`,
+		`{"schema":3}`,
+		`{"schema":3,"registry":[{"key":"HKLM\\SYSTEM\\CurrentControlSet\\Control\\Lsa","name":"LmCompatibilityLevel"}],"services":["RapidRecoveryCore"],"smbClientConfig":true,"probes":[{"target":"agent01.corp.example","ports":[445,8006]}],"probeTimeoutMs":100}`,
+		`{"schema":"3","registry":{"key":1,"name":[1,2]},"services":[null,{"a":1}],"probes":[{"target":null,"ports":["7", 1e3, -1, 99999, true]}]}`,
+		`[]`, `null`, `{registry:`, `{"schema":3,"probes":[{"target":"x","ports":[[1]]}]}`, `{"SCHEMA":2.0}`,
+		`{"schema":3,"credentialGuard":true,"events":{"logName":"Microsoft-Windows-NTLM/Operational","days":7,"maxEvents":5,"maxGroups":1,"fields":[{"id":4001,"counterpart":["TargetName"],"user":["UserName"],"domain":["DomainName"],"process":["ProcessName"]}]}}`,
+		`{"schema":3,"events":{"logName":"x","days":"a","maxEvents":0,"fields":[null,{"id":"z"},{"id":4001,"counterpart":[1,null]}]}}`,
 	} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, req string) {
-		resp, err := hs.runCollector(req)
+		resp, err := hs.runCollector(req, true)
 		if err != nil {
 			var pf *psFailure
 			if !errors.As(err, &pf) || pf.line <= 0 || pf.msg == "" {

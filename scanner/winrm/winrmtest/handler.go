@@ -71,6 +71,9 @@ func (hs *hostServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		hs.srv.calls.add(rq.call)
 	}()
 
+	if hs.headersTooLong(rq) {
+		return
+	}
 	if !strings.EqualFold(r.URL.Path, "/wsman") {
 		rq.status(http.StatusNotFound)
 		return
@@ -142,6 +145,43 @@ func (hs *hostServer) sleep(ctx context.Context, d time.Duration) bool {
 func (rq *request) status(code int) {
 	rq.call.Status = code
 	rq.w.WriteHeader(code)
+}
+
+// headersTooLong answers HTTP.sys's own 400 for headers over its limits
+// (MaxFieldLength per header, MaxRequestBytes for the request line and all
+// headers), before WinRM sees the request. The pages are the ones Microsoft
+// documents for this error (not captured here); HTTP.sys closes the
+// connection.
+func (hs *hostServer) headersTooLong(rq *request) bool {
+	r := rq.r
+	total := len(r.Method) + len(r.RequestURI) + len(r.Proto) + 4
+	field := false
+	for name, vals := range r.Header {
+		for _, v := range vals {
+			n := len(name) + 2 + len(v)
+			total += n + 2
+			if n > hs.h.WinRM.MaxFieldLength {
+				field = true
+			}
+		}
+	}
+	var title, text string
+	switch {
+	case field:
+		title, text = "Bad Request - Header Field Too Long", "HTTP Error 400. A request header field is too long."
+	case total > hs.h.WinRM.MaxRequestBytes:
+		title, text = "Bad Request - Request Too Long", "HTTP Error 400. The size of the request headers is too long."
+	default:
+		return false
+	}
+	rq.call.Fault = "header-too-long"
+	rq.close()
+	rq.w.Header().Set("Content-Type", "text/html; charset=us-ascii")
+	rq.status(http.StatusBadRequest)
+	fmt.Fprintf(rq.w, "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01//EN\"\"http://www.w3.org/TR/html4/strict.dtd\">\r\n"+
+		"<HTML><HEAD><TITLE>Bad Request</TITLE>\r\n<META HTTP-EQUIV=\"Content-Type\" Content=\"text/html; charset=us-ascii\"></HEAD>\r\n"+
+		"<BODY><h2>%s</h2>\r\n<hr><p>%s</p>\r\n</BODY></HTML>\r\n", title, text)
+	return true
 }
 
 func (rq *request) close() { rq.w.Header().Set("Connection", "close") }

@@ -65,13 +65,13 @@ func startKDC(lab *Lab, addr string) (*labKDC, error) {
 			return nil, err
 		}
 		for _, h := range lab.Hosts {
-			if h.domain != d || h.WinRM.KerberosKeytab != "" || !h.kerberosAdvertised() || h.WinRM.NoSPN {
+			if h.domain != d || h.WinRM.KerberosKeytab != "" {
 				continue
 			}
 			kt := keytab.New()
 			secret := randomSecret()
-			for _, spn := range []string{"HTTP/" + strings.ToLower(h.FQDN), "HTTP/" + strings.ToUpper(h.Name)} {
-				if err := kt.AddEntry(spn, r.name, secret, time.Now(), 1, kdcEtype); err != nil {
+			for _, spn := range h.kdcSPNs() {
+				if err := kt.AddEntry(spn, r.name, secret, time.Now(), 1, h.kdcEtype()); err != nil {
 					return nil, err
 				}
 				r.hosts[strings.ToLower(spn)] = kt
@@ -275,9 +275,16 @@ func (k *labKDC) tgs(r messages.TGSReq) []byte {
 			sname = types.PrincipalName{NameType: nametype.KRB_NT_SRV_INST, NameString: e.Principal.Components}
 		}
 	}
+	// The ticket is issued with the service account's key type; a client
+	// that does not offer it gets KDC_ERR_ETYPE_NOSUPP, as from AD for an
+	// account with only RC4 keys.
+	etype := hkt.Entries[0].Key.KeyType
+	if !offers(r.ReqBody.EType, etype) {
+		return kdcErr(sname, realm, errorcode.KDC_ERR_ETYPE_NOSUPP, "KDC has no support for encryption type")
+	}
 	end := tgt.EndTime
 	tf := types.NewKrbFlags()
-	tkt, skey, err := messages.NewTicket(tgt.CName, tgt.CRealm, sname, realm, tf, hkt, kdcEtype, 1, tgt.AuthTime, now, end, end)
+	tkt, skey, err := messages.NewTicket(tgt.CName, tgt.CRealm, sname, realm, tf, hkt, etype, 1, tgt.AuthTime, now, end, end)
 	if err != nil {
 		return kdcErr(sname, realm, errorcode.KRB_ERR_GENERIC, "ticket: "+err.Error())
 	}

@@ -1,19 +1,16 @@
 package winrmtest
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/ntlmscan/ntlmscan/inventory/yamlcheck"
 	"github.com/ntlmscan/ntlmscan/scanner/facts"
 	"github.com/ntlmscan/ntlmscan/scanner/winrm/winrmtest/internal/ntlmserver"
-	"gopkg.in/yaml.v3"
 )
 
 // Lab is a simulated Windows estate: domains with their users, hosts with
@@ -40,7 +37,7 @@ type Domain struct {
 	// loopback: the demo's way to show Kerberos without a real KDC. Its
 	// members then accept Kerberos with keys the KDC made for HTTP/fqdn.
 	KDC  bool `yaml:"kdc"`
-	Line int  `yaml:"-"`
+	Line int  `yaml:"-" yamlcheck:"line"`
 }
 
 // User is an account with its (lab-only) password.
@@ -78,10 +75,20 @@ type Host struct {
 	Services              []Service       `yaml:"services"`
 	Listens               []int           `yaml:"listens"` // TCP ports (WinRM ports served are added)
 	SMBClient             *SMBClient      `yaml:"smbClient"`
+	SMBServer             *SMBServer      `yaml:"smbServer"`
 	NTLMEvents            []NTLMEvent     `yaml:"ntlmEvents"`
 	RSoP                  *RSoP           `yaml:"rsop"` // which GPO sets which value (rsop.go)
-	Faults                Faults          `yaml:"faults"`
-	Line                  int             `yaml:"-"`
+	// NTLMLogError makes the NTLM operational log unreadable with this
+	// message (Get-WinEvent fails); CredentialGuard is Win32_DeviceGuard.
+	NTLMLogError    string              `yaml:"ntlmLogError"`
+	CredentialGuard *CredentialGuardLab `yaml:"credentialGuard"`
+	// KDC is what the lab KDC knows of the host's account (spns.go).
+	KDC *HostKDC `yaml:"kdc"`
+	// RapidRecovery is what the Core's Rapid Recovery PowerShell module
+	// lists (discover.go); nil: the host is no Core and has no module.
+	RapidRecovery *RapidRecovery `yaml:"rapidRecovery"`
+	Faults        Faults         `yaml:"faults"`
+	Line          int            `yaml:"-" yamlcheck:"line"`
 
 	domain *Domain // resolved by Validate
 	role   int
@@ -132,10 +139,22 @@ type WinRM struct {
 	// ShellDeniedTo lists accounts the shell's SDDL does not grant although
 	// they pass the RootSDDL: Create answers "Access is denied.".
 	ShellDeniedTo []string `yaml:"shellDeniedTo"`
+	// ConfigSDDL lists accounts granted Read and Execute in the RootSDDL
+	// (winrm configSDDL default): they pass the logon and open shells
+	// without being administrators. By default the shell admits only
+	// Administrators: Remote Management Users alone get "Access is
+	// denied." at Create.
+	ConfigSDDL []string `yaml:"configSDDL"`
 	// Quotas (winrm/config/Service and winrm/config/Winrs).
 	MaxShellsPerUser               int `yaml:"maxShellsPerUser"`               // default 30
 	MaxConcurrentOperationsPerUser int `yaml:"maxConcurrentOperationsPerUser"` // default 1500
 	MaxEnvelopeSizeKB              int `yaml:"maxEnvelopeSizeKB"`              // default 500
+	// HTTP.sys limits (HKLM\SYSTEM\CurrentControlSet\Services\HTTP\Parameters):
+	// a request with one header longer than MaxFieldLength, or headers
+	// longer than MaxRequestBytes in all, gets HTTP.sys's HTTP 400 before
+	// WinRM sees it; a big Kerberos ticket is the usual cause.
+	MaxFieldLength  int `yaml:"maxFieldLength"`  // default 16384, at most 65534
+	MaxRequestBytes int `yaml:"maxRequestBytes"` // default 16384, at most 16777216
 	// IdleTimeout closes idle keep-alive connections (HTTP.sys: 120s).
 	IdleTimeout time.Duration `yaml:"idleTimeout"`
 	// ShellIdleTimeout expires shells nobody uses (Winrs IdleTimeout, 2h).
@@ -196,11 +215,40 @@ type SMBClient struct {
 	BlockNTLMServerExceptionList []string `yaml:"blockNTLMServerExceptionList"`
 }
 
-// NTLMEvent is one event of Microsoft-Windows-NTLM/Operational (4001-4006,
-// 8001-8004, ...). Stored in the model only; nothing serves them yet.
+// SMBServer is the host's SMB service as ntlmscan's SMB probe sees it: a
+// real listener on the host's address that answers NEGOTIATE and an NTLM
+// SESSION_SETUP (smb.go). Hosts without it serve no SMB.
+type SMBServer struct {
+	Port int `yaml:"port"` // default 445 (a system-chosen port with ephemeral ports)
+	// Dialect is the highest SMB2 dialect it speaks: 2.0.2, 2.1, 3.0, 3.0.2
+	// or 3.1.1 (default).
+	Dialect  string `yaml:"dialect"`
+	SMB1Only bool   `yaml:"smb1Only"` // answers only SMB1 (NT LM 0.12)
+	// SigningRequired defaults to the registry's LanManServer
+	// RequireSecuritySignature (1 = required).
+	SigningRequired *bool `yaml:"signingRequired"`
+	// Kerberos: offers Kerberos in its SPNEGO mechanism list (default:
+	// domain members).
+	Kerberos *bool `yaml:"kerberos"`
+	// NTLM: accepts NTLM logons (default true); false refuses every
+	// AUTHENTICATE with STATUS_NTLM_BLOCKED, as Samba's ntlm auth =
+	// disabled does.
+	NTLM *bool `yaml:"ntlm"`
+}
+
+// NTLMEvent is one event of Microsoft-Windows-NTLM/Operational (4001-4004,
+// 8001-8004, 4010-4013, 4020-4025), with its EventData by name (the names
+// of scanner/facts.EventFields, e.g. TargetName, UserName, DomainName,
+// ProcessName, ClientUserName, SChannelName, WorkstationName). The
+// collector's event read serves them (ntlmevents.go).
 type NTLMEvent struct {
-	ID     int               `yaml:"id"`
-	Time   time.Time         `yaml:"time"`
+	ID   int       `yaml:"id"`
+	Time time.Time `yaml:"time"`
+	// Ago places the event this long before now (when Time is unset), so
+	// a lab file's events stay inside the read window.
+	Ago time.Duration `yaml:"ago"`
+	// Count repeats the record (default 1).
+	Count  int               `yaml:"count"`
 	Fields map[string]string `yaml:"fields"`
 }
 
@@ -218,7 +266,7 @@ type Cut struct {
 	// Addresses limits the cut to these addresses of To (default: all),
 	// e.g. a firewall that drops only IPv6.
 	Addresses []string `yaml:"addresses"`
-	Line      int      `yaml:"-"`
+	Line      int      `yaml:"-" yamlcheck:"line"`
 }
 
 // Faults are knobs that make a host misbehave. They can also be changed on
@@ -269,10 +317,13 @@ const (
 	defaultMaxShells         = 30
 	defaultMaxOperations     = 1500
 	defaultMaxEnvelopeSizeKB = 500
+	defaultMaxFieldLength    = 16384
+	defaultMaxRequestBytes   = 16384
 	defaultIdleTimeout       = 120 * time.Second
 	defaultShellIdleTimeout  = 2 * time.Hour
 	maxOversizedOutput       = 256 << 20
 	maxLabFileSize           = 64 << 20
+	maxLabErrors             = 50
 )
 
 // Registry paths the simulator itself interprets.
@@ -317,111 +368,35 @@ func LoadLab(path string) (*Lab, error) {
 	return ParseLab(data, path)
 }
 
-// ParseLab decodes a lab from YAML strictly (unknown keys are errors) and
-// validates it. filename is only used in error messages.
+// ParseLab decodes a lab from YAML strictly (unknown and repeated keys are
+// errors, reported all at once in the wording of every file ntlmscan reads)
+// and validates it. filename is only used in error messages.
 func ParseLab(data []byte, filename string) (*Lab, error) {
-	var root yaml.Node
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&root); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, &LabError{File: filename, Msg: "the lab is empty: it needs at least one host under hosts:"}
-		}
-		return nil, yamlError(filename, err)
+	root, _, syntax := yamlcheck.Parse(data)
+	switch {
+	case root == nil && syntax != nil:
+		return nil, &LabError{File: filename, Line: syntax.Line, Msg: syntax.Message}
+	case root == nil:
+		return nil, &LabError{File: filename, Msg: "the lab is empty: it needs at least one host under hosts:"}
 	}
 	lab := &Lab{}
-	dec = yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(lab); err != nil {
-		return nil, yamlError(filename, err)
+	c := &yamlcheck.Collector{File: filename, Limit: maxLabErrors}
+	yamlcheck.NewWalker(c).Decode(root, "", lab)
+	if ve, ok := yamlcheck.AsValidationError(c.Err()); ok {
+		errs := make([]*LabError, len(ve.Problems))
+		for i, p := range ve.Problems {
+			errs[i] = &LabError{File: filename, Line: p.Line, Msg: p.Detail()}
+		}
+		if len(errs) == 1 {
+			return nil, errs[0]
+		}
+		return nil, &LabErrors{Errs: errs}
 	}
 	lab.File = filename
-	attachLines(lab, &root)
 	if err := lab.Validate(); err != nil {
 		return nil, err
 	}
 	return lab, nil
-}
-
-var yamlTypeSuffix = regexp.MustCompile(` in type [\w.*\[\]]+`)
-
-// yamlError turns yaml.v3 errors into file:line messages without Go type names.
-func yamlError(file string, err error) error {
-	var te *yaml.TypeError
-	if errors.As(err, &te) {
-		var errs []*LabError
-		for _, m := range te.Errors {
-			m = yamlTypeSuffix.ReplaceAllString(m, "")
-			n, rest, _ := splitYAMLLine(m)
-			errs = append(errs, &LabError{File: file, Line: n, Msg: rest})
-		}
-		if len(errs) == 1 {
-			return errs[0]
-		}
-		return &LabErrors{Errs: errs}
-	}
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	n, rest, _ := splitYAMLLine(msg)
-	return &LabError{File: file, Line: n, Msg: rest}
-}
-
-func splitYAMLLine(m string) (int, string, bool) {
-	var n int
-	if !strings.HasPrefix(m, "line ") {
-		return 0, m, false
-	}
-	rest := m[len("line "):]
-	i := strings.IndexByte(rest, ':')
-	if i < 0 {
-		return 0, m, false
-	}
-	if _, err := fmt.Sscanf(rest[:i], "%d", &n); err != nil {
-		return 0, m, false
-	}
-	return n, strings.TrimSpace(rest[i+1:]), true
-}
-
-// attachLines records the line of each domain, host and cut from the node tree
-// (yaml.v3 loses KnownFields inside custom unmarshalers, so lines are taken here).
-func attachLines(lab *Lab, root *yaml.Node) {
-	doc := root
-	if doc.Kind == yaml.DocumentNode && len(doc.Content) > 0 {
-		doc = doc.Content[0]
-	}
-	if seq := mapValue(doc, "domains"); seq != nil && seq.Kind == yaml.SequenceNode {
-		for i, n := range seq.Content {
-			if i < len(lab.Domains) && lab.Domains[i] != nil {
-				lab.Domains[i].Line = n.Line
-			}
-		}
-	}
-	if seq := mapValue(doc, "hosts"); seq != nil && seq.Kind == yaml.SequenceNode {
-		for i, n := range seq.Content {
-			if i < len(lab.Hosts) && lab.Hosts[i] != nil {
-				lab.Hosts[i].Line = n.Line
-			}
-		}
-	}
-	if nw := mapValue(doc, "network"); nw != nil {
-		if seq := mapValue(nw, "cuts"); seq != nil && seq.Kind == yaml.SequenceNode {
-			for i, n := range seq.Content {
-				if i < len(lab.Network.Cuts) {
-					lab.Network.Cuts[i].Line = n.Line
-				}
-			}
-		}
-	}
-}
-
-func mapValue(n *yaml.Node, key string) *yaml.Node {
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i+1]
-		}
-	}
-	return nil
 }
 
 // HostByName finds a host by NetBIOS name, FQDN or address (case-insensitive).

@@ -24,7 +24,7 @@ func TestDemoLab(t *testing.T) {
 	for _, h := range lab.Hosts {
 		names = append(names, h.Name)
 	}
-	wantNames := []string{"DC01", "DC02", "CORE01", "CORE02", "AGENT01", "AGENT02", "AGENT03", "AGENT04", "AGENT05", "AGENT06", "AGENT07", "FS01", "NAS01"}
+	wantNames := []string{"DC01", "DC02", "CORE01", "CORE02", "CORE03", "AGENT01", "AGENT02", "AGENT03", "AGENT04", "AGENT05", "AGENT06", "AGENT07", "FS01", "NAS01"}
 	if !reflect.DeepEqual(names, wantNames) {
 		t.Fatalf("hosts %v, want %v", names, wantNames)
 	}
@@ -60,6 +60,15 @@ func TestDemoLab(t *testing.T) {
 	}
 	if host("AGENT07").negotiateEnabled() || !host("AGENT07").kerberosAdvertised() {
 		t.Error("AGENT07 must offer Kerberos only")
+	}
+	// The second-site Core: a workgroup host reached by address, with the
+	// local account CORE01's replication uses and the Core service port open.
+	if c3 := host("CORE03"); c3.IsDomainMember() || c3.Workgroup != "DR" || c3.Address != "127.0.0.23" || !c3.listensOn(8006) ||
+		c3.service("RapidRecoveryCore").State != "Running" || lab.cut(core01, c3, c3.Address, 8006) {
+		t.Errorf("CORE03 must be a reachable workgroup Core: %+v", c3)
+	}
+	if _, ok := lab.Password("CORE03", "rr-replication"); !ok {
+		t.Error("CORE03 lacks the local account rr-replication")
 	}
 	if nas := host("NAS01"); nas.ServesWinRM() || !nas.listensOn(445) || nas.listensOn(5985) {
 		t.Error("NAS01 must have no WinRM and listen on 445 only")
@@ -109,9 +118,13 @@ func TestParseLabErrors(t *testing.T) {
 	}{
 		{"empty", "", "the lab is empty"},
 		{"no hosts", "domains: []\n", "has no hosts"},
-		{"unknown key", base + "  - name: A\n    adress: 127.0.0.1\n", "test.yaml:6: field adress not found"},
-		{"unknown nested key", base + "  - name: A\n    address: 127.0.0.1\n    os: {build: 1, kernel: x}\n", "test.yaml:7: field kernel not found"},
-		{"wrong type", base + "  - name: A\n    address: 127.0.0.1\n    listens: nope\n", "test.yaml:7:"},
+		{"unknown key", base + "  - name: A\n    adress: 127.0.0.1\n", `test.yaml:6: hosts[0].adress: unknown key "adress" (did you mean "address"?)`},
+		{"unknown nested key", base + "  - name: A\n    address: 127.0.0.1\n    os: {build: 1, kernel: x}\n", `test.yaml:7: hosts[0].os.kernel: unknown key "kernel" (valid keys here: caption, build, version)`},
+		{"repeated key", base + "  - name: A\n    address: 127.0.0.1\n    address: 127.0.0.2\n", `test.yaml:7: hosts[0].address: duplicate key "address" (first defined on line 6)`},
+		{"list where a mapping belongs", "hosts:\n  - [A]\n", "test.yaml:2: hosts[0]: must be a mapping (key: value pairs), not a list"},
+		{"number out of range", base + "  - {name: A, address: 127.0.0.1, os: {build: 99999999999999999999}}\n", "test.yaml:5: hosts[0].os.build: 99999999999999999999 is out of range"},
+		{"every problem at once", base + "  - name: A\n    adress: 127.0.0.1\n    os: {biuld: 1}\n", "test.yaml:6: hosts[0].adress: unknown key \"adress\" (did you mean \"address\"?)\ntest.yaml:7: hosts[0].os.biuld: unknown key \"biuld\" (did you mean \"build\"?)"},
+		{"wrong type", base + "  - name: A\n    address: 127.0.0.1\n    listens: nope\n", "test.yaml:7: hosts[0].listens: must be a list, not text"},
 		{"missing address", base + "  - name: A\n    os: {build: 20348}\n", "test.yaml:5: host \"A\": address is required"},
 		{"address outside loopback", base + "  - name: A\n    address: 10.0.0.1\n    os: {build: 20348}\n", "outside 127.0.0.0/8"},
 		{"address not IPv4", base + "  - name: A\n    address: ::1\n    os: {build: 20348}\n", "not an IPv4 address"},
@@ -136,7 +149,7 @@ func TestParseLabErrors(t *testing.T) {
 		{"user without password", base + "  - {name: A, address: 127.0.0.1, os: {build: 1}, users: [{name: x}]}\n", "has no password"},
 		{"cut to unknown host", base + "  - {name: A, address: 127.0.0.1, os: {build: 1}}\nnetwork:\n  cuts:\n    - {from: A, to: B}\n", "test.yaml:8: network cut 1: to \"B\" is not a lab host"},
 		{"fault value", base + "  - {name: A, address: 127.0.0.1, os: {build: 1}, faults: {malformedXML: Signal}}\n", "malformedXML must be"},
-		{"bad duration", base + "  - {name: A, address: 127.0.0.1, os: {build: 1}, faults: {latency: soon}}\n", "test.yaml:5:"},
+		{"bad duration", base + "  - {name: A, address: 127.0.0.1, os: {build: 1}, faults: {latency: soon}}\n", `test.yaml:5: hosts[0].faults.latency: must be a duration such as 60s or 1m30s, not "soon"`},
 		{"domain name", "domains: [{name: corp}]\nhosts: [{name: A, address: 127.0.0.1, os: {build: 1}}]\n", "DNS domain name"},
 	}
 	for _, tc := range tests {

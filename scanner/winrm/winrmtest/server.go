@@ -24,6 +24,8 @@ type config struct {
 	ephemeral bool
 	logger    *slog.Logger
 	maxCalls  int
+	fleetDir  string              // StartFleet only
+	started   func(*Server) error // Run only
 }
 
 // WithEphemeralPorts replaces every WinRM port of the lab by an ephemeral
@@ -54,6 +56,7 @@ type Endpoint struct {
 	HTTPSPort int
 	HTTPURL   string // http://127.0.0.21:5985/wsman
 	HTTPSURL  string
+	SMBPort   int // the simulated SMB service (smbServer); 0 = none
 }
 
 // Server serves every host of a lab, like net/http/httptest.Server serves
@@ -83,6 +86,7 @@ type hostServer struct {
 	faults   atomic.Pointer[Faults]
 	https    []*http.Server
 	cert     lazyCert
+	smbLn    net.Listener // nil without smbServer
 
 	proxyCert   lazyCert // tlsInterceptingProxy: what clients see instead
 	bindingOnce sync.Once
@@ -150,6 +154,7 @@ func NewServer(lab *Lab, opts ...Option) (*Server, error) {
 			s.Close()
 			return nil, err
 		}
+		hs.listenSMB()
 	}
 	return s, nil
 }
@@ -261,6 +266,11 @@ func (s *Server) Close() {
 						hsrv.Close()
 					}
 				}()
+			}
+		}
+		for _, hs := range s.hosts {
+			if hs.smbLn != nil {
+				hs.smbLn.Close()
 			}
 		}
 		wg.Wait()

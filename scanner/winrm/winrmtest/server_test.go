@@ -259,7 +259,11 @@ hosts:
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	errc := make(chan error, 1)
-	go func() { errc <- Run(ctx, lab, pw, WithEphemeralPorts()); pw.Close() }()
+	var started *Server
+	go func() {
+		errc <- Run(ctx, lab, pw, WithEphemeralPorts(), WithStarted(func(s *Server) error { started = s; return nil }))
+		pw.Close()
+	}()
 	sc := bufio.NewScanner(pr)
 	var lines []string
 	for sc.Scan() {
@@ -270,6 +274,9 @@ hosts:
 	}
 	if len(lines) != 4 || lines[3] != "ready" {
 		t.Fatalf("output %q", lines)
+	}
+	if ep, ok := started.Host("A1"); !ok || !strings.HasPrefix(lines[0], "A1 "+ep.HTTPURL) {
+		t.Errorf("WithStarted was not given the running server (A1 at %q)", ep.HTTPURL)
 	}
 	re := regexp.MustCompile(`^A1 http://` + regexp.QuoteMeta(lab.Hosts[1].Address) + `:\d+/wsman$`)
 	if !re.MatchString(lines[0]) || !strings.HasPrefix(lines[1], "B1 http://") || !strings.Contains(lines[1], " https://") || lines[2] != "C1 (no WinRM listener)" {
@@ -288,5 +295,12 @@ hosts:
 	}
 	if _, err := http.Post(url, soapContentType, nil); err == nil {
 		t.Error("still serving after ctx ended")
+	}
+
+	// An error from WithStarted ends Run before anything is announced.
+	var out strings.Builder
+	boom := errors.New("cannot write the CA")
+	if err := Run(context.Background(), lab, &out, WithEphemeralPorts(), WithStarted(func(*Server) error { return boom })); !errors.Is(err, boom) || out.Len() != 0 {
+		t.Errorf("Run = %v with output %q, want %v and nothing written", err, out.String(), boom)
 	}
 }

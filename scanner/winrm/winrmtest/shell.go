@@ -193,7 +193,7 @@ func (hs *hostServer) create(rq *request, env *envelope, acct account, faults *F
 	switch {
 	case !hs.h.remoteShellAllowed():
 		return hs.fault(rq, env, faultShellAccessDisabled())
-	case hs.h.shellAccessDenied(acct):
+	case hs.h.shellAccessDenied(acct), hs.h.shellDefaultDenied(acct):
 		return hs.fault(rq, env, faultAccessDenied())
 	}
 	now := time.Now()

@@ -186,9 +186,20 @@ func (v *validator) hosts() {
 		v.ports(h.Line, where+": listens", h.Listens)
 		v.smbClient(h, where)
 		v.rsop(h, where)
+		v.smbServer(h, where)
 		for _, e := range h.NTLMEvents {
 			if e.ID <= 0 {
 				v.errorf(h.Line, "%s: an NTLM event has no id", where)
+			}
+			if e.Count < 0 || e.Ago < 0 {
+				v.errorf(h.Line, "%s: NTLM event %d: count and ago cannot be negative", where, e.ID)
+			}
+		}
+		if h.KDC != nil {
+			for _, c := range h.KDC.Missing {
+				if !slices.ContainsFunc(kdcClasses, func(k string) bool { return strings.EqualFold(k, c) }) {
+					v.errorf(h.Line, "%s: kdc.missing: %q is not a service class the lab KDC registers (%s)", where, c, strings.Join(kdcClasses, ", "))
+				}
 			}
 		}
 		v.faults(h.Line, where, &h.Faults)
@@ -341,6 +352,8 @@ func (v *validator) winrm(h *Host, where string) {
 		{"maxShellsPerUser", &w.MaxShellsPerUser, defaultMaxShells, 1 << 20},
 		{"maxConcurrentOperationsPerUser", &w.MaxConcurrentOperationsPerUser, defaultMaxOperations, 1 << 20},
 		{"maxEnvelopeSizeKB", &w.MaxEnvelopeSizeKB, defaultMaxEnvelopeSizeKB, 1 << 20},
+		{"maxFieldLength", &w.MaxFieldLength, defaultMaxFieldLength, 65534},
+		{"maxRequestBytes", &w.MaxRequestBytes, defaultMaxRequestBytes, 16777216},
 	}
 	for _, d := range defaults {
 		switch {
@@ -563,6 +576,35 @@ func (v *validator) smbClient(h *Host, where string) {
 	}
 }
 
+// smbDialects are the dialect names smbServer.dialect takes.
+var smbDialects = []string{"2.0.2", "2.1", "3.0", "3.0.2", "3.1.1"}
+
+func (v *validator) smbServer(h *Host, where string) {
+	c := h.SMBServer
+	if c == nil {
+		return
+	}
+	if c.Port == 0 {
+		c.Port = 445
+	}
+	if c.Port < 1 || c.Port > 65535 {
+		v.errorf(h.Line, "%s: smbServer.port %d is not a TCP port (1-65535)", where, c.Port)
+	}
+	if h.ServesWinRM() && (c.Port == h.WinRM.HTTPPort || (h.WinRM.HTTPS && c.Port == h.WinRM.HTTPSPort)) {
+		v.errorf(h.Line, "%s: smbServer.port %d is also a WinRM port", where, c.Port)
+	}
+	switch {
+	case c.SMB1Only && c.Dialect != "":
+		v.errorf(h.Line, "%s: smbServer: smb1Only and dialect exclude each other (an SMB1-only server speaks no SMB2 dialect)", where)
+	case c.Dialect == "":
+		if !c.SMB1Only {
+			c.Dialect = "3.1.1"
+		}
+	case !slices.Contains(smbDialects, c.Dialect):
+		v.errorf(h.Line, "%s: smbServer.dialect %q is not one of %s", where, c.Dialect, strings.Join(smbDialects, ", "))
+	}
+}
+
 func (v *validator) faults(line int, where string, f *Faults) {
 	for _, d := range []struct {
 		name string
@@ -621,7 +663,7 @@ func (v *validator) accountLists(h *Host, where string) {
 	for _, l := range []struct {
 		key  string
 		list []string
-	}{{"administrators", h.Administrators}, {"remoteManagementUsers", h.RemoteManagementUsers}, {"winrm.shellDeniedTo", h.WinRM.ShellDeniedTo}} {
+	}{{"administrators", h.Administrators}, {"remoteManagementUsers", h.RemoteManagementUsers}, {"winrm.shellDeniedTo", h.WinRM.ShellDeniedTo}, {"winrm.configSDDL", h.WinRM.ConfigSDDL}} {
 		for _, e := range l.list {
 			_, user, ok := strings.Cut(strings.TrimSpace(e), `\`)
 			if !ok {

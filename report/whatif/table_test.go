@@ -1,4 +1,4 @@
-package inventory
+package whatif
 
 import (
 	"fmt"
@@ -8,11 +8,11 @@ import (
 	"github.com/ntlmscan/ntlmscan/scanner/facts"
 )
 
-// TestOverlayValuesFollowTheTable: the what-if check accepts exactly the
+// TestValuesFollowTheTable: the what-if check accepts exactly the
 // values the settings table documents, for every DWORD row (any 32-bit
 // value for a bit mask), so a row added to the table is validated without
 // touching the loader.
-func TestOverlayValuesFollowTheTable(t *testing.T) {
+func TestValuesFollowTheTable(t *testing.T) {
 	t.Parallel()
 	inv := demoInventory(t)
 	parse := func(id string, n uint64) error {
@@ -21,7 +21,7 @@ func TestOverlayValuesFollowTheTable(t *testing.T) {
 			sel = "roles: [domain-controller]"
 		}
 		doc := fmt.Sprintf("changes:\n  - %s\n    set: {%s: %d}\n", sel, id, n)
-		_, err := ParseOverlay([]byte(doc), "what-if.yaml", inv)
+		_, err := Parse([]byte(doc), "what-if.yaml", inv)
 		return err
 	}
 	for _, s := range facts.Default().Settings() {
