@@ -1,6 +1,7 @@
 package verdict
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -31,6 +32,9 @@ func TestRemediationScriptRebuilt(t *testing.T) {
 			"Resolve-DnsName -Name 'nas''01'"},
 		{"bad port", Remediation{Setting: settingNetworkPath, Value: "TCP 99999 to a", PowerShell: evil}, ""},
 		{"unknown fix", Remediation{Setting: "something", Value: "v", PowerShell: evil}, ""},
+		{"verify kerberos", Remediation{Setting: SettingVerifyKerberos, Value: "verify the SPN HOST/agent'01 (no NTLM exception: Kerberos is expected on this path)", PowerShell: evil},
+			"setspn -Q 'HOST/agent''01'"},
+		{"verify kerberos, no SPN", Remediation{Setting: SettingVerifyKerberos, Value: "verify the SPN ; " + evil, PowerShell: evil}, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -38,6 +42,72 @@ func TestRemediationScriptRebuilt(t *testing.T) {
 				t.Errorf("Script() = %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestRebuildScriptsMatchesEngine: a matrix read back from a report file
+// shows the lines the engine wrote, for every plan entry and fix (the
+// verify-Kerberos checks, and no local line for a baseline edit or a
+// GPO-owned value), with and without the what-if baseline.
+func TestRebuildScriptsMatchesEngine(t *testing.T) {
+	t.Parallel()
+	for _, ov := range []bool{false, true} {
+		l := newDemo(t)
+		m := l.eval(Options{})
+		if ov {
+			m = Evaluate(l.inv, l.resultList(), demoAssume(), Options{})
+		}
+		want := scriptsOf(m)
+		kinds := map[ChangeKind]bool{}
+		for _, c := range m.Plan {
+			kinds[c.Kind] = true
+		}
+		if !kinds[ChangeVerifyKerberos] {
+			t.Fatalf("overlay %v: the demo plan has no verify-kerberos step", ov)
+		}
+		poison(m)
+		m.RebuildScripts()
+		got := scriptsOf(m)
+		for k, w := range want {
+			if got[k] != w {
+				t.Errorf("overlay %v: %s: rebuilt %q, engine wrote %q", ov, k, got[k], w)
+			}
+		}
+	}
+}
+
+func scriptsOf(m *Matrix) map[string]string {
+	out := map[string]string{}
+	for _, c := range m.Plan {
+		out["plan "+c.ID] = c.PowerShell
+	}
+	for _, p := range m.Paths {
+		for j, r := range p.Reasons {
+			if r.Remediation != nil {
+				out[fmt.Sprintf("%s reason %d", p.ID, j)] = r.Remediation.PowerShell
+			}
+		}
+		if p.Deciding != nil && p.Deciding.Remediation != nil {
+			out[p.ID+" deciding"] = p.Deciding.Remediation.PowerShell
+		}
+	}
+	return out
+}
+
+// poison puts other code in every script text, as a hand edit could.
+func poison(m *Matrix) {
+	for i := range m.Plan {
+		m.Plan[i].PowerShell = "Invoke-Expression 'x'"
+	}
+	for i := range m.Paths {
+		for j := range m.Paths[i].Reasons {
+			if r := m.Paths[i].Reasons[j].Remediation; r != nil {
+				r.PowerShell = "Invoke-Expression 'x'"
+			}
+		}
+		if d := m.Paths[i].Deciding; d != nil && d.Remediation != nil {
+			d.Remediation.PowerShell = "Invoke-Expression 'x'"
+		}
 	}
 }
 
