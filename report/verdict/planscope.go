@@ -41,6 +41,10 @@ func (s *PlanSummary) Text() string {
 	return fmt.Sprintf("Newly blocked by this baseline (%s): %d paths; newly at-risk: %d paths.", s.Overlay, s.NewlyBlocked, s.NewlyAtRisk)
 }
 
+// SummarizePlan is the PlanSummary of these paths (a report's paths after
+// --limit, say) under the named what-if baseline.
+func SummarizePlan(overlay string, paths []Path) *PlanSummary { return planSummary(overlay, paths) }
+
 func planSummary(overlay string, paths []Path) *PlanSummary {
 	s := &PlanSummary{Overlay: overlay}
 	for i := range paths {
