@@ -25,6 +25,7 @@ func (m *Matrix) RebuildScripts() {
 	for i := range m.Plan {
 		c := &m.Plan[i]
 		kinds[c.ID] = c.Kind
+		c.GPOEdit = c.gpoEditLine() // "" for a change no GPO owns
 		switch c.Kind {
 		case ChangeDWORD, ChangeList:
 			c.PowerShell = c.Script()

@@ -51,26 +51,46 @@ func TestRemediationScriptRebuilt(t *testing.T) {
 // GPO-owned value), with and without the what-if baseline.
 func TestRebuildScriptsMatchesEngine(t *testing.T) {
 	t.Parallel()
-	for _, ov := range []bool{false, true} {
-		l := newDemo(t)
-		m := l.eval(Options{})
-		if ov {
-			m = Evaluate(l.inv, l.resultList(), demoAssume(), Options{})
+	gpoLab := func(t *testing.T) *Matrix {
+		// TestIssue16GPOLever's estate: the DCs' values set by one GPO.
+		l := newLab(t)
+		for _, dc := range []string{"DC01", "DC02"} {
+			l.set(dc, facts.RestrictNTLMInDomain, 1)
+			l.set(dc, facts.DCAllowedNTLMServers, []string{"FS01"})
+			l.rsop(dc, "Default Domain Controllers Policy", "{6AC1786C-016F-11D2-945F-00C04FB984F9}", facts.RestrictNTLMInDomain, facts.DCAllowedNTLMServers)
 		}
+		l.set("CORE01", facts.RestrictSendingNTLMTraffic, 2)
+		return l.eval(Options{})
+	}
+	for _, tc := range []struct {
+		name   string
+		matrix func(t *testing.T) *Matrix
+		gpo    bool
+	}{
+		{"demo", func(t *testing.T) *Matrix { return newDemo(t).eval(Options{}) }, false},
+		{"demo with the what-if", func(t *testing.T) *Matrix {
+			l := newDemo(t)
+			return Evaluate(l.inv, l.resultList(), demoAssume(), Options{})
+		}, false},
+		{"GPO-owned values", gpoLab, true},
+	} {
+		m := tc.matrix(t)
 		want := scriptsOf(m)
 		kinds := map[ChangeKind]bool{}
+		gpo := false
 		for _, c := range m.Plan {
 			kinds[c.Kind] = true
+			gpo = gpo || c.GPOEdit != ""
 		}
-		if !kinds[ChangeVerifyKerberos] {
-			t.Fatalf("overlay %v: the demo plan has no verify-kerberos step", ov)
+		if !kinds[ChangeVerifyKerberos] || gpo != tc.gpo {
+			t.Fatalf("%s: verify-kerberos step %v, GPO edit %v: not the plan this case needs", tc.name, kinds[ChangeVerifyKerberos], gpo)
 		}
 		poison(m)
 		m.RebuildScripts()
 		got := scriptsOf(m)
 		for k, w := range want {
 			if got[k] != w {
-				t.Errorf("overlay %v: %s: rebuilt %q, engine wrote %q", ov, k, got[k], w)
+				t.Errorf("%s: %s: rebuilt %q, engine wrote %q", tc.name, k, got[k], w)
 			}
 		}
 	}
@@ -80,6 +100,7 @@ func scriptsOf(m *Matrix) map[string]string {
 	out := map[string]string{}
 	for _, c := range m.Plan {
 		out["plan "+c.ID] = c.PowerShell
+		out["plan gpo edit "+c.ID] = c.GPOEdit
 	}
 	for _, p := range m.Paths {
 		for j, r := range p.Reasons {
@@ -98,6 +119,9 @@ func scriptsOf(m *Matrix) map[string]string {
 func poison(m *Matrix) {
 	for i := range m.Plan {
 		m.Plan[i].PowerShell = "Invoke-Expression 'x'"
+		if m.Plan[i].GPOEdit != "" {
+			m.Plan[i].GPOEdit = "Invoke-Expression 'x'"
+		}
 	}
 	for i := range m.Paths {
 		for j := range m.Paths[i].Reasons {

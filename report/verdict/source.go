@@ -88,19 +88,7 @@ func (c *Change) lever(src *facts.Source) {
 	}
 	switch src.Kind {
 	case facts.SourceGPO:
-		final := c.Final
-		if c.Kind == ChangeDWORD {
-			final = nil
-		}
-		if src.GPOGUID == "" {
-			// The local GPO (RSoP id LocalGPO): secpol.msc or gpedit.msc on
-			// the host itself; a registry write would be re-applied over.
-			c.GPOEdit = fmt.Sprintf("local group policy on %s (secpol.msc / gpedit.msc): %s", c.Host, c.GPOPath)
-		} else if len(final) > gpoEditMaxEntries && !strings.HasPrefix(strings.ToUpper(s.Key), `HKLM\SOFTWARE\POLICIES\`) {
-			c.GPOEdit = fmt.Sprintf("GptTmpl.inf [Registry Values]: MACHINE\\%s\\%s=7,<the final list, %d entries>", strings.TrimPrefix(s.Key, `HKLM\`), s.Name, len(final))
-		} else {
-			c.GPOEdit = gpoEdit(s, src.GPOGUID, final, c.Add, c.Set)
-		}
+		c.GPOEdit = c.gpoEditLine()
 		c.PowerShell = ""
 		what := "set it to " + c.Value
 		if c.Kind == ChangeList {
@@ -110,11 +98,41 @@ func (c *Change) lever(src *facts.Source) {
 			src.GPOName, src.GPOGUID, src.Precedence, linkText(src.Link), "Group Policy Management Editor", c.GPOPath, what, c.Host)}, c.Notes...)
 	case SourcePlanned:
 		c.PowerShell = ""
-		c.GPOEdit = "add to the planned change (the what-if baseline): " + c.Value
+		c.GPOEdit = c.gpoEditLine()
 		c.Notes = append([]string{"The value is planned by the what-if baseline, not on the host: make this change part of the baseline's GPO (or of the what-if change), not a local line."}, c.Notes...)
 	case facts.SourceLocal:
 		c.Notes = append(c.Notes, "No GPO sets this value (RSoP): the local line is the fix. If a GPO sets it later, a policy refresh overwrites the local value.")
 	}
+}
+
+// gpoEditLine is the Group Policy edit of a registry change whose value a
+// GPO (or the planned baseline) owns, from the change's fields only: the
+// engine writes it, and a saved report's is rebuilt with it
+// (RebuildScripts), never taken from the file.
+func (c *Change) gpoEditLine() string {
+	s := facts.SettingByID(c.SettingID)
+	if c.Source == nil || s == nil || (c.Kind != ChangeList && c.Kind != ChangeDWORD) {
+		return ""
+	}
+	switch c.Source.Kind {
+	case facts.SourceGPO:
+		final := c.Final
+		if c.Kind == ChangeDWORD {
+			final = nil
+		}
+		switch {
+		case c.Source.GPOGUID == "":
+			// The local GPO (RSoP id LocalGPO): secpol.msc or gpedit.msc on
+			// the host itself; a registry write would be re-applied over.
+			return fmt.Sprintf("local group policy on %s (secpol.msc / gpedit.msc): %s", c.Host, c.GPOPath)
+		case len(final) > gpoEditMaxEntries && !strings.HasPrefix(strings.ToUpper(s.Key), `HKLM\SOFTWARE\POLICIES\`):
+			return fmt.Sprintf("GptTmpl.inf [Registry Values]: MACHINE\\%s\\%s=7,<the final list, %d entries>", strings.TrimPrefix(s.Key, `HKLM\`), s.Name, len(final))
+		}
+		return gpoEdit(s, c.Source.GPOGUID, final, c.Add, c.Set)
+	case SourcePlanned:
+		return "add to the planned change (the what-if baseline): " + c.Value
+	}
+	return ""
 }
 
 func linkText(link string) string {
@@ -184,8 +202,8 @@ func mergeGPOChanges(in []Change) ([]Change, map[string]string) {
 		renamed[old] = id
 	}
 	for i := range out {
-		if c := &out[i]; c.Kind == ChangeList && c.GPOEdit != "" && len(c.Hosts) > 1 && len(c.Final) <= gpoEditMaxEntries {
-			c.GPOEdit = gpoEdit(facts.SettingByID(c.SettingID), c.Source.GPOGUID, c.Final, c.Add, nil)
+		if c := &out[i]; c.Kind == ChangeList && c.GPOEdit != "" && len(c.Hosts) > 1 {
+			c.GPOEdit = c.gpoEditLine() // the merged list
 		}
 	}
 	return out, renamed
