@@ -110,7 +110,7 @@ func (pe *pathEval) clientExceptionFix(existing *listIndex, unconfirmed *excepti
 			note = append(note, fmt.Sprintf("To stop needing NTLM instead: re-register %s in the Rapid Recovery Core on %s as %s, so Kerberos is used (or register an IP SPN, %s, and set TryIPSPN=1 on %s); then remove the entry %s.",
 				target, core, byName, AdviceCommand("setspn", Switch("-S"), "HOST/"+pe.p.NameUsed, pe.tv.inventoryNetBIOS()), core, pe.p.NameUsed))
 		default:
-			note = append(note, fmt.Sprintf("%s is not domain-joined, so NTLM stays required whatever name the Core uses.", target))
+			note = append(note, fmt.Sprintf("The %s %s is not domain-joined, so NTLM stays required whatever name the Core uses.", pe.targetNoun(), target))
 		}
 		note = append(note, fmt.Sprintf("Whether an IP-address entry (%s) exempts a path is UNCONFIRMED: Microsoft documents FQDN and NetBIOS names; field reports show it working when the application targets that IP.", pe.p.NameUsed))
 	} else {
