@@ -44,7 +44,7 @@ func Encode(w io.Writer, r *Report) error {
 	streamArray(s, "  ", "hosts", r.Hosts)
 	s.raw(",\n  \"matrix\": {\n")
 	streamArray(s, "    ", "paths", r.Matrix.Paths)
-	rest := matrixRest{HostNotes: r.Matrix.HostNotes, Overlay: r.Matrix.Overlay, Coverage: r.Matrix.Coverage, Plan: r.Matrix.Plan,
+	rest := matrixRest{HostNotes: r.Matrix.HostNotes, Overlay: r.Matrix.Overlay, Coverage: r.Matrix.Coverage, Plan: r.Matrix.Plan, PlanSummary: r.Matrix.PlanSummary,
 		UnmatchedEvents: r.Matrix.UnmatchedEvents, AtRiskEvidence: r.Matrix.AtRiskEvidence}
 	s.inner("    ", rest)
 	s.raw("\n  }")
@@ -81,6 +81,8 @@ type matrixRest struct {
 	Overlay   string             `json:"overlay,omitempty"`
 	Coverage  []verdict.Coverage `json:"coverage,omitempty"`
 	Plan      []verdict.Change   `json:"plan,omitempty"`
+	// PlanSummary: what the what-if baseline newly blocks (with --assume).
+	PlanSummary *verdict.PlanSummary `json:"planSummary,omitempty"`
 	// Evidence (schema 3).
 	UnmatchedEvents []verdict.HostEvents          `json:"unmatchedEvents,omitempty"`
 	AtRiskEvidence  map[verdict.EvidenceState]int `json:"atRiskByEvidence,omitempty"`
@@ -373,6 +375,9 @@ func validateRanges(r *Report) error {
 		if f.Identity.OSBuild < 0 {
 			return rangeError(at+".facts.identity.osBuild", fmt.Sprint(f.Identity.OSBuild), "a build number")
 		}
+		if ps := f.PolicySources; ps != nil && ps.Status != facts.PolicyOK && ps.Status != facts.PolicyUnavailable && ps.Status != facts.PolicyError {
+			return rangeError(at+".facts.policySources.status", ps.Status, "ok, unavailable or error")
+		}
 		for j, v := range f.Registry {
 			if v.Type == facts.RegDWORD && v.DWORD != nil && *v.DWORD > maxDWORD {
 				return rangeError(fmt.Sprintf("%s.facts.registry[%d].dword", at, j), fmt.Sprint(*v.DWORD), "0-4294967295 (REG_DWORD)")
@@ -433,9 +438,12 @@ func validateRanges(r *Report) error {
 		c := &m.Plan[i]
 		at := fmt.Sprintf("matrix.plan[%d]", i)
 		switch c.Kind {
-		case verdict.ChangeList, verdict.ChangeDWORD, verdict.ChangeRename, verdict.ChangeManual:
+		case verdict.ChangeList, verdict.ChangeDWORD, verdict.ChangeRename, verdict.ChangeManual, verdict.ChangeVerifyKerberos, verdict.ChangeBaseline:
 		default:
-			return rangeError(at+".kind", string(c.Kind), "registry-list-add, registry-dword, core-name or manual")
+			return rangeError(at+".kind", string(c.Kind), "registry-list-add, registry-dword, core-name, manual, verify-kerberos or baseline-edit")
+		}
+		if err := sourceRange(at+".source", c.Source); err != nil {
+			return err
 		}
 		if c.Set != nil && *c.Set > maxDWORD {
 			return rangeError(at+".set", fmt.Sprint(*c.Set), "0-4294967295 (REG_DWORD)")
@@ -532,6 +540,16 @@ func reasonRanges(at string, r *verdict.Reason) error {
 	}
 	if rem := r.Remediation; rem != nil && rem.Set != nil && *rem.Set > maxDWORD {
 		return rangeError(at+".remediation.set", fmt.Sprint(*rem.Set), "0-4294967295 (REG_DWORD)")
+	}
+	return sourceRange(at+".source", r.Source)
+}
+
+// sourceKinds are where a value can come from (issue 16's policy sources).
+var sourceKinds = []string{facts.SourceGPO, facts.SourceLocal, facts.SourceUnknown, verdict.SourcePlanned}
+
+func sourceRange(at string, s *facts.Source) error {
+	if s != nil && !slices.Contains(sourceKinds, s.Kind) {
+		return rangeError(at+".kind", s.Kind, strings.Join(sourceKinds, ", "))
 	}
 	return nil
 }

@@ -34,11 +34,14 @@ const Kind = "ntlmscan.report"
 // impact; evidence per path (NTLM events, Kerberos verification), unmatched
 // events, at-risk counts by evidence state, the plan's phase 0 (step
 // "audit"), Kerberos checks on the Cores' results and the hosts' NTLM event
-// reads; the baseline's not-comparable paths (baseline.notComparable), host
-// waivers (waivers.hosts), the shards of a merged report (merge) and the
-// output directory's trend (trend), all optional. A schema 2 document is a
-// subset of it: it is read, its paths with no operations and no evidence
-// state.
+// reads; the policy sources (hosts[].facts.policySources, RSoP) and each
+// deciding reason's source, and the scoped plan of issue 16 (change kinds
+// verify-kerberos and baseline-edit, changes' was, source, gpoEdit, hosts
+// and guard, the what-if planSummary); the baseline's not-comparable paths
+// (baseline.notComparable), host waivers (waivers.hosts), the shards of a
+// merged report (merge) and the output directory's trend (trend), all
+// optional. A schema 2 document is a subset of it: it is read, its paths
+// with no operations and no evidence state, its values with no source.
 const SchemaVersion = 3
 
 // oldestReadableSchema is the oldest schema Decode migrates.
@@ -77,7 +80,7 @@ func (r *Report) MigrationNote() string {
 		return ""
 	}
 	if r.MigratedFrom >= 2 {
-		return fmt.Sprintf("report schema %d (an older ntlmscan) read as schema %d: it has no SMB probe facts of share hosts (its share paths were judged without them), its paths do not say which Rapid Recovery operations they serve, it has no replication paths, and it has no NTLM event evidence or Kerberos verification, so its at-risk paths carry no evidence state; re-run the scan for a current report",
+		return fmt.Sprintf("report schema %d (an older ntlmscan) read as schema %d: it has no SMB probe facts of share hosts (its share paths were judged without them), its paths do not say which Rapid Recovery operations they serve, it has no replication paths, it has no NTLM event evidence or Kerberos verification, so its at-risk paths carry no evidence state, and it does not say which GPO sets each value, so its plan has no GPO edits or Kerberos checks; re-run the scan for a current report",
 			r.MigratedFrom, SchemaVersion)
 	}
 	return fmt.Sprintf("report schema %d (an older ntlmscan) read as schema %d: it has no change plan, and its verdicts follow the older rules (e.g. unreachable ranked above blocked, one of several DCs counted as blocked); re-run the scan for a current report",

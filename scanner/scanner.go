@@ -431,7 +431,7 @@ func (s *scan) host(scanCtx context.Context, h *inventory.Host) facts.HostResult
 		if tm := res.Facts.Timings; tm != nil {
 			// Where the time went on the host (the rest is WinRM).
 			log.Debug("collector phases", "identity_ms", tm.IdentityMS, "registry_ms", tm.RegistryMS, "services_ms", tm.ServicesMS,
-				"smbclient_ms", tm.SMBClientMS, "probes_ms", tm.ProbesMS, "events_ms", tm.EventsMS, "collector_ms", tm.TotalMS)
+				"smbclient_ms", tm.SMBClientMS, "rsop_ms", tm.RSoPMS, "probes_ms", tm.ProbesMS, "events_ms", tm.EventsMS, "collector_ms", tm.TotalMS)
 		}
 	}
 	return res

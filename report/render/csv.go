@@ -51,6 +51,7 @@ func CSVColumns() []string {
 		"impact",                 // which operations fail when the path is not ok
 		"evidence_state",         // blocked-observed | ntlm-observed | spn-missing | kerberos-rc4 | kerberos-verified | no-ntlm-seen | no-evidence | empty
 		"evidence",               // what the NTLM event logs and the KDC show for the path
+		"deciding_source",        // where the deciding value comes from: GPO (name, GUID), local, planned, unknown
 	}
 }
 
@@ -116,6 +117,7 @@ func renderCSV(w io.Writer, r *report.Report, _ Options) error {
 			strings.Join(reasons, " | "), strings.Join(fixes, " | "), first, last, strings.Join(plan, " | "),
 			operationsCell(p.Operations), impactSentence(p),
 			evState, evText,
+			verdict.SourceText(decidingSource(p.Deciding)),
 		}
 		for i := range record {
 			record[i] = csvCell(record[i])

@@ -18,6 +18,8 @@ var htmlTemplate string
 // control characters); html/template escapes it in context.
 type htmlView struct {
 	Title, RunID, Generated, ToolVersion, Inventory, Strict, Overlay, FailOn string
+	// Baseline is the what-if summary: newly blocked / at-risk paths.
+	WhatIfSummary string
 
 	Sum      summary
 	Cards    []htmlCard
@@ -147,21 +149,22 @@ func newHTMLView(r *report.Report) *htmlView {
 	v := newView(r)
 	s := v.Sum
 	hv := &htmlView{
-		Title:       "ntlmscan report " + clean(r.RunID),
-		RunID:       clean(r.RunID),
-		Generated:   timeText(r.GeneratedAt),
-		ToolVersion: clean(r.ToolVersion),
-		Inventory:   clean(r.Inventory),
-		Strict:      yesNo(r.Options.Strict),
-		Overlay:     clean(orDash(r.Options.Overlay)),
-		FailOn:      clean(s.FailOn),
-		Sum:         s,
-		Targets:     cleanAll(v.Grid.Targets),
-		Failed:      cleanHosts(hostRows(v.Failed)),
-		Describe:    cleanHosts(hostRows(v.Described)),
-		SMB:         cleanSMB(smbRows(r)),
-		SMBTitle:    SMBProbeHeading,
-		Auth:        cleanAll(authLines(r)),
+		Title:         "ntlmscan report " + clean(r.RunID),
+		RunID:         clean(r.RunID),
+		Generated:     timeText(r.GeneratedAt),
+		ToolVersion:   clean(r.ToolVersion),
+		Inventory:     clean(r.Inventory),
+		Strict:        yesNo(r.Options.Strict),
+		Overlay:       clean(orDash(r.Options.Overlay)),
+		WhatIfSummary: clean(r.Matrix.PlanSummary.Text()),
+		FailOn:        clean(s.FailOn),
+		Sum:           s,
+		Targets:       cleanAll(v.Grid.Targets),
+		Failed:        cleanHosts(hostRows(v.Failed)),
+		Describe:      cleanHosts(hostRows(v.Described)),
+		SMB:           cleanSMB(smbRows(r)),
+		SMBTitle:      SMBProbeHeading,
+		Auth:          cleanAll(authLines(r)),
 	}
 	hv.Cards = append(hv.Cards,
 		htmlCard{"Hosts scanned", fmt.Sprintf("%d / %d", s.Scanned, s.Hosts), "c-neutral"},

@@ -100,6 +100,9 @@ func renderMarkdown(w io.Writer, r *report.Report, _ Options) error {
 		timeText(r.GeneratedAt), mdText(r.ToolVersion), mdCode(r.Inventory), yesNo(r.Options.Strict),
 		mdText(orDash(r.Options.Overlay)), mdText(s.FailOn))
 
+	if ps := r.Matrix.PlanSummary; ps != nil {
+		m.printf("**%s**\n\n", mdText(ps.Text()))
+	}
 	m.printf("## Summary\n\n")
 	m.printf("- Hosts: %d in the inventory, %d scanned, %d failed, %d described only (not scanned)\n", s.Hosts, s.Scanned, s.Failed, s.Described)
 	m.printf("- Paths: %d (%s)\n", s.Paths, countsText(s))
@@ -304,5 +307,5 @@ func mdDeciding(r *verdict.Reason) string {
 	if r.Setting == "" {
 		return mdText(r.Explanation)
 	}
-	return mdText(r.Host) + " " + mdCell(settingValue(r))
+	return mdText(r.Host) + " " + mdCell(settingValue(r)) + mdText(sourceSuffix(r))
 }

@@ -21,10 +21,15 @@ const (
 	PlanJSON       = "json"
 	PlanCSV        = "csv"
 	PlanPowerShell = "powershell"
+	// PlanPowerShellUndo reverses the powershell format's changes.
+	PlanPowerShellUndo = "powershell-undo"
+	PlanMarkdown       = "markdown"
 )
 
 // PlanFormats lists the --format values of RenderPlan, default first.
-func PlanFormats() []string { return []string{PlanText, PlanJSON, PlanCSV, PlanPowerShell} }
+func PlanFormats() []string {
+	return []string{PlanText, PlanJSON, PlanCSV, PlanPowerShell, PlanPowerShellUndo, PlanMarkdown}
+}
 
 // PlanDocument is the JSON form of a report's change plan.
 type PlanDocument struct {
@@ -33,13 +38,17 @@ type PlanDocument struct {
 	RunID       string           `json:"runId"`
 	GeneratedAt string           `json:"generatedAt"`
 	Changes     []verdict.Change `json:"changes"`
+	// Summary counts the paths the what-if baseline newly blocks or puts
+	// at risk (reports made with --assume).
+	Summary *verdict.PlanSummary `json:"summary,omitempty"`
 }
 
 // PlanCSVColumns are the header of `ntlmscan plan --format csv`: one row per
 // change (host and setting). Add columns only at the end.
 func PlanCSVColumns() []string {
 	return []string{"change_id", "host", "kind", "setting", "registry_key", "change", "add", "final_list", "set",
-		"rename_from", "rename_to", "powershell", "gpo_path", "paths", "notes"}
+		"rename_from", "rename_to", "powershell", "gpo_path", "paths", "notes",
+		"source", "was", "gpo_edit", "hosts"}
 }
 
 // RenderPlan writes the change plan of r: one change per host and setting,
@@ -55,7 +64,7 @@ func RenderPlan(w io.Writer, r *report.Report, format string) error {
 		enc.SetIndent("", "  ")
 		enc.SetEscapeHTML(false)
 		doc := PlanDocument{Kind: PlanKind, Schema: report.SchemaVersion, RunID: r.RunID,
-			GeneratedAt: r.GeneratedAt.UTC().Format("2006-01-02T15:04:05Z"), Changes: plan}
+			GeneratedAt: r.GeneratedAt.UTC().Format("2006-01-02T15:04:05Z"), Changes: plan, Summary: r.Matrix.PlanSummary}
 		if doc.Changes == nil {
 			doc.Changes = []verdict.Change{}
 		}
@@ -66,7 +75,11 @@ func RenderPlan(w io.Writer, r *report.Report, format string) error {
 	case PlanCSV:
 		return planCSV(w, plan)
 	case PlanPowerShell, "ps1":
-		return planPowerShell(w, r, plan)
+		return planPowerShell(w, r, plan, false)
+	case PlanPowerShellUndo:
+		return planPowerShell(w, r, plan, true)
+	case PlanMarkdown, "md":
+		return planMarkdown(w, r, plan)
 	}
 	return fmt.Errorf("unknown plan format %q: want one of %s", format, strings.Join(PlanFormats(), ", "))
 }
@@ -74,6 +87,9 @@ func RenderPlan(w io.Writer, r *report.Report, format string) error {
 func planText(w io.Writer, r *report.Report, plan []verdict.Change) error {
 	out := &tableWriter{w: w}
 	out.printf("Change plan of scan %s (%s): %d changes\n", clean(r.RunID), timeText(r.GeneratedAt), len(plan))
+	if s := r.Matrix.PlanSummary; s != nil {
+		out.printf("%s\n", clean(s.Text()))
+	}
 	if len(plan) == 0 {
 		out.printf("Nothing to change: no path has a fix.\n")
 		return out.err
@@ -95,6 +111,18 @@ func planText(w io.Writer, r *report.Report, plan []verdict.Change) error {
 		}
 		if c.GPOPath != "" {
 			out.printf("    GPO: %s\n", clean(c.GPOPath))
+		}
+		if c.Source != nil {
+			out.printf("    source: %s\n", clean(verdict.SourceText(c.Source)))
+		}
+		if c.Was != "" {
+			out.printf("    now: %s\n", clean(c.Was))
+		}
+		if c.GPOEdit != "" {
+			out.printf("    GPO edit: %s\n", clean(capText(c.GPOEdit, 600)))
+		}
+		if len(c.Hosts) > 1 {
+			out.printf("    covers: %s\n", clean(capList(c.Hosts, 10)))
 		}
 		out.printf("    fixes %d path(s): %s\n", len(c.Paths), clean(capList(c.Paths, 5)))
 		for _, n := range c.Notes {
@@ -120,7 +148,8 @@ func planCSV(w io.Writer, plan []verdict.Change) error {
 			from, to = c.Rename.From, c.Rename.To
 		}
 		rec := []string{c.ID, c.Host, string(c.Kind), c.Setting, c.Key, c.Value, "", "",
-			set, from, to, c.PowerShell, c.GPOPath, strings.Join(c.Paths, " | "), strings.Join(c.Notes, " ")}
+			set, from, to, c.PowerShell, c.GPOPath, strings.Join(c.Paths, " | "), strings.Join(c.Notes, " "),
+			verdict.SourceText(c.Source), c.Was, c.GPOEdit, strings.Join(c.Hosts, " | ")}
 		for j := range rec {
 			rec[j] = csvCell(rec[j])
 		}
@@ -139,22 +168,32 @@ func planCSV(w io.Writer, plan []verdict.Change) error {
 
 // planPowerShell writes the registry changes as one script with a section
 // per host: each section runs on its host only (it checks the computer
-// name), and every list line only adds entries.
-func planPowerShell(w io.Writer, r *report.Report, plan []verdict.Change) error {
+// name), and every list line only adds entries. The script stops at the
+// first error, honours -WhatIf, and saves every value it is about to
+// overwrite to $BackupPath before writing it. With undo it writes the
+// reverse script: each list loses exactly the entries the plan adds, each
+// DWORD gets its scanned value back.
+func planPowerShell(w io.Writer, r *report.Report, plan []verdict.Change, undo bool) error {
 	out := &tableWriter{w: w}
 	// A UTF-8 BOM: Windows PowerShell 5.1 reads a .ps1 without one in the
 	// ANSI code page, where a non-ASCII name's UTF-8 bytes can decode to a
 	// typographic quote (D1 91, "ё", becomes "Ñ‘") that ends a quoted
 	// string early and turns the rest of the name into code.
 	out.printf("\uFEFF")
-	out.printf("# ntlmscan change plan of scan %s (%s)\n", cleanComment(r.RunID), timeText(r.GeneratedAt))
-	out.printf("# Run each section on the host it names (elevated). List changes only add missing entries,\n# so sections can run in any order and more than once. Prefer the GPO where one sets the value.\n")
-	netbios := make(map[string]string, len(r.Hosts))
-	for i := range r.Hosts {
-		if h := &r.Hosts[i]; h.Facts != nil && h.Facts.Identity.NetBIOSName != "" {
-			netbios[strings.ToLower(h.Host)] = h.Facts.Identity.NetBIOSName
-		}
+	what := "change plan"
+	if undo {
+		what = "undo of the change plan"
 	}
+	out.printf("# ntlmscan %s of scan %s (%s)\n", what, cleanComment(r.RunID), timeText(r.GeneratedAt))
+	if s := r.Matrix.PlanSummary; s != nil {
+		out.printf("# %s\n", cleanComment(s.Text()))
+	}
+	out.printf("# Run each section on the host it names (elevated); -WhatIf shows what it would change.\n")
+	if !undo {
+		out.printf("# List changes only add missing entries, so sections can run in any order and more than once.\n# Where a GPO sets a value, change the GPO instead: a GPO refresh reverts a local change.\n# Undo: ntlmscan plan --format powershell-undo (the values before are also saved to $BackupPath).\n")
+	}
+	out.printf("[CmdletBinding(SupportsShouldProcess = $true)]\nparam([string]$BackupPath = (Join-Path -Path $env:TEMP -ChildPath ('ntlmscan-plan-backup-' + (Get-Date -Format 'yyyyMMddHHmmss') + '.xml')))\n")
+	out.printf("$ErrorActionPreference = 'Stop'\n$backup = @()\n")
 	// open, not host != "": a change with an empty host (an edited report)
 	// still gets its own guarded section, never lines outside any guard.
 	host, open := "", false
@@ -165,14 +204,32 @@ func planPowerShell(w io.Writer, r *report.Report, plan []verdict.Change) error 
 				out.printf("%s", sectionEnd(host))
 			}
 			host, open = c.Host, true
-			out.printf("\n# ---- %s ----\nif ($env:COMPUTERNAME -ieq %s) {\n", cleanComment(c.Host), verdict.PSQuote(clean(computerName(netbios, c.Host))))
+			out.printf("\n# ---- %s ----\nif ($env:COMPUTERNAME -ieq %s) {\n", cleanComment(c.Host), verdict.PSQuote(clean(computerName(c))))
 		}
 		out.printf("  # %s: %s\n", cleanComment(c.Setting), cleanComment(c.Value))
+		switch {
+		case c.GPOEdit != "" && undo:
+			out.printf("  # a GPO owns this value (%s); undo the edit there (it added: %s)\n", cleanComment(verdict.SourceText(c.Source)), cleanComment(strings.Join(c.Add, ", ")))
+		case c.GPOEdit != "":
+			out.printf("  # a GPO owns this value (%s); edit it there: %s\n", cleanComment(verdict.SourceText(c.Source)), cleanComment(c.GPOEdit))
+		}
 		// Registry lines are rebuilt from the change's fields: the report's
 		// own PowerShell text is only ever shown as a comment.
-		switch line := c.Script(); {
+		line := c.Script()
+		if undo {
+			line = c.UndoScript()
+		}
+		switch {
 		case line != "":
-			out.printf("  %s\n", cleanComment(line))
+			if !undo {
+				out.printf("  %s\n  $backup | Export-Clixml -Path $BackupPath\n", c.BackupLine())
+			}
+			out.printf("  if ($PSCmdlet.ShouldProcess(%s, %s)) { %s }\n", verdict.PSQuote(clean(computerName(c))),
+				verdict.PSQuote(cleanComment(c.Setting)), cleanComment(line))
+		case undo:
+			if c.Script() != "" {
+				out.printf("  # the value before is not known: restore it from the backup file\n")
+			}
 		default:
 			for _, n := range c.Notes {
 				out.printf("  # %s\n", cleanComment(n))
@@ -188,14 +245,15 @@ func planPowerShell(w io.Writer, r *report.Report, plan []verdict.Change) error 
 	return out.err
 }
 
-// computerName is what $env:COMPUTERNAME holds on host: its NetBIOS name
-// as scanned (the inventory name need not be it), else the first label of
-// the inventory name.
-func computerName(netbios map[string]string, host string) string {
-	if n := netbios[strings.ToLower(host)]; n != "" {
-		return n
+// computerName is what $env:COMPUTERNAME must hold where a section runs:
+// the inventory's NetBIOS name of the host (Change.Guard), else the first
+// label of the inventory name. Never the name the host reported about
+// itself: a host answering as DC01 must not get DC01's section.
+func computerName(c *verdict.Change) string {
+	if c.Guard != "" {
+		return c.Guard
 	}
-	name, _, _ := strings.Cut(host, ".")
+	name, _, _ := strings.Cut(c.Host, ".")
 	return name
 }
 

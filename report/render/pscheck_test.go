@@ -6,6 +6,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -54,6 +55,33 @@ func psSources(t *testing.T, r *report.Report) map[string]string {
 		t.Fatal(err)
 	}
 	src["plan.ps1"] = plan.String()
+	var undo bytes.Buffer
+	if err := render.RenderPlan(&undo, r, render.PlanPowerShellUndo); err != nil {
+		t.Fatal(err)
+	}
+	src["plan-undo.ps1"] = undo.String()
+	// Advice commands inside prose (notes, explanations): each is cut
+	// from its verb to the end of its sentence, so a value spliced in
+	// unquoted would change the syntax tree.
+	var prose []string
+	for i := range r.Matrix.Paths {
+		for _, rs := range r.Matrix.Paths[i].Reasons {
+			prose = append(prose, rs.Explanation)
+			if rs.Remediation != nil {
+				prose = append(prose, rs.Remediation.Note)
+			}
+		}
+	}
+	for i := range r.Matrix.Plan {
+		prose = append(prose, r.Matrix.Plan[i].Notes...)
+	}
+	n := 0
+	for _, text := range prose {
+		for _, cmd := range adviceInProse(text) {
+			src[fmt.Sprintf("advice%02d.ps1", n)] = cmd
+			n++
+		}
+	}
 	for i := range r.Matrix.Paths {
 		p := &r.Matrix.Paths[i]
 		// Named by setting, not position: reasons are sorted by host name.
@@ -73,9 +101,12 @@ func psSources(t *testing.T, r *report.Report) map[string]string {
 		if ps := r.Matrix.Plan[i].PowerShell; ps != "" {
 			src[fmt.Sprintf("change%02d.ps1", i)] = ps
 		}
+		if g := r.Matrix.Plan[i].GPOEdit; g != "" && !strings.HasPrefix(g, "GptTmpl.inf") && !strings.HasPrefix(g, "add to the planned") {
+			src[fmt.Sprintf("gpoedit%02d.ps1", i)] = g
+		}
 	}
 	md := string(render1(t, "markdown", r, render.Options{}))
-	n := 0
+	n = 0
 	for {
 		start := strings.Index(md, "```powershell\n")
 		if start < 0 {
@@ -90,6 +121,32 @@ func psSources(t *testing.T, r *report.Report) map[string]string {
 		md, n = md[end:], n+1
 	}
 	return src
+}
+
+// adviceVerbs are the commands ntlmscan's prose advises.
+var adviceVerbs = regexp.MustCompile(`\b(setspn|nltest|Test-NetConnection|Resolve-DnsName|Remove-ADGroupMember) `)
+
+// adviceInProse returns each advice command in text: from its verb to the
+// first ". ", ")", "," or end of text outside a single-quoted literal.
+func adviceInProse(text string) []string {
+	var out []string
+	for _, loc := range adviceVerbs.FindAllStringIndex(text, -1) {
+		rest := text[loc[0]:]
+		inQuote, end := false, len(rest)
+	scan:
+		for i, r := range rest {
+			switch {
+			case r == '\'' || r == '\u2018' || r == '\u2019' || r == '\u201A' || r == '\u201B':
+				inQuote = !inQuote // a doubled quote toggles twice
+			case inQuote:
+			case r == ')' || r == ',' || r == '.' && (i+1 == len(rest) || rest[i+1] == ' '):
+				end = i
+				break scan
+			}
+		}
+		out = append(out, strings.TrimSpace(rest[:end]))
+	}
+	return out
 }
 
 // writeSources writes the sources to dir; it returns the paths by name.
@@ -179,6 +236,18 @@ func psEstate(v [8]string) *report.Report {
 	multi(cr, facts.ClientAllowedNTLMServers, v[7])
 	dword(cr, facts.SMBBlockNTLM, 1)
 	multi(cr, facts.SMBBlockNTLMServerExceptionList, v[7])
+	cr.Identity.OSBuild, cr.Identity.OSVersion = 26100, "10.0.26100" // SMB client NTLM blocking exists
+	blockOn := true
+	cr.SMBClient = &facts.SMBClientConfig{Available: true, BlockNTLM: &blockOn}
+	// An Administrative Templates GPO sets the SMB block: its fix is a
+	// Set-GPRegistryValue line with the entries as data.
+	gpoID := "CN={8B1E0F42-7C3D-4A59-B6E2-0D9F8A7C6B5E},CN=Policies,CN=System,DC=corp,DC=example"
+	cr.PolicySources = &facts.PolicySources{Method: "rsop-wmi", Status: facts.PolicyOK,
+		GPOs: []facts.GPO{{ID: gpoID, Name: "Core SMB Hardening", GUID: "{8B1E0F42-7C3D-4A59-B6E2-0D9F8A7C6B5E}"}}}
+	for _, id := range []string{facts.SMBBlockNTLM, facts.SMBBlockNTLMServerExceptionList} {
+		k := facts.SettingByID(id).RegistryKey()
+		cr.PolicySources.Settings = append(cr.PolicySources.Settings, facts.PolicySetting{Path: k.Key + `\` + k.Name, GPOID: gpoID, Precedence: 1})
+	}
 	cr.Services = []facts.Service{{Name: "RapidRecoveryCore", Present: true, State: "Running", StartMode: "Auto", LogonAs: `CORP\` + v[6]}}
 	core := &inventory.Core{Host: coreHost, Account: inventory.Account{Kind: inventory.AccountDomain, Name: `CORP\` + v[6], Domain: "corp.example", ProtectedUsers: true}}
 	inv.Cores = append(inv.Cores, core)
@@ -207,6 +276,12 @@ func psEstate(v [8]string) *report.Report {
 	core.Repositories = append(core.Repositories, repo)
 	inv.Repositories = append(inv.Repositories, repo)
 	probe(v[5], 445, true, "")
+	// The same share by IP address: NTLM required, so the SMB block's
+	// exception list gets an entry (a GPO edit: Set-GPRegistryValue).
+	byIP := &inventory.Repository{Name: "FS01-IP", UNC: `\\10.9.9.9\Repo`, Server: "10.9.9.9", Host: fs, Account: core.Account, Cores: []*inventory.Core{core}}
+	core.Repositories = append(core.Repositories, byIP)
+	inv.Repositories = append(inv.Repositories, byIP)
+	probe("10.9.9.9", 445, true, "")
 
 	m := verdict.Evaluate(inv, results, nil, verdict.Options{})
 	return &report.Report{Kind: report.Kind, Schema: report.SchemaVersion, RunID: "ps-" + v[0], GeneratedAt: at,
@@ -312,20 +387,24 @@ func TestPowerShellShapeCheckCatchesSplicing(t *testing.T) {
 }
 
 // TestPlanPowerShellGuardUsesComputerName: a plan section runs where
-// $env:COMPUTERNAME is the host's NetBIOS name as scanned, which need not
-// be the first label of its inventory name.
+// $env:COMPUTERNAME is the host's NetBIOS name in the inventory (the
+// change's Guard), which need not be the first label of its inventory
+// name, and never the name the host reported about itself.
 func TestPlanPowerShellGuardUsesComputerName(t *testing.T) {
 	t.Parallel()
 	r := psEstate(benignEstate)
 	for i := range r.Hosts {
 		if r.Hosts[i].Host == "CORE01" {
 			r.Hosts[i].Host = "backup-core.corp.example"
-			r.Hosts[i].Facts.Identity.NetBIOSName = "BKCORE01"
+		}
+		if r.Hosts[i].Host == "DC01" {
+			r.Hosts[i].Facts.Identity.NetBIOSName = "CORE01" // what the host says is not the guard
 		}
 	}
 	for i := range r.Matrix.Plan {
 		if r.Matrix.Plan[i].Host == "CORE01" {
 			r.Matrix.Plan[i].Host = "backup-core.corp.example"
+			r.Matrix.Plan[i].Guard = "BKCORE01"
 		}
 	}
 	var out bytes.Buffer
@@ -377,9 +456,9 @@ func TestPlanPowerShellSafeInWindowsPowerShell51(t *testing.T) {
 	t.Parallel()
 	const name = "ё; Stop-Computer; ё"
 	r := psEstate(benignEstate)
-	for i := range r.Hosts {
-		if r.Hosts[i].Host == "CORE01" {
-			r.Hosts[i].Facts.Identity.NetBIOSName = name
+	for i := range r.Matrix.Plan {
+		if r.Matrix.Plan[i].Host == "CORE01" {
+			r.Matrix.Plan[i].Guard = name // a non-ASCII inventory NetBIOS name
 		}
 	}
 	var out bytes.Buffer
@@ -472,11 +551,19 @@ func TestPlanPowerShellSectionsBalanced(t *testing.T) {
 	if err := render.RenderPlan(&out, r, render.PlanPowerShell); err != nil {
 		t.Fatal(err)
 	}
-	depth := 0
+	depth, sections := 0, 0
+	// The preamble before the first section changes nothing: script
+	// parameters (-WhatIf, the backup file), stop on the first error.
+	preamble := func(l string) bool {
+		return sections == 0 && (strings.HasPrefix(l, "[CmdletBinding(SupportsShouldProcess = $true)]") ||
+			strings.HasPrefix(l, "param([string]$BackupPath = ") || l == "$ErrorActionPreference = 'Stop'" || l == "$backup = @()")
+	}
 	for _, line := range strings.Split(out.String(), "\n") {
 		switch l := strings.TrimSpace(line); {
+		case preamble(l):
 		case strings.HasPrefix(l, "if ($env:COMPUTERNAME"):
 			depth++
+			sections++
 		case strings.HasPrefix(l, "} else { Write-Host"):
 			depth--
 		case l != "" && !strings.HasPrefix(l, "#") && !strings.HasPrefix(l, "\uFEFF#") && depth != 1:

@@ -93,6 +93,9 @@ func renderTable(w io.Writer, r *report.Report, opts Options) error {
 	out.printf("%s\n", pt.heading("ntlmscan scan report "+clean(r.RunID)))
 	out.printf("Generated %s by ntlmscan %s from %s\n", timeText(r.GeneratedAt), clean(r.ToolVersion), clean(r.Inventory))
 	out.printf("Options: strict=%s, overlay=%s, fail-on=%s\n\n", yesNo(r.Options.Strict), orDash(clean(r.Options.Overlay)), clean(v.Sum.FailOn))
+	if s := r.Matrix.PlanSummary; s != nil {
+		out.printf("%s\n\n", clean(s.Text()))
+	}
 
 	out.printf("%s\n%s\n", pt.heading("PATHS"), pathTable(v, pt, opts.Width))
 

@@ -312,7 +312,23 @@ func decidingText(r *verdict.Reason) string {
 	if r.Setting == "" {
 		return r.Explanation
 	}
-	return r.Host + " " + settingValue(r)
+	return r.Host + " " + settingValue(r) + sourceSuffix(r)
+}
+
+func decidingSource(r *verdict.Reason) *facts.Source {
+	if r == nil {
+		return nil
+	}
+	return r.Source
+}
+
+// sourceSuffix names where a deciding value comes from (the GPO that
+// sets it, local policy or registry, planned by the what-if, unknown).
+func sourceSuffix(r *verdict.Reason) string {
+	if r == nil || r.Source == nil {
+		return ""
+	}
+	return " [source: " + verdict.SourceText(r.Source) + "]"
 }
 
 // reasonText is one reason on one line.

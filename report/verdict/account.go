@@ -102,7 +102,7 @@ func protectedMember(a inventory.Account, core *inventory.Core) string {
 func protectedUsersFix(domain, member string) *Remediation {
 	return &Remediation{
 		Host: domain, Setting: SettingProtectedUsers, Value: "remove " + member,
-		PowerShell: "Remove-ADGroupMember -Identity 'Protected Users' -Members " + PSQuote(member) + " -Confirm:$false",
+		PowerShell: AdviceCommand("Remove-ADGroupMember", Switch("-Identity"), "Protected Users", Switch("-Members"), member, Switch("-Confirm:$false")),
 		Note:       "Microsoft: never add accounts for services and computers to Protected Users. Run it where the ActiveDirectory module is available; it takes effect at the account's next logon.",
 	}
 }

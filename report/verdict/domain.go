@@ -306,7 +306,7 @@ func (pe *pathEval) dcBlockText(dc *hostView, c dcCheck, lv value) string {
 // own value), so failures are intermittent. Only when every DC of the
 // domain blocks is the path blocked.
 func (pe *pathEval) markIntermittent(blocking []int, dcs []*hostView, clear []string, c dcCheck) {
-	which := "which DC serves " + pe.tv.name() + "'s Netlogon secure channel (nltest /sc_query:" + c.domain + " on " + pe.tv.name() + ")"
+	which := "which DC serves " + pe.tv.name() + "'s Netlogon secure channel (" + AdviceCommand("nltest", "/sc_query:"+c.domain) + " on " + pe.tv.name() + ")"
 	if !c.resource {
 		which = "which DC of " + c.domain + " handles the forwarded logon"
 	}

@@ -65,6 +65,7 @@ func Evaluate(inv *inventory.Inventory, results []facts.HostResult, overlay *wha
 	m.UnmatchedEvents = after.unmatchedEvents()
 	m.AtRiskEvidence = nilIfEmpty(m.AtRiskByEvidence())
 	m.Overlay = overlay.Name
+	m.PlanSummary = planSummary(orDefault(overlay.Name, overlay.File), m.Paths)
 	return m
 }
 
@@ -295,6 +296,9 @@ func decide(p *Path, unreachable int) {
 		if d.Remediation != nil {
 			rem := *d.Remediation
 			d.Remediation = &rem
+		}
+		if d.srcHost != nil {
+			d.Source = d.srcHost.sourceOf(d.srcSetting)
 		}
 		p.Deciding = &d
 	}

@@ -35,6 +35,11 @@ func auditPlan(e *engine, paths []Path) []Change {
 				Set: u64(set), Value: fmt.Sprintf("%d (%s)", set, s.DWORDLabel(set)), PowerShell: psSetDWORD(s, set, false),
 				GPOPath: gpoPath(s), Step: StepAudit,
 				Notes: []string{"Phase 0 (audit first): only logs NTLM, never blocks it. Re-run ntlmscan after a representative period (--evidence-days) to turn at-risk paths into evidence."}}
+			// As every registry change of the plan (buildPlan): the
+			// script's computer-name guard, the value the undo restores,
+			// and the GPO that owns the value, if any, as the lever.
+			c.Guard, c.Was = hv.inventoryNetBIOS(), wasText(v)
+			c.lever(hv.sourceOf(s))
 			byKey[key] = c
 			out = append(out, c)
 		}

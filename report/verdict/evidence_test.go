@@ -245,6 +245,47 @@ func TestAuditPlanPhaseZero(t *testing.T) {
 	}
 }
 
+// TestAuditPlanUsesTheLever: a phase 0 change is a registry change like
+// the fixes (issue 16): guarded by the inventory's NetBIOS name, with the
+// value the undo restores, and, where a GPO sets the value, an edit of
+// that GPO instead of a local line the next refresh would revert.
+func TestAuditPlanUsesTheLever(t *testing.T) {
+	t.Parallel()
+	const guid = "{11111111-2222-3333-4444-555555555555}"
+	l := newLab(t)
+	l.set("AGENT01", facts.RestrictReceivingNTLMTraffic, 2)
+	l.events("CORE01")
+	l.events("DC01")
+	l.set("CORE01", facts.RestrictSendingNTLMTraffic, 0)
+	l.set("DC01", facts.AuditNTLMInDomain, 0)
+	l.rsop("DC01", "Default Domain Controllers Policy", guid, facts.AuditNTLMInDomain)
+	m := l.eval(Options{})
+	seen := map[string]bool{}
+	for _, c := range m.Plan {
+		if c.Step != StepAudit {
+			continue
+		}
+		seen[c.Host] = true
+		if c.Guard != c.Host || c.Was != "0" {
+			t.Errorf("%s: guard %q was %q, want %q and 0", c.ID, c.Guard, c.Was, c.Host)
+		}
+		switch c.Host {
+		case "DC01":
+			if c.Source == nil || c.Source.GPOGUID != guid || c.PowerShell != "" ||
+				!strings.Contains(c.GPOEdit, "AuditNTLMInDomain=4,7") || !strings.Contains(strings.Join(c.Notes, " "), guid) {
+				t.Errorf("DC01's audit change is not an edit of its GPO: source %+v powershell %q gpo edit %q", c.Source, c.PowerShell, c.GPOEdit)
+			}
+		case "CORE01":
+			if c.PowerShell == "" || c.GPOEdit != "" {
+				t.Errorf("CORE01's audit change (no GPO) lacks its local line: %+v", c)
+			}
+		}
+	}
+	if !seen["DC01"] || !seen["CORE01"] {
+		t.Fatalf("phase 0 on %v, want CORE01 and DC01", seen)
+	}
+}
+
 // TestEveryAtRiskPathHasEvidence: whatever the facts, no at-risk path lacks
 // an evidence state.
 func TestEveryAtRiskPathHasEvidence(t *testing.T) {

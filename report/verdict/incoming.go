@@ -2,6 +2,7 @@ package verdict
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/ntlmscan/ntlmscan/inventory"
 	"github.com/ntlmscan/ntlmscan/scanner/facts"
@@ -91,28 +92,52 @@ func (pe *pathEval) suspectedIncoming(v value) {
 	// The value was never read: the plan lists the change as manual (its
 	// PowerShell commented out), so no script relaxes an unread setting.
 	fix.SettingID, fix.Set = "", nil
-	fix.Value = "0 (Allow all), once the value is confirmed"
+	fix.Value = strings.TrimSuffix(fix.Value, ", after the options in the note") + ", once the value is confirmed"
 	fix.Note = "Confirm the value on " + tv.name() + " first (Get-ItemProperty -Path 'HKLM:\\SYSTEM\\CurrentControlSet\\Control\\Lsa\\MSV1_0' -Name RestrictReceivingNTLMTraffic; event 4002). " + fix.Note
 	r.Remediation = fix
 	pe.add(r)
 	pe.hostUnknown(tv, RoleServer)
 }
 
+// incomingFix loosens the target's incoming restriction last: the note
+// gives the options first, with what each costs (Kerberos by name, leaving
+// the host out of the GPO that sets it, a local account), and the value
+// written is the narrowest that lets the path through: 1 (Deny all domain
+// accounts) for a local account under "Deny all accounts", else 0.
 func (pe *pathEval) incomingFix(n uint64) *Remediation {
 	s := settingByID(facts.RestrictReceivingNTLMTraffic)
-	note := "Incoming NTLM has no exception list: the value applies to every client of " + pe.tv.name() + "."
-	if n == 1 {
-		note += " Alternatives: let the Core use a local account of " + pe.tv.name() + " (value 1 still allows local accounts)"
-		if pe.p.NameForm == NameIP && pe.tgtDom != "" {
-			note += ", or name it by FQDN so Kerberos is used and NTLM is only a fallback"
-		}
-		note += "."
+	target := pe.tv.name()
+	to := uint64(0)
+	if n == 2 && pe.acct.Kind == inventory.AccountLocal {
+		to = 1
 	}
+	var opts []string
+	if pe.tgtDom != "" && pe.p.NameForm != NameFQDN && pe.acct.Kind != inventory.AccountLocal {
+		opts = append(opts, fmt.Sprintf("Kerberos by name: have the Core use %s's DNS name (its SPN registered), so NTLM is only a fallback and %s keeps denying it (costs a change in the Core and an SPN check)", target, target))
+	}
+	src := "the GPO that sets it"
+	if sv := pe.tv.sourceOf(s); sv != nil && sv.Kind == facts.SourceGPO {
+		src = sv.Text()
+	}
+	opts = append(opts, fmt.Sprintf("leave %s out of %s (security filtering or another OU; costs the hardening on %s only)", target, src, target))
+	if n == 2 && pe.acct.Kind != inventory.AccountLocal {
+		opts = append(opts, fmt.Sprintf("a local account of %s for the Core with value 1 (Deny all domain accounts), which still allows local accounts (costs a local credential to manage)", target))
+	}
+	note := "Incoming NTLM has no exception list: the value applies to every client of " + target + ". Before loosening it, consider: " + numbered(opts) +
+		fmt.Sprintf(". Last resort: %d (%s), which the plan lists.", to, DWORDLabel(s.ID, to))
 	note += " If a GPO sets it, change it there; a local change is overwritten at the next policy refresh."
 	return &Remediation{
-		Host: pe.tv.name(), Setting: s.Name, Value: "0 (Allow all)",
-		PowerShell: psSetDWORD(s, 0, false), GPOPath: gpoPath(s), Note: note, SettingID: s.ID, Set: u64(0),
+		Host: target, Setting: s.Name, Value: fmt.Sprintf("%d (%s), after the options in the note", to, DWORDLabel(s.ID, to)),
+		PowerShell: psSetDWORD(s, to, false), GPOPath: gpoPath(s), Note: note, SettingID: s.ID, Set: u64(to),
 	}
+}
+
+func numbered(items []string) string {
+	out := make([]string, len(items))
+	for i, it := range items {
+		out[i] = fmt.Sprintf("(%d) %s", i+1, it)
+	}
+	return strings.Join(out, "; ")
 }
 
 // checkDescribed notes that a described host (NAS, Samba) is judged from

@@ -39,6 +39,23 @@ type issue23Case struct {
 }
 
 // deciding text helpers.
+// reasonHas checks that one reason of the path explains every sub.
+func reasonHas(subs ...string) func(*testing.T, *Path, *Matrix) {
+	return func(t *testing.T, p *Path, _ *Matrix) {
+		t.Helper()
+	next:
+		for _, r := range p.Reasons {
+			for _, s := range subs {
+				if !strings.Contains(r.Explanation, s) {
+					continue next
+				}
+			}
+			return
+		}
+		t.Errorf("no reason explains %q\n%s", subs, dumpPath(p))
+	}
+}
+
 func decidingHas(subs ...string) func(*testing.T, *Path, *Matrix) {
 	return func(t *testing.T, p *Path, _ *Matrix) {
 		t.Helper()
@@ -93,7 +110,7 @@ func fixesNarrowTo(dc string, want uint64, add string) func(*testing.T, *Path, *
 		}
 		var planSet, planAdd bool
 		for _, c := range m.Plan {
-			if c.Host == dc && c.Kind == ChangeDWORD && c.SettingID == facts.RestrictNTLMInDomain && c.Set != nil && *c.Set == want && slices.Contains(c.Paths, p.ID) {
+			if c.Host == dc && (c.Kind == ChangeDWORD || c.Kind == ChangeBaseline) && c.SettingID == facts.RestrictNTLMInDomain && c.Set != nil && *c.Set == want && slices.Contains(c.Paths, p.ID) {
 				planSet = true
 			}
 			if c.Host == dc && c.Kind == ChangeList && c.SettingID == facts.DCAllowedNTLMServers && slices.Contains(c.Add, add) {
@@ -260,11 +277,14 @@ func issue23Cases() []issue23Case {
 
 		// ClientAllowedNTLMServers with the literal IP: at-risk with the
 		// UNCONFIRMED note; the SMB client's list documents IP entries.
-		{name: "client exception by the literal IP is at-risk with the UNCONFIRMED note", path: pA2, want: AtRisk, host: "CORE01", setting: "ClientAllowedNTLMServers", unconfirmed: true,
+		// Issue 16: the literal IP entry is the one exact entry a plan adds
+		// for an IP-named path; it exempts the path (ok) with the
+		// UNCONFIRMED note, as the rule book's 2026-12 audit allows.
+		{name: "client exception by the literal IP is ok with the UNCONFIRMED note", path: pA2, want: OK,
 			mut: func(l *lab) {
 				l.set("CORE01", facts.RestrictSendingNTLMTraffic, 2)
 				l.set("CORE01", facts.ClientAllowedNTLMServers, []string{"10.0.0.32"})
-			}, check: decidingHas("UNCONFIRMED", "10.0.0.32", "field reports")},
+			}, check: reasonHas("UNCONFIRMED", "10.0.0.32", "field reports")},
 		{name: "SMB exception by the exact IP exempts an IP UNC", path: "CORE01|share|NAS01|10.0.0.42", want: OK,
 			mut: func(l *lab) {
 				l.build("CORE01", ws2025Build)
@@ -421,11 +441,10 @@ func TestIssue23WhatIf(t *testing.T) {
 					t.Errorf("need = %s, want required", p.Need)
 				}
 			}},
-		{name: "client exception by the literal IP is at-risk", path: pA2, before: Blocked, after: AtRisk,
-			host: "CORE01", setting: "ClientAllowedNTLMServers",
+		{name: "client exception by the literal IP is ok with the UNCONFIRMED note", path: pA2, before: Blocked, after: OK,
 			mut:    func(l *lab) { l.set("CORE01", facts.RestrictSendingNTLMTraffic, 2) },
 			assume: "changes:\n  - hosts: [CORE01]\n    add:\n      ClientAllowedNTLMServers: [10.0.0.32]\n",
-			check:  decidingHas("UNCONFIRMED", "field reports")},
+			check:  reasonHas("UNCONFIRMED", "field reports")},
 		{name: "SMB exception by the exact IP exempts the path", path: "CORE01|share|NAS01|10.0.0.42", before: Blocked, after: OK,
 			mut: func(l *lab) {
 				l.build("CORE01", ws2025Build)

@@ -87,6 +87,11 @@ type exceptionMatch struct {
 	form      NameForm
 	confirmed bool
 	caveats   []string // why the match rests on an UNCONFIRMED rule
+	// note qualifies a confirmed match: a literal IP-address entry for the
+	// IP the Core uses exempts the path (field reports; the rule book's
+	// 2026-12 audit accepts ok with an UNCONFIRMED note), but Microsoft
+	// documents name forms only.
+	note string
 	// otherName: the entry matches only another form of the target's name
 	// than the one Windows compares, so it does not exempt the path.
 	otherName bool
@@ -206,8 +211,9 @@ func matchOne(kind listKind, entry string, c candidate) *exceptionMatch {
 		if c.form == NameIP {
 			if stars > 0 {
 				caveats = append(caveats, "it is a wildcard matched over an IP address; IP-address entries are UNCONFIRMED (Microsoft documents FQDN and NetBIOS names)")
-			} else {
-				caveats = append(caveats, "it matches the literal IP address the Core uses; Microsoft documents FQDN and NetBIOS names only, so an IP-address entry is UNCONFIRMED (field reports show one working when the application targets that IP)")
+			} else if len(caveats) == 0 {
+				return &exceptionMatch{entry: entry, name: c.name, form: c.form, confirmed: true,
+					note: "The entry is the literal IP address the Core uses: Windows compares the name the application uses, and field reports show such an entry working; Microsoft documents FQDN and NetBIOS names only (UNCONFIRMED). Event 8001/4001 TargetName shows the compared name."}
 			}
 		}
 	case smbList:

@@ -61,7 +61,7 @@ func TestMatchListConfirmation(t *testing.T) {
 		{"client case differs", clientList, []string{"AGENT01.CORP.EXAMPLE"}, []candidate{used, nb}, true, true, "AGENT01.CORP.EXAMPLE"},
 		{"client unconfirmed wins over another name", clientList, []string{"AGENT01", "HOST/agent01.corp.example"}, []candidate{used, nb}, true, false, "HOST/agent01.corp.example"},
 		{"client confirmed wins over earlier unconfirmed", clientList, []string{"AGENT01", "agent*"}, []candidate{used, nb}, true, true, "agent*"},
-		{"client IP literal", clientList, []string{"10.0.0.1"}, []candidate{ip}, true, false, "10.0.0.1"},
+		{"client IP literal", clientList, []string{"10.0.0.1"}, []candidate{ip}, true, true, "10.0.0.1"},
 		{"client empty entry ignored", clientList, []string{"", "  "}, []candidate{used}, false, false, ""},
 		{"client SPN form", clientList, []string{"HOST/agent01.corp.example"}, []candidate{used}, true, false, "HOST/agent01.corp.example"},
 		{"smb IP is documented", smbList, []string{"10.0.0.1"}, []candidate{ip}, true, true, "10.0.0.1"},

@@ -38,8 +38,8 @@ func (pe *pathEval) decideNeed() {
 			need(r, "target named by IP address", &required)
 		case tv.num(0) == 1:
 			r := settingReason(pe.cv.name(), RoleClient, tv, EffectNeedsNTLM,
-				fmt.Sprintf("The Core names the target by IP address %s. TryIPSPN=1 on %s lets Windows try Kerberos for it, but %s (Microsoft, \"Configuring Kerberos over IP\"), so NTLM is required until that SPN is verified (setspn -Q HOST/%s).",
-					name, pe.cv.name(), spn, name))
+				fmt.Sprintf("The Core names the target by IP address %s. TryIPSPN=1 on %s lets Windows try Kerberos for it, but %s (Microsoft, \"Configuring Kerberos over IP\"), so NTLM is required until that SPN is verified (%s).",
+					name, pe.cv.name(), spn, AdviceCommand("setspn", Switch("-Q"), "HOST/"+name)))
 			need(r, "target named by IP address (TryIPSPN=1, IP SPN not verified)", &required)
 		default:
 			r := Reason{

@@ -54,8 +54,8 @@ func roleOfHost(h *inventory.Host) string {
 
 // tattooNotes: a restricting value present in the registry may be a
 // leftover of an earlier GPO (Microsoft, "Security policy settings",
-// "Persistence in security settings"; Quest KB 4033596); the registry
-// cannot tell its source.
+// "Persistence in security settings"; Quest KB 4033596). The host's RSoP
+// says which GPO sets it, if any.
 func (e *engine) tattooNotes(hv *hostView) []Reason {
 	var out []Reason
 	for _, id := range []string{facts.RestrictSendingNTLMTraffic, facts.RestrictReceivingNTLMTraffic, facts.RestrictNTLMInDomain} {
@@ -63,9 +63,24 @@ func (e *engine) tattooNotes(hv *hostView) []Reason {
 		if !v.known || !v.present || v.n == 0 || v.whatIf {
 			continue
 		}
-		out = append(out, settingReason(hv.name(), roleOfHost(hv.host), v, EffectInfo,
-			fmt.Sprintf("%s=%d (%s) is in %s's registry. ntlmscan reads the value in force, not its source: if no GPO or local policy sets it any more, it may be tattooed from an earlier GPO. \"Not Configured\" in a GPO does not remove it; an explicit allow value does (Microsoft, \"Security policy settings\": persistence in security settings).",
-				v.setting.Name, v.n, Label(id, v.raw), hv.name())))
+		src := hv.sourceOf(v.setting)
+		var from string
+		switch {
+		case src != nil && src.Kind == facts.SourceGPO:
+			from = fmt.Sprintf("It is set by %s: change it there.", src.Text())
+		case src != nil && src.Kind == facts.SourceLocal:
+			from = "No GPO sets it (RSoP): it is local policy, a direct registry write, or tattooed by a GPO that no longer sets it."
+		default:
+			from = fmt.Sprintf("Its source is %s: if no GPO or local policy sets it any more, it may be tattooed from an earlier GPO.", SourceText(src))
+			if src == nil {
+				from = "Its source is unknown: if no GPO or local policy sets it any more, it may be tattooed from an earlier GPO."
+			}
+		}
+		r := settingReason(hv.name(), roleOfHost(hv.host), v, EffectInfo,
+			fmt.Sprintf("%s=%d (%s) is in %s's registry. %s \"Not Configured\" in a GPO does not remove it; an explicit allow value does (Microsoft, \"Security policy settings\": persistence in security settings).",
+				v.setting.Name, v.n, Label(id, v.raw), hv.name(), from))
+		r.Source = src
+		out = append(out, r)
 	}
 	return out
 }

@@ -69,6 +69,9 @@ func (pe *pathEval) checkClientExceptions(sending value) {
 	case m.confirmed:
 		r := pe.settingReason(cv, RoleClient, lv, EffectAllows,
 			fmt.Sprintf("%s denies outgoing NTLM, but exception entry %q matches %s, the name the Core uses.", core, m.entry, m.name))
+		if m.note != "" {
+			r.Explanation += " " + m.note
+		}
 		pe.add(r)
 		if pe.e.opts.Strict {
 			pe.strictRisk(cv, RoleClient, sending)
@@ -84,35 +87,32 @@ func (pe *pathEval) checkClientExceptions(sending value) {
 	}
 }
 
-// clientExceptionFix adds the exact name the Core uses (what Windows
-// compares) and the target's FQDN and NetBIOS name (Microsoft: list the
-// server "in both naming formats"). For an IP address, whose exemption is
-// UNCONFIRMED, the fix is to address the agent by name: the Core is asked
-// to re-register it under its DNS name, and both name forms are listed.
+// clientExceptionFix adds one entry: the exact name the Core uses, which
+// is what Windows compares ([MS-NLMP] §3.1.5.1.1: targ_name); another form
+// of the same host does not match it, so listing more names only widens
+// the exemption. For an IP address the literal IP is that name (its
+// exemption is UNCONFIRMED, see matchOne); moving to Kerberos by name is
+// advice, not a change the plan makes.
 func (pe *pathEval) clientExceptionFix(existing *listIndex, unconfirmed *exceptionMatch) *Remediation {
 	s := settingByID(facts.ClientAllowedNTLMServers)
 	core, target := pe.cv.name(), pe.tv.name()
-	want := []string{pe.p.NameUsed}
-	want = append(want, pe.tv.fqdns()...)
-	want = append(want, pe.tv.netbios())
-	added := missing(existing, want)
-	var rename *Rename
+	added := missing(existing, []string{pe.p.NameUsed})
 	var note []string
 	if pe.p.NameForm == NameIP {
-		if to := firstOr(pe.tv.fqdns(), pe.tv.netbios()); to != "" && !strings.EqualFold(to, pe.p.NameUsed) {
-			rename = &Rename{Core: core, Target: target, From: pe.p.NameUsed, To: to}
-			if pe.p.Kind != KindAgent {
-				rename.Kind = pe.p.Kind // an agent's rename keeps its earlier shape
-			}
+		byName := firstOr(pe.tv.inventoryFQDNs(), pe.tv.inventoryNetBIOS())
+		switch {
+		case pe.p.Kind == KindReplication && pe.tgtDom != "":
+			// A replication target is named in the source Core's
+			// replication settings, not registered as a machine.
+			note = append(note, fmt.Sprintf("To stop needing NTLM instead: in the Rapid Recovery Core console on %s, change the replication target %s from %s to %s (Replication, the target Core's host name), so Kerberos is used (or register an IP SPN, %s, and set TryIPSPN=1 on %s); then remove the entry %s.",
+				core, target, pe.p.NameUsed, byName, AdviceCommand("setspn", Switch("-S"), "HOST/"+pe.p.NameUsed, pe.tv.inventoryNetBIOS()), core, pe.p.NameUsed))
+		case pe.tgtDom != "":
+			note = append(note, fmt.Sprintf("To stop needing NTLM instead: re-register %s in the Rapid Recovery Core on %s as %s, so Kerberos is used (or register an IP SPN, %s, and set TryIPSPN=1 on %s); then remove the entry %s.",
+				target, core, byName, AdviceCommand("setspn", Switch("-S"), "HOST/"+pe.p.NameUsed, pe.tv.inventoryNetBIOS()), core, pe.p.NameUsed))
+		default:
+			note = append(note, fmt.Sprintf("The %s %s is not domain-joined, so NTLM stays required whatever name the Core uses.", pe.targetNoun(), target))
 		}
-		if pe.tgtDom != "" {
-			note = append(note, fmt.Sprintf("Address the %s by name, and list both name forms: re-register %s in the Rapid Recovery Core on %s as %s instead of %s, so Kerberos is used and NTLM is only a fallback (or register an IP SPN, setspn -s HOST/%s %s, and set TryIPSPN=1 on %s).",
-				pe.targetNoun(), target, core, firstOr(pe.tv.fqdns(), pe.tv.netbios()), pe.p.NameUsed, pe.p.NameUsed, pe.tv.netbios(), core))
-		} else {
-			note = append(note, fmt.Sprintf("Address the %s by name, and list both name forms: %s is not domain-joined, so NTLM stays required; re-register it in the Core on %s as %s so the exception matches a documented name form.",
-				pe.targetNoun(), target, core, firstOr(pe.tv.fqdns(), pe.tv.netbios())))
-		}
-		note = append(note, fmt.Sprintf("The IP entry %s is listed only for the time until the Core uses the name: whether IP-address entries exempt a path is UNCONFIRMED.", pe.p.NameUsed))
+		note = append(note, fmt.Sprintf("Whether an IP-address entry (%s) exempts a path is UNCONFIRMED: Microsoft documents FQDN and NetBIOS names; field reports show it working when the application targets that IP.", pe.p.NameUsed))
 	} else {
 		note = append(note, fmt.Sprintf("Add the exact name the Core uses (%s): Windows compares the name the application uses, not another form of it.", pe.p.NameUsed))
 	}
@@ -124,12 +124,12 @@ func (pe *pathEval) clientExceptionFix(existing *listIndex, unconfirmed *excepti
 		"Event 8001/4001 on "+core+" shows in TargetName the exact name Windows compares.")
 	r := &Remediation{
 		Host: core, Setting: s.Name, SettingID: s.ID, Value: strings.Join(added, ", "), Add: added,
-		GPOPath: gpoPath(s), Note: strings.Join(note, " "), Rename: rename,
+		GPOPath: gpoPath(s), Note: strings.Join(note, " "),
 	}
 	if len(added) > 0 {
 		r.PowerShell = psAddMultiString(s, added, false)
 	} else {
-		r.Value = "rename " + pe.p.NameUsed + " to " + firstOr(pe.tv.fqdns(), pe.tv.netbios()) + " in the Core"
+		r.Value = pe.p.NameUsed + " is listed; see the note"
 	}
 	return r
 }

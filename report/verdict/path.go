@@ -152,6 +152,9 @@ func (pe *pathEval) settingReason(hv *hostView, role string, v value, effect Eff
 
 func settingReason(host, role string, v value, effect Effect, explanation string) Reason {
 	r := Reason{Host: host, Role: role, Effect: effect, Explanation: explanation}
+	if v.setting != nil && v.host != nil {
+		r.srcHost, r.srcSetting = v.host, v.setting
+	}
 	if v.setting != nil {
 		r.Setting = v.setting.Name
 		r.GPOName = v.setting.GPOName
@@ -259,7 +262,7 @@ func (pe *pathEval) checkReachability() {
 		r := base
 		r.RawValue, r.ValueLabel, r.Effect = "dns: "+pr.DNSError, "name does not resolve", EffectBlocks
 		r.Explanation = fmt.Sprintf("%s cannot resolve %s (%s): the Core cannot reach the target by the name it uses.", pe.cv.name(), name, pr.DNSError)
-		diag.PowerShell = "Resolve-DnsName -Name " + PSQuote(name)
+		diag.PowerShell = AdviceCommand("Resolve-DnsName", Switch("-Name"), name)
 		diag.Note = "Fix the DNS record or the name the Core uses, then scan again."
 		r.Remediation = diag
 		pe.unreachable = pe.add(r)
@@ -286,7 +289,7 @@ func (pe *pathEval) checkReachability() {
 	if byAddr != "" {
 		r.Explanation += " Every address it resolves to was tried: " + byAddr + "."
 	}
-	diag.PowerShell = fmt.Sprintf("Test-NetConnection -ComputerName %s -Port %d", PSQuote(name), port)
+	diag.PowerShell = AdviceCommand("Test-NetConnection", Switch("-ComputerName"), name, Switch("-Port"), port)
 	diag.Note = fmt.Sprintf("Run it on %s. Open the firewall or start the service listening on TCP %d, then scan again.", pe.cv.name(), port)
 	r.Remediation = diag
 	pe.unreachable = pe.add(r)

@@ -36,6 +36,11 @@ func buildPlan(e *engine, paths []Path) []Change {
 			if rem == nil {
 				continue
 			}
+			if c := e.scopedChange(p, rem, get); c != nil {
+				divert(rem, c)
+				rem.Change = c.addPath(p.ID, "")
+				continue
+			}
 			var ids []string
 			if len(rem.Add) > 0 {
 				c := get(lower(rem.Host)+"|"+lower(rem.SettingID), func() *Change { return e.listChange(rem) })
@@ -89,7 +94,9 @@ func buildPlan(e *engine, paths []Path) []Change {
 			for ri := range p.Reasons {
 				r := &p.Reasons[ri]
 				if r.Remediation != nil && r.Host == d.Host && r.Setting == d.Setting && r.Explanation == d.Explanation {
-					d.Remediation.Change = r.Remediation.Change
+					// The reason's remediation is the one the plan scoped
+					// (a diverted fix is rewritten there).
+					*d.Remediation = *r.Remediation
 					break
 				}
 			}
@@ -98,7 +105,30 @@ func buildPlan(e *engine, paths []Path) []Change {
 	out := make([]Change, 0, len(order))
 	for _, c := range order {
 		c.finish()
+		if h := e.inv.HostByName(c.Host); h != nil {
+			c.Guard = e.view(h).inventoryNetBIOS()
+			if c.SettingID != "" {
+				c.Was = wasText(e.view(h).get(c.SettingID))
+				if c.Kind == ChangeList || c.Kind == ChangeDWORD {
+					c.lever(e.view(h).sourceOf(settingByID(c.SettingID)))
+					c.withBaseline(e.view(h))
+				}
+			}
+		}
 		out = append(out, *c)
+	}
+	var renamed map[string]string
+	out, renamed = mergeGPOChanges(out)
+	for pi := range paths {
+		p := &paths[pi]
+		for ri := range p.Reasons {
+			if rem := p.Reasons[ri].Remediation; rem != nil && renamed[rem.Change] != "" {
+				rem.Change = renamed[rem.Change]
+			}
+		}
+		if d := p.Deciding; d != nil && d.Remediation != nil && renamed[d.Remediation.Change] != "" {
+			d.Remediation.Change = renamed[d.Remediation.Change]
+		}
 	}
 	slices.SortStableFunc(out, func(a, b Change) int {
 		return cmp.Or(foldCompare(a.Host, b.Host), cmp.Compare(kindOrder(a.Kind), kindOrder(b.Kind)), foldCompare(a.Setting, b.Setting), cmp.Compare(a.ID, b.ID))
@@ -110,7 +140,7 @@ func buildPlan(e *engine, paths []Path) []Change {
 }
 
 func kindOrder(k ChangeKind) int {
-	return slices.Index([]ChangeKind{ChangeList, ChangeDWORD, ChangeRename, ChangeManual}, k)
+	return slices.Index([]ChangeKind{ChangeList, ChangeDWORD, ChangeRename, ChangeBaseline, ChangeManual, ChangeVerifyKerberos}, k)
 }
 
 // listChange starts a list change from what the host has now.
@@ -152,6 +182,10 @@ func (c *Change) Script() string {
 		return ""
 	}
 	switch {
+	case c.Source != nil && (c.Source.Kind == facts.SourceGPO || c.Source.Kind == SourcePlanned):
+		// A GPO (or the planned baseline) owns the value: the change is
+		// an edit there (GPOEdit); a local write would be reverted.
+		return ""
 	case c.Kind == ChangeList && s.Type == facts.RegMultiSZ && len(c.Add) > 0:
 		return psAddMultiString(s, c.Add, s.Key == facts.KeyLanmanWksPol)
 	case c.Kind == ChangeDWORD && s.Type == facts.RegDWORD && c.Set != nil:

@@ -21,35 +21,59 @@ func (m *Matrix) RebuildScripts() {
 	if m == nil {
 		return
 	}
+	kinds := make(map[string]ChangeKind, len(m.Plan))
 	for i := range m.Plan {
 		c := &m.Plan[i]
+		kinds[c.ID] = c.Kind
+		c.GPOEdit = c.gpoEditLine() // "" for a change no GPO owns
 		switch c.Kind {
 		case ChangeDWORD, ChangeList:
 			c.PowerShell = c.Script()
+		case ChangeVerifyKerberos:
+			// Setting is "Kerberos to NAME" (verifyKerberos, planscope.go).
+			name, _ := strings.CutPrefix(c.Setting, "Kerberos to ")
+			c.PowerShell = verifyKerberosScript("HOST/" + name)
+		case ChangeBaseline:
+			c.PowerShell = "" // an edit of the planned baseline, never a local line
 		default:
 			c.PowerShell = manualScript(c.Setting, c.Value, c.PowerShell)
 		}
 	}
+	rebuild := func(r *Reason) {
+		if r == nil || r.Remediation == nil {
+			return
+		}
+		if kinds[r.Remediation.Change] == ChangeBaseline {
+			// divert (planscope.go) keeps the proposed value of a baseline
+			// edit, which is no local line.
+			r.Remediation.PowerShell = ""
+			return
+		}
+		r.Remediation.PowerShell = r.Remediation.Script()
+	}
 	for i := range m.Paths {
 		p := &m.Paths[i]
-		rebuildReason(p.Deciding)
+		rebuild(p.Deciding)
 		for j := range p.Reasons {
-			rebuildReason(&p.Reasons[j])
+			rebuild(&p.Reasons[j])
 		}
 		if p.Before != nil {
-			rebuildReason(p.Before.Deciding)
+			rebuild(p.Before.Deciding)
 		}
 	}
 	for i := range m.HostNotes {
-		rebuildReason(&m.HostNotes[i])
+		rebuild(&m.HostNotes[i])
 	}
 }
 
-func rebuildReason(r *Reason) {
-	if r == nil || r.Remediation == nil {
-		return
+// verifyKerberosScript is the SPN check of a verify-Kerberos step; ""
+// when the SPN read back from a file is not one.
+func verifyKerberosScript(spn string) string {
+	name, ok := strings.CutPrefix(spn, "HOST/")
+	if !ok || name == "" || strings.ContainsAny(name, " \t\r\n") {
+		return ""
 	}
-	r.Remediation.PowerShell = r.Remediation.Script()
+	return AdviceCommand("setspn", Switch("-Q"), spn)
 }
 
 // Script is the PowerShell line of a remediation, built from its fields
@@ -76,6 +100,14 @@ const maxDWORD = 1<<32 - 1
 // is kept.
 func manualScript(setting, value, fileText string) string {
 	switch setting {
+	case SettingVerifyKerberos:
+		// Value is "verify the SPN HOST/name (no NTLM exception: ...)".
+		rest, ok := strings.CutPrefix(value, "verify the SPN ")
+		if !ok {
+			return ""
+		}
+		spn, _, _ := strings.Cut(rest, " (")
+		return verifyKerberosScript(spn)
 	case SettingProtectedUsers:
 		if member, ok := strings.CutPrefix(value, "remove "); ok && member != "" {
 			return protectedUsersFix("", member).PowerShell

@@ -1,6 +1,7 @@
 package verdict
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -31,6 +32,9 @@ func TestRemediationScriptRebuilt(t *testing.T) {
 			"Resolve-DnsName -Name 'nas''01'"},
 		{"bad port", Remediation{Setting: settingNetworkPath, Value: "TCP 99999 to a", PowerShell: evil}, ""},
 		{"unknown fix", Remediation{Setting: "something", Value: "v", PowerShell: evil}, ""},
+		{"verify kerberos", Remediation{Setting: SettingVerifyKerberos, Value: "verify the SPN HOST/agent'01 (no NTLM exception: Kerberos is expected on this path)", PowerShell: evil},
+			"setspn -Q 'HOST/agent''01'"},
+		{"verify kerberos, no SPN", Remediation{Setting: SettingVerifyKerberos, Value: "verify the SPN ; " + evil, PowerShell: evil}, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -38,6 +42,96 @@ func TestRemediationScriptRebuilt(t *testing.T) {
 				t.Errorf("Script() = %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestRebuildScriptsMatchesEngine: a matrix read back from a report file
+// shows the lines the engine wrote, for every plan entry and fix (the
+// verify-Kerberos checks, and no local line for a baseline edit or a
+// GPO-owned value), with and without the what-if baseline.
+func TestRebuildScriptsMatchesEngine(t *testing.T) {
+	t.Parallel()
+	gpoLab := func(t *testing.T) *Matrix {
+		// TestIssue16GPOLever's estate: the DCs' values set by one GPO.
+		l := newLab(t)
+		for _, dc := range []string{"DC01", "DC02"} {
+			l.set(dc, facts.RestrictNTLMInDomain, 1)
+			l.set(dc, facts.DCAllowedNTLMServers, []string{"FS01"})
+			l.rsop(dc, "Default Domain Controllers Policy", "{6AC1786C-016F-11D2-945F-00C04FB984F9}", facts.RestrictNTLMInDomain, facts.DCAllowedNTLMServers)
+		}
+		l.set("CORE01", facts.RestrictSendingNTLMTraffic, 2)
+		return l.eval(Options{})
+	}
+	for _, tc := range []struct {
+		name   string
+		matrix func(t *testing.T) *Matrix
+		gpo    bool
+	}{
+		{"demo", func(t *testing.T) *Matrix { return newDemo(t).eval(Options{}) }, false},
+		{"demo with the what-if", func(t *testing.T) *Matrix {
+			l := newDemo(t)
+			return Evaluate(l.inv, l.resultList(), demoAssume(), Options{})
+		}, false},
+		{"GPO-owned values", gpoLab, true},
+	} {
+		m := tc.matrix(t)
+		want := scriptsOf(m)
+		kinds := map[ChangeKind]bool{}
+		gpo := false
+		for _, c := range m.Plan {
+			kinds[c.Kind] = true
+			gpo = gpo || c.GPOEdit != ""
+		}
+		if !kinds[ChangeVerifyKerberos] || gpo != tc.gpo {
+			t.Fatalf("%s: verify-kerberos step %v, GPO edit %v: not the plan this case needs", tc.name, kinds[ChangeVerifyKerberos], gpo)
+		}
+		poison(m)
+		m.RebuildScripts()
+		got := scriptsOf(m)
+		for k, w := range want {
+			if got[k] != w {
+				t.Errorf("%s: %s: rebuilt %q, engine wrote %q", tc.name, k, got[k], w)
+			}
+		}
+	}
+}
+
+func scriptsOf(m *Matrix) map[string]string {
+	out := map[string]string{}
+	for _, c := range m.Plan {
+		out["plan "+c.ID] = c.PowerShell
+		out["plan gpo edit "+c.ID] = c.GPOEdit
+	}
+	for _, p := range m.Paths {
+		for j, r := range p.Reasons {
+			if r.Remediation != nil {
+				out[fmt.Sprintf("%s reason %d", p.ID, j)] = r.Remediation.PowerShell
+			}
+		}
+		if p.Deciding != nil && p.Deciding.Remediation != nil {
+			out[p.ID+" deciding"] = p.Deciding.Remediation.PowerShell
+		}
+	}
+	return out
+}
+
+// poison puts other code in every script text, as a hand edit could.
+func poison(m *Matrix) {
+	for i := range m.Plan {
+		m.Plan[i].PowerShell = "Invoke-Expression 'x'"
+		if m.Plan[i].GPOEdit != "" {
+			m.Plan[i].GPOEdit = "Invoke-Expression 'x'"
+		}
+	}
+	for i := range m.Paths {
+		for j := range m.Paths[i].Reasons {
+			if r := m.Paths[i].Reasons[j].Remediation; r != nil {
+				r.PowerShell = "Invoke-Expression 'x'"
+			}
+		}
+		if d := m.Paths[i].Deciding; d != nil && d.Remediation != nil {
+			d.Remediation.PowerShell = "Invoke-Expression 'x'"
+		}
 	}
 }
 

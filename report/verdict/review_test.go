@@ -88,11 +88,14 @@ func reviewCases() []reviewCase {
 		// adding only the inventory spelling leaves the path at-risk.
 		{name: "client exception fix adds the name as the Core spells it", rule: "exception match case, remediation",
 			mut: func(l *lab) {
-				l.addAgent(l.core("CORE01"), l.addHost("AGENT04", inventory.RoleAgent, "corp.example"), "Agent04")
+				// A local account: NTLM required, so the plan adds an entry
+				// (a Kerberos-expected path would get a verify step).
+				l.addAgent(l.core("CORE01"), l.addHost("AGENT04", inventory.RoleAgent, "corp.example"), "Agent04").Account =
+					inventory.Account{Kind: inventory.AccountLocal, Name: `AGENT04\rr`}
 				l.set("CORE01", facts.RestrictSendingNTLMTraffic, 2)
 			},
-			path: "CORE01|agent|AGENT04|Agent04", want: AtRisk, host: "CORE01", setting: "RestrictSendingNTLMTraffic",
-			check:    psHas("foreach ($e in @('Agent04','agent04.corp.example'))"),
+			path: "CORE01|agent|AGENT04|Agent04", want: Blocked, host: "CORE01", setting: "RestrictSendingNTLMTraffic",
+			check:    psHas("foreach ($e in @('Agent04'))"),
 			applyFix: true, afterFix: OK},
 		{name: "client exception fix for an FQDN keeps existing entries", rule: "exception match, remediation",
 			mut: func(l *lab) {
@@ -101,7 +104,7 @@ func reviewCases() []reviewCase {
 			},
 			path: pA2, want: Blocked, host: "CORE01", setting: "RestrictSendingNTLMTraffic",
 			check: func(t *testing.T, p *Path) {
-				psHas(`$k = 'HKLM:\SYSTEM\CurrentControlSet\Control\Lsa\MSV1_0'; $l = @((Get-ItemProperty -Path $k -ErrorAction SilentlyContinue).ClientAllowedNTLMServers | Where-Object { $_ }); foreach ($e in @('10.0.0.32','agent02.corp.example','AGENT02'))`)(t, p)
+				psHas(`$k = 'HKLM:\SYSTEM\CurrentControlSet\Control\Lsa\MSV1_0'; $l = @((Get-ItemProperty -Path $k -ErrorAction SilentlyContinue).ClientAllowedNTLMServers | Where-Object { $_ }); foreach ($e in @('10.0.0.32'))`)(t, p)
 				if strings.Contains(p.Deciding.Remediation.PowerShell, "-Value @(") {
 					t.Error("the fix writes a fixed list: it would drop entries added by another line")
 				}

@@ -133,7 +133,7 @@ func ruleCases() []ruleCase {
 			mut: func(l *lab) { l.set("CORE01", facts.TryIPSPN, 1) },
 			check: func(t *testing.T, p *Path, _ *Matrix) {
 				for _, r := range p.Reasons {
-					if r.Setting == "TryIPSPN" && r.Effect == EffectNeedsNTLM && strings.Contains(r.Explanation, "setspn -Q HOST/10.0.0.32") {
+					if r.Setting == "TryIPSPN" && r.Effect == EffectNeedsNTLM && strings.Contains(r.Explanation, "setspn -Q 'HOST/10.0.0.32'") {
 						return
 					}
 				}
@@ -204,8 +204,8 @@ func ruleCases() []ruleCase {
 				l.addAgent(l.core("CORE01"), h, "10.0.0.77")
 			}),
 			check: explains("BKAGENT07")},
-		{name: "exception matches only the literal IP", rule: "exception match IP UNCONFIRMED", path: pA2, want: AtRisk, host: "CORE01", setting: exc, unconfirmed: true,
-			mut: denyWith("10.0.0.32")},
+		{name: "exception matches only the literal IP", rule: "exception match IP UNCONFIRMED", path: pA2, want: OK,
+			mut: denyWith("10.0.0.32"), check: func(t *testing.T, p *Path, m *Matrix) { reasonHas("UNCONFIRMED", "literal IP")(t, p, m) }},
 		{name: "wildcard over an IP", rule: "exception match wildcard IP", path: pA2, want: AtRisk, host: "CORE01", setting: exc, unconfirmed: true,
 			mut: denyWith("10.0.0.*")},
 		{name: "IP path with FQDN and NetBIOS exceptions only is listed under another name", rule: "exception match name used", path: pA2, want: Blocked, host: "CORE01", setting: exc,

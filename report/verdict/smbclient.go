@@ -196,7 +196,7 @@ func (pe *pathEval) smbBlockReason(src value, fromCmdlet, cmdBlock bool) Reason 
 }
 
 // smbExceptionFix adds the UNC server name (what the SMB client compares,
-// INFERENCE) plus the FQDN and NetBIOS name to the list in effect, written
+// INFERENCE), one exact entry, to the list in effect, written
 // where that list lives: the local configuration when it decides,
 // otherwise the policy key (which overrides the local list, so it carries
 // every entry in effect).
@@ -206,8 +206,7 @@ func (pe *pathEval) smbExceptionFix(existing *listIndex, src value, blockFrom st
 		s = src.setting
 	}
 	core := pe.cv.name()
-	want := append([]string{pe.p.NameUsed}, pe.tv.fqdns()...)
-	want = append(want, pe.tv.netbios())
+	want := []string{pe.p.NameUsed}
 	// The line adds to the list at the key it writes. When the list in
 	// effect lives elsewhere (the cmdlet's local list while the fix writes
 	// the policy key, which then replaces it), its entries are carried over.

@@ -183,6 +183,23 @@ type Change struct {
 	Notes      []string `json:"notes,omitempty"`
 	// Paths are the IDs of the paths this change fixes or helps.
 	Paths []string `json:"paths"`
+	// Was is the value the host has now, as scanned: a DWORD number,
+	// "absent", or the list's entries ("" when unknown). The undo script
+	// restores it.
+	Was string `json:"was,omitempty"`
+	// Source is where the value comes from now; for a GPO the change is
+	// an edit of that GPO (GPOEdit), not a local registry write.
+	Source *facts.Source `json:"source,omitempty"`
+	// GPOEdit is the Group Policy edit that makes the change where a GPO
+	// sets the value: a Set-GPRegistryValue line (Administrative
+	// Templates) or the security template's [Registry Values] line.
+	GPOEdit string `json:"gpoEdit,omitempty"`
+	// Hosts lists every host a GPO edit covers, when one GPO change
+	// replaces the same change on several hosts (the DCs of a domain).
+	Hosts []string `json:"hosts,omitempty"`
+	// Guard is the computer name a script section for Host checks: the
+	// inventory's NetBIOS name, never the name the host reported.
+	Guard string `json:"guard,omitempty"`
 	// Step is StepAudit for the plan's phase 0 (turn on NTLM auditing,
 	// evidence_plan.go); "" for the fixes.
 	Step string `json:"step,omitempty"`
@@ -204,6 +221,14 @@ type Reason struct {
 	// facts (Host + Setting), not copied here; RawValue only counts it.
 	ValueInFacts bool         `json:"valueInFacts,omitempty"`
 	Remediation  *Remediation `json:"remediation,omitempty"`
+	// Source says where the value comes from (the GPO that sets it, local
+	// policy or registry, planned by the what-if, or unknown); set on a
+	// path's deciding reason.
+	Source *facts.Source `json:"source,omitempty"`
+
+	// srcHost and srcSetting let the deciding reason find its Source.
+	srcHost    *hostView
+	srcSetting *facts.Setting
 }
 
 // Path is one Core->target path with its verdict.
@@ -275,6 +300,9 @@ type Matrix struct {
 	// Plan is the change plan: one entry per host and setting, merged over
 	// every path that needs it (see Change).
 	Plan []Change `json:"plan,omitempty"`
+	// PlanSummary counts what the what-if baseline newly blocks or puts at
+	// risk (only with an overlay).
+	PlanSummary *PlanSummary `json:"planSummary,omitempty"`
 	// UnmatchedEvents are the NTLM event groups, per host, that no path
 	// claimed (listed, never dropped).
 	UnmatchedEvents []HostEvents `json:"unmatchedEvents,omitempty"`

@@ -150,6 +150,7 @@ type value struct {
 	why     string     // why the value is unknown
 	whatIf  bool       // changed by the overlay
 	assumed bool       // put by the overlay on a host that was not scanned
+	host    *hostView  // where it was read (for its policy source)
 }
 
 // num is the DWORD value, or def when absent.
@@ -174,7 +175,7 @@ func (hv *hostView) get(id string) value {
 		return value{setting: &facts.Setting{ID: id, Name: id}, why: "the setting is not in the facts catalogue"}
 	}
 	key := lower(id)
-	v := value{setting: s, whatIf: hv.changed[key], assumed: hv.assumed[key]}
+	v := value{setting: s, whatIf: hv.changed[key], assumed: hv.assumed[key], host: hv}
 	if !hv.scanned && !v.assumed {
 		v.why = hv.notScannedWhy()
 		return v

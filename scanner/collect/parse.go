@@ -161,6 +161,9 @@ func checkShape(req facts.Request, resp *facts.Response) error {
 	if req.SMBClientConfig != (resp.SMBClient != nil) {
 		return fmt.Errorf("SMB client configuration asked=%v, answered=%v", req.SMBClientConfig, resp.SMBClient != nil)
 	}
+	if !req.PolicySources && resp.PolicySources != nil {
+		return fmt.Errorf("policy sources answered without being asked")
+	}
 	if len(resp.Probes) != len(req.Probes) {
 		return fmt.Errorf("%d probe results for %d asked", len(resp.Probes), len(req.Probes))
 	}

@@ -46,6 +46,7 @@ func buildRequest(keys []facts.RegistryKey, inv *inventory.Inventory, h *invento
 		Schema:          facts.SchemaVersion,
 		Registry:        keys,
 		SMBClientConfig: true,
+		PolicySources:   true,
 		// Every host: the NTLM log is evidence on the Core (client events),
 		// the targets (server events) and the DCs (pass-through events).
 		Events:          facts.NewEventQuery(0),

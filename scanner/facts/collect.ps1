@@ -189,6 +189,55 @@ if ($request.smbClientConfig) {
 }
 Stop-Phase 'smbClientMs'
 
+# --- policy sources (RSoP) --------------------------------------------------
+# Which GPO sets each value: the RSoP logging data the Group Policy engine
+# keeps in root\rsop\computer, read with CIM (not gpresult /x: no elevated
+# child process, no temporary file, no XML shape to guess). Each query has its
+# own timeout; a failure leaves the sources unknown and never fails the host.
+$policySources = $null
+if ($request.policySources) {
+    $policySources = [ordered]@{ method = 'rsop-wmi'; status = 'ok'; ms = 0; gpos = @(); settings = @() }
+    $rsopClock = [Diagnostics.Stopwatch]::StartNew()
+    # Only the values asked for (request.registry): a domain member's RSoP can
+    # hold thousands of Administrative Templates settings. Compared as strings
+    # here, never turned into a WQL filter.
+    $rsopWanted = @{}
+    foreach ($item in @($request.registry)) {
+        if ($null -eq $item) { continue }
+        $rsopWanted[(([string]$item.key + '\' + [string]$item.name).ToLowerInvariant() -replace '^(hklm|hkey_local_machine)\\', '')] = $true
+    }
+    function Test-RsopWanted([string]$Path) {
+        return $rsopWanted.ContainsKey(($Path.ToLowerInvariant() -replace '^(hklm|hkey_local_machine|machine)\\', ''))
+    }
+    try {
+        $rsopQuery = @{ Namespace = 'root\rsop\computer'; OperationTimeoutSec = 20; ErrorAction = 'Stop' }
+        $policySources.gpos = @(Get-CimInstance @rsopQuery -ClassName 'RSOP_GPO' | ForEach-Object {
+            [ordered]@{ id = [string]$_.id; name = [string]$_.name; guid = [string]$_.guidName }
+        })
+        $rsopSettings = (New-Object 'System.Collections.Generic.List[object]')
+        # Security Options (the Restrict NTLM policies, LmCompatibilityLevel...)
+        # are logged as security registry values: Path is MACHINE\System\...\Name.
+        foreach ($v in @(Get-CimInstance @rsopQuery -ClassName 'RSOP_RegistryValue')) {
+            if (-not (Test-RsopWanted ([string]$v.Path))) { continue }
+            $rsopSettings.Add([ordered]@{ path = [string]$v.Path; gpoId = [string]$v.GPOID; precedence = [int]$v.precedence; som = [string]$v.SOMID; class = 'RSOP_RegistryValue' })
+        }
+        # Administrative Templates (the SMB client's Block NTLM policies).
+        foreach ($v in @(Get-CimInstance @rsopQuery -ClassName 'RSOP_RegistryPolicySetting')) {
+            if (-not $v.valueName -or -not (Test-RsopWanted ([string]$v.registryKey + '\' + [string]$v.valueName))) { continue }
+            $rsopSettings.Add([ordered]@{ path = ([string]$v.registryKey + '\' + [string]$v.valueName); gpoId = [string]$v.GPOID; precedence = [int]$v.precedence; som = [string]$v.SOMID; class = 'RSOP_RegistryPolicySetting' })
+        }
+        $policySources.settings = $rsopSettings.ToArray()
+        # With RSoP logging off the namespace holds no GPO at all (not even the
+        # local one): the sources are unknown, not "no GPO".
+        if ($policySources.gpos.Count -eq 0) { $policySources.status = 'unavailable' }
+    } catch {
+        $policySources.status = 'error'
+        $policySources.error = [string]$_.Exception.Message
+    }
+    $policySources.ms = [long]$rsopClock.ElapsedMilliseconds
+}
+Stop-Phase 'rsopMs'
+
 # --- reachability probes ----------------------------------------------------
 # All DNS lookups start at once, then a TCP connect to every port of every
 # resolved address (IPv4 and IPv6) starts at once, each phase bounded by one
@@ -384,6 +433,7 @@ $response = [ordered]@{
     timings = $timings
 }
 if ($null -ne $smbClient) { $response.smbClient = $smbClient }
+if ($null -ne $policySources) { $response.policySources = $policySources }
 if ($null -ne $ntlmEvents) { $response.ntlmEvents = $ntlmEvents }
 if ($null -ne $credentialGuard) { $response.credentialGuard = $credentialGuard }
 $json = ConvertTo-Json -InputObject $response -Depth 8 -Compress

@@ -78,6 +78,8 @@ type Request struct {
 	// Probes run in parallel on the host with ProbeTimeoutMS per connection.
 	Probes         []Probe `json:"probes,omitempty"`
 	ProbeTimeoutMS int     `json:"probeTimeoutMs,omitempty"`
+	// PolicySources asks which GPO sets each value (RSoP); see PolicySources.
+	PolicySources bool `json:"policySources,omitempty"`
 	// Events asks for the NTLM operational log, aggregated on the host;
 	// CredentialGuard for Win32_DeviceGuard.
 	Events          *EventQuery `json:"events,omitempty"`
@@ -92,6 +94,9 @@ type Response struct {
 	Services  []Service        `json:"services,omitempty"`
 	SMBClient *SMBClientConfig `json:"smbClient,omitempty"`
 	Probes    []ProbeResult    `json:"probes,omitempty"`
+	// PolicySources answers Request.PolicySources; nil when not asked (and
+	// in reports of earlier versions).
+	PolicySources *PolicySources `json:"policySources,omitempty"`
 	// NTLMEvents and CredentialGuard answer Request.Events and
 	// Request.CredentialGuard (nil when not asked).
 	NTLMEvents      *NTLMEvents      `json:"ntlmEvents,omitempty"`
@@ -112,6 +117,7 @@ type CollectorTimings struct {
 	RegistryMS  int `json:"registryMs"`  // every registry value asked
 	ServicesMS  int `json:"servicesMs"`  // Win32_Service (or Get-Service)
 	SMBClientMS int `json:"smbClientMs"` // MSFT_SmbClientConfiguration
+	RSoPMS      int `json:"rsopMs"`      // the RSoP queries of the policy sources
 	ProbesMS    int `json:"probesMs"`    // DNS lookups and TCP connects, all at once
 	EventsMS    int `json:"eventsMs"`    // the NTLM event read and Win32_DeviceGuard
 	TotalMS     int `json:"totalMs"`

@@ -14,7 +14,7 @@ func TestDecodeResponse(t *testing.T) {
 	}{
 		{"minimal", `{"schema":3,"identity":{"netbiosName":"A","dnsHostName":"a","domain":"x","partOfDomain":false,"domainRole":2,"osCaption":"","osVersion":"","osBuild":0},"registry":[]}`, ""},
 		{"other schema", `{"schema":1,"identity":{},"registry":[]}`, "schema 1"},
-		{"timings", `{"schema":3,"identity":{},"registry":[],"timings":{"identityMs":12,"registryMs":3,"servicesMs":40,"smbClientMs":7,"probesMs":3001,"eventsMs":25,"totalMs":3095}}`, ""},
+		{"timings", `{"schema":3,"identity":{},"registry":[],"timings":{"identityMs":12,"registryMs":3,"servicesMs":40,"smbClientMs":7,"rsopMs":9,"probesMs":3001,"eventsMs":25,"totalMs":3095}}`, ""},
 		{"unknown timing", `{"schema":3,"identity":{},"registry":[],"timings":{"coffeeMs":1}}`, "unknown field"},
 		{"unknown field", `{"schema":3,"identity":{},"registry":[],"extra":1}`, "unknown field"},
 		{"trailing data", `{"schema":3,"identity":{},"registry":[]} {}`, "trailing"},

@@ -106,6 +106,29 @@ func TestHandEditedReport(t *testing.T) {
 		{"trend", "trend[0].verdicts", func(d map[string]any) {
 			d["trend"] = []any{map[string]any{"runId": "r", "generatedAt": "2026-12-01T02:00:00Z", "verdicts": map[string]any{"fine": 3}, "failedHosts": 0}}
 		}},
+		{"change kind", "matrix.plan[0].kind", func(d map[string]any) {
+			d["matrix"].(map[string]any)["plan"].([]any)[0].(map[string]any)["kind"] = "reboot"
+		}},
+		{"change source", ".source.kind", func(d map[string]any) {
+			for _, c := range d["matrix"].(map[string]any)["plan"].([]any) {
+				if src, ok := c.(map[string]any)["source"].(map[string]any); ok {
+					src["kind"] = "rumour"
+					return
+				}
+			}
+			t.Fatal("the demo plan has no change with a source")
+		}},
+		{"policy sources status", ".facts.policySources.status", func(d map[string]any) {
+			for _, h := range d["hosts"].([]any) {
+				if f, ok := h.(map[string]any)["facts"].(map[string]any); ok {
+					if ps, ok := f["policySources"].(map[string]any); ok {
+						ps["status"] = "maybe"
+						return
+					}
+				}
+			}
+			t.Fatal("the demo report has no host with policy sources")
+		}},
 	}
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {

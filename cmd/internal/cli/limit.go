@@ -13,8 +13,11 @@ import (
 
 // limitReport keeps the paths of a saved report whose Core or target
 // matches --limit, and the plan's changes for those paths (a change keeps
-// its full final list: it is what the host needs for every path). Tags and
-// groups come from the inventory the scan used, when it can be read.
+// its full final list: it is what the host needs for every path; a GPO
+// edit merged over several hosts, Change.Hosts, is kept whole, as one GPO
+// cannot be edited for part of its hosts). The what-if summary counts the
+// kept paths only. Tags and groups come from the inventory the scan used,
+// when it can be read.
 func limitReport(rep *report.Report, text string, errOut io.Writer) error {
 	l, err := inventory.ParseLimit(text)
 	if err != nil {
@@ -53,5 +56,8 @@ func limitReport(rep *report.Report, text string, errOut io.Writer) error {
 	fmt.Fprintf(errOut, "--limit %s: left out %d of %d paths and %d of %d changes\n", safetext.Escape(text),
 		len(rep.Matrix.Paths)-len(keep), len(rep.Matrix.Paths), len(rep.Matrix.Plan)-len(plan), len(rep.Matrix.Plan))
 	rep.Matrix.Paths, rep.Matrix.Plan = keep, plan
+	if s := rep.Matrix.PlanSummary; s != nil {
+		rep.Matrix.PlanSummary = verdict.SummarizePlan(s.Overlay, keep)
+	}
 	return nil
 }

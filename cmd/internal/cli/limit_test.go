@@ -1,11 +1,15 @@
 package cli
 
 import (
+	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/ntlmscan/ntlmscan/examples"
+	"github.com/ntlmscan/ntlmscan/report/render"
+	"github.com/ntlmscan/ntlmscan/report/verdict"
 	"github.com/ntlmscan/ntlmscan/scanner/winrm/winrmtest"
 )
 
@@ -56,6 +60,46 @@ func TestLimit(t *testing.T) {
 	r = run(t, env, "scan", "-i", invPath, "--limit", "AGENT01", "--output-dir", dir)
 	if r.code != ExitError || !strings.Contains(r.stderr, "--limit and --output-dir exclude each other") {
 		t.Errorf("--limit with --output-dir: exit %d %s", r.code, r.stderr)
+	}
+}
+
+// TestLimitPlanSummary: plan --limit on a report scanned with --assume
+// counts the newly blocked paths it keeps, not the whole report's.
+func TestLimitPlanSummary(t *testing.T) {
+	t.Parallel()
+	invPath, _, env := demoFleet(t)
+	dir := t.TempDir()
+	assume := filepath.Join(dir, "assume.yaml")
+	if err := os.WriteFile(assume, examples.DemoOverlay, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "scan.json")
+	if r := run(t, env, "scan", "-i", invPath, "--assume", assume, "-q", "--json", out, "--fail-on", "none"); r.code&ExitError != 0 {
+		t.Fatalf("scan exit %d:\n%s", r.code, r.stderr)
+	}
+	rep, err := loadReport(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Matrix.PlanSummary == nil || rep.Matrix.PlanSummary.NewlyBlocked == 0 {
+		t.Fatalf("the demo baseline newly blocks nothing: %+v", rep.Matrix.PlanSummary)
+	}
+	for _, limit := range []string{"CORE01", "CORE02", "AGENT05"} {
+		var kept []verdict.Path
+		for _, p := range rep.Matrix.Paths {
+			if strings.EqualFold(p.Core, limit) || strings.EqualFold(p.Target, limit) {
+				kept = append(kept, p)
+			}
+		}
+		want := verdict.SummarizePlan(rep.Matrix.PlanSummary.Overlay, kept)
+		r := run(t, nil, "plan", out, "--limit", limit, "-f", "json")
+		var doc render.PlanDocument
+		if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+			t.Fatalf("--limit %s: %v\n%s", limit, err, r.stderr)
+		}
+		if doc.Summary == nil || *doc.Summary != *want {
+			t.Errorf("--limit %s: summary %+v, want %+v (whole report %+v)", limit, doc.Summary, want, rep.Matrix.PlanSummary)
+		}
 	}
 }
 

@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -32,15 +33,24 @@ report's paths need, merged into one change per host and setting. A list change
 (ClientAllowedNTLMServers, DCAllowedNTLMServers, BlockNTLMServerExceptionList)
 holds the full final list (what the host has plus every entry any path needs),
 and its PowerShell line only adds missing entries, so lines can run in any order
-and more than once. Core renames ("address the agent by name") and changes
-ntlmscan cannot script are listed too.
+and more than once. Exception entries are added only for paths that need NTLM
+(one exact entry each: the name the Core uses); a path where Kerberos is expected
+gets a "verify Kerberos" step (the SPN to check and register) instead. A value a
+GPO sets is changed in that GPO (name, GUID, the template or Set-GPRegistryValue
+line); a host whose reported name disagrees with the inventory gets only a
+manual step with a warning. Changes ntlmscan cannot script are listed too.
 
 Formats: text (default), json (the full lists), csv (one row per change, for
-change tickets), powershell (one script with a guarded section per host; UTF-8
-with a byte order mark, which Windows PowerShell 5.1 needs to read names right).`,
+change tickets), markdown (a change-board text under 32 KB: counts, top
+changes), powershell (one script with a guarded section per host: stops at the
+first error, supports -WhatIf, saves the values it overwrites to -BackupPath;
+UTF-8 with a byte order mark, which Windows PowerShell 5.1 needs to read names
+right), powershell-undo (reverses the powershell script's changes).`,
 		Example: `  ntlmscan plan latest.json
   ntlmscan plan latest.json --host DC02
   ntlmscan plan latest.json --format powershell -o ntlm-fixes.ps1
+  ntlmscan plan latest.json --format powershell-undo -o ntlm-fixes-undo.ps1
+  ntlmscan plan latest.json --format markdown > change-board.md
   ntlmscan plan latest.json --format csv > changes.csv`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -49,7 +59,7 @@ with a byte order mark, which Windows PowerShell 5.1 needs to read names right).
 			for _, v := range render.PlanFormats() {
 				found = found || strings.EqualFold(o.Format, v)
 			}
-			if !found && !strings.EqualFold(o.Format, "ps1") {
+			if !found && !strings.EqualFold(o.Format, "ps1") && !strings.EqualFold(o.Format, "md") {
 				return FlagErrorf("--format %q: want one of %s", o.Format, strings.Join(render.PlanFormats(), ", "))
 			}
 			if runF != nil {
@@ -81,7 +91,8 @@ func planRun(o *planOptions) error {
 	if o.Host != "" {
 		var keep = rep.Matrix.Plan[:0:0]
 		for _, c := range rep.Matrix.Plan {
-			if strings.EqualFold(c.Host, o.Host) {
+			// A GPO edit covering several hosts (Hosts) is theirs too.
+			if strings.EqualFold(c.Host, o.Host) || slices.ContainsFunc(c.Hosts, func(h string) bool { return strings.EqualFold(h, o.Host) }) {
 				keep = append(keep, c)
 			}
 		}

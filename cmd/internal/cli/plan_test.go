@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/ntlmscan/ntlmscan/examples"
 	"github.com/ntlmscan/ntlmscan/report/render"
 	"github.com/ntlmscan/ntlmscan/report/verdict"
+	"github.com/ntlmscan/ntlmscan/scanner/facts"
 	"github.com/ntlmscan/ntlmscan/scanner/winrm/winrmtest"
 )
 
@@ -76,7 +78,7 @@ func Test_planRun(t *testing.T) {
 	if text.code != ExitOK {
 		t.Fatalf("plan exit %d: %s", text.code, text.stderr)
 	}
-	for _, want := range []string{"DC02\n  DCAllowedNTLMServers [registry-list-add]: add AGENT04", "final list (", "CORE02\n  BlockNTLMServerExceptionList", "only add missing entries"} {
+	for _, want := range []string{"DC02\n  DCAllowedNTLMServers [registry-list-add]: add AGENT03, AGENT04", "[verify-kerberos]: verify the SPN HOST/agent04.corp.example", "final list (", "CORE02\n  BlockNTLMServerExceptionList", "only add missing entries"} {
 		if !strings.Contains(text.stdout, want) {
 			t.Errorf("text plan lacks %q:\n%s", want, text.stdout)
 		}
@@ -144,9 +146,11 @@ func TestPlanAppliedToTheLabFixesEveryBlockedPath(t *testing.T) {
 	for _, c := range doc.Changes {
 		switch c.Kind {
 		case verdict.ChangeList, verdict.ChangeDWORD:
-			h := lab.HostByName(c.Host)
-			if h == nil {
-				t.Fatalf("plan names host %s, not in the lab", c.Host)
+			// A GPO edit reaches every host of the GPO (c.Hosts); the lab
+			// gets the value on each, as a policy refresh would write it.
+			hosts := c.Hosts
+			if len(hosts) == 0 {
+				hosts = []string{c.Host}
 			}
 			var value any
 			if c.Kind == verdict.ChangeList {
@@ -159,7 +163,13 @@ func TestPlanAppliedToTheLabFixesEveryBlockedPath(t *testing.T) {
 			} else {
 				value = int(*c.Set)
 			}
-			setLabValue(h, c.Key+`\`+c.Setting, c.Type, value)
+			for _, name := range hosts {
+				h := lab.HostByName(name)
+				if h == nil {
+					t.Fatalf("plan names host %s, not in the lab", name)
+				}
+				setLabValue(h, c.Key+`\`+c.Setting, c.Type, value)
+			}
 			applied++
 		case verdict.ChangeRename:
 			old := "name: " + c.Rename.From
@@ -172,6 +182,16 @@ func TestPlanAppliedToTheLabFixesEveryBlockedPath(t *testing.T) {
 	}
 	if applied < 4 {
 		t.Fatalf("only %d changes applied: %+v", applied, doc.Changes)
+	}
+	// The rescan is the one after the change: the refusals the plan fixes
+	// were logged before it. Since issue 16 a path named by IP keeps its
+	// name (one exact exception entry, no rename), so the lab's old 4001s
+	// would still match it; the audit events (NTLM in use) stay.
+	for _, h := range lab.Hosts {
+		h.NTLMEvents = slices.DeleteFunc(h.NTLMEvents, func(e winrmtest.NTLMEvent) bool {
+			f := facts.EventFieldOf(e.ID)
+			return f != nil && f.Kind == facts.EventBlocked
+		})
 	}
 
 	invPath, _, env := labFleet(t, lab, []byte(inv))
@@ -269,5 +289,30 @@ func TestReportAndDiffMigrateSchema1(t *testing.T) {
 	d := run(t, nil, "diff", old, old)
 	if d.code != ExitOK || strings.Count(d.stderr, "schema 1") != 2 {
 		t.Errorf("diff exit %d\nstderr: %s", d.code, d.stderr)
+	}
+}
+
+// The demo's plan edits the GPOs that set DC02's exception list and
+// CORE02's SMB exception list (issue 16), and the change-board text and
+// the undo script come from the same report.
+func TestPlanGPOSourcedFixes(t *testing.T) {
+	t.Parallel()
+	jsonPath := demoReport(t)
+	text := run(t, nil, "plan", jsonPath)
+	for _, want := range []string{`GPO "NTLM Restriction Pilot" {3F2A9C1E-5B7D-4E8F-9A0B-1C2D3E4F5A6B}`,
+		`GptTmpl.inf [Registry Values]: MACHINE\SYSTEM\CurrentControlSet\Services\Netlogon\Parameters\DCAllowedNTLMServers=7,`,
+		`Set-GPRegistryValue -Guid '{8B1E0F42-7C3D-4A59-B6E2-0D9F8A7C6B5E}'`, "[verify-kerberos]"} {
+		if !strings.Contains(text.stdout, want) {
+			t.Errorf("plan lacks %q:\n%s", want, text.stdout)
+		}
+	}
+	for _, f := range []string{"markdown", "md", "powershell-undo"} {
+		if r := run(t, nil, "plan", jsonPath, "--format", f); r.code != ExitOK || r.stdout == "" {
+			t.Errorf("--format %s: exit %d: %s", f, r.code, r.stderr)
+		}
+	}
+	rep := run(t, nil, "report", jsonPath, "--format", "table")
+	if !strings.Contains(rep.stdout, `[source: GPO "NTLM Restriction Pilot"`) {
+		t.Errorf("the report does not name the GPO behind DC02's deciding value:\n%s", rep.stdout)
 	}
 }

@@ -219,6 +219,10 @@ func (hs *hostServer) runCollector(requestJSON string, admin bool) (*facts.Respo
 	if psTruthy(psProperty(request, "smbClientConfig")) {
 		resp.SMBClient = h.smbClientConfig()
 	}
+	// if ($request.policySources) { ... } (rsop.go)
+	if psTruthy(psProperty(request, "policySources")) {
+		resp.PolicySources = h.policySources(resp.Registry)
+	}
 	probes, err := hs.srv.lab.runProbes(h, request)
 	if err != nil {
 		return nil, err

@@ -27,7 +27,7 @@ var (
 // reviewedCollectorSHA256 is the collect.ps1 that collector.go's emulation
 // was last reviewed against. When collect.ps1 changes, review runCollector
 // step by step against it, then update this hash.
-const reviewedCollectorSHA256 = "c9e30c83bedbe97e4b20ce1cf3774e02db53fbe30994561cb733ad8bceb4b24f"
+const reviewedCollectorSHA256 = "6c3863ab4a44ad98071bd3c3794fa4a389dadadaf110c2145b6f51cb2a114d8d"
 
 func collectionCommand(bootstrap string) string {
 	u := utf16.Encode([]rune(bootstrap))

@@ -77,6 +77,7 @@ type Host struct {
 	SMBClient             *SMBClient      `yaml:"smbClient"`
 	SMBServer             *SMBServer      `yaml:"smbServer"`
 	NTLMEvents            []NTLMEvent     `yaml:"ntlmEvents"`
+	RSoP                  *RSoP           `yaml:"rsop"` // which GPO sets which value (rsop.go)
 	// NTLMLogError makes the NTLM operational log unreadable with this
 	// message (Get-WinEvent fails); CredentialGuard is Win32_DeviceGuard.
 	NTLMLogError    string              `yaml:"ntlmLogError"`

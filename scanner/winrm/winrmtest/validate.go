@@ -15,9 +15,10 @@ import (
 
 var (
 	// NetBIOS computer and domain names: 1-15 characters, none of \/:*?"<>| or spaces.
-	netbiosRE = regexp.MustCompile(`^[A-Za-z0-9!#$%&'()\-.@^_{}~]{1,15}$`)
-	dnsNameRE = regexp.MustCompile(`^(?i)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$`)
-	userRE    = regexp.MustCompile(`^[^\\/"\[\]:;|=,+*?<>@]{1,104}$`)
+	netbiosRE  = regexp.MustCompile(`^[A-Za-z0-9!#$%&'()\-.@^_{}~]{1,15}$`)
+	dnsNameRE  = regexp.MustCompile(`^(?i)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$`)
+	rsopGUIDRE = regexp.MustCompile(`^\{[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}$`)
+	userRE     = regexp.MustCompile(`^[^\\/"\[\]:;|=,+*?<>@]{1,104}$`)
 )
 
 var validServiceStates = []string{"Running", "Stopped", "Paused", "Start Pending", "Stop Pending", "Continue Pending", "Pause Pending", "Unknown"}
@@ -184,6 +185,7 @@ func (v *validator) hosts() {
 		v.services(h, where)
 		v.ports(h.Line, where+": listens", h.Listens)
 		v.smbClient(h, where)
+		v.rsop(h, where)
 		v.smbServer(h, where)
 		for _, e := range h.NTLMEvents {
 			if e.ID <= 0 {
