@@ -127,15 +127,24 @@ func (pe *pathEval) platform() string {
 }
 
 func (pe *pathEval) smbDialectFix() *Remediation {
-	rem := &Remediation{Host: pe.tv.name(), Setting: "SMB dialects", Value: "enable SMB 2.1 or later"}
+	return pe.platformFix("SMB dialects", "enable SMB 2.1 or later",
+		"In smb.conf [global] set server min protocol = SMB2_10 (or leave it at the default) and reload smbd.",
+		"Set-SmbServerConfiguration -EnableSMB2Protocol $true -Force",
+		"Enable SMB2/SMB3 in the device's file-service settings (vendor documentation), or move the share to a server that speaks SMB 3.")
+}
+
+// platformFix is a share host's fix for its platform: an smb.conf change on
+// Samba, a PowerShell line on Windows, the vendor's settings elsewhere.
+func (pe *pathEval) platformFix(setting, value, samba, windowsPS, other string) *Remediation {
+	rem := &Remediation{Host: pe.tv.name(), Setting: setting, Value: value}
 	switch pe.platform() {
 	case "samba":
-		rem.Note = "In smb.conf [global] set server min protocol = SMB2_10 (or leave it at the default) and reload smbd."
+		rem.Note = samba
 	case "windows":
-		rem.PowerShell = "Set-SmbServerConfiguration -EnableSMB2Protocol $true -Force"
+		rem.PowerShell = windowsPS
 		rem.Note = "Run on " + pe.tv.name() + "."
 	default:
-		rem.Note = "Enable SMB2/SMB3 in the device's file-service settings (vendor documentation), or move the share to a server that speaks SMB 3."
+		rem.Note = other
 	}
 	return rem
 }
@@ -177,17 +186,10 @@ func (pe *pathEval) checkSMBSigning(sp *facts.SMBProbe, base Reason) {
 }
 
 func (pe *pathEval) smbSigningFix() *Remediation {
-	rem := &Remediation{Host: pe.tv.name(), Setting: "SMB signing", Value: "enable signing on the share host"}
-	switch pe.platform() {
-	case "samba":
-		rem.Note = "In smb.conf [global] set server signing = auto (or mandatory), and server min protocol = SMB2_10 so that SMB2 signing is used."
-	case "windows":
-		rem.PowerShell = "Set-SmbServerConfiguration -EnableSecuritySignature $true -Force"
-		rem.Note = "Run on " + pe.tv.name() + "."
-	default:
-		rem.Note = "Enable SMB signing (and SMB2/SMB3) in the device's file-service settings; do not turn off signing on the Core."
-	}
-	return rem
+	return pe.platformFix("SMB signing", "enable signing on the share host",
+		"In smb.conf [global] set server signing = auto (or mandatory), and server min protocol = SMB2_10 so that SMB2 signing is used.",
+		"Set-SmbServerConfiguration -EnableSecuritySignature $true -Force",
+		"Enable SMB signing (and SMB2/SMB3) in the device's file-service settings; do not turn off signing on the Core.")
 }
 
 // checkSMBAuth turns the probe's NTLM logon with the path's account into a
