@@ -120,7 +120,7 @@ func (m *merger) compare(cores []*Core) {
 				matched[l] = true
 				m.report(c.Name, DriftNameForm, "agent %s: the inventory has name %s (%s), the Core connects to %s (%s)%s",
 					l.Agent.Name, q(l.NameUsed), formOf(l.Agent, l.NameUsed), q(a.NameUsed), formOf(l.Agent, a.NameUsed), fixedOrNot(m.root != nil))
-				m.renameLink(ic, l, a.NameUsed)
+				m.renameEntry(ic, "agents", l.Line, a.NameUsed)
 			default:
 				m.report(c.Name, DriftMissingAgent, "the Core protects %s (name %s), the inventory has no link for it%s",
 					q(a.DisplayName), q(a.NameUsed), addedOrNot(m.root != nil))
@@ -385,17 +385,20 @@ func isLocalOf(account string, a Agent) bool {
 	return prefix == "." || strings.EqualFold(prefix, a.DisplayName) || strings.EqualFold(prefix, strings.SplitN(a.NameUsed, ".", 2)[0])
 }
 
-func (m *merger) renameLink(ic *inventory.Core, l *inventory.AgentLink, used string) {
+// renameEntry sets the name: of the entry on line in the Core's list key
+// (agents, replication) to the name the Core uses, keeping the old one in a
+// comment.
+func (m *merger) renameEntry(ic *inventory.Core, key string, line int, used string) {
 	cn := m.coreNode(ic.Name)
 	if cn == nil {
 		return
 	}
-	seq := value(cn, "agents")
+	seq := value(cn, key)
 	if seq == nil {
 		return
 	}
 	for _, item := range seq.Content {
-		if item.Kind != yaml.MappingNode || item.Line != l.Line {
+		if item.Kind != yaml.MappingNode || item.Line != line {
 			continue
 		}
 		if v := value(item, "name"); v != nil {
@@ -478,7 +481,7 @@ func (m *merger) replication(c *Core, ic *inventory.Core) {
 			if !strings.EqualFold(l.NameUsed, t.nameUsed) {
 				m.report(c.Name, DriftNameForm, "replication to %s: the inventory has name %s (%s), the Core connects to %s (%s)%s",
 					l.Target.Name, q(l.NameUsed), formOf(l.Target.Host, l.NameUsed), q(t.nameUsed), formOf(l.Target.Host, t.nameUsed), fixedOrNot(m.root != nil))
-				m.renameReplication(ic, l, t.nameUsed)
+				m.renameEntry(ic, "replication", l.Line, t.nameUsed)
 			}
 			if t.account != "" && l.Account.Name != "" && !sameAccount(t.account, l.Account.Name) {
 				m.report(c.Name, DriftAccount, "replication to %s: the Core uses account %s, the inventory says %s (line %d)", l.Target.Name, q(t.account), q(l.Account.Name), l.Line)
@@ -640,28 +643,6 @@ func (m *merger) addReplication(ic *inventory.Core, target string, t *replTarget
 		cn.Content = append(cn.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "replication"}, seq)
 	}
 	seq.Content = append(seq.Content, e)
-}
-
-func (m *merger) renameReplication(ic *inventory.Core, l *inventory.ReplicationLink, used string) {
-	cn := m.coreNode(ic.Name)
-	if cn == nil {
-		return
-	}
-	seq := value(cn, "replication")
-	if seq == nil {
-		return
-	}
-	for _, item := range seq.Content {
-		if item.Kind != yaml.MappingNode || item.Line != l.Line {
-			continue
-		}
-		if v := value(item, "name"); v != nil {
-			old := v.Value
-			*v = yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: used,
-				LineComment: fmt.Sprintf("# was %s; the Core connects to %s (ntlmscan discover)", safetext.Escape(old), safetext.Escape(used))}
-		}
-		return
-	}
 }
 
 // export maps one Virtual Standby target onto the inventory: a UNC path is
