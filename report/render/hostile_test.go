@@ -2,8 +2,11 @@ package render_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/csv"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -144,11 +147,15 @@ func TestHTMLEscaping(t *testing.T) {
 	t.Parallel()
 	r := hostile([]string{scriptTag, `"><img src=x onerror=alert(1)>`, `javascript:alert(1)`, termEsc, `</style><style>*{display:none}`})
 	out := string(render1(t, "html", r, render.Options{}))
-	for _, bad := range []string{"<script", "<img", "</style><style>", "\x1b", "onerror=alert(1)>"} {
+	for _, bad := range []string{"<img", "</style><style>", "\x1b", "onerror=alert(1)>"} {
 		if strings.Contains(out, bad) {
 			i := strings.Index(out, bad)
 			t.Errorf("HTML contains %q: …%s…", bad, out[max(0, i-80):min(len(out), i+80)])
 		}
+	}
+	// The page's own script is the only one.
+	if n := strings.Count(out, "<script"); n != 1 {
+		t.Errorf("HTML has %d <script tags, want only the page's own", n)
 	}
 	if !strings.Contains(out, "&lt;script&gt;alert(&#34;pwned&#34;)&lt;/script&gt;") {
 		t.Error("escaped script tag not found")
@@ -160,14 +167,81 @@ func TestHTMLEscaping(t *testing.T) {
 			t.Errorf("demo HTML references an external resource (%q)", ext)
 		}
 	}
-	if !strings.Contains(out, `Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'"`) {
-		t.Error("CSP missing")
+	csp, script := pageCSPAndScript(t, out)
+	if !strings.HasPrefix(csp, "default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-") {
+		t.Errorf("CSP = %q", csp)
+	}
+	if script != render.HTMLScript() {
+		t.Error("the page's script differs from the embedded one")
+	}
+}
+
+// TestHTMLScriptHashInCSP: the Content-Security-Policy allows the page's
+// inline script by the SHA-256 of its exact bytes, and nothing else runs.
+func TestHTMLScriptHashInCSP(t *testing.T) {
+	t.Parallel()
+	for _, r := range []*report.Report{reporttest.DemoFull(), reporttest.Small()} {
+		csp, script := pageCSPAndScript(t, string(render1(t, "html", r, render.Options{})))
+		sum := sha256.Sum256([]byte(script))
+		want := "script-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+		// The script-src directive is exactly the hash: no 'unsafe-inline',
+		// no host, nothing else.
+		directives := strings.Split(csp, "; ")
+		if i := slices.IndexFunc(directives, func(d string) bool { return strings.HasPrefix(d, "script-src ") }); i < 0 || directives[i] != want {
+			t.Errorf("CSP %q: want the directive %q", csp, want)
+		}
+		if !slices.Contains(directives, "default-src 'none'") {
+			t.Errorf("CSP %q lacks default-src 'none'", csp)
+		}
+		if !strings.Contains(script, "addEventListener") {
+			t.Error("the script attaches no listeners: is it the page's?")
+		}
+	}
+}
+
+// pageCSPAndScript parses the page and returns its CSP meta content and
+// the text of its one script element.
+func pageCSPAndScript(t *testing.T, page string) (csp, script string) {
+	t.Helper()
+	z := html.NewTokenizer(strings.NewReader(page))
+	scripts := 0
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			if scripts != 1 {
+				t.Errorf("%d script elements, want 1", scripts)
+			}
+			return csp, script
+		case html.StartTagToken, html.SelfClosingTagToken:
+			tok := z.Token()
+			switch tok.Data {
+			case "meta":
+				var equiv, content string
+				for _, a := range tok.Attr {
+					switch a.Key {
+					case "http-equiv":
+						equiv = a.Val
+					case "content":
+						content = a.Val
+					}
+				}
+				if strings.EqualFold(equiv, "Content-Security-Policy") {
+					csp = content
+				}
+			case "script":
+				scripts++
+				if z.Next() == html.TextToken {
+					script = string(z.Text())
+				}
+			}
+		}
 	}
 }
 
 // checkInertHTML parses the page as a browser would and fails on anything
-// active or external: script-capable elements, event handlers, links and
-// sources.
+// active or external: script-capable elements (but the page's own script,
+// without attributes and with the embedded text), event handlers, links
+// and sources.
 func checkInertHTML(t *testing.T, page string) {
 	t.Helper()
 	z := html.NewTokenizer(strings.NewReader(page))
@@ -178,7 +252,11 @@ func checkInertHTML(t *testing.T, page string) {
 		case html.StartTagToken, html.SelfClosingTagToken:
 			tok := z.Token()
 			switch tok.Data {
-			case "script", "img", "iframe", "object", "embed", "link", "a", "form", "svg", "base":
+			case "script":
+				if len(tok.Attr) > 0 || z.Next() != html.TextToken || string(z.Text()) != render.HTMLScript() {
+					t.Errorf("HTML has a <script> element other than the page's own")
+				}
+			case "img", "iframe", "object", "embed", "link", "a", "form", "svg", "base":
 				t.Errorf("HTML has a <%s> element", tok.Data)
 			}
 			for _, a := range tok.Attr {

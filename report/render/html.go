@@ -1,10 +1,13 @@
 package render
 
 import (
+	"crypto/sha256"
 	_ "embed"
+	"encoding/base64"
 	"fmt"
 	"html/template"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/ntlmscan/ntlmscan/report"
@@ -14,38 +17,78 @@ import (
 //go:embed html.tmpl
 var htmlTemplate string
 
+// htmlScript sorts and filters the page's tables. The page's
+// Content-Security-Policy allows exactly these bytes, by their SHA-256
+// (htmlScriptHash), and no other script.
+//
+//go:embed html.js
+var htmlScript string
+
+var htmlScriptHash = func() string {
+	sum := sha256.Sum256([]byte(htmlScript))
+	return "sha256-" + base64.StdEncoding.EncodeToString(sum[:])
+}()
+
+const (
+	// maxTopProblems caps the "Top problems" list; the Core sections hold
+	// every path.
+	maxTopProblems = 50
+	// maxGridCells is the largest Cores x targets matrix the page draws:
+	// beyond it (5,000 paths: 50 Cores x 4,900 targets) the matrix is
+	// hundreds of thousands of cells nobody can read, and the per-Core
+	// summary says the same.
+	maxGridCells = 20000
+	// openCoresUpTo: Core sections start open when the report has at most
+	// this many paths; bigger reports start with them folded, so the
+	// summary, top problems and Core table come first.
+	openCoresUpTo = 100
+)
+
 // htmlView is the HTML page's data. Every string is raw text (cleaned of
 // control characters); html/template escapes it in context.
 type htmlView struct {
 	Title, RunID, Generated, ToolVersion, Inventory, Strict, Overlay, FailOn string
+	// Script and ScriptHash: the inline script and its CSP source.
+	Script     template.JS
+	ScriptHash string
 	// Baseline is the what-if summary: newly blocked / at-risk paths.
 	WhatIfSummary string
 
-	Sum      summary
-	Cards    []htmlCard
-	Targets  []string
-	Grid     []htmlGridRow
-	Legend   []htmlLegend
-	Paths    []htmlPath
-	Baseline *htmlBaseline
-	Trend    *htmlTrend
-	Waivers  *htmlWaivers
-	Notes    []string
-	Failed   []hostRow
-	Describe []hostRow
-	SMB      []smbRow
-	SMBTitle string
-	Coverage []string
-	Auth     []string
-	Plan     []htmlPlanChange
+	Sum     summary
+	Cards   []htmlCard
+	Targets []string
+	Grid    []htmlGridRow
+	Legend  []htmlLegend
+	// Top are the worst paths (not ok), capped at maxTopProblems;
+	// TopMore counts the rest.
+	Top     []htmlTop
+	TopMore int
+	// Verdicts are the per-Core table's verdict columns, worst first.
+	Verdicts []htmlLegend
+	Cores    []htmlCore
+	// ShowGrid is false when the matrix would exceed maxGridCells;
+	// GridCells is its size.
+	ShowGrid  bool
+	GridCells int
+	Baseline  *htmlBaseline
+	Trend     *htmlTrend
+	Waivers   *htmlWaivers
+	Notes     []string
+	Failed    []hostRow
+	Describe  []hostRow
+	SMB       []smbRow
+	SMBTitle  string
+	Coverage  []string
+	Auth      []string
+	Plan      []htmlPlanChange
 	// Unmatched are the NTLM event groups no path claimed, per host.
 	Unmatched []string
 }
 
 // htmlPlanChange is one change-plan entry, cleaned and with long lists capped.
 type htmlPlanChange struct {
-	Host, Setting, Kind, Value, Final, GPOPath, Paths, PowerShell string
-	Notes                                                         []string
+	ID, Host, Setting, Kind, Value, Final, GPOPath, Paths, PowerShell string
+	Notes                                                             []string
 }
 
 type htmlCard struct {
@@ -69,10 +112,13 @@ type htmlPath struct {
 	Operations, Impact                                                  string
 	Verdict, Class, Marks, Deciding                                     string
 	FirstSeen, LastSeen                                                 string
-	Reasons                                                             []htmlReason
-	Fixes                                                               []htmlFix
-	Waiver                                                              string
-	Evidence                                                            string
+	// Rank is the verdict's place in verdict.Order (0 = worst): the
+	// verdict column sorts by it.
+	Rank     int
+	Reasons  []htmlReason
+	Fixes    []htmlFix
+	Waiver   string
+	Evidence string
 }
 
 type htmlReason struct {
@@ -82,6 +128,30 @@ type htmlReason struct {
 
 type htmlFix struct {
 	Host, Setting, Value, PowerShell, GPOPath, Note string
+	// Change is the change plan entry that carries this fix's PowerShell,
+	// GPO path and notes, which the row then leaves out (they would
+	// repeat on every path the change fixes).
+	Change string
+}
+
+// htmlTop is one row of "Top problems".
+type htmlTop struct {
+	ID, Core, Target, Kind, NameUsed, Verdict, Class, Marks, Deciding, Impact, Fix string
+	Rank                                                                           int
+}
+
+// htmlCore is one Core's section: its counts and its paths, worst first.
+type htmlCore struct {
+	Name, Anchor string
+	Open         bool
+	Paths        int
+	Counts       []int // per verdict, verdict.Order
+	Summary      string
+	Rows         []htmlPath
+	// Lists are the host lists (exception lists) the section's reasons
+	// cite, each once, capped.
+	Lists    []string
+	listKeys []string
 }
 
 type htmlBaseline struct {
@@ -131,9 +201,11 @@ func verdictClass(v verdict.Verdict) string {
 	return "v-none"
 }
 
-// renderHTML writes one self-contained page: inline CSS, no scripts, no
-// external resources (a Content-Security-Policy forbids them), so it can be
-// mailed or attached to a ticket and opened anywhere.
+// renderHTML writes one self-contained page: inline CSS, one inline
+// script (sorting and filtering, allowed by its hash), no external
+// resources (a Content-Security-Policy forbids them), so it can be mailed
+// or attached to a ticket and opened anywhere. Without the script the page
+// is complete; only the sort and filter controls are missing.
 func renderHTML(w io.Writer, r *report.Report, _ Options) error {
 	tmpl, err := template.New("report").Parse(htmlTemplate)
 	if err != nil {
@@ -165,6 +237,8 @@ func newHTMLView(r *report.Report) *htmlView {
 		SMB:           cleanSMB(smbRows(r)),
 		SMBTitle:      SMBProbeHeading,
 		Auth:          cleanAll(authLines(r)),
+		Script:        template.JS(htmlScript),
+		ScriptHash:    htmlScriptHash,
 	}
 	hv.Cards = append(hv.Cards,
 		htmlCard{"Hosts scanned", fmt.Sprintf("%d / %d", s.Scanned, s.Hosts), "c-neutral"},
@@ -176,12 +250,26 @@ func newHTMLView(r *report.Report) *htmlView {
 	for _, c := range s.AtRiskBy {
 		hv.Cards = append(hv.Cards, htmlCard{"At-risk, " + string(c.State), fmt.Sprint(c.N), verdictClass(verdict.AtRisk)})
 	}
+	if r.Baseline != nil {
+		n := 0
+		for _, rw := range v.Rows {
+			if rw.New {
+				n++
+			}
+		}
+		hv.Cards = append(hv.Cards, htmlCard{"Newly blocked", fmt.Sprint(n), cardClass(n > 0, "c-bad")})
+	}
 	hv.Cards = append(hv.Cards, htmlCard{"Findings (fail-on " + clean(s.FailOn) + ")", fmt.Sprint(s.Findings), cardClass(s.Findings > 0, "c-bad")})
 	if r.Waivers != nil {
 		hv.Cards = append(hv.Cards, htmlCard{"Waived / expired", fmt.Sprintf("%d / %d", s.Waived, s.WaiverExpired), cardClass(s.WaiverExpired > 0, "c-warn")})
 	}
 
+	hv.GridCells = len(v.Grid.Cores) * len(v.Grid.Targets)
+	hv.ShowGrid = hv.GridCells <= maxGridCells
 	for i, core := range v.Grid.Cores {
+		if !hv.ShowGrid {
+			break
+		}
 		gr := htmlGridRow{Core: clean(core)}
 		for _, c := range v.Grid.Cells[i] {
 			if c.Paths == 0 {
@@ -197,9 +285,7 @@ func newHTMLView(r *report.Report) *htmlView {
 	}
 	hv.Legend = append(hv.Legend, htmlLegend{"-", "v-none", legendNoPath}, htmlLegend{"verdict*", "", legendWaived})
 
-	for _, rw := range v.Rows {
-		hv.Paths = append(hv.Paths, newHTMLPath(v, rw))
-	}
+	hv.addPaths(v)
 	if c := r.Baseline; c != nil {
 		hb := &htmlBaseline{
 			RunID: clean(c.BaselineRunID), Generated: timeText(c.BaselineGeneratedAt),
@@ -269,7 +355,7 @@ func newHTMLView(r *report.Report) *htmlView {
 	hv.Unmatched = cleanAll(unmatchedEventLines(&r.Matrix))
 	for i := range r.Matrix.Plan {
 		c := &r.Matrix.Plan[i]
-		hc := htmlPlanChange{Host: clean(c.Host), Setting: clean(c.Setting), Kind: clean(string(c.Kind)), Value: clean(c.Value),
+		hc := htmlPlanChange{ID: clean(c.ID), Host: clean(c.Host), Setting: clean(c.Setting), Kind: clean(string(c.Kind)), Value: clean(c.Value),
 			GPOPath: clean(c.GPOPath), Paths: clean(capList(c.Paths, maxPlanPreview)), PowerShell: cleanBlock(c.PowerShell)}
 		if c.Kind == verdict.ChangeList {
 			hc.Final = clean(fmt.Sprintf("(%d entries) %s", len(c.Final), capList(c.Final, maxPlanPreview)))
@@ -282,9 +368,83 @@ func newHTMLView(r *report.Report) *htmlView {
 	return hv
 }
 
-func newHTMLPath(v *view, rw row) htmlPath {
+// addPaths fills the top problems and the Core sections, worst first.
+func (hv *htmlView) addPaths(v *view) {
+	if !hv.ShowGrid {
+		hv.Targets = nil
+	}
+	order := verdict.Order()
+	for _, vd := range order {
+		hv.Verdicts = append(hv.Verdicts, htmlLegend{Text: string(vd), Class: verdictClass(vd)})
+	}
+	inPlan := make(map[string]bool, len(v.R.Matrix.Plan))
+	for i := range v.R.Matrix.Plan {
+		inPlan[v.R.Matrix.Plan[i].ID] = true
+	}
+	coreAt := make(map[string]int, len(v.Grid.Cores))
+	for i, c := range v.Grid.Cores {
+		coreAt[c] = i
+		hv.Cores = append(hv.Cores, htmlCore{Name: clean(c), Anchor: fmt.Sprintf("core-%d", i+1),
+			Open: len(v.Rows) <= openCoresUpTo, Counts: make([]int, len(order))})
+	}
+	for _, rw := range v.worstFirst() {
+		hc := &hv.Cores[coreAt[rw.P.Core]]
+		hp := newHTMLPath(v, rw, inPlan, hc)
+		hc.Rows = append(hc.Rows, hp)
+		hc.Paths++
+		if hp.Rank >= 0 && hp.Rank < len(order) {
+			hc.Counts[hp.Rank]++
+		}
+		if rw.P.Verdict == verdict.OK {
+			continue
+		}
+		if len(hv.Top) == maxTopProblems {
+			hv.TopMore++
+			continue
+		}
+		top := htmlTop{ID: hp.ID, Core: hp.Core, Target: hp.Target, Kind: hp.Kind, NameUsed: hp.NameUsed,
+			Verdict: hp.Verdict, Class: hp.Class, Marks: hp.Marks, Deciding: hp.Deciding, Impact: hp.Impact, Rank: hp.Rank}
+		if fixes := remediations(rw.P); len(fixes) > 0 {
+			m := fixes[0]
+			top.Fix = "on " + m.Host + ": " + m.Setting
+			if m.Value != "" {
+				top.Fix += " ← " + m.Value
+			}
+			top.Fix = clean(top.Fix)
+		}
+		hv.Top = append(hv.Top, top)
+	}
+	for i := range hv.Cores {
+		hc := &hv.Cores[i]
+		var parts []string
+		for j, n := range hc.Counts {
+			if n > 0 {
+				parts = append(parts, fmt.Sprintf("%d %s", n, order[j]))
+			}
+		}
+		if other := hc.Paths - sum(hc.Counts); other > 0 {
+			parts = append(parts, fmt.Sprintf("%d other", other))
+		}
+		hc.Summary = strings.Join(parts, ", ")
+	}
+}
+
+func sum(list []int) int {
+	n := 0
+	for _, x := range list {
+		n += x
+	}
+	return n
+}
+
+// verdictRank is a verdict's place in verdict.Order (0 = worst); an
+// unrecognised verdict ranks -1, before every other, so it is never
+// hidden.
+func verdictRank(v verdict.Verdict) int { return len(verdict.Order()) - 1 - v.Severity() }
+
+func newHTMLPath(v *view, rw row, inPlan map[string]bool, hc *htmlCore) htmlPath {
 	p := rw.P
-	hp := htmlPath{
+	hp := htmlPath{Rank: verdictRank(p.Verdict),
 		ID: clean(p.ID), Core: clean(p.Core), Target: clean(p.Target), Kind: clean(string(p.Kind)),
 		Operations: clean(verdict.OperationsText(p.Operations)), Impact: clean(impactSentence(p)),
 		NameUsed: clean(nameUsedText(p)), Reachable: clean(p.Reachable), Need: clean(string(p.Need)),
@@ -315,8 +475,15 @@ func newHTMLPath(v *view, rw row) htmlPath {
 			text += " " + settingValue(rs)
 		}
 		text += ": " + rs.Explanation
+		// A list's entries are shown once per Core section, not on every
+		// path that cites the list.
 		if pv := v.listPreview(rs); pv != "" {
-			text += " " + rs.Setting + " on " + rs.Host + ": " + pv + "."
+			text += " (" + rs.Setting + " on " + rs.Host + ": entries listed at the top of this Core's section.)"
+			key := strings.ToLower(rs.Host + "|" + rs.Setting)
+			if !slices.Contains(hc.listKeys, key) {
+				hc.listKeys = append(hc.listKeys, key)
+				hc.Lists = append(hc.Lists, clean(rs.Setting+" on "+rs.Host+": "+pv+"."))
+			}
 		}
 		if rs.Event != "" {
 			text += " (event " + rs.Event + ")"
@@ -324,10 +491,13 @@ func newHTMLPath(v *view, rw row) htmlPath {
 		hp.Reasons = append(hp.Reasons, htmlReason{Effect: clean(string(rs.Effect)), Text: clean(text), Unconfirmed: rs.Unconfirmed})
 	}
 	for _, m := range remediations(p) {
-		hp.Fixes = append(hp.Fixes, htmlFix{
-			Host: clean(m.Host), Setting: clean(m.Setting), Value: clean(m.Value),
-			PowerShell: cleanBlock(m.PowerShell), GPOPath: clean(m.GPOPath), Note: clean(m.Note),
-		})
+		f := htmlFix{Host: clean(m.Host), Setting: clean(m.Setting), Value: clean(m.Value)}
+		if inPlan[m.Change] {
+			f.Change = clean(m.Change)
+		} else {
+			f.PowerShell, f.GPOPath, f.Note = cleanBlock(m.PowerShell), clean(m.GPOPath), clean(m.Note)
+		}
+		hp.Fixes = append(hp.Fixes, f)
 	}
 	return hp
 }

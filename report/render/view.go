@@ -644,3 +644,39 @@ func impactSentence(p *verdict.Path) string {
 	}
 	return strings.ToUpper(p.Impact[:1]) + p.Impact[1:] + "."
 }
+
+// worstFirst returns the rows in the order a reader should act on them:
+// worse verdict first (verdict.Severity; an unrecognised verdict ranks
+// worst), then within a verdict newly blocked paths first, then paths
+// without an active waiver before waived ones (an expired waiver counts as
+// none), then by Core, target (case-insensitive) and path ID, so the order
+// is total and does not depend on the report's path order. v.Rows is left
+// as it is.
+func (v *view) worstFirst() []row {
+	out := slices.Clone(v.Rows)
+	slices.SortStableFunc(out, func(a, b row) int {
+		if c := b.P.Verdict.Severity() - a.P.Verdict.Severity(); c != 0 {
+			return c
+		}
+		if a.New != b.New {
+			if a.New {
+				return -1
+			}
+			return 1
+		}
+		if wa, wb := a.Waiver.Active(), b.Waiver.Active(); wa != wb {
+			if wb {
+				return -1
+			}
+			return 1
+		}
+		if c := compareFold(a.P.Core, b.P.Core); c != 0 {
+			return c
+		}
+		if c := compareFold(a.P.Target, b.P.Target); c != 0 {
+			return c
+		}
+		return strings.Compare(a.P.ID, b.P.ID)
+	})
+	return out
+}
