@@ -62,6 +62,24 @@ func TestHTMLInBrowser(t *testing.T) {
 		}
 	})
 
+	// Attacker text in every field stays text in a real browser: no
+	// element, no script, no CSP violation (an injected script would be
+	// one).
+	t.Run("hostile", func(t *testing.T) {
+		r := hostile([]string{scriptTag, `"><img src=x onerror=alert(1)>`, `</style><style>*{display:none}`, termEsc, "</script><script>alert(2)</script>"})
+		tab, con := openTab(t, browser, writePage(t, dir, "hostile.html", render1(t, "html", r, render.Options{})))
+		if n := evalIn[[]int](t, tab, `[document.scripts.length, document.images.length, document.querySelectorAll("style").length]`); n[0] != 1 || n[1] != 0 || n[2] != 1 {
+			t.Errorf("page has %d scripts, %d images, %d style elements; want 1, 0, 1", n[0], n[1], n[2])
+		}
+		if !evalIn[bool](t, tab, `document.body.textContent.includes('<script>alert("pwned")</script>')`) {
+			t.Error("the payload is not shown as text")
+		}
+		checkPage(t, tab, r)
+		if errs := con.errors(t, tab); len(errs) > 0 {
+			t.Errorf("console errors: %q", errs)
+		}
+	})
+
 	t.Run("300", func(t *testing.T) {
 		r := reporttest.Estate(300)
 		html := render1(t, "html", r, render.Options{})
