@@ -8,8 +8,9 @@ import (
 )
 
 // TestHTMLSizeBounds: the page stays small enough to mail and to open at
-// 300 and 5,000 hosts (issue: 1 MB at 300 hosts with every path's fix
-// repeated and a 295-column matrix).
+// 300 and 5,000 hosts. The page that repeated every path's PowerShell,
+// GPO path and notes (and each cited host list) on every path was 628 KB
+// at 300 hosts and 16.8 MB at 5,000, over both bounds.
 func TestHTMLSizeBounds(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
