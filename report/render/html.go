@@ -417,24 +417,18 @@ func (hv *htmlView) addPaths(v *view) {
 	for i := range hv.Cores {
 		hc := &hv.Cores[i]
 		var parts []string
+		other := hc.Paths // paths with a verdict this version does not know
 		for j, n := range hc.Counts {
+			other -= n
 			if n > 0 {
 				parts = append(parts, fmt.Sprintf("%d %s", n, order[j]))
 			}
 		}
-		if other := hc.Paths - sum(hc.Counts); other > 0 {
+		if other > 0 {
 			parts = append(parts, fmt.Sprintf("%d other", other))
 		}
 		hc.Summary = strings.Join(parts, ", ")
 	}
-}
-
-func sum(list []int) int {
-	n := 0
-	for _, x := range list {
-		n += x
-	}
-	return n
 }
 
 // verdictRank is a verdict's place in verdict.Order (0 = worst); an
