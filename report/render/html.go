@@ -266,6 +266,9 @@ func newHTMLView(r *report.Report) *htmlView {
 
 	hv.GridCells = len(v.Grid.Cores) * len(v.Grid.Targets)
 	hv.ShowGrid = hv.GridCells <= maxGridCells
+	if !hv.ShowGrid {
+		hv.Targets = nil
+	}
 	for i, core := range v.Grid.Cores {
 		if !hv.ShowGrid {
 			break
@@ -370,9 +373,6 @@ func newHTMLView(r *report.Report) *htmlView {
 
 // addPaths fills the top problems and the Core sections, worst first.
 func (hv *htmlView) addPaths(v *view) {
-	if !hv.ShowGrid {
-		hv.Targets = nil
-	}
 	order := verdict.Order()
 	for _, vd := range order {
 		hv.Verdicts = append(hv.Verdicts, htmlLegend{Text: string(vd), Class: verdictClass(vd)})
