@@ -195,7 +195,7 @@ func pathTable(v *view, pt painter, width int) string {
 	tw := newTable()
 	tw.AppendHeader(pathHeader)
 	rows := make([]table.Row, 0, len(v.Rows))
-	for _, rw := range v.Rows {
+	for _, rw := range v.worstFirst() {
 		p := rw.P
 		verdictCell := pt.verdict(p.Verdict)
 		if marks := verdictMarks(rw); len(marks) > 0 {

@@ -88,6 +88,37 @@ func newView(r *report.Report) *view {
 	return v
 }
 
+// worstFirst returns the view's rows worst first, the order every
+// renderer lists problems in: newly blocked paths (blocked now, not in the
+// baseline) first, then by verdict severity (verdict.Order), then Core,
+// target and path ID so equal paths keep a fixed order. v.Rows keeps the
+// report's order.
+func (v *view) worstFirst() []row {
+	out := slices.Clone(v.Rows)
+	slices.SortStableFunc(out, compareWorstFirst)
+	return out
+}
+
+func compareWorstFirst(a, b row) int {
+	an, bn := a.New && a.P.Verdict.Blocking(), b.New && b.P.Verdict.Blocking()
+	if an != bn {
+		if an {
+			return -1
+		}
+		return 1
+	}
+	if c := b.P.Verdict.Severity() - a.P.Verdict.Severity(); c != 0 {
+		return c
+	}
+	if c := compareFold(a.P.Core, b.P.Core); c != 0 {
+		return c
+	}
+	if c := compareFold(a.P.Target, b.P.Target); c != 0 {
+		return c
+	}
+	return strings.Compare(a.P.ID, b.P.ID)
+}
+
 func newSummary(r *report.Report, v *view) summary {
 	s := summary{
 		Hosts: len(r.Hosts), Scanned: r.ScannedHosts(), Failed: len(v.Failed), Described: len(v.Described),
