@@ -314,6 +314,7 @@ func (o *scanOptions) collect(ctx context.Context, job *scanJob) (results []fact
 func (o *scanOptions) judge(job *scanJob, results []facts.HostResult) *report.Report {
 	now := o.Now().UTC()
 	matrix := verdict.Evaluate(job.Inventory, results, job.Overlay, verdict.Options{Strict: o.Strict})
+	report.SetHostTags(results, job.Inventory)
 	rep := &report.Report{
 		RunID:       newRunID(now),
 		GeneratedAt: now,
