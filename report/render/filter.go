@@ -150,3 +150,32 @@ func matchAny(patterns []string, names ...string) bool {
 	}
 	return false
 }
+
+// Matching counts the paths of r that f keeps.
+func Matching(r *report.Report, f Filter) int {
+	pf := newPathFilter(f, r)
+	n := 0
+	for i := range r.Matrix.Paths {
+		if pf.match(&r.Matrix.Paths[i]) {
+			n++
+		}
+	}
+	return n
+}
+
+// filteredReport is a shallow copy of r holding only the paths f keeps,
+// for renderers that do not build a filtered view themselves.
+func filteredReport(r *report.Report, f Filter) *report.Report {
+	if f.Empty() {
+		return r
+	}
+	pf := newPathFilter(f, r)
+	c := *r
+	c.Matrix.Paths = nil
+	for i := range r.Matrix.Paths {
+		if pf.match(&r.Matrix.Paths[i]) {
+			c.Matrix.Paths = append(c.Matrix.Paths, r.Matrix.Paths[i])
+		}
+	}
+	return &c
+}

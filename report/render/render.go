@@ -66,7 +66,10 @@ func New(format string) (Renderer, error) {
 	case FormatJSON:
 		return RendererFunc(renderJSON), nil
 	case FormatHTML:
-		return RendererFunc(renderHTML), nil
+		// The HTML page lists what it is given: it gets the filtered paths.
+		return RendererFunc(func(w io.Writer, r *report.Report, opts Options) error {
+			return renderHTML(w, filteredReport(r, opts.Filter), opts)
+		}), nil
 	case FormatMarkdown, "md":
 		return RendererFunc(renderMarkdown), nil
 	}
