@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"io"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -345,12 +346,29 @@ type noteGroup struct {
 	first         string // the first host's own text
 }
 
+// withoutHostName replaces host where it stands as a word in text ("CORE01's
+// registry" reads "each host's registry"), so that notes differing only
+// by the host's name compare equal.
+func withoutHostName(text, host string) string {
+	if host == "" {
+		return text
+	}
+	re := regexp.MustCompile(`(^|[^\pL\pN_-])` + regexp.QuoteMeta(host) + `('s)?($|[^\pL\pN_-])`)
+	return re.ReplaceAllStringFunc(text, func(m string) string {
+		sub := re.FindStringSubmatch(m)
+		word := "the host"
+		if sub[2] != "" {
+			word = "each host's"
+		}
+		return sub[1] + word + sub[3]
+	})
+}
+
 func groupHostNotes(notes []hostNote) []noteGroup {
 	var out []noteGroup
 	at := map[string]int{}
 	for _, n := range notes {
-		generic := strings.ReplaceAll(n.Text, n.Host+"'s", "each host's")
-		generic = strings.ReplaceAll(generic, n.Host, "the host")
+		generic := withoutHostName(n.Text, n.Host)
 		effects := strings.Join(n.Effects, ", ")
 		key := effects + "\x00" + generic
 		if i, ok := at[key]; ok {

@@ -44,3 +44,17 @@ func TestWorstFirst(t *testing.T) {
 		})
 	}
 }
+
+func TestWithoutHostName(t *testing.T) {
+	tests := []struct{ text, host, want string }{
+		{"X=1 is in CORE01's registry.", "CORE01", "X=1 is in each host's registry."},
+		{"AGENT07 could not be scanned (AGENT07: refused)", "AGENT07", "the host could not be scanned (the host: refused)"},
+		{"DCs and DC-2 differ from DC", "DC", "DCs and DC-2 differ from the host"},
+		{"CORE010 is not CORE01", "CORE01", "CORE010 is not the host"},
+	}
+	for _, tt := range tests {
+		if got := withoutHostName(tt.text, tt.host); got != tt.want {
+			t.Errorf("withoutHostName(%q, %q) = %q, want %q", tt.text, tt.host, got, tt.want)
+		}
+	}
+}
