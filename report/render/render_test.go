@@ -93,6 +93,8 @@ func TestGolden(t *testing.T) {
 		{"table-color", "table", reporttest.DemoFull(), render.Options{Color: true}},
 		{"table-width100", "table", reporttest.DemoFull(), render.Options{Width: 100}},
 		{"table-width80-color", "table", reporttest.DemoFull(), render.Options{Width: 80, Color: true}},
+		{"table-width80-filtered", "table", reporttest.DemoFull(), render.Options{Width: 80,
+			Filter: render.Filter{Verdicts: []verdict.Verdict{verdict.Blocked, verdict.AtRisk}, Cores: []string{"core01"}}}},
 		{"table-estate300-width120", "table", reporttest.Estate(300), render.Options{Width: 120}},
 		{"table-overlay", "table", withOverlay(), render.Options{}},
 		{"table-plain-demo", "table", reporttest.Demo(), render.Options{}},

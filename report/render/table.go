@@ -169,7 +169,14 @@ func writeTable(w io.Writer, r *report.Report, opts Options) error {
 			}
 			out.printf("Legend:\n")
 			for _, l := range legend() {
-				out.printf("  %s %s\n", padRight(pt.verdict(verdict.Verdict(l.Verdict)), 18), l.Meaning)
+				// Continuation lines under the meaning, not under the verdict.
+				const at = 2 + 18 + 1
+				meaning := l.Meaning
+				if opts.Width > at+20 {
+					meaning = strings.ReplaceAll(strings.TrimRight(text.WrapSoft(meaning, opts.Width-at), " "), "\n", "\n"+strings.Repeat(" ", at))
+					meaning = strings.Join(trimRightLines(strings.Split(meaning, "\n")), "\n")
+				}
+				out.printf("  %s %s\n", padRight(pt.verdict(verdict.Verdict(l.Verdict)), 18), meaning)
 			}
 			out.printf("  %s %s\n  %s %s\n", padRight("-", 18), legendNoPath, padRight("<verdict>*", 18), legendWaived)
 		} else {
@@ -777,4 +784,11 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+func trimRightLines(lines []string) []string {
+	for i := range lines {
+		lines[i] = strings.TrimRight(lines[i], " ")
+	}
+	return lines
 }
