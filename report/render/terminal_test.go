@@ -181,28 +181,3 @@ func TestHostNotesOncePerHost(t *testing.T) {
 		t.Errorf("%d host note lines, want one per host (2):\n%s", n, notes)
 	}
 }
-
-// FuzzParseVerdicts: any --verdict text either parses into known verdicts
-// or is refused with the valid names; it never panics.
-func FuzzParseVerdicts(f *testing.F) {
-	for _, s := range []string{"blocked", "blocked,at-risk", " OK , unknown ", "blockd", ",,", "at-risk,\x1b[31m"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		got, err := render.ParseVerdicts([]string{s})
-		if err != nil {
-			if !strings.Contains(err.Error(), "valid verdicts") && !strings.Contains(err.Error(), "did you mean") {
-				t.Errorf("error %q names neither the valid verdicts nor a suggestion", err)
-			}
-			if strings.ContainsRune(err.Error(), '\x1b') {
-				t.Errorf("error %q carries an escape sequence", err)
-			}
-			return
-		}
-		for _, v := range got {
-			if v.Severity() == len(verdict.Order()) {
-				t.Errorf("ParseVerdicts(%q) returned unknown verdict %q", s, v)
-			}
-		}
-	})
-}
