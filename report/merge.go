@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -83,13 +84,16 @@ func MergeHosts(inv *inventory.Inventory, shards []Shard) (hosts []facts.HostRes
 			}
 		}
 		if best == nil {
-			hosts = append(hosts, facts.HostResult{Host: h.Name, Address: h.Address, Error: &facts.HostError{
+			hosts = append(hosts, facts.HostResult{Host: h.Name, Address: h.Address, Tags: slices.Clone(h.Tags), Error: &facts.HostError{
 				Class: facts.ErrNotScanned, Message: "in no shard report",
 				Hint: "scan it in one of the shards (its site's jump host), then merge again"}})
 			continue
 		}
 		r := *best.res
 		r.Host = h.Name
+		// The merge inventory's tags win over the shards' (it is the one
+		// the merged report is judged with).
+		r.Tags = slices.Clone(h.Tags)
 		if r.SMB == nil {
 			var smbAt time.Time
 			for _, c := range cs {
@@ -118,4 +122,21 @@ func MergeHosts(inv *inventory.Inventory, shards []Shard) (hosts []facts.HostRes
 		}
 	}
 	return hosts, info
+}
+
+// SetHostTags copies each host's inventory tags into its result (matched by
+// name, case-insensitive), so a saved report can be filtered by tag.
+func SetHostTags(hosts []facts.HostResult, inv *inventory.Inventory) {
+	if inv == nil {
+		return
+	}
+	tags := make(map[string][]string, len(inv.Hosts))
+	for _, h := range inv.Hosts {
+		if h != nil && len(h.Tags) > 0 {
+			tags[strings.ToLower(h.Name)] = h.Tags
+		}
+	}
+	for i := range hosts {
+		hosts[i].Tags = slices.Clone(tags[strings.ToLower(hosts[i].Host)])
+	}
 }

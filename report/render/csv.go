@@ -57,8 +57,8 @@ func CSVColumns() []string {
 
 // renderCSV writes one RFC 4180 row per path (CRLF line ends, as Excel
 // expects). Every cell is neutralised against spreadsheet formula injection.
-func renderCSV(w io.Writer, r *report.Report, _ Options) error {
-	v := newView(r)
+func renderCSV(w io.Writer, r *report.Report, opts Options) error {
+	v := newFilteredView(r, opts)
 	cw := csv.NewWriter(w)
 	cw.UseCRLF = true
 	if err := cw.Write(CSVColumns()); err != nil {

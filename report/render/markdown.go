@@ -90,8 +90,8 @@ func mdVerdict(v verdict.Verdict) string {
 }
 
 // renderMarkdown writes a report for tickets and wikis.
-func renderMarkdown(w io.Writer, r *report.Report, _ Options) error {
-	v := newView(r)
+func renderMarkdown(w io.Writer, r *report.Report, opts Options) error {
+	v := newFilteredView(r, opts)
 	s := v.Sum
 	m := &mdWriter{w: w}
 

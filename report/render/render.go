@@ -19,8 +19,15 @@ type Options struct {
 	// and NO_COLOR is unset). Only the table renderer uses it.
 	Color bool
 	// Width is the terminal width in columns; 0 means unlimited. The table
-	// renderer wraps long cells and splits the matrix grid to fit.
+	// renderer keeps every line within it: long values go on an indented
+	// detail line, and a matrix wider than it becomes one line per Core.
 	Width int
+	// Filter narrows the paths the table, CSV, HTML and Markdown views
+	// list. The JSON format ignores it: the JSON report is always whole.
+	Filter Filter
+	// All lists every path in the terminal view: ok paths too, and more
+	// than the first problems.
+	All bool
 }
 
 // Renderer writes a report in one format.
@@ -59,7 +66,10 @@ func New(format string) (Renderer, error) {
 	case FormatJSON:
 		return RendererFunc(renderJSON), nil
 	case FormatHTML:
-		return RendererFunc(renderHTML), nil
+		// The HTML page lists what it is given: it gets the filtered paths.
+		return RendererFunc(func(w io.Writer, r *report.Report, opts Options) error {
+			return renderHTML(w, filteredReport(r, opts.Filter), opts)
+		}), nil
 	case FormatMarkdown, "md":
 		return RendererFunc(renderMarkdown), nil
 	}

@@ -24,6 +24,9 @@ type view struct {
 	// for reasons whose list value stays in the facts (ValueInFacts).
 	hostFacts map[string]*facts.Response
 	previews  map[string]string // host|setting -> capped list text
+	// Filter is the filter Rows and Grid were narrowed with (Options.Filter);
+	// Sum always counts the whole report.
+	Filter Filter
 }
 
 // row is one path with what the report says about it beyond the matrix.
@@ -47,6 +50,13 @@ type summary struct {
 	FailOn                            string
 	Findings                          int
 	AtRiskBy                          []evidenceCount // at-risk paths per evidence state
+	// Shown is how many paths the view lists (Paths without a filter).
+	Shown int
+	// ProbeFailed are the paths whose TCP probe failed (reachable "no"),
+	// whatever their verdict, worst first: a blocked path that is also
+	// unreachable counts as blocked, and would otherwise go unseen.
+	ProbeFailed   []row
+	ProbeFailedBy []verdictCount // ProbeFailed per verdict, worst first
 }
 
 // grid is the Cores x targets matrix; a cell holds the worst verdict of the
@@ -88,6 +98,67 @@ func newView(r *report.Report) *view {
 	return v
 }
 
+// newFilteredView is newView narrowed to the paths opts.Filter keeps: Rows
+// and Grid hold those, Sum still counts every path (Sum.Shown says how
+// many are listed).
+func newFilteredView(r *report.Report, opts Options) *view {
+	v := newView(r)
+	if opts.Filter.Empty() {
+		return v
+	}
+	v.Filter = opts.Filter
+	pf := newPathFilter(opts.Filter, r)
+	kept := v.Rows[:0:0]
+	for _, rw := range v.Rows {
+		if pf.match(rw.P) {
+			kept = append(kept, rw)
+		}
+	}
+	v.Rows = kept
+	v.Grid = newGrid(kept)
+	v.Sum.Shown = len(kept)
+	return v
+}
+
+// worstFirst returns the view's rows worst first, the order every
+// renderer lists problems in: newly blocked paths (blocked now, not in the
+// baseline) first, then by verdict severity (verdict.Order; an
+// unrecognised verdict ranks worst), then paths without an active waiver
+// before waived ones (an expired waiver counts as none), then Core, target
+// and path ID so the order does not depend on the report's. v.Rows keeps
+// the report's order.
+func (v *view) worstFirst() []row {
+	out := slices.Clone(v.Rows)
+	slices.SortStableFunc(out, compareWorstFirst)
+	return out
+}
+
+func compareWorstFirst(a, b row) int {
+	an, bn := a.New && a.P.Verdict.Blocking(), b.New && b.P.Verdict.Blocking()
+	if an != bn {
+		if an {
+			return -1
+		}
+		return 1
+	}
+	if c := b.P.Verdict.Severity() - a.P.Verdict.Severity(); c != 0 {
+		return c
+	}
+	if wa, wb := a.Waiver.Active(), b.Waiver.Active(); wa != wb {
+		if wb {
+			return -1
+		}
+		return 1
+	}
+	if c := compareFold(a.P.Core, b.P.Core); c != 0 {
+		return c
+	}
+	if c := compareFold(a.P.Target, b.P.Target); c != 0 {
+		return c
+	}
+	return strings.Compare(a.P.ID, b.P.ID)
+}
+
 func newSummary(r *report.Report, v *view) summary {
 	s := summary{
 		Hosts: len(r.Hosts), Scanned: r.ScannedHosts(), Failed: len(v.Failed), Described: len(v.Described),
@@ -102,6 +173,23 @@ func newSummary(r *report.Report, v *view) summary {
 		s.Counts = append(s.Counts, verdictCount{vd, counts[vd]})
 	}
 	s.AtRiskBy = atRiskByEvidence(&r.Matrix)
+	s.Shown = len(v.Rows)
+	for _, rw := range v.worstFirst() {
+		if rw.P.Reachable == verdict.ReachNo {
+			s.ProbeFailed = append(s.ProbeFailed, rw)
+		}
+	}
+	for _, vd := range verdict.Order() {
+		n := 0
+		for _, rw := range s.ProbeFailed {
+			if rw.P.Verdict == vd {
+				n++
+			}
+		}
+		if n > 0 {
+			s.ProbeFailedBy = append(s.ProbeFailedBy, verdictCount{vd, n})
+		}
+	}
 	for _, rw := range v.Rows {
 		switch {
 		case rw.Waiver == nil:
@@ -645,38 +733,60 @@ func impactSentence(p *verdict.Path) string {
 	return strings.ToUpper(p.Impact[:1]) + p.Impact[1:] + "."
 }
 
-// worstFirst returns the rows in the order a reader should act on them:
-// worse verdict first (verdict.Severity; an unrecognised verdict ranks
-// worst), then within a verdict newly blocked paths first, then paths
-// without an active waiver before waived ones (an expired waiver counts as
-// none), then by Core, target (case-insensitive) and path ID, so the order
-// is total and does not depend on the report's path order. v.Rows is left
-// as it is.
-func (v *view) worstFirst() []row {
-	out := slices.Clone(v.Rows)
-	slices.SortStableFunc(out, func(a, b row) int {
-		if c := b.P.Verdict.Severity() - a.P.Verdict.Severity(); c != 0 {
-			return c
+// hostNote is every host note of one host, grouped: the distinct effects
+// and one text in which no setting value is said twice.
+type hostNote struct {
+	Host    string
+	Effects []string
+	Text    string
+}
+
+// hostNotes groups a report's host notes by host, in the engine's order
+// (sorted by host). A note's setting value is left out when its
+// explanation already says it ("X=1 (label) is in ...") or says its label
+// (an unscanned host's reason), and a text repeated for a host is said
+// once. Raw text: each format cleans it.
+func hostNotes(notes []verdict.Reason) []hostNote {
+	var out []hostNote
+	at := map[string]int{}
+	for i := range notes {
+		r := &notes[i]
+		key := strings.ToLower(r.Host)
+		j, ok := at[key]
+		if !ok {
+			j = len(out)
+			at[key] = j
+			out = append(out, hostNote{Host: r.Host})
 		}
-		if a.New != b.New {
-			if a.New {
-				return -1
-			}
-			return 1
+		n := &out[j]
+		if e := string(r.Effect); !slices.Contains(n.Effects, e) {
+			n.Effects = append(n.Effects, e)
 		}
-		if wa, wb := a.Waiver.Active(), b.Waiver.Active(); wa != wb {
-			if wb {
-				return -1
-			}
-			return 1
+		t := hostNoteText(r)
+		switch {
+		case n.Text == "":
+			n.Text = t
+		case !strings.Contains(n.Text, t):
+			n.Text += " " + t
 		}
-		if c := compareFold(a.P.Core, b.P.Core); c != 0 {
-			return c
-		}
-		if c := compareFold(a.P.Target, b.P.Target); c != 0 {
-			return c
-		}
-		return strings.Compare(a.P.ID, b.P.ID)
-	})
+	}
 	return out
+}
+
+// hostNoteText is one note without its host, its setting value said once.
+func hostNoteText(r *verdict.Reason) string {
+	t := r.Explanation
+	if r.Setting != "" {
+		sv := settingValue(r)
+		if !strings.Contains(t, sv) && (r.ValueLabel == "" || !strings.Contains(t, r.ValueLabel)) {
+			t = sv + ": " + t
+		}
+	}
+	if r.Event != "" {
+		t += " (event " + r.Event + ")"
+	}
+	if r.Unconfirmed {
+		t += " [UNCONFIRMED]"
+	}
+	return t
 }

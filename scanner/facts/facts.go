@@ -270,6 +270,9 @@ type HostResult struct {
 	// SPNChecks are the KDC's answers for the SPNs this host (a Core) uses
 	// toward its agents and shares (Kerberos verification).
 	SPNChecks []SPNCheck `json:"spnChecks,omitempty"`
+	// Tags are the host's inventory tags, copied into the report so that
+	// `report --tag` can filter a saved report without its inventory.
+	Tags []string `json:"tags,omitempty"`
 }
 
 // SPNCheck returns the check of spn (case-insensitive), or nil.

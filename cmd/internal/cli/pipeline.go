@@ -57,6 +57,7 @@ type scanFlags struct {
 	SMBAuth      bool
 	Limit        string
 	Drift        bool
+	viewFlags
 }
 
 func addScanFlags(cmd *cobra.Command, o *scanFlags) {
@@ -89,11 +90,15 @@ func addScanFlags(cmd *cobra.Command, o *scanFlags) {
 	fl.BoolVar(&o.Drift, "drift", true, "ask each collected Core's Rapid Recovery module what it protects and warn where the inventory differs (--drift=false skips it)")
 	fl.StringVar(&o.Limit, "limit", "", "scan only the paths of matching hosts (names, globs, groups, tag:TAG; a:b union, a:&b intersection, !a exclusion) and the hosts they need")
 	fl.BoolVar(&o.SMBAuth, "smb-auth", false, "also try one NTLM logon per repository account and host, with the credentials: entry naming that account")
+	addViewFlags(cmd, &o.viewFlags)
 }
 
 func (o *scanFlags) check() error {
 	if _, err := render.New(o.Format); err != nil {
 		return &FlagError{Err: fmt.Errorf("--format: %w", err)}
+	}
+	if err := o.viewFlags.check(o.Format); err != nil {
+		return err
 	}
 	failOn, err := report.ParseFailOn(o.FailOn)
 	if err != nil {
@@ -314,6 +319,7 @@ func (o *scanOptions) collect(ctx context.Context, job *scanJob) (results []fact
 func (o *scanOptions) judge(job *scanJob, results []facts.HostResult) *report.Report {
 	now := o.Now().UTC()
 	matrix := verdict.Evaluate(job.Inventory, results, job.Overlay, verdict.Options{Strict: o.Strict})
+	report.SetHostTags(results, job.Inventory)
 	rep := &report.Report{
 		RunID:       newRunID(now),
 		GeneratedAt: now,
@@ -375,13 +381,16 @@ func (o *scanOptions) publish(rep *report.Report, dir *outdir.Dir, interrupted b
 	// attempted and the errors are reported together.
 	var errs []error
 	main, _ := render.New(o.Format)
+	if !o.Quiet || (o.Output != "" && o.Output != "-") {
+		o.warnNoMatch(o.IO.ErrOut, rep, o.Format)
+	}
 	switch {
 	case o.Output != "" && o.Output != "-":
-		if err := writeRendered(o.Output, o.Format, rep); err != nil {
+		if err := writeRenderedOpts(o.Output, o.Format, rep, o.options(false, 0)); err != nil {
 			errs = append(errs, err)
 		}
 	case !o.Quiet:
-		if err := main.Render(o.IO.Out, rep, render.Options{Color: color, Width: width}); err != nil {
+		if err := main.Render(o.IO.Out, rep, o.options(color, width)); err != nil {
 			errs = append(errs, fmt.Errorf("write report: %w", err))
 		}
 	}
@@ -447,12 +456,18 @@ func (o *scanOptions) writeRunFiles(rep *report.Report, dir *outdir.Dir, interru
 
 // renderTo returns a writer function that renders rep in format.
 func renderTo(format string, rep *report.Report) func(io.Writer) error {
+	return renderToOpts(format, rep, render.Options{})
+}
+
+// renderToOpts is renderTo with render options (the --format output's
+// filter).
+func renderToOpts(format string, rep *report.Report, opts render.Options) func(io.Writer) error {
 	return func(w io.Writer) error {
 		r, err := render.New(format)
 		if err != nil {
 			return err
 		}
-		if err := r.Render(w, rep, render.Options{}); err != nil {
+		if err := r.Render(w, rep, opts); err != nil {
 			return fmt.Errorf("render %s: %w", format, err)
 		}
 		return nil
@@ -461,6 +476,10 @@ func renderTo(format string, rep *report.Report) func(io.Writer) error {
 
 func writeRendered(path, format string, rep *report.Report) error {
 	return outdir.WriteFileAtomicFunc(path, renderTo(format, rep))
+}
+
+func writeRenderedOpts(path, format string, rep *report.Report, opts render.Options) error {
+	return outdir.WriteFileAtomicFunc(path, renderToOpts(format, rep, opts))
 }
 
 func loadReport(path string) (*report.Report, error) {

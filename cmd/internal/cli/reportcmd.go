@@ -14,6 +14,7 @@ import (
 func newReportCmd(f *Factory) *cobra.Command {
 	var format, output, waiversPath, limit string
 	var noColor bool
+	var view viewFlags
 	cmd := &cobra.Command{
 		Use:   "report SCAN.json",
 		Short: "Re-render a saved JSON report as table, CSV, HTML, Markdown or JSON",
@@ -22,12 +23,16 @@ renders it again, without contacting any host. With --waivers it re-applies a
 (possibly updated) waivers file as of today.`,
 		Example: `  ntlmscan report /var/lib/ntlmscan/latest.json
   ntlmscan report latest.json --format html -o estate.html
-  ntlmscan report latest.json --format csv > paths.csv`,
+  ntlmscan report latest.json --format csv > paths.csv
+  ntlmscan report latest.json --verdict blocked,unknown --core CORE01`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			r, err := render.New(format)
 			if err != nil {
 				return &FlagError{Err: fmt.Errorf("--format: %w", err)}
+			}
+			if err := view.check(format); err != nil {
+				return err
 			}
 			rep, err := loadReport(args[0])
 			if err != nil {
@@ -48,15 +53,16 @@ renders it again, without contacting any host. With --waivers it re-applies a
 				waiver.Apply(rep, w, f.Now().UTC())
 				markWaivedChanges(rep.Baseline, rep)
 			}
+			view.warnNoMatch(f.IO.ErrOut, rep, format)
 			if output != "" && output != "-" {
-				return writeRendered(output, format, rep)
+				return writeRenderedOpts(output, format, rep, view.options(false, 0))
 			}
 			color := f.IO.IsStdoutTTY() && !noColor && f.Getenv("NO_COLOR") == ""
 			width := 0
 			if f.IO.IsStdoutTTY() {
 				width = f.IO.Width()
 			}
-			return r.Render(f.IO.Out, rep, render.Options{Color: color, Width: width})
+			return r.Render(f.IO.Out, rep, view.options(color, width))
 		},
 	}
 	cmd.Flags().StringVarP(&format, "format", "f", render.FormatTable, "output format: "+strings.Join(render.Formats(), ", "))
@@ -64,6 +70,7 @@ renders it again, without contacting any host. With --waivers it re-applies a
 	cmd.Flags().StringVar(&waiversPath, "waivers", "", "re-apply this waivers file as of today")
 	cmd.Flags().StringVar(&limit, "limit", "", "only the paths whose Core or target matches (names, globs, groups, tag:TAG; a:b, a:&b, !a)")
 	cmd.Flags().BoolVar(&noColor, "no-color", false, "never colour the output")
+	addViewFlags(cmd, &view)
 	return cmd
 }
 

@@ -71,7 +71,7 @@ func estateFacts(hosts int) (*inventory.Inventory, []facts.HostResult) {
 			resp.Registry = append(resp.Registry, facts.RegistryValue{RegistryKey: s.RegistryKey()})
 		}
 		results = append(results, facts.HostResult{Host: name, Address: h.Address, Facts: resp, Attempts: 1,
-			StartedAt: started, Duration: 1200 * time.Millisecond, RoundTrips: 7, Auth: "ntlm"})
+			StartedAt: started, Duration: 1200 * time.Millisecond, RoundTrips: 7, Auth: "ntlm", Tags: tags})
 		return h, &results[len(results)-1]
 	}
 	// results grows while hosts are added: set values through the index.
