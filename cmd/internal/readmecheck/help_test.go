@@ -1,0 +1,255 @@
+package readmecheck
+
+import (
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/ntlmscan/ntlmscan/cmd/internal/cli"
+	"github.com/ntlmscan/ntlmscan/cmd/internal/helptopics"
+	"github.com/ntlmscan/ntlmscan/inventory"
+	"github.com/ntlmscan/ntlmscan/inventory/yamlcheck"
+	"github.com/ntlmscan/ntlmscan/report/render"
+	"github.com/ntlmscan/ntlmscan/report/verdict"
+	"github.com/ntlmscan/ntlmscan/scanner/winrm/winrmtest"
+)
+
+// TestHelpPages: every topic has its page and every page its topic, and a
+// page reads well in an 80-column terminal: no line wider than 80 columns,
+// no Markdown link syntax or bold markers, which a terminal shows raw.
+func TestHelpPages(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(helpDir, "*.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	onDisk := map[string]bool{}
+	for _, f := range files {
+		onDisk[filepath.Base(f)] = true
+	}
+	for _, tp := range helptopics.All() {
+		if !onDisk[tp.File()] {
+			t.Errorf("topic %s has no page %s", tp.Name, tp.File())
+		}
+		delete(onDisk, tp.File())
+		if !strings.HasPrefix(tp.Text(), "# ntlmscan help "+tp.Name+": ") {
+			t.Errorf("%s: want the first line \"# ntlmscan help %s: TITLE\"", tp.File(), tp.Name)
+		}
+	}
+	for f := range onDisk {
+		t.Errorf("%s is no topic of helptopics.All", f)
+	}
+	link := regexp.MustCompile(`\]\([^)]*\)|\*\*`)
+	for _, tp := range helptopics.All() {
+		for n, line := range strings.Split(tp.Text(), "\n") {
+			if w := utf8.RuneCountInString(line); w > width {
+				t.Errorf("%s:%d is %d columns wide (at most %d): %s", tp.File(), n+1, w, width, line)
+			}
+			if link.MatchString(line) {
+				t.Errorf("%s:%d has Markdown link or bold syntax, which a terminal shows raw: %s", tp.File(), n+1, line)
+			}
+		}
+	}
+}
+
+// TestHelpVerdicts: `ntlmscan help verdicts` names the verdicts in the
+// engine's order (the order of the grid, the legends, --fail-on and diff)
+// and explains each one in an entry of its own.
+func TestHelpVerdicts(t *testing.T) {
+	page := helpPage(t, "verdicts")
+	_, rest, ok := strings.Cut(page, "The verdicts, worst first: ")
+	if !ok {
+		t.Fatal(`the verdicts page lacks "The verdicts, worst first: "`)
+	}
+	sentence, _, _ := strings.Cut(rest, ".")
+	var got []verdict.Verdict
+	for _, v := range strings.Split(strings.Join(strings.Fields(sentence), " "), " > ") {
+		got = append(got, verdict.Verdict(v))
+	}
+	if !slices.Equal(got, verdict.Order()) {
+		t.Errorf("verdicts page order %v, engine order %v", got, verdict.Order())
+	}
+	for _, v := range verdict.Order() {
+		if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(string(v)) + "\n    \\S").MatchString(page) {
+			t.Errorf("the verdicts page has no entry for %s", v)
+		}
+		if render.VerdictMeaning(v) == "" {
+			t.Errorf("no legend text for %s", v)
+		}
+	}
+}
+
+// TestHelpExitCodes: `ntlmscan help exit-codes` documents exactly the exit
+// codes of cmd/internal/cli (its constants and the text `ntlmscan --help`
+// shows).
+func TestHelpExitCodes(t *testing.T) {
+	codeLine := regexp.MustCompile(`(?m)^\s*(\d+)\s{2,}\S`)
+	codes := func(text string) []int {
+		var out []int
+		for _, m := range codeLine.FindAllStringSubmatch(text, -1) {
+			n, _ := strconv.Atoi(m[1])
+			out = append(out, n)
+		}
+		sort.Ints(out)
+		return slices.Compact(out)
+	}
+	want := []int{cli.ExitOK, cli.ExitError, cli.ExitFindings, cli.ExitHostsFailed, cli.ExitBoth}
+	sort.Ints(want)
+	if got := codes(cli.ExitCodeHelp); !slices.Equal(got, want) {
+		t.Fatalf("cli.ExitCodeHelp lists %v, the constants are %v: the check is broken", got, want)
+	}
+	if got := codes(helpPage(t, "exit-codes")); !slices.Equal(got, want) {
+		t.Errorf("ntlmscan help exit-codes documents codes %v, ntlmscan has %v", got, want)
+	}
+}
+
+// pageSections splits a page at its headings.
+func pageSections(page string) []string {
+	var out []string
+	cur := ""
+	for line := range strings.Lines(page) {
+		if strings.HasPrefix(line, "#") && cur != "" {
+			out = append(out, cur)
+			cur = ""
+		}
+		cur += line
+	}
+	return append(out, cur)
+}
+
+// mentions reports whether text names key as a key: `key`, key: (YAML),
+// or a definition-list entry (a line that starts with it).
+func mentions(text, key string) bool {
+	q := regexp.QuoteMeta(key)
+	return regexp.MustCompile("`" + q + "`" + `|(^|[^\w.-])` + q + `:|(?m)^` + q + `( |$)`).MatchString(text)
+}
+
+// checkKeys: for each mapping (where), one section of page names all of
+// its keys, so a key missing from the page fails, and so does a key only
+// mentioned somewhere else.
+func checkKeys(t *testing.T, topic string, keys map[string][]string) {
+	t.Helper()
+	sections := pageSections(helpPage(t, topic))
+	for where, ks := range keys {
+		best := ks
+		for _, s := range sections {
+			var missing []string
+			for _, k := range ks {
+				if !mentions(s, k) {
+					missing = append(missing, k)
+				}
+			}
+			if len(missing) < len(best) {
+				best = missing
+			}
+		}
+		if len(best) > 0 {
+			t.Errorf("ntlmscan help %s: no section names every key of %s; the closest lacks %v (all keys: %v)", topic, where, best, ks)
+		}
+	}
+}
+
+// TestHelpInventoryKeys: `ntlmscan help inventory` names every key the
+// inventory reader accepts, mapping by mapping. The keys come from the
+// reader itself: a file with an unknown key in every mapping makes it list
+// the valid keys of each.
+func TestHelpInventoryKeys(t *testing.T) {
+	const bogus = "zzqxjwvkzz"
+	file := strings.ReplaceAll(`
+zzqxjwvkzz: 1
+defaults:
+  zzqxjwvkzz: 1
+  winrm: {zzqxjwvkzz: 1}
+credentials:
+  scan: {username: CORP\svc, password_env: X, zzqxjwvkzz: 1}
+domains:
+  corp.example:
+    zzqxjwvkzz: 1
+    controllers:
+      DC01: {zzqxjwvkzz: 1}
+groups:
+  g1: {zzqxjwvkzz: 1}
+cores:
+  CORE01:
+    zzqxjwvkzz: 1
+    account: {name: CORP\svc, zzqxjwvkzz: 1}
+    agents:
+      - {agent: AGENT01, name: agent01, zzqxjwvkzz: 1}
+    repositories:
+      R1: {unc: \\fs01\r, account: CORP\svc, zzqxjwvkzz: 1}
+    replication:
+      - {core: CORE01, name: x, account: CORP\svc, zzqxjwvkzz: 1}
+agents:
+  AGENT01:
+    zzqxjwvkzz: 1
+    described: {platform: nas, zzqxjwvkzz: 1}
+repository_hosts:
+  FS01: {zzqxjwvkzz: 1}
+`, "zzqxjwvkzz", bogus)
+	_, err := inventory.Parse([]byte(file), "probe.yaml")
+	ve, ok := yamlcheck.AsValidationError(err)
+	if !ok {
+		t.Fatalf("the probe inventory gave %v, want problems", err)
+	}
+	keys := map[string][]string{}
+	for _, p := range ve.Problems {
+		if p.Message != `unknown key "`+bogus+`"` {
+			continue
+		}
+		list, ok := strings.CutPrefix(p.Hint, "valid keys here: ")
+		if !ok {
+			t.Fatalf("%s: the hint names no list of keys: %q", p.Field, p.Hint)
+		}
+		where := strings.TrimSuffix(strings.TrimSuffix(p.Field, bogus), ".")
+		if where == "" {
+			where = "the top level"
+		}
+		keys[where] = strings.Split(list, ", ")
+	}
+	// One per mapping of the probe: if the reader stops reporting some,
+	// the check would silently shrink.
+	if len(keys) != 15 {
+		t.Fatalf("the probe found the keys of %d mappings, want 15: %v", len(keys), keys)
+	}
+	checkKeys(t, "inventory", keys)
+}
+
+// TestHelpLabKeys: `ntlmscan help lab` names every key of the lab file:
+// the yaml tags of winrmtest.Lab and every structure under it, which is
+// what the lab decoder accepts.
+func TestHelpLabKeys(t *testing.T) {
+	keys := map[string][]string{}
+	pkg := reflect.TypeFor[winrmtest.Lab]().PkgPath()
+	var walk func(reflect.Type)
+	walk = func(tp reflect.Type) {
+		for tp.Kind() == reflect.Pointer || tp.Kind() == reflect.Slice || tp.Kind() == reflect.Map {
+			tp = tp.Elem()
+		}
+		if tp.Kind() != reflect.Struct || tp.PkgPath() != pkg {
+			return
+		}
+		if _, seen := keys[tp.Name()]; seen {
+			return
+		}
+		keys[tp.Name()] = nil
+		for i := range tp.NumField() {
+			f := tp.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			if !f.IsExported() || name == "-" || name == "" {
+				continue
+			}
+			keys[tp.Name()] = append(keys[tp.Name()], name)
+			walk(f.Type)
+		}
+	}
+	walk(reflect.TypeFor[winrmtest.Lab]())
+	if len(keys) < 15 {
+		t.Fatalf("found the keys of only %d lab structures: the walk is broken", len(keys))
+	}
+	checkKeys(t, "lab", keys)
+}
