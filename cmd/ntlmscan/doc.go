@@ -21,7 +21,7 @@
 //	                             the tables have; comments cite only repository files or published documents
 //	cmd/ntlmscan-bench           dev tool: fleet + simulator process + scan + pywinrm, prints the performance ratios
 //	cmd/release                  release build: static binaries per platform, version stamp, SHA256SUMS
-//	inventory                    strict inventory loader (file:line errors), the model (replication.go: replication targets
+//	inventory                    strict inventory loader (file:line errors), the model (inventory/replication.go: replication targets
 //	                             and the operations a path serves); imports nothing from scanner or report
 //	inventory/safetext           shows invisible and control characters (bidi, zero-width) escaped in every message that quotes input
 //	scanner                      concurrent collection (errgroup), retries, error classification
@@ -37,10 +37,10 @@
 //	                             PowerShell of reports and plans (--shape: syntax trees, to prove names stay data)
 //	scanner/facts/pscheck        test support: runs .ci/pscheck from Go tests (collector, report and plan tests share it)
 //	scanner/winrm/winrmtest      the WinRM simulator (httptest-style) with its own server-side NTLM and Kerberos
-//	                             acceptor (kerberos.go), a small simulated KDC for the demo (kdc.go), and StartFleet
+//	                             acceptor (winrmtest/kerberos.go), a small simulated KDC for the demo (kdc.go), and StartFleet
 //	                             (fleet.go): a running lab plus an inventory pointed at it and its passwords as an environment
 //	report/verdict               the pure verdict engine: facts in, matrix out, no I/O (one path per agent link, share and
-//	                             replication target, replication.go: replication paths and each path's operations and impact)
+//	                             replication target; report/verdict/replication.go: replication paths and each path's operations and impact)
 //	report, report/render        the report document (versioned JSON), table/CSV/JSON/HTML/Markdown renderers
 //	report/waiver                waivers
 //	report/whatif                what-if files (--assume): checked against the inventory and the settings table
