@@ -1,5 +1,6 @@
 // Command ntlmscan-bench measures the scanner against a generated fleet of
-// simulated hosts in one run (the README's "Performance" section gives the latest ratios):
+// simulated hosts in one run (the README's "Performance" section gives the
+// latest ratios):
 //
 //	go run ./cmd/ntlmscan-bench -n 5000 -c 256 -latency 20ms -runtime 100ms
 //

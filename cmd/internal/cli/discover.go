@@ -294,8 +294,8 @@ version: 1
 
 // logShapes logs, at debug level, the property names each cmdlet's objects
 // had on a Core: the module's output types are UNCONFIRMED, and this is
-// what to compare with the fields ntlmscan reads (README, "ntlmscan
-// discover"). Names only, never values.
+// what to compare with the fields ntlmscan reads (`ntlmscan help
+// discovery`). Names only, never values.
 func logShapes(log *slog.Logger, core string, r *facts.DiscoverResponse) {
 	for _, l := range []struct {
 		cmdlet string

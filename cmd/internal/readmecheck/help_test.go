@@ -1,6 +1,7 @@
 package readmecheck
 
 import (
+	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -252,4 +253,50 @@ func TestHelpLabKeys(t *testing.T) {
 		t.Fatalf("found the keys of only %d lab structures: the walk is broken", len(keys))
 	}
 	checkKeys(t, "lab", keys)
+}
+
+// TestREADMELength: the README is the user's guide, short enough to read
+// through; reference material goes to the help pages, developer material to
+// package documentation.
+func TestREADMELength(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(data), "\n"); n >= 600 {
+		t.Errorf("README.md has %d lines; keep it under 600 (reference material belongs in cmd/internal/helptopics)", n)
+	}
+}
+
+// TestHelpReferences: the README's Reference table lists every help topic,
+// and every "ntlmscan help NAME" in the README and the help pages names a
+// topic that exists (or a command, whose --help cobra prints).
+func TestHelpReferences(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(data)
+	known := map[string]bool{}
+	for _, tp := range helptopics.All() {
+		known[tp.Name] = true
+		if !strings.Contains(readme, "| `"+tp.Name+"` |") {
+			t.Errorf("the README's Reference table lacks the topic %s", tp.Name)
+		}
+	}
+	for _, c := range []string{"scan", "demo", "simulate", "validate", "discover", "report", "diff", "merge", "plan", "version"} {
+		known[c] = true
+	}
+	ref := regexp.MustCompile(`ntlmscan\s+help\s+([a-z][a-z-]*)`)
+	texts := map[string]string{"README.md": readme}
+	for _, tp := range helptopics.All() {
+		texts[tp.File()] = tp.Text()
+	}
+	for file, text := range texts {
+		for _, m := range ref.FindAllStringSubmatch(text, -1) {
+			if !known[m[1]] {
+				t.Errorf("%s refers to ntlmscan help %s, which is no topic", file, m[1])
+			}
+		}
+	}
 }
