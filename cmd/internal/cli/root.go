@@ -76,6 +76,9 @@ Settings come from flags, then NTLMSCAN_* environment variables (NTLMSCAN_CONCUR
 NTLMSCAN_HOST_TIMEOUT, ...), then the --config file, then defaults. Passwords are never
 flags: the inventory names an environment variable or a file for each credential.
 
+Reference pages (every inventory key, the CSV columns, error classes, verdicts,
+...) are listed below under "Additional help topics": ntlmscan help <topic>.
+
 ` + ExitCodeHelp,
 		Example: `  # See it work on the built-in simulated fleet (no Windows needed)
   ntlmscan demo
