@@ -85,6 +85,30 @@ func TestHelpVerdicts(t *testing.T) {
 	}
 }
 
+// TestHelpEvidenceStates: every evidence state the engine gives a path has
+// an entry on `ntlmscan help evidence` and is named in the glossary, and
+// every NTLM-need value has a glossary entry.
+func TestHelpEvidenceStates(t *testing.T) {
+	evidence, glossary := helpPage(t, "evidence"), helpPage(t, "verdicts")
+	states := verdict.EvidenceStates()
+	if len(states) < 5 {
+		t.Fatalf("only %d evidence states: the check is broken", len(states))
+	}
+	for _, st := range states {
+		if !regexp.MustCompile("(?m)^`" + regexp.QuoteMeta(string(st)) + "`\n    \\S").MatchString(evidence) {
+			t.Errorf("ntlmscan help evidence has no entry for the evidence state %s", st)
+		}
+		if !strings.Contains(strings.Join(strings.Fields(glossary), " "), string(st)) {
+			t.Errorf("ntlmscan help verdicts does not name the evidence state %s", st)
+		}
+	}
+	for _, n := range []verdict.Need{verdict.NeedRequired, verdict.NeedFallback, verdict.NeedUnknown} {
+		if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(string(n)) + "\n    \\S").MatchString(glossary) {
+			t.Errorf("ntlmscan help verdicts has no entry for the NTLM need %s", n)
+		}
+	}
+}
+
 // TestHelpExitCodes: `ntlmscan help exit-codes` documents exactly the exit
 // codes of cmd/internal/cli (its constants and the text `ntlmscan --help`
 // shows).
