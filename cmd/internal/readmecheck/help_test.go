@@ -324,3 +324,27 @@ func TestHelpReferences(t *testing.T) {
 		}
 	}
 }
+
+var metricRE = regexp.MustCompile(`"(ntlmscan_[a-z_]+)`)
+
+// TestHelpMetrics: `ntlmscan help metrics` names every metric
+// --metrics-file writes (the names in cmd/internal/cli/metrics.go).
+func TestHelpMetrics(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(root, "cmd", "internal", "cli", "metrics.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, m := range metricRE.FindAllStringSubmatch(string(data), -1) {
+		names[m[1]] = true
+	}
+	if len(names) < 10 {
+		t.Fatalf("found only %d metric names in metrics.go: the pattern is broken", len(names))
+	}
+	page := helpPage(t, "metrics")
+	for name := range names {
+		if !regexp.MustCompile("`" + regexp.QuoteMeta(name) + "[`{]").MatchString(page) {
+			t.Errorf("ntlmscan help metrics does not name the metric %s", name)
+		}
+	}
+}
