@@ -18,6 +18,8 @@ import (
 	"github.com/ntlmscan/ntlmscan/inventory/yamlcheck"
 	"github.com/ntlmscan/ntlmscan/report/render"
 	"github.com/ntlmscan/ntlmscan/report/verdict"
+	"github.com/ntlmscan/ntlmscan/report/waiver"
+	"github.com/ntlmscan/ntlmscan/report/whatif"
 	"github.com/ntlmscan/ntlmscan/scanner/winrm/winrmtest"
 )
 
@@ -147,11 +149,11 @@ func pageSections(page string) []string {
 	return append(out, cur)
 }
 
-// mentions reports whether text names key as a key: `key`, key: (YAML),
-// or a definition-list entry (a line that starts with it).
+// mentions reports whether text names key as a key: `key`, or key: as in
+// YAML.
 func mentions(text, key string) bool {
 	q := regexp.QuoteMeta(key)
-	return regexp.MustCompile("`" + q + "`" + `|(^|[^\w.-])` + q + `:|(?m)^` + q + `( |$)`).MatchString(text)
+	return regexp.MustCompile("`" + q + "`" + `|(^|[^\w.-])` + q + `:`).MatchString(text)
 }
 
 // checkKeys: for each mapping (where), one section of page names all of
@@ -217,9 +219,23 @@ repository_hosts:
   FS01: {zzqxjwvkzz: 1}
 `, "zzqxjwvkzz", bogus)
 	_, err := inventory.Parse([]byte(file), "probe.yaml")
+	keys := probedKeys(t, err, bogus)
+	// One per mapping of the probe: if the reader stops reporting some,
+	// the check would silently shrink.
+	if len(keys) != 15 {
+		t.Fatalf("the probe found the keys of %d mappings, want 15: %v", len(keys), keys)
+	}
+	checkKeys(t, "inventory", keys)
+}
+
+// probedKeys reads the valid keys of each mapping from the problems a
+// reader reported for a file with the unknown key bogus in every mapping:
+// mapping (dotted field path) -> keys.
+func probedKeys(t *testing.T, err error, bogus string) map[string][]string {
+	t.Helper()
 	ve, ok := yamlcheck.AsValidationError(err)
 	if !ok {
-		t.Fatalf("the probe inventory gave %v, want problems", err)
+		t.Fatalf("the probe file gave %v, want problems", err)
 	}
 	keys := map[string][]string{}
 	for _, p := range ve.Problems {
@@ -236,12 +252,30 @@ repository_hosts:
 		}
 		keys[where] = strings.Split(list, ", ")
 	}
-	// One per mapping of the probe: if the reader stops reporting some,
-	// the check would silently shrink.
-	if len(keys) != 15 {
-		t.Fatalf("the probe found the keys of %d mappings, want 15: %v", len(keys), keys)
+	return keys
+}
+
+// TestHelpWhatIfAndWaiverKeys: `ntlmscan help what-if` and `ntlmscan help
+// waivers` name every key their readers accept, probed like the
+// inventory's.
+func TestHelpWhatIfAndWaiverKeys(t *testing.T) {
+	const bogus = "zzqxjwvkzz"
+	inv, err := inventory.Load(filepath.Join(root, "examples", "inventory.yaml"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	checkKeys(t, "inventory", keys)
+	_, err = whatif.Parse([]byte("zzqxjwvkzz: 1\nchanges:\n  - {hosts: CORE01, zzqxjwvkzz: 1}\n"), "probe.yaml", inv)
+	keys := probedKeys(t, err, bogus)
+	if len(keys) != 2 {
+		t.Fatalf("the what-if probe found the keys of %d mappings, want 2: %v", len(keys), keys)
+	}
+	checkKeys(t, "what-if", keys)
+	_, err = waiver.Parse(strings.NewReader("zzqxjwvkzz: 1\nwaivers:\n  - {path: \"A|agent|B|b\", owner: o, reason: r, expires: 2030-01-01, zzqxjwvkzz: 1}\n"), "probe.yaml")
+	keys = probedKeys(t, err, bogus)
+	if len(keys) != 2 {
+		t.Fatalf("the waiver probe found the keys of %d mappings, want 2: %v", len(keys), keys)
+	}
+	checkKeys(t, "waivers", keys)
 }
 
 // TestHelpLabKeys: `ntlmscan help lab` names every key of the lab file:
