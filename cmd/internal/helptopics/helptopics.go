@@ -8,9 +8,11 @@
 // NAME ... -->" and "<!-- end generated: NAME -->" are rendered from
 // scanner/facts's tables (go test ./cmd/internal/readmecheck -update
 // rewrites them); the marker lines themselves are not shown. Other tests
-// check a page against the code it describes: every inventory key the
-// inventory reader accepts (inventory), every lab key (lab), the CSV
-// columns (csv), the verdict order (verdicts), the exit codes (exit-codes).
+// check a page against the code it describes: every key the inventory,
+// what-if and waiver readers accept (inventory, what-if, waivers), every
+// lab key (lab), the CSV columns (csv), the verdict order, NTLM need values
+// and evidence states (verdicts, evidence), the metrics (metrics), the exit
+// codes (exit-codes).
 package helptopics
 
 import (
