@@ -102,7 +102,8 @@ const (
 	// AuthKerberos: Kerberos only, to SPN HTTP/<fqdn>.
 	AuthKerberos AuthMode = "kerberos"
 	// AuthAuto: Kerberos by name (hosts with an FQDN in a domain), falling
-	// back to NTLM only when Kerberos could not start (see the README).
+	// back to NTLM only when Kerberos could not start (`ntlmscan help
+	// kerberos`).
 	AuthAuto AuthMode = "auto"
 )
 

@@ -166,7 +166,7 @@ func classify(f failure) *facts.HostError {
 }
 
 // tokenTooLarge: HTTP.sys refused the Kerberos ticket's header as too long
-// (class kerberos-token-too-large, README "Kerberos").
+// (class kerberos-token-too-large, `ntlmscan help kerberos`).
 func tokenTooLarge(e *winrm.HeaderTooLongError, username string) *facts.HostError {
 	limit := "MaxRequestBytes (all request headers)"
 	if e.Field {
@@ -292,8 +292,8 @@ func classifyAuth(e *winrm.AuthError, username string, local bool) *facts.HostEr
 				"if they are right, the account lacks WinRM rights: " + hintRights + "; " + hintTokenFilter}
 	}
 	// One 401 to the final NTLM leg: a wrong password, an NTLM policy and
-	// WinRM's own authorization refusal look the same on the wire (README:
-	// "Why a host answers 401"). What tells them apart is what ntlmscan
+	// WinRM's own authorization refusal look the same on the wire (`ntlmscan help
+	// errors`, "Why a host answers 401"). What tells them apart is what ntlmscan
 	// knows about the account.
 	if local {
 		return &facts.HostError{Class: facts.ErrAuthLocalAccount,

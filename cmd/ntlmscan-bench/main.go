@@ -1,20 +1,3 @@
-// Command ntlmscan-bench measures the scanner against a generated fleet of
-// simulated hosts in one run (README "Performance"):
-//
-//	go run ./cmd/ntlmscan-bench -n 5000 -c 256 -latency 20ms -runtime 100ms
-//
-// It writes an N-host lab, starts the simulator in a separate process (this
-// binary again, in -serve mode: the same server `ntlmscan simulate --lab`
-// runs), scans the first -small hosts and then all N at concurrency c with
-// scanner.Run (the scan path of `ntlmscan scan`, collector and all), runs
-// pywinrm (Debian python3-winrm, /usr/bin/python3) over the same fleet at the
-// same concurrency with the same work per host (collector command line and
-// stdin, in pipe mode), and prints wall time against the ideal
-// ceil(N/c) × (round trips × latency + remote runtime), the controller's CPU
-// per host (getrusage of this process only), bytes allocated per host, peak
-// RSS, round trips / dials / handshakes per host, the pywinrm ratio and the
-// 100-host versus N-host cost per host (linearity). Report rendering is not
-// part of the measured scan.
 package main
 
 import (

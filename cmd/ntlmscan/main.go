@@ -1,5 +1,3 @@
-// Command ntlmscan finds which NTLM restriction breaks Quest Rapid Recovery,
-// on which host, and what change fixes it.
 package main
 
 import (

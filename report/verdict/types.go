@@ -21,7 +21,7 @@ const (
 )
 
 // Order lists every verdict worst first. It is the one place that ranks
-// verdicts: the engine, the grid, --fail-on, diff and the README legend
+// verdicts: the engine, the grid, --fail-on, diff and `ntlmscan help verdicts`
 // follow it.
 //
 //   - blocked: a setting that was read denies NTLM on a path that needs it;

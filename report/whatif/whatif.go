@@ -4,7 +4,7 @@
 // file is checked against an inventory (the hosts, tags and roles it
 // selects) and the settings table of scanner/facts (names, types, values),
 // which is why it lives here and not in inventory: the inventory stays
-// below the scanner (README, "How it is built").
+// below the scanner (go doc ./cmd/ntlmscan, "How it is built").
 package whatif
 
 import (

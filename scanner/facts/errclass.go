@@ -71,16 +71,17 @@ const (
 )
 
 // Class is one row of the error-class table: what the class means, the fix
-// in a few words (the README's tables and help pages), and the hint the
-// scanner gives a host of that class when it knows nothing more specific.
+// in a few words (the help pages `ntlmscan help errors` and `ntlmscan help
+// kerberos`), and the hint the scanner gives a host of that class when it
+// knows nothing more specific.
 type Class struct {
 	Class   ErrorClass
-	Meaning string // what happened, for a reader of the README or help page
-	Fix     string // the usual fix, in a few words (may use `code` spans and links)
+	Meaning string // what happened, for a reader of the help page
+	Fix     string // the usual fix, in a few words (may use `code` spans)
 	Hint    string // the default HostError.Hint (plain text)
 }
 
-// Classes is the error-class table, in the order the README lists it.
+// Classes is the error-class table, in the order the help page lists it.
 // Adding a class is one constant and one row here; the classifier takes
 // the hint from the row unless it has a more specific one.
 var Classes = []Class{
@@ -101,13 +102,13 @@ var Classes = []Class{
 			"ntlmscan connects directly and does not use HTTP_PROXY/HTTPS_PROXY: if a transparent or intercepting proxy sits in the path, have it pass WinRM to this host through " +
 			"(as a NO_PROXY or bypass entry would) or scan from a machine with a direct route; otherwise check the host's address and port in the inventory (winrm enumerate winrm/config/listener on the host)"},
 	{ErrAuthCredentials, "401 for a domain account: wrong password, NTLM refused by policy, or no WinRM rights on the host",
-		"see [Why a host answers 401](#why-a-host-answers-401-or-refuses-the-shell)",
+		"see \"Why a host answers 401\" below",
 		"check the password (and that the account is not locked or disabled), the host's incoming NTLM policy (event 4002 in Microsoft-Windows-NTLM/Operational) " +
 			"and that the account is in the host's Administrators or Remote Management Users group"},
 	{ErrAuthLocalAccount, "401 for a local account: wrong password or, most often, a filtered local-admin token",
 		"`LocalAccountTokenFilterPolicy=1`, or a domain account",
 		`if the password is right, set HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System\LocalAccountTokenFilterPolicy = 1 (REG_DWORD) on the host, or scan with a domain account`},
-	{ErrAuthNTLMPolicy, "401 although the same domain account logged on elsewhere in this scan; the host's paths are **blocked-suspected** (see [Verdicts](#verdicts))",
+	{ErrAuthNTLMPolicy, "401 although the same domain account logged on elsewhere in this scan; the host's paths are blocked-suspected (see ntlmscan help verdicts)",
 		"the host's `RestrictReceivingNTLMTraffic` (or the account's WinRM rights there); scan it over Kerberos (`auth: kerberos`) or with a local account",
 		"check event 4002 in Applications and Services Logs > Microsoft > Windows > NTLM > Operational on the host, " +
 			"then scan it over Kerberos (auth: kerberos in the inventory) or with a local account, or relax the policy; if there is no such event, check that the account is in the host's Administrators or Remote Management Users group, and look for a lockout or logon restriction of the account"},

@@ -1,12 +1,3 @@
-// Package facts is the contract between the scanner, the WinRM simulator and
-// the report: what ntlmscan asks a host (Request), what the host answers
-// (Response), and what the scanner records per host (HostResult). It also
-// holds the settings table (Settings) and the error-class table (Classes)
-// that the collector, the what-if check, the verdict engine, the classifier
-// and the README read (Default returns both as a Catalogue).
-//
-// It depends only on the standard library so that report/... can read facts
-// without pulling in any transport code.
 package facts
 
 import (

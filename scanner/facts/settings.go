@@ -10,7 +10,7 @@ import (
 // one row of the settings table. Everything the tool knows about a setting
 // is here, and every consumer reads it from here: the collector's request
 // (scanner/collect), the what-if check (the --assume loader), the verdict
-// labels (report/verdict) and the README's tables. The meanings follow
+// labels (report/verdict) and the help pages' tables. The meanings follow
 // Microsoft's Group Policy reference pages named in GPOName (for example
 // "Network security: Restrict NTLM: Incoming NTLM traffic") and [MS-NLMP].
 type Setting struct {

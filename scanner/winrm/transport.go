@@ -1,15 +1,3 @@
-// Package winrm is ntlmscan's WinRM transport: a masterzen/winrm Transporter
-// that authenticates each TCP connection once (NTLM, or Basic inside TLS),
-// seals every SOAP message with NTLM over plain HTTP (MS-WSMV
-// HTTP-SPNEGO-session-encrypted, Windows' default AllowUnencrypted=false),
-// never falls back to plaintext, bounds every network step with a deadline
-// and reports failures as typed errors. Session runs one command with
-// streamed, capped output.
-//
-// Why not masterzen's own Encryption("ntlm"): it does a complete NTLM
-// handshake before every message, shares http.DefaultTransport, has no
-// timeouts, ignores HTTP status codes and silently falls back to plaintext
-// (masterzen/winrm#142, #166; masterzen's encryption.go).
 package winrm
 
 import (

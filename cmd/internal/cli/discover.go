@@ -56,7 +56,8 @@ Without -i, give --username (the password comes from --password-env).
 
 A Core without the module (rr-module-missing) is reported and the others are
 still used. The module's output types are not documented: fields are read
-tolerantly and entries that cannot be used are reported, never guessed.`,
+tolerantly and entries that cannot be used are reported, never guessed.
+More: ntlmscan help discovery.`,
 		Example: `  ntlmscan discover --core core01.corp.example --username 'CORP\svc-ntlmscan' -o inventory.yaml
   ntlmscan discover -i inventory.yaml -o inventory.new.yaml     # every Core of the file; drift on stderr
   ntlmscan discover -i inventory.yaml --core CORE02 -o -`,
@@ -294,8 +295,8 @@ version: 1
 
 // logShapes logs, at debug level, the property names each cmdlet's objects
 // had on a Core: the module's output types are UNCONFIRMED, and this is
-// what to compare with the fields ntlmscan reads (README, "ntlmscan
-// discover"). Names only, never values.
+// what to compare with the fields ntlmscan reads (`ntlmscan help
+// discovery`). Names only, never values.
 func logShapes(log *slog.Logger, core string, r *facts.DiscoverResponse) {
 	for _, l := range []struct {
 		cmdlet string

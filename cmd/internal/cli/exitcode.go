@@ -7,7 +7,8 @@ import (
 	"github.com/ntlmscan/ntlmscan/report"
 )
 
-// Exit codes, documented in README and in `ntlmscan --help`. Findings (2)
+// Exit codes, documented in `ntlmscan help exit-codes` (a test checks
+// that page against these constants) and in `ntlmscan --help`. Findings (2)
 // and unscanned hosts (4) combine to 6.
 const (
 	ExitOK          = 0

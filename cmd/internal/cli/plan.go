@@ -45,7 +45,9 @@ change tickets), markdown (a change-board text under 32 KB: counts, top
 changes), powershell (one script with a guarded section per host: stops at the
 first error, supports -WhatIf, saves the values it overwrites to -BackupPath;
 UTF-8 with a byte order mark, which Windows PowerShell 5.1 needs to read names
-right), powershell-undo (reverses the powershell script's changes).`,
+right), powershell-undo (reverses the powershell script's changes).
+
+More: ntlmscan help change-plan.`,
 		Example: `  ntlmscan plan latest.json
   ntlmscan plan latest.json --host DC02
   ntlmscan plan latest.json --format powershell -o ntlm-fixes.ps1

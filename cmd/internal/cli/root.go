@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/ntlmscan/ntlmscan/cmd/internal/helptopics"
 	"github.com/ntlmscan/ntlmscan/cmd/internal/iostreams"
 	"github.com/ntlmscan/ntlmscan/inventory/safetext"
 	"github.com/ntlmscan/ntlmscan/inventory/yamlcheck"
@@ -75,6 +76,9 @@ Settings come from flags, then NTLMSCAN_* environment variables (NTLMSCAN_CONCUR
 NTLMSCAN_HOST_TIMEOUT, ...), then the --config file, then defaults. Passwords are never
 flags: the inventory names an environment variable or a file for each credential.
 
+Reference pages (every inventory key, the CSV columns, error classes, verdicts,
+...) are listed below under "Additional help topics": ntlmscan help <topic>.
+
 ` + ExitCodeHelp,
 		Example: `  # See it work on the built-in simulated fleet (no Windows needed)
   ntlmscan demo
@@ -108,7 +112,21 @@ flags: the inventory names an environment variable or a file for each credential
 		newPlanCmd(f, nil),
 		newVersionCmd(f),
 	)
+	addHelpTopics(root)
 	return root
+}
+
+// addHelpTopics adds the reference pages of cmd/internal/helptopics as
+// commands without a Run: cobra lists them under "Additional help topics"
+// and `ntlmscan help <topic>` prints the page.
+func addHelpTopics(root *cobra.Command) {
+	for _, t := range helptopics.All() {
+		root.AddCommand(&cobra.Command{
+			Use:   t.Name,
+			Short: t.Short,
+			Long:  t.Text(),
+		})
+	}
 }
 
 // applySettings fills every flag the user did not set from NTLMSCAN_*

@@ -76,6 +76,9 @@ func parseSettings(data []byte, path string, root *cobra.Command) (*settingsFile
 	commands := map[string]*cobra.Command{}
 	allFlags := map[string]bool{}
 	for _, c := range root.Commands() {
+		if c.IsAdditionalHelpTopicCommand() {
+			continue // a help page, not a command: csv: is scan's flag
+		}
 		commands[c.Name()] = c
 		c.Flags().VisitAll(func(f *pflag.Flag) { allFlags[f.Name] = true })
 	}

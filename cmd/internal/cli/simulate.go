@@ -24,7 +24,7 @@ created for this run. It prints one line per host (name and endpoint URLs),
 then "ready", and serves until Ctrl-C.
 
 Point ntlmscan, pywinrm or any WinRM client at it. The lab format is described
-in the README; examples/lab.yaml is the demo fleet.`,
+by "ntlmscan help lab"; examples/lab.yaml is the demo fleet.`,
 		Example: `  ntlmscan simulate --lab examples/lab.yaml
   ntlmscan simulate --lab examples/lab.yaml --ephemeral-ports --ca-out /tmp/lab-ca.pem
   ntlmscan simulate --lab examples/lab.yaml --krb5-out /tmp/lab-krb5.conf   # then KRB5_CONFIG=/tmp/lab-krb5.conf

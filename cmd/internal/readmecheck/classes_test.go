@@ -4,47 +4,29 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/ntlmscan/ntlmscan/report/render"
 )
 
-// readmeSection returns the README text from heading to the next heading
-// of the same or a higher level.
-func readmeSection(t *testing.T, heading string) string {
+// helpPage returns the text of the help page of topic.
+func helpPage(t *testing.T, topic string) string {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(root, "README.md"))
+	data, err := os.ReadFile(filepath.Join(helpDir, topic+".md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, rest, ok := strings.Cut(string(data), "\n"+heading+"\n")
-	if !ok {
-		t.Fatalf("README has no heading %q", heading)
-	}
-	level := heading[:strings.IndexByte(heading, ' ')+1]
-	for i := 0; i < len(rest); {
-		j := strings.Index(rest[i:], "\n#")
-		if j < 0 {
-			break
-		}
-		line := rest[i+j+1:]
-		for k := 1; k <= len(level)-1; k++ {
-			if strings.HasPrefix(line, strings.Repeat("#", k)+" ") {
-				return rest[:i+j]
-			}
-		}
-		i += j + 2
-	}
-	return rest
+	return string(data)
 }
 
 var errClassRE = regexp.MustCompile(`ErrorClass = "([a-z0-9-]+)"`)
 
-// TestREADMEErrorClasses: the README's table of host errors has a row for
-// every error class the scanner can give a host (kerberos-* covers the
-// Kerberos classes, whose own table is in the Kerberos section).
-func TestREADMEErrorClasses(t *testing.T) {
+// TestHelpErrorClasses: `ntlmscan help errors` has an entry for every
+// error class the scanner can give a host (kerberos-* covers the Kerberos
+// classes, whose own entries are on `ntlmscan help kerberos`).
+func TestHelpErrorClasses(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join(root, "scanner", "facts", "*.go"))
 	if err != nil {
 		t.Fatal(err)
@@ -65,35 +47,35 @@ func TestREADMEErrorClasses(t *testing.T) {
 	if len(classes) < 20 {
 		t.Fatalf("found only %d error classes: the pattern is broken", len(classes))
 	}
-	table := readmeSection(t, "### What a host that could not be scanned looks like")
-	kerberos := readmeSection(t, "### Kerberos")
+	entry := func(page, class string) bool {
+		return regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(class) + `$`).MatchString(page)
+	}
+	errorsPage, kerberosPage := helpPage(t, "errors"), helpPage(t, "kerberos")
 	for _, c := range classes {
 		switch {
-		case strings.Contains(table, "`"+c+"`"):
-		case strings.HasPrefix(c, "kerberos-") && strings.Contains(table, "`kerberos-*`") && strings.Contains(kerberos, "| `"+c+"` |"):
+		case entry(errorsPage, c):
+		case strings.HasPrefix(c, "kerberos-") && entry(errorsPage, "kerberos-*") && entry(kerberosPage, c):
 		default:
-			t.Errorf("README's host error table lacks class %s", c)
+			t.Errorf("ntlmscan help errors has no entry for class %s", c)
 		}
 	}
 }
 
-// TestREADMECSVColumns: the README's CSV column table lists the columns
-// render.CSVColumns writes, in order.
-func TestREADMECSVColumns(t *testing.T) {
-	section := readmeSection(t, "### CSV columns")
-	cell := regexp.MustCompile("`([a-z_]+)`")
+// csvEntryRE is one column's entry on the csv page: its number, its name.
+var csvEntryRE = regexp.MustCompile(`(?m)^ ?(\d+) ([a-z_]+)$`)
+
+// TestHelpCSVColumns: `ntlmscan help csv` lists the columns
+// render.CSVColumns writes, numbered, in order.
+func TestHelpCSVColumns(t *testing.T) {
 	var got []string
-	for _, line := range strings.Split(section, "\n") {
-		if !regexp.MustCompile(`^\| \d+(–\d+)? \|`).MatchString(line) {
-			continue
+	for i, m := range csvEntryRE.FindAllStringSubmatch(helpPage(t, "csv"), -1) {
+		if m[1] != strconv.Itoa(i+1) {
+			t.Errorf("csv page: column %s is numbered %s, want %d", m[2], m[1], i+1)
 		}
-		cols := strings.Split(line, "|")
-		for _, m := range cell.FindAllStringSubmatch(cols[2], -1) {
-			got = append(got, m[1])
-		}
+		got = append(got, m[2])
 	}
 	want := render.CSVColumns()
 	if strings.Join(got, ",") != strings.Join(want, ",") {
-		t.Errorf("README's CSV columns:\n %v\ncode writes:\n %v", got, want)
+		t.Errorf("ntlmscan help csv lists the columns:\n %v\ncode writes:\n %v", got, want)
 	}
 }

@@ -76,7 +76,7 @@ func demoLab(t *testing.T) *Lab {
 // RunWithContextWithString sends stdin while its Receive loop runs, which
 // races with connection-bound NTLM on pooled connections (ClientNTLM) and
 // on shared state (Encryption); ntlmscan's own driver sends the same
-// sequence one message at a time (README, "The WinRM command driver"), which
+// sequence one message at a time (go doc ./scanner/winrm, "The WinRM command driver"), which
 // is what this is.
 func runSequential(t *testing.T, srv *Server, host string, tr transport, user, pass, command, stdin string) (stdout, stderr string, exit int, err error) {
 	t.Helper()

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -91,8 +92,16 @@ func flagValue(args []string, name string) (string, bool) {
 	return "", false
 }
 
-func TestREADMEFuzzCommands(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join(root, "README.md"))
+// devDoc is the package documentation that holds the developer's fuzz
+// commands and the list of fuzz targets.
+var devDoc = filepath.Join(root, "cmd", "ntlmscan", "doc.go")
+
+// TestFuzzCommands: every fuzz command in the developer documentation (go
+// doc ./cmd/ntlmscan) runs one target that exists, with flags that let it
+// fuzz rather than minimize, and its list of fuzz targets names every fuzz
+// target in the code.
+func TestFuzzCommands(t *testing.T) {
+	data, err := os.ReadFile(devDoc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,13 +112,13 @@ func TestREADMEFuzzCommands(t *testing.T) {
 	commands := 0
 	sc := bufio.NewScanner(strings.NewReader(string(data)))
 	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if !strings.HasPrefix(line, "go test") || !strings.Contains(line, "-fuzz") {
+		line := strings.TrimSpace(strings.TrimPrefix(sc.Text(), "//"))
+		if !strings.HasPrefix(line, "go test") || !strings.Contains(line, "-fuzz ") {
 			continue
 		}
 		commands++
 		args := shellFields(line)
-		where := "README.md:" + itoa(n)
+		where := "cmd/ntlmscan/doc.go:" + itoa(n)
 		if v, ok := flagValue(args, "run"); !ok || v != "^$" {
 			t.Errorf("%s: want -run '^$' so the unit tests do not run first: %s", where, line)
 		}
@@ -134,34 +143,48 @@ func TestREADMEFuzzCommands(t *testing.T) {
 			t.Errorf("%s: want exactly one package: %s", where, line)
 			continue
 		}
-		found := false
-		for _, tg := range targets[pkgs[0]] {
-			found = found || tg == name
-		}
-		if !found {
+		if !slices.Contains(targets[pkgs[0]], name) {
 			t.Errorf("%s: %s has no fuzz target %s (it has %v)", where, pkgs[0], name, targets[pkgs[0]])
 		}
 	}
 	if commands == 0 {
-		t.Fatal("no fuzz commands found in README.md")
+		t.Fatal("no fuzz commands found in cmd/ntlmscan/doc.go")
 	}
-	// The table in Development lists every target.
+	listed := listedTargets(string(data))
 	for pkg, names := range targets {
 		for _, name := range names {
-			if !tableLists(string(data), pkg, name) {
-				t.Errorf("README's fuzz target table lacks %s in %s", name, pkg)
+			if !slices.Contains(listed[pkg], name) {
+				t.Errorf("the fuzz target list of cmd/ntlmscan/doc.go lacks %s in %s", name, pkg)
+			}
+		}
+	}
+	for pkg, names := range listed {
+		for _, name := range names {
+			if !slices.Contains(targets[pkg], name) {
+				t.Errorf("the fuzz target list of cmd/ntlmscan/doc.go names %s in %s, which has no such target", name, pkg)
 			}
 		}
 	}
 }
 
-func tableLists(readme, pkg, name string) bool {
-	for _, line := range strings.Split(readme, "\n") {
-		if strings.HasPrefix(line, "| `"+pkg+"` |") && strings.Contains(line, "`"+name+"`") {
-			return true
+// listedTargets reads the doc's list of fuzz targets: lines "//<tab>./pkg
+// FuzzA, FuzzB".
+func listedTargets(doc string) map[string][]string {
+	out := map[string][]string{}
+	for _, line := range strings.Split(doc, "\n") {
+		rest, ok := strings.CutPrefix(line, "//\t./")
+		if !ok {
+			continue
+		}
+		pkg, names, ok := strings.Cut(rest, " ")
+		if !ok || !strings.HasPrefix(strings.TrimSpace(names), "Fuzz") {
+			continue
+		}
+		for _, n := range strings.Split(names, ",") {
+			out["./"+pkg] = append(out["./"+pkg], strings.TrimSpace(n))
 		}
 	}
-	return false
+	return out
 }
 
 func itoa(n int) string {
