@@ -54,6 +54,10 @@ shown; pass --fail-on to get scan's exit codes.`,
 				return err
 			}
 			o.FailOnChosen = cmd.Flags().Changed("fail-on")
+			o.Command = "ntlmscan demo"
+			if o.WhatIf {
+				o.Command += " --what-if"
+			}
 			if runF != nil {
 				return runF(o)
 			}

@@ -112,7 +112,7 @@ func mergeRun(o *mergeOptions) (int, error) {
 		}
 		return ExitOK, nil
 	}
-	if err := writeRendered(o.Output, o.Format, rep); err != nil {
+	if err := writeRendered(o.Output, o.Format, rep, render.Files{}); err != nil {
 		return ExitError, err
 	}
 	return ExitOK, nil

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -43,7 +44,9 @@ type scanFlags struct {
 	JSONFile     string
 	HTMLFile     string
 	MarkdownFile string
-	OutputDir    string
+	// MarkdownSummaryFile: --markdown-summary, the ticket-sized summary.
+	MarkdownSummaryFile string
+	OutputDir           string
 	MetricsFile  string
 	Keep         int
 	BaselinePath string
@@ -74,8 +77,9 @@ func addScanFlags(cmd *cobra.Command, o *scanFlags) {
 	fl.StringVar(&o.CSVFile, "csv", "", "also write the path CSV (for change tickets) to this file")
 	fl.StringVar(&o.JSONFile, "json", "", "also write the JSON report (input of `report` and `diff`) to this file")
 	fl.StringVar(&o.HTMLFile, "html", "", "also write a self-contained HTML report to this file")
-	fl.StringVar(&o.MarkdownFile, "markdown", "", "also write a Markdown report to this file")
-	fl.StringVar(&o.OutputDir, "output-dir", "", "nightly mode: write timestamped JSON/CSV/HTML and latest.json here, under a lock")
+	fl.StringVar(&o.MarkdownFile, "markdown", "", "also write a Markdown report to this `FILE`")
+	fl.StringVar(&o.MarkdownSummaryFile, "markdown-summary", "", "also write a ticket-sized Markdown summary (under 32 KB for any estate: counts, newly blocked, top problems, where the full reports are) to this `FILE`")
+	fl.StringVar(&o.OutputDir, "output-dir", "", "nightly mode: write timestamped JSON, CSV, HTML and Markdown summary files and latest.json to this `DIR`, under a lock")
 	fl.StringVar(&o.MetricsFile, "metrics-file", "", "write Prometheus metrics here (for node_exporter's textfile collector), atomically")
 	fl.IntVar(&o.Keep, "keep", 30, "with --output-dir: keep the newest N runs (0 = all)")
 	fl.StringVar(&o.BaselinePath, "baseline", "", "earlier JSON report to compare with (default with --output-dir: its latest.json)")
@@ -375,47 +379,72 @@ func (o *scanOptions) publish(rep *report.Report, dir *outdir.Dir, interrupted b
 	// attempted and the errors are reported together.
 	var errs []error
 	main, _ := render.New(o.Format)
+	files := o.files(rep, dir, interrupted)
 	switch {
 	case o.Output != "" && o.Output != "-":
-		if err := writeRendered(o.Output, o.Format, rep); err != nil {
+		if err := writeRendered(o.Output, o.Format, rep, files); err != nil {
 			errs = append(errs, err)
 		}
 	case !o.Quiet:
-		if err := main.Render(o.IO.Out, rep, render.Options{Color: color, Width: width}); err != nil {
+		if err := main.Render(o.IO.Out, rep, render.Options{Color: color, Width: width, Files: files}); err != nil {
 			errs = append(errs, fmt.Errorf("write report: %w", err))
 		}
 	}
 	for _, extra := range []struct{ path, format string }{
 		{o.CSVFile, render.FormatCSV}, {o.JSONFile, render.FormatJSON},
 		{o.HTMLFile, render.FormatHTML}, {o.MarkdownFile, render.FormatMarkdown},
+		{o.MarkdownSummaryFile, render.FormatMarkdownSummary},
 	} {
 		if extra.path != "" {
-			if err := writeRendered(extra.path, extra.format, rep); err != nil {
+			if err := writeRendered(extra.path, extra.format, rep, files); err != nil {
 				errs = append(errs, err)
 			}
 		}
 	}
 	if dir != nil {
-		errs = append(errs, o.writeRunFiles(rep, dir, interrupted))
+		errs = append(errs, o.writeRunFiles(rep, dir, interrupted, files))
 	}
 	return errors.Join(errs...)
+}
+
+// runFormats are the files --output-dir writes per run, JSON first (it
+// becomes latest.json), with their name endings.
+var runFormats = []struct{ format, ext string }{
+	{render.FormatJSON, "json"}, {render.FormatCSV, "csv"}, {render.FormatHTML, "html"},
+	{render.FormatMarkdownSummary, "summary.md"},
+}
+
+// runFileName is the --output-dir file of one run in one format.
+func runFileName(rep *report.Report, dir *outdir.Dir, ext string, interrupted bool) string {
+	if interrupted {
+		ext = "partial." + ext
+	}
+	return filepath.Join(dir.Path, outdir.RunName(rep.GeneratedAt, ext))
+}
+
+// files names the report files this run writes, for the summary and the
+// terminal's hints: the --csv/--json/--html files, else --output-dir's.
+func (o *scanOptions) files(rep *report.Report, dir *outdir.Dir, interrupted bool) render.Files {
+	f := render.Files{CSV: o.CSVFile, JSON: o.JSONFile, HTML: o.HTMLFile, Command: o.Command}
+	if dir != nil {
+		f.CSV = cmp.Or(f.CSV, runFileName(rep, dir, "csv", interrupted))
+		f.JSON = cmp.Or(f.JSON, runFileName(rep, dir, "json", interrupted))
+		f.HTML = cmp.Or(f.HTML, runFileName(rep, dir, "html", interrupted))
+	}
+	return f
 }
 
 // writeRunFiles writes the --output-dir files of one run, replaces
 // latest.json after a complete run and prunes old runs. Every file is
 // streamed to disk: a 5,000-host report is never held in memory as text.
-func (o *scanOptions) writeRunFiles(rep *report.Report, dir *outdir.Dir, interrupted bool) error {
+func (o *scanOptions) writeRunFiles(rep *report.Report, dir *outdir.Dir, interrupted bool, files render.Files) error {
 	var jsonName string
-	for _, format := range []string{render.FormatJSON, render.FormatCSV, render.FormatHTML} {
-		ext := format
-		if interrupted {
-			ext = "partial." + format
-		}
-		name := outdir.RunName(rep.GeneratedAt, ext)
-		if err := dir.WriteAtomicFunc(name, renderTo(format, rep)); err != nil {
+	for _, rf := range runFormats {
+		name := filepath.Base(runFileName(rep, dir, rf.ext, interrupted))
+		if err := dir.WriteAtomicFunc(name, renderTo(rf.format, rep, files)); err != nil {
 			return err
 		}
-		if format == render.FormatJSON {
+		if rf.format == render.FormatJSON {
 			jsonName = name
 		}
 	}
@@ -446,21 +475,21 @@ func (o *scanOptions) writeRunFiles(rep *report.Report, dir *outdir.Dir, interru
 }
 
 // renderTo returns a writer function that renders rep in format.
-func renderTo(format string, rep *report.Report) func(io.Writer) error {
+func renderTo(format string, rep *report.Report, files render.Files) func(io.Writer) error {
 	return func(w io.Writer) error {
 		r, err := render.New(format)
 		if err != nil {
 			return err
 		}
-		if err := r.Render(w, rep, render.Options{}); err != nil {
+		if err := r.Render(w, rep, render.Options{Files: files}); err != nil {
 			return fmt.Errorf("render %s: %w", format, err)
 		}
 		return nil
 	}
 }
 
-func writeRendered(path, format string, rep *report.Report) error {
-	return outdir.WriteFileAtomicFunc(path, renderTo(format, rep))
+func writeRendered(path, format string, rep *report.Report, files render.Files) error {
+	return outdir.WriteFileAtomicFunc(path, renderTo(format, rep, files))
 }
 
 func loadReport(path string) (*report.Report, error) {

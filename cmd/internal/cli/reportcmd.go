@@ -48,15 +48,17 @@ renders it again, without contacting any host. With --waivers it re-applies a
 				waiver.Apply(rep, w, f.Now().UTC())
 				markWaivedChanges(rep.Baseline, rep)
 			}
+			// The JSON this report came from is what plan and report read.
+			files := render.Files{JSON: args[0]}
 			if output != "" && output != "-" {
-				return writeRendered(output, format, rep)
+				return writeRendered(output, format, rep, files)
 			}
 			color := f.IO.IsStdoutTTY() && !noColor && f.Getenv("NO_COLOR") == ""
 			width := 0
 			if f.IO.IsStdoutTTY() {
 				width = f.IO.Width()
 			}
-			return r.Render(f.IO.Out, rep, render.Options{Color: color, Width: width})
+			return r.Render(f.IO.Out, rep, render.Options{Color: color, Width: width, Files: files})
 		},
 	}
 	cmd.Flags().StringVarP(&format, "format", "f", render.FormatTable, "output format: "+strings.Join(render.Formats(), ", "))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -25,6 +26,9 @@ type scanOptions struct {
 	LoggerTo func(w io.Writer) *slog.Logger
 
 	InventoryPath string
+	// Command is the command line that makes this report, without output
+	// flags, for the reports' hints on writing a missing file.
+	Command string
 	scanFlags
 }
 
@@ -78,6 +82,7 @@ gathered.
 			if err := o.check(); err != nil {
 				return err
 			}
+			o.Command = "ntlmscan scan -i " + shellArg(o.InventoryPath)
 			if runF != nil {
 				return runF(&o)
 			}
@@ -119,4 +124,13 @@ func (o *scanOptions) loadInputs() (scanInputs, error) {
 		in.Overlay = ov
 	}
 	return in, nil
+}
+
+// shellArg quotes s for a POSIX shell when it holds more than plain
+// path characters, so that a hint built from it can be pasted.
+func shellArg(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:@+=,") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
