@@ -47,19 +47,19 @@ type scanFlags struct {
 	// MarkdownSummaryFile: --markdown-summary, the ticket-sized summary.
 	MarkdownSummaryFile string
 	OutputDir           string
-	MetricsFile  string
-	Keep         int
-	BaselinePath string
-	WaiversPath  string
-	FailOn       string
-	Strict       bool
-	AssumePath   string
-	Quiet        bool
-	NoColor      bool
-	SMBProbe     bool
-	SMBAuth      bool
-	Limit        string
-	Drift        bool
+	MetricsFile         string
+	Keep                int
+	BaselinePath        string
+	WaiversPath         string
+	FailOn              string
+	Strict              bool
+	AssumePath          string
+	Quiet               bool
+	NoColor             bool
+	SMBProbe            bool
+	SMBAuth             bool
+	Limit               string
+	Drift               bool
 }
 
 func addScanFlags(cmd *cobra.Command, o *scanFlags) {
