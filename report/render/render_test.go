@@ -123,6 +123,8 @@ func TestGoldenDiff(t *testing.T) {
 		{"diff-text-color", "table", render.Options{Color: true, Width: 100}},
 		{"diff-markdown", "markdown", render.Options{}},
 		{"diff-json", "json", render.Options{}},
+		{"diff-csv", "csv", render.Options{}},
+		{"diff-html", "html", render.Options{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -204,8 +206,8 @@ func TestFormats(t *testing.T) {
 	if _, err := render.New("xml"); err == nil || !strings.Contains(err.Error(), "table, csv, json, html, markdown") {
 		t.Errorf("New(xml) error %v should list the formats", err)
 	}
-	if _, err := render.NewDiff("html"); err == nil {
-		t.Error("NewDiff(html) accepted")
+	if _, err := render.NewDiff("xml"); err == nil || !strings.Contains(err.Error(), "table, json, markdown, csv, html") {
+		t.Errorf("NewDiff(xml) error %v should list the formats", err)
 	}
 }
 

@@ -66,8 +66,15 @@ they are never flags. Ctrl-C stops starting new hosts and reports what was
 gathered.
 
 ` + ExitCodeHelp,
-		Example: `  # Terminal report, plus a CSV for the change ticket
-  NTLMSCAN_PASSWORD='...' ntlmscan scan -i inventory.yaml --csv paths.csv
+		Example: `  # Terminal report, plus a CSV for the change ticket. The password goes
+  # into the variable the inventory's credential names (password_env),
+  # read without echo; or name a file with password_file (under systemd,
+  # one that LoadCredential provides)
+  read -rs NTLMSCAN_PASSWORD && export NTLMSCAN_PASSWORD
+  ntlmscan scan -i inventory.yaml --csv paths.csv
+
+  # A summary under 32 KB to paste into the change ticket, beside the full reports
+  ntlmscan scan -i inventory.yaml --markdown-summary ticket.md --csv paths.csv --json scan.json
 
   # What breaks if the planned baseline is applied?
   ntlmscan scan -i inventory.yaml --assume baseline-2027.yaml
@@ -89,7 +96,7 @@ gathered.
 			return exitWith(scanRun(cmd.Context(), &o))
 		},
 	}
-	cmd.Flags().StringVarP(&o.InventoryPath, "inventory", "i", "", "inventory YAML (required)")
+	cmd.Flags().StringVarP(&o.InventoryPath, "inventory", "i", "", "inventory YAML `FILE` (required)")
 	addScanFlags(cmd, &o.scanFlags)
 	return cmd
 }
