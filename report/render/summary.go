@@ -321,15 +321,17 @@ func exampleFile(format string) string {
 	return "report." + format
 }
 
-// planHint says how to list the change plan: `ntlmscan plan` on the run's
-// JSON report, or, when the run wrote none, the command that writes one
-// first, so that the command shown works as printed.
+// planHint says, inside the terminal's "Change plan: N changes (...)",
+// how to list the plan: `ntlmscan plan` on the run's JSON report, or, when
+// the run wrote none, the command that writes one first, so that the
+// commands shown work as printed.
 func planHint(f Files) string {
+	const others = "the Markdown and JSON reports list them too"
 	switch {
 	case f.JSON != "":
-		return "`ntlmscan plan " + f.JSON + "`"
+		return "`ntlmscan plan " + f.JSON + "` lists them; " + others
 	case f.Command != "":
-		return "`" + f.Command + " --json " + f.jsonSuggestion() + "`, then `ntlmscan plan " + f.jsonSuggestion() + "`,"
+		return "to list them: `" + f.Command + " --json " + f.jsonSuggestion() + "`, then `ntlmscan plan " + f.jsonSuggestion() + "`; " + others
 	}
-	return "`ntlmscan plan REPORT.json`"
+	return "`ntlmscan plan REPORT.json` lists them; so do the Markdown and JSON reports"
 }

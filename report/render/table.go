@@ -161,7 +161,7 @@ func renderTable(w io.Writer, r *report.Report, opts Options) error {
 		out.printf("Coverage: %s\n", clean(c.Note))
 	}
 	if n := len(r.Matrix.Plan); n > 0 {
-		out.printf("Change plan: %d changes (%s lists them; so do the Markdown and JSON reports)\n", n, clean(planHint(opts.Files)))
+		out.printf("Change plan: %d changes (%s)\n", n, clean(planHint(opts.Files)))
 	}
 
 	if lines := unmatchedEventLines(&r.Matrix); len(lines) > 0 {

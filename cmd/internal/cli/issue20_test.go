@@ -68,7 +68,7 @@ func TestDemoPlanHintWorksAsPrinted(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("demo exit %d: %s", r.code, r.stderr)
 	}
-	m := regexp.MustCompile("Change plan: \\d+ changes \\(`([^`]+)`, then `([^`]+)`").FindStringSubmatch(r.stdout)
+	m := regexp.MustCompile("Change plan: \\d+ changes \\(to list them: `([^`]+)`, then `([^`]+)`").FindStringSubmatch(r.stdout)
 	if m == nil {
 		t.Fatalf("demo output has no runnable plan hint:\n%s", r.stdout)
 	}
