@@ -62,7 +62,9 @@ func (s *sumWriter) room() int { return summaryBudget - s.reserve - s.buf.Len() 
 // limit bytes, keeping room for the note that says how many were left
 // out and where they all are. It returns how many were written.
 func (s *sumWriter) list(items []string, limit int, more func(n int) string) int {
-	const noteRoom = 600 // a "… N more" note, its file name capped
+	// A "… N more" note: its file name is capped at sumValue bytes, which
+	// clean can grow fourfold (a control character shows as \x1b).
+	const noteRoom = 200 + 4*sumValue
 	for i, it := range items {
 		if len(it)+noteRoom > limit {
 			s.printf("%s", more(len(items)-i))

@@ -78,15 +78,31 @@ func TestMarkdownSummaryStaysTicketSized(t *testing.T) {
 		{"huge names", hugeNames(), []string{"## Newly blocked since baseline (5)", "…"}},
 		{"estate 5000 long names", longNames(withAllBlockedNew(reporttest.Estate(5000))), []string{"more newly blocked paths", "more: every path"}},
 	}
+	// File names are the user's, but a long one full of control characters
+	// must not break the bound either.
+	oddFiles := render.Files{CSV: strings.Repeat("\x1b|`", 5000), HTML: strings.Repeat("é", 9000), Command: strings.Repeat("ntlmscan \x00", 900)}
+	tests = append(tests, struct {
+		name string
+		r    *report.Report
+		want []string
+	}{"odd file names", withAllBlockedNew(reporttest.Estate(5000)), []string{"more newly blocked paths", "more: every path"}})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
+			files := files
+			if tt.name == "odd file names" {
+				files = oddFiles
+			}
 			out := string(render1(t, render.FormatMarkdownSummary, tt.r, render.Options{Files: files}))
 			if len(out) >= render.MarkdownSummaryLimit || len(out) >= 32768 {
 				t.Errorf("summary is %d bytes, want < %d", len(out), render.MarkdownSummaryLimit)
 			}
 			t.Logf("%d paths: %d bytes", len(tt.r.Matrix.Paths), len(out))
-			for _, w := range append(tt.want, "## Counts", "## Full report", "`latest.json`", "`estate.html`") {
+			want := append(tt.want, "## Counts", "## Full report")
+			if files.JSON != "" {
+				want = append(want, "`latest.json`", "`estate.html`")
+			}
+			for _, w := range want {
 				if !strings.Contains(out, w) {
 					t.Errorf("summary lacks %q", w)
 				}
