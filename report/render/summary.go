@@ -178,23 +178,23 @@ func renderMarkdownSummary(w io.Writer, r *report.Report, opts Options) error {
 		s.printf("\n")
 	}
 
-	problems := summaryProblems(v)
-	var waived int
-	items := make([]string, 0, len(problems))
-	for _, rw := range problems {
-		if rw.Waiver.Active() {
-			waived++
-			continue
-		}
-		p := rw.P
-		items = append(items, "- "+mdVerdict(p.Verdict)+" "+summaryPath(p.Core, p.Target, nameUsedText(p))+": "+summaryDeciding(p.Deciding)+"\n")
+	groups, waived := summaryProblems(v)
+	items := make([]string, 0, len(groups))
+	paths := 0
+	for _, g := range groups {
+		paths += len(g.rows)
+		items = append(items, g.line())
 	}
-	s.printf("## Top problems (%d, worst first)\n\n", len(items))
+	s.printf("## Top problems (%d paths in %d groups, worst first)\n\n", paths, len(groups))
 	if len(items) == 0 {
 		s.printf("None: every path is ok or waived.\n")
 	}
 	s.list(items, s.room(), func(n int) string {
-		return fmt.Sprintf("- … and %s more: every path, with its fix, in %s.\n", thousands(n), csvName)
+		left := 0
+		for _, g := range groups[len(groups)-n:] {
+			left += len(g.rows)
+		}
+		return fmt.Sprintf("- … and %s more groups (%s paths): every path, with its fix, in %s.\n", thousands(n), thousands(left), csvName)
 	})
 	if waived > 0 {
 		s.printf("\n%d waived paths are not listed.\n", waived)
@@ -221,28 +221,90 @@ func summaryDeciding(r *verdict.Reason) string {
 	return mdText(short(r.Host, sumName)) + " " + mdCell(short(settingValue(r), sumValue)) + mdText(short(sourceSuffix(r), sumValue))
 }
 
-// summaryProblems are the paths that are not ok, worst first (summaryRank),
-// then by Core, target and path id.
-func summaryProblems(v *view) []row {
-	var out []row
-	for _, rw := range v.Rows {
-		if summaryRank(rw.P.Verdict) >= 0 {
-			out = append(out, rw)
-		}
+// maxProblemExamples caps the paths a problem group names.
+const maxProblemExamples = 3
+
+// problemGroup is the paths of one verdict decided by the same setting
+// and value on the same host (or by the same explanation): one problem,
+// one line, however many paths it breaks.
+type problemGroup struct {
+	verdict  verdict.Verdict // the group's worst
+	deciding string          // summaryDeciding text, the grouping key
+	rows     []row
+}
+
+// line is the group's list item: verdict, deciding setting, how many
+// paths, and the first few of them.
+func (g *problemGroup) line() string {
+	var b strings.Builder
+	n := thousands(len(g.rows)) + " paths"
+	if len(g.rows) == 1 {
+		n = "1 path"
 	}
-	slices.SortStableFunc(out, func(a, b row) int {
-		if d := summaryRank(a.P.Verdict) - summaryRank(b.P.Verdict); d != 0 {
+	b.WriteString("- " + mdVerdict(g.verdict) + ", " + n + ": " + g.deciding + " — ")
+	for i, rw := range g.rows {
+		if i == maxProblemExamples {
+			b.WriteString(", …")
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(summaryPath(rw.P.Core, rw.P.Target, nameUsedText(rw.P)))
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+// summaryProblems groups the paths that are not ok and not waived by
+// verdict and deciding reason, worst first (summaryRank), then the
+// groups breaking most paths, then by text; paths in a group by Core,
+// target and id. waived counts the problem paths an active waiver covers.
+func summaryProblems(v *view) (groups []*problemGroup, waived int) {
+	at := map[string]*problemGroup{}
+	for _, rw := range v.Rows {
+		rank := summaryRank(rw.P.Verdict)
+		if rank < 0 {
+			continue
+		}
+		if rw.Waiver.Active() {
+			waived++
+			continue
+		}
+		d := summaryDeciding(rw.P.Deciding)
+		key := fmt.Sprint(rank) + "\x00" + d
+		g := at[key]
+		if g == nil {
+			g = &problemGroup{verdict: rw.P.Verdict, deciding: d}
+			at[key] = g
+			groups = append(groups, g)
+		}
+		if rw.P.Verdict.Severity() > g.verdict.Severity() {
+			g.verdict = rw.P.Verdict
+		}
+		g.rows = append(g.rows, rw)
+	}
+	for _, g := range groups {
+		slices.SortStableFunc(g.rows, func(a, b row) int {
+			if c := compareFold(a.P.Core, b.P.Core); c != 0 {
+				return c
+			}
+			if c := compareFold(a.P.Target, b.P.Target); c != 0 {
+				return c
+			}
+			return strings.Compare(a.P.ID, b.P.ID)
+		})
+	}
+	slices.SortStableFunc(groups, func(a, b *problemGroup) int {
+		if d := summaryRank(a.verdict) - summaryRank(b.verdict); d != 0 {
 			return d
 		}
-		if c := compareFold(a.P.Core, b.P.Core); c != 0 {
-			return c
+		if d := len(b.rows) - len(a.rows); d != 0 {
+			return d
 		}
-		if c := compareFold(a.P.Target, b.P.Target); c != 0 {
-			return c
-		}
-		return strings.Compare(a.P.ID, b.P.ID)
+		return strings.Compare(a.deciding, b.deciding)
 	})
-	return out
+	return groups, waived
 }
 
 type classHosts struct {

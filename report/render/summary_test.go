@@ -1,6 +1,8 @@
 package render_test
 
 import (
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -70,13 +72,13 @@ func TestMarkdownSummaryStaysTicketSized(t *testing.T) {
 		// want are texts the summary must contain (truncation notes).
 		want []string
 	}{
-		{"demo", reporttest.DemoFull(), []string{"## Newly blocked since baseline", "**blocked** CORE01"}},
-		{"estate 300", reporttest.Estate(300), []string{"## Hosts not scanned (7)", "| **blocked** | 22 |", "## Top problems (136, worst first)"}},
-		{"estate 5000", reporttest.Estate(5000), []string{"more: every path, with its fix, in `/var/lib/ntlmscan/ntlmscan-20261124T020000Z.csv`."}},
-		{"estate 5000 all blocked new", withAllBlockedNew(reporttest.Estate(5000)), []string{"more newly blocked paths: the rows with new_since_baseline = yes in", "more: every path"}},
-		{"estate 5000 many failed", withManyFailed(reporttest.Estate(5000)), []string{"more error classes", "more: every path"}},
+		{"demo", reporttest.DemoFull(), []string{"## Newly blocked since baseline", "- **blocked**, 2 paths: CORE01 `RestrictSendingNTLMTraffic=2 (Deny all)` — CORE01 → AGENT02"}},
+		{"estate 300", reporttest.Estate(300), []string{"## Hosts not scanned (7)", "| **blocked** | 22 |", "## Top problems (136 paths in "}},
+		{"estate 5000", reporttest.Estate(5000), []string{"more groups (", "paths): every path, with its fix, in `/var/lib/ntlmscan/ntlmscan-20261124T020000Z.csv`."}},
+		{"estate 5000 all blocked new", withAllBlockedNew(reporttest.Estate(5000)), []string{"more newly blocked paths: the rows with new_since_baseline = yes in", "paths): every path"}},
+		{"estate 5000 many failed", withManyFailed(reporttest.Estate(5000)), []string{"more error classes", "paths): every path"}},
 		{"huge names", hugeNames(), []string{"## Newly blocked since baseline (5)", "…"}},
-		{"estate 5000 long names", longNames(withAllBlockedNew(reporttest.Estate(5000))), []string{"more newly blocked paths", "more: every path"}},
+		{"estate 5000 long names", longNames(withAllBlockedNew(reporttest.Estate(5000))), []string{"more newly blocked paths", "paths): every path"}},
 	}
 	// File names are the user's, but a long one full of control characters
 	// must not break the bound either.
@@ -85,7 +87,7 @@ func TestMarkdownSummaryStaysTicketSized(t *testing.T) {
 		name string
 		r    *report.Report
 		want []string
-	}{"odd file names", withAllBlockedNew(reporttest.Estate(5000)), []string{"more newly blocked paths", "more: every path"}})
+	}{"odd file names", withAllBlockedNew(reporttest.Estate(5000)), []string{"more newly blocked paths", "paths): every path"}})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -146,12 +148,17 @@ func TestMarkdownSummaryOrderAndDeciding(t *testing.T) {
 		t.Fatal("no Top problems section")
 	}
 	top, _, _ = strings.Cut(top, "\n## ")
-	rank := map[string]int{"- **blocked** ": 0, "- **blocked-suspected** ": 0, "- unknown ": 1, "- *at-risk* ": 2, "- unreachable ": 3}
-	last, n := 0, 0
+	rank := map[string]int{"- **blocked**, ": 0, "- **blocked-suspected**, ": 0, "- unknown, ": 1, "- *at-risk*, ": 2, "- unreachable, ": 3}
+	last, n, paths := 0, 0, 0
+	count := regexp.MustCompile(`^- [^,]+, ([\d,]+) paths?: `)
 	for _, line := range strings.Split(top, "\n") {
 		for prefix, r := range rank {
 			if strings.HasPrefix(line, prefix) {
 				n++
+				if m := count.FindStringSubmatch(line); m != nil {
+					k, _ := strconv.Atoi(strings.ReplaceAll(m[1], ",", ""))
+					paths += k
+				}
 				if r < last {
 					t.Errorf("%q after a worse-ranked line", line)
 				}
@@ -159,20 +166,26 @@ func TestMarkdownSummaryOrderAndDeciding(t *testing.T) {
 			}
 		}
 	}
-	if n == 0 || last != 2 && last != 3 {
-		t.Errorf("%d problem lines, last rank %d: want blocked through at-risk", n, last)
+	if n == 0 || last != 3 || paths != 136 {
+		t.Errorf("%d problem lines for %d paths, last rank %d: want every path from blocked through unreachable", n, paths, last)
+	}
+	if !strings.Contains(top, "paths: CORE01 `RestrictSendingNTLMTraffic=2 (Deny all)` \\[source: unknown (policy sources not collected)\\] — ") {
+		t.Errorf("the paths CORE01's setting blocks are not one group:\n%s", top)
 	}
 	full := string(render1(t, render.FormatMarkdown, reporttest.Estate(300), render.Options{}))
-	// A blocked line's deciding text is the one the full report shows.
+	// A group's deciding text is the one the full report shows.
+	deciding := regexp.MustCompile(`^- \*\*blocked\*\*, [\d,]+ paths?: (.*) — `)
+	checked := 0
 	for _, line := range strings.Split(top, "\n") {
-		if !strings.HasPrefix(line, "- **blocked** ") {
-			continue
+		if m := deciding.FindStringSubmatch(line); m != nil {
+			checked++
+			if !strings.Contains(full, "| "+m[1]+" |") {
+				t.Errorf("deciding text %q is not the full report's", m[1])
+			}
 		}
-		_, deciding, _ := strings.Cut(line, "): ")
-		if !strings.Contains(full, "| "+deciding+" |") {
-			t.Errorf("deciding text %q is not the full report's", deciding)
-		}
-		break
+	}
+	if checked == 0 {
+		t.Error("no blocked line checked")
 	}
 }
 

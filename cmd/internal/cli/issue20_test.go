@@ -52,7 +52,7 @@ func TestMarkdownSummaryFiles(t *testing.T) {
 		if len(tt.text) == 0 || len(tt.text) >= render.MarkdownSummaryLimit {
 			t.Errorf("%s: summary of %d bytes", tt.name, len(tt.text))
 		}
-		for _, w := range append(tt.want, "## Top problems", "**blocked** CORE01") {
+		for _, w := range append(tt.want, "## Top problems", "- **blocked**, 2 paths: CORE01 `RestrictSendingNTLMTraffic=2 (Deny all)`") {
 			if !strings.Contains(tt.text, w) {
 				t.Errorf("%s: summary lacks %q:\n%s", tt.name, w, tt.text)
 			}
