@@ -230,7 +230,7 @@ func TestHostOrderDoesNotMatter(t *testing.T) {
 	for i, j := 0, len(b.Hosts)-1; i < j; i, j = i+1, j-1 {
 		b.Hosts[i], b.Hosts[j] = b.Hosts[j], b.Hosts[i]
 	}
-	for _, f := range []string{"table", "csv", "markdown", "html"} {
+	for _, f := range []string{"table", "csv", "markdown", "html", "markdown-summary"} {
 		if !bytes.Equal(render1(t, f, a, render.Options{}), render1(t, f, b, render.Options{})) {
 			t.Errorf("%s output depends on host order", f)
 		}

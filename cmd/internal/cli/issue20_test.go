@@ -27,6 +27,15 @@ func TestMarkdownSummaryFiles(t *testing.T) {
 	if r := run(t, env, "scan", "-i", invPath, "--quiet", "--output-dir", runs); r.code != ExitBoth {
 		t.Fatalf("scan --output-dir exit %d: %s", r.code, r.stderr)
 	}
+	// The --format output written with -o counts as that format's file.
+	outJSON, outSum := filepath.Join(dir, "o.json"), filepath.Join(dir, "o.md")
+	if r := run(t, env, "scan", "-i", invPath, "--quiet", "--format", "json", "-o", outJSON, "--markdown-summary", outSum); r.code != ExitBoth {
+		t.Fatalf("scan -o exit %d: %s", r.code, r.stderr)
+	}
+	withO, err := os.ReadFile(outSum)
+	if err != nil {
+		t.Fatal(err)
+	}
 	again := run(t, nil, "report", jsonPath, "--format", "markdown-summary")
 	if again.code != 0 {
 		t.Fatalf("report --format markdown-summary exit %d: %s", again.code, again.stderr)
@@ -46,6 +55,7 @@ func TestMarkdownSummaryFiles(t *testing.T) {
 	}{
 		{"--markdown-summary", string(written), []string{"`" + csvPath + "`", "`" + jsonPath + "`", "`ntlmscan plan " + jsonPath + "`"}},
 		{"report", again.stdout, []string{"`ntlmscan report " + jsonPath + " --format csv -o paths.csv`", "`ntlmscan plan " + jsonPath + "`"}},
+		{"-o", string(withO), []string{"`ntlmscan plan " + outJSON + "`", "`ntlmscan report " + outJSON + " --format csv -o paths.csv`"}},
 		{"--output-dir", string(nightly), []string{"`" + filepath.Join(runs, outdir.RunName(fixedNow, "csv")) + "`", "`" + filepath.Join(runs, outdir.RunName(fixedNow, "html")) + "`"}},
 	}
 	for _, tt := range tests {

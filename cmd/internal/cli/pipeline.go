@@ -423,9 +423,20 @@ func runFileName(rep *report.Report, dir *outdir.Dir, ext string, interrupted bo
 }
 
 // files names the report files this run writes, for the summary and the
-// terminal's hints: the --csv/--json/--html files, else --output-dir's.
+// terminal's hints: the --csv/--json/--html files, else -o's, else
+// --output-dir's.
 func (o *scanOptions) files(rep *report.Report, dir *outdir.Dir, interrupted bool) render.Files {
 	f := render.Files{CSV: o.CSVFile, JSON: o.JSONFile, HTML: o.HTMLFile, Command: o.Command}
+	if o.Output != "" && o.Output != "-" {
+		switch strings.ToLower(o.Format) {
+		case render.FormatCSV:
+			f.CSV = cmp.Or(f.CSV, o.Output)
+		case render.FormatJSON:
+			f.JSON = cmp.Or(f.JSON, o.Output)
+		case render.FormatHTML:
+			f.HTML = cmp.Or(f.HTML, o.Output)
+		}
+	}
 	if dir != nil {
 		f.CSV = cmp.Or(f.CSV, runFileName(rep, dir, "csv", interrupted))
 		f.JSON = cmp.Or(f.JSON, runFileName(rep, dir, "json", interrupted))
