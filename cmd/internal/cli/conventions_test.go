@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -189,5 +190,31 @@ func TestDiffOutputFormats(t *testing.T) {
 				t.Errorf("%s: %v, lacks %q:\n%.300s", out, err, tt.want, data)
 			}
 		})
+	}
+}
+
+// Every ntlmscan command line of the help examples parses with the real
+// command tree: a renamed flag breaks this test, not a user's paste.
+func TestHelpExamplesParse(t *testing.T) {
+	t.Parallel()
+	n := 0
+	for _, c := range allCommands() {
+		for _, line := range strings.Split(c.Example, "\n") {
+			line, _, _ = strings.Cut(line, "#")
+			for _, part := range strings.Split(line, "&&") {
+				fields := strings.Fields(part)
+				if len(fields) < 2 || fields[0] != "ntlmscan" {
+					continue
+				}
+				n++
+				if i := slices.Index(fields, ">"); i > 0 {
+					fields = fields[:i] // a redirection is the shell's
+				}
+				checkCommandLine(t, c.CommandPath()+" example", fields[1:])
+			}
+		}
+	}
+	if n < 20 {
+		t.Errorf("only %d example command lines found", n)
 	}
 }
