@@ -46,12 +46,17 @@ func TestFlagPlaceholders(t *testing.T) {
 	for _, c := range allCommands() {
 		for _, fs := range []*pflag.FlagSet{c.LocalNonPersistentFlags(), c.PersistentFlags()} {
 			fs.VisitAll(func(fl *pflag.Flag) {
+				name, _ := pflag.UnquoteUsage(fl)
 				switch fl.Value.Type() {
 				case "string", "stringSlice":
+				case "bool":
+					if name != "" {
+						t.Errorf("%s --%s is a switch but shows a value %q", c.CommandPath(), fl.Name, name)
+					}
+					return
 				default:
-					return // numbers, durations and switches show their type
+					return // numbers and durations show their type
 				}
-				name, _ := pflag.UnquoteUsage(fl)
 				seen[fl.Name] = true
 				if w, ok := want[fl.Name]; ok && name != w {
 					t.Errorf("%s --%s shows %q, want %q", c.CommandPath(), fl.Name, name, w)

@@ -102,6 +102,7 @@ flags: the inventory names an environment variable or a file for each credential
 	// --version prints what `ntlmscan version` prints (cobra adds the flag
 	// when Version is set; the template is that text, braces escaped).
 	root.Version = f.Version
+	root.Flags().BoolP("version", "v", false, "print the version (what ntlmscan version prints)")
 	root.SetVersionTemplate(strings.NewReplacer("{{", "{{`{{`}}").Replace(versionText(f.Version)))
 
 	root.AddCommand(
