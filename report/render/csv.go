@@ -42,11 +42,11 @@ func CSVColumns() []string {
 		"deciding_setting",       // registry value name
 		"deciding_value",         // raw value and label, e.g. "2 (Deny all)"
 		"deciding_event",         // event id logged where it is enforced
-		"reasons",                // every reason, " | " separated
-		"remediation",            // every remediation, " | " separated
+		"reasons",                // every reason, one per line
+		"remediation",            // every remediation, one per line
 		"first_seen",             // RFC 3339 UTC; empty without a baseline
 		"last_seen",              // RFC 3339 UTC; empty without a baseline
-		"plan_changes",           // ids of the change-plan entries that fix this path, " | " separated
+		"plan_changes",           // ids of the change-plan entries that fix this path, one per line
 		"operations",             // Rapid Recovery operations the path serves, " | " separated
 		"impact",                 // which operations fail when the path is not ok
 		"evidence_state",         // blocked-observed | ntlm-observed | spn-missing | kerberos-rc4 | kerberos-verified | no-ntlm-seen | no-evidence | empty
@@ -54,6 +54,16 @@ func CSVColumns() []string {
 		"deciding_source",        // where the deciding value comes from: GPO (name, GUID), local, planned, unknown
 	}
 }
+
+// The list columns: one entry per line inside the quoted cell (Excel and
+// PowerShell's Import-Csv both read multi-line cells), never joined with
+// a separator that PowerShell code or a path id could hold (" | " was
+// both).
+var (
+	colReasons     = slices.Index(CSVColumns(), "reasons")
+	colRemediation = slices.Index(CSVColumns(), "remediation")
+	colPlan        = slices.Index(CSVColumns(), "plan_changes")
+)
 
 // renderCSV writes one RFC 4180 row per path (CRLF line ends, as Excel
 // expects). Every cell is neutralised against spreadsheet formula injection.
@@ -85,7 +95,7 @@ func renderCSV(w io.Writer, r *report.Report, opts Options) error {
 		var dHost, dSetting, dValue, dEvent string
 		if d := p.Deciding; d != nil {
 			dHost, dSetting, dEvent = d.Host, d.Setting, d.Event
-			dValue = strings.TrimSpace(d.RawValue + " " + parenthesised(d.ValueLabel))
+			dValue = valueText(d)
 		}
 		reasons := make([]string, 0, len(p.Reasons))
 		for i := range p.Reasons {
@@ -114,7 +124,7 @@ func renderCSV(w io.Writer, r *report.Report, opts Options) error {
 			r.RunID, generated, p.ID, p.Core, p.Target, string(p.Kind), p.Share, p.NameUsed, string(p.NameForm),
 			strconv.Itoa(p.Port), p.Reachable, p.Account, string(p.Need), p.NeedWhy, string(p.Verdict), before,
 			waiver, owner, expires, why, isNew, dHost, dSetting, dValue, dEvent,
-			strings.Join(reasons, " | "), strings.Join(fixes, " | "), first, last, strings.Join(plan, " | "),
+			"", "", first, last, "", // lists, below
 			operationsCell(p.Operations), impactSentence(p),
 			evState, evText,
 			verdict.SourceText(decidingSource(p.Deciding)),
@@ -122,6 +132,7 @@ func renderCSV(w io.Writer, r *report.Report, opts Options) error {
 		for i := range record {
 			record[i] = csvCell(record[i])
 		}
+		record[colReasons], record[colRemediation], record[colPlan] = csvList(reasons), csvList(fixes), csvList(plan)
 		if err := cw.Write(record); err != nil {
 			return fmt.Errorf("write csv: %w", err)
 		}
@@ -131,13 +142,6 @@ func renderCSV(w io.Writer, r *report.Report, opts Options) error {
 		return fmt.Errorf("write csv: %w", err)
 	}
 	return nil
-}
-
-func parenthesised(s string) string {
-	if s == "" {
-		return ""
-	}
-	return "(" + s + ")"
 }
 
 // csvCell makes one cell safe: control characters are shown as escapes, and

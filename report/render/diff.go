@@ -24,7 +24,9 @@ func (f DiffRendererFunc) RenderDiff(w io.Writer, c *report.Comparison, opts Opt
 }
 
 // DiffFormats lists the --format values of NewDiff, default first.
-func DiffFormats() []string { return []string{FormatTable, FormatJSON, FormatMarkdown} }
+func DiffFormats() []string {
+	return []string{FormatTable, FormatJSON, FormatMarkdown, FormatCSV, FormatHTML}
+}
 
 // NewDiff returns the diff renderer for a --format value ("text" and
 // "table" are the same; "md" is markdown).
@@ -36,6 +38,10 @@ func NewDiff(format string) (DiffRenderer, error) {
 		return DiffRendererFunc(func(w io.Writer, c *report.Comparison, _ Options) error { return report.EncodeDiff(w, c) }), nil
 	case FormatMarkdown, "md":
 		return DiffRendererFunc(renderDiffMarkdown), nil
+	case FormatCSV:
+		return DiffRendererFunc(renderDiffCSV), nil
+	case FormatHTML:
+		return DiffRendererFunc(renderDiffHTML), nil
 	}
 	return nil, fmt.Errorf("unknown diff format %q: want one of %s", format, strings.Join(DiffFormats(), ", "))
 }

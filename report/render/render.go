@@ -28,6 +28,38 @@ type Options struct {
 	// All lists every path in the terminal view: ok paths too, and more
 	// than the first problems.
 	All bool
+	// Files names the other reports of the same run, as the user gave
+	// them; the Markdown summary and the terminal's plan hint point to
+	// them, or say which command writes a missing one.
+	Files Files
+}
+
+// Files are a run's report files; "" means not written.
+type Files struct {
+	CSV, HTML, JSON string
+	// Command is the command line that made the report, without its
+	// output flags ("ntlmscan scan -i inventory.yaml", "ntlmscan demo"),
+	// for the hints that say how to write a missing file; "" gives a
+	// generic one.
+	Command string
+}
+
+// command is Files.Command, or a generic scan command line.
+func (f Files) command() string {
+	if f.Command != "" {
+		return f.Command
+	}
+	return "ntlmscan scan -i INVENTORY"
+}
+
+// jsonSuggestion is the JSON file name the hints suggest: demo.json for
+// the demo (so `ntlmscan plan demo.json` reads what `ntlmscan demo --json
+// demo.json` wrote), else scan.json.
+func (f Files) jsonSuggestion() string {
+	if strings.HasPrefix(f.Command, "ntlmscan demo") {
+		return "demo.json"
+	}
+	return "scan.json"
 }
 
 // Renderer writes a report in one format.
@@ -48,11 +80,14 @@ const (
 	FormatJSON     = "json"
 	FormatHTML     = "html"
 	FormatMarkdown = "markdown"
+	// FormatMarkdownSummary is the ticket-sized Markdown summary (under
+	// MarkdownSummaryLimit bytes for any estate).
+	FormatMarkdownSummary = "markdown-summary"
 )
 
 // Formats lists the --format values of New, default first.
 func Formats() []string {
-	return []string{FormatTable, FormatCSV, FormatJSON, FormatHTML, FormatMarkdown}
+	return []string{FormatTable, FormatCSV, FormatJSON, FormatHTML, FormatMarkdown, FormatMarkdownSummary}
 }
 
 // New returns the renderer for a --format value (case-insensitive; "md" is
@@ -72,6 +107,8 @@ func New(format string) (Renderer, error) {
 		}), nil
 	case FormatMarkdown, "md":
 		return RendererFunc(renderMarkdown), nil
+	case FormatMarkdownSummary:
+		return RendererFunc(renderMarkdownSummary), nil
 	}
 	return nil, fmt.Errorf("unknown format %q: want one of %s", format, strings.Join(Formats(), ", "))
 }

@@ -127,6 +127,8 @@ func TestGoldenDiff(t *testing.T) {
 		{"diff-text-color", "table", render.Options{Color: true, Width: 100}},
 		{"diff-markdown", "markdown", render.Options{}},
 		{"diff-json", "json", render.Options{}},
+		{"diff-csv", "csv", render.Options{}},
+		{"diff-html", "html", render.Options{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -208,8 +210,8 @@ func TestFormats(t *testing.T) {
 	if _, err := render.New("xml"); err == nil || !strings.Contains(err.Error(), "table, csv, json, html, markdown") {
 		t.Errorf("New(xml) error %v should list the formats", err)
 	}
-	if _, err := render.NewDiff("html"); err == nil {
-		t.Error("NewDiff(html) accepted")
+	if _, err := render.NewDiff("xml"); err == nil || !strings.Contains(err.Error(), "table, json, markdown, csv, html") {
+		t.Errorf("NewDiff(xml) error %v should list the formats", err)
 	}
 }
 
@@ -232,7 +234,7 @@ func TestHostOrderDoesNotMatter(t *testing.T) {
 	for i, j := 0, len(b.Hosts)-1; i < j; i, j = i+1, j-1 {
 		b.Hosts[i], b.Hosts[j] = b.Hosts[j], b.Hosts[i]
 	}
-	for _, f := range []string{"table", "csv", "markdown", "html"} {
+	for _, f := range []string{"table", "csv", "markdown", "html", "markdown-summary"} {
 		if !bytes.Equal(render1(t, f, a, render.Options{}), render1(t, f, b, render.Options{})) {
 			t.Errorf("%s output depends on host order", f)
 		}

@@ -209,7 +209,7 @@ func writeTable(w io.Writer, r *report.Report, opts Options) error {
 		out.printf("%s\n", tableOrDetail(rows, []int{0}, map[int]int{2: 30, 3: 30}, opts.Width, nil))
 	}
 
-	writeSummary(out, v, pt)
+	writeSummary(out, v, pt, opts.Files)
 
 	if lines := unmatchedEventLines(&r.Matrix); len(lines) > 0 {
 		out.printf("\n%s\n", pt.heading("NTLM EVENTS NO PATH CLAIMED"))
@@ -388,7 +388,7 @@ func groupHostNotes(notes []hostNote) []noteGroup {
 	return out
 }
 
-func writeSummary(out *tableWriter, v *view, pt painter) {
+func writeSummary(out *tableWriter, v *view, pt painter, files Files) {
 	r, s := v.R, v.Sum
 	out.printf("\n%s\n", pt.heading("SUMMARY"))
 	out.printf("Hosts: %d in the inventory, %d scanned, %d failed, %d described only (not scanned)\n",
@@ -429,7 +429,7 @@ func writeSummary(out *tableWriter, v *view, pt painter) {
 		out.printf("Coverage: %s\n", clean(c.Note))
 	}
 	if n := len(r.Matrix.Plan); n > 0 {
-		out.printf("Change plan: %d changes (`ntlmscan plan REPORT.json` lists them; so do the Markdown and JSON reports)\n", n)
+		out.printf("Change plan: %d changes (%s)\n", n, clean(planHint(files)))
 	}
 }
 

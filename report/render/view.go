@@ -391,6 +391,16 @@ func settingValue(r *verdict.Reason) string {
 	return s
 }
 
+// valueText is the value part of settingValue, "2 (Deny all)": the CSV's
+// deciding_value shows the same text as the other formats.
+func valueText(r *verdict.Reason) string {
+	s := r.RawValue
+	if r.ValueLabel != "" && r.RawValue != "["+r.ValueLabel+"]" {
+		s += " (" + r.ValueLabel + ")"
+	}
+	return strings.TrimSpace(s)
+}
+
 // decidingText is the short form of the deciding reason: where and which
 // setting, or the explanation when no setting is involved.
 func decidingText(r *verdict.Reason) string {

@@ -47,13 +47,18 @@ verdicts a planned baseline would change. demo exits 0 once the report is
 shown; pass --fail-on to get scan's exit codes.`,
 		Example: `  ntlmscan demo
   ntlmscan demo --what-if
-  ntlmscan demo --format html -o demo.html`,
+  ntlmscan demo --format html -o demo.html
+  ntlmscan demo --json demo.json --quiet && ntlmscan plan demo.json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := o.check(); err != nil {
 				return err
 			}
 			o.FailOnChosen = cmd.Flags().Changed("fail-on")
+			o.Command = "ntlmscan demo"
+			if o.WhatIf {
+				o.Command += " --what-if"
+			}
 			if runF != nil {
 				return runF(o)
 			}

@@ -76,11 +76,11 @@ More: ntlmscan help discovery.`,
 			return exitWith(discoverRun(cmd.Context(), f, o))
 		},
 	}
-	cmd.Flags().StringSliceVar(&o.Cores, "core", nil, "Core to ask: inventory name with -i, else its DNS name or address (repeat, or comma-separate)")
-	cmd.Flags().StringVarP(&o.InventoryPath, "inventory", "i", "", "existing inventory: its Cores, credentials and WinRM settings are used, and the result is merged into it")
-	cmd.Flags().StringVarP(&o.Output, "output", "o", "-", `where to write the inventory ("-": stdout)`)
-	cmd.Flags().StringVar(&o.Username, "username", "", `without -i: the account to log on to the Cores with (DOMAIN\user or user@dns.domain)`)
-	cmd.Flags().StringVar(&o.PasswordEnv, "password-env", "NTLMSCAN_PASSWORD", "without -i: environment variable holding that account's password")
+	cmd.Flags().StringSliceVar(&o.Cores, "core", nil, "`CORE` to ask: inventory name with -i, else its DNS name or address (repeat, or comma-separate)")
+	cmd.Flags().StringVarP(&o.InventoryPath, "inventory", "i", "", "existing inventory `FILE`: its Cores, credentials and WinRM settings are used, and the result is merged into it")
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "-", "`FILE` to write the inventory to (\"-\": stdout)")
+	cmd.Flags().StringVar(&o.Username, "username", "", "without -i: the `ACCOUNT` to log on to the Cores with (DOMAIN\\user or user@dns.domain)")
+	cmd.Flags().StringVar(&o.PasswordEnv, "password-env", "NTLMSCAN_PASSWORD", "without -i: environment `VARIABLE` holding that account's password")
 	cmd.Flags().IntVar(&o.Port, "winrm-port", 0, "without -i: WinRM port of the Cores (default 5985, or 5986 with --https)")
 	cmd.Flags().BoolVar(&o.HTTPS, "https", false, "without -i: WinRM over HTTPS (system CA roots)")
 	cmd.Flags().DurationVar(&o.HostTimeout, "host-timeout", scanner.DefaultHostTimeout, "deadline for each Core")

@@ -154,7 +154,8 @@ func TestHandEditedReport(t *testing.T) {
 			if got.code != want.code || strings.Contains(got.stdout, "evil.example") {
 				t.Fatalf("%s: exit %d, the file's script text is shown", format, got.code)
 			}
-			if got.stdout != want.stdout {
+			// The table's plan hint names the file read; nothing else may differ.
+			if strings.ReplaceAll(got.stdout, edited, orig) != want.stdout {
 				t.Errorf("%s: the edited report renders differently from the original: the lines are not rebuilt from the changes", format)
 			}
 		}

@@ -51,10 +51,10 @@ result is a report like any other: render it with ntlmscan report, compare it wi
 			return exitWith(mergeRun(o))
 		},
 	}
-	cmd.Flags().StringVarP(&o.InventoryPath, "inventory", "i", "", "the whole estate's inventory (required)")
-	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "write the merged report here (default stdout)")
-	cmd.Flags().StringVarP(&o.Format, "format", "f", render.FormatJSON, "output format: "+strings.Join(render.Formats(), ", "))
-	cmd.Flags().StringVar(&o.WaiversPath, "waivers", "", "apply this waivers file to the merged report")
+	cmd.Flags().StringVarP(&o.InventoryPath, "inventory", "i", "", "the whole estate's inventory `FILE` (required)")
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "write the merged report to this `FILE` (default stdout)")
+	cmd.Flags().StringVarP(&o.Format, "format", "f", render.FormatJSON, "output `FORMAT`: "+strings.Join(render.Formats(), ", "))
+	cmd.Flags().StringVar(&o.WaiversPath, "waivers", "", "apply this waivers `FILE` to the merged report")
 	return cmd
 }
 
@@ -112,7 +112,7 @@ func mergeRun(o *mergeOptions) (int, error) {
 		}
 		return ExitOK, nil
 	}
-	if err := writeRendered(o.Output, o.Format, rep); err != nil {
+	if err := writeRendered(o.Output, o.Format, rep, render.Files{}); err != nil {
 		return ExitError, err
 	}
 	return ExitOK, nil

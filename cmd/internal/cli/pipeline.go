@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -43,20 +44,22 @@ type scanFlags struct {
 	JSONFile     string
 	HTMLFile     string
 	MarkdownFile string
-	OutputDir    string
-	MetricsFile  string
-	Keep         int
-	BaselinePath string
-	WaiversPath  string
-	FailOn       string
-	Strict       bool
-	AssumePath   string
-	Quiet        bool
-	NoColor      bool
-	SMBProbe     bool
-	SMBAuth      bool
-	Limit        string
-	Drift        bool
+	// MarkdownSummaryFile: --markdown-summary, the ticket-sized summary.
+	MarkdownSummaryFile string
+	OutputDir           string
+	MetricsFile         string
+	Keep                int
+	BaselinePath        string
+	WaiversPath         string
+	FailOn              string
+	Strict              bool
+	AssumePath          string
+	Quiet               bool
+	NoColor             bool
+	SMBProbe            bool
+	SMBAuth             bool
+	Limit               string
+	Drift               bool
 	viewFlags
 }
 
@@ -70,25 +73,26 @@ func addScanFlags(cmd *cobra.Command, o *scanFlags) {
 	fl.IntVar(&o.EvidenceDays, "evidence-days", facts.DefaultEvidenceDays, "days of the NTLM operational log read on every host as evidence (0 = do not read it)")
 	fl.BoolVar(&o.ContinueOnBadCredential, "continue-on-bad-credential", false,
 		"try a domain credential on every host even after one refused it before it worked anywhere (risks one failed logon per host: account lockout)")
-	fl.StringVarP(&o.Format, "format", "f", render.FormatTable, "output format: "+strings.Join(render.Formats(), ", "))
-	fl.StringVarP(&o.Output, "output", "o", "", "write the --format output to this file instead of stdout")
-	fl.StringVar(&o.CSVFile, "csv", "", "also write the path CSV (for change tickets) to this file")
-	fl.StringVar(&o.JSONFile, "json", "", "also write the JSON report (input of `report` and `diff`) to this file")
-	fl.StringVar(&o.HTMLFile, "html", "", "also write a self-contained HTML report to this file")
-	fl.StringVar(&o.MarkdownFile, "markdown", "", "also write a Markdown report to this file")
-	fl.StringVar(&o.OutputDir, "output-dir", "", "nightly mode: write timestamped JSON/CSV/HTML and latest.json here, under a lock")
-	fl.StringVar(&o.MetricsFile, "metrics-file", "", "write Prometheus metrics here (for node_exporter's textfile collector), atomically")
+	fl.StringVarP(&o.Format, "format", "f", render.FormatTable, "output `FORMAT`: "+strings.Join(render.Formats(), ", "))
+	fl.StringVarP(&o.Output, "output", "o", "", "write the --format output to this `FILE` instead of stdout")
+	fl.StringVar(&o.CSVFile, "csv", "", "also write the path CSV (for change tickets) to this `FILE`")
+	fl.StringVar(&o.JSONFile, "json", "", "also write the JSON report (input of report, diff and plan) to this `FILE`")
+	fl.StringVar(&o.HTMLFile, "html", "", "also write a self-contained HTML report to this `FILE`")
+	fl.StringVar(&o.MarkdownFile, "markdown", "", "also write a Markdown report to this `FILE`")
+	fl.StringVar(&o.MarkdownSummaryFile, "markdown-summary", "", "also write a ticket-sized Markdown summary (under 32 KB for any estate: counts, newly blocked, top problems, where the full reports are) to this `FILE`")
+	fl.StringVar(&o.OutputDir, "output-dir", "", "nightly mode: write timestamped JSON, CSV, HTML and Markdown summary files and latest.json to this `DIR`, under a lock")
+	fl.StringVar(&o.MetricsFile, "metrics-file", "", "write Prometheus metrics to this `FILE` (for node_exporter's textfile collector), atomically")
 	fl.IntVar(&o.Keep, "keep", 30, "with --output-dir: keep the newest N runs (0 = all)")
-	fl.StringVar(&o.BaselinePath, "baseline", "", "earlier JSON report to compare with (default with --output-dir: its latest.json)")
-	fl.StringVar(&o.WaiversPath, "waivers", "", "waivers file: accepted risks with owner and expiry")
-	fl.StringVar(&o.FailOn, "fail-on", "blocked", "exit 2 when findings reach: "+strings.Join(report.FailOnValues(), ", ")+"; add ,no-unscanned to keep unscanned hosts out of exit 4")
+	fl.StringVar(&o.BaselinePath, "baseline", "", "earlier JSON report `FILE` to compare with (default with --output-dir: its latest.json)")
+	fl.StringVar(&o.WaiversPath, "waivers", "", "waivers `FILE`: accepted risks with owner and expiry")
+	fl.StringVar(&o.FailOn, "fail-on", "blocked", "exit 2 when findings reach `LEVEL`: "+strings.Join(report.FailOnValues(), ", ")+"; add ,no-unscanned to keep unscanned hosts out of exit 4")
 	fl.BoolVar(&o.Strict, "strict", false, "Quest's advice: anything short of an explicit \"Allow all\" is at-risk")
-	fl.StringVar(&o.AssumePath, "assume", "", "what-if overlay of planned settings; every path shows its verdict before and after")
+	fl.StringVar(&o.AssumePath, "assume", "", "what-if overlay `FILE` of planned settings; every path shows its verdict before and after")
 	fl.BoolVarP(&o.Quiet, "quiet", "q", false, "no progress bar and no terminal report (files and exit code only)")
 	fl.BoolVar(&o.NoColor, "no-color", false, "never colour the terminal output (NO_COLOR is honoured too)")
 	fl.BoolVar(&o.SMBProbe, "smb-probe", true, "probe each repository host's SMB service (NEGOTIATE) from this machine; --smb-probe=false skips it")
 	fl.BoolVar(&o.Drift, "drift", true, "ask each collected Core's Rapid Recovery module what it protects and warn where the inventory differs (--drift=false skips it)")
-	fl.StringVar(&o.Limit, "limit", "", "scan only the paths of matching hosts (names, globs, groups, tag:TAG; a:b union, a:&b intersection, !a exclusion) and the hosts they need")
+	fl.StringVar(&o.Limit, "limit", "", "scan only the paths of hosts matching `PATTERN` (names, globs, groups, tag:TAG; a:b union, a:&b intersection, !a exclusion) and the hosts they need")
 	fl.BoolVar(&o.SMBAuth, "smb-auth", false, "also try one NTLM logon per repository account and host, with the credentials: entry naming that account")
 	addViewFlags(cmd, &o.viewFlags)
 }
@@ -381,50 +385,86 @@ func (o *scanOptions) publish(rep *report.Report, dir *outdir.Dir, interrupted b
 	// attempted and the errors are reported together.
 	var errs []error
 	main, _ := render.New(o.Format)
+	files := o.files(rep, dir, interrupted)
 	if !o.Quiet || (o.Output != "" && o.Output != "-") {
 		o.warnNoMatch(o.IO.ErrOut, rep, o.Format)
 	}
 	switch {
 	case o.Output != "" && o.Output != "-":
-		if err := writeRenderedOpts(o.Output, o.Format, rep, o.options(false, 0)); err != nil {
+		if err := writeRenderedOpts(o.Output, o.Format, rep, o.options(false, 0, files)); err != nil {
 			errs = append(errs, err)
 		}
 	case !o.Quiet:
-		if err := main.Render(o.IO.Out, rep, o.options(color, width)); err != nil {
+		if err := main.Render(o.IO.Out, rep, o.options(color, width, files)); err != nil {
 			errs = append(errs, fmt.Errorf("write report: %w", err))
 		}
 	}
 	for _, extra := range []struct{ path, format string }{
 		{o.CSVFile, render.FormatCSV}, {o.JSONFile, render.FormatJSON},
 		{o.HTMLFile, render.FormatHTML}, {o.MarkdownFile, render.FormatMarkdown},
+		{o.MarkdownSummaryFile, render.FormatMarkdownSummary},
 	} {
 		if extra.path != "" {
-			if err := writeRendered(extra.path, extra.format, rep); err != nil {
+			if err := writeRendered(extra.path, extra.format, rep, files); err != nil {
 				errs = append(errs, err)
 			}
 		}
 	}
 	if dir != nil {
-		errs = append(errs, o.writeRunFiles(rep, dir, interrupted))
+		errs = append(errs, o.writeRunFiles(rep, dir, interrupted, files))
 	}
 	return errors.Join(errs...)
+}
+
+// runFormats are the files --output-dir writes per run, JSON first (it
+// becomes latest.json), with their name endings.
+var runFormats = []struct{ format, ext string }{
+	{render.FormatJSON, "json"}, {render.FormatCSV, "csv"}, {render.FormatHTML, "html"},
+	{render.FormatMarkdownSummary, "summary.md"},
+}
+
+// runFileName is the --output-dir file of one run in one format.
+func runFileName(rep *report.Report, dir *outdir.Dir, ext string, interrupted bool) string {
+	if interrupted {
+		ext = "partial." + ext
+	}
+	return filepath.Join(dir.Path, outdir.RunName(rep.GeneratedAt, ext))
+}
+
+// files names the report files this run writes, for the summary and the
+// terminal's hints: the --csv/--json/--html files, else -o's, else
+// --output-dir's.
+func (o *scanOptions) files(rep *report.Report, dir *outdir.Dir, interrupted bool) render.Files {
+	f := render.Files{CSV: o.CSVFile, JSON: o.JSONFile, HTML: o.HTMLFile, Command: o.Command}
+	if o.Output != "" && o.Output != "-" {
+		switch strings.ToLower(o.Format) {
+		case render.FormatCSV:
+			f.CSV = cmp.Or(f.CSV, o.Output)
+		case render.FormatJSON:
+			f.JSON = cmp.Or(f.JSON, o.Output)
+		case render.FormatHTML:
+			f.HTML = cmp.Or(f.HTML, o.Output)
+		}
+	}
+	if dir != nil {
+		f.CSV = cmp.Or(f.CSV, runFileName(rep, dir, "csv", interrupted))
+		f.JSON = cmp.Or(f.JSON, runFileName(rep, dir, "json", interrupted))
+		f.HTML = cmp.Or(f.HTML, runFileName(rep, dir, "html", interrupted))
+	}
+	return f
 }
 
 // writeRunFiles writes the --output-dir files of one run, replaces
 // latest.json after a complete run and prunes old runs. Every file is
 // streamed to disk: a 5,000-host report is never held in memory as text.
-func (o *scanOptions) writeRunFiles(rep *report.Report, dir *outdir.Dir, interrupted bool) error {
+func (o *scanOptions) writeRunFiles(rep *report.Report, dir *outdir.Dir, interrupted bool, files render.Files) error {
 	var jsonName string
-	for _, format := range []string{render.FormatJSON, render.FormatCSV, render.FormatHTML} {
-		ext := format
-		if interrupted {
-			ext = "partial." + format
-		}
-		name := outdir.RunName(rep.GeneratedAt, ext)
-		if err := dir.WriteAtomicFunc(name, renderTo(format, rep)); err != nil {
+	for _, rf := range runFormats {
+		name := filepath.Base(runFileName(rep, dir, rf.ext, interrupted))
+		if err := dir.WriteAtomicFunc(name, renderTo(rf.format, rep, files)); err != nil {
 			return err
 		}
-		if format == render.FormatJSON {
+		if rf.format == render.FormatJSON {
 			jsonName = name
 		}
 	}
@@ -455,12 +495,12 @@ func (o *scanOptions) writeRunFiles(rep *report.Report, dir *outdir.Dir, interru
 }
 
 // renderTo returns a writer function that renders rep in format.
-func renderTo(format string, rep *report.Report) func(io.Writer) error {
-	return renderToOpts(format, rep, render.Options{})
+func renderTo(format string, rep *report.Report, files render.Files) func(io.Writer) error {
+	return renderToOpts(format, rep, render.Options{Files: files})
 }
 
 // renderToOpts is renderTo with render options (the --format output's
-// filter).
+// filter and companion files).
 func renderToOpts(format string, rep *report.Report, opts render.Options) func(io.Writer) error {
 	return func(w io.Writer) error {
 		r, err := render.New(format)
@@ -474,8 +514,8 @@ func renderToOpts(format string, rep *report.Report, opts render.Options) func(i
 	}
 }
 
-func writeRendered(path, format string, rep *report.Report) error {
-	return outdir.WriteFileAtomicFunc(path, renderTo(format, rep))
+func writeRendered(path, format string, rep *report.Report, files render.Files) error {
+	return outdir.WriteFileAtomicFunc(path, renderTo(format, rep, files))
 }
 
 func writeRenderedOpts(path, format string, rep *report.Report, opts render.Options) error {

@@ -70,10 +70,10 @@ More: ntlmscan help change-plan.`,
 			return planRun(o)
 		},
 	}
-	cmd.Flags().StringVarP(&o.Format, "format", "f", render.PlanText, "output format: "+strings.Join(render.PlanFormats(), ", "))
-	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "write to this file instead of stdout")
-	cmd.Flags().StringVar(&o.Host, "host", "", "only the changes on this host (inventory name)")
-	cmd.Flags().StringVar(&o.Limit, "limit", "", "only the changes the paths of matching Cores or targets need (names, globs, groups, tag:TAG; a:b, a:&b, !a)")
+	cmd.Flags().StringVarP(&o.Format, "format", "f", render.PlanText, "output `FORMAT`: "+strings.Join(render.PlanFormats(), ", "))
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "write to this `FILE` instead of stdout")
+	cmd.Flags().StringVar(&o.Host, "host", "", "only the changes on this `HOST` (inventory name)")
+	cmd.Flags().StringVar(&o.Limit, "limit", "", "only the changes the paths of Cores or targets matching `PATTERN` need (names, globs, groups, tag:TAG; a:b, a:&b, !a)")
 	return cmd
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -83,9 +84,12 @@ Reference pages (every inventory key, the CSV columns, error classes, verdicts,
 		Example: `  # See it work on the built-in simulated fleet (no Windows needed)
   ntlmscan demo
 
-  # Check an inventory, then scan it
+  # Check an inventory, then scan it; the password is read without echo
+  # into the variable the inventory names (password_env), never typed
+  # on the command line
   ntlmscan validate -i inventory.yaml
-  NTLMSCAN_PASSWORD='...' ntlmscan scan -i inventory.yaml --csv paths.csv`,
+  read -rs NTLMSCAN_PASSWORD && export NTLMSCAN_PASSWORD
+  ntlmscan scan -i inventory.yaml --csv paths.csv`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
@@ -95,10 +99,15 @@ Reference pages (every inventory key, the CSV columns, error classes, verdicts,
 			return f.setLogLevel(logLevel)
 		},
 	}
-	root.PersistentFlags().StringVar(&configFile, "config", "", "settings file (YAML; keys are flag names, optionally under the command name); env NTLMSCAN_CONFIG")
-	root.PersistentFlags().StringVar(&logLevel, "log-level", "warn", "log level on stderr: debug, info, warn, error")
-	root.PersistentFlags().StringVar(&f.logFormat, "log-format", "text", "log format on stderr: text or json")
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &FlagError{Err: err} })
+	root.PersistentFlags().StringVar(&configFile, "config", "", "settings `FILE` (YAML; keys are flag names, optionally under the command name); env NTLMSCAN_CONFIG")
+	root.PersistentFlags().StringVar(&logLevel, "log-level", "warn", "log `LEVEL` on stderr: debug, info, warn, error")
+	root.PersistentFlags().StringVar(&f.logFormat, "log-format", "text", "log `FORMAT` on stderr: text or json")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &FlagError{Err: passwordFlagHint(err)} })
+	// --version prints what `ntlmscan version` prints (cobra adds the flag
+	// when Version is set; the template is that text, braces escaped).
+	root.Version = f.Version
+	root.Flags().BoolP("version", "v", false, "print the version (what ntlmscan version prints)")
+	root.SetVersionTemplate(strings.NewReplacer("{{", "{{`{{`}}").Replace(versionText(f.Version)))
 
 	root.AddCommand(
 		newScanCmd(f, nil),
@@ -127,6 +136,32 @@ func addHelpTopics(root *cobra.Command) {
 			Long:  t.Text(),
 		})
 	}
+}
+
+// passwordFlagHint turns cobra's "unknown flag" error for a password flag
+// (--password, --pass, --password-file, -p) into one that says how
+// ntlmscan takes passwords. The flag's value is never repeated.
+func passwordFlagHint(err error) error {
+	msg := err.Error()
+	var flag string
+	switch {
+	case strings.HasPrefix(msg, "unknown flag: --"):
+		flag = strings.TrimPrefix(msg, "unknown flag: ")
+		flag, _, _ = strings.Cut(flag, "=")
+	case strings.HasPrefix(msg, "unknown shorthand flag: 'p'"):
+		flag = "-p"
+	default:
+		return err
+	}
+	switch strings.ToLower(flag) {
+	case "-p", "--password", "--pass", "--passwd", "--password-file", "--pw":
+	default:
+		return err
+	}
+	return fmt.Errorf("%s: ntlmscan takes no password on the command line (it would show in shell history and the process list). "+
+		"The inventory names where each credential's password is: password_env: NTLMSCAN_PASSWORD (an environment variable; "+
+		"set it without echo: read -rs NTLMSCAN_PASSWORD && export NTLMSCAN_PASSWORD) or password_file: /path/to/file "+
+		"(first line; under systemd, LoadCredential=); see examples/inventory.yaml", flag)
 }
 
 // applySettings fills every flag the user did not set from NTLMSCAN_*

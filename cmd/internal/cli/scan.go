@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -25,6 +26,9 @@ type scanOptions struct {
 	LoggerTo func(w io.Writer) *slog.Logger
 
 	InventoryPath string
+	// Command is the command line that makes this report, without output
+	// flags, for the reports' hints on writing a missing file.
+	Command string
 	scanFlags
 }
 
@@ -62,8 +66,15 @@ they are never flags. Ctrl-C stops starting new hosts and reports what was
 gathered.
 
 ` + ExitCodeHelp,
-		Example: `  # Terminal report, plus a CSV for the change ticket
-  NTLMSCAN_PASSWORD='...' ntlmscan scan -i inventory.yaml --csv paths.csv
+		Example: `  # Terminal report, plus a CSV for the change ticket. The password goes
+  # into the variable the inventory's credential names (password_env),
+  # read without echo; or name a file with password_file (under systemd,
+  # one that LoadCredential provides)
+  read -rs NTLMSCAN_PASSWORD && export NTLMSCAN_PASSWORD
+  ntlmscan scan -i inventory.yaml --csv paths.csv
+
+  # A summary under 32 KB to paste into the change ticket, beside the full reports
+  ntlmscan scan -i inventory.yaml --markdown-summary ticket.md --csv paths.csv --json scan.json
 
   # What breaks if the planned baseline is applied?
   ntlmscan scan -i inventory.yaml --assume baseline-2027.yaml
@@ -78,13 +89,14 @@ gathered.
 			if err := o.check(); err != nil {
 				return err
 			}
+			o.Command = "ntlmscan scan -i " + shellArg(o.InventoryPath)
 			if runF != nil {
 				return runF(&o)
 			}
 			return exitWith(scanRun(cmd.Context(), &o))
 		},
 	}
-	cmd.Flags().StringVarP(&o.InventoryPath, "inventory", "i", "", "inventory YAML (required)")
+	cmd.Flags().StringVarP(&o.InventoryPath, "inventory", "i", "", "inventory YAML `FILE` (required)")
 	addScanFlags(cmd, &o.scanFlags)
 	return cmd
 }
@@ -119,4 +131,13 @@ func (o *scanOptions) loadInputs() (scanInputs, error) {
 		in.Overlay = ov
 	}
 	return in, nil
+}
+
+// shellArg quotes s for a POSIX shell when it holds more than plain
+// path characters, so that a hint built from it can be pasted.
+func shellArg(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:@+=,") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

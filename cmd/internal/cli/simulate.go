@@ -73,12 +73,12 @@ by "ntlmscan help lab"; examples/lab.yaml is the demo fleet.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&labPath, "lab", "", "lab YAML (required)")
+	cmd.Flags().StringVar(&labPath, "lab", "", "lab YAML `FILE` (required)")
 	cmd.Flags().BoolVar(&ephemeral, "ephemeral-ports", false, "listen on random free ports instead of the lab's (each host keeps its own address)")
-	cmd.Flags().StringVar(&caOut, "ca-out", "", "write the run's CA certificate (PEM) here, for HTTPS clients")
-	cmd.Flags().StringVarP(&invIn, "inventory", "i", "", "with --inventory-out: the inventory (a copy of your estate's) to point at the lab")
-	cmd.Flags().StringVar(&invOut, "inventory-out", "", "write the inventory pointed at this run's addresses and (ephemeral) ports here, and the run's CA next to it as fleet-ca.pem")
-	cmd.Flags().StringVar(&krb5Out, "krb5-out", "", "write a krb5.conf for the lab's simulated KDC here (domains with kdc: true), for Kerberos clients")
+	cmd.Flags().StringVar(&caOut, "ca-out", "", "write the run's CA certificate (PEM) to this `FILE`, for HTTPS clients")
+	cmd.Flags().StringVarP(&invIn, "inventory", "i", "", "with --inventory-out: the inventory `FILE` (a copy of your estate's) to point at the lab")
+	cmd.Flags().StringVar(&invOut, "inventory-out", "", "write the inventory pointed at this run's addresses and (ephemeral) ports to this `FILE`, and the run's CA next to it as fleet-ca.pem")
+	cmd.Flags().StringVar(&krb5Out, "krb5-out", "", "write a krb5.conf for the lab's simulated KDC to this `FILE` (domains with kdc: true), for Kerberos clients")
 	return cmd
 }
 

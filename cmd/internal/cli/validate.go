@@ -68,8 +68,8 @@ host or path the inventory does not have.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVarP(&inventoryPath, "inventory", "i", "", "inventory YAML (required)")
-	cmd.Flags().StringVar(&assumePath, "assume", "", "also check this what-if overlay against the inventory")
-	cmd.Flags().StringVar(&waiversPath, "waivers", "", "also check this waivers file")
+	cmd.Flags().StringVarP(&inventoryPath, "inventory", "i", "", "inventory YAML `FILE` (required)")
+	cmd.Flags().StringVar(&assumePath, "assume", "", "also check this what-if overlay `FILE` against the inventory")
+	cmd.Flags().StringVar(&waiversPath, "waivers", "", "also check this waivers `FILE`")
 	return cmd
 }

@@ -21,13 +21,20 @@ with, the collector schema it sends to hosts and the report schema it writes
 		Example: `  ntlmscan version`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			version := f.Version
-			if bi, ok := debug.ReadBuildInfo(); ok && version == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-				version = bi.Main.Version
-			}
-			fmt.Fprintf(f.IO.Out, "ntlmscan %s (%s, %s/%s)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
-			fmt.Fprintf(f.IO.Out, "collector schema %d, report schema %d\n", facts.SchemaVersion, report.SchemaVersion)
+			fmt.Fprint(f.IO.Out, versionText(f.Version))
 			return nil
 		},
 	}
+}
+
+// versionText is what `ntlmscan version` and `ntlmscan --version` print:
+// the version the build stamped (-ldflags -X .../cli.Version, or the
+// module version of `go install`), the toolchain and the schemas.
+func versionText(stamped string) string {
+	version := stamped
+	if bi, ok := debug.ReadBuildInfo(); ok && version == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		version = bi.Main.Version
+	}
+	return fmt.Sprintf("ntlmscan %s (%s, %s/%s)\ncollector schema %d, report schema %d\n",
+		version, runtime.Version(), runtime.GOOS, runtime.GOARCH, facts.SchemaVersion, report.SchemaVersion)
 }

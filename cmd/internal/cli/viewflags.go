@@ -28,10 +28,10 @@ type viewFlags struct {
 func addViewFlags(cmd *cobra.Command, o *viewFlags) {
 	fl := cmd.Flags()
 	const only = " (the --format output only; the JSON report, the other files and the exit code always cover every path)"
-	fl.StringSliceVar(&o.Verdicts, "verdict", nil, "list only paths with these verdicts, e.g. blocked,unknown"+only)
-	fl.StringSliceVar(&o.Cores, "core", nil, "list only paths from these Cores (inventory names, case-insensitive, globs; repeat or comma-separate)"+only)
-	fl.StringSliceVar(&o.Targets, "target", nil, "list only paths to these targets (inventory name or the name the Core uses; globs)"+only)
-	fl.StringSliceVar(&o.Tags, "tag", nil, "list only paths whose target or Core has one of these inventory tags"+only)
+	fl.StringSliceVar(&o.Verdicts, "verdict", nil, "list only paths with these `VERDICTS`, e.g. blocked,unknown"+only)
+	fl.StringSliceVar(&o.Cores, "core", nil, "list only paths from these `CORES` (inventory names, case-insensitive, globs; repeat or comma-separate)"+only)
+	fl.StringSliceVar(&o.Targets, "target", nil, "list only paths to these `TARGETS` (inventory name or the name the Core uses; globs)"+only)
+	fl.StringSliceVar(&o.Tags, "tag", nil, "list only paths whose target or Core has one of these inventory `TAGS`"+only)
 	fl.BoolVar(&o.All, "all", false, "terminal report: list every path, ok ones too, instead of the first 40 problems")
 }
 
@@ -50,8 +50,8 @@ func (o *viewFlags) check(format string) error {
 }
 
 // options are the render options of the --format output.
-func (o *viewFlags) options(color bool, width int) render.Options {
-	return render.Options{Color: color, Width: width, Filter: o.filter, All: o.All}
+func (o *viewFlags) options(color bool, width int, files render.Files) render.Options {
+	return render.Options{Color: color, Width: width, Filter: o.filter, All: o.All, Files: files}
 }
 
 // warnNoMatch tells the user on stderr that the filter keeps no path, for

@@ -179,8 +179,8 @@ func WriteFileAtomic(path string, data []byte) error {
 // partial); Prune removes nothing else, so files that merely share the
 // prefix (a wrapper's ntlmscan-<time>.log, another tool's output) survive.
 var runExts = map[string]bool{
-	"json": true, "csv": true, "html": true,
-	"partial.json": true, "partial.csv": true, "partial.html": true,
+	"json": true, "csv": true, "html": true, "summary.md": true,
+	"partial.json": true, "partial.csv": true, "partial.html": true, "partial.summary.md": true,
 }
 
 // Prune keeps the newest keep runs (a run is every file sharing one

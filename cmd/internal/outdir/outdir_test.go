@@ -139,6 +139,13 @@ func TestPruneSparesForeignFilesAndNewestCompleteRun(t *testing.T) {
 			keep: 1,
 			want: []string{RunName(day(1), "html"), RunName(day(1), "json"), RunName(day(3), "partial.json")},
 		},
+		{
+			name: "Markdown summaries go with their run",
+			files: []string{RunName(day(0), "json"), RunName(day(0), "summary.md"), RunName(day(1), "partial.summary.md"),
+				RunName(day(2), "json"), RunName(day(2), "summary.md"), RunName(day(2), "notes.md")},
+			keep: 1,
+			want: []string{RunName(day(2), "json"), RunName(day(2), "summary.md"), RunName(day(2), "notes.md")},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
