@@ -14,7 +14,8 @@ import (
 	"sync/atomic"
 	"unicode/utf16"
 
-	"golang.org/x/crypto/md4" //nolint:staticcheck // NTLM's NT hash is MD4 by definition ([MS-NLMP] 3.3.1)
+	//lint:ignore SA1019 NTLM's NT hash is MD4 by definition ([MS-NLMP] 3.3.1); no other hash interoperates
+	"golang.org/x/crypto/md4"
 )
 
 // fastSeal is [MS-NLMP] 3.4.4 sealing (NTLMv2, extended session security)

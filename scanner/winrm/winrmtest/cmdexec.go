@@ -511,27 +511,8 @@ func psNotRecognized(cmd, statement string) string {
 		"    + FullyQualifiedErrorId : CommandNotFoundException\r\n \r\n", cmd, statement, strings.Repeat("~", len(cmd)))
 }
 
-// psError formats a terminating script error (throw) as powershell.exe prints it.
-func psError(msg string) string {
-	return fmt.Sprintf("%s\r\nAt line:1 char:1\r\n+ & $collector $request\r\n+ ~~~~~~~~~~~~~~~~~~~~~\r\n"+
-		"    + CategoryInfo          : OperationStopped: (:) [], RuntimeException\r\n"+
-		"    + FullyQualifiedErrorId : %s\r\n \r\n", msg, firstLine(msg))
-}
-
-func firstLine(s string) string {
-	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
-		return s[:i]
-	}
-	return s
-}
-
 func (x *executor) psFail(msg string, exit int) execResult {
 	return execResult{stderr: msg + "\r\n", exit: exit}
-}
-
-// psResult puts PowerShell errors on stderr.
-func (x *executor) psResult(stdout string, errs []string, exit int) execResult {
-	return execResult{stdout: stdout, stderr: x.psErrors(errs), exit: exit}
 }
 
 // psErrors renders PowerShell errors as plain text or as CLIXML (what newer

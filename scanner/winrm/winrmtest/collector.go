@@ -1,3 +1,5 @@
+//lint:file-ignore ST1005 the simulator returns PowerShell's own error messages verbatim (capitals and full stops included): the scanner matches that text, as it does on Windows
+
 package winrmtest
 
 import (

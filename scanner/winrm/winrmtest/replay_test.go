@@ -26,13 +26,6 @@ type recording struct {
 	} `yaml:"messages"`
 }
 
-// nsNames gives namespace URIs short stable names for shapes.
-var nsNames = map[string]string{
-	nsSOAP: "s", nsAddr: "a", nsTransfer: "x", nsEventing: "e", nsEnum: "n",
-	nsWSMan: "w", nsWSMV: "p", nsShell: "rsp", nsWSManF: "f",
-	"http://www.w3.org/XML/1998/namespace": "xml",
-}
-
 // envelopeShape describes a response the way the replay compares it: root
 // namespace declarations, element paths in order (ActivityId dropped: it is
 // version-dependent), attribute names, the texts that carry protocol meaning,
