@@ -73,7 +73,7 @@ type htmlView struct {
 	Baseline  *htmlBaseline
 	Trend     *htmlTrend
 	Waivers   *htmlWaivers
-	Notes     []string
+	Notes     []htmlNote
 	Failed    []hostRow
 	Describe  []hostRow
 	SMB       []smbRow
@@ -90,6 +90,9 @@ type htmlPlanChange struct {
 	ID, Host, Setting, Kind, Value, Final, GPOPath, Paths, PowerShell string
 	Notes                                                             []string
 }
+
+// htmlNote is one host's notes (hostNote), cleaned.
+type htmlNote struct{ Host, Effects, Text string }
 
 type htmlCard struct {
 	Label, Value, Class string
@@ -349,8 +352,8 @@ func newHTMLView(r *report.Report) *htmlView {
 		}
 		hv.Waivers = hw
 	}
-	for i := range r.Matrix.HostNotes {
-		hv.Notes = append(hv.Notes, clean(reasonText(&r.Matrix.HostNotes[i])))
+	for _, n := range v.hostNotes() {
+		hv.Notes = append(hv.Notes, htmlNote{Host: clean(n.Host), Effects: clean(strings.Join(n.Effects, ", ")), Text: clean(n.Text)})
 	}
 	for _, c := range r.Matrix.Coverage {
 		hv.Coverage = append(hv.Coverage, clean(c.Note))

@@ -250,10 +250,10 @@ func renderMarkdown(w io.Writer, r *report.Report, opts Options) error {
 		}
 	}
 
-	if notes := r.Matrix.HostNotes; len(notes) > 0 {
+	if notes := v.hostNotes(); len(notes) > 0 {
 		m.printf("## Host notes\n\n")
-		for i := range notes {
-			m.printf("- %s\n", mdText(reasonText(&notes[i])))
+		for _, n := range notes {
+			m.printf("- **%s** \\[%s\\]: %s\n", mdText(n.Host), mdText(strings.Join(n.Effects, ", ")), mdText(n.Text))
 		}
 		m.printf("\n")
 	}

@@ -313,15 +313,7 @@ func coreNames(r *report.Report) []string {
 }
 
 func writeHostNotes(out *tableWriter, v *view, pt painter) {
-	notes := hostNotes(v.R.Matrix.HostNotes)
-	if !v.Filter.Empty() {
-		// Only the notes of hosts on a listed path.
-		on := map[string]bool{}
-		for _, rw := range v.Rows {
-			on[strings.ToLower(rw.P.Core)], on[strings.ToLower(rw.P.Target)] = true, true
-		}
-		notes = slices.DeleteFunc(notes, func(n hostNote) bool { return !on[strings.ToLower(n.Host)] })
-	}
+	notes := v.hostNotes()
 	if len(notes) == 0 {
 		return
 	}

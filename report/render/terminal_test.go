@@ -181,3 +181,49 @@ func TestHostNotesOncePerHost(t *testing.T) {
 		t.Errorf("%d host note lines, want one per host (2):\n%s", n, notes)
 	}
 }
+
+// TestHostNotesOncePerHostInFiles: the HTML and Markdown reports list the
+// host notes as the terminal does, one entry per host that never says a
+// setting value twice.
+func TestHostNotesOncePerHostInFiles(t *testing.T) {
+	t.Parallel()
+	r := reporttest.Demo()
+	r.Matrix.HostNotes = []verdict.Reason{
+		{Host: "CORE01", Setting: "RestrictSendingNTLMTraffic", RawValue: "2", ValueLabel: "Deny all", Effect: verdict.EffectInfo,
+			Explanation: "RestrictSendingNTLMTraffic=2 (Deny all) is in CORE01's registry."},
+		{Host: "CORE01", Setting: "RestrictNTLMInDomain", RawValue: "1", ValueLabel: "Deny for domain accounts", Effect: verdict.EffectInfo,
+			Explanation: "RestrictNTLMInDomain=1 (Deny for domain accounts) is in CORE01's registry."},
+		{Host: "CORE01", Setting: "RestrictNTLMInDomain", RawValue: "1", ValueLabel: "Deny for domain accounts", Effect: verdict.EffectInfo,
+			Explanation: "RestrictNTLMInDomain=1 (Deny for domain accounts) is in CORE01's registry."},
+		{Host: "AGENT07", Setting: verdict.SettingScan, RawValue: "not scanned", ValueLabel: "auth-method-not-enabled", Effect: verdict.EffectUnknown,
+			Explanation: "AGENT07 could not be scanned (auth-method-not-enabled); every path that depends on it is unknown."},
+	}
+	tests := []struct {
+		format, start, end, entry string
+	}{
+		{"html", "<h2>Host notes</h2>", "</ul>", "<li>"},
+		{"markdown", "## Host notes", "\n## ", "\n- "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.format, func(t *testing.T) {
+			t.Parallel()
+			out := string(render1(t, tt.format, r, render.Options{}))
+			i := strings.Index(out, tt.start)
+			if i < 0 {
+				t.Fatalf("no %q in:\n%s", tt.start, out)
+			}
+			notes := out[i:]
+			if j := strings.Index(notes[len(tt.start):], tt.end); j >= 0 {
+				notes = notes[:len(tt.start)+j]
+			}
+			for _, once := range []string{"RestrictSendingNTLMTraffic=2 (Deny all)", "RestrictNTLMInDomain=1 (Deny for domain accounts)", "auth-method-not-enabled"} {
+				if n := strings.Count(notes, once); n != 1 {
+					t.Errorf("%q said %d times, want once:\n%s", once, n, notes)
+				}
+			}
+			if n := strings.Count(notes, tt.entry); n != 2 {
+				t.Errorf("%d host note entries, want one per host (2):\n%s", n, notes)
+			}
+		})
+	}
+}

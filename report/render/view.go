@@ -783,6 +783,21 @@ func hostNotes(notes []verdict.Reason) []hostNote {
 	return out
 }
 
+// hostNotes are the view's host notes (hostNotes of the report), only
+// those of hosts on a listed path when the view is filtered: every
+// renderer lists the same notes.
+func (v *view) hostNotes() []hostNote {
+	notes := hostNotes(v.R.Matrix.HostNotes)
+	if !v.Filter.Empty() {
+		on := map[string]bool{}
+		for _, rw := range v.Rows {
+			on[strings.ToLower(rw.P.Core)], on[strings.ToLower(rw.P.Target)] = true, true
+		}
+		notes = slices.DeleteFunc(notes, func(n hostNote) bool { return !on[strings.ToLower(n.Host)] })
+	}
+	return notes
+}
+
 // hostNoteText is one note without its host, its setting value said once.
 func hostNoteText(r *verdict.Reason) string {
 	t := r.Explanation
