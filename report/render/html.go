@@ -53,6 +53,8 @@ type htmlView struct {
 	ScriptHash string
 	// Baseline is the what-if summary: newly blocked / at-risk paths.
 	WhatIfSummary string
+	// Showing says how many paths a filtered page lists ("" unfiltered).
+	Showing string
 
 	Sum     summary
 	Cards   []htmlCard
@@ -209,19 +211,21 @@ func verdictClass(v verdict.Verdict) string {
 // resources (a Content-Security-Policy forbids them), so it can be mailed
 // or attached to a ticket and opened anywhere. Without the script the page
 // is complete; only the sort and filter controls are missing.
-func renderHTML(w io.Writer, r *report.Report, _ Options) error {
+func renderHTML(w io.Writer, r *report.Report, opts Options) error {
 	tmpl, err := template.New("report").Parse(htmlTemplate)
 	if err != nil {
 		return fmt.Errorf("html template: %w", err)
 	}
-	if err := tmpl.Execute(w, newHTMLView(r)); err != nil {
+	if err := tmpl.Execute(w, newHTMLView(r, opts)); err != nil {
 		return fmt.Errorf("render html: %w", err)
 	}
 	return nil
 }
 
-func newHTMLView(r *report.Report) *htmlView {
-	v := newView(r)
+// newHTMLView is the page of r's paths that opts.Filter keeps; the cards
+// count every path.
+func newHTMLView(r *report.Report, opts Options) *htmlView {
+	v := newFilteredView(r, opts)
 	s := v.Sum
 	hv := &htmlView{
 		Title:         "ntlmscan report " + clean(r.RunID),
@@ -233,6 +237,7 @@ func newHTMLView(r *report.Report) *htmlView {
 		Overlay:       clean(orDash(r.Options.Overlay)),
 		WhatIfSummary: clean(r.Matrix.PlanSummary.Text()),
 		FailOn:        clean(s.FailOn),
+		Showing:       clean(v.showingText()),
 		Sum:           s,
 		Targets:       cleanAll(v.Grid.Targets),
 		Failed:        cleanHosts(hostRows(v.Failed)),
@@ -254,12 +259,7 @@ func newHTMLView(r *report.Report) *htmlView {
 		hv.Cards = append(hv.Cards, htmlCard{"At-risk, " + string(c.State), fmt.Sprint(c.N), verdictClass(verdict.AtRisk)})
 	}
 	if r.Baseline != nil {
-		n := 0
-		for _, rw := range v.Rows {
-			if rw.New {
-				n++
-			}
-		}
+		n := s.NewlyBlocked
 		hv.Cards = append(hv.Cards, htmlCard{"Newly blocked", fmt.Sprint(n), cardClass(n > 0, "c-bad")})
 	}
 	hv.Cards = append(hv.Cards, htmlCard{"Findings (fail-on " + clean(s.FailOn) + ")", fmt.Sprint(s.Findings), cardClass(s.Findings > 0, "c-bad")})

@@ -126,6 +126,9 @@ func renderMarkdown(w io.Writer, r *report.Report, opts Options) error {
 	for _, c := range r.Matrix.Coverage {
 		m.printf("- Coverage: %s\n", mdText(c.Note))
 	}
+	if t := v.showingText(); t != "" {
+		m.printf("- **%s**: the matrix, paths, details and host notes below hold only these.\n", mdText(t))
+	}
 	m.printf("\n")
 	if lines := unmatchedEventLines(&r.Matrix); len(lines) > 0 {
 		m.printf("## NTLM events no path claimed\n\n")

@@ -407,8 +407,8 @@ func writeSummary(out *tableWriter, v *view, pt painter, files Files) {
 			out.printf("  %s -> %s: %s\n", clean(rw.P.Core), clean(rw.P.Target), pt.verdict(rw.P.Verdict))
 		}
 	}
-	if !v.Filter.Empty() {
-		out.printf("Showing %d of %d paths (filtered by %s)\n", s.Shown, s.Paths, v.Filter.String())
+	if t := v.showingText(); t != "" {
+		out.printf("%s\n", t)
 	}
 	for _, l := range authLines(r) {
 		out.printf("%s\n", clean(l))

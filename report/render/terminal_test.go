@@ -227,3 +227,54 @@ func TestHostNotesOncePerHostInFiles(t *testing.T) {
 		})
 	}
 }
+
+// TestFilesFilter: a filtered HTML or Markdown report lists only the
+// paths the filter keeps, says so, and still counts every path in its
+// summary; the Markdown summary, the run's ticket text, ignores filters.
+func TestFilesFilter(t *testing.T) {
+	t.Parallel()
+	r := estate(300)
+	unreachable := render.Filter{Verdicts: []verdict.Verdict{verdict.Unreachable}}
+	tests := []struct {
+		name, format string
+		filter       render.Filter
+		want, reject []string
+	}{
+		{"html", "html", unreachable,
+			[]string{"Showing 8 of 295 paths (filtered by --verdict unreachable)", `<div class="n">159</div><div class="l">Paths ok</div>`,
+				`<div class="n">22</div><div class="l">Paths blocked</div>`},
+			[]string{`data-v="blocked"`, `data-v="ok"`}},
+		{"html, no match", "html", render.Filter{Cores: []string{"CORE99"}},
+			[]string{"Showing 0 of 295 paths (filtered by --core CORE99)", `<div class="n">159</div><div class="l">Paths ok</div>`},
+			[]string{`data-v="`}},
+		{"html unfiltered", "html", render.Filter{},
+			[]string{`<div class="n">159</div><div class="l">Paths ok</div>`}, []string{"Showing "}},
+		{"markdown", "markdown", unreachable,
+			[]string{"Showing 8 of 295 paths (filtered by --verdict unreachable)", "- Paths: 295 (159 ok, 8 unreachable, 99 at-risk, 7 unknown, 0 blocked-suspected, 22 blocked)"},
+			[]string{"| **blocked** |", "| ok |"}},
+		{"markdown unfiltered", "markdown", render.Filter{}, nil, []string{"Showing "}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			out := string(render1(t, tt.format, r, render.Options{Filter: tt.filter}))
+			for _, want := range tt.want {
+				if !strings.Contains(out, want) {
+					t.Errorf("lacks %q", want)
+				}
+			}
+			for _, bad := range tt.reject {
+				if strings.Contains(out, bad) {
+					t.Errorf("has %q", bad)
+				}
+			}
+		})
+	}
+	t.Run("markdown-summary ignores filters", func(t *testing.T) {
+		t.Parallel()
+		whole := render1(t, "markdown-summary", r, render.Options{})
+		if got := render1(t, "markdown-summary", r, render.Options{Filter: unreachable}); string(got) != string(whole) {
+			t.Errorf("a filter changed the Markdown summary:\n%s", got)
+		}
+	})
+}

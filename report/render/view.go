@@ -52,6 +52,8 @@ type summary struct {
 	AtRiskBy                          []evidenceCount // at-risk paths per evidence state
 	// Shown is how many paths the view lists (Paths without a filter).
 	Shown int
+	// NewlyBlocked counts the paths blocked now and not in the baseline.
+	NewlyBlocked int
 	// ProbeFailed are the paths whose TCP probe failed (reachable "no"),
 	// whatever their verdict, worst first: a blocked path that is also
 	// unreachable counts as blocked, and would otherwise go unseen.
@@ -118,6 +120,16 @@ func newFilteredView(r *report.Report, opts Options) *view {
 	v.Grid = newGrid(kept)
 	v.Sum.Shown = len(kept)
 	return v
+}
+
+// showingText says how many paths a filtered view lists, of how many, and
+// the filter: "Showing 8 of 295 paths (filtered by --verdict unreachable)";
+// "" when the view is whole. Raw text.
+func (v *view) showingText() string {
+	if v.Filter.Empty() {
+		return ""
+	}
+	return fmt.Sprintf("Showing %d of %d paths (filtered by %s)", v.Sum.Shown, v.Sum.Paths, v.Filter.String())
 }
 
 // worstFirst returns the view's rows worst first, the order every
@@ -191,6 +203,9 @@ func newSummary(r *report.Report, v *view) summary {
 		}
 	}
 	for _, rw := range v.Rows {
+		if rw.New {
+			s.NewlyBlocked++
+		}
 		switch {
 		case rw.Waiver == nil:
 		case rw.Waiver.Expired:
