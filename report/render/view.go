@@ -385,14 +385,6 @@ func unmatchedEventLines(m *verdict.Matrix) []string {
 	return out
 }
 
-func verdictText(rw row) string {
-	s := string(rw.P.Verdict)
-	if marks := verdictMarks(rw); len(marks) > 0 {
-		s += " (" + strings.Join(marks, ", ") + ")"
-	}
-	return s
-}
-
 // settingValue is "Setting=2 (Deny all)".
 func settingValue(r *verdict.Reason) string {
 	s := r.Setting
