@@ -55,6 +55,9 @@ type htmlView struct {
 	WhatIfSummary string
 	// Showing says how many paths a filtered page lists ("" unfiltered).
 	Showing string
+	// ProbeFailed counts the paths whose TCP probe failed, whatever
+	// their verdict ("" when none).
+	ProbeFailed string
 
 	Sum     summary
 	Cards   []htmlCard
@@ -238,6 +241,7 @@ func newHTMLView(r *report.Report, opts Options) *htmlView {
 		WhatIfSummary: clean(r.Matrix.PlanSummary.Text()),
 		FailOn:        clean(s.FailOn),
 		Showing:       clean(v.showingText()),
+		ProbeFailed:   clean(probeFailedText(s, plainVerdict)),
 		Sum:           s,
 		Targets:       cleanAll(v.Grid.Targets),
 		Failed:        cleanHosts(hostRows(v.Failed)),

@@ -109,6 +109,9 @@ func renderMarkdown(w io.Writer, r *report.Report, opts Options) error {
 	if e := evidenceText(s); e != "" {
 		m.printf("- At-risk by evidence: %s\n", mdText(e))
 	}
+	if t := probeFailedText(s, plainVerdict); t != "" {
+		m.printf("- %s; each says no under Reachable in the path table\n", mdText(t))
+	}
 	for _, l := range authLines(r) {
 		m.printf("- %s\n", mdText(l))
 	}
@@ -165,10 +168,12 @@ func renderMarkdown(w io.Writer, r *report.Report, opts Options) error {
 	}
 	m.printf("- -: %s\n\n", mdText(legendNoPath))
 
+	// Worst first, as every format lists paths.
+	rows := v.worstFirst()
 	m.printf("## Paths\n\n")
 	m.printf("| Core | Target | Kind | Operations | Name used | Reachable | NTLM needed | Verdict | Deciding setting |\n")
 	m.printf("|---|---|---|---|---|---|---|---|---|\n")
-	for _, rw := range v.Rows {
+	for _, rw := range rows {
 		p := rw.P
 		verdictCell := mdVerdict(p.Verdict)
 		if marks := verdictMarks(rw); len(marks) > 0 {
@@ -181,7 +186,7 @@ func renderMarkdown(w io.Writer, r *report.Report, opts Options) error {
 	m.printf("\n")
 
 	m.printf("## Details\n\n")
-	for _, rw := range v.Rows {
+	for _, rw := range rows {
 		p := rw.P
 		if p.Verdict == verdict.OK && !p.Changed() {
 			continue

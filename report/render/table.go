@@ -394,11 +394,7 @@ func writeSummary(out *tableWriter, v *view, pt painter, files Files) {
 		out.printf("At-risk by evidence: %s\n", clean(e))
 	}
 	if n := len(s.ProbeFailed); n > 0 {
-		by := make([]string, 0, len(s.ProbeFailedBy))
-		for _, c := range s.ProbeFailedBy {
-			by = append(by, fmt.Sprintf("%d %s", c.N, pt.verdict(c.Verdict)))
-		}
-		out.printf("TCP probe failed (also unreachable): %d %s (%s)\n", n, plural(n, "path", "paths"), strings.Join(by, ", "))
+		out.printf("%s\n", probeFailedText(s, pt.verdict))
 		for i, rw := range s.ProbeFailed {
 			if i == maxProbeFailed {
 				out.printf("  … and %d more (the CSV's REACHABLE column lists every path)\n", n-i)

@@ -132,6 +132,24 @@ func (v *view) showingText() string {
 	return fmt.Sprintf("Showing %d of %d paths (filtered by %s)", v.Sum.Shown, v.Sum.Paths, v.Filter.String())
 }
 
+// probeFailedText is the summary line of the paths whose TCP probe failed,
+// "TCP probe failed (also unreachable): 13 paths (1 blocked, 4 at-risk, 8
+// unreachable)", every format's words; "" when none did. verdictText
+// shows a verdict (the terminal colours it). Raw text.
+func probeFailedText(s summary, verdictText func(verdict.Verdict) string) string {
+	n := len(s.ProbeFailed)
+	if n == 0 {
+		return ""
+	}
+	by := make([]string, 0, len(s.ProbeFailedBy))
+	for _, c := range s.ProbeFailedBy {
+		by = append(by, fmt.Sprintf("%d %s", c.N, verdictText(c.Verdict)))
+	}
+	return fmt.Sprintf("TCP probe failed (also unreachable): %d %s (%s)", n, plural(n, "path", "paths"), strings.Join(by, ", "))
+}
+
+func plainVerdict(v verdict.Verdict) string { return string(v) }
+
 // worstFirst returns the view's rows worst first, the order every
 // renderer lists problems in: newly blocked paths (blocked now, not in the
 // baseline) first, then by verdict severity (verdict.Order; an
