@@ -270,6 +270,14 @@ func TestFilesFilter(t *testing.T) {
 			}
 		})
 	}
+	t.Run("html newly blocked counts every path", func(t *testing.T) {
+		t.Parallel()
+		// The demo's one newly blocked path is CORE02's.
+		out := string(render1(t, "html", reporttest.DemoFull(), render.Options{Filter: render.Filter{Cores: []string{"CORE01"}}}))
+		if want := `<div class="n">1</div><div class="l">Newly blocked</div>`; !strings.Contains(out, want) {
+			t.Errorf("lacks %q", want)
+		}
+	})
 	t.Run("markdown-summary ignores filters", func(t *testing.T) {
 		t.Parallel()
 		whole := render1(t, "markdown-summary", r, render.Options{})
