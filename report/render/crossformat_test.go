@@ -24,7 +24,8 @@ func TestFormatsAgree(t *testing.T) {
 		name string
 		r    *report.Report
 	}{
-		{"demo", reporttest.DemoFull()},
+		{"demo", reporttest.Demo()},
+		{"demo with baseline and waivers", reporttest.DemoFull()},
 		{"estate300", estate(300)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
