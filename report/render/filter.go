@@ -162,20 +162,3 @@ func Matching(r *report.Report, f Filter) int {
 	}
 	return n
 }
-
-// filteredReport is a shallow copy of r holding only the paths f keeps,
-// for renderers that do not build a filtered view themselves.
-func filteredReport(r *report.Report, f Filter) *report.Report {
-	if f.Empty() {
-		return r
-	}
-	pf := newPathFilter(f, r)
-	c := *r
-	c.Matrix.Paths = nil
-	for i := range r.Matrix.Paths {
-		if pf.match(&r.Matrix.Paths[i]) {
-			c.Matrix.Paths = append(c.Matrix.Paths, r.Matrix.Paths[i])
-		}
-	}
-	return &c
-}

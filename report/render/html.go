@@ -53,6 +53,11 @@ type htmlView struct {
 	ScriptHash string
 	// Baseline is the what-if summary: newly blocked / at-risk paths.
 	WhatIfSummary string
+	// Showing says how many paths a filtered page lists ("" unfiltered).
+	Showing string
+	// ProbeFailed counts the paths whose TCP probe failed, whatever
+	// their verdict ("" when none).
+	ProbeFailed string
 
 	Sum     summary
 	Cards   []htmlCard
@@ -73,7 +78,7 @@ type htmlView struct {
 	Baseline  *htmlBaseline
 	Trend     *htmlTrend
 	Waivers   *htmlWaivers
-	Notes     []string
+	Notes     []htmlNote
 	Failed    []hostRow
 	Describe  []hostRow
 	SMB       []smbRow
@@ -90,6 +95,9 @@ type htmlPlanChange struct {
 	ID, Host, Setting, Kind, Value, Final, GPOPath, Paths, PowerShell string
 	Notes                                                             []string
 }
+
+// htmlNote is one host's notes (hostNote), cleaned.
+type htmlNote struct{ Host, Effects, Text string }
 
 type htmlCard struct {
 	Label, Value, Class string
@@ -206,19 +214,21 @@ func verdictClass(v verdict.Verdict) string {
 // resources (a Content-Security-Policy forbids them), so it can be mailed
 // or attached to a ticket and opened anywhere. Without the script the page
 // is complete; only the sort and filter controls are missing.
-func renderHTML(w io.Writer, r *report.Report, _ Options) error {
+func renderHTML(w io.Writer, r *report.Report, opts Options) error {
 	tmpl, err := template.New("report").Parse(htmlTemplate)
 	if err != nil {
 		return fmt.Errorf("html template: %w", err)
 	}
-	if err := tmpl.Execute(w, newHTMLView(r)); err != nil {
+	if err := tmpl.Execute(w, newHTMLView(r, opts)); err != nil {
 		return fmt.Errorf("render html: %w", err)
 	}
 	return nil
 }
 
-func newHTMLView(r *report.Report) *htmlView {
-	v := newView(r)
+// newHTMLView is the page of r's paths that opts.Filter keeps; the cards
+// count every path.
+func newHTMLView(r *report.Report, opts Options) *htmlView {
+	v := newFilteredView(r, opts)
 	s := v.Sum
 	hv := &htmlView{
 		Title:         "ntlmscan report " + clean(r.RunID),
@@ -230,6 +240,8 @@ func newHTMLView(r *report.Report) *htmlView {
 		Overlay:       clean(orDash(r.Options.Overlay)),
 		WhatIfSummary: clean(r.Matrix.PlanSummary.Text()),
 		FailOn:        clean(s.FailOn),
+		Showing:       clean(v.showingText()),
+		ProbeFailed:   clean(probeFailedText(s, plainVerdict)),
 		Sum:           s,
 		Targets:       cleanAll(v.Grid.Targets),
 		Failed:        cleanHosts(hostRows(v.Failed)),
@@ -251,12 +263,7 @@ func newHTMLView(r *report.Report) *htmlView {
 		hv.Cards = append(hv.Cards, htmlCard{"At-risk, " + string(c.State), fmt.Sprint(c.N), verdictClass(verdict.AtRisk)})
 	}
 	if r.Baseline != nil {
-		n := 0
-		for _, rw := range v.Rows {
-			if rw.New {
-				n++
-			}
-		}
+		n := s.NewlyBlocked
 		hv.Cards = append(hv.Cards, htmlCard{"Newly blocked", fmt.Sprint(n), cardClass(n > 0, "c-bad")})
 	}
 	hv.Cards = append(hv.Cards, htmlCard{"Findings (fail-on " + clean(s.FailOn) + ")", fmt.Sprint(s.Findings), cardClass(s.Findings > 0, "c-bad")})
@@ -349,8 +356,8 @@ func newHTMLView(r *report.Report) *htmlView {
 		}
 		hv.Waivers = hw
 	}
-	for i := range r.Matrix.HostNotes {
-		hv.Notes = append(hv.Notes, clean(reasonText(&r.Matrix.HostNotes[i])))
+	for _, n := range v.hostNotes() {
+		hv.Notes = append(hv.Notes, htmlNote{Host: clean(n.Host), Effects: clean(strings.Join(n.Effects, ", ")), Text: clean(n.Text)})
 	}
 	for _, c := range r.Matrix.Coverage {
 		hv.Coverage = append(hv.Coverage, clean(c.Note))

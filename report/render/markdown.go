@@ -109,6 +109,9 @@ func renderMarkdown(w io.Writer, r *report.Report, opts Options) error {
 	if e := evidenceText(s); e != "" {
 		m.printf("- At-risk by evidence: %s\n", mdText(e))
 	}
+	if t := probeFailedText(s, plainVerdict); t != "" {
+		m.printf("- %s; each says no under Reachable in the path table\n", mdText(t))
+	}
 	for _, l := range authLines(r) {
 		m.printf("- %s\n", mdText(l))
 	}
@@ -125,6 +128,9 @@ func renderMarkdown(w io.Writer, r *report.Report, opts Options) error {
 	m.printf("- **Findings (--fail-on %s): %d**\n", mdText(s.FailOn), s.Findings)
 	for _, c := range r.Matrix.Coverage {
 		m.printf("- Coverage: %s\n", mdText(c.Note))
+	}
+	if t := v.showingText(); t != "" {
+		m.printf("- **%s**: the matrix, paths, details and host notes below hold only these.\n", mdText(t))
 	}
 	m.printf("\n")
 	if lines := unmatchedEventLines(&r.Matrix); len(lines) > 0 {
@@ -162,10 +168,12 @@ func renderMarkdown(w io.Writer, r *report.Report, opts Options) error {
 	}
 	m.printf("- -: %s\n\n", mdText(legendNoPath))
 
+	// Worst first, as every format lists paths.
+	rows := v.worstFirst()
 	m.printf("## Paths\n\n")
 	m.printf("| Core | Target | Kind | Operations | Name used | Reachable | NTLM needed | Verdict | Deciding setting |\n")
 	m.printf("|---|---|---|---|---|---|---|---|---|\n")
-	for _, rw := range v.Rows {
+	for _, rw := range rows {
 		p := rw.P
 		verdictCell := mdVerdict(p.Verdict)
 		if marks := verdictMarks(rw); len(marks) > 0 {
@@ -178,7 +186,7 @@ func renderMarkdown(w io.Writer, r *report.Report, opts Options) error {
 	m.printf("\n")
 
 	m.printf("## Details\n\n")
-	for _, rw := range v.Rows {
+	for _, rw := range rows {
 		p := rw.P
 		if p.Verdict == verdict.OK && !p.Changed() {
 			continue
@@ -250,10 +258,10 @@ func renderMarkdown(w io.Writer, r *report.Report, opts Options) error {
 		}
 	}
 
-	if notes := r.Matrix.HostNotes; len(notes) > 0 {
+	if notes := v.hostNotes(); len(notes) > 0 {
 		m.printf("## Host notes\n\n")
-		for i := range notes {
-			m.printf("- %s\n", mdText(reasonText(&notes[i])))
+		for _, n := range notes {
+			m.printf("- **%s** \\[%s\\]: %s\n", mdText(n.Host), mdText(strings.Join(n.Effects, ", ")), mdText(n.Text))
 		}
 		m.printf("\n")
 	}

@@ -23,7 +23,11 @@ type Options struct {
 	// detail line, and a matrix wider than it becomes one line per Core.
 	Width int
 	// Filter narrows the paths the table, CSV, HTML and Markdown views
-	// list. The JSON format ignores it: the JSON report is always whole.
+	// list; their summaries still count every path, and the table, HTML
+	// and Markdown say what they show ("Showing N of M paths (filtered
+	// by ...)"). The JSON format and the Markdown summary ignore it: the
+	// JSON report is always whole, and the summary is the whole run's
+	// ticket text.
 	Filter Filter
 	// All lists every path in the terminal view: ok paths too, and more
 	// than the first problems.
@@ -101,10 +105,7 @@ func New(format string) (Renderer, error) {
 	case FormatJSON:
 		return RendererFunc(renderJSON), nil
 	case FormatHTML:
-		// The HTML page lists what it is given: it gets the filtered paths.
-		return RendererFunc(func(w io.Writer, r *report.Report, opts Options) error {
-			return renderHTML(w, filteredReport(r, opts.Filter), opts)
-		}), nil
+		return RendererFunc(renderHTML), nil
 	case FormatMarkdown, "md":
 		return RendererFunc(renderMarkdown), nil
 	case FormatMarkdownSummary:

@@ -121,6 +121,9 @@ func renderMarkdownSummary(w io.Writer, r *report.Report, opts Options) error {
 	s.printf("- **Findings (--fail-on %s): %d**\n", mdText(short(sm.FailOn, sumName)), sm.Findings)
 	s.printf("- Hosts: %d in the inventory, %d scanned, %d not scanned (failed), %d described only\n", sm.Hosts, sm.Scanned, sm.Failed, sm.Described)
 	s.printf("- Paths: %d\n", sm.Paths)
+	if t := probeFailedText(sm, plainVerdict); t != "" {
+		s.printf("- %s\n", mdText(t))
+	}
 	if r.Waivers != nil {
 		s.printf("- Waivers: %d active, %d expired\n", sm.Waived, sm.WaiverExpired)
 	}

@@ -313,15 +313,7 @@ func coreNames(r *report.Report) []string {
 }
 
 func writeHostNotes(out *tableWriter, v *view, pt painter) {
-	notes := hostNotes(v.R.Matrix.HostNotes)
-	if !v.Filter.Empty() {
-		// Only the notes of hosts on a listed path.
-		on := map[string]bool{}
-		for _, rw := range v.Rows {
-			on[strings.ToLower(rw.P.Core)], on[strings.ToLower(rw.P.Target)] = true, true
-		}
-		notes = slices.DeleteFunc(notes, func(n hostNote) bool { return !on[strings.ToLower(n.Host)] })
-	}
+	notes := v.hostNotes()
 	if len(notes) == 0 {
 		return
 	}
@@ -402,11 +394,7 @@ func writeSummary(out *tableWriter, v *view, pt painter, files Files) {
 		out.printf("At-risk by evidence: %s\n", clean(e))
 	}
 	if n := len(s.ProbeFailed); n > 0 {
-		by := make([]string, 0, len(s.ProbeFailedBy))
-		for _, c := range s.ProbeFailedBy {
-			by = append(by, fmt.Sprintf("%d %s", c.N, pt.verdict(c.Verdict)))
-		}
-		out.printf("TCP probe failed (also unreachable): %d %s (%s)\n", n, plural(n, "path", "paths"), strings.Join(by, ", "))
+		out.printf("%s\n", probeFailedText(s, pt.verdict))
 		for i, rw := range s.ProbeFailed {
 			if i == maxProbeFailed {
 				out.printf("  … and %d more (the CSV's REACHABLE column lists every path)\n", n-i)
@@ -415,8 +403,8 @@ func writeSummary(out *tableWriter, v *view, pt painter, files Files) {
 			out.printf("  %s -> %s: %s\n", clean(rw.P.Core), clean(rw.P.Target), pt.verdict(rw.P.Verdict))
 		}
 	}
-	if !v.Filter.Empty() {
-		out.printf("Showing %d of %d paths (filtered by %s)\n", s.Shown, s.Paths, v.Filter.String())
+	if t := v.showingText(); t != "" {
+		out.printf("%s\n", t)
 	}
 	for _, l := range authLines(r) {
 		out.printf("%s\n", clean(l))

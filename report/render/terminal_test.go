@@ -181,3 +181,108 @@ func TestHostNotesOncePerHost(t *testing.T) {
 		t.Errorf("%d host note lines, want one per host (2):\n%s", n, notes)
 	}
 }
+
+// TestHostNotesOncePerHostInFiles: the HTML and Markdown reports list the
+// host notes as the terminal does, one entry per host that never says a
+// setting value twice.
+func TestHostNotesOncePerHostInFiles(t *testing.T) {
+	t.Parallel()
+	r := reporttest.Demo()
+	r.Matrix.HostNotes = []verdict.Reason{
+		{Host: "CORE01", Setting: "RestrictSendingNTLMTraffic", RawValue: "2", ValueLabel: "Deny all", Effect: verdict.EffectInfo,
+			Explanation: "RestrictSendingNTLMTraffic=2 (Deny all) is in CORE01's registry."},
+		{Host: "CORE01", Setting: "RestrictNTLMInDomain", RawValue: "1", ValueLabel: "Deny for domain accounts", Effect: verdict.EffectInfo,
+			Explanation: "RestrictNTLMInDomain=1 (Deny for domain accounts) is in CORE01's registry."},
+		{Host: "CORE01", Setting: "RestrictNTLMInDomain", RawValue: "1", ValueLabel: "Deny for domain accounts", Effect: verdict.EffectInfo,
+			Explanation: "RestrictNTLMInDomain=1 (Deny for domain accounts) is in CORE01's registry."},
+		{Host: "AGENT07", Setting: verdict.SettingScan, RawValue: "not scanned", ValueLabel: "auth-method-not-enabled", Effect: verdict.EffectUnknown,
+			Explanation: "AGENT07 could not be scanned (auth-method-not-enabled); every path that depends on it is unknown."},
+	}
+	tests := []struct {
+		format, start, end, entry string
+	}{
+		{"html", "<h2>Host notes</h2>", "</ul>", "<li>"},
+		{"markdown", "## Host notes", "\n## ", "\n- "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.format, func(t *testing.T) {
+			t.Parallel()
+			out := string(render1(t, tt.format, r, render.Options{}))
+			i := strings.Index(out, tt.start)
+			if i < 0 {
+				t.Fatalf("no %q in:\n%s", tt.start, out)
+			}
+			notes := out[i:]
+			if j := strings.Index(notes[len(tt.start):], tt.end); j >= 0 {
+				notes = notes[:len(tt.start)+j]
+			}
+			for _, once := range []string{"RestrictSendingNTLMTraffic=2 (Deny all)", "RestrictNTLMInDomain=1 (Deny for domain accounts)", "auth-method-not-enabled"} {
+				if n := strings.Count(notes, once); n != 1 {
+					t.Errorf("%q said %d times, want once:\n%s", once, n, notes)
+				}
+			}
+			if n := strings.Count(notes, tt.entry); n != 2 {
+				t.Errorf("%d host note entries, want one per host (2):\n%s", n, notes)
+			}
+		})
+	}
+}
+
+// TestFilesFilter: a filtered HTML or Markdown report lists only the
+// paths the filter keeps, says so, and still counts every path in its
+// summary; the Markdown summary, the run's ticket text, ignores filters.
+func TestFilesFilter(t *testing.T) {
+	t.Parallel()
+	r := estate(300)
+	unreachable := render.Filter{Verdicts: []verdict.Verdict{verdict.Unreachable}}
+	tests := []struct {
+		name, format string
+		filter       render.Filter
+		want, reject []string
+	}{
+		{"html", "html", unreachable,
+			[]string{"Showing 8 of 295 paths (filtered by --verdict unreachable)", `<div class="n">159</div><div class="l">Paths ok</div>`,
+				`<div class="n">22</div><div class="l">Paths blocked</div>`},
+			[]string{`data-v="blocked"`, `data-v="ok"`}},
+		{"html, no match", "html", render.Filter{Cores: []string{"CORE99"}},
+			[]string{"Showing 0 of 295 paths (filtered by --core CORE99)", `<div class="n">159</div><div class="l">Paths ok</div>`},
+			[]string{`data-v="`}},
+		{"html unfiltered", "html", render.Filter{},
+			[]string{`<div class="n">159</div><div class="l">Paths ok</div>`}, []string{"Showing "}},
+		{"markdown", "markdown", unreachable,
+			[]string{"Showing 8 of 295 paths (filtered by --verdict unreachable)", "- Paths: 295 (159 ok, 8 unreachable, 99 at-risk, 7 unknown, 0 blocked-suspected, 22 blocked)"},
+			[]string{"| **blocked** |", "| ok |"}},
+		{"markdown unfiltered", "markdown", render.Filter{}, nil, []string{"Showing "}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			out := string(render1(t, tt.format, r, render.Options{Filter: tt.filter}))
+			for _, want := range tt.want {
+				if !strings.Contains(out, want) {
+					t.Errorf("lacks %q", want)
+				}
+			}
+			for _, bad := range tt.reject {
+				if strings.Contains(out, bad) {
+					t.Errorf("has %q", bad)
+				}
+			}
+		})
+	}
+	t.Run("html newly blocked counts every path", func(t *testing.T) {
+		t.Parallel()
+		// The demo's one newly blocked path is CORE02's.
+		out := string(render1(t, "html", reporttest.DemoFull(), render.Options{Filter: render.Filter{Cores: []string{"CORE01"}}}))
+		if want := `<div class="n">1</div><div class="l">Newly blocked</div>`; !strings.Contains(out, want) {
+			t.Errorf("lacks %q", want)
+		}
+	})
+	t.Run("markdown-summary ignores filters", func(t *testing.T) {
+		t.Parallel()
+		whole := render1(t, "markdown-summary", r, render.Options{})
+		if got := render1(t, "markdown-summary", r, render.Options{Filter: unreachable}); string(got) != string(whole) {
+			t.Errorf("a filter changed the Markdown summary:\n%s", got)
+		}
+	})
+}

@@ -52,6 +52,8 @@ type summary struct {
 	AtRiskBy                          []evidenceCount // at-risk paths per evidence state
 	// Shown is how many paths the view lists (Paths without a filter).
 	Shown int
+	// NewlyBlocked counts the paths blocked now and not in the baseline.
+	NewlyBlocked int
 	// ProbeFailed are the paths whose TCP probe failed (reachable "no"),
 	// whatever their verdict, worst first: a blocked path that is also
 	// unreachable counts as blocked, and would otherwise go unseen.
@@ -119,6 +121,34 @@ func newFilteredView(r *report.Report, opts Options) *view {
 	v.Sum.Shown = len(kept)
 	return v
 }
+
+// showingText says how many paths a filtered view lists, of how many, and
+// the filter: "Showing 8 of 295 paths (filtered by --verdict unreachable)";
+// "" when the view is whole. Raw text.
+func (v *view) showingText() string {
+	if v.Filter.Empty() {
+		return ""
+	}
+	return fmt.Sprintf("Showing %d of %d paths (filtered by %s)", v.Sum.Shown, v.Sum.Paths, v.Filter.String())
+}
+
+// probeFailedText is the summary line of the paths whose TCP probe failed,
+// "TCP probe failed (also unreachable): 13 paths (1 blocked, 4 at-risk, 8
+// unreachable)", every format's words; "" when none did. verdictText
+// shows a verdict (the terminal colours it). Raw text.
+func probeFailedText(s summary, verdictText func(verdict.Verdict) string) string {
+	n := len(s.ProbeFailed)
+	if n == 0 {
+		return ""
+	}
+	by := make([]string, 0, len(s.ProbeFailedBy))
+	for _, c := range s.ProbeFailedBy {
+		by = append(by, fmt.Sprintf("%d %s", c.N, verdictText(c.Verdict)))
+	}
+	return fmt.Sprintf("TCP probe failed (also unreachable): %d %s (%s)", n, plural(n, "path", "paths"), strings.Join(by, ", "))
+}
+
+func plainVerdict(v verdict.Verdict) string { return string(v) }
 
 // worstFirst returns the view's rows worst first, the order every
 // renderer lists problems in: newly blocked paths (blocked now, not in the
@@ -191,6 +221,9 @@ func newSummary(r *report.Report, v *view) summary {
 		}
 	}
 	for _, rw := range v.Rows {
+		if rw.New {
+			s.NewlyBlocked++
+		}
 		switch {
 		case rw.Waiver == nil:
 		case rw.Waiver.Expired:
@@ -368,14 +401,6 @@ func unmatchedEventLines(m *verdict.Matrix) []string {
 		}
 	}
 	return out
-}
-
-func verdictText(rw row) string {
-	s := string(rw.P.Verdict)
-	if marks := verdictMarks(rw); len(marks) > 0 {
-		s += " (" + strings.Join(marks, ", ") + ")"
-	}
-	return s
 }
 
 // settingValue is "Setting=2 (Deny all)".
@@ -781,6 +806,21 @@ func hostNotes(notes []verdict.Reason) []hostNote {
 		}
 	}
 	return out
+}
+
+// hostNotes are the view's host notes (hostNotes of the report), only
+// those of hosts on a listed path when the view is filtered: every
+// renderer lists the same notes.
+func (v *view) hostNotes() []hostNote {
+	notes := hostNotes(v.R.Matrix.HostNotes)
+	if !v.Filter.Empty() {
+		on := map[string]bool{}
+		for _, rw := range v.Rows {
+			on[strings.ToLower(rw.P.Core)], on[strings.ToLower(rw.P.Target)] = true, true
+		}
+		notes = slices.DeleteFunc(notes, func(n hostNote) bool { return !on[strings.ToLower(n.Host)] })
+	}
+	return notes
 }
 
 // hostNoteText is one note without its host, its setting value said once.
