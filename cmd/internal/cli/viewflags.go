@@ -42,8 +42,15 @@ func (o *viewFlags) check(format string) error {
 		return &FlagError{Err: err}
 	}
 	o.filter = render.Filter{Verdicts: vs, Cores: render.SplitList(o.Cores), Targets: render.SplitList(o.Targets), Tags: render.SplitList(o.Tags)}
-	if !o.filter.Empty() && strings.EqualFold(strings.TrimSpace(format), render.FormatJSON) {
+	f := strings.TrimSpace(format)
+	if !o.filter.Empty() && strings.EqualFold(f, render.FormatJSON) {
 		return FlagErrorf("%s: the JSON report is always whole; filters apply to --format %s, %s, %s and %s",
+			o.filter.String(), render.FormatTable, render.FormatCSV, render.FormatHTML, render.FormatMarkdown)
+	}
+	// The summary is the ticket text of the whole run: a filter would
+	// silently not apply, so it is refused like JSON's.
+	if !o.filter.Empty() && strings.EqualFold(f, render.FormatMarkdownSummary) {
+		return FlagErrorf("%s: the Markdown summary always covers the whole run; filters apply to --format %s, %s, %s and %s",
 			o.filter.String(), render.FormatTable, render.FormatCSV, render.FormatHTML, render.FormatMarkdown)
 	}
 	return nil

@@ -66,6 +66,7 @@ func TestViewFilters(t *testing.T) {
 		{"no match", []string{"--core", "nope"}, 0, []string{"No path matches --core nope (of 12 paths)"}, nil, []string{"VERDICT"}},
 		{"bad verdict", []string{"--verdict", "blockd"}, ExitError, nil, []string{`unknown verdict "blockd": did you mean blocked?`}, nil},
 		{"json is whole", []string{"--format", "json", "--verdict", "ok"}, ExitError, nil, []string{"the JSON report is always whole"}, nil},
+		{"the summary is whole", []string{"--format", "markdown-summary", "--core", "CORE01"}, ExitError, nil, []string{"the Markdown summary always covers the whole run"}, nil},
 		{"csv honours the filter", []string{"--format", "csv", "--core", "CORE02", "--verdict", "blocked"}, 0,
 			[]string{"CORE02,AGENT03", "CORE02,NAS01"}, nil, []string{"CORE01,"}},
 		{"csv matching nothing warns", []string{"--format", "csv", "--target", "nope"}, 0, nil, []string{"warning: no path matches --target nope (of 12 paths)"}, nil},
