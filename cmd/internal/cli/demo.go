@@ -117,7 +117,8 @@ func demoRun(ctx context.Context, o *demoOptions) (int, error) {
 				winrmHosts++
 			}
 		}
-		fmt.Fprintf(o.IO.ErrOut, "Simulated fleet: %d hosts (%d with WinRM) on loopback (127.0.0.x, ephemeral ports); scanning over NTLM, and Kerberos where a host asks for it (simulated KDC), with message encryption...\n", len(srv.Hosts()), winrmHosts)
+		fmt.Fprintf(o.IO.ErrOut, "Simulated fleet: %d hosts (%d with WinRM) on loopback (127.0.0.x, ephemeral ports).\n"+
+			"Scanning over NTLM, and Kerberos where a host asks (simulated KDC), encrypted...\n", len(srv.Hosts()), winrmHosts)
 	}
 	out, err := runScan(ctx, &o.scanOptions, in)
 	if err != nil {
