@@ -66,14 +66,19 @@
 //	go test -run '^$' -bench Report5000Hosts -benchtime 3x ./report   # 5,000-host report: allocations, peak heap
 //
 // NTLMSCAN_REQUIRE_INTEGRATION=1 turns every skipped integration test
-// (pywinrm, the MIT KDC, Samba, promtool, systemd-analyze, the PowerShell
-// parse check) into a failure; CI sets it, and .ci/run installs what they
-// need. The pywinrm cross-check needs Debian's python3-winrm; the Kerberos
+// (pywinrm, the MIT KDC, Samba, promtool, systemd-analyze, Chromium, tmux,
+// the PowerShell parse check) into a failure; CI sets it, and .ci/run
+// installs what they need. The pywinrm cross-check needs Debian's python3-winrm; the Kerberos
 // tests start a real MIT KDC in a temporary directory on a loopback port
 // (krb5-kdc, krb5-admin-server, krb5-user, python3-gssapi); the SMB probe
 // tests start a real Samba smbd (samba); the metrics test runs promtool
 // check metrics (prometheus) and the scheduler test systemd-analyze security
-// --offline=true (systemd). The PowerShell parse checks (tree-sitter-powershell's
+// --offline=true (systemd). The HTML report's browser test opens it in
+// headless Chromium (chromium: sorting, filtering, CSP, no console errors)
+// and writes a screenshot to $NTLMSCAN_TEST_ARTIFACTS (.ci/run sets it to
+// .ci/artifacts; without it, ntlmscan-artifacts under the temporary
+// directory); the terminal layout test renders a 300-host report inside
+// tmux at 80 and 120 columns (tmux). The PowerShell parse checks (tree-sitter-powershell's
 // wasm grammar) of the collector and of every PowerShell line a report or
 // plan gives an admin need node and npm ci --prefix .ci/pscheck
 // --ignore-scripts.
@@ -94,7 +99,7 @@
 //	./inventory                                     FuzzParse, FuzzLimit
 //	./inventory/yamlcheck                           FuzzParse, FuzzWalker
 //	./report                                        FuzzDecode, FuzzParseFailOn
-//	./report/render                                 FuzzRender
+//	./report/render                                 FuzzRender, FuzzParseVerdicts
 //	./report/verdict                                FuzzMatchException, FuzzAdviceCommand, FuzzManualScript
 //	./report/waiver                                 FuzzParse
 //	./report/whatif                                 FuzzParse

@@ -64,18 +64,40 @@ func TestHelpErrorClasses(t *testing.T) {
 // csvEntryRE is one column's entry on the csv page: its number, its name.
 var csvEntryRE = regexp.MustCompile(`(?m)^ ?(\d+) ([a-z_]+)$`)
 
-// TestHelpCSVColumns: `ntlmscan help csv` lists the columns
-// render.CSVColumns writes, numbered, in order.
+// TestHelpCSVColumns: `ntlmscan help csv` lists the columns the code
+// writes, numbered, in order: the scan CSV's (render.CSVColumns) under
+// "## Columns" and diff's (render.DiffCSVColumns) under "## diff".
 func TestHelpCSVColumns(t *testing.T) {
-	var got []string
-	for i, m := range csvEntryRE.FindAllStringSubmatch(helpPage(t, "csv"), -1) {
-		if m[1] != strconv.Itoa(i+1) {
-			t.Errorf("csv page: column %s is numbered %s, want %d", m[2], m[1], i+1)
+	page := helpPage(t, "csv")
+	for _, tt := range []struct {
+		section string
+		want    []string
+	}{
+		{"## Columns", render.CSVColumns()},
+		{"## diff", render.DiffCSVColumns()},
+	} {
+		var got []string
+		for i, m := range csvEntryRE.FindAllStringSubmatch(helpSection(page, tt.section), -1) {
+			if m[1] != strconv.Itoa(i+1) {
+				t.Errorf("csv page, %s: column %s is numbered %s, want %d", tt.section, m[2], m[1], i+1)
+			}
+			got = append(got, m[2])
 		}
-		got = append(got, m[2])
+		if strings.Join(got, ",") != strings.Join(tt.want, ",") {
+			t.Errorf("ntlmscan help csv, %s, lists the columns:\n %v\ncode writes:\n %v", tt.section, got, tt.want)
+		}
 	}
-	want := render.CSVColumns()
-	if strings.Join(got, ",") != strings.Join(want, ",") {
-		t.Errorf("ntlmscan help csv lists the columns:\n %v\ncode writes:\n %v", got, want)
+}
+
+// helpSection is the text of a page from the line that starts with heading
+// (a "## " line) up to the next "## " line; empty when there is none.
+func helpSection(page, heading string) string {
+	_, rest, ok := strings.Cut(page, "\n"+heading)
+	if !ok {
+		return ""
 	}
+	if i := strings.Index(rest, "\n## "); i >= 0 {
+		rest = rest[:i]
+	}
+	return rest
 }
