@@ -36,11 +36,12 @@ func newDemoCmd(f *Factory, runF func(*demoOptions) error) *cobra.Command {
 		Short: "Scan the built-in simulated fleet over real WinRM on loopback (no Windows needed)",
 		Long: `demo starts the example fleet (examples/lab.yaml, built into the binary): two
 Cores, seven agents, two domain controllers, a Windows file server, a NAS and
-a second-site Core that CORE01 replicates to, each a WS-Management server on its own 127.0.0.x address speaking NTLM with
-message encryption (and Kerberos, from a simulated KDC, for the Kerberos-only
-AGENT07). It scans them with the example inventory over real WinRM,
-exactly as scan does against Windows, and shows the path matrix: ok, at-risk,
-blocked, unreachable and unknown paths.
+a second-site Core that CORE01 replicates to, each a WS-Management server on
+its own 127.0.0.x address speaking NTLM with message encryption (and Kerberos,
+from a simulated KDC, for the Kerberos-only AGENT07). It scans them with the
+example inventory over real WinRM, exactly as scan does against Windows, and
+shows the report: the paths worst first (blocked, at-risk, unreachable,
+unknown; ok paths counted), a summary per Core, host notes and the totals.
 
 --what-if also applies the example overlay (examples/assume.yaml) and shows which
 verdicts a planned baseline would change. demo exits 0 once the report is

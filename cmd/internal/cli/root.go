@@ -70,8 +70,8 @@ func NewRootCmd(f *Factory) *cobra.Command {
 		Short: "Find which NTLM restriction breaks Rapid Recovery, on which host, and how to fix it",
 		Long: `ntlmscan reads the effective NTLM and SMB settings of every Rapid Recovery Core, agent,
 repository host and domain controller over WinRM, measures reachability from each Core, and
-says for every Core->agent and Core->share path whether NTLM is needed, whether it will be
-blocked, by which setting on which host, and the exact change that fixes it.
+says for every Core->agent, Core->share and Core->Core (replication) path whether NTLM is
+needed, whether it will be blocked, by which setting on which host, and the exact change that fixes it.
 
 Settings come from flags, then NTLMSCAN_* environment variables (NTLMSCAN_CONCURRENCY,
 NTLMSCAN_HOST_TIMEOUT, ...), then the --config file, then defaults. Passwords are never

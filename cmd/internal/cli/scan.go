@@ -58,8 +58,8 @@ func newScanCmd(f *Factory, runF func(*scanOptions) error) *cobra.Command {
 		Short: "Collect every host's NTLM settings over WinRM, judge every path, report",
 		Long: `scan reads the inventory, collects the effective NTLM and SMB settings of every
 scannable host concurrently over WinRM (NTLM with message encryption by default),
-has every Core probe TCP reachability of its agents and shares, and judges every
-Core->agent and Core->share path.
+has every Core probe TCP reachability of its agents, shares and replication
+targets, and judges every Core->agent, Core->share and Core->Core path.
 
 Credentials come from the environment variables or files the inventory names;
 they are never flags. Ctrl-C stops starting new hosts and reports what was
