@@ -36,9 +36,22 @@ type labKDC struct {
 	ln     net.Listener
 	realms map[string]*kdcRealm // by upper-case realm
 	wg     sync.WaitGroup
-	// as and tgs count the requests answered, for Counters.
-	asReqs, tgsReqs atomic.Uint64
+	// as and tgs count the requests answered, conns the TCP connections
+	// accepted, for Counters.
+	asReqs, tgsReqs, conns atomic.Uint64
+	// oneShot: close every connection after its first reply, as MIT's
+	// krb5kdc does (SetKDCOneShot); by default a connection is kept for
+	// further requests, as RFC 4120 7.2.2 allows.
+	oneShot atomic.Bool
+	// open are the connections being served, closed by close (a client
+	// may keep one idle).
+	mu      sync.Mutex
+	open    map[net.Conn]struct{}
+	closing bool
 }
+
+// kdcIdle is how long the lab KDC keeps an idle connection open.
+const kdcIdle = 30 * time.Second
 
 type kdcRealm struct {
 	name    string // upper case
@@ -101,6 +114,12 @@ func (k *labKDC) Addr() string { return k.ln.Addr().String() }
 
 func (k *labKDC) close() {
 	_ = k.ln.Close()
+	k.mu.Lock()
+	k.closing = true
+	for c := range k.open {
+		_ = c.Close()
+	}
+	k.mu.Unlock()
 	k.wg.Wait()
 }
 
@@ -121,28 +140,54 @@ func (k *labKDC) serve() {
 		if err != nil {
 			return
 		}
+		k.conns.Add(1)
+		k.mu.Lock()
+		if k.closing {
+			k.mu.Unlock()
+			_ = c.Close()
+			return
+		}
+		if k.open == nil {
+			k.open = map[net.Conn]struct{}{}
+		}
+		k.open[c] = struct{}{}
+		k.mu.Unlock()
 		k.wg.Add(1)
 		go func() {
 			defer k.wg.Done()
-			defer c.Close()
-			_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-			var l [4]byte
-			if _, err := io.ReadFull(c, l[:]); err != nil {
-				return
+			defer func() {
+				k.mu.Lock()
+				delete(k.open, c)
+				k.mu.Unlock()
+				_ = c.Close()
+			}()
+			for k.serveOne(c) && !k.oneShot.Load() {
 			}
-			n := binary.BigEndian.Uint32(l[:])
-			if n == 0 || n > 64<<10 {
-				return
-			}
-			req := make([]byte, n)
-			if _, err := io.ReadFull(c, req); err != nil {
-				return
-			}
-			out := k.handle(req)
-			binary.BigEndian.PutUint32(l[:], uint32(len(out)))
-			_, _ = c.Write(append(l[:], out...))
 		}()
 	}
+}
+
+// serveOne answers one request on c; false when the connection is done
+// (closed by the client, idle too long, or malformed).
+func (k *labKDC) serveOne(c net.Conn) bool {
+	_ = c.SetDeadline(time.Now().Add(kdcIdle))
+	var l [4]byte
+	if _, err := io.ReadFull(c, l[:]); err != nil {
+		return false
+	}
+	n := binary.BigEndian.Uint32(l[:])
+	if n == 0 || n > 64<<10 {
+		return false
+	}
+	req := make([]byte, n)
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.ReadFull(c, req); err != nil {
+		return false
+	}
+	out := k.handle(req)
+	binary.BigEndian.PutUint32(l[:], uint32(len(out)))
+	_, err := c.Write(append(l[:], out...))
+	return err == nil
 }
 
 func (k *labKDC) handle(req []byte) []byte {
@@ -340,6 +385,27 @@ func (s *Server) Krb5Conf() string {
 		b.WriteString("  ." + d + " = " + n + "\n  " + d + " = " + n + "\n")
 	}
 	return b.String()
+}
+
+// SetKDCOneShot makes the lab KDC close every connection after its first
+// reply, as MIT's krb5kdc does, instead of keeping it for more requests.
+func (s *Server) SetKDCOneShot(on bool) {
+	if s.kdc != nil {
+		s.kdc.oneShot.Store(on)
+	}
+}
+
+// DropKDCConnections closes the connections the lab KDC keeps open, as a
+// restart would.
+func (s *Server) DropKDCConnections() {
+	if s.kdc == nil {
+		return
+	}
+	s.kdc.mu.Lock()
+	defer s.kdc.mu.Unlock()
+	for c := range s.kdc.open {
+		_ = c.Close()
+	}
 }
 
 // KDCAddr is the lab KDC's TCP address ("" without one).
