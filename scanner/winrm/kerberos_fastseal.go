@@ -12,7 +12,9 @@ import (
 	"fmt"
 	"hash"
 	"strconv"
+	"sync"
 
+	"github.com/jcmturner/gokrb5/v8/crypto/rfc3961"
 	"github.com/jcmturner/gokrb5/v8/iana/etypeID"
 )
 
@@ -206,4 +208,32 @@ func (f *fastAES) open(acceptorSubkey, fromAcceptor bool, seq uint64, hdr, data 
 		return nil, err
 	}
 	return c[aesConfounder : n-16], nil
+}
+
+// nfolded caches RFC 3961 n-fold of the key usage constants to one AES
+// block: gokrb5 computes it bit by bit for every key it derives.
+var nfolded sync.Map // string(constant) -> []byte
+
+// deriveAESKey is RFC 3961 DK(key, constant) for AES (RFC 3962): the
+// n-folded constant encrypted with key, then encrypted again until there
+// are as many bytes as the key has (AES-CTS of a single block is AES
+// itself). It is what gokrb5's DeriveKey computes, at a fraction of the
+// cost (kerberos_fastseal_internal_test.go compares them).
+func deriveAESKey(key, constant []byte) ([]byte, error) {
+	nf, ok := nfolded.Load(string(constant))
+	if !ok {
+		nf, _ = nfolded.LoadOrStore(string(constant), rfc3961.Nfold(constant, aes.BlockSize*8))
+	}
+	b, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, len(key))
+	var k [aes.BlockSize]byte
+	b.Encrypt(k[:], nf.([]byte))
+	for i := copy(out, k[:]); i < len(out); {
+		b.Encrypt(k[:], k[:])
+		i += copy(out[i:], k[:])
+	}
+	return out, nil
 }

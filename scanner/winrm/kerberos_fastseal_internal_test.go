@@ -7,7 +7,11 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/jcmturner/gokrb5/v8/crypto"
+	"github.com/jcmturner/gokrb5/v8/crypto/common"
+	"github.com/jcmturner/gokrb5/v8/iana/etypeID"
 	"github.com/jcmturner/gokrb5/v8/iana/keyusage"
+	"github.com/jcmturner/gokrb5/v8/types"
 )
 
 // fastSizes straddle the AES block and the ciphertext-stealing cases.
@@ -216,4 +220,33 @@ func BenchmarkKrbSealer14K(b *testing.B) {
 			_, _ = s.Unwrap(resp)
 		}
 	})
+}
+
+// TestDeriveAESKeyMatchesGokrb5: the AES key derivation with the cached
+// n-fold gives gokrb5's DeriveKey keys, for every usage's Ke, Ki and Kc,
+// with AES128 and AES256.
+func TestDeriveAESKeyMatchesGokrb5(t *testing.T) {
+	for _, etID := range []int32{etypeID.AES128_CTS_HMAC_SHA1_96, etypeID.AES256_CTS_HMAC_SHA1_96} {
+		et, err := crypto.GetEtype(etID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		key, err := types.GenerateEncryptionKey(et)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for usage := uint32(1); usage <= 30; usage++ {
+			for _, c := range [][]byte{common.GetUsageKe(usage), common.GetUsageKi(usage), common.GetUsageKc(usage)} {
+				want, err := et.DeriveKey(key.KeyValue, c)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for range 2 { // the n-fold computed, then cached
+					if got, err := deriveAESKey(key.KeyValue, c); err != nil || !bytes.Equal(got, want) {
+						t.Fatalf("etype %d, constant %x: %x, gokrb5 %x (%v)", etID, c, got, want, err)
+					}
+				}
+			}
+		}
+	}
 }

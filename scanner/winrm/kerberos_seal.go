@@ -181,11 +181,15 @@ func newUsageKeys(key types.EncryptionKey, usage uint32) (*usageKeys, error) {
 	if err != nil {
 		return nil, err
 	}
-	ke, err := et.DeriveKey(key.KeyValue, common.GetUsageKe(usage))
+	derive := et.DeriveKey
+	if sealable(key.KeyType) {
+		derive = deriveAESKey
+	}
+	ke, err := derive(key.KeyValue, common.GetUsageKe(usage))
 	if err != nil {
 		return nil, err
 	}
-	ki, err := et.DeriveKey(key.KeyValue, common.GetUsageKi(usage))
+	ki, err := derive(key.KeyValue, common.GetUsageKi(usage))
 	if err != nil {
 		return nil, err
 	}
