@@ -183,3 +183,61 @@ func marshalAPReq(tkt messages.Ticket, key types.EncryptionKey, auth types.Authe
 	}
 	return derAPReq(apOptions, tb, ed), nil
 }
+
+// derKDCReqBody encodes a KDC-REQ-BODY as KDCReqBody.Marshal does; false
+// for what this encoder leaves to gokrb5 (addresses, authorization data,
+// additional tickets, times outside UTC).
+func derKDCReqBody(r messages.KDCReqBody) ([]byte, bool) {
+	if r.Addresses != nil || !reflect.ValueOf(r.EncAuthData).IsZero() || len(r.AdditionalTickets) > 0 {
+		return nil, false
+	}
+	for _, t := range []time.Time{r.From, r.Till, r.RTime} {
+		if !t.IsZero() && t.Location() != time.UTC {
+			return nil, false
+		}
+	}
+	var c []byte
+	bits := append([]byte{byte((8 - r.KDCOptions.BitLength%8) % 8)}, r.KDCOptions.Bytes...)
+	c = explicit(c, 0, derTLV(nil, derBitString, bits))
+	if r.CName.NameType != 0 || r.CName.NameString != nil {
+		c = explicit(c, 1, derPrincipal(r.CName))
+	}
+	c = explicit(c, 2, derTLV(nil, derGeneralString, []byte(r.Realm)))
+	if r.SName.NameType != 0 || r.SName.NameString != nil {
+		c = explicit(c, 3, derPrincipal(r.SName))
+	}
+	if !r.From.IsZero() {
+		c = explicit(c, 4, derTime(r.From))
+	}
+	c = explicit(c, 5, derTime(r.Till))
+	if !r.RTime.IsZero() {
+		c = explicit(c, 6, derTime(r.RTime))
+	}
+	c = explicit(c, 7, derInt(nil, int64(r.Nonce)))
+	var et []byte
+	for _, e := range r.EType {
+		et = derInt(et, int64(e))
+	}
+	c = explicit(c, 8, derTLV(nil, derSequence, et))
+	return derTLV(nil, derSequence, c), true
+}
+
+// derTGSReq encodes a TGS-REQ as TGSReq.Marshal does, from its PA-DATA
+// and its encoded body.
+func derTGSReq(pa types.PADataSequence, body []byte) []byte {
+	var c []byte
+	c = explicit(c, 1, derInt(nil, 5))
+	c = explicit(c, 2, derInt(nil, msgtype.KRB_TGS_REQ))
+	if pa != nil {
+		var seq []byte
+		for _, p := range pa {
+			var e []byte
+			e = explicit(e, 1, derInt(nil, int64(p.PADataType)))
+			e = explicit(e, 2, derTLV(nil, derOctetString, p.PADataValue))
+			seq = derTLV(seq, derSequence, e)
+		}
+		c = explicit(c, 3, derTLV(nil, derSequence, seq))
+	}
+	c = explicit(c, 4, body)
+	return derTLV(nil, derApplication|12, derTLV(nil, derSequence, c))
+}

@@ -1,8 +1,21 @@
 package winrm
 
 import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha1"
 	"errors"
+	"fmt"
+	"math"
+	"math/big"
+	"sync"
 	"time"
+
+	"github.com/jcmturner/gokrb5/v8/crypto/common"
+	"github.com/jcmturner/gokrb5/v8/iana/flags"
+	"github.com/jcmturner/gokrb5/v8/iana/keyusage"
+	"github.com/jcmturner/gokrb5/v8/iana/msgtype"
+	"github.com/jcmturner/gokrb5/v8/iana/patype"
 
 	"github.com/jcmturner/gokrb5/v8/iana/nametype"
 	"github.com/jcmturner/gokrb5/v8/krberror"
@@ -19,6 +32,42 @@ type tgtSession struct {
 	authTime  time.Time
 	endTime   time.Time
 	renewFrom time.Time // past this, gokrb5's path (which renews) takes over
+
+	// What every TGS-REQ with this TGT repeats, made once (direct: the
+	// TGT's session key is AES): the encoded TGT, the checksum key and the
+	// keys of the authenticator and of the reply.
+	once      sync.Once
+	direct    bool
+	tktDER    []byte
+	kc        []byte
+	authKeys  *usageKeys // RFC 4120 key usage 7
+	replyKeys *usageKeys // usage 8
+}
+
+func (t *tgtSession) prepare() bool {
+	t.once.Do(func() {
+		if !sealable(t.key.KeyType) {
+			return
+		}
+		tb, ok := derTicket(t.tkt)
+		if !ok {
+			return
+		}
+		kc, err := deriveAESKey(t.key.KeyValue, common.GetUsageKc(keyusage.TGS_REQ_PA_TGS_REQ_AP_REQ_AUTHENTICATOR_CHKSUM))
+		if err != nil {
+			return
+		}
+		ak, err := newUsageKeys(t.key, keyusage.TGS_REQ_PA_TGS_REQ_AP_REQ_AUTHENTICATOR)
+		if err != nil {
+			return
+		}
+		rk, err := newUsageKeys(t.key, keyusage.TGS_REP_ENCPART_SESSION_KEY)
+		if err != nil {
+			return
+		}
+		t.tktDER, t.kc, t.authKeys, t.replyKeys, t.direct = tb, kc, ak, rk, true
+	})
+	return t.direct
 }
 
 func newTGTSession(tkt messages.Ticket, key types.EncryptionKey, realm string, auth, end time.Time) *tgtSession {
@@ -66,13 +115,9 @@ func (k *KerberosClient) keptServiceTicket(spn string) (tkt messages.Ticket, key
 	if !ok {
 		return tkt, key, false, nil
 	}
-	req, err := messages.NewTGSReq(k.cl.Credentials.CName(), realm, k.cl.Config, tgt.tkt, tgt.key, princ, false)
+	req, b, err := k.newTGSReq(tgt, realm, princ)
 	if err != nil {
-		return tkt, key, true, krberror.Errorf(err, krberror.KRBMsgError, "TGS Exchange Error: failed to generate a new TGS_REQ")
-	}
-	b, err := req.Marshal()
-	if err != nil {
-		return tkt, key, true, krberror.Errorf(err, krberror.EncodingError, "TGS Exchange Error: failed to marshal TGS_REQ")
+		return tkt, key, true, err
 	}
 	r, err := k.pool.exchange(kdcs, b)
 	if err != nil {
@@ -91,7 +136,7 @@ func (k *KerberosClient) keptServiceTicket(spn string) (tkt messages.Ticket, key
 	if err := rep.Unmarshal(r); err != nil {
 		return tkt, key, true, krberror.Errorf(err, krberror.EncodingError, "TGS Exchange Error: failed to process the TGS_REP")
 	}
-	if err := rep.DecryptEncPart(tgt.key); err != nil {
+	if err := tgt.decryptReply(&rep); err != nil {
 		return tkt, key, true, krberror.Errorf(err, krberror.EncodingError, "TGS Exchange Error: failed to process the TGS_REP")
 	}
 	if ok, err := rep.Verify(k.cl.Config, req); !ok {
@@ -139,4 +184,98 @@ func (k *KerberosClient) kdcs(realm string) ([]string, bool) {
 	}
 	k.kdcList[realm] = l
 	return l, true
+}
+
+// newTGSReq is gokrb5's NewTGSReq then Marshal for a service ticket: the
+// same fields from krb5.conf, the body's checksum in an authenticator
+// under the TGT's session key, in a PA-TGS-REQ; encoded directly, with
+// the keys derived once per TGT, when the TGT's key is AES and krb5.conf
+// asks for no addresses (else gokrb5 builds it).
+func (k *KerberosClient) newTGSReq(tgt *tgtSession, realm string, sname types.PrincipalName) (messages.TGSReq, []byte, error) {
+	c := k.cl.Config
+	cname := k.cl.Credentials.CName()
+	gokrb5 := func() (messages.TGSReq, []byte, error) {
+		req, err := messages.NewTGSReq(cname, realm, c, tgt.tkt, tgt.key, sname, false)
+		if err != nil {
+			return req, nil, krberror.Errorf(err, krberror.KRBMsgError, "TGS Exchange Error: failed to generate a new TGS_REQ")
+		}
+		b, err := req.Marshal()
+		if err != nil {
+			return req, nil, krberror.Errorf(err, krberror.EncodingError, "TGS Exchange Error: failed to marshal TGS_REQ")
+		}
+		return req, b, nil
+	}
+	if !c.LibDefaults.NoAddresses || !tgt.prepare() {
+		return gokrb5()
+	}
+	nonce, err := rand.Int(rand.Reader, big.NewInt(math.MaxInt32))
+	if err != nil {
+		return messages.TGSReq{}, nil, err
+	}
+	now := time.Now().UTC()
+	body := messages.KDCReqBody{
+		KDCOptions: types.NewKrbFlags(),
+		Realm:      realm,
+		CName:      cname,
+		SName:      sname,
+		Till:       now.Add(c.LibDefaults.TicketLifetime),
+		Nonce:      int(nonce.Int64()),
+		EType:      c.LibDefaults.DefaultTGSEnctypeIDs,
+	}
+	if c.LibDefaults.Forwardable {
+		types.SetFlag(&body.KDCOptions, flags.Forwardable)
+	}
+	if c.LibDefaults.Canonicalize {
+		types.SetFlag(&body.KDCOptions, flags.Canonicalize)
+	}
+	if c.LibDefaults.Proxiable {
+		types.SetFlag(&body.KDCOptions, flags.Proxiable)
+	}
+	if c.LibDefaults.RenewLifetime > 0 {
+		types.SetFlag(&body.KDCOptions, flags.Renewable)
+		body.RTime = now.Add(c.LibDefaults.RenewLifetime)
+	}
+	bb, ok := derKDCReqBody(body)
+	if !ok {
+		return gokrb5()
+	}
+	mac := hmac.New(sha1.New, tgt.kc)
+	mac.Write(bb)
+	et := tgt.authKeys.et
+	auth, err := types.NewAuthenticator(tgt.tkt.Realm, cname)
+	if err != nil {
+		return messages.TGSReq{}, nil, krberror.Errorf(err, krberror.KRBMsgError, "TGS Exchange Error: failed to generate a new TGS_REQ")
+	}
+	auth.Cksum = types.Checksum{CksumType: et.GetHashID(), Checksum: mac.Sum(nil)[:et.GetHMACBitLength()/8]}
+	ab, ok := derAuthenticator(auth)
+	if !ok {
+		return gokrb5()
+	}
+	ed := types.EncryptedData{EType: tgt.key.KeyType, KVNO: tgt.tkt.EncPart.KVNO}
+	if ed.Cipher, err = tgt.authKeys.encrypt(ab); err != nil {
+		return messages.TGSReq{}, nil, krberror.Errorf(err, krberror.EncryptingError, "TGS Exchange Error: error encrypting Authenticator")
+	}
+	pa := types.PADataSequence{{PADataType: patype.PA_TGS_REQ, PADataValue: derAPReq(types.NewKrbFlags(), tgt.tktDER, ed)}}
+	req := messages.TGSReq{KDCReqFields: messages.KDCReqFields{PVNO: 5, MsgType: msgtype.KRB_TGS_REQ, PAData: pa, ReqBody: body}}
+	return req, derTGSReq(pa, bb), nil
+}
+
+// decryptReply is TGSRep.DecryptEncPart with the reply keys derived once.
+func (t *tgtSession) decryptReply(rep *messages.TGSRep) error {
+	if !t.prepare() {
+		return rep.DecryptEncPart(t.key)
+	}
+	if rep.EncPart.EType != t.key.KeyType {
+		return fmt.Errorf("TGS_REP encrypted with etype %d, the session key is %d", rep.EncPart.EType, t.key.KeyType)
+	}
+	b, err := t.replyKeys.decrypt(rep.EncPart.Cipher)
+	if err != nil {
+		return fmt.Errorf("error decrypting TGS_REP EncPart: %w", err)
+	}
+	var p messages.EncKDCRepPart
+	if err := p.Unmarshal(b); err != nil {
+		return err
+	}
+	rep.DecryptedEncPart = p
+	return nil
 }
