@@ -408,6 +408,16 @@ func (k *KerberosClient) serviceTicketOnce(ctx context.Context, spn string) (mes
 	if err := k.login(ctx); err != nil {
 		return messages.Ticket{}, types.EncryptionKey{}, err
 	}
+	if tkt, key, handled, err := k.keptServiceTicket(ctx, spn); handled {
+		switch {
+		case err == nil:
+		case ctx.Err() != nil:
+			err = kdcTimeout(spn, k.realm)
+		default:
+			err = kdcError(err, spn, k.realm)
+		}
+		return tkt, key, err
+	}
 	type answer struct {
 		tkt messages.Ticket
 		key types.EncryptionKey
@@ -415,10 +425,7 @@ func (k *KerberosClient) serviceTicketOnce(ctx context.Context, spn string) (mes
 	}
 	ch := make(chan answer, 1)
 	go func() {
-		tkt, key, handled, err := k.keptServiceTicket(spn)
-		if !handled {
-			tkt, key, err = k.cl.GetServiceTicket(spn)
-		}
+		tkt, key, err := k.cl.GetServiceTicket(spn)
 		if err != nil {
 			err = kdcError(err, spn, k.realm)
 		}

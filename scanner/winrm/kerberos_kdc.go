@@ -1,6 +1,7 @@
 package winrm
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -124,10 +125,13 @@ func (p *kdcPool) close() {
 // exchange sends req to the first KDC of kdcs (in krb5.conf order) that
 // answers, as gokrb5 does, and returns the reply. Errors read like
 // gokrb5's, which kdcError maps.
-func (p *kdcPool) exchange(kdcs []string, req []byte) ([]byte, error) {
+func (p *kdcPool) exchange(ctx context.Context, kdcs []string, req []byte) ([]byte, error) {
 	var errs []string
 	for _, addr := range kdcs {
-		r, err := p.exchangeWith(addr, req)
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		r, err := p.exchangeWith(ctx, addr, req)
 		if err == nil {
 			return r, nil
 		}
@@ -136,9 +140,9 @@ func (p *kdcPool) exchange(kdcs []string, req []byte) ([]byte, error) {
 	return nil, fmt.Errorf("communication error with KDC via TCP: error sending to a KDC: %s", strings.Join(errs, "; "))
 }
 
-func (p *kdcPool) exchangeWith(addr string, req []byte) ([]byte, error) {
+func (p *kdcPool) exchangeWith(ctx context.Context, addr string, req []byte) ([]byte, error) {
 	if c := p.get(addr); c != nil {
-		r, err := kdcRoundTrip(c, req)
+		r, err := kdcRoundTrip(ctx, c, req)
 		if err == nil {
 			p.put(addr, c, true)
 			return r, nil
@@ -149,12 +153,13 @@ func (p *kdcPool) exchangeWith(addr string, req []byte) ([]byte, error) {
 		}
 		p.lost(addr)
 	}
-	c, err := net.DialTimeout("tcp", addr, kdcIOTimeout)
+	d := net.Dialer{Timeout: kdcIOTimeout}
+	c, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, err
 	}
 	p.dials.Add(1)
-	r, err := kdcRoundTrip(c, req)
+	r, err := kdcRoundTrip(ctx, c, req)
 	if err != nil {
 		_ = c.Close()
 		return nil, err
@@ -164,11 +169,18 @@ func (p *kdcPool) exchangeWith(addr string, req []byte) ([]byte, error) {
 }
 
 // kdcRoundTrip sends one request and reads its reply, each framed by a
-// 4-byte big-endian length (RFC 4120 7.2.2).
-func kdcRoundTrip(c net.Conn, req []byte) ([]byte, error) {
-	if err := c.SetDeadline(time.Now().Add(kdcIOTimeout)); err != nil {
+// 4-byte big-endian length (RFC 4120 7.2.2), within gokrb5's timeout and
+// ctx.
+func kdcRoundTrip(ctx context.Context, c net.Conn, req []byte) ([]byte, error) {
+	dl := time.Now().Add(kdcIOTimeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(dl) {
+		dl = d
+	}
+	if err := c.SetDeadline(dl); err != nil {
 		return nil, err
 	}
+	stop := context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Now()) })
+	defer stop()
 	msg := make([]byte, 4+len(req))
 	binary.BigEndian.PutUint32(msg, uint32(len(req)))
 	copy(msg[4:], req)

@@ -2,8 +2,14 @@ package winrm_test
 
 import (
 	"context"
+	"encoding/binary"
+	"errors"
+	"io"
+	"net"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ntlmscan/ntlmscan/scanner/winrm"
 	"github.com/ntlmscan/ntlmscan/scanner/winrm/winrmtest"
@@ -99,5 +105,75 @@ func TestKerberosKDCRestarted(t *testing.T) {
 	}
 	if c := srv.Counters(); c.KDCConns > 3 {
 		t.Errorf("%d KDC connections: a new one per ticket after the drop", c.KDCConns)
+	}
+}
+
+// hangingTGS is a KDC in front of the lab's that answers AS-REQs (through
+// the lab KDC) and never answers a TGS-REQ.
+func hangingTGS(t *testing.T, labKDC string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				for {
+					var l [4]byte
+					if _, err := io.ReadFull(c, l[:]); err != nil {
+						return
+					}
+					req := make([]byte, binary.BigEndian.Uint32(l[:]))
+					if _, err := io.ReadFull(c, req); err != nil {
+						return
+					}
+					if req[0] != 0x6a { // not an AS-REQ: no answer, ever
+						_, _ = io.Copy(io.Discard, c)
+						return
+					}
+					k, err := net.Dial("tcp", labKDC)
+					if err != nil {
+						return
+					}
+					_, _ = k.Write(append(l[:], req...))
+					_, _ = io.Copy(c, k)
+					k.Close()
+					return
+				}
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// TestKerberosKDCHostDeadline: a KDC that takes the TGS-REQ and never
+// answers holds a host no longer than its deadline, and the host's error
+// says the KDC timed out.
+func TestKerberosKDCHostDeadline(t *testing.T) {
+	srv := startKerberosLab(t)
+	addr := hangingTGS(t, srv.KDCAddr())
+	conf := strings.Replace(srv.Krb5Conf(), srv.KDCAddr(), addr, -1)
+	kc, err := winrm.NewKerberosClient(winrm.KerberosCredentials{Username: "svc-scan@CORP.EXAMPLE", Password: "Test-Only-Scan-1!", Config: conf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kc.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 700*time.Millisecond)
+	defer cancel()
+	t0 := time.Now()
+	_, _, err = kc.ServiceTicket(ctx, kdcSPNs[0])
+	var ke *winrm.KerberosError
+	if !errors.As(err, &ke) || ke.Kind != winrm.KrbKDCUnreachable || !ke.Timeout {
+		t.Fatalf("got %v, want a KDC timeout", err)
+	}
+	if d := time.Since(t0); d > 2*time.Second {
+		t.Errorf("the host waited %s for a KDC that does not answer, past its 700 ms deadline", d)
 	}
 }

@@ -1,6 +1,7 @@
 package winrm
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha1"
@@ -83,13 +84,16 @@ type serviceTicket struct {
 	endTime   time.Time
 }
 
-// keptServiceTicket is gokrb5's GetServiceTicket (TGSREQGenerateAndExchange
+// keptServiceTicket runs in the host's goroutine (ctx bounds its wait for
+// the KDC): handing each ticket to a goroutine of its own, as gokrb5's
+// path needs, cost the host two more waits for a CPU on a busy machine.
+// It is gokrb5's GetServiceTicket (TGSREQGenerateAndExchange
 // and TGSExchange: the same request, the same checks of the reply) over a
 // kept KDC connection. handled is false when this path does not apply and
 // gokrb5's must be used: no TGT of the SPN's realm here, a TGT in the last
 // sixth of its life, a referral to another realm, or a realm whose KDCs
 // do not answer over TCP.
-func (k *KerberosClient) keptServiceTicket(spn string) (tkt messages.Ticket, key types.EncryptionKey, handled bool, err error) {
+func (k *KerberosClient) keptServiceTicket(ctx context.Context, spn string) (tkt messages.Ticket, key types.EncryptionKey, handled bool, err error) {
 	now := time.Now().UTC()
 	k.mu.Lock()
 	tgt := k.tgt
@@ -119,7 +123,10 @@ func (k *KerberosClient) keptServiceTicket(spn string) (tkt messages.Ticket, key
 	if err != nil {
 		return tkt, key, true, err
 	}
-	r, err := k.pool.exchange(kdcs, b)
+	r, err := k.pool.exchange(ctx, kdcs, b)
+	if err != nil && ctx.Err() != nil {
+		return tkt, key, true, ctx.Err() // the host's deadline, not the KDC's fault
+	}
 	if err != nil {
 		// No KDC answered over TCP: gokrb5's path (UDP and TCP as
 		// krb5.conf says) for this and every later ticket of the realm.
