@@ -411,7 +411,7 @@ func (k *KerberosClient) serviceTicketOnce(ctx context.Context, spn string) (mes
 	if tkt, key, handled, err := k.keptServiceTicket(ctx, spn); handled {
 		switch {
 		case err == nil:
-		case ctx.Err() != nil:
+		case hostExpired(ctx):
 			err = kdcTimeout(spn, k.realm)
 		default:
 			err = kdcError(err, spn, k.realm)

@@ -125,28 +125,25 @@ func hangingTGS(t *testing.T, labKDC string) string {
 			}
 			go func() {
 				defer c.Close()
-				for {
-					var l [4]byte
-					if _, err := io.ReadFull(c, l[:]); err != nil {
-						return
-					}
-					req := make([]byte, binary.BigEndian.Uint32(l[:]))
-					if _, err := io.ReadFull(c, req); err != nil {
-						return
-					}
-					if req[0] != 0x6a { // not an AS-REQ: no answer, ever
-						_, _ = io.Copy(io.Discard, c)
-						return
-					}
-					k, err := net.Dial("tcp", labKDC)
-					if err != nil {
-						return
-					}
-					_, _ = k.Write(append(l[:], req...))
-					_, _ = io.Copy(c, k)
-					k.Close()
+				var l [4]byte
+				if _, err := io.ReadFull(c, l[:]); err != nil {
 					return
 				}
+				req := make([]byte, binary.BigEndian.Uint32(l[:]))
+				if _, err := io.ReadFull(c, req); err != nil || len(req) == 0 {
+					return
+				}
+				if req[0] != 0x6a { // not an AS-REQ: no answer, ever
+					_, _ = io.Copy(io.Discard, c)
+					return
+				}
+				k, err := net.Dial("tcp", labKDC)
+				if err != nil {
+					return
+				}
+				defer k.Close()
+				_, _ = k.Write(append(l[:], req...))
+				_, _ = io.Copy(c, k)
 			}()
 		}
 	}()

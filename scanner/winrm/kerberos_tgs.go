@@ -124,8 +124,8 @@ func (k *KerberosClient) keptServiceTicket(ctx context.Context, spn string) (tkt
 		return tkt, key, true, err
 	}
 	r, err := k.pool.exchange(ctx, kdcs, b)
-	if err != nil && ctx.Err() != nil {
-		return tkt, key, true, ctx.Err() // the host's deadline, not the KDC's fault
+	if err != nil && hostExpired(ctx) {
+		return tkt, key, true, context.DeadlineExceeded // the host's deadline, not the KDC's fault
 	}
 	if err != nil {
 		// No KDC answered over TCP: gokrb5's path (UDP and TCP as
@@ -285,4 +285,14 @@ func (t *tgtSession) decryptReply(rep *messages.TGSRep) error {
 	}
 	rep.DecryptedEncPart = p
 	return nil
+}
+
+// hostExpired: ctx is done or its deadline has passed (a connection
+// deadline set from it can fire before ctx itself reports it).
+func hostExpired(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	dl, ok := ctx.Deadline()
+	return ok && !time.Now().Before(dl)
 }
