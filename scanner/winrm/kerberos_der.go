@@ -16,7 +16,7 @@ import (
 // ASN.1 (gofork) allocates a writer per field and encoded the
 // authenticator and the AP-REQ with the ticket in it for every host, a
 // fifth of what a Kerberos logon allocated. The bytes are exactly what
-// gokrb5's Marshal methods give for the same values (kerberos_der_test.go
+// gokrb5's Marshal methods give for the same values (kerberos_der_internal_test.go
 // compares them); a value this encoder does not cover (authorization
 // data in the authenticator, a decrypted ticket part, a time not in UTC)
 // is left to gokrb5.
