@@ -264,6 +264,7 @@ type scanResult struct {
 	alloc                    uint64
 	roundTrips, dials, hands float64 // per host
 	kdcAS, kdcTGS            float64 // KDC requests per host
+	kdcConns                 uint64  // TCP connections the KDC accepted
 	firstError               string
 	results                  []facts.HostResult
 	inv                      *inventory.Inventory
@@ -319,6 +320,7 @@ func scan(o options, sim *simulator, n int) (scanResult, error) {
 	r.hands = float64(after.Handshakes-before.Handshakes) / float64(n)
 	r.kdcAS = float64(after.KDCAS-before.KDCAS) / float64(n)
 	r.kdcTGS = float64(after.KDCTGS-before.KDCTGS) / float64(n)
+	r.kdcConns = after.KDCConns - before.KDCConns
 	r.results, r.inv = results, inv
 	return r, nil
 }
@@ -506,7 +508,7 @@ func run(o options) error {
 			return err
 		}
 		printScan(ko, "kerberos scan", kr)
-		fmt.Printf("  KDC requests per host: %.4f AS (TGTs), %.4f TGS (service tickets)\n", kr.kdcAS, kr.kdcTGS)
+		fmt.Printf("  KDC requests per host: %.4f AS (TGTs), %.4f TGS (service tickets), over %d TCP connections in all\n", kr.kdcAS, kr.kdcTGS, kr.kdcConns)
 		fmt.Printf("  Kerberos wall / NTLM wall: %.2f (goal <= 1.1), round trips per host %.2f vs %.2f\n",
 			kr.wall.Seconds()/big.wall.Seconds(), kr.roundTrips, big.roundTrips)
 	}

@@ -164,12 +164,9 @@ func (a *KerberosAuth) Authenticate(x Exchanger, secure bool) (Protector, error)
 		return nil, err
 	}
 	auth.SubKey = types.EncryptionKey{KeyType: key.KeyType, KeyValue: sub}
-	apReq, err := messages.NewAPReq(tkt, key, auth)
-	if err != nil {
-		return nil, fmt.Errorf("kerberos AP-REQ: %w", err)
-	}
-	types.SetFlag(&apReq.APOptions, flags.APOptionMutualRequired)
-	raw, err := apReq.Marshal()
+	apOptions := types.NewKrbFlags()
+	types.SetFlag(&apOptions, flags.APOptionMutualRequired)
+	raw, err := marshalAPReq(tkt, key, auth, apOptions)
 	if err != nil {
 		return nil, fmt.Errorf("kerberos AP-REQ: %w", err)
 	}
@@ -374,7 +371,7 @@ func verifyAPRep(b64 string, key types.EncryptionKey, auth types.Authenticator) 
 	if err := rep.Unmarshal(msg); err != nil {
 		return nil, fmt.Errorf("malformed AP-REP: %v", cleanErr(err))
 	}
-	plain, err := crypto.DecryptEncPart(rep.EncPart, key, keyusage.AP_REP_ENCPART)
+	plain, err := decryptEncPart(rep.EncPart, key, keyusage.AP_REP_ENCPART)
 	if err != nil {
 		return nil, fmt.Errorf("the AP-REP does not decrypt with the session key: the answer is not from the host the ticket is for")
 	}
@@ -386,6 +383,22 @@ func verifyAPRep(b64 string, key types.EncryptionKey, auth types.Authenticator) 
 		return nil, fmt.Errorf("the AP-REP does not echo our authenticator's time (replayed answer)")
 	}
 	return &p, nil
+}
+
+// decryptEncPart is gokrb5's crypto.DecryptEncPart, with the AES keys
+// derived by deriveAESKey.
+func decryptEncPart(ed types.EncryptedData, key types.EncryptionKey, usage uint32) ([]byte, error) {
+	if !sealable(key.KeyType) {
+		return crypto.DecryptEncPart(ed, key, usage)
+	}
+	if ed.EType != key.KeyType {
+		return nil, fmt.Errorf("encrypted with etype %d, the key is %d", ed.EType, key.KeyType)
+	}
+	uk, err := newUsageKeys(key, usage)
+	if err != nil {
+		return nil, err
+	}
+	return uk.decrypt(ed.Cipher)
 }
 
 // krbSeq reads an initial sequence number (Authenticator, AP-REP), a

@@ -129,6 +129,17 @@ type KerberosClient struct {
 	loginErr error      // a failure no retry can mend (wrong password, config), kept for the scan
 	flight   *kdcFlight // the login in progress, shared by every host waiting for it
 	closed   bool
+
+	// The TGS exchanges of the client's own realm go over kept KDC
+	// connections (kerberos_kdc.go, kerberos_tgs.go) with the TGT the login
+	// got; anything else (another realm, a referral, a TGT near its end, a
+	// KDC not reachable over TCP) is left to gokrb5's GetServiceTicket.
+	tgt     *tgtSession
+	pool    *kdcPool
+	tmu     sync.Mutex
+	tickets map[string]serviceTicket // by SPN, from the kept connections
+	kdcList map[string][]string      // by realm, in gokrb5's order
+	noFast  map[string]bool          // realms whose KDCs did not answer over TCP
 }
 
 // kdcFlight is one login attempt; done is closed once err is set.
@@ -166,7 +177,7 @@ func NewKerberosClient(c KerberosCredentials) (*KerberosClient, error) {
 		realm = cfg.LibDefaults.DefaultRealm
 	}
 	realm = strings.ToUpper(realm)
-	k := &KerberosClient{realm: realm, user: user}
+	k := &KerberosClient{realm: realm, user: user, pool: newKDCPool(), tickets: map[string]serviceTicket{}, kdcList: map[string][]string{}, noFast: map[string]bool{}}
 	settings := []func(*client.Settings){client.DisablePAFXFAST(true)}
 	switch {
 	case c.CCache != "":
@@ -246,6 +257,7 @@ func (k *KerberosClient) Close() {
 	if k.cl != nil && k.flight == nil {
 		k.cl.Destroy()
 	}
+	k.pool.close()
 }
 
 // Principal names the identity for logs (no secret).
@@ -293,13 +305,14 @@ func (k *KerberosClient) login(ctx context.Context) error {
 }
 
 func (k *KerberosClient) runLogin(f *kdcFlight) {
-	err := k.doLogin()
+	tgt, err := k.doLogin()
 	k.mu.Lock()
 	k.flight = nil
 	var ke *KerberosError
 	switch {
 	case err == nil:
 		k.loggedIn = true
+		k.tgt = tgt
 	case errors.As(err, &ke) && ke.Kind == KrbKDCUnreachable:
 		// asked again by the next caller
 	default:
@@ -313,26 +326,49 @@ func (k *KerberosClient) runLogin(f *kdcFlight) {
 	close(f.done)
 }
 
-func (k *KerberosClient) doLogin() error {
+// doLogin gets the TGT; the session it returns is nil when the TGT is
+// gokrb5's alone (a credential cache entry that does not parse).
+func (k *KerberosClient) doLogin() (*tgtSession, error) {
 	if k.ccache != nil {
 		tgt, ok := k.ccache.GetEntry(types.PrincipalName{NameType: nametype.KRB_NT_SRV_INST, NameString: []string{"krbtgt", k.realm}})
 		switch {
 		case !ok:
-			return &KerberosError{Kind: KrbNoTGT, Stage: "local", Realm: k.realm, Detail: "the credential cache holds no ticket-granting ticket; run kinit " + k.Principal()}
+			return nil, &KerberosError{Kind: KrbNoTGT, Stage: "local", Realm: k.realm, Detail: "the credential cache holds no ticket-granting ticket; run kinit " + k.Principal()}
 		case !tgt.EndTime.IsZero() && time.Now().After(tgt.EndTime):
-			return &KerberosError{Kind: KrbNoTGT, Stage: "local", Realm: k.realm,
+			return nil, &KerberosError{Kind: KrbNoTGT, Stage: "local", Realm: k.realm,
 				Detail: fmt.Sprintf("the ticket-granting ticket in the credential cache expired at %s; run kinit %s", tgt.EndTime.UTC().Format(time.RFC3339), k.Principal())}
 		}
-		return nil
+		var tkt messages.Ticket
+		if err := tkt.Unmarshal(tgt.Ticket); err != nil {
+			return nil, nil
+		}
+		return newTGTSession(tkt, tgt.Key, k.realm, tgt.AuthTime, tgt.EndTime), nil
 	}
-	if err := k.cl.Login(); err != nil {
+	// What gokrb5's Login does, keeping the TGT for the TGS exchanges over
+	// kept connections (gokrb5 does not hand it out).
+	rep, err := k.asExchange()
+	if err != nil {
 		e := kdcError(err, "", k.realm)
 		if e.Code == errorcode.KDC_ERR_C_PRINCIPAL_UNKNOWN {
 			e.Detail = "the KDC does not know the account " + k.Principal()
 		}
-		return e
+		return nil, e
 	}
-	return nil
+	p := rep.DecryptedEncPart
+	return newTGTSession(rep.Ticket, p.Key, k.cl.Credentials.Domain(), p.AuthTime, p.EndTime), nil
+}
+
+// asExchange is gokrb5's Login without its session: the AS exchange for
+// a TGT of the client's realm, with the password or keytab.
+func (k *KerberosClient) asExchange() (messages.ASRep, error) {
+	if ok, err := k.cl.IsConfigured(); !ok {
+		return messages.ASRep{}, err
+	}
+	req, err := messages.NewASReqForTGT(k.cl.Credentials.Domain(), k.cl.Config, k.cl.Credentials.CName())
+	if err != nil {
+		return messages.ASRep{}, krberror.Errorf(err, krberror.KRBMsgError, "error generating new AS_REQ")
+	}
+	return k.cl.ASExchange(k.cl.Credentials.Domain(), req, 0)
 }
 
 // kdcTimeout: the host's deadline passed while it waited for a KDC.
@@ -371,6 +407,16 @@ func (k *KerberosClient) ServiceTicket(ctx context.Context, spn string) (message
 func (k *KerberosClient) serviceTicketOnce(ctx context.Context, spn string) (messages.Ticket, types.EncryptionKey, error) {
 	if err := k.login(ctx); err != nil {
 		return messages.Ticket{}, types.EncryptionKey{}, err
+	}
+	if tkt, key, handled, err := k.keptServiceTicket(ctx, spn); handled {
+		switch {
+		case err == nil:
+		case hostExpired(ctx):
+			err = kdcTimeout(spn, k.realm)
+		default:
+			err = kdcError(err, spn, k.realm)
+		}
+		return tkt, key, err
 	}
 	type answer struct {
 		tkt messages.Ticket

@@ -175,3 +175,33 @@ func TestKerberosMITErrors(t *testing.T) {
 		t.Log(err)
 	})
 }
+
+// TestKerberosMITKeptConnection: service tickets one after another from
+// MIT's krb5kdc, which closes a TCP connection after its reply: the
+// client's kept connection fails and the request goes again on a new one,
+// never as an error.
+func TestKerberosMITKeptConnection(t *testing.T) {
+	kdc, _ := mitLab(t)
+	kc, err := winrm.NewKerberosClient(winrm.KerberosCredentials{Username: "svc-scan@MIT.TEST", Password: mitPass, Config: kdc.Conf()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kc.Close()
+	for range 2 {
+		for _, spn := range []string{"HTTP/konly.mit.test", "HTTP/skewed.mit.test"} {
+			tkt, _, err := kc.ServiceTicket(context.Background(), spn)
+			if err != nil {
+				t.Fatalf("%s: %v", spn, err)
+			}
+			if got := tkt.SName.PrincipalNameString(); got != spn {
+				t.Fatalf("%s: ticket for %s", spn, got)
+			}
+		}
+	}
+	// An unknown SPN is still the KDC's error, not a connection failure.
+	_, _, err = kc.ServiceTicket(context.Background(), "HTTP/nospn.mit.test")
+	var ke *winrm.KerberosError
+	if !errors.As(err, &ke) || ke.Kind != winrm.KrbSPNUnknown {
+		t.Fatalf("unknown SPN: %v", err)
+	}
+}

@@ -64,6 +64,10 @@ type krbSealer struct {
 	// sendKeys are the keys RFC 3961 derives from key for sealing, derived
 	// once per context rather than once per message.
 	sendKeys, recvKeys *usageKeys
+	// sendFast and recvFast seal and open AES tokens in place
+	// (kerberos_fastseal.go); nil: the general path.
+	sendFast, recvFast *fastAES
+	contentType        string // of a sealed request, built once
 }
 
 func (s *krbSealer) Wrap(soap []byte) ([]byte, http.Header, error) {
@@ -73,14 +77,29 @@ func (s *krbSealer) Wrap(soap []byte) ([]byte, http.Header, error) {
 			return nil, nil, fmt.Errorf("seal message: %w", err)
 		}
 		s.sendKeys = uk
+		s.sendFast = newFastAES(uk)
+	}
+	if s.contentType == "" {
+		s.contentType = encryptedMediaType + `;protocol="` + s.protocol + `";boundary="` + encryptedBoundary + `"`
+	}
+	h := http.Header{"Content-Type": {s.contentType}}
+	if s.sendFast != nil {
+		fl := byte(wrapSealed)
+		if s.acceptorSubkey {
+			fl |= wrapAcceptorSubkey
+		}
+		body, err := s.sendFast.frame(s.protocol, fl, s.sendSeq, soap)
+		if err != nil {
+			return nil, nil, fmt.Errorf("seal message: %w", err)
+		}
+		s.sendSeq++
+		return body, h, nil
 	}
 	hdr, data, err := wrapRFC4121Keys(s.key, s.sendKeys, s.acceptorSubkey, false, s.sendSeq, soap)
 	if err != nil {
 		return nil, nil, fmt.Errorf("seal message: %w", err)
 	}
 	s.sendSeq++
-	h := http.Header{}
-	h.Set("Content-Type", encryptedMediaType+`;protocol="`+s.protocol+`";boundary="`+encryptedBoundary+`"`)
 	return frameEncrypted(s.protocol, hdr, data), h, nil // data has the plaintext's length (EC=0)
 }
 
@@ -105,9 +124,17 @@ func (s *krbSealer) Unwrap(resp *Response) ([]byte, error) {
 			return nil, fmt.Errorf("unseal: %w", err)
 		}
 		s.recvKeys = uk
+		s.recvFast = newFastAES(uk)
 	}
 	for _, p := range parts {
-		plain, err := unwrapRFC4121Keys(s.key, s.recvKeys, s.acceptorSubkey, true, s.recvSeq, p.Signature, p.Sealed)
+		var plain []byte
+		err := errNotFastLayout
+		if s.recvFast != nil {
+			plain, err = s.recvFast.open(s.acceptorSubkey, true, s.recvSeq, p.Signature, p.Sealed)
+		}
+		if err == errNotFastLayout {
+			plain, err = unwrapRFC4121Keys(s.key, s.recvKeys, s.acceptorSubkey, true, s.recvSeq, p.Signature, p.Sealed)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("unseal: %w", err)
 		}
@@ -115,6 +142,9 @@ func (s *krbSealer) Unwrap(resp *Response) ([]byte, error) {
 			return nil, fmt.Errorf("unseal: %d bytes, the part header says %d", len(plain), p.Length)
 		}
 		s.recvSeq++
+		if len(parts) == 1 {
+			return plain, nil // already a buffer of its own
+		}
 		out = append(out, plain...)
 	}
 	return out, nil
@@ -151,11 +181,15 @@ func newUsageKeys(key types.EncryptionKey, usage uint32) (*usageKeys, error) {
 	if err != nil {
 		return nil, err
 	}
-	ke, err := et.DeriveKey(key.KeyValue, common.GetUsageKe(usage))
+	derive := et.DeriveKey
+	if sealable(key.KeyType) {
+		derive = deriveAESKey
+	}
+	ke, err := derive(key.KeyValue, common.GetUsageKe(usage))
 	if err != nil {
 		return nil, err
 	}
-	ki, err := et.DeriveKey(key.KeyValue, common.GetUsageKi(usage))
+	ki, err := derive(key.KeyValue, common.GetUsageKi(usage))
 	if err != nil {
 		return nil, err
 	}
@@ -257,15 +291,8 @@ func unwrapRFC4121Keys(key types.EncryptionKey, uk *usageKeys, acceptorSubkey, f
 	if len(tok) < 16 || tok[0] != 0x05 || tok[1] != 0x04 || tok[3] != 0xff {
 		return nil, errors.New("not an RFC 4121 wrap token")
 	}
-	fl := tok[2]
-	if (fl&wrapSentByAcceptor != 0) != fromAcceptor {
-		return nil, errors.New("wrap token from the wrong side (reflected message)")
-	}
-	if fl&wrapSealed == 0 {
-		return nil, &InsecureError{Reason: "the host's Kerberos wrap token is not encrypted"}
-	}
-	if (fl&wrapAcceptorSubkey != 0) != acceptorSubkey {
-		return nil, errors.New("wrap token names another key than the context's")
+	if err := checkWrapFlags(tok[2], acceptorSubkey, fromAcceptor); err != nil {
+		return nil, err
 	}
 	ec := int(binary.BigEndian.Uint16(tok[4:6]))
 	rrc := int(binary.BigEndian.Uint16(tok[6:8]))
@@ -312,12 +339,35 @@ func unwrapRFC4121Keys(key types.EncryptionKey, uk *usageKeys, acceptorSubkey, f
 	if subtle.ConstantTimeCompare(copyHdr[:6], tok[:6]) != 1 || subtle.ConstantTimeCompare(copyHdr[8:16], tok[8:16]) != 1 {
 		return nil, errors.New("wrap token header does not match its encrypted copy")
 	}
-	// Sequence numbers start as a UInt32 (krbSeq); a peer that keeps them
-	// in 32 bits wraps to 0 where ours goes on past 2^32, so a token whose
-	// upper half is zero is matched on the lower 32 bits (UNCONFIRMED which
-	// Windows does: neither can replay an earlier message).
-	if got != seq && (got>>32 != 0 || uint32(got) != uint32(seq)) {
-		return nil, fmt.Errorf("wrap token sequence number %d, expected %d (replayed or reordered message)", got, seq)
+	if err := checkWrapSeq(got, seq); err != nil {
+		return nil, err
 	}
 	return pt[:len(pt)-16-ec], nil
+}
+
+// checkWrapFlags checks a wrap token's flags (RFC 4121 4.2.2): sent by
+// the other side, sealed, and naming the context's key.
+func checkWrapFlags(fl byte, acceptorSubkey, fromAcceptor bool) error {
+	if (fl&wrapSentByAcceptor != 0) != fromAcceptor {
+		return errors.New("wrap token from the wrong side (reflected message)")
+	}
+	if fl&wrapSealed == 0 {
+		return &InsecureError{Reason: "the host's Kerberos wrap token is not encrypted"}
+	}
+	if (fl&wrapAcceptorSubkey != 0) != acceptorSubkey {
+		return errors.New("wrap token names another key than the context's")
+	}
+	return nil
+}
+
+// checkWrapSeq compares a wrap token's sequence number with the expected
+// one. Sequence numbers start as a UInt32 (krbSeq); a peer that keeps them
+// in 32 bits wraps to 0 where ours goes on past 2^32, so a token whose
+// upper half is zero is matched on the lower 32 bits (UNCONFIRMED which
+// Windows does: neither can replay an earlier message).
+func checkWrapSeq(got, seq uint64) error {
+	if got != seq && (got>>32 != 0 || uint32(got) != uint32(seq)) {
+		return fmt.Errorf("wrap token sequence number %d, expected %d (replayed or reordered message)", got, seq)
+	}
+	return nil
 }

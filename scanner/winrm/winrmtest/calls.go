@@ -85,6 +85,7 @@ type Counters struct {
 	SOAP       uint64 // requests that carried a WS-Man message
 	KDCAS      uint64 // AS-REQs the lab KDC answered (TGTs)
 	KDCTGS     uint64 // TGS-REQs the lab KDC answered (service tickets)
+	KDCConns   uint64 // TCP connections the lab KDC accepted
 }
 
 // Counters returns the running totals.
@@ -93,7 +94,7 @@ func (s *Server) Counters() Counters {
 	c := s.calls.counters
 	s.calls.mu.Unlock()
 	if s.kdc != nil {
-		c.KDCAS, c.KDCTGS = s.kdc.asReqs.Load(), s.kdc.tgsReqs.Load()
+		c.KDCAS, c.KDCTGS, c.KDCConns = s.kdc.asReqs.Load(), s.kdc.tgsReqs.Load(), s.kdc.conns.Load()
 	}
 	return c
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -36,9 +37,23 @@ type labKDC struct {
 	ln     net.Listener
 	realms map[string]*kdcRealm // by upper-case realm
 	wg     sync.WaitGroup
-	// as and tgs count the requests answered, for Counters.
-	asReqs, tgsReqs atomic.Uint64
+	// as and tgs count the requests answered, conns the TCP connections
+	// accepted, for Counters.
+	asReqs, tgsReqs, conns atomic.Uint64
+	// oneShot: close every connection after its first reply, as MIT's
+	// krb5kdc does (SetKDCOneShot); by default a connection is kept for
+	// further requests, as RFC 4120 7.2.2 allows.
+	oneShot atomic.Bool
+	// open are the connections being served, closed by close (a client
+	// may keep one idle).
+	mu      sync.Mutex
+	open    map[net.Conn]struct{}
+	closing bool
+	tgts    map[string]*seenTGT // TGTs decrypted before (openTGT)
 }
+
+// kdcIdle is how long the lab KDC keeps an idle connection open.
+const kdcIdle = 30 * time.Second
 
 type kdcRealm struct {
 	name    string // upper case
@@ -101,6 +116,12 @@ func (k *labKDC) Addr() string { return k.ln.Addr().String() }
 
 func (k *labKDC) close() {
 	_ = k.ln.Close()
+	k.mu.Lock()
+	k.closing = true
+	for c := range k.open {
+		_ = c.Close()
+	}
+	k.mu.Unlock()
 	k.wg.Wait()
 }
 
@@ -121,28 +142,54 @@ func (k *labKDC) serve() {
 		if err != nil {
 			return
 		}
+		k.conns.Add(1)
+		k.mu.Lock()
+		if k.closing {
+			k.mu.Unlock()
+			_ = c.Close()
+			return
+		}
+		if k.open == nil {
+			k.open = map[net.Conn]struct{}{}
+		}
+		k.open[c] = struct{}{}
+		k.mu.Unlock()
 		k.wg.Add(1)
 		go func() {
 			defer k.wg.Done()
-			defer c.Close()
-			_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-			var l [4]byte
-			if _, err := io.ReadFull(c, l[:]); err != nil {
-				return
+			defer func() {
+				k.mu.Lock()
+				delete(k.open, c)
+				k.mu.Unlock()
+				_ = c.Close()
+			}()
+			for k.serveOne(c) && !k.oneShot.Load() {
 			}
-			n := binary.BigEndian.Uint32(l[:])
-			if n == 0 || n > 64<<10 {
-				return
-			}
-			req := make([]byte, n)
-			if _, err := io.ReadFull(c, req); err != nil {
-				return
-			}
-			out := k.handle(req)
-			binary.BigEndian.PutUint32(l[:], uint32(len(out)))
-			_, _ = c.Write(append(l[:], out...))
 		}()
 	}
+}
+
+// serveOne answers one request on c; false when the connection is done
+// (closed by the client, idle too long, or malformed).
+func (k *labKDC) serveOne(c net.Conn) bool {
+	_ = c.SetDeadline(time.Now().Add(kdcIdle))
+	var l [4]byte
+	if _, err := io.ReadFull(c, l[:]); err != nil {
+		return false
+	}
+	n := binary.BigEndian.Uint32(l[:])
+	if n == 0 || n > 64<<10 {
+		return false
+	}
+	req := make([]byte, n)
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.ReadFull(c, req); err != nil {
+		return false
+	}
+	out := k.handle(req)
+	binary.BigEndian.PutUint32(l[:], uint32(len(out)))
+	_, err := c.Write(append(l[:], out...))
+	return err == nil
 }
 
 func (k *labKDC) handle(req []byte) []byte {
@@ -254,11 +301,12 @@ func (k *labKDC) tgs(r messages.TGSReq) []byte {
 			}
 		}
 	}
-	if err := apReq.Ticket.DecryptEncPart(kr.krbtgt, nil); err != nil {
+	seen, err := k.openTGT(kr, &apReq.Ticket)
+	if err != nil {
 		return kdcErr(r.ReqBody.SName, realm, errorcode.KRB_AP_ERR_BAD_INTEGRITY, "TGT does not decrypt")
 	}
-	tgt := apReq.Ticket.DecryptedEncPart
-	if err := apReq.DecryptAuthenticator(tgt.Key); err != nil {
+	tgt := seen.part
+	if err := seen.openAuthenticator(&apReq); err != nil {
 		return kdcErr(r.ReqBody.SName, realm, errorcode.KRB_AP_ERR_BAD_INTEGRITY, "authenticator does not decrypt")
 	}
 	now := time.Now().UTC().Truncate(time.Second)
@@ -299,11 +347,13 @@ func (k *labKDC) tgs(r messages.TGSReq) []byte {
 	if err != nil {
 		return kdcErr(sname, realm, errorcode.KRB_ERR_GENERIC, "marshal")
 	}
-	key, usage := tgt.Key, uint32(keyusage.TGS_REP_ENCPART_SESSION_KEY)
+	var ed types.EncryptedData
 	if sk := apReq.Authenticator.SubKey; sk.KeyType != 0 && len(sk.KeyValue) > 0 {
-		key, usage = sk, keyusage.TGS_REP_ENCPART_AUTHENTICATOR_SUB_KEY
+		ed, err = crypto.GetEncryptedData(pb, sk, keyusage.TGS_REP_ENCPART_AUTHENTICATOR_SUB_KEY, 0)
+	} else {
+		ed.EType = tgt.Key.KeyType
+		ed.Cipher, err = seen.replyKeys.encrypt(pb)
 	}
-	ed, err := crypto.GetEncryptedData(pb, key, usage, 0)
 	if err != nil {
 		return kdcErr(sname, realm, errorcode.KRB_ERR_GENERIC, "encrypt")
 	}
@@ -313,6 +363,66 @@ func (k *labKDC) tgs(r messages.TGSReq) []byte {
 		return kdcErr(sname, realm, errorcode.KRB_ERR_GENERIC, "marshal")
 	}
 	return b
+}
+
+// seenTGT is a TGT the KDC decrypted, with the keys RFC 3961 derives from
+// its session key for the TGS exchange. Every TGS-REQ of a scan carries
+// the same TGT: decrypting it and deriving those keys again for each
+// request was a third of the lab KDC's work per service ticket.
+type seenTGT struct {
+	part      messages.EncTicketPart
+	authKeys  *krbUsageKeys // the TGS-REQ's authenticator (RFC 4120 key usage 7)
+	replyKeys *krbUsageKeys // the TGS-REP's enc-part under the session key (usage 8)
+}
+
+// maxSeenTGTs bounds the cache (a lab has a handful of users).
+const maxSeenTGTs = 1024
+
+// openTGT decrypts a TGT with the realm's krbtgt key, or finds it among
+// the TGTs decrypted before: only a ticket identical to one of those in
+// every field (its ciphertext included) is taken from the cache.
+func (k *labKDC) openTGT(kr *kdcRealm, t *messages.Ticket) (*seenTGT, error) {
+	id := kr.name + "\x00" + t.Realm + "\x00" + strings.Join(t.SName.NameString, "/") + "\x00" +
+		strconv.Itoa(int(t.SName.NameType)) + "\x00" + strconv.Itoa(int(t.EncPart.EType)) + "\x00" + strconv.Itoa(t.EncPart.KVNO) + "\x00" + string(t.EncPart.Cipher)
+	k.mu.Lock()
+	seen := k.tgts[id]
+	k.mu.Unlock()
+	if seen != nil {
+		t.DecryptedEncPart = seen.part
+		return seen, nil
+	}
+	if err := t.DecryptEncPart(kr.krbtgt, nil); err != nil {
+		return nil, err
+	}
+	key := t.DecryptedEncPart.Key
+	ak, err := deriveUsageKeys(key, keyusage.TGS_REQ_PA_TGS_REQ_AP_REQ_AUTHENTICATOR)
+	if err != nil {
+		return nil, err
+	}
+	rk, err := deriveUsageKeys(key, keyusage.TGS_REP_ENCPART_SESSION_KEY)
+	if err != nil {
+		return nil, err
+	}
+	seen = &seenTGT{part: t.DecryptedEncPart, authKeys: ak, replyKeys: rk}
+	k.mu.Lock()
+	if k.tgts == nil || len(k.tgts) >= maxSeenTGTs {
+		k.tgts = map[string]*seenTGT{}
+	}
+	k.tgts[id] = seen
+	k.mu.Unlock()
+	return seen, nil
+}
+
+// openAuthenticator is APReq.DecryptAuthenticator with the derived keys.
+func (s *seenTGT) openAuthenticator(a *messages.APReq) error {
+	if a.EncryptedAuthenticator.EType != s.part.Key.KeyType {
+		return fmt.Errorf("authenticator encrypted with etype %d, the session key is %d", a.EncryptedAuthenticator.EType, s.part.Key.KeyType)
+	}
+	b, err := s.authKeys.decrypt(a.EncryptedAuthenticator.Cipher)
+	if err != nil {
+		return err
+	}
+	return a.Authenticator.Unmarshal(b)
 }
 
 // Krb5Conf returns a krb5.conf for the lab's simulated KDC ("" when the
@@ -340,6 +450,27 @@ func (s *Server) Krb5Conf() string {
 		b.WriteString("  ." + d + " = " + n + "\n  " + d + " = " + n + "\n")
 	}
 	return b.String()
+}
+
+// SetKDCOneShot makes the lab KDC close every connection after its first
+// reply, as MIT's krb5kdc does, instead of keeping it for more requests.
+func (s *Server) SetKDCOneShot(on bool) {
+	if s.kdc != nil {
+		s.kdc.oneShot.Store(on)
+	}
+}
+
+// DropKDCConnections closes the connections the lab KDC keeps open, as a
+// restart would.
+func (s *Server) DropKDCConnections() {
+	if s.kdc == nil {
+		return
+	}
+	s.kdc.mu.Lock()
+	defer s.kdc.mu.Unlock()
+	for c := range s.kdc.open {
+		_ = c.Close()
+	}
 }
 
 // KDCAddr is the lab KDC's TCP address ("" without one).

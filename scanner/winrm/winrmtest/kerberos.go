@@ -58,6 +58,9 @@ type krbContext struct {
 	inOnce, outOnce sync.Once
 	in, out         *krbUsageKeys
 	inErr, outErr   error
+	// inAES and outAES seal and open AES tokens in one buffer
+	// (kerberoswrap.go); nil for other key types.
+	inAES, outAES *krbAES
 }
 
 // keytab returns the host's Kerberos keys: its lab keytab file, else the
@@ -420,29 +423,48 @@ func (k *krbContext) open(tok []byte) ([]byte, error) {
 	if len(body) == 0 {
 		return nil, errors.New("empty wrap token")
 	}
-	r := rrc % len(body)
-	un := append(append([]byte{}, body[r:]...), body[:r]...)
-	k.inOnce.Do(func() { k.in, k.inErr = deriveUsageKeys(k.key, keyusage.GSSAPI_INITIATOR_SEAL) })
+	k.inOnce.Do(func() {
+		k.in, k.inErr = deriveUsageKeys(k.key, keyusage.GSSAPI_INITIATOR_SEAL)
+		if k.inErr == nil {
+			k.inAES = newKrbAES(k.in)
+		}
+	})
 	if k.inErr != nil {
 		return nil, fmt.Errorf("wrap token: %v", k.inErr)
 	}
-	pt, err := k.in.decrypt(un)
+	var pt, hdrCopy []byte
+	err := errWrapLayout
+	if k.inAES != nil {
+		pt, hdrCopy, err = k.inAES.openToken(tok)
+	}
+	if err == errWrapLayout {
+		r := rrc % len(body)
+		un := append(append([]byte{}, body[r:]...), body[:r]...)
+		pt, err = k.in.decrypt(un)
+		if err == nil {
+			if len(pt) < ec+16 {
+				return nil, errors.New("wrap token too short")
+			}
+			pt, hdrCopy = pt[:len(pt)-16], pt[len(pt)-16:]
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("wrap token: %v", err)
 	}
-	if len(pt) < ec+16 {
+	if len(pt) < ec {
 		return nil, errors.New("wrap token too short")
 	}
-	want := append([]byte{}, tok[:16]...)
+	var want [16]byte
+	copy(want[:], tok[:16])
 	want[6], want[7] = 0, 0
-	if !bytes.Equal(pt[len(pt)-16:], want) {
+	if !bytes.Equal(hdrCopy, want[:]) {
 		return nil, errors.New("wrap token header copy mismatch")
 	}
 	if seq != k.recvSeq {
 		return nil, fmt.Errorf("wrap token sequence %d, expected %d", seq, k.recvSeq)
 	}
 	k.recvSeq++
-	return pt[:len(pt)-16-ec], nil
+	return pt[:len(pt)-ec], nil
 }
 
 // seal frames an answer as Windows does: one wrap token from the acceptor
@@ -455,9 +477,21 @@ func (k *krbContext) seal(plain []byte) []byte {
 	}
 	binary.BigEndian.PutUint64(h[8:], k.sendSeq)
 	k.sendSeq++
-	k.outOnce.Do(func() { k.out, k.outErr = deriveUsageKeys(k.key, keyusage.GSSAPI_ACCEPTOR_SEAL) })
+	k.outOnce.Do(func() {
+		k.out, k.outErr = deriveUsageKeys(k.key, keyusage.GSSAPI_ACCEPTOR_SEAL)
+		if k.outErr == nil {
+			k.outAES = newKrbAES(k.out)
+		}
+	})
 	if k.outErr != nil {
 		return nil
+	}
+	if k.outAES != nil {
+		body, err := k.outAES.sealBody(k.protocol, [16]byte(h), plain)
+		if err != nil {
+			return nil
+		}
+		return body
 	}
 	ct, err := k.out.encrypt(append(append([]byte{}, plain...), h...))
 	if err != nil {
