@@ -138,6 +138,15 @@
 // ratio more than Kerberos does. A Kerberos host now costs less CPU
 // (controller and simulator) and less garbage than an NTLM one.
 //
+// After the merge, on the quiet machine (load average 0.8 to 1.7), two runs
+// of the same command: Kerberos/NTLM wall 1.01 (7.53 s / 7.48 s) and 0.89
+// (6.65 s / 7.51 s); controller CPU per host 1.24 and 1.06 ms with Kerberos
+// against 1.24 and 1.21 ms with NTLM; 302 to 384 KDC connections per scan.
+// The 20,000-host NTLM run right after: wall 35.6 s against an ideal of
+// 19.0 s (1.88x), peak RSS 459 MiB after the scan and 494 MiB after the
+// verdicts (19,920 paths) and the 163 MiB JSON report, 0.97 of the 512 MiB
+// goal.
+//
 // Go benchmarks (client and in-process simulator together):
 //
 //	go test -run '^$' -bench 'CollectorRun|ParseReply' -benchmem ./scanner/winrm/
