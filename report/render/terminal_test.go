@@ -152,12 +152,10 @@ func TestParseVerdicts(t *testing.T) {
 	}
 }
 
-// TestHostNotesOncePerHost: a host's notes are one line that never says a
-// setting value twice (it read "X=1 (label): X=1 (label) is in ...").
-func TestHostNotesOncePerHost(t *testing.T) {
-	t.Parallel()
-	r := reporttest.Demo()
-	r.Matrix.HostNotes = []verdict.Reason{
+// repeatedHostNotes are notes whose explanations already say their value,
+// two of them for the same setting of one host, as the engine may give them.
+func repeatedHostNotes() []verdict.Reason {
+	return []verdict.Reason{
 		{Host: "CORE01", Setting: "RestrictSendingNTLMTraffic", RawValue: "2", ValueLabel: "Deny all", Effect: verdict.EffectInfo,
 			Explanation: "RestrictSendingNTLMTraffic=2 (Deny all) is in CORE01's registry."},
 		{Host: "CORE01", Setting: "RestrictNTLMInDomain", RawValue: "1", ValueLabel: "Deny for domain accounts", Effect: verdict.EffectInfo,
@@ -167,6 +165,14 @@ func TestHostNotesOncePerHost(t *testing.T) {
 		{Host: "AGENT07", Setting: verdict.SettingScan, RawValue: "not scanned", ValueLabel: "auth-method-not-enabled", Effect: verdict.EffectUnknown,
 			Explanation: "AGENT07 could not be scanned (auth-method-not-enabled); every path that depends on it is unknown."},
 	}
+}
+
+// TestHostNotesOncePerHost: a host's notes are one line that never says a
+// setting value twice (it read "X=1 (label): X=1 (label) is in ...").
+func TestHostNotesOncePerHost(t *testing.T) {
+	t.Parallel()
+	r := reporttest.Demo()
+	r.Matrix.HostNotes = repeatedHostNotes()
 	out := string(render1(t, "table", r, render.Options{}))
 	notes := out[strings.Index(out, "HOST NOTES"):strings.Index(out, "SUMMARY")]
 	for _, want := range []string{
@@ -188,16 +194,7 @@ func TestHostNotesOncePerHost(t *testing.T) {
 func TestHostNotesOncePerHostInFiles(t *testing.T) {
 	t.Parallel()
 	r := reporttest.Demo()
-	r.Matrix.HostNotes = []verdict.Reason{
-		{Host: "CORE01", Setting: "RestrictSendingNTLMTraffic", RawValue: "2", ValueLabel: "Deny all", Effect: verdict.EffectInfo,
-			Explanation: "RestrictSendingNTLMTraffic=2 (Deny all) is in CORE01's registry."},
-		{Host: "CORE01", Setting: "RestrictNTLMInDomain", RawValue: "1", ValueLabel: "Deny for domain accounts", Effect: verdict.EffectInfo,
-			Explanation: "RestrictNTLMInDomain=1 (Deny for domain accounts) is in CORE01's registry."},
-		{Host: "CORE01", Setting: "RestrictNTLMInDomain", RawValue: "1", ValueLabel: "Deny for domain accounts", Effect: verdict.EffectInfo,
-			Explanation: "RestrictNTLMInDomain=1 (Deny for domain accounts) is in CORE01's registry."},
-		{Host: "AGENT07", Setting: verdict.SettingScan, RawValue: "not scanned", ValueLabel: "auth-method-not-enabled", Effect: verdict.EffectUnknown,
-			Explanation: "AGENT07 could not be scanned (auth-method-not-enabled); every path that depends on it is unknown."},
-	}
+	r.Matrix.HostNotes = repeatedHostNotes()
 	tests := []struct {
 		format, start, end, entry string
 	}{

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ntlmscan/ntlmscan/cmd/internal/helptopics"
 	"github.com/ntlmscan/ntlmscan/cmd/internal/iostreams"
+	"github.com/ntlmscan/ntlmscan/cmd/internal/readmecheck"
 )
 
 // docCodeLines returns the command lines of a document: in the README the
@@ -53,39 +54,6 @@ func docCodeLines(name, text string, fenced bool) []string {
 	return out
 }
 
-// shellWords splits a command the way sh does for the simple quoting the
-// documents use ('...', "..."), stopping at a comment.
-func shellWords(s string) []string {
-	var words []string
-	var cur strings.Builder
-	inWord, quote := false, rune(0)
-	for _, r := range s {
-		switch {
-		case quote != 0 && r == quote:
-			quote = 0
-		case quote != 0:
-			cur.WriteRune(r)
-		case r == '\'' || r == '"':
-			quote, inWord = r, true
-		case r == '#' && !inWord:
-			return words
-		case r == ' ' || r == '\t':
-			if inWord {
-				words = append(words, cur.String())
-				cur.Reset()
-				inWord = false
-			}
-		default:
-			cur.WriteRune(r)
-			inWord = true
-		}
-	}
-	if inWord {
-		words = append(words, cur.String())
-	}
-	return words
-}
-
 // docs are the README and every help page, with how their code is marked.
 func docs(t *testing.T) map[string][]string {
 	t.Helper()
@@ -112,7 +80,7 @@ func TestDocCommandsParse(t *testing.T) {
 			where, code, _ := strings.Cut(line, ": ")
 			code = strings.TrimPrefix(code, "$ ")
 			for _, part := range sep.Split(code, -1) {
-				words := shellWords(part)
+				words := readmecheck.ShellFields(part)
 				for len(words) > 0 && strings.Contains(words[0], "=") {
 					words = words[1:] // VARIABLE=value before the command
 				}

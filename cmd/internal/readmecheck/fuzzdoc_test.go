@@ -45,39 +45,6 @@ func fuzzTargets(t *testing.T) map[string][]string {
 	return out
 }
 
-// shellFields splits a command line the way sh does for the simple quoting
-// the README uses, stopping at a comment.
-func shellFields(line string) []string {
-	var fields []string
-	var cur strings.Builder
-	inField, quote := false, rune(0)
-	for _, r := range line {
-		switch {
-		case quote != 0 && r == quote:
-			quote = 0
-		case quote != 0:
-			cur.WriteRune(r)
-		case r == '\'' || r == '"':
-			quote, inField = r, true
-		case r == '#' && !inField:
-			return fields
-		case r == ' ' || r == '\t':
-			if inField {
-				fields = append(fields, cur.String())
-				cur.Reset()
-				inField = false
-			}
-		default:
-			cur.WriteRune(r)
-			inField = true
-		}
-	}
-	if inField {
-		fields = append(fields, cur.String())
-	}
-	return fields
-}
-
 // flagValue returns the value of -name (as "-name v" or "-name=v").
 func flagValue(args []string, name string) (string, bool) {
 	for i, a := range args {
@@ -117,7 +84,7 @@ func TestFuzzCommands(t *testing.T) {
 			continue
 		}
 		commands++
-		args := shellFields(line)
+		args := ShellFields(line)
 		where := "cmd/ntlmscan/doc.go:" + itoa(n)
 		if v, ok := flagValue(args, "run"); !ok || v != "^$" {
 			t.Errorf("%s: want -run '^$' so the unit tests do not run first: %s", where, line)
