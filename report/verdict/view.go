@@ -104,17 +104,7 @@ func (hv *hostView) netbios() string {
 	if hv.identityKnown() && hv.resp.Identity.NetBIOSName != "" {
 		return hv.resp.Identity.NetBIOSName
 	}
-	if hv.host.NetBIOS != "" {
-		return hv.host.NetBIOS
-	}
-	base := hv.host.FQDN
-	if base == "" || isIPAddress(base) {
-		base = hv.host.Name
-	}
-	if i := strings.IndexByte(base, '.'); i > 0 {
-		base = base[:i]
-	}
-	return strings.ToUpper(base)
+	return hv.inventoryNetBIOS()
 }
 
 // netbiosReported reports whether the NetBIOS name comes from the host

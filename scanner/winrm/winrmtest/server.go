@@ -264,30 +264,25 @@ func (s *Server) Close() {
 	s.closeOnce.Do(func() {
 		close(s.closing)
 		var wg sync.WaitGroup
-		for _, hsrv := range s.shared {
+		// shutdown lets hsrv finish its requests for 5s, then closes them.
+		shutdown := func(hsrv *http.Server, logArgs ...any) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 				defer cancel()
 				if err := hsrv.Shutdown(ctx); err != nil {
-					s.log.Warn("requests still running after 5s on the shared listener, closing their connections")
+					s.log.Warn("requests still running after 5s, closing their connections", logArgs...)
 					hsrv.Close()
 				}
 			}()
 		}
+		for _, hsrv := range s.shared {
+			shutdown(hsrv, "listener", "shared")
+		}
 		for _, hs := range s.hosts {
 			for _, hsrv := range hs.https {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-					defer cancel()
-					if err := hsrv.Shutdown(ctx); err != nil {
-						s.log.Warn("requests still running after 5s, closing their connections", "host", hs.h.Name)
-						hsrv.Close()
-					}
-				}()
+				shutdown(hsrv, "host", hs.h.Name)
 			}
 		}
 		for _, hs := range s.hosts {
